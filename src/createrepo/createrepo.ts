@@ -1,0 +1,205 @@
+// `txrepo createrepo DIR`: turns a directory of RPMs into a yum repo, compatible with
+// createrepo_c's output and options, and switches its repodata atomically.
+
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, posix } from 'node:path';
+import {
+  MetadataFileWriter,
+  parseDistro,
+  parseRepomd,
+  readPackageRecords,
+  writePackageMetadata,
+  type CompressionType,
+  type Distro,
+  type Repomd,
+  type RepomdRecord,
+} from '../metadata/index.ts';
+import { readPackage, type ChecksumType, type PackageRecord } from '../rpm/index.ts';
+import { commitRepodata, pruneOldMetadata } from './commit.ts';
+import { acquireLock } from './lock.ts';
+import { orderedMap } from './ordered.ts';
+import { scanPackages, type FoundPackage } from './scan.ts';
+
+export interface CreaterepoOptions {
+  dir: string;
+  update?: boolean;
+  retainOldMd?: number;
+  checksum?: ChecksumType;
+  changelogLimit?: number;
+  baseurl?: string;
+  locationPrefix?: string;
+  revision?: string;
+  distro?: string[];
+  content?: string[];
+  repo?: string[];
+  excludes?: string[];
+  pkglist?: string;
+  workers?: number;
+  groupfile?: string;
+  compression?: CompressionType;
+  skipSymlinks?: boolean;
+  ignoreLock?: boolean;
+  /** Carry the old repomd's other records (updateinfo, modules, ...) forward. */
+  keepAllMetadata?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface CreaterepoResult {
+  dir: string;
+  packages: number;
+  /** Packages whose headers were read. */
+  read: number;
+  /** Packages whose old record --update reused. */
+  reused: number;
+  revision: string;
+  records: RepomdRecord[];
+  removedOldMetadata: string[];
+}
+
+/** Some packages could not be read; nothing was changed. */
+export class PackageErrors extends Error {
+  readonly errors: Error[];
+  constructor(errors: Error[]) {
+    const head = errors.slice(0, 20).map((e) => `  ${e.message}`).join('\n');
+    const more = errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : '';
+    super(`${errors.length} package${errors.length === 1 ? '' : 's'} could not be read, so the repodata was left unchanged:\n${head}${more}\nRemove or replace these files (or --excludes them) and run again.`);
+    this.name = 'PackageErrors';
+    this.errors = errors;
+  }
+}
+
+export class CreaterepoInputError extends Error {
+  override name = 'CreaterepoInputError';
+}
+
+async function loadOldRecords(dir: string, warn: (m: string) => void): Promise<{ repomd?: Repomd; byHref: Map<string, PackageRecord> }> {
+  const byHref = new Map<string, PackageRecord>();
+  const path = join(dir, 'repodata', 'repomd.xml');
+  let xml: string;
+  try {
+    xml = await readFile(path, 'utf8');
+  } catch {
+    return { byHref };
+  }
+  try {
+    const repomd = parseRepomd(xml, path);
+    const records = await readPackageRecords(repomd, (href) => createReadStream(join(dir, href)), dir);
+    for (const r of records) byHref.set(r.locationHref.replace(/^(\.\/)+/, ''), r);
+    return { repomd, byHref };
+  } catch (e) {
+    warn(`--update: the existing metadata cannot be used (${(e as Error).message}); reading every package`);
+    return { byHref };
+  }
+}
+
+/** The href under which a package is listed: --location-prefix joined in front. */
+function locationOf(found: FoundPackage, prefix: string | undefined): string {
+  return prefix ? posix.join(prefix, found.href) : found.href;
+}
+
+export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoResult> {
+  const dir = opts.dir;
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`txrepo: warning: ${m}\n`));
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new CreaterepoInputError(`${dir}: no such directory; give the directory that holds the RPM files`);
+  const workers = opts.workers ?? 5;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 100) throw new CreaterepoInputError(`--workers ${workers}: give a whole number from 1 to 100`);
+  if (opts.groupfile) {
+    const g = await stat(opts.groupfile).catch(() => undefined);
+    if (!g?.isFile()) throw new CreaterepoInputError(`--groupfile ${opts.groupfile}: no such file`);
+  }
+  const checksumType = opts.checksum ?? 'sha256';
+  const compression = opts.compression ?? 'gz';
+  const changelogLimit = opts.changelogLimit ?? 10;
+  const distros: Distro[] = [];
+  for (const d of opts.distro ?? []) {
+    const parsed = parseDistro(d);
+    if (parsed) distros.push(parsed);
+  }
+
+  const lock = await acquireLock(dir, { ignoreLock: opts.ignoreLock });
+  try {
+    const found = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
+    const old = opts.update || opts.keepAllMetadata ? await loadOldRecords(dir, warn) : { byHref: new Map<string, PackageRecord>() };
+    let read = 0;
+    let reused = 0;
+    let done = 0;
+    const errors: Error[] = [];
+
+    const load = async (f: FoundPackage): Promise<PackageRecord> => {
+      const href = locationOf(f, opts.locationPrefix);
+      if (opts.update) {
+        const prev = old.byHref.get(href);
+        if (prev && prev.checksumType === checksumType) {
+          const s = await stat(f.path);
+          if (Math.floor(s.mtimeMs / 1000) === prev.timeFile && s.size === prev.sizePackage) {
+            reused++;
+            const r = { ...prev, locationHref: href };
+            if (opts.baseurl) r.locationBase = opts.baseurl;
+            else delete r.locationBase;
+            return r;
+          }
+        }
+      }
+      read++;
+      return readPackage(f.path, { checksumType, locationHref: href, locationBase: opts.baseurl });
+    };
+
+    async function* records(): AsyncGenerator<PackageRecord> {
+      for await (const result of orderedMap(found, workers, load)) {
+        opts.onProgress?.(++done, found.length);
+        if (result.status === 'rejected') {
+          errors.push(result.reason instanceof Error ? result.reason : new Error(String(result.reason)));
+          continue;
+        }
+        // Once a package failed, the run is lost: keep reading only to report them all.
+        if (errors.length === 0) yield result.value;
+      }
+      if (errors.length) throw new PackageErrors(errors);
+    }
+
+    const timestamp = Math.floor(Date.now() / 1000);
+    const recs = await writePackageMetadata(records(), found.length, {
+      dir: lock.dir,
+      compression,
+      checksumType,
+      changelogLimit,
+      uniqueNames: true,
+      timestamp,
+      fsync: true,
+    });
+
+    if (opts.groupfile) {
+      // Like createrepo_c: the comps file as is ("group", which EL7 yum reads) and compressed ("group_gz").
+      const name = basename(opts.groupfile).replace(/\.(gz|xz|zst|bz2)$/, '');
+      const comps = await readFile(opts.groupfile, 'utf8');
+      const plain = await MetadataFileWriter.create({ dir: lock.dir, type: 'group', name, compression: 'none', checksumType, uniqueName: true, timestamp, fsync: true });
+      plain.write(comps);
+      recs.push(await plain.finish());
+      if (compression !== 'none') {
+        const packed = await MetadataFileWriter.create({ dir: lock.dir, type: 'group_gz', name, compression, checksumType, uniqueName: true, timestamp, fsync: true });
+        packed.write(comps);
+        recs.push(await packed.finish());
+      }
+    }
+    if (opts.keepAllMetadata && old.repomd) {
+      const regenerated = new Set(recs.map((r) => r.type));
+      for (const r of old.repomd.records) if (!regenerated.has(r.type) && !/^(primary|filelists|other)(_db|_zck)?$/.test(r.type)) recs.push(r);
+    }
+
+    const repomd: Repomd = {
+      revision: opts.revision ?? String(timestamp),
+      content: opts.content ?? [],
+      repo: opts.repo ?? [],
+      distro: distros,
+      records: recs,
+    };
+    const current = await commitRepodata({ repoDir: dir, stagingDir: lock.dir, repomd });
+    const removed = await pruneOldMetadata(join(dir, 'repodata'), current, opts.retainOldMd ?? 0);
+    return { dir, packages: found.length, read, reused, revision: repomd.revision, records: repomd.records, removedOldMetadata: removed };
+  } finally {
+    await lock.release();
+  }
+}

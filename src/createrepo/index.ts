@@ -1,0 +1,7 @@
+// Public surface of the plain-directory repo layer (createrepo / modifyrepo).
+export { createrepo, PackageErrors, CreaterepoInputError } from './createrepo.ts';
+export type { CreaterepoOptions, CreaterepoResult } from './createrepo.ts';
+export { modifyrepo, defaultMdType } from './modifyrepo.ts';
+export type { ModifyrepoOptions, ModifyrepoResult } from './modifyrepo.ts';
+export { LockedError } from './lock.ts';
+export { ScanError } from './scan.ts';

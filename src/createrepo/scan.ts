@@ -1,0 +1,87 @@
+// Finds the packages of a repo directory the way createrepo_c does: a recursive walk
+// for regular *.rpm files (following symlinks unless told not to), excludes applied
+// to names and repo-relative paths, then sorted by file name and directory.
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { globToRegExp, matchesAny } from './glob.ts';
+
+export interface ScanOptions {
+  excludes?: string[];
+  skipSymlinks?: boolean;
+  /** A file listing repo-relative package paths, one per line: no walk. */
+  pkglist?: string;
+}
+
+export interface FoundPackage {
+  /** Absolute (or root-joined) path on disk. */
+  path: string;
+  /** '/'-separated path relative to the repo root. */
+  href: string;
+}
+
+export class ScanError extends Error {
+  override name = 'ScanError';
+}
+
+const byNameThenDir = (x: FoundPackage, y: FoundPackage) => {
+  const nx = x.href.slice(x.href.lastIndexOf('/') + 1);
+  const ny = y.href.slice(y.href.lastIndexOf('/') + 1);
+  if (nx !== ny) return nx < ny ? -1 : 1;
+  return x.href < y.href ? -1 : x.href > y.href ? 1 : 0;
+};
+
+export async function scanPackages(root: string, opts: ScanOptions = {}): Promise<FoundPackage[]> {
+  const excludes = (opts.excludes ?? []).map(globToRegExp);
+  const found: FoundPackage[] = [];
+  if (opts.pkglist) {
+    let text: string;
+    try {
+      text = await readFile(opts.pkglist, 'utf8');
+    } catch (e) {
+      throw new ScanError(`--pkglist ${opts.pkglist}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    for (const [i, raw] of text.split('\n').entries()) {
+      const href = raw.trim().replace(/^(\.\/)+/, '');
+      if (href === '') continue;
+      if (href.startsWith('/') || href.split('/').includes('..')) {
+        throw new ScanError(`--pkglist ${opts.pkglist}, line ${i + 1}: ${JSON.stringify(href)} is not a path inside the repo`);
+      }
+      if (matchesAny(excludes, href) || matchesAny(excludes, href.slice(href.lastIndexOf('/') + 1))) continue;
+      found.push({ path: join(root, href), href });
+    }
+    return found.sort(byNameThenDir);
+  }
+  const seenDirs = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    const st = await stat(dir);
+    const key = `${st.dev}:${st.ino}`;
+    if (seenDirs.has(key)) return; // a symlink loop
+    seenDirs.add(key);
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      if (matchesAny(excludes, e.name)) continue;
+      const path = join(dir, e.name);
+      const href = relative(root, path).split(sep).join('/');
+      if (matchesAny(excludes, href)) continue;
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        if (opts.skipSymlinks) continue;
+        const target = await stat(path).catch(() => undefined);
+        if (!target) continue; // dangling link
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDir) {
+        // Our own staging area and old metadata are never packages.
+        if (dir === root && (e.name === 'repodata' || e.name === '.repodata')) continue;
+        await walk(path);
+      } else if (isFile && e.name.endsWith('.rpm')) {
+        found.push({ path, href });
+      }
+    }
+  };
+  await walk(root);
+  return found.sort(byNameThenDir);
+}

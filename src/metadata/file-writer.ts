@@ -1,0 +1,140 @@
+// Writes one metadata file: content goes through a compressor to disk while both the
+// uncompressed and the compressed bytes are hashed, so the repomd record (checksum,
+// open-checksum, sizes) comes out of a single pass.
+
+import { createHash, type Hash } from 'node:crypto';
+import { open, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Transform } from 'node:stream';
+import { createCompressor, SUFFIX, type CompressionType } from './compression.ts';
+import type { RepomdRecord } from './repomd.ts';
+
+const FLUSH_AT = 256 * 1024;
+const UNIQUE_PREFIX = /^([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})-/;
+
+export interface FileWriterOptions {
+  /** Directory the file is written to. */
+  dir: string;
+  /** Record type in repomd.xml: primary, filelists, group, updateinfo, ... */
+  type: string;
+  /** Uncompressed file name, e.g. primary.xml. */
+  name: string;
+  compression: CompressionType;
+  checksumType: string;
+  /** Prefix the name with the checksum of the file (createrepo_c's default). */
+  uniqueName: boolean;
+  /** File mtime and record timestamp, seconds; default: now. */
+  timestamp?: number;
+  /** The href of the record is `${hrefDir}/${final name}`. */
+  hrefDir?: string;
+  fsync?: boolean;
+}
+
+export class MetadataFileWriter {
+  private readonly opts: FileWriterOptions;
+  private readonly tempPath: string;
+  private readonly openHash: Hash;
+  private readonly hash: Hash;
+  private readonly compressor: Transform | undefined;
+  private fh!: FileHandle;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private openSize = 0;
+  private size = 0;
+  private writeChain: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  private constructor(opts: FileWriterOptions) {
+    this.opts = opts;
+    this.tempPath = join(opts.dir, `.${opts.name}${SUFFIX[opts.compression]}.${process.pid}.tmp`);
+    this.openHash = createHash(opts.checksumType);
+    this.hash = createHash(opts.checksumType);
+    this.compressor = createCompressor(opts.compression);
+  }
+
+  static async create(opts: FileWriterOptions): Promise<MetadataFileWriter> {
+    const w = new MetadataFileWriter(opts);
+    w.fh = await open(w.tempPath, 'w', 0o644);
+    if (w.compressor) {
+      w.compressor.on('data', (chunk: Buffer) => {
+        w.hash.update(chunk);
+        w.size += chunk.length;
+        w.writeChain = w.writeChain.then(() => w.fh.write(chunk).then(() => undefined));
+        w.writeChain.catch((e) => (w.failure ??= e));
+      });
+      w.compressor.on('error', (e) => (w.failure ??= e));
+    }
+    return w;
+  }
+
+  /** Appends text. Returns a promise only when the caller should wait (backpressure). */
+  write(s: string): Promise<void> | undefined {
+    this.pending.push(s);
+    this.pendingBytes += s.length;
+    return this.pendingBytes >= FLUSH_AT ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.pending.length === 0) return;
+    const buf = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.openHash.update(buf);
+    this.openSize += buf.length;
+    if (this.compressor) {
+      if (!this.compressor.write(buf)) await new Promise<void>((resolve) => this.compressor!.once('drain', resolve));
+      // Keep the queue of disk writes short: wait for what was queued before.
+      await this.writeChain;
+    } else {
+      this.hash.update(buf);
+      this.size += buf.length;
+      await this.fh.write(buf);
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Finishes the file, moves it to its final name and returns its repomd record. */
+  async finish(): Promise<RepomdRecord> {
+    await this.flush();
+    if (this.compressor) {
+      const c = this.compressor;
+      await new Promise<void>((resolve, reject) => {
+        c.once('end', resolve);
+        c.once('error', reject);
+        c.end();
+        c.resume();
+      });
+      await this.writeChain;
+    }
+    if (this.failure) throw this.failure;
+    const { opts } = this;
+    const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+    if (opts.fsync) await this.fh.sync();
+    await this.fh.close();
+    await utimes(this.tempPath, timestamp, timestamp);
+    const checksum = this.hash.digest('hex');
+    const plain = opts.name + SUFFIX[opts.compression];
+    const finalName = opts.uniqueName ? `${checksum}-${plain.replace(UNIQUE_PREFIX, '')}` : plain;
+    await rename(this.tempPath, join(opts.dir, finalName));
+    const record: RepomdRecord = {
+      type: opts.type,
+      href: `${opts.hrefDir ?? 'repodata'}/${finalName}`,
+      checksum: { type: opts.checksumType, value: checksum },
+      timestamp,
+      size: this.size,
+    };
+    if (this.compressor) {
+      record.openChecksum = { type: opts.checksumType, value: this.openHash.digest('hex') };
+      record.openSize = this.openSize;
+    }
+    return record;
+  }
+
+  /** Drops the temp file after a failure. */
+  async abort(): Promise<void> {
+    this.compressor?.destroy();
+    await this.fh.close().catch(() => {});
+    await rm(this.tempPath, { force: true });
+  }
+}

@@ -1,0 +1,14 @@
+// Public surface of the YUM metadata layer.
+export { writePackageMetadata, DEFAULT_CHANGELOG_LIMIT } from './repodata-writer.ts';
+export type { RepodataOptions } from './repodata-writer.ts';
+export { MetadataFileWriter } from './file-writer.ts';
+export type { FileWriterOptions } from './file-writer.ts';
+export { renderRepomd, parseRepomd, parseDistro, compareRecords, RepomdError, REPOMD_MAX_BYTES } from './repomd.ts';
+export type { Repomd, RepomdRecord, Checksum, Distro } from './repomd.ts';
+export { COMPRESSION_TYPES, SUFFIX, isCompressionType, compressionOf, stripCompressionSuffix, createDecompressor, limitBytes, DecompressionLimitError } from './compression.ts';
+export type { CompressionType } from './compression.ts';
+export { primaryPackage } from './primary.ts';
+export { filelistsPackage } from './filelists.ts';
+export { otherPackage, selectChangelogs } from './other.ts';
+export { readPackageRecords, parsePrimary, parseFilelists, parseOther, MetadataParseError, DEFAULT_PARSE_LIMITS } from './reader.ts';
+export type { ParseLimits } from './reader.ts';

@@ -1,0 +1,60 @@
+// Writes primary, filelists and other from package records: one writer per file, as
+// createrepo_c splits them, fed in the caller's package order.
+
+import type { PackageRecord } from '../rpm/index.ts';
+import type { CompressionType } from './compression.ts';
+import { MetadataFileWriter } from './file-writer.ts';
+import { FILELISTS_FOOTER, filelistsHeader, filelistsPackage } from './filelists.ts';
+import { OTHER_FOOTER, otherHeader, otherPackage } from './other.ts';
+import { PRIMARY_FOOTER, primaryHeader, primaryPackage } from './primary.ts';
+import type { RepomdRecord } from './repomd.ts';
+
+export interface RepodataOptions {
+  dir: string;
+  compression: CompressionType;
+  /** Checksum of the metadata files themselves (createrepo_c's --repomd-checksum). */
+  checksumType: string;
+  changelogLimit: number;
+  uniqueNames: boolean;
+  timestamp?: number;
+  fsync?: boolean;
+}
+
+export const DEFAULT_CHANGELOG_LIMIT = 10;
+
+/**
+ * Writes the three package metadata files. `count` must equal the number of records
+ * the iterable yields: it goes in the files' headers before the packages.
+ */
+export async function writePackageMetadata(
+  records: Iterable<PackageRecord> | AsyncIterable<PackageRecord>,
+  count: number,
+  opts: RepodataOptions,
+): Promise<RepomdRecord[]> {
+  const common = { dir: opts.dir, compression: opts.compression, checksumType: opts.checksumType, uniqueName: opts.uniqueNames, timestamp: opts.timestamp, fsync: opts.fsync };
+  const writers = await Promise.all([
+    MetadataFileWriter.create({ ...common, type: 'primary', name: 'primary.xml' }),
+    MetadataFileWriter.create({ ...common, type: 'filelists', name: 'filelists.xml' }),
+    MetadataFileWriter.create({ ...common, type: 'other', name: 'other.xml' }),
+  ]);
+  const [primary, filelists, other] = writers;
+  try {
+    primary.write(primaryHeader(count));
+    filelists.write(filelistsHeader(count));
+    other.write(otherHeader(count));
+    let written = 0;
+    for await (const p of records) {
+      written++;
+      const waits = [primary.write(primaryPackage(p)), filelists.write(filelistsPackage(p)), other.write(otherPackage(p, opts.changelogLimit))];
+      if (waits[0] || waits[1] || waits[2]) await Promise.all(waits);
+    }
+    if (written !== count) throw new Error(`internal error: announced ${count} packages but wrote ${written}`);
+    primary.write(PRIMARY_FOOTER);
+    filelists.write(FILELISTS_FOOTER);
+    other.write(OTHER_FOOTER);
+    return await Promise.all(writers.map((w) => w.finish()));
+  } catch (e) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw e;
+  }
+}

@@ -1,0 +1,7 @@
+// Public surface of the RPM format layer.
+export { RpmFormatError } from './errors.ts';
+export { readPackage, headerLayout, parseHeaders, CHECKSUM_TYPES } from './read.ts';
+export type { ChecksumType, ReadOptions, HeaderLayout } from './read.ts';
+export { rpmvercmp } from './vercmp.ts';
+export { DEPENDENCY_KINDS, isPrimaryFile, nevra } from './record.ts';
+export type { PackageRecord, Dependency, DependencyFlags, DependencyKind, PackageFile, FileType, ChangelogEntry } from './record.ts';

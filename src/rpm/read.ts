@@ -1,0 +1,139 @@
+// Reads one RPM file: lead, signature header and main header are parsed from the
+// front of the file while the whole file streams once through the checksum. The
+// payload is never interpreted.
+
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { deriveHeaderFacts } from './derive.ts';
+import { HeaderError, RpmFormatError } from './errors.ts';
+import { Header, headerSize } from './header.ts';
+import type { PackageRecord } from './record.ts';
+
+const LEAD_SIZE = 96;
+const LEAD_MAGIC = [0xed, 0xab, 0xee, 0xdb];
+const CHUNK = 1 << 20;
+
+export const CHECKSUM_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+export type ChecksumType = (typeof CHECKSUM_TYPES)[number];
+
+export interface ReadOptions {
+  checksumType?: ChecksumType;
+  /** Path relative to the repo root, recorded as location href. */
+  locationHref: string;
+  locationBase?: string;
+}
+
+/** Where the headers lie in a file (createrepo_c's header-range). */
+export interface HeaderLayout {
+  /** Offset of the main header (after the signature and its padding). */
+  headerStart: number;
+  /** Offset where the payload begins. */
+  headerEnd: number;
+}
+
+/**
+ * Given the first bytes of a file, returns the header layout, or the number of bytes
+ * needed before it can tell. Throws HeaderError on anything malformed.
+ */
+export function headerLayout(prefix: Uint8Array): HeaderLayout | { need: number } {
+  if (prefix.length < LEAD_SIZE + 16) return { need: LEAD_SIZE + 16 };
+  for (let i = 0; i < 4; i++) {
+    if (prefix[i] !== LEAD_MAGIC[i]) throw new HeaderError('bad lead magic (the file does not start with ED AB EE DB)');
+  }
+  const sig = headerSize(prefix, LEAD_SIZE, 'signature');
+  const headerStart = LEAD_SIZE + sig.size + ((8 - (sig.dataLength % 8)) % 8);
+  if (prefix.length < headerStart + 16) return { need: headerStart + 16 };
+  const main = headerSize(prefix, headerStart, 'main');
+  return { headerStart, headerEnd: headerStart + main.size };
+}
+
+/** Parses the headers of a complete prefix of an RPM file into record facts. */
+export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
+  const sig = new Header(prefix, LEAD_SIZE, 'signature');
+  const main = new Header(prefix, layout.headerStart, 'main');
+  return deriveHeaderFacts(main, sig);
+}
+
+/**
+ * Reads a package file into a record. Any problem with the file (unreadable, not an
+ * RPM, truncated, corrupt header) is an RpmFormatError or a Node fs error naming it.
+ */
+export async function readPackage(path: string, options: ReadOptions): Promise<PackageRecord> {
+  const checksumType = options.checksumType ?? 'sha256';
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new RpmFormatError(path, 'not a regular file');
+    if (st.size < LEAD_SIZE + 16) {
+      throw new RpmFormatError(path, st.size === 0 ? 'the file is empty' : `the file is only ${st.size} bytes, too short for an RPM lead`);
+    }
+    const hash = createHash(checksumType);
+    // The first read usually covers the whole header; a larger header grows `prefix`.
+    let prefix: Buffer = Buffer.allocUnsafe(Math.min(st.size, CHUNK));
+    let have = 0;
+    let layout: HeaderLayout | undefined;
+    while (!layout) {
+      const { bytesRead } = await fh.read(prefix, have, prefix.length - have, have);
+      if (bytesRead === 0) throw new RpmFormatError(path, `truncated: the file ends at ${have} bytes, inside its headers`);
+      hash.update(prefix.subarray(have, have + bytesRead));
+      have += bytesRead;
+      let result;
+      try {
+        result = headerLayout(prefix.subarray(0, have));
+      } catch (e) {
+        if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
+        throw e;
+      }
+      if ('need' in result) {
+        if (result.need > st.size) throw new RpmFormatError(path, `truncated: its headers need ${result.need} bytes, the file has ${st.size}`);
+        if (prefix.length < result.need) prefix = grow(prefix, have, result.need);
+        continue;
+      }
+      if (result.headerEnd > st.size) {
+        throw new RpmFormatError(path, `truncated: its headers end at byte ${result.headerEnd}, the file has ${st.size}`);
+      }
+      if (have < result.headerEnd) {
+        if (prefix.length < result.headerEnd) prefix = grow(prefix, have, result.headerEnd);
+        continue;
+      }
+      layout = result;
+    }
+    let facts;
+    try {
+      facts = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
+    } catch (e) {
+      if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
+      throw e;
+    }
+    // Stream the rest of the file through the checksum, reusing one buffer.
+    const buf = prefix.length >= CHUNK ? prefix : Buffer.allocUnsafe(CHUNK);
+    let pos = have;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    if (pos !== st.size) throw new RpmFormatError(path, `the file changed while it was read (${pos} bytes read, ${st.size} expected)`);
+    const record: PackageRecord = {
+      pkgid: hash.digest('hex'),
+      checksumType,
+      ...facts,
+      timeFile: Math.floor(st.mtimeMs / 1000),
+      sizePackage: st.size,
+      locationHref: options.locationHref,
+      headerStart: layout.headerStart,
+      headerEnd: layout.headerEnd,
+    };
+    if (options.locationBase) record.locationBase = options.locationBase;
+    return record;
+  } finally {
+    await fh.close();
+  }
+}
+
+function grow(buf: Buffer, used: number, size: number): Buffer {
+  const bigger = Buffer.allocUnsafe(size);
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
+}

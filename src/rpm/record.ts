@@ -1,0 +1,100 @@
+// The package record: everything YUM metadata says about one package, derived from
+// its headers once at ingest. The metadata writers and the store work from records
+// only; nothing downstream re-reads an RPM file.
+
+export type DependencyFlags = 'EQ' | 'LT' | 'GT' | 'LE' | 'GE';
+
+export interface Dependency {
+  name: string;
+  /** Absent for unversioned dependencies; then epoch/ver/rel are absent too. */
+  flags?: DependencyFlags;
+  epoch?: string;
+  ver?: string;
+  rel?: string;
+  /** Requires only: needed by a scriptlet (pre="1"). */
+  pre?: boolean;
+}
+
+export type FileType = 'file' | 'dir' | 'ghost';
+
+export interface PackageFile {
+  path: string;
+  type: FileType;
+}
+
+export interface ChangelogEntry {
+  author: string;
+  /** Seconds since the epoch, as in the header (before any de-duplication). */
+  date: number;
+  text: string;
+}
+
+export const DEPENDENCY_KINDS = [
+  'provides',
+  'requires',
+  'conflicts',
+  'obsoletes',
+  'suggests',
+  'enhances',
+  'recommends',
+  'supplements',
+] as const;
+
+export type DependencyKind = (typeof DEPENDENCY_KINDS)[number];
+
+export interface PackageRecord {
+  /** Checksum of the whole file, lowercase hex. */
+  pkgid: string;
+  checksumType: string;
+  name: string;
+  arch: string;
+  epoch: string;
+  version: string;
+  release: string;
+  summary: string;
+  description: string;
+  packager: string;
+  url: string;
+  /** mtime of the file, seconds. */
+  timeFile: number;
+  timeBuild: number;
+  sizePackage: number;
+  sizeInstalled: number;
+  sizeArchive: number;
+  /** Path of the file relative to the repo root, '/'-separated. */
+  locationHref: string;
+  locationBase?: string;
+  license: string;
+  vendor: string;
+  group: string;
+  buildhost: string;
+  sourcerpm: string;
+  headerStart: number;
+  headerEnd: number;
+  provides: Dependency[];
+  requires: Dependency[];
+  conflicts: Dependency[];
+  obsoletes: Dependency[];
+  suggests: Dependency[];
+  enhances: Dependency[];
+  recommends: Dependency[];
+  supplements: Dependency[];
+  /** Every file, in header order. */
+  files: PackageFile[];
+  /** Every changelog entry, in header order (newest first). */
+  changelogs: ChangelogEntry[];
+}
+
+/** name-[epoch:]version-release.arch, as rpm and dnf print it. */
+export function nevra(p: Pick<PackageRecord, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string {
+  const e = p.epoch && p.epoch !== '0' ? `${p.epoch}:` : '';
+  return `${p.name}-${e}${p.version}-${p.release}.${p.arch}`;
+}
+
+/**
+ * createrepo_c's "primary file" rule: paths listed in primary.xml because dependency
+ * solvers commonly need them.
+ */
+export function isPrimaryFile(path: string): boolean {
+  return path.startsWith('/etc/') || path === '/usr/lib/sendmail' || path.includes('bin/');
+}
