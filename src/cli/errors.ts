@@ -8,6 +8,7 @@ export class UsageError extends Error {
 const KNOWN = new Set([
   'UsageError',
   'RpmFormatError',
+  'PackageFileError',
   'PackageErrors',
   'CreaterepoInputError',
   'LockedError',

@@ -15,3 +15,25 @@ export class RpmFormatError extends Error {
 export class HeaderError extends Error {
   override name = 'HeaderError';
 }
+
+const IO_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+};
+
+/** A package file could not be read at all (permissions, I/O); names the file. */
+export class PackageFileError extends Error {
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(path: string, cause: NodeJS.ErrnoException) {
+    super(`${path}: cannot read the file: ${IO_PROBLEMS[cause.code ?? ''] ?? cause.message}`);
+    this.name = 'PackageFileError';
+    this.path = path;
+    this.code = cause.code;
+  }
+}

@@ -1,5 +1,5 @@
 // Public surface of the RPM format layer.
-export { RpmFormatError } from './errors.ts';
+export { RpmFormatError, PackageFileError } from './errors.ts';
 export { readPackage, headerLayout, parseHeaders, CHECKSUM_TYPES } from './read.ts';
 export type { ChecksumType, ReadOptions, HeaderLayout } from './read.ts';
 export { rpmvercmp } from './vercmp.ts';

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { deriveHeaderFacts } from './derive.ts';
-import { HeaderError, RpmFormatError } from './errors.ts';
+import { HeaderError, PackageFileError, RpmFormatError } from './errors.ts';
 import { Header, headerSize } from './header.ts';
+import { Sig } from './tags.ts';
 import type { PackageRecord } from './record.ts';
 
 const LEAD_SIZE = 96;
@@ -51,7 +52,7 @@ export function headerLayout(prefix: Uint8Array): HeaderLayout | { need: number 
 export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
   const sig = new Header(prefix, LEAD_SIZE, 'signature');
   const main = new Header(prefix, layout.headerStart, 'main');
-  return deriveHeaderFacts(main, sig);
+  return { facts: deriveHeaderFacts(main, sig), signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
 }
 
 /**
@@ -60,6 +61,15 @@ export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
  */
 export async function readPackage(path: string, options: ReadOptions): Promise<PackageRecord> {
   const checksumType = options.checksumType ?? 'sha256';
+  try {
+    return await read(path, checksumType, options);
+  } catch (e) {
+    if (e instanceof RpmFormatError || !(e as NodeJS.ErrnoException).code) throw e;
+    throw new PackageFileError(path, e as NodeJS.ErrnoException);
+  }
+}
+
+async function read(path: string, checksumType: ChecksumType, options: ReadOptions): Promise<PackageRecord> {
   const fh = await open(path, 'r');
   try {
     const st = await fh.stat();
@@ -98,12 +108,19 @@ export async function readPackage(path: string, options: ReadOptions): Promise<P
       }
       layout = result;
     }
-    let facts;
+    let parsed;
     try {
-      facts = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
+      parsed = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
     } catch (e) {
       if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
       throw e;
+    }
+    const { facts, signedSize } = parsed;
+    // The signature records the size of header + payload: a cheap check that catches
+    // truncated downloads, which a header-only reader would otherwise accept.
+    if (signedSize !== undefined && layout.headerStart + signedSize !== st.size) {
+      const cut = layout.headerStart + signedSize > st.size ? 'truncated: ' : '';
+      throw new RpmFormatError(path, `${cut}its signature says header and payload take ${signedSize} bytes, the file holds ${st.size - layout.headerStart} after the signature`);
     }
     // Stream the rest of the file through the checksum, reusing one buffer.
     const buf = prefix.length >= CHUNK ? prefix : Buffer.allocUnsafe(CHUNK);

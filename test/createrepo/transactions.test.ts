@@ -1,0 +1,260 @@
+// The repo directory as a transaction: bad input changes nothing, a concurrent run is
+// refused, a killed run leaves the old or the new metadata and never blocks the next,
+// and readers never see a repomd.xml whose files are missing or differ.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { copyTree, listRepodata, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
+import { run, TXREPO, txrepo } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+
+let work: string;
+before(async () => {
+  work = await tempDir('txrepo-tx-');
+});
+after(() => removeDir(work));
+
+let n = 0;
+async function freshRepo(): Promise<string> {
+  const dir = join(work, `repo-${n++}`);
+  await copyTree(ASSETS, dir);
+  const r = await txrepo(['createrepo', '-q', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  return dir;
+}
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of await listRepodata(dir)) out[name] = createHash('sha256').update(await readFile(join(dir, 'repodata', name))).digest('hex');
+  return out;
+}
+
+/** Verifies that repomd.xml and every file it lists agree; returns a problem or undefined. */
+async function consistent(dir: string): Promise<string | undefined> {
+  let records;
+  try {
+    records = await repomdRecords(dir);
+  } catch (e) {
+    return `repomd.xml unreadable: ${(e as Error).message}`;
+  }
+  if (records.length < 3) return `repomd.xml lists ${records.length} records`;
+  for (const r of records) {
+    const data = await readFile(join(dir, r.href)).catch(() => undefined);
+    if (!data) return `${r.href} is missing`;
+    if (createHash(r.checksumType).update(data).digest('hex') !== r.checksum) return `${r.href} does not match its checksum`;
+  }
+  return undefined;
+}
+
+describe('bad input changes nothing', () => {
+  test('unreadable and broken packages: exit 1, each named, repodata untouched', async () => {
+    const dir = await freshRepo();
+    const before = await snapshot(dir);
+    await writeFile(join(dir, 'zero.rpm'), '');
+    await writeFile(join(dir, 'notes.rpm'), 'just some text, not a package\n');
+    const good = await readFile(join(ASSETS, 'bear-4.1-1.noarch.rpm'));
+    await writeFile(join(dir, 'cut.rpm'), good.subarray(0, 700));
+    const r = await txrepo(['createrepo', dir]);
+    assert.equal(r.code, 1);
+    for (const name of ['zero.rpm', 'notes.rpm', 'cut.rpm']) assert.match(r.stderr, new RegExp(`${join(dir, name)}: not a valid RPM package`));
+    assert.match(r.stderr, /left unchanged/);
+    assert.deepEqual(await snapshot(dir), before, 'repodata must be untouched');
+    assert.ok(!(await readdir(dir)).includes('.repodata'), 'no staging directory is left behind');
+  });
+
+  test('a file the user cannot read', async () => {
+    const dir = await freshRepo();
+    const before = await snapshot(dir);
+    const secret = join(dir, 'secret.rpm');
+    await copyFile(join(ASSETS, 'bear-4.1-1.noarch.rpm'), secret);
+    await chmod(secret, 0o000);
+    let r;
+    if (process.getuid?.() === 0) {
+      // root reads anything: run as nobody, over a tree nobody may write.
+      await chmod(work, 0o755);
+      await run('chmod', ['-R', 'a+rwX', dir]);
+      await chmod(secret, 0o000);
+      r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', TXREPO, 'createrepo', dir]);
+    } else {
+      r = await txrepo(['createrepo', dir]);
+    }
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`${secret}: cannot read the file: permission denied`));
+    assert.deepEqual(await snapshot(dir), before);
+  });
+
+  test('usage errors and missing inputs', async () => {
+    const dir = await freshRepo();
+    const cases: [string[], number, RegExp][] = [
+      [['createrepo', join(work, 'nope')], 1, /no such directory/],
+      [['createrepo'], 2, /give exactly one directory/],
+      [['createrepo', '--workers', '0', dir], 2, /--workers 0: give a number from 1 to 100/],
+      [['createrepo', '--checksum', 'crc32', dir], 2, /--checksum "crc32": give one of/],
+      [['createrepo', '--general-compress-type', 'rar', dir], 2, /give one of gz, xz, zstd/],
+      [['createrepo', '--bogus', dir], 2, /Unknown option '--bogus'/],
+      [['createrepo', '--pkglist', join(work, 'nolist'), dir], 1, /--pkglist .*nolist: cannot read it/],
+      [['createrepo', '-g', join(work, 'nocomps.xml'), dir], 1, /--groupfile .*nocomps.xml: no such file/],
+      [['frobnicate'], 2, /unknown command "frobnicate"/],
+    ];
+    for (const [args, code, pattern] of cases) {
+      const r = await txrepo(args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern, args.join(' '));
+    }
+    const list = join(work, 'escaping-list');
+    await writeFile(list, '../../etc/passwd.rpm\n');
+    const r = await txrepo(['createrepo', '--pkglist', list, dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /line 1: "..\/..\/etc\/passwd.rpm" is not a path inside the repo/);
+  });
+
+  test('every command has --help', async () => {
+    for (const cmd of ['createrepo', 'modifyrepo']) {
+      const r = await txrepo([cmd, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, new RegExp(`Usage: txrepo ${cmd}`));
+    }
+    const top = await txrepo(['--help']);
+    assert.match(top.stdout, /createrepo/);
+  });
+});
+
+describe('locking', () => {
+  test('a run is refused while another holds the lock', async () => {
+    const dir = await freshRepo();
+    // createrepo_c's lock: a bare .repodata directory.
+    await mkdir(join(dir, '.repodata'));
+    const r = await txrepo(['createrepo', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /is locked by another process/);
+    assert.match(r.stderr, /Wait for that run to finish/);
+    const forced = await txrepo(['createrepo', '-q', '--ignore-lock', dir]);
+    assert.equal(forced.code, 0, forced.stderr);
+  });
+
+  test('two runs at once: one wins, the other is refused, the repo is consistent', async () => {
+    const dir = await freshRepo();
+    const results = await Promise.all([txrepo(['createrepo', '-q', dir]), txrepo(['createrepo', '-q', dir]), txrepo(['createrepo', '-q', dir])]);
+    const ok = results.filter((r) => r.code === 0).length;
+    assert.ok(ok >= 1, 'at least one run succeeds');
+    for (const r of results) if (r.code !== 0) assert.match(r.stderr, /is locked by txrepo \(pid \d+/);
+    assert.equal(await consistent(dir), undefined);
+  });
+});
+
+describe('crashes and readers', () => {
+  async function bigRepo(copies: number): Promise<string> {
+    const dir = join(work, `big-${n++}`);
+    for (let i = 0; i < copies; i++) await copyTree(ASSETS, join(dir, `part${i}`));
+    return dir;
+  }
+
+  test('SIGKILL at random instants leaves old or new metadata, and the next run succeeds', async () => {
+    const dir = await bigRepo(12);
+    const first = await txrepo(['createrepo', '-q', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    let killedMidRun = 0;
+    for (let trial = 0; trial < 12; trial++) {
+      // Change the package set so each run writes different metadata.
+      await rm(join(dir, `part${trial % 12}`, 'bear-4.1-1.noarch.rpm'), { force: true });
+      const child = spawn(TXREPO, ['createrepo', '-q', '--workers', String(1 + (trial % 4)), dir], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 600)));
+      if (child.kill('SIGKILL')) killedMidRun++;
+      await exited;
+      assert.equal(await consistent(dir), undefined, `after kill ${trial}`);
+    }
+    assert.ok(killedMidRun > 0);
+    const after = await txrepo(['createrepo', '-q', dir]);
+    assert.equal(after.code, 0, `the run after the crashes must take over the stale lock: ${after.stderr}`);
+    assert.equal(await consistent(dir), undefined);
+    assert.ok(!(await readdir(dir)).some((f) => f.startsWith('.repodata')), 'no lock or staging left');
+    // Unreferenced files of killed runs are cleaned up by the next run.
+    const listed = new Set((await repomdRecords(dir)).map((r) => r.href.slice('repodata/'.length)));
+    for (const f of await listRepodata(dir)) assert.ok(f === 'repomd.xml' || listed.has(f), `leftover ${f}`);
+  });
+
+  test('readers never see a torn repo while runs replace the metadata', async () => {
+    const dir = await bigRepo(4);
+    assert.equal((await txrepo(['createrepo', '-q', dir])).code, 0);
+    let stop = false;
+    let checks = 0;
+    const problems: string[] = [];
+    const reader = (async () => {
+      while (!stop) {
+        const p = await consistent(dir);
+        checks++;
+        if (p) problems.push(p);
+      }
+    })();
+    for (let i = 0; i < 6; i++) {
+      await rm(join(dir, `part${i % 4}`, `duck-0.${6 + (i % 3)}-1.noarch.rpm`), { force: true });
+      const r = await txrepo(['createrepo', '-q', dir]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    stop = true;
+    await reader;
+    assert.ok(checks > 10, `the reader ran ${checks} checks`);
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('retention and modifyrepo', () => {
+  test('--retain-old-md N keeps N older generations; 0 keeps none', async () => {
+    const dir = await freshRepo();
+    const kinds = (files: string[]) => files.filter((f) => f.endsWith('-primary.xml.gz')).length;
+    for (let i = 0; i < 4; i++) {
+      await rm(join(dir, `duck-0.${6 + (i % 3)}-1.noarch.rpm`), { force: true });
+      await copyFile(join(ASSETS, `duck-0.${6 + ((i + 1) % 3)}-1.noarch.rpm`), join(dir, `duck-0.${6 + ((i + 1) % 3)}-1.noarch.rpm`)).catch(() => {});
+      await writeFile(join(dir, `marker-${i}`), 'x');
+      const r = await txrepo(['createrepo', '-q', '--retain-old-md', '2', '--revision', `r${i}`, dir]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal(kinds(await listRepodata(dir)), 3, 'current + 2 old generations');
+    const r = await txrepo(['createrepo', '-q', '--revision', 'final', dir]);
+    assert.equal(r.code, 0);
+    assert.equal(kinds(await listRepodata(dir)), 1);
+    assert.equal(await consistent(dir), undefined);
+  });
+
+  test('modifyrepo adds, replaces and removes records atomically', async () => {
+    const dir = await freshRepo();
+    const repodata = join(dir, 'repodata');
+    let r = await txrepo(['modifyrepo', join(ASSETS, 'updateinfo.xml'), repodata]);
+    assert.equal(r.code, 0, r.stderr);
+    let recs = await repomdRecords(dir);
+    const ui = recs.find((x) => x.type === 'updateinfo');
+    assert.ok(ui && ui.href.endsWith('-updateinfo.xml.gz'));
+    r = await txrepo(['modifyrepo', '--mdtype', 'group', '--no-compress', join(ASSETS, 'comps.xml'), repodata]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await txrepo(['modifyrepo', '--mdtype', 'modules', '--compress-type', 'zstd', join(ASSETS, 'modules.yaml'), repodata]);
+    assert.equal(r.code, 0, r.stderr);
+    recs = await repomdRecords(dir);
+    assert.deepEqual(recs.map((x) => x.type), ['primary', 'filelists', 'other', 'group', 'modules', 'updateinfo']);
+    assert.equal(await consistent(dir), undefined);
+    // Replacing the updateinfo removes the old file.
+    const other = join(work, 'updateinfo.xml');
+    await writeFile(other, (await readFile(join(ASSETS, 'updateinfo.xml'), 'utf8')).replace('</updates>', '  \n</updates>'));
+    r = await txrepo(['modifyrepo', other, repodata]);
+    assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(stat(join(dir, ui.href)));
+    r = await txrepo(['modifyrepo', '--remove', 'modules', repodata]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await repomdRecords(dir)).map((x) => x.type), ['primary', 'filelists', 'other', 'group', 'updateinfo']);
+    // Bad input.
+    r = await txrepo(['modifyrepo', join(work, 'missing.xml'), repodata]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /missing.xml: no such file/);
+    r = await txrepo(['modifyrepo', '--mdtype', 'primary', join(ASSETS, 'comps.xml'), repodata]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /package metadata is made by 'txrepo createrepo'/);
+    r = await txrepo(['modifyrepo', join(ASSETS, 'comps.xml'), join(work, 'nowhere', 'repodata')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /repomd.xml: no such file; run 'txrepo createrepo/);
+  });
+});

@@ -1,0 +1,31 @@
+// Runs txrepo and other programs from tests, never through a shell.
+
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const TXREPO = resolve(REPO_ROOT, 'bin/txrepo');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<RunResult> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeout ?? 300_000, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as NodeJS.ErrnoException).code as unknown as number) : 1) : 0;
+      done({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+export const txrepo = (args: string[], opts?: Parameters<typeof run>[2]) => run(TXREPO, args, opts);
+
+/** Runs a command and fails with its output if it does not exit 0. */
+export async function mustRun(cmd: string, args: string[], opts?: Parameters<typeof run>[2]): Promise<RunResult> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}

@@ -1,0 +1,146 @@
+// Hostile and broken RPM files: each must give an RpmFormatError that names the file,
+// quickly, without a crash, a hang or a large allocation.
+
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { PackageFileError, readPackage, RpmFormatError } from '../../src/rpm/index.ts';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+
+const GOOD = join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm');
+
+let dir: string;
+let good: Buffer;
+// Offsets of the structures of GOOD (complex-package: header-range 4504..8413).
+let sigIl: number;
+let sigDl: number;
+let mainStart: number;
+let mainIl: number;
+let mainDl: number;
+
+before(async () => {
+  dir = await tempDir('txrepo-hostile-');
+  good = await readFile(GOOD);
+  sigIl = good.readUInt32BE(96 + 8);
+  sigDl = good.readUInt32BE(96 + 12);
+  mainStart = 96 + 16 + 16 * sigIl + sigDl + ((8 - (sigDl % 8)) % 8);
+  mainIl = good.readUInt32BE(mainStart + 8);
+  mainDl = good.readUInt32BE(mainStart + 12);
+});
+after(() => removeDir(dir));
+
+async function expectRejected(name: string, bytes: Buffer, pattern: RegExp) {
+  const path = join(dir, `${name}.rpm`);
+  await writeFile(path, bytes);
+  const started = Date.now();
+  const heapBefore = process.memoryUsage().arrayBuffers;
+  await assert.rejects(readPackage(path, { locationHref: `${name}.rpm` }), (e: unknown) => {
+    assert.ok(e instanceof RpmFormatError, `${name}: expected RpmFormatError, got ${(e as Error)?.stack}`);
+    assert.ok(e.message.startsWith(path), `${name}: the message must name the file: ${e.message}`);
+    assert.match(e.message, pattern, name);
+    return true;
+  });
+  assert.ok(Date.now() - started < 5000, `${name} took ${Date.now() - started} ms`);
+  assert.ok(process.memoryUsage().arrayBuffers - heapBefore < 64 * 1024 * 1024, `${name} allocated too much`);
+}
+
+function mutate(fn: (b: Buffer) => void): Buffer {
+  const b = Buffer.from(good);
+  fn(b);
+  return b;
+}
+
+describe('broken and hostile RPM files are rejected with a clear error', () => {
+  test('the intact file reads', async () => {
+    const r = await readPackage(GOOD, { locationHref: 'x.rpm' });
+    assert.equal(r.name, 'complex-package');
+    assert.equal(r.headerStart, mainStart);
+    assert.equal(r.headerEnd, mainStart + 16 + 16 * mainIl + mainDl);
+  });
+
+  test('empty, tiny and non-RPM files', async () => {
+    await expectRejected('empty', Buffer.alloc(0), /empty/);
+    await expectRejected('tiny', Buffer.from('hi'), /too short/);
+    await expectRejected('text', Buffer.from('<html>this is not a package</html>\n'.repeat(20)), /lead magic/);
+    await expectRejected('zeros', Buffer.alloc(4096), /lead magic/);
+    await expectRejected('gzip', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(500)]), /lead magic/);
+  });
+
+  test('truncated at every structure boundary', async () => {
+    const mainIndex = mainStart + 16;
+    const mainData = mainIndex + 16 * mainIl;
+    const headerEnd = mainData + mainDl;
+    const cuts: [string, number][] = [
+      ['inside the lead', 50],
+      ['after the lead', 96],
+      ['inside the signature intro', 104],
+      ['after the signature intro', 112],
+      ['inside the signature index', 112 + 8],
+      ['inside the signature data', 112 + 16 * sigIl + 4],
+      ['in the signature padding', 112 + 16 * sigIl + sigDl],
+      ['at the main header', mainStart],
+      ['inside the main intro', mainStart + 9],
+      ['inside the main index', mainIndex + 16 * Math.floor(mainIl / 2) + 3],
+      ['after the main index', mainData],
+      ['inside the main data', mainData + Math.floor(mainDl / 2)],
+      ['one byte before the payload', headerEnd - 1],
+      ['at the payload', headerEnd],
+      ['inside the payload', headerEnd + 100],
+      ['one byte short', good.length - 1],
+    ];
+    for (const [what, at] of cuts) {
+      assert.ok(at < good.length);
+      await expectRejected(`cut-${at}`, good.subarray(0, at), /truncated|too short/);
+      void what;
+    }
+  });
+
+  test('trailing garbage after the payload', async () => {
+    await expectRejected('trailing', Buffer.concat([good, Buffer.from('garbage')]), /signature says/);
+  });
+
+  test('wrong magic numbers', async () => {
+    await expectRejected('lead-magic', mutate((b) => b.writeUInt8(0, 0)), /lead magic/);
+    await expectRejected('sig-magic', mutate((b) => b.writeUInt8(0, 96)), /signature header magic/);
+    await expectRejected('main-magic', mutate((b) => b.writeUInt8(0, mainStart + 1)), /main header magic/);
+  });
+
+  test('absurd counts and lengths', async () => {
+    await expectRejected('sig-il-huge', mutate((b) => b.writeUInt32BE(0xffffffff, 96 + 8)), /index entries/);
+    await expectRejected('sig-il-zero', mutate((b) => b.writeUInt32BE(0, 96 + 8)), /index entries/);
+    await expectRejected('sig-dl-huge', mutate((b) => b.writeUInt32BE(0x7fffffff, 96 + 12)), /data store is|truncated/);
+    await expectRejected('main-il-huge', mutate((b) => b.writeUInt32BE(0x10000, mainStart + 8)), /index entries/);
+    await expectRejected('main-dl-huge', mutate((b) => b.writeUInt32BE(0x0fffffff, mainStart + 12)), /truncated/);
+    await expectRejected('main-dl-over-limit', mutate((b) => b.writeUInt32BE(0x7fffffff, mainStart + 12)), /data store is/);
+  });
+
+  test('index entries pointing outside the data store', async () => {
+    // Entry 1 of the main index (entry 0 is the region tag).
+    const e = mainStart + 16 + 16;
+    await expectRejected('offset-out', mutate((b) => b.writeInt32BE(mainDl + 10, e + 8)), /outside the/);
+    await expectRejected('offset-negative', mutate((b) => b.writeInt32BE(-5, e + 8)), /outside the/);
+    await expectRejected('type-unknown', mutate((b) => b.writeUInt32BE(99, e + 4)), /unknown type/);
+    await expectRejected('count-zero', mutate((b) => b.writeUInt32BE(0, e + 12)), /zero count/);
+    await expectRejected('count-huge', mutate((b) => b.writeUInt32BE(0x7fffffff, e + 12)), /claims|past the data store/);
+  });
+
+  test('every main index entry with a huge count or offset', async () => {
+    for (let i = 1; i < mainIl; i++) {
+      const e = mainStart + 16 + 16 * i;
+      await expectRejected(`entry-${i}-count`, mutate((b) => b.writeUInt32BE(0xfffffff0, e + 12)), /claims|past the data store/);
+      await expectRejected(`entry-${i}-offset`, mutate((b) => b.writeInt32BE(0x7ffffff0, e + 8)), /outside the/);
+    }
+  });
+
+  test('strings without a terminator', async () => {
+    // Overwrite the whole main data store with non-NUL bytes: every string runs off its end.
+    const data = mainStart + 16 + 16 * mainIl;
+    await expectRejected('no-nul', mutate((b) => b.fill(0x41, data, data + mainDl)), /runs past|expected|type/);
+  });
+
+  test('a directory or an unreadable path named .rpm', async () => {
+    await assert.rejects(readPackage(dir, { locationHref: 'x.rpm' }), (e: unknown) => e instanceof RpmFormatError && /not a regular file/.test(e.message));
+    await assert.rejects(readPackage(join(dir, 'missing.rpm'), { locationHref: 'x.rpm' }), (e: unknown) => e instanceof PackageFileError && e.code === 'ENOENT' && e.message === `${join(dir, 'missing.rpm')}: cannot read the file: no such file`);
+  });
+});
