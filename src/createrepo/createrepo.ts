@@ -9,16 +9,19 @@ import {
   parseDistro,
   parseRepomd,
   readPackageRecords,
+  renderPackage,
   writePackageMetadata,
+  type RenderedPackage,
   type CompressionType,
   type Distro,
   type Repomd,
   type RepomdRecord,
 } from '../metadata/index.ts';
-import { readPackage, type ChecksumType, type PackageRecord } from '../rpm/index.ts';
+import type { ChecksumType, PackageRecord } from '../rpm/index.ts';
 import { commitRepodata, pruneOldMetadata } from './commit.ts';
 import { acquireLock } from './lock.ts';
 import { orderedMap } from './ordered.ts';
+import { ReadPool } from './read-pool.ts';
 import { scanPackages, type FoundPackage } from './scan.ts';
 
 export interface CreaterepoOptions {
@@ -128,7 +131,8 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     let done = 0;
     const errors: Error[] = [];
 
-    const load = async (f: FoundPackage): Promise<PackageRecord> => {
+    const pool = new ReadPool(found.length, workers);
+    const load = async (f: FoundPackage): Promise<RenderedPackage> => {
       const href = locationOf(f, opts.locationPrefix);
       if (opts.update) {
         const prev = old.byHref.get(href);
@@ -139,16 +143,17 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
             const r = { ...prev, locationHref: href };
             if (opts.baseurl) r.locationBase = opts.baseurl;
             else delete r.locationBase;
-            return r;
+            return renderPackage(r, changelogLimit);
           }
         }
       }
       read++;
-      return readPackage(f.path, { checksumType, locationHref: href, locationBase: opts.baseurl });
+      return pool.render({ path: f.path, href, base: opts.baseurl, checksumType, changelogLimit });
     };
 
-    async function* records(): AsyncGenerator<PackageRecord> {
-      for await (const result of orderedMap(found, workers, load)) {
+    async function* rendered(): AsyncGenerator<RenderedPackage> {
+      // Many tasks in flight keep the worker threads busy; the window bounds memory.
+      for await (const result of orderedMap(found, 256, load, 512)) {
         opts.onProgress?.(++done, found.length);
         if (result.status === 'rejected') {
           errors.push(result.reason instanceof Error ? result.reason : new Error(String(result.reason)));
@@ -161,15 +166,14 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     }
 
     const timestamp = Math.floor(Date.now() / 1000);
-    const recs = await writePackageMetadata(records(), found.length, {
+    const recs = await writePackageMetadata(rendered(), found.length, {
       dir: lock.dir,
       compression,
       checksumType,
-      changelogLimit,
       uniqueNames: true,
       timestamp,
       fsync: true,
-    });
+    }).finally(() => pool.close());
 
     if (opts.groupfile) {
       // Like createrepo_c: the comps file as is ("group", which EL7 yum reads) and compressed ("group_gz").

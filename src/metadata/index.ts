@@ -1,6 +1,6 @@
 // Public surface of the YUM metadata layer.
-export { writePackageMetadata, DEFAULT_CHANGELOG_LIMIT } from './repodata-writer.ts';
-export type { RepodataOptions } from './repodata-writer.ts';
+export { writePackageMetadata, renderPackage, DEFAULT_CHANGELOG_LIMIT } from './repodata-writer.ts';
+export type { RepodataOptions, RenderedPackage } from './repodata-writer.ts';
 export { MetadataFileWriter } from './file-writer.ts';
 export type { FileWriterOptions } from './file-writer.ts';
 export { renderRepomd, parseRepomd, parseDistro, compareRecords, RepomdError, REPOMD_MAX_BYTES } from './repomd.ts';

@@ -14,7 +14,6 @@ export interface RepodataOptions {
   compression: CompressionType;
   /** Checksum of the metadata files themselves (createrepo_c's --repomd-checksum). */
   checksumType: string;
-  changelogLimit: number;
   uniqueNames: boolean;
   timestamp?: number;
   fsync?: boolean;
@@ -22,12 +21,24 @@ export interface RepodataOptions {
 
 export const DEFAULT_CHANGELOG_LIMIT = 10;
 
+/** One package's chunk of each of the three files. */
+export interface RenderedPackage {
+  primary: string;
+  filelists: string;
+  other: string;
+}
+
+export function renderPackage(p: PackageRecord, changelogLimit: number): RenderedPackage {
+  return { primary: primaryPackage(p), filelists: filelistsPackage(p), other: otherPackage(p, changelogLimit) };
+}
+
 /**
  * Writes the three package metadata files. `count` must equal the number of records
- * the iterable yields: it goes in the files' headers before the packages.
+ * the iterable yields: it goes in the files' headers before the packages. Packages are
+ * written in the order they come.
  */
 export async function writePackageMetadata(
-  records: Iterable<PackageRecord> | AsyncIterable<PackageRecord>,
+  packages: Iterable<RenderedPackage> | AsyncIterable<RenderedPackage>,
   count: number,
   opts: RepodataOptions,
 ): Promise<RepomdRecord[]> {
@@ -43,9 +54,9 @@ export async function writePackageMetadata(
     filelists.write(filelistsHeader(count));
     other.write(otherHeader(count));
     let written = 0;
-    for await (const p of records) {
+    for await (const p of packages) {
       written++;
-      const waits = [primary.write(primaryPackage(p)), filelists.write(filelistsPackage(p)), other.write(otherPackage(p, opts.changelogLimit))];
+      const waits = [primary.write(p.primary), filelists.write(p.filelists), other.write(p.other)];
       if (waits[0] || waits[1] || waits[2]) await Promise.all(waits);
     }
     if (written !== count) throw new Error(`internal error: announced ${count} packages but wrote ${written}`);

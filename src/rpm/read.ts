@@ -3,7 +3,7 @@
 // payload is never interpreted.
 
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { deriveHeaderFacts } from './derive.ts';
 import { HeaderError, PackageFileError, RpmFormatError } from './errors.ts';
 import { Header, headerSize } from './header.ts';
@@ -57,96 +57,101 @@ export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
 
 /**
  * Reads a package file into a record. Any problem with the file (unreadable, not an
- * RPM, truncated, corrupt header) is an RpmFormatError or a Node fs error naming it.
+ * RPM, truncated, corrupt header) is an RpmFormatError or a PackageFileError naming it.
+ *
+ * The I/O is synchronous on purpose: packages are read in worker threads (see
+ * pool.ts), where blocking is free and a promise per read(2) would cost more than the
+ * read itself for the many small files of a typical repo.
  */
-export async function readPackage(path: string, options: ReadOptions): Promise<PackageRecord> {
+export function readPackageSync(path: string, options: ReadOptions): PackageRecord {
   const checksumType = options.checksumType ?? 'sha256';
+  let fd: number | undefined;
   try {
-    return await read(path, checksumType, options);
+    fd = openSync(path, 'r');
+    return read(fd, path, checksumType, options);
   } catch (e) {
     if (e instanceof RpmFormatError || !(e as NodeJS.ErrnoException).code) throw e;
     throw new PackageFileError(path, e as NodeJS.ErrnoException);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-async function read(path: string, checksumType: ChecksumType, options: ReadOptions): Promise<PackageRecord> {
-  const fh = await open(path, 'r');
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new RpmFormatError(path, 'not a regular file');
-    if (st.size < LEAD_SIZE + 16) {
-      throw new RpmFormatError(path, st.size === 0 ? 'the file is empty' : `the file is only ${st.size} bytes, too short for an RPM lead`);
-    }
-    const hash = createHash(checksumType);
-    // The first read usually covers the whole header; a larger header grows `prefix`.
-    let prefix: Buffer = Buffer.allocUnsafe(Math.min(st.size, CHUNK));
-    let have = 0;
-    let layout: HeaderLayout | undefined;
-    while (!layout) {
-      const { bytesRead } = await fh.read(prefix, have, prefix.length - have, have);
-      if (bytesRead === 0) throw new RpmFormatError(path, `truncated: the file ends at ${have} bytes, inside its headers`);
-      hash.update(prefix.subarray(have, have + bytesRead));
-      have += bytesRead;
-      let result;
-      try {
-        result = headerLayout(prefix.subarray(0, have));
-      } catch (e) {
-        if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
-        throw e;
-      }
-      if ('need' in result) {
-        if (result.need > st.size) throw new RpmFormatError(path, `truncated: its headers need ${result.need} bytes, the file has ${st.size}`);
-        if (prefix.length < result.need) prefix = grow(prefix, have, result.need);
-        continue;
-      }
-      if (result.headerEnd > st.size) {
-        throw new RpmFormatError(path, `truncated: its headers end at byte ${result.headerEnd}, the file has ${st.size}`);
-      }
-      if (have < result.headerEnd) {
-        if (prefix.length < result.headerEnd) prefix = grow(prefix, have, result.headerEnd);
-        continue;
-      }
-      layout = result;
-    }
-    let parsed;
+export async function readPackage(path: string, options: ReadOptions): Promise<PackageRecord> {
+  return readPackageSync(path, options);
+}
+
+/** One reusable read buffer per thread: most packages fit in it whole. */
+const scratch = Buffer.allocUnsafe(CHUNK);
+
+function read(fd: number, path: string, checksumType: ChecksumType, options: ReadOptions): PackageRecord {
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw new RpmFormatError(path, 'not a regular file');
+  if (st.size < LEAD_SIZE + 16) {
+    throw new RpmFormatError(path, st.size === 0 ? 'the file is empty' : `the file is only ${st.size} bytes, too short for an RPM lead`);
+  }
+  const hash = createHash(checksumType);
+  // The first read usually covers the whole header; a larger header gets its own buffer.
+  let prefix: Buffer = scratch;
+  let have = 0;
+  let layout: HeaderLayout | undefined;
+  while (!layout) {
+    const bytesRead = readSync(fd, prefix, have, Math.min(prefix.length - have, st.size - have), have);
+    if (bytesRead === 0) throw new RpmFormatError(path, `truncated: the file ends at ${have} bytes, inside its headers`);
+    hash.update(prefix.subarray(have, have + bytesRead));
+    have += bytesRead;
+    let result;
     try {
-      parsed = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
+      result = headerLayout(prefix.subarray(0, have));
     } catch (e) {
       if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
       throw e;
     }
-    const { facts, signedSize } = parsed;
-    // The signature records the size of header + payload: a cheap check that catches
-    // truncated downloads, which a header-only reader would otherwise accept.
-    if (signedSize !== undefined && layout.headerStart + signedSize !== st.size) {
-      const cut = layout.headerStart + signedSize > st.size ? 'truncated: ' : '';
-      throw new RpmFormatError(path, `${cut}its signature says header and payload take ${signedSize} bytes, the file holds ${st.size - layout.headerStart} after the signature`);
+    const need = 'need' in result ? result.need : result.headerEnd;
+    if (need > st.size) {
+      throw new RpmFormatError(path, `truncated: its headers need ${need} bytes, the file has ${st.size}`);
     }
-    // Stream the rest of the file through the checksum, reusing one buffer.
-    const buf = prefix.length >= CHUNK ? prefix : Buffer.allocUnsafe(CHUNK);
-    let pos = have;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
+    if (have < need) {
+      if (prefix.length < need) prefix = grow(prefix, have, need);
+      continue;
     }
-    if (pos !== st.size) throw new RpmFormatError(path, `the file changed while it was read (${pos} bytes read, ${st.size} expected)`);
-    const record: PackageRecord = {
-      pkgid: hash.digest('hex'),
-      checksumType,
-      ...facts,
-      timeFile: Math.floor(st.mtimeMs / 1000),
-      sizePackage: st.size,
-      locationHref: options.locationHref,
-      headerStart: layout.headerStart,
-      headerEnd: layout.headerEnd,
-    };
-    if (options.locationBase) record.locationBase = options.locationBase;
-    return record;
-  } finally {
-    await fh.close();
+    if (!('need' in result)) layout = result;
   }
+  let parsed;
+  try {
+    parsed = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
+  } catch (e) {
+    if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
+    throw e;
+  }
+  const { facts, signedSize } = parsed;
+  // The signature records the size of header + payload: a cheap check that catches
+  // truncated downloads, which a header-only reader would otherwise accept.
+  if (signedSize !== undefined && layout.headerStart + signedSize !== st.size) {
+    const cut = layout.headerStart + signedSize > st.size ? 'truncated: ' : '';
+    throw new RpmFormatError(path, `${cut}its signature says header and payload take ${signedSize} bytes, the file holds ${st.size - layout.headerStart} after the signature`);
+  }
+  // Stream the rest of the file through the checksum.
+  let pos = have;
+  while (pos < st.size) {
+    const bytesRead = readSync(fd, scratch, 0, scratch.length, pos);
+    if (bytesRead === 0) break;
+    hash.update(scratch.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  if (pos !== st.size) throw new RpmFormatError(path, `the file changed while it was read (${pos} bytes read, ${st.size} expected)`);
+  const record: PackageRecord = {
+    pkgid: hash.digest('hex'),
+    checksumType,
+    ...facts,
+    timeFile: Math.floor(st.mtimeMs / 1000),
+    sizePackage: st.size,
+    locationHref: options.locationHref,
+    headerStart: layout.headerStart,
+    headerEnd: layout.headerEnd,
+  };
+  if (options.locationBase) record.locationBase = options.locationBase;
+  return record;
 }
 
 function grow(buf: Buffer, used: number, size: number): Buffer {
