@@ -124,7 +124,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
 
   const lock = await acquireLock(dir, { ignoreLock: opts.ignoreLock });
   try {
-    const found = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
+    const { packages: found, moduleFiles } = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
     const old = opts.update || opts.keepAllMetadata ? await loadOldRecords(dir, warn) : { byHref: new Map<string, PackageRecord>() };
     let read = 0;
     let reused = 0;
@@ -187,6 +187,16 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
         packed.write(comps);
         recs.push(await packed.finish());
       }
+    }
+    if (moduleFiles.length) {
+      // Module metadata found in the tree, as one YAML stream. (createrepo_c also
+      // re-serialises it through libmodulemd; the documents stay the same.)
+      const w = await MetadataFileWriter.create({ dir: lock.dir, type: 'modules', name: 'modules.yaml', compression, checksumType, uniqueName: true, timestamp, fsync: true });
+      for (const file of moduleFiles) {
+        const text = await readFile(file, 'utf8');
+        w.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+      }
+      recs.push(await w.finish());
     }
     if (opts.keepAllMetadata && old.repomd) {
       const regenerated = new Set(recs.map((r) => r.type));

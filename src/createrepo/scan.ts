@@ -20,6 +20,18 @@ export interface FoundPackage {
   href: string;
 }
 
+export interface ScanResult {
+  /** Sorted by file name, then path. */
+  packages: FoundPackage[];
+  /** Module metadata files found by the walk (modules.yaml, *.modulemd.yaml, ...), sorted. */
+  moduleFiles: string[];
+}
+
+/** createrepo_c picks these up as the repo's "modules" metadata. */
+export function isModuleMetadata(name: string): boolean {
+  return name.endsWith('modules.yaml') || name.endsWith('.modulemd.yaml') || name.endsWith('.modulemd-defaults.yaml');
+}
+
 export class ScanError extends Error {
   override name = 'ScanError';
 }
@@ -31,9 +43,10 @@ const byNameThenDir = (x: FoundPackage, y: FoundPackage) => {
   return x.href < y.href ? -1 : x.href > y.href ? 1 : 0;
 };
 
-export async function scanPackages(root: string, opts: ScanOptions = {}): Promise<FoundPackage[]> {
+export async function scanPackages(root: string, opts: ScanOptions = {}): Promise<ScanResult> {
   const excludes = (opts.excludes ?? []).map(globToRegExp);
   const found: FoundPackage[] = [];
+  const moduleFiles: string[] = [];
   if (opts.pkglist) {
     let text: string;
     try {
@@ -50,7 +63,7 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
       if (matchesAny(excludes, href) || matchesAny(excludes, href.slice(href.lastIndexOf('/') + 1))) continue;
       found.push({ path: join(root, href), href });
     }
-    return found.sort(byNameThenDir);
+    return { packages: found.sort(byNameThenDir), moduleFiles };
   }
   const seenDirs = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
@@ -79,9 +92,11 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
         await walk(path);
       } else if (isFile && e.name.endsWith('.rpm')) {
         found.push({ path, href });
+      } else if (isFile && isModuleMetadata(e.name)) {
+        moduleFiles.push(path);
       }
     }
   };
   await walk(root);
-  return found.sort(byNameThenDir);
+  return { packages: found.sort(byNameThenDir), moduleFiles: moduleFiles.sort() };
 }

@@ -2,7 +2,7 @@
 // our files match createrepo_c's byte for byte.
 
 const TEXT_SPECIAL = /[&<>\r]/;
-const ATTR_SPECIAL = /[&<>"\t\n\r]/;
+const ATTR_SPECIAL = /[&<>"\t\n\r\u0080-\u{10FFFF}]/u;
 // C0 controls other than TAB, LF and CR are not allowed in XML 1.0 documents.
 const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
 
@@ -11,9 +11,13 @@ export function escapeText(s: string): string {
   return s.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
 }
 
+/**
+ * Attribute values: libxml2 without a document encoding (createrepo_c serialises
+ * detached nodes) also writes every non-ASCII character as a hex character reference.
+ */
 export function escapeAttr(s: string): string {
   if (!ATTR_SPECIAL.test(s)) return s;
-  return s.replace(/[&<>"\t\n\r]/g, (c) => {
+  return s.replace(/[&<>"\t\n\r\u0080-\u{10FFFF}]/gu, (c) => {
     switch (c) {
       case '&':
         return '&amp;';
@@ -27,8 +31,10 @@ export function escapeAttr(s: string): string {
         return '&#9;';
       case '\n':
         return '&#10;';
-      default:
+      case '\r':
         return '&#13;';
+      default:
+        return `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`;
     }
   });
 }

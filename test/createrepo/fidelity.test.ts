@@ -28,8 +28,26 @@ async function twins(source: string): Promise<{ ours: string; theirs: string }> 
   const theirs = join(work, `${n}-theirs`);
   await copyTree(source, ours);
   await copyTree(source, theirs);
-  for (const d of [ours, theirs]) await rm(join(d, 'repodata'), { recursive: true, force: true });
+  for (const d of [ours, theirs]) {
+    await rm(join(d, 'repodata'), { recursive: true, force: true });
+    await materialiseLinks(d, source);
+  }
   return { ours, theirs };
+}
+
+/**
+ * Some pulp fixture directories hold git symlinks checked out as small text files
+ * ("../assets/bear-4.1-1.noarch.rpm"); replace them by the files they name.
+ */
+async function materialiseLinks(dir: string, source: string) {
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.rpm')) continue;
+    const text = (await readFile(join(dir, name))).toString('latin1');
+    if (text.length < 200 && /^\.\.?\/[\w./+-]+\.rpm$/.test(text.trim())) {
+      await rm(join(dir, name));
+      await copyFile(join(source, text.trim()), join(dir, name));
+    }
+  }
 }
 
 async function assertSameMetadata(ours: string, theirs: string, types = ['primary', 'filelists', 'other']) {
@@ -61,6 +79,9 @@ describe('same metadata as createrepo_c', () => {
     for (const dir of dirs) {
       const { ours, theirs } = await both(dir, []);
       await assertSameMetadata(ours, theirs);
+      // Module metadata in the tree is picked up, as createrepo_c does.
+      const types = async (d: string) => (await repomdRecords(d)).map((r) => r.type);
+      assert.deepEqual(await types(ours), await types(theirs), dir);
     }
   });
 
@@ -101,16 +122,18 @@ describe('same metadata as createrepo_c', () => {
   test('with --excludes and --pkglist', async () => {
     const src = join(work, 'nested');
     await copyTree(join(PULP, 'rpm/assets'), src);
-    await mustRun('mkdir', ['-p', join(src, 'sub/deeper')]);
-    await copyFile(join(PULP, 'rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm'), join(src, 'sub/deeper/complex-package-2.3.4-5.el8.x86_64.rpm'));
+    await mustRun('mkdir', ['-p', join(src, 'sub/inner'), join(src, 'docs')]);
+    await copyFile(join(PULP, 'rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm'), join(src, 'sub/inner/complex-package-2.3.4-5.el8.x86_64.rpm'));
+    // A directory matching an exclude is pruned with everything in it.
+    await copyFile(join(PULP, 'rpm/assets/bear-4.1-1.noarch.rpm'), join(src, 'docs/bear-copy-4.1-1.noarch.rpm'));
     const ex = await both(src, ['--excludes', 'd*', '--excludes', 'k?ngaroo*']);
     await assertSameMetadata(ex.ours, ex.theirs);
     const primary = await metadataText(ex.ours, 'primary');
-    assert.doesNotMatch(primary, /<name>dog<\/name>|<name>kangaroo<\/name>/);
-    assert.match(primary, /href="sub\/deeper\/complex-package/);
+    assert.doesNotMatch(primary, /<name>dog<\/name>|<name>kangaroo<\/name>|bear-copy/);
+    assert.match(primary, /href="sub\/inner\/complex-package/);
 
     const list = join(work, 'pkglist');
-    await writeFile(list, 'bear-4.1-1.noarch.rpm\nsub/deeper/complex-package-2.3.4-5.el8.x86_64.rpm\n\n');
+    await writeFile(list, 'bear-4.1-1.noarch.rpm\nsub/inner/complex-package-2.3.4-5.el8.x86_64.rpm\n\n');
     const pl = await both(src, ['--pkglist', list]);
     await assertSameMetadata(pl.ours, pl.theirs);
     assert.match(await metadataText(pl.ours, 'primary'), /packages="2"/);
