@@ -1,0 +1,151 @@
+// npm run bench: txrepo createrepo side by side with createrepo_c on a generated
+// corpus, full runs and --update runs, wall time and peak memory, as ratios
+// (txrepo / createrepo_c: below 1.0 means txrepo is faster or smaller).
+//
+//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--json FILE]
+
+import { execFile } from 'node:child_process';
+import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildCorpus } from './corpus.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const TXREPO = join(ROOT, 'bin/txrepo');
+
+const { values } = parseArgs({
+  options: {
+    small: { type: 'string', default: '5000' },
+    large: { type: 'string', default: '40' },
+    runs: { type: 'string', default: '3' },
+    json: { type: 'string' },
+    keep: { type: 'boolean' },
+  },
+});
+const small = Number(values.small);
+const large = Number(values.large);
+const runs = Number(values.runs);
+
+interface Measure {
+  wall: number;
+  rssKiB: number;
+}
+
+/** Runs a command under GNU time; returns wall seconds and peak RSS. */
+function measure(cmd: string, args: string[]): Promise<Measure> {
+  return new Promise((done, fail) => {
+    execFile('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { maxBuffer: 64 << 20 }, (err, _stdout, stderr) => {
+      const last = stderr.trim().split('\n').pop() ?? '';
+      const m = /^([0-9.]+) ([0-9]+)$/.exec(last);
+      if (err || !m) return fail(new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`));
+      done({ wall: Number(m[1]), rssKiB: Number(m[2]) });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Links every file of `from` into `to` (same mtimes, no copying). */
+async function linkTree(from: string, to: string, skip = new Set<string>()): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    if (skip.has(e.name)) continue;
+    if (e.isDirectory()) await linkTree(join(from, e.name), join(to, e.name));
+    else await link(join(from, e.name), join(to, e.name));
+  }
+}
+
+interface Scenario {
+  name: string;
+  /** Prepares `dir` before each measured run. */
+  prepare(dir: string): Promise<void>;
+  args: string[];
+}
+
+async function main() {
+  const work = join(tmpdir(), `txrepo-bench-${process.pid}`);
+  const corpus = join(work, 'corpus');
+  const reserve = join(work, 'reserve');
+  process.stderr.write(`building the corpus (${small} small + ${large} large packages)...\n`);
+  await buildCorpus(corpus, { small, large });
+  // Ten packages held back for the --update runs.
+  const files = (await readdir(corpus, { recursive: true })).filter((f) => f.endsWith('.rpm')).sort();
+  const held = files.filter((_, i) => i % Math.floor(files.length / 10) === 5).slice(0, 10);
+  await mkdir(reserve, { recursive: true });
+  for (const f of held) {
+    await link(join(corpus, f), join(reserve, f.replaceAll('/', '_')));
+    await rm(join(corpus, f));
+  }
+  const total = files.length - held.length;
+
+  const tools = {
+    txrepo: (args: string[], dir: string) => measure(TXREPO, ['createrepo', '--quiet', ...args, dir]),
+    createrepo_c: (args: string[], dir: string) => measure('createrepo_c', ['--no-database', '--quiet', ...args, dir]),
+  };
+  const dirs = { txrepo: join(work, 'txrepo'), createrepo_c: join(work, 'createrepo_c') };
+  for (const d of Object.values(dirs)) await linkTree(corpus, d);
+
+  const baseline = new Map<string, string>();
+  const scenarios: Scenario[] = [
+    {
+      name: `full run, ${total} packages`,
+      args: [],
+      prepare: async (dir) => rm(join(dir, 'repodata'), { recursive: true, force: true }),
+    },
+    {
+      name: '--update, nothing changed',
+      args: ['--update'],
+      prepare: async (dir) => {
+        await rm(join(dir, 'repodata'), { recursive: true, force: true });
+        await cp(baseline.get(dir)!, join(dir, 'repodata'), { recursive: true, preserveTimestamps: true });
+      },
+    },
+    {
+      name: '--update, 10 packages added',
+      args: ['--update'],
+      prepare: async (dir) => {
+        await rm(join(dir, 'repodata'), { recursive: true, force: true });
+        await cp(baseline.get(dir)!, join(dir, 'repodata'), { recursive: true, preserveTimestamps: true });
+        await linkTree(reserve, join(dir, 'added'));
+      },
+    },
+  ];
+
+  // Warm the page cache and make the baseline repodata each --update run starts from.
+  for (const [tool, dir] of Object.entries(dirs) as [keyof typeof tools, string][]) {
+    await tools[tool]([], dir);
+    const saved = join(work, `baseline-${tool}`);
+    await cp(join(dir, 'repodata'), saved, { recursive: true, preserveTimestamps: true });
+    baseline.set(dir, saved);
+  }
+
+  const results: { scenario: string; txrepo: Measure; createrepo_c: Measure; wallRatio: number; rssRatio: number }[] = [];
+  for (const s of scenarios) {
+    const samples: Record<string, Measure[]> = { txrepo: [], createrepo_c: [] };
+    for (let i = 0; i < runs; i++) {
+      for (const tool of ['createrepo_c', 'txrepo'] as const) {
+        await rm(join(dirs[tool], 'added'), { recursive: true, force: true });
+        await s.prepare(dirs[tool]);
+        samples[tool].push(await tools[tool](s.args, dirs[tool]));
+      }
+    }
+    const pick = (tool: string): Measure => ({ wall: median(samples[tool].map((m) => m.wall)), rssKiB: Math.max(...samples[tool].map((m) => m.rssKiB)) });
+    const t = pick('txrepo');
+    const c = pick('createrepo_c');
+    results.push({ scenario: s.name, txrepo: t, createrepo_c: c, wallRatio: t.wall / c.wall, rssRatio: t.rssKiB / c.rssKiB });
+    process.stderr.write(`  ${s.name}: txrepo ${t.wall.toFixed(2)} s, createrepo_c ${c.wall.toFixed(2)} s\n`);
+  }
+
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`\ntxrepo createrepo vs createrepo_c (median of ${runs} runs; ratio = txrepo / createrepo_c)\n`);
+  console.log(`${pad('scenario', 34)}${pad('txrepo', 22)}${pad('createrepo_c', 22)}wall ratio  memory ratio`);
+  for (const r of results) {
+    const fmt = (m: Measure) => `${m.wall.toFixed(2)} s ${(m.rssKiB / 1024).toFixed(0)} MiB`;
+    console.log(`${pad(r.scenario, 34)}${pad(fmt(r.txrepo), 22)}${pad(fmt(r.createrepo_c), 22)}${pad(r.wallRatio.toFixed(2), 12)}${r.rssRatio.toFixed(2)}`);
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results }, null, 2));
+  if (!values.keep) await rm(work, { recursive: true, force: true });
+}
+
+await main();
