@@ -1,15 +1,12 @@
 // `txrepo createrepo DIR`: turns a directory of RPMs into a yum repo, compatible with
 // createrepo_c's output and options, and switches its repodata atomically.
 
-import { createReadStream } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import {
   MetadataFileWriter,
   parseDistro,
-  parseRepomd,
-  readPackageRecords,
-  renderPackage,
   writePackageMetadata,
   type RenderedPackage,
   type CompressionType,
@@ -17,12 +14,20 @@ import {
   type Repomd,
   type RepomdRecord,
 } from '../metadata/index.ts';
-import type { ChecksumType, PackageRecord } from '../rpm/index.ts';
+import type { ChecksumType } from '../rpm/index.ts';
 import { commitRepodata, pruneOldMetadata } from './commit.ts';
+import { loadPrevious, type PreviousMetadata } from './previous.ts';
 import { acquireLock } from './lock.ts';
 import { orderedMap } from './ordered.ts';
-import { ReadPool } from './read-pool.ts';
+import { INLINE_BELOW, ReadPool } from './read-pool.ts';
 import { scanPackages, type FoundPackage } from './scan.ts';
+
+/**
+ * Old generations kept by default. createrepo_c keeps none, so a client that read
+ * repomd.xml just before a run switched it then fails on the files it lists; keeping
+ * the previous generation lets it finish.
+ */
+export const DEFAULT_RETAIN_OLD_MD = 1;
 
 export interface CreaterepoOptions {
   dir: string;
@@ -77,26 +82,6 @@ export class CreaterepoInputError extends Error {
   override name = 'CreaterepoInputError';
 }
 
-async function loadOldRecords(dir: string, warn: (m: string) => void): Promise<{ repomd?: Repomd; byHref: Map<string, PackageRecord> }> {
-  const byHref = new Map<string, PackageRecord>();
-  const path = join(dir, 'repodata', 'repomd.xml');
-  let xml: string;
-  try {
-    xml = await readFile(path, 'utf8');
-  } catch {
-    return { byHref };
-  }
-  try {
-    const repomd = parseRepomd(xml, path);
-    const records = await readPackageRecords(repomd, (href) => createReadStream(join(dir, href)), dir);
-    for (const r of records) byHref.set(r.locationHref.replace(/^(\.\/)+/, ''), r);
-    return { repomd, byHref };
-  } catch (e) {
-    warn(`--update: the existing metadata cannot be used (${(e as Error).message}); reading every package`);
-    return { byHref };
-  }
-}
-
 /** The href under which a package is listed: --location-prefix joined in front. */
 function locationOf(found: FoundPackage, prefix: string | undefined): string {
   return prefix ? posix.join(prefix, found.href) : found.href;
@@ -123,28 +108,31 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
   }
 
   const lock = await acquireLock(dir, { ignoreLock: opts.ignoreLock });
+  // A full run reads every package: start the reader threads now, while we scan. An
+  // --update starts them only once it has more than a few packages to read.
+  let pool = new ReadPool(ReadPool.threadsFor(workers), opts.update ? INLINE_BELOW : 0);
   try {
     const { packages: found, moduleFiles } = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
-    const old = opts.update || opts.keepAllMetadata ? await loadOldRecords(dir, warn) : { byHref: new Map<string, PackageRecord>() };
+    const old: PreviousMetadata = opts.update || opts.keepAllMetadata ? await loadPrevious(dir, Boolean(opts.update), warn) : { packages: new Map() };
     let read = 0;
     let reused = 0;
     let done = 0;
     const errors: Error[] = [];
 
-    const pool = new ReadPool(found.length, workers);
+    if (!opts.update && found.length < INLINE_BELOW) {
+      await pool.close();
+      pool = new ReadPool(0);
+    }
     const load = async (f: FoundPackage): Promise<RenderedPackage> => {
       const href = locationOf(f, opts.locationPrefix);
-      if (opts.update) {
-        const prev = old.byHref.get(href);
-        if (prev && prev.checksumType === checksumType) {
-          const s = await stat(f.path);
-          if (Math.floor(s.mtimeMs / 1000) === prev.timeFile && s.size === prev.sizePackage) {
-            reused++;
-            const r = { ...prev, locationHref: href };
-            if (opts.baseurl) r.locationBase = opts.baseurl;
-            else delete r.locationBase;
-            return renderPackage(r, changelogLimit);
-          }
+      // An unchanged package (same size and mtime, listed under the same location and
+      // checksum type) keeps its previous metadata, like createrepo_c's --update.
+      const prev = old.packages.get(href);
+      if (prev && prev.checksumType === checksumType && prev.base === opts.baseurl) {
+        const s = statSync(f.path);
+        if (Math.floor(s.mtimeMs / 1000) === prev.timeFile && s.size === prev.sizePackage) {
+          reused++;
+          return prev.rendered;
         }
       }
       read++;
@@ -173,7 +161,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
       uniqueNames: true,
       timestamp,
       fsync: true,
-    }).finally(() => pool.close());
+    });
 
     if (opts.groupfile) {
       // Like createrepo_c: the comps file as is ("group", which EL7 yum reads) and compressed ("group_gz").
@@ -211,9 +199,10 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
       records: recs,
     };
     const current = await commitRepodata({ repoDir: dir, stagingDir: lock.dir, repomd });
-    const removed = await pruneOldMetadata(join(dir, 'repodata'), current, opts.retainOldMd ?? 0);
+    const removed = await pruneOldMetadata(join(dir, 'repodata'), current, opts.retainOldMd ?? DEFAULT_RETAIN_OLD_MD);
     return { dir, packages: found.length, read, reused, revision: repomd.revision, records: repomd.records, removedOldMetadata: removed };
   } finally {
+    await pool.close();
     await lock.release();
   }
 }

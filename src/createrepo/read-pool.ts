@@ -3,9 +3,8 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { renderTask, type ReadResult, type ReadTask } from './read-worker.ts';
-
-export type Rendered = Extract<ReadResult, { ok: true }>;
+import type { RenderedPackage } from '../metadata/index.ts';
+import { renderTask, type BatchReply, type ReadTask } from './read-worker.ts';
 
 /** An error carried back from a worker, with its original name and message. */
 export class WorkerReportedError extends Error {
@@ -15,64 +14,91 @@ export class WorkerReportedError extends Error {
   }
 }
 
-const INLINE_BELOW = Number(process.env.TXREPO_INLINE_BELOW ?? 64);
-const BATCH = 8;
+/** Below this many packages to read, threads cost more than they save. */
+export const INLINE_BELOW = 64;
+const BATCH = 24;
+const BATCHES_IN_FLIGHT = 3;
+
+type Waiter = { resolve: (r: RenderedPackage) => void; reject: (e: Error) => void };
 
 export class ReadPool {
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: Rendered) => void; reject: (e: Error) => void }>();
-  private queue: { task: ReadTask }[] = [];
-  private inFlight = new Map<Worker, number>();
+  private readonly waiting = new Map<number, Waiter>();
+  private readonly inFlight = new Map<Worker, number>();
+  private queue: ReadTask[] = [];
   private nextId = 0;
   private dispatchScheduled = false;
+  private failure: Error | undefined;
 
-  constructor(jobSize: number, workers: number) {
-    const threads = jobSize < INLINE_BELOW ? 0 : Math.max(1, Math.min(workers, availableParallelism()));
-    for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL('./read-worker.ts', import.meta.url));
-      w.on('message', (results: ReadResult[]) => {
-        this.inFlight.set(w, (this.inFlight.get(w) ?? 0) - results.length);
-        for (const r of results) this.settle(r);
-        this.dispatch();
-      });
-      w.on('error', (e) => {
-        for (const { reject } of this.waiting.values()) reject(e);
-        this.waiting.clear();
-      });
-      this.inFlight.set(w, 0);
-      this.workers.push(w);
-    }
+  private readonly threads: number;
+  private readonly startAfter: number;
+
+  /**
+   * `threads` workers (0: every package is read on the calling thread). They start
+   * now, or with `startAfter`, once that many packages were read inline: an --update
+   * that reads a handful of packages never pays for them.
+   */
+  constructor(threads: number, startAfter = 0) {
+    this.threads = threads;
+    this.startAfter = startAfter;
+    if (startAfter === 0) for (let i = 0; i < threads; i++) this.spawn();
   }
 
-  private settle(r: ReadResult) {
-    const p = this.waiting.get(r.id);
-    if (!p) return;
-    this.waiting.delete(r.id);
-    if (r.ok) p.resolve(r);
-    else p.reject(new WorkerReportedError(r.name, r.message));
+  static threadsFor(workers: number): number {
+    return Math.max(1, Math.min(workers, availableParallelism()));
   }
 
-  /** Keeps every worker a couple of batches ahead. */
+  private spawn() {
+    const w = new Worker(new URL('./read-worker.ts', import.meta.url));
+    w.on('message', ({ buffer, outcomes }: BatchReply) => {
+      this.inFlight.set(w, (this.inFlight.get(w) ?? 0) - 1);
+      const bytes = Buffer.from(buffer);
+      let at = 0;
+      for (const o of outcomes) {
+        const waiter = this.waiting.get(o.id);
+        this.waiting.delete(o.id);
+        if (!o.ok) {
+          waiter?.reject(new WorkerReportedError(o.name, o.message));
+          continue;
+        }
+        const [p, f, l] = o.lengths;
+        waiter?.resolve({ primary: bytes.subarray(at, at + p), filelists: bytes.subarray(at + p, at + p + f), other: bytes.subarray(at + p + f, at + p + f + l) });
+        at += p + f + l;
+      }
+      this.dispatch();
+    });
+    w.on('error', (e) => {
+      this.failure = e;
+      for (const { reject } of this.waiting.values()) reject(e);
+      this.waiting.clear();
+    });
+    this.inFlight.set(w, 0);
+    this.workers.push(w);
+  }
+
+  /** Keeps every worker a few batches ahead. */
   private dispatch() {
     for (const w of this.workers) {
-      while (this.queue.length && (this.inFlight.get(w) ?? 0) < 2 * BATCH) {
-        const batch = this.queue.splice(0, BATCH).map((q) => q.task);
-        this.inFlight.set(w, (this.inFlight.get(w) ?? 0) + batch.length);
-        w.postMessage(batch);
+      while (this.queue.length && (this.inFlight.get(w) ?? 0) < BATCHES_IN_FLIGHT) {
+        this.inFlight.set(w, (this.inFlight.get(w) ?? 0) + 1);
+        w.postMessage(this.queue.splice(0, BATCH));
       }
     }
   }
 
-  render(task: Omit<ReadTask, 'id'>): Promise<Rendered> {
-    const id = this.nextId++;
-    const full = { ...task, id };
+  render(task: Omit<ReadTask, 'id'>): Promise<RenderedPackage> {
+    const full = { ...task, id: this.nextId++ };
+    if (this.workers.length === 0 && this.threads > 0 && full.id >= this.startAfter) {
+      for (let i = 0; i < this.threads; i++) this.spawn();
+    }
     if (this.workers.length === 0) {
       const r = renderTask(full);
-      return r.ok ? Promise.resolve(r) : Promise.reject(new WorkerReportedError(r.name, r.message));
+      return 'primary' in r ? Promise.resolve(r) : Promise.reject(new WorkerReportedError(r.name, r.message));
     }
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.queue.push({ task: full });
+      this.waiting.set(full.id, { resolve, reject });
+      this.queue.push(full);
       // Tasks submitted in the same tick travel together.
       if (!this.dispatchScheduled) {
         this.dispatchScheduled = true;

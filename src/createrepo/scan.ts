@@ -88,7 +88,7 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
       }
       if (isDir) {
         // Our own staging area and old metadata are never packages.
-        if (dir === root && (e.name === 'repodata' || e.name === '.repodata')) continue;
+        if (dir === root && (e.name === 'repodata' || e.name.startsWith('.repodata'))) continue;
         await walk(path);
       } else if (isFile && e.name.endsWith('.rpm')) {
         found.push({ path, href });

@@ -3,7 +3,12 @@
 
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import lzma from 'lzma-native';
+import { createRequire } from 'node:module';
+
+// Loaded on first use: most runs never touch xz, and start-up time counts.
+const require = createRequire(import.meta.url);
+let lzmaModule: typeof import('lzma-native') | undefined;
+const lzma = () => (lzmaModule ??= require('lzma-native') as typeof import('lzma-native'));
 
 export const COMPRESSION_TYPES = ['gz', 'xz', 'zstd', 'none'] as const;
 export type CompressionType = (typeof COMPRESSION_TYPES)[number];
@@ -33,7 +38,7 @@ export function createCompressor(type: CompressionType): Transform | undefined {
     case 'gz':
       return zlib.createGzip({ level: 6 });
     case 'xz':
-      return lzma.createCompressor({ preset: 6, threads: 1 });
+      return lzma().createCompressor({ preset: 6, threads: 1 });
     case 'zstd':
       return zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: 10 } });
     case 'none':
@@ -63,12 +68,46 @@ export function createDecompressor(type: CompressionType | 'bz2', what: string):
       return zlib.createGunzip();
     case 'xz':
       // memlimit bounds the decoder's dictionary, so a crafted header cannot make it allocate gigabytes.
-      return lzma.createDecompressor({ memlimit: 256 * 1024 * 1024 });
+      return lzma().createDecompressor({ memlimit: 256 * 1024 * 1024 });
     case 'zstd':
       return zlib.createZstdDecompress();
     case 'bz2':
       throw new Error(`${what}: bzip2-compressed metadata is not supported; use gz, xz or zstd`);
     case 'none':
       return undefined;
+  }
+}
+
+/**
+ * Decompresses a whole file held in memory, refusing output beyond `limit` bytes.
+ * gz and zstd run on libuv's thread pool, so several files decompress in parallel.
+ */
+export async function decompressBuffer(type: CompressionType | 'bz2', data: Buffer, limit: number, what: string): Promise<Buffer> {
+  const tooBig = () => new DecompressionLimitError(`${what} expands to more than ${limit} bytes; refusing it`);
+  const viaZlib = (fn: typeof zlib.gunzip) =>
+    new Promise<Buffer>((resolve, reject) =>
+      fn(data, { maxOutputLength: limit }, (err, out) => (err ? reject((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? tooBig() : err) : resolve(out))),
+    );
+  switch (type) {
+    case 'none':
+      return data;
+    case 'gz':
+      return viaZlib(zlib.gunzip);
+    case 'zstd':
+      return viaZlib(zlib.zstdDecompress as unknown as typeof zlib.gunzip);
+    default: {
+      const stream = createDecompressor(type, what)!;
+      const guard = limitBytes(limit, what);
+      const parts: Buffer[] = [];
+      guard.on('data', (c: Buffer) => parts.push(c));
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        guard.on('error', reject);
+        guard.on('end', resolve);
+        stream.pipe(guard);
+        stream.end(data);
+      });
+      return Buffer.concat(parts);
+    }
   }
 }

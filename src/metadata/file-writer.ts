@@ -37,7 +37,7 @@ export class MetadataFileWriter {
   private readonly hash: Hash;
   private readonly compressor: Transform | undefined;
   private fh!: FileHandle;
-  private pending: string[] = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private openSize = 0;
   private size = 0;
@@ -67,17 +67,18 @@ export class MetadataFileWriter {
     return w;
   }
 
-  /** Appends text. Returns a promise only when the caller should wait (backpressure). */
-  write(s: string): Promise<void> | undefined {
-    this.pending.push(s);
-    this.pendingBytes += s.length;
+  /** Appends text or UTF-8 bytes. Returns a promise only when the caller should wait. */
+  write(s: string | Uint8Array): Promise<void> | undefined {
+    const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
     return this.pendingBytes >= FLUSH_AT ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending.join(''), 'utf8');
+    const buf = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.openHash.update(buf);

@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import sax from 'sax';
+import { StringDecoder } from 'node:string_decoder';
+import { sax } from './sax.ts';
 import type { ChangelogEntry, Dependency, DependencyFlags, PackageRecord } from '../rpm/index.ts';
 import { compressionOf, createDecompressor, limitBytes } from './compression.ts';
 
@@ -31,7 +32,7 @@ interface Handler {
 
 /** Feeds a (possibly compressed) XML stream to a handler, element by element. */
 async function parseXml(input: Readable, name: string, source: string, handler: Handler, limits: ParseLimits): Promise<void> {
-  const parser = sax.parser(true, { trim: false, normalize: false, position: true });
+  const parser = sax().parser(true, { trim: false, normalize: false, position: true });
   let depth = 0;
   let text = '';
   let failure: Error | undefined;
@@ -71,20 +72,23 @@ async function parseXml(input: Readable, name: string, source: string, handler: 
   const decompressor = createDecompressor(compressionOf(name), source);
   if (decompressor) stages.push(decompressor);
   stages.push(limitBytes(limits.maxBytes, source));
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Invalid UTF-8 becomes U+FFFD rather than an error: the parser still sees
+  // well-formed text, and a strict decoder costs more than the parse itself.
+  const decoder = new StringDecoder('utf8');
   stages.push(
     new Writable({
       write(chunk: Buffer, _enc, cb) {
         if (failure) return cb(failure);
         try {
-          parser.write(decoder.decode(chunk, { stream: true }));
+          parser.write(decoder.write(chunk));
         } catch (e) {
-          fail(e instanceof TypeError ? 'the file is not valid UTF-8' : (e as Error).message);
+          fail((e as Error).message);
         }
         cb(failure);
       },
       final(cb) {
         try {
+          parser.write(decoder.end());
           parser.close();
         } catch (e) {
           fail((e as Error).message);

@@ -21,11 +21,11 @@ export interface RepodataOptions {
 
 export const DEFAULT_CHANGELOG_LIMIT = 10;
 
-/** One package's chunk of each of the three files. */
+/** One package's chunk of each of the three files (text, or UTF-8 bytes). */
 export interface RenderedPackage {
-  primary: string;
-  filelists: string;
-  other: string;
+  primary: string | Uint8Array;
+  filelists: string | Uint8Array;
+  other: string | Uint8Array;
 }
 
 export function renderPackage(p: PackageRecord, changelogLimit: number): RenderedPackage {

@@ -1,7 +1,7 @@
 // repomd.xml: the index of a repodata directory (createrepo_c: src/xml_dump_repomd.c,
 // src/repomd.c). Rendering is pure; parsing is strict and bounded.
 
-import sax from 'sax';
+import { sax } from './sax.ts';
 import { escapeAttr as a, escapeText as t } from './xml.ts';
 
 export const REPO_NS = 'http://linux.duke.edu/metadata/repo';
@@ -101,7 +101,7 @@ const HEX = /^[0-9a-f]+$/i;
 export function parseRepomd(xml: string, source: string): Repomd {
   if (xml.length > REPOMD_MAX_BYTES) throw new RepomdError(`${source}: repomd.xml is larger than ${REPOMD_MAX_BYTES} bytes`);
   const md: Repomd = { revision: '', content: [], repo: [], distro: [], records: [] };
-  const parser = sax.parser(true, { xmlns: false, trim: false });
+  const parser = sax().parser(true, { xmlns: false, trim: false });
   const stack: string[] = [];
   let text = '';
   let rec: Partial<RepomdRecord> & { checksum?: Checksum } = {};

@@ -127,11 +127,12 @@ describe('bad input changes nothing', () => {
 describe('locking', () => {
   test('a run is refused while another holds the lock', async () => {
     const dir = await freshRepo();
-    // createrepo_c's lock: a bare .repodata directory.
+    // createrepo_c's lock: .repodata holding the files it is writing.
     await mkdir(join(dir, '.repodata'));
+    await writeFile(join(dir, '.repodata', 'primary.xml.gz'), '');
     const r = await txrepo(['createrepo', dir]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /is locked by another process/);
+    assert.match(r.stderr, /is locked by another process \(createrepo_c\?\)/);
     assert.match(r.stderr, /Wait for that run to finish/);
     const forced = await txrepo(['createrepo', '-q', '--ignore-lock', dir]);
     assert.equal(forced.code, 0, forced.stderr);
@@ -175,6 +176,7 @@ describe('crashes and readers', () => {
     assert.equal(await consistent(dir), undefined);
     assert.ok(!(await readdir(dir)).some((f) => f.startsWith('.repodata')), 'no lock or staging left');
     // Unreferenced files of killed runs are cleaned up by the next run.
+    assert.equal((await txrepo(['createrepo', '-q', '--retain-old-md', '0', dir])).code, 0);
     const listed = new Set((await repomdRecords(dir)).map((r) => r.href.slice('repodata/'.length)));
     for (const f of await listRepodata(dir)) assert.ok(f === 'repomd.xml' || listed.has(f), `leftover ${f}`);
   });
@@ -216,7 +218,12 @@ describe('retention and modifyrepo', () => {
       assert.equal(r.code, 0, r.stderr);
     }
     assert.equal(kinds(await listRepodata(dir)), 3, 'current + 2 old generations');
-    const r = await txrepo(['createrepo', '-q', '--revision', 'final', dir]);
+    await rm(join(dir, 'bear-4.1-1.noarch.rpm'));
+    let r = await txrepo(['createrepo', '-q', '--revision', 'default', dir]);
+    assert.equal(r.code, 0);
+    assert.equal(kinds(await listRepodata(dir)), 2, 'by default the previous generation stays');
+    await copyFile(join(ASSETS, 'bear-4.1-1.noarch.rpm'), join(dir, 'bear-4.1-1.noarch.rpm'));
+    r = await txrepo(['createrepo', '-q', '--retain-old-md', '0', '--revision', 'final', dir]);
     assert.equal(r.code, 0);
     assert.equal(kinds(await listRepodata(dir)), 1);
     assert.equal(await consistent(dir), undefined);

@@ -18,7 +18,8 @@ DIR at the same time is refused.
 
 Options:
       --update                 reuse the records of packages whose size and mtime did not change
-      --retain-old-md N        keep N older generations of each metadata file (default 0)
+      --retain-old-md N        keep N older generations of each metadata file (default 1, so
+                               clients that read repomd.xml just before a switch can finish)
   -s, --checksum TYPE          package and metadata checksum: ${CHECKSUM_TYPES.join(', ')} (default sha256)
       --changelog-limit N      changelog entries per package, -1 for all (default 10)
   -u, --baseurl URL            xml:base of every package location
