@@ -206,6 +206,26 @@ describe('crashes and readers', () => {
   });
 });
 
+describe('--update', () => {
+  test('reuses unchanged packages, and reads everything when the old metadata is damaged', async () => {
+    const dir = await freshRepo();
+    let r = await txrepo(['createrepo', '--update', '--json', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([JSON.parse(r.stdout).read, JSON.parse(r.stdout).reused], [0, 35]);
+    // A changed --baseurl changes every package's location: nothing is reused.
+    r = await txrepo(['createrepo', '--update', '--json', '--baseurl', 'http://mirror/x/', dir]);
+    assert.deepEqual([JSON.parse(r.stdout).read, JSON.parse(r.stdout).reused], [35, 0]);
+    // A damaged primary file: a warning, every package read, a sound repo.
+    const primary = (await repomdRecords(dir)).find((x) => x.type === 'primary')!;
+    await writeFile(join(dir, primary.href), 'garbage');
+    r = await txrepo(['createrepo', '--update', '--json', '--baseurl', 'http://mirror/x/', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /cannot be reused \(repodata\/.*-primary.xml.gz does not match its checksum/);
+    assert.deepEqual([JSON.parse(r.stdout).read, JSON.parse(r.stdout).reused], [35, 0]);
+    assert.equal(await consistent(dir), undefined);
+  });
+});
+
 describe('retention and modifyrepo', () => {
   test('--retain-old-md N keeps N older generations; 0 keeps none', async () => {
     const dir = await freshRepo();
