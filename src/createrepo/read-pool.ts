@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { RenderedPackage } from '../metadata/index.ts';
-import { renderTask, type BatchReply, type ReadTask } from './read-worker.ts';
+import { renderBatch, renderTask, type BatchReply, type ReadTask } from './read-worker.ts';
 
 /** An error carried back from a worker, with its original name and message. */
 export class WorkerReportedError extends Error {
@@ -18,6 +18,8 @@ export class WorkerReportedError extends Error {
 export const INLINE_BELOW = 64;
 const BATCH = 24;
 const BATCHES_IN_FLIGHT = 3;
+/** Smaller batches on the calling thread keep its event loop responsive. */
+const SELF_BATCH = 4;
 
 type Waiter = { resolve: (r: RenderedPackage) => void; reject: (e: Error) => void };
 
@@ -28,6 +30,7 @@ export class ReadPool {
   private queue: ReadTask[] = [];
   private nextId = 0;
   private dispatchScheduled = false;
+  private selfScheduled = false;
   private failure: Error | undefined;
 
   private readonly threads: number;
@@ -44,14 +47,32 @@ export class ReadPool {
     if (startAfter === 0) for (let i = 0; i < threads; i++) this.spawn();
   }
 
+  /**
+   * Worker threads for a job: one fewer than the cores, because the calling thread
+   * reads packages too whenever the workers are busy (it is otherwise idle, waiting).
+   */
   static threadsFor(workers: number): number {
-    return Math.max(1, Math.min(workers, availableParallelism()));
+    return Math.max(1, Math.min(workers, availableParallelism()) - 1);
   }
 
   private spawn() {
     const w = new Worker(new URL('./read-worker.ts', import.meta.url));
-    w.on('message', ({ buffer, outcomes }: BatchReply) => {
+    w.on('message', (reply: BatchReply) => {
       this.inFlight.set(w, (this.inFlight.get(w) ?? 0) - 1);
+      this.deliver(reply);
+      this.dispatch();
+    });
+    w.on('error', (e) => {
+      this.failure = e;
+      for (const { reject } of this.waiting.values()) reject(e);
+      this.waiting.clear();
+    });
+    this.inFlight.set(w, 0);
+    this.workers.push(w);
+  }
+
+  private deliver({ buffer, outcomes }: BatchReply) {
+    {
       const bytes = Buffer.from(buffer);
       let at = 0;
       for (const o of outcomes) {
@@ -65,24 +86,27 @@ export class ReadPool {
         waiter?.resolve({ primary: bytes.subarray(at, at + p), filelists: bytes.subarray(at + p, at + p + f), other: bytes.subarray(at + p + f, at + p + f + l) });
         at += p + f + l;
       }
-      this.dispatch();
-    });
-    w.on('error', (e) => {
-      this.failure = e;
-      for (const { reject } of this.waiting.values()) reject(e);
-      this.waiting.clear();
-    });
-    this.inFlight.set(w, 0);
-    this.workers.push(w);
+    }
   }
 
-  /** Keeps every worker a few batches ahead. */
+  /**
+   * Keeps every worker a few batches ahead; when they all are, reads one batch on
+   * this thread and comes back later (setImmediate) so that I/O callbacks still run.
+   */
   private dispatch() {
     for (const w of this.workers) {
       while (this.queue.length && (this.inFlight.get(w) ?? 0) < BATCHES_IN_FLIGHT) {
         this.inFlight.set(w, (this.inFlight.get(w) ?? 0) + 1);
         w.postMessage(this.queue.splice(0, BATCH));
       }
+    }
+    if (this.queue.length && !this.selfScheduled) {
+      this.selfScheduled = true;
+      setImmediate(() => {
+        this.selfScheduled = false;
+        if (this.queue.length) this.deliver(renderBatch(this.queue.splice(0, SELF_BATCH)));
+        this.dispatch();
+      });
     }
   }
 

@@ -33,7 +33,7 @@ export function renderTask(t: ReadTask): RenderedPackage | { name: string; messa
   }
 }
 
-function renderBatch(batch: ReadTask[]): BatchReply {
+export function renderBatch(batch: ReadTask[]): BatchReply {
   const rendered = batch.map(renderTask);
   let total = 0;
   for (const r of rendered) if ('primary' in r) total += Buffer.byteLength(r.primary as string) + Buffer.byteLength(r.filelists as string) + Buffer.byteLength(r.other as string);

@@ -71,18 +71,18 @@ interface Triplet {
   versions: string[];
 }
 
-function triplet(h: Header, nameTag: number, flagsTag: number, versionTag: number): Triplet | undefined {
+function triplet(h: Header, nameTag: number, flagsTag: number, versionTag: number): Triplet {
   const names = h.strings(nameTag);
   const flags = h.numbers(flagsTag);
   const versions = h.strings(versionTag);
-  if (!names || !flags || !versions) return undefined;
+  if (!names || !flags || !versions) return NO_TRIPLET;
   return { names, flags, versions };
 }
 
-function* entries(t: Triplet | undefined): Generator<[string, number, string]> {
-  if (!t) return;
-  const n = Math.min(t.names.length, t.flags.length, t.versions.length);
-  for (let i = 0; i < n; i++) yield [t.names[i], t.flags[i], t.versions[i]];
+const NO_TRIPLET: Triplet = { names: [], flags: [], versions: [] };
+
+function size(t: Triplet): number {
+  return Math.min(t.names.length, t.flags.length, t.versions.length);
 }
 
 /**
@@ -151,14 +151,14 @@ function files(h: Header): PackageFile[] {
   return out;
 }
 
-function changelogs(h: Header): ChangelogEntry[] {
+function changelogs(h: Header, author: (a: string) => string): ChangelogEntry[] {
   const times = h.numbers(Tag.CHANGELOGTIME);
   const names = h.strings(Tag.CHANGELOGNAME);
   const texts = h.strings(Tag.CHANGELOGTEXT);
   if (!times || !names || !texts) return [];
   const n = Math.min(times.length, names.length, texts.length);
   const out: ChangelogEntry[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = { author: names[i], date: times[i], text: texts[i] };
+  for (let i = 0; i < n; i++) out[i] = { author: author(names[i]), date: times[i], text: texts[i] };
   return out;
 }
 
@@ -172,7 +172,11 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
 
   const provides: Dependency[] = [];
   const provided = new Set<string>();
-  for (const [name, flags, version] of entries(triplet(main, Tag.PROVIDENAME, Tag.PROVIDEFLAGS, Tag.PROVIDEVERSION))) {
+  const prov = triplet(main, Tag.PROVIDENAME, Tag.PROVIDEFLAGS, Tag.PROVIDEVERSION);
+  for (let i = 0, n = size(prov); i < n; i++) {
+    const name = prov.names[i];
+    const flags = prov.flags[i];
+    const version = prov.versions[i];
     const dep = dependency(name, flags, version);
     if (!dep) continue;
     provided.add(name + (flagsToString(flags) ?? '') + version);
@@ -183,7 +187,11 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
   const recommends: Dependency[] = [];
   const lastKept = new Map<string, { flags: string; version: string; pre: boolean }>();
   let libc: Dependency | undefined;
-  for (const [name, flags, version] of entries(triplet(main, Tag.REQUIRENAME, Tag.REQUIREFLAGS, Tag.REQUIREVERSION))) {
+  const req = triplet(main, Tag.REQUIRENAME, Tag.REQUIREFLAGS, Tag.REQUIREVERSION);
+  for (let i = 0, n = size(req); i < n; i++) {
+    const name = req.names[i];
+    const flags = req.flags[i];
+    const version = req.versions[i];
     if (name.startsWith('rpmlib(')) continue;
     if (primaryPaths.has(name)) continue;
     const f = flagsToString(flags) ?? '';
@@ -208,12 +216,17 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
   }
   if (libc) requires.push(libc);
 
+  /** Every dependency of a kind, sent to `pick(flags)`'s list (dropping bad epochs). */
+  const collect = (nameTag: number, flagsTag: number, versionTag: number, pick: (flags: number) => Dependency[]) => {
+    const t = triplet(main, nameTag, flagsTag, versionTag);
+    for (let i = 0, n = size(t); i < n; i++) {
+      const dep = dependency(t.names[i], t.flags[i], t.versions[i]);
+      if (dep) pick(t.flags[i]).push(dep);
+    }
+  };
   const plain = (n: number, f: number, v: number): Dependency[] => {
     const out: Dependency[] = [];
-    for (const [name, flags, version] of entries(triplet(main, n, f, v))) {
-      const dep = dependency(name, flags, version);
-      if (dep) out.push(dep);
-    }
+    collect(n, f, v, () => out);
     return out;
   };
   const conflicts = plain(Tag.CONFLICTNAME, Tag.CONFLICTFLAGS, Tag.CONFLICTVERSION);
@@ -223,14 +236,8 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
   recommends.push(...plain(Tag.RECOMMENDNAME, Tag.RECOMMENDFLAGS, Tag.RECOMMENDVERSION));
   const supplements = plain(Tag.SUPPLEMENTNAME, Tag.SUPPLEMENTFLAGS, Tag.SUPPLEMENTVERSION);
   // Legacy (pre-4.12) weak dependency tags; STRONG marks the "hard" variant.
-  for (const [name, flags, version] of entries(triplet(main, Tag.OLDSUGGESTSNAME, Tag.OLDSUGGESTSFLAGS, Tag.OLDSUGGESTSVERSION))) {
-    const dep = dependency(name, flags, version);
-    if (dep) (flags & Sense.STRONG ? recommends : suggests).push(dep);
-  }
-  for (const [name, flags, version] of entries(triplet(main, Tag.OLDENHANCESNAME, Tag.OLDENHANCESFLAGS, Tag.OLDENHANCESVERSION))) {
-    const dep = dependency(name, flags, version);
-    if (dep) (flags & Sense.STRONG ? supplements : enhances).push(dep);
-  }
+  collect(Tag.OLDSUGGESTSNAME, Tag.OLDSUGGESTSFLAGS, Tag.OLDSUGGESTSVERSION, (flags) => (flags & Sense.STRONG ? recommends : suggests));
+  collect(Tag.OLDENHANCESNAME, Tag.OLDENHANCESFLAGS, Tag.OLDENHANCESVERSION, (flags) => (flags & Sense.STRONG ? supplements : enhances));
 
   // rpm's applyRetrofits: a header with neither SOURCERPM nor SOURCEPACKAGE is a source
   // package when its only directory is "" (the old SRPM layout), else a binary one.
@@ -241,7 +248,8 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
     if (dirs?.length === 1 && dirs[0] === '') isSource = true;
     else sourcerpm = '(none)';
   }
-  const author = (a: string) => a.replace(/(?<=.) +$/s, '');
+  // createrepo_c strips trailing spaces from authors (but never the first character).
+  const author = (a: string) => (a.endsWith(' ') ? a.replace(/(?<=.) +$/s, '') : a);
   return {
     name: str(Tag.NAME),
     arch: isSource ? 'src' : str(Tag.ARCH),
@@ -271,6 +279,6 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
     recommends,
     supplements,
     files: fileList,
-    changelogs: changelogs(main).map((c) => ({ ...c, author: author(c.author) })),
+    changelogs: changelogs(main, author),
   };
 }

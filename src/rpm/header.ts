@@ -58,14 +58,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * which in practice marks misencoded CP-1252 rather than real Latin-1.
  */
 export function decodeText(bytes: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return latin1Slice(bytes);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeRange(buf, 0, buf.length);
+}
+
+/** decodeText over buf[start, end), without allocating a view on the fast path. */
+function decodeRange(buf: Buffer, start: number, end: number): string {
+  const s = buf.toString('utf8', start, end);
+  // U+FFFD marks bytes that were not UTF-8 (or a literal U+FFFD: the strict check tells).
+  if (!s.includes('\ufffd')) return s;
+  const bytes = buf.subarray(start, end);
   try {
     return utf8.decode(bytes);
   } catch {
@@ -79,9 +81,6 @@ export function decodeText(bytes: Uint8Array): string {
   }
 }
 
-function latin1Slice(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
 
 /** One parsed header: typed, bounds-checked access to its tags. */
 export class Header {
@@ -89,7 +88,7 @@ export class Header {
   /** Total bytes of the header structure (intro + index + data). */
   readonly size: number;
   private readonly entries = new Map<number, Entry>();
-  private readonly data: Uint8Array;
+  private readonly data: Buffer;
   private readonly view: DataView;
 
   constructor(buf: Uint8Array, offset: number, kind: HeaderKind) {
@@ -101,7 +100,7 @@ export class Header {
     this.size = size;
     const indexStart = offset + 16;
     const dataStart = indexStart + 16 * entries;
-    this.data = buf.subarray(dataStart, dataStart + dataLength);
+    this.data = Buffer.from(buf.buffer, buf.byteOffset + dataStart, dataLength);
     this.view = new DataView(this.data.buffer, this.data.byteOffset, this.data.byteLength);
     const index = new DataView(buf.buffer, buf.byteOffset + indexStart, 16 * entries);
     for (let i = 0; i < entries; i++) {
@@ -131,18 +130,18 @@ export class Header {
     return this.entries.has(tag);
   }
 
-  /** Raw bytes of each string of a STRING, STRING_ARRAY or I18NSTRING tag. */
-  private rawStrings(tag: number, entry: Entry): Uint8Array[] {
+  /** The first `count` strings of a STRING, STRING_ARRAY or I18NSTRING tag. */
+  private decodeStrings(tag: number, entry: Entry, count: number): string[] {
     if (entry.type !== Type.STRING && entry.type !== Type.STRING_ARRAY && entry.type !== Type.I18NSTRING) {
       throw new HeaderError(`${this.kind} header tag ${tag} has type ${entry.type}, expected a string type`);
     }
-    const out: Uint8Array[] = new Array(entry.count);
+    const out: string[] = new Array(count);
     let pos = entry.offset;
-    const end = this.data.length;
-    for (let i = 0; i < entry.count; i++) {
-      const nul = this.data.indexOf(0, pos);
-      if (nul === -1 || nul >= end) throw new HeaderError(`${this.kind} header tag ${tag}: string ${i} runs past the data store`);
-      out[i] = this.data.subarray(pos, nul);
+    const data = this.data;
+    for (let i = 0; i < count; i++) {
+      const nul = data.indexOf(0, pos);
+      if (nul === -1) throw new HeaderError(`${this.kind} header tag ${tag}: string ${i} runs past the data store`);
+      out[i] = decodeRange(data, pos, nul);
       pos = nul + 1;
     }
     return out;
@@ -152,14 +151,13 @@ export class Header {
   string(tag: number): string | undefined {
     const entry = this.entries.get(tag);
     if (!entry) return undefined;
-    const first = this.rawStrings(tag, { ...entry, count: 1 })[0];
-    return decodeText(first);
+    return this.decodeStrings(tag, entry, 1)[0];
   }
 
   strings(tag: number): string[] | undefined {
     const entry = this.entries.get(tag);
     if (!entry) return undefined;
-    return this.rawStrings(tag, entry).map(decodeText);
+    return this.decodeStrings(tag, entry, entry.count);
   }
 
   /** Integer values of a CHAR/INT8/INT16/INT32/INT64 tag, unsigned as rpm reads them. */
