@@ -1,0 +1,109 @@
+// A tiny static file server for tests (dnf, curl...): GET and HEAD on 127.0.0.1,
+// ephemeral port, no dependencies. Records every request path it receives.
+
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream';
+
+export interface StaticServer {
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
+  url: string;
+  close(): Promise<void>;
+  /** Decoded path of every request, in arrival order (also the refused ones). */
+  requests: string[];
+}
+
+function contentType(file: string): string {
+  if (file.endsWith('.xml')) return 'text/xml';
+  if (file.endsWith('.rpm')) return 'application/x-rpm';
+  return 'application/octet-stream';
+}
+
+function within(root: string, p: string): boolean {
+  return p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+function reply(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = Buffer.from(text + '\n');
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+export async function serveDirectory(root: string): Promise<StaticServer> {
+  const base = await realpath(root);
+  const requests: string[] = [];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      requests.push(req.url ?? '');
+      return reply(res, 400, 'bad request');
+    }
+    requests.push(rel);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return reply(res, 405, 'method not allowed');
+    }
+    if (rel.includes('\0')) return reply(res, 400, 'bad request');
+
+    // Normalise as a URL path (so ".." cannot climb above "/"), then check the prefix
+    // both lexically and after resolving symlinks.
+    const file = path.join(base, path.posix.normalize('/' + rel));
+    if (!within(base, file)) return reply(res, 403, 'forbidden');
+    let real: string;
+    try {
+      real = await realpath(file);
+    } catch {
+      return reply(res, 404, 'not found');
+    }
+    if (!within(base, real)) return reply(res, 403, 'forbidden');
+    const st = await stat(real).catch(() => undefined);
+    if (!st || !st.isFile()) return reply(res, 404, 'not found');
+
+    res.writeHead(200, {
+      'Content-Type': contentType(real),
+      'Content-Length': st.size,
+      'Last-Modified': st.mtime.toUTCString(),
+    });
+    if (req.method === 'HEAD' || st.size === 0) {
+      res.end();
+      return;
+    }
+    // Read exactly the announced length (the file may grow meanwhile). pipeline()
+    // destroys both sides on error (file vanished, client went away): the client then
+    // sees an aborted response, and the server does not crash.
+    pipeline(createReadStream(real, { start: 0, end: st.size - 1 }), res, () => {});
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => reply(res, 500, 'internal error'));
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
