@@ -7,6 +7,7 @@ import { basename, join, posix } from 'node:path';
 import {
   MetadataFileWriter,
   parseDistro,
+  SUFFIX,
   writePackageMetadata,
   type RenderedPackage,
   type CompressionType,
@@ -82,6 +83,15 @@ export class CreaterepoInputError extends Error {
   override name = 'CreaterepoInputError';
 }
 
+/** The previous primary/filelists/other records, if the package list and format are the same. */
+function previousFilesIfUnchanged(repomd: Repomd, hrefs: string[], old: PreviousMetadata, compression: CompressionType, checksumType: string): RepomdRecord[] | undefined {
+  if (hrefs.length !== old.order.length || hrefs.some((h, i) => h !== old.order[i])) return undefined;
+  const recs = ['primary', 'filelists', 'other'].map((t) => repomd.records.find((r) => r.type === t));
+  const suffix = SUFFIX[compression];
+  if (recs.some((r) => !r || r.base || r.checksum.type !== checksumType || !r.href.endsWith(`.xml${suffix}`))) return undefined;
+  return recs as RepomdRecord[];
+}
+
 /** The href under which a package is listed: --location-prefix joined in front. */
 function locationOf(found: FoundPackage, prefix: string | undefined): string {
   return prefix ? posix.join(prefix, found.href) : found.href;
@@ -113,7 +123,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
   let pool = new ReadPool(ReadPool.threadsFor(workers), opts.update ? INLINE_BELOW : 0);
   try {
     const { packages: found, moduleFiles } = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
-    const old: PreviousMetadata = opts.update || opts.keepAllMetadata ? await loadPrevious(dir, Boolean(opts.update), warn) : { packages: new Map() };
+    const old: PreviousMetadata = opts.update || opts.keepAllMetadata ? await loadPrevious(dir, Boolean(opts.update), warn) : { packages: new Map(), order: [] };
     let read = 0;
     let reused = 0;
     let done = 0;
@@ -123,17 +133,21 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
       await pool.close();
       pool = new ReadPool(0);
     }
+    // An unchanged package (same size and mtime, listed under the same location and
+    // checksum type) keeps its previous metadata, like createrepo_c's --update.
+    const unchangedPrevious = (f: FoundPackage, href: string) => {
+      const prev = old.packages.get(href);
+      if (!prev || prev.checksumType !== checksumType || prev.base !== opts.baseurl) return undefined;
+      const s = statSync(f.path);
+      return Math.floor(s.mtimeMs / 1000) === prev.timeFile && s.size === prev.sizePackage ? prev : undefined;
+    };
+
     const load = async (f: FoundPackage): Promise<RenderedPackage> => {
       const href = locationOf(f, opts.locationPrefix);
-      // An unchanged package (same size and mtime, listed under the same location and
-      // checksum type) keeps its previous metadata, like createrepo_c's --update.
-      const prev = old.packages.get(href);
-      if (prev && prev.checksumType === checksumType && prev.base === opts.baseurl) {
-        const s = statSync(f.path);
-        if (Math.floor(s.mtimeMs / 1000) === prev.timeFile && s.size === prev.sizePackage) {
-          reused++;
-          return prev.rendered;
-        }
+      const prev = unchangedPrevious(f, href);
+      if (prev) {
+        reused++;
+        return prev.rendered;
       }
       read++;
       return pool.render({ path: f.path, href, base: opts.baseurl, checksumType, changelogLimit });
@@ -154,7 +168,15 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     }
 
     const timestamp = Math.floor(Date.now() / 1000);
-    const recs = await writePackageMetadata(rendered(), found.length, {
+    // Nothing changed (same packages, same order, same file format): the previous
+    // files are byte for byte what we would write, so they stay as they are.
+    const previousFiles = opts.update && old.repomd ? previousFilesIfUnchanged(old.repomd, found.map((f) => locationOf(f, opts.locationPrefix)), old, compression, checksumType) : undefined;
+    const unchanged = previousFiles !== undefined && found.every((f, i) => unchangedPrevious(f, old.order[i]) !== undefined);
+    if (unchanged) {
+      reused = found.length;
+      opts.onProgress?.(found.length, found.length);
+    }
+    const recs = unchanged ? previousFiles : await writePackageMetadata(rendered(), found.length, {
       dir: lock.dir,
       compression,
       checksumType,

@@ -18,6 +18,8 @@ export interface PreviousMetadata {
   repomd?: Repomd;
   /** By location href, for --update; empty when the old metadata is unusable. */
   packages: Map<string, PreviousPackage>;
+  /** Location hrefs in the order of the old primary.xml. */
+  order: string[];
 }
 
 /** Old metadata files are at most this big uncompressed (a bound against bombs). */
@@ -37,7 +39,7 @@ async function openFile(dir: string, repomd: Repomd, type: string): Promise<Buff
  * optimisation, never a reason to fail.
  */
 export async function loadPrevious(dir: string, packages: boolean, warn: (m: string) => void): Promise<PreviousMetadata> {
-  const result: PreviousMetadata = { packages: new Map() };
+  const result: PreviousMetadata = { packages: new Map(), order: [] };
   const path = join(dir, 'repodata', 'repomd.xml');
   let xml: string;
   try {
@@ -56,8 +58,10 @@ export async function loadPrevious(dir: string, packages: boolean, warn: (m: str
     for (const p of prim) {
       const f = fl.get(p.pkgid)?.shift();
       const o = ot.get(p.pkgid)?.shift();
+      const href = p.href.replace(/^(\.\/)+/, '');
+      result.order.push(href);
       if (!f || !o) continue; // incomplete: this package will be read again
-      result.packages.set(p.href.replace(/^(\.\/)+/, ''), {
+      result.packages.set(href, {
         checksumType: p.checksumType,
         base: p.base,
         timeFile: p.timeFile,
@@ -68,6 +72,7 @@ export async function loadPrevious(dir: string, packages: boolean, warn: (m: str
   } catch (e) {
     warn(`--update: the existing metadata cannot be reused (${(e as Error).message}); reading every package`);
     result.packages.clear();
+    result.order = [];
   }
   return result;
 }

@@ -209,9 +209,17 @@ describe('crashes and readers', () => {
 describe('--update', () => {
   test('reuses unchanged packages, and reads everything when the old metadata is damaged', async () => {
     const dir = await freshRepo();
+    const hrefs = async () => (await repomdRecords(dir)).map((x) => x.href);
+    const before = await hrefs();
     let r = await txrepo(['createrepo', '--update', '--json', dir]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([JSON.parse(r.stdout).read, JSON.parse(r.stdout).reused], [0, 35]);
+    assert.deepEqual(await hrefs(), before, 'nothing changed: the metadata files stay as they are');
+    // Another compression is a change of the files, though not of the packages.
+    r = await txrepo(['createrepo', '--update', '--json', '--general-compress-type', 'xz', dir]);
+    assert.deepEqual([JSON.parse(r.stdout).read, JSON.parse(r.stdout).reused], [0, 35]);
+    assert.ok((await hrefs()).every((h) => h.endsWith('.xz')));
+    assert.equal(await consistent(dir), undefined);
     // A changed --baseurl changes every package's location: nothing is reused.
     r = await txrepo(['createrepo', '--update', '--json', '--baseurl', 'http://mirror/x/', dir]);
     assert.deepEqual([JSON.parse(r.stdout).read, JSON.parse(r.stdout).reused], [35, 0]);
