@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import {
+  DEFAULT_CHANGELOG_LIMIT,
   MetadataFileWriter,
   parseDistro,
   SUFFIX,
@@ -92,6 +93,35 @@ function previousFilesIfUnchanged(repomd: Repomd, hrefs: string[], old: Previous
   return recs as RepomdRecord[];
 }
 
+/**
+ * The comps file, as is ("group", which EL7 yum reads) and compressed ("group_gz"), like
+ * createrepo_c; and the module metadata found in the tree, as one YAML stream
+ * (createrepo_c re-serialises it through libmodulemd; the documents stay the same).
+ */
+async function writeExtraMetadata(o: { dir: string; groupfile?: string; moduleFiles: string[]; compression: CompressionType; checksumType: string; timestamp: number }): Promise<RepomdRecord[]> {
+  const common = { dir: o.dir, checksumType: o.checksumType, uniqueName: true, timestamp: o.timestamp, fsync: true };
+  const out: RepomdRecord[] = [];
+  if (o.groupfile) {
+    const name = basename(o.groupfile).replace(/\.(gz|xz|zst|bz2)$/, '');
+    const comps = await readFile(o.groupfile, 'utf8');
+    const variants: [string, CompressionType][] = o.compression === 'none' ? [['group', 'none']] : [['group', 'none'], ['group_gz', o.compression]];
+    for (const [type, compression] of variants) {
+      const w = await MetadataFileWriter.create({ ...common, type, name, compression });
+      w.write(comps);
+      out.push(await w.finish());
+    }
+  }
+  if (o.moduleFiles.length) {
+    const w = await MetadataFileWriter.create({ ...common, type: 'modules', name: 'modules.yaml', compression: o.compression });
+    for (const file of o.moduleFiles) {
+      const text = await readFile(file, 'utf8');
+      w.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    }
+    out.push(await w.finish());
+  }
+  return out;
+}
+
 /** The href under which a package is listed: --location-prefix joined in front. */
 function locationOf(found: FoundPackage, prefix: string | undefined): string {
   return prefix ? posix.join(prefix, found.href) : found.href;
@@ -110,7 +140,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
   }
   const checksumType = opts.checksum ?? 'sha256';
   const compression = opts.compression ?? 'gz';
-  const changelogLimit = opts.changelogLimit ?? 10;
+  const changelogLimit = opts.changelogLimit ?? DEFAULT_CHANGELOG_LIMIT;
   const distros: Distro[] = [];
   for (const d of opts.distro ?? []) {
     const parsed = parseDistro(d);
@@ -170,8 +200,9 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     const timestamp = Math.floor(Date.now() / 1000);
     // Nothing changed (same packages, same order, same file format): the previous
     // files are byte for byte what we would write, so they stay as they are.
-    const previousFiles = opts.update && old.repomd ? previousFilesIfUnchanged(old.repomd, found.map((f) => locationOf(f, opts.locationPrefix)), old, compression, checksumType) : undefined;
-    const unchanged = previousFiles !== undefined && found.every((f, i) => unchangedPrevious(f, old.order[i]) !== undefined);
+    const hrefs = found.map((f) => locationOf(f, opts.locationPrefix));
+    const previousFiles = opts.update && old.repomd ? previousFilesIfUnchanged(old.repomd, hrefs, old, compression, checksumType) : undefined;
+    const unchanged = previousFiles !== undefined && found.every((f, i) => unchangedPrevious(f, hrefs[i]) !== undefined);
     if (unchanged) {
       reused = found.length;
       opts.onProgress?.(found.length, found.length);
@@ -185,29 +216,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
       fsync: true,
     });
 
-    if (opts.groupfile) {
-      // Like createrepo_c: the comps file as is ("group", which EL7 yum reads) and compressed ("group_gz").
-      const name = basename(opts.groupfile).replace(/\.(gz|xz|zst|bz2)$/, '');
-      const comps = await readFile(opts.groupfile, 'utf8');
-      const plain = await MetadataFileWriter.create({ dir: lock.dir, type: 'group', name, compression: 'none', checksumType, uniqueName: true, timestamp, fsync: true });
-      plain.write(comps);
-      recs.push(await plain.finish());
-      if (compression !== 'none') {
-        const packed = await MetadataFileWriter.create({ dir: lock.dir, type: 'group_gz', name, compression, checksumType, uniqueName: true, timestamp, fsync: true });
-        packed.write(comps);
-        recs.push(await packed.finish());
-      }
-    }
-    if (moduleFiles.length) {
-      // Module metadata found in the tree, as one YAML stream. (createrepo_c also
-      // re-serialises it through libmodulemd; the documents stay the same.)
-      const w = await MetadataFileWriter.create({ dir: lock.dir, type: 'modules', name: 'modules.yaml', compression, checksumType, uniqueName: true, timestamp, fsync: true });
-      for (const file of moduleFiles) {
-        const text = await readFile(file, 'utf8');
-        w.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
-      }
-      recs.push(await w.finish());
-    }
+    recs.push(...(await writeExtraMetadata({ dir: lock.dir, groupfile: opts.groupfile, moduleFiles, compression, checksumType, timestamp })));
     if (opts.keepAllMetadata && old.repomd) {
       const regenerated = new Set(recs.map((r) => r.type));
       for (const r of old.repomd.records) if (!regenerated.has(r.type) && !/^(primary|filelists|other)(_db|_zck)?$/.test(r.type)) recs.push(r);
