@@ -131,7 +131,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
   const dir = opts.dir;
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`txrepo: warning: ${m}\n`));
   const st = await stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) throw new CreaterepoInputError(`${dir}: no such directory; give the directory that holds the RPM files`);
+  if (!st?.isDirectory()) throw new CreaterepoInputError(`${dir}: ${st ? 'not a directory' : 'no such directory'}; give the directory that holds the RPM files`);
   const workers = opts.workers ?? 5;
   if (!Number.isInteger(workers) || workers < 1 || workers > 100) throw new CreaterepoInputError(`--workers ${workers}: give a whole number from 1 to 100`);
   if (opts.groupfile) {

@@ -60,7 +60,15 @@ export async function acquireLock(repoDir: string, opts: { ignoreLock?: boolean 
   const owner: Owner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   await sweepPrivate(repoDir);
   const mine = join(repoDir, `${LOCK_DIR}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-  await mkdir(mine);
+  try {
+    await mkdir(mine);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new LockedError(`${repoDir}: cannot write there (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}); txrepo needs to create ${LOCK_DIR}/ and repodata/ in it`);
+    }
+    throw e;
+  }
   try {
     await writeFile(join(mine, OWNER_FILE), JSON.stringify(owner));
     for (let attempt = 0; ; attempt++) {

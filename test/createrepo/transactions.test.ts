@@ -86,12 +86,22 @@ describe('bad input changes nothing', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`${secret}: cannot read the file: permission denied`));
     assert.deepEqual(await snapshot(dir), before);
+    if (process.getuid?.() === 0) {
+      // A directory the user may not write to: a clear error, nothing created.
+      await chmod(secret, 0o644);
+      await run('chmod', ['-R', 'go-w', dir]);
+      r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', TXREPO, 'createrepo', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`${dir}: cannot write there \\(permission denied\\)`));
+      assert.deepEqual(await snapshot(dir), before);
+    }
   });
 
   test('usage errors and missing inputs', async () => {
     const dir = await freshRepo();
     const cases: [string[], number, RegExp][] = [
       [['createrepo', join(work, 'nope')], 1, /no such directory/],
+      [['createrepo', join(ASSETS, 'bear-4.1-1.noarch.rpm')], 1, /bear-4.1-1.noarch.rpm: not a directory/],
       [['createrepo'], 2, /give exactly one directory/],
       [['createrepo', '--workers', '0', dir], 2, /--workers 0: give a number from 1 to 100/],
       [['createrepo', '--checksum', 'crc32', dir], 2, /--checksum "crc32": give one of/],
