@@ -1,0 +1,41 @@
+// Blob storage: files stored once under the sha256 of their content, never modified.
+// This interface is all the rest of txrepo knows of it; a local directory implements
+// it today, S3-compatible object storage later.
+
+import type { Readable } from 'node:stream';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+export interface Expected {
+  /** The digest the content must have; a mismatch stores nothing and throws. */
+  digest?: string;
+  size?: number;
+}
+
+export class BlobMismatchError extends Error {
+  override name = 'BlobMismatchError';
+}
+
+export interface BlobStore {
+  /** Stores bytes; idempotent. */
+  putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo>;
+  /** Stores a stream's content; nothing becomes visible unless it completes and verifies. */
+  putStream(source: Readable, expect?: Expected): Promise<BlobInfo>;
+  /** Stores a local file, by hard link where possible. */
+  putFile(path: string, expect?: Expected): Promise<BlobInfo>;
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** A local path of the blob, when the backend has one (hard links, sendfile). */
+  localPath(digest: string): string | undefined;
+  delete(digest: string): Promise<void>;
+  list(): AsyncIterable<BlobInfo>;
+}
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+export function assertDigest(digest: string): void {
+  if (!DIGEST.test(digest)) throw new Error(`not a sha256 digest: ${JSON.stringify(digest)}`);
+}

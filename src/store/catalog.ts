@@ -1,0 +1,117 @@
+// The catalog: repositories, package records, snapshots and tags. Every method is
+// async and every mutation is one transaction, so that a PostgreSQL implementation can
+// replace the embedded SQLite one without touching its callers.
+
+import type { PackageRecord } from '../rpm/index.ts';
+
+export interface Repository {
+  name: string;
+  /** Yum repo URL or path this repo mirrors, if any. */
+  upstream?: string;
+  /** Keep the newest N builds per name.arch (undefined: keep all). */
+  keep?: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export type FileKind = 'package' | 'metadata';
+
+/** One file of a snapshot's tree: a package or a repodata file, stored as a blob. */
+export interface SnapshotFile {
+  href: string;
+  digest: string;
+  size: number;
+  kind: FileKind;
+}
+
+export interface Snapshot {
+  id: string;
+  repo: string;
+  parent?: string;
+  createdAt: string;
+  actor: string;
+  message: string;
+  packages: number;
+  /** Blob digest of the snapshot's repodata/repomd.xml. */
+  repomd: string;
+}
+
+export interface TagMove {
+  repo: string;
+  tag: string;
+  from?: string;
+  to: string;
+  at: string;
+  actor: string;
+  reason: string;
+}
+
+export interface Tag {
+  repo: string;
+  tag: string;
+  snapshot: string;
+  movedAt: string;
+}
+
+export interface SnapshotCommit {
+  repo: string;
+  /** The snapshot `latest` must still point at (undefined: the repo has none yet). */
+  parent: string | undefined;
+  files: SnapshotFile[];
+  packages: number;
+  repomd: string;
+  actor: string;
+  message: string;
+  /** Tags moved to the new snapshot in the same transaction (deploy and sync: latest). */
+  tags: string[];
+}
+
+export interface TagUpdate {
+  repo: string;
+  tag: string;
+  to: string;
+  /** Compare-and-swap: the snapshot the tag must point at now, null for "no such tag". */
+  expect?: string | null;
+  actor: string;
+  reason: string;
+}
+
+/** A compare-and-swap failed: someone else changed the state first. */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export class AlreadyExistsError extends Error {
+  override name = 'AlreadyExistsError';
+}
+
+export interface Catalog {
+  createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository>;
+  getRepo(name: string): Promise<Repository | undefined>;
+  listRepos(): Promise<Repository[]>;
+  /** Removes the repo, its tags and its snapshots' records (blobs are left to gc). */
+  deleteRepo(name: string): Promise<void>;
+
+  /** Stores records by package digest (sha256 of the file); known ones are kept. */
+  putPackages(records: PackageRecord[]): Promise<void>;
+  getPackages(digests: string[]): Promise<Map<string, PackageRecord>>;
+
+  /** Adds a snapshot and moves its tags atomically; ConflictError if `parent` is stale. */
+  commitSnapshot(commit: SnapshotCommit): Promise<Snapshot>;
+  getSnapshot(repo: string, id: string): Promise<Snapshot | undefined>;
+  listSnapshots(repo: string): Promise<Snapshot[]>;
+  snapshotFiles(id: string): Promise<SnapshotFile[]>;
+
+  moveTag(update: TagUpdate): Promise<TagMove>;
+  getTag(repo: string, tag: string): Promise<Tag | undefined>;
+  listTags(repo: string): Promise<Tag[]>;
+  tagHistory(repo: string, tag?: string): Promise<TagMove[]>;
+  /** Where `tag` pointed at `time` (ISO 8601), from its history. */
+  tagAt(repo: string, tag: string, time: string): Promise<string | undefined>;
+
+  close(): Promise<void>;
+}

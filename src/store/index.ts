@@ -1,0 +1,8 @@
+// Public surface of the store layer: blob storage and the catalog, behind interfaces.
+export { openStore, StoreError, STORE_FORMAT } from './open.ts';
+export type { Store } from './open.ts';
+export { BlobMismatchError } from './blobs.ts';
+export type { BlobStore, BlobInfo, Expected } from './blobs.ts';
+export { ConflictError, NotFoundError, AlreadyExistsError } from './catalog.ts';
+export type { Catalog, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind } from './catalog.ts';
+export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';

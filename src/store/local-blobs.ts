@@ -1,0 +1,177 @@
+// Blobs in a local directory: STORE/blobs/sha256/<first 2 hex>/<64 hex>. A blob is
+// written to STORE/tmp, fsynced, verified, then linked into place (so it appears whole
+// or not at all) and its directory fsynced.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, constants, copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type Expected } from './blobs.ts';
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly tmp: string;
+
+  constructor(storeDir: string) {
+    this.root = join(storeDir, 'blobs', 'sha256');
+    this.tmp = join(storeDir, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await mkdir(this.tmp, { recursive: true });
+  }
+
+  localPath(digest: string): string {
+    assertDigest(digest);
+    return join(this.root, digest.slice(0, 2), digest);
+  }
+
+  private tempPath(): string {
+    return join(this.tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+
+  private check(info: BlobInfo, expect: Expected | undefined, what: string) {
+    if (expect?.digest && expect.digest !== info.digest) {
+      throw new BlobMismatchError(`${what}: sha256 is ${info.digest}, expected ${expect.digest}`);
+    }
+    if (expect?.size !== undefined && expect.size !== info.size) {
+      throw new BlobMismatchError(`${what}: ${info.size} bytes, expected ${expect.size}`);
+    }
+  }
+
+  /** Moves a verified temp file into place; an existing blob is the same content. */
+  private async install(temp: string, digest: string): Promise<void> {
+    const final = this.localPath(digest);
+    const dir = join(this.root, digest.slice(0, 2));
+    await mkdir(dir, { recursive: true });
+    try {
+      await link(temp, final);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    await fsyncDir(dir);
+  }
+
+  async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
+    const info = { digest: createHash('sha256').update(data).digest('hex'), size: data.length };
+    this.check(info, expect, 'blob');
+    if (await this.stat(info.digest)) return info;
+    const temp = this.tempPath();
+    try {
+      const fh = await open(temp, 'wx', 0o444);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.install(temp, info.digest);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return info;
+  }
+
+  async putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
+    const temp = this.tempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const fh = await open(temp, 'wx', 0o444);
+      try {
+        for await (const chunk of source) {
+          const buf = chunk as Buffer;
+          hash.update(buf);
+          size += buf.length;
+          if (expect?.size !== undefined && size > expect.size) throw new BlobMismatchError(`blob: more than the expected ${expect.size} bytes`);
+          await fh.write(buf);
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const info = { digest: hash.digest('hex'), size };
+      this.check(info, expect, 'blob');
+      await this.install(temp, info.digest);
+      return info;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async putFile(path: string, expect?: Expected): Promise<BlobInfo> {
+    // Copy (a reflink where the file system can) rather than link: a blob must not
+    // share an inode with a file the user may later overwrite in place. The copy is
+    // what gets hashed, so the source changing meanwhile cannot slip through.
+    const temp = this.tempPath();
+    try {
+      await copyFile(path, temp, constants.COPYFILE_FICLONE);
+      await chmod(temp, 0o444);
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of createReadStream(temp, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+      const info = { digest: hash.digest('hex'), size };
+      this.check(info, expect, path);
+      if (!(await this.stat(info.digest))) {
+        const fh = await open(temp, 'r');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await this.install(temp, info.digest);
+      }
+      return info;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const st = await stat(this.localPath(digest)).catch(() => undefined);
+    return st?.isFile() ? { digest, size: st.size } : undefined;
+  }
+
+  async open(digest: string, range?: { start: number; end: number }): Promise<Readable> {
+    const path = this.localPath(digest);
+    await stat(path); // fail now, with ENOENT, rather than on the first read
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async delete(digest: string): Promise<void> {
+    // Rename first so that a reader never sees a half-deleted blob path.
+    const path = this.localPath(digest);
+    const aside = this.tempPath();
+    try {
+      await rename(path, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    await rm(aside, { force: true });
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for (const prefix of (await readdir(this.root).catch(() => [] as string[])).sort()) {
+      for (const name of (await readdir(join(this.root, prefix))).sort()) {
+        if (!/^[0-9a-f]{64}$/.test(name)) continue;
+        const st = await stat(join(this.root, prefix, name)).catch(() => undefined);
+        if (st?.isFile()) yield { digest: name, size: st.size };
+      }
+    }
+  }
+}

@@ -1,0 +1,303 @@
+// The catalog on embedded SQLite (node:sqlite) in WAL mode: readers never wait for
+// writers, and writers from several processes serialise on BEGIN IMMEDIATE. The
+// methods are synchronous underneath and async on the outside (see catalog.ts).
+
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { PackageRecord } from '../rpm/index.ts';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  type Catalog,
+  type Repository,
+  type Snapshot,
+  type SnapshotCommit,
+  type SnapshotFile,
+  type Tag,
+  type TagMove,
+  type TagUpdate,
+} from './catalog.ts';
+import { nextSnapshotId } from './ids.ts';
+
+/** Each entry migrates the schema from version i to i + 1. */
+const MIGRATIONS = [
+  `CREATE TABLE repos (
+     name TEXT PRIMARY KEY,
+     upstream TEXT,
+     keep INTEGER,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL
+   );
+   CREATE TABLE packages (
+     digest TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     arch TEXT NOT NULL,
+     epoch TEXT NOT NULL,
+     version TEXT NOT NULL,
+     release TEXT NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE TABLE snapshots (
+     id TEXT PRIMARY KEY,
+     repo TEXT NOT NULL,
+     parent TEXT,
+     created_at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     message TEXT NOT NULL,
+     packages INTEGER NOT NULL,
+     repomd TEXT NOT NULL
+   );
+   CREATE INDEX snapshots_repo ON snapshots(repo, id);
+   CREATE TABLE snapshot_files (
+     snapshot TEXT NOT NULL,
+     href TEXT NOT NULL,
+     digest TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     PRIMARY KEY (snapshot, href)
+   ) WITHOUT ROWID;
+   CREATE INDEX snapshot_files_digest ON snapshot_files(digest);
+   CREATE TABLE tags (
+     repo TEXT NOT NULL,
+     tag TEXT NOT NULL,
+     snapshot TEXT NOT NULL,
+     moved_at TEXT NOT NULL,
+     PRIMARY KEY (repo, tag)
+   );
+   CREATE TABLE tag_history (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     repo TEXT NOT NULL,
+     tag TEXT NOT NULL,
+     from_snapshot TEXT,
+     to_snapshot TEXT NOT NULL,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     reason TEXT NOT NULL
+   );
+   CREATE INDEX tag_history_tag ON tag_history(repo, tag, at);
+   -- The last snapshot id ever issued: ids never go back, even after gc.
+   CREATE TABLE id_state (one INTEGER PRIMARY KEY CHECK (one = 1), last_id TEXT NOT NULL);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+type Row = Record<string, string | number | null>;
+
+function toRepo(r: Row): Repository {
+  const repo: Repository = { name: String(r.name), createdAt: String(r.created_at), createdBy: String(r.created_by) };
+  if (r.upstream !== null) repo.upstream = String(r.upstream);
+  if (r.keep !== null) repo.keep = Number(r.keep);
+  return repo;
+}
+
+function toSnapshot(r: Row): Snapshot {
+  const s: Snapshot = {
+    id: String(r.id),
+    repo: String(r.repo),
+    createdAt: String(r.created_at),
+    actor: String(r.actor),
+    message: String(r.message),
+    packages: Number(r.packages),
+    repomd: String(r.repomd),
+  };
+  if (r.parent !== null) s.parent = String(r.parent);
+  return s;
+}
+
+function toMove(r: Row): TagMove {
+  const m: TagMove = { repo: String(r.repo), tag: String(r.tag), to: String(r.to_snapshot), at: String(r.at), actor: String(r.actor), reason: String(r.reason) };
+  if (r.from_snapshot !== null) m.from = String(r.from_snapshot);
+  return m;
+}
+
+export class SqliteCatalog implements Catalog {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;');
+    this.migrate();
+  }
+
+  private migrate() {
+    this.transaction(() => {
+      const version = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+      if (version > MIGRATIONS.length) {
+        throw new Error(`the catalog has schema version ${version}, newer than this txrepo (${MIGRATIONS.length}); upgrade txrepo`);
+      }
+      for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]);
+      this.db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    });
+  }
+
+  private q(sql: string): StatementSync {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
+  /** A write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlocks). */
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  async createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository> {
+    const created: Repository = { ...repo, createdAt: new Date().toISOString() };
+    try {
+      this.q('INSERT INTO repos (name, upstream, keep, created_at, created_by) VALUES (?, ?, ?, ?, ?)').run(
+        created.name,
+        created.upstream ?? null,
+        created.keep ?? null,
+        created.createdAt,
+        created.createdBy,
+      );
+    } catch (e) {
+      if (/UNIQUE constraint failed/.test((e as Error).message)) throw new AlreadyExistsError(`repository ${repo.name} already exists`);
+      throw e;
+    }
+    return created;
+  }
+
+  async getRepo(name: string): Promise<Repository | undefined> {
+    const r = this.q('SELECT * FROM repos WHERE name = ?').get(name) as Row | undefined;
+    return r ? toRepo(r) : undefined;
+  }
+
+  async listRepos(): Promise<Repository[]> {
+    return (this.q('SELECT * FROM repos ORDER BY name').all() as Row[]).map(toRepo);
+  }
+
+  async deleteRepo(name: string): Promise<void> {
+    this.transaction(() => {
+      if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(name)) throw new NotFoundError(`no repository ${name}`);
+      this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
+      this.q('DELETE FROM snapshots WHERE repo = ?').run(name);
+      this.q('DELETE FROM tags WHERE repo = ?').run(name);
+      this.q('DELETE FROM tag_history WHERE repo = ?').run(name);
+      this.q('DELETE FROM repos WHERE name = ?').run(name);
+    });
+  }
+
+  async putPackages(records: PackageRecord[]): Promise<void> {
+    this.transaction(() => {
+      const insert = this.q('INSERT OR IGNORE INTO packages (digest, name, arch, epoch, version, release, record) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const r of records) {
+        // The location belongs to a snapshot, not to the package.
+        const { locationHref: _href, locationBase: _base, ...stored } = r;
+        insert.run(r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, JSON.stringify(stored));
+      }
+    });
+  }
+
+  async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
+    const out = new Map<string, PackageRecord>();
+    const get = this.q('SELECT record FROM packages WHERE digest = ?');
+    for (const d of digests) {
+      const r = get.get(d) as Row | undefined;
+      if (r) out.set(d, { ...(JSON.parse(String(r.record)) as PackageRecord), locationHref: '' });
+    }
+    return out;
+  }
+
+  async commitSnapshot(c: SnapshotCommit): Promise<Snapshot> {
+    return this.transaction(() => {
+      if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(c.repo)) throw new NotFoundError(`no repository ${c.repo}`);
+      const latest = this.q("SELECT snapshot FROM tags WHERE repo = ? AND tag = 'latest'").get(c.repo) as Row | undefined;
+      const current = latest ? String(latest.snapshot) : undefined;
+      if (current !== c.parent) {
+        throw new ConflictError(`repository ${c.repo} moved on: latest is ${current ?? '(none)'}, the new snapshot was based on ${c.parent ?? '(none)'}`);
+      }
+      const now = new Date();
+      const last = this.q('SELECT last_id FROM id_state WHERE one = 1').get() as Row | undefined;
+      const id = nextSnapshotId(now, last ? String(last.last_id) : undefined);
+      this.q('INSERT INTO id_state (one, last_id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id').run(id);
+      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), actor: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
+      if (c.parent) snapshot.parent = c.parent;
+      this.q('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        id,
+        c.repo,
+        c.parent ?? null,
+        snapshot.createdAt,
+        c.actor,
+        c.message,
+        c.packages,
+        c.repomd,
+      );
+      const file = this.q('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) VALUES (?, ?, ?, ?, ?)');
+      for (const f of c.files) file.run(id, f.href, f.digest, f.size, f.kind);
+      for (const tag of c.tags) this.setTag(c.repo, tag, id, c.actor, c.message || 'commit', snapshot.createdAt);
+      return snapshot;
+    });
+  }
+
+  private setTag(repo: string, tag: string, to: string, actor: string, reason: string, at: string): TagMove {
+    const prev = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(repo, tag) as Row | undefined;
+    this.q('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at').run(repo, tag, to, at);
+    this.q('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?, ?)').run(repo, tag, prev ? String(prev.snapshot) : null, to, at, actor, reason);
+    const move: TagMove = { repo, tag, to, at, actor, reason };
+    if (prev) move.from = String(prev.snapshot);
+    return move;
+  }
+
+  async getSnapshot(repo: string, id: string): Promise<Snapshot | undefined> {
+    const r = this.q('SELECT * FROM snapshots WHERE repo = ? AND id = ?').get(repo, id) as Row | undefined;
+    return r ? toSnapshot(r) : undefined;
+  }
+
+  async listSnapshots(repo: string): Promise<Snapshot[]> {
+    return (this.q('SELECT * FROM snapshots WHERE repo = ? ORDER BY id').all(repo) as Row[]).map(toSnapshot);
+  }
+
+  async snapshotFiles(id: string): Promise<SnapshotFile[]> {
+    return (this.q('SELECT href, digest, size, kind FROM snapshot_files WHERE snapshot = ? ORDER BY href').all(id) as Row[]).map((r) => ({
+      href: String(r.href),
+      digest: String(r.digest),
+      size: Number(r.size),
+      kind: r.kind === 'package' ? 'package' : 'metadata',
+    }));
+  }
+
+  async moveTag(u: TagUpdate): Promise<TagMove> {
+    return this.transaction(() => {
+      if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(u.repo, u.to)) throw new NotFoundError(`repository ${u.repo} has no snapshot ${u.to}`);
+      if (u.expect !== undefined) {
+        const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(u.repo, u.tag) as Row | undefined;
+        const now = cur ? String(cur.snapshot) : null;
+        if (now !== u.expect) throw new ConflictError(`tag ${u.tag} of ${u.repo} points at ${now ?? '(nothing)'}, not ${u.expect ?? '(nothing)'}`);
+      }
+      return this.setTag(u.repo, u.tag, u.to, u.actor, u.reason, new Date().toISOString());
+    });
+  }
+
+  async getTag(repo: string, tag: string): Promise<Tag | undefined> {
+    const r = this.q('SELECT * FROM tags WHERE repo = ? AND tag = ?').get(repo, tag) as Row | undefined;
+    return r ? { repo, tag, snapshot: String(r.snapshot), movedAt: String(r.moved_at) } : undefined;
+  }
+
+  async listTags(repo: string): Promise<Tag[]> {
+    return (this.q('SELECT * FROM tags WHERE repo = ? ORDER BY tag').all(repo) as Row[]).map((r) => ({ repo, tag: String(r.tag), snapshot: String(r.snapshot), movedAt: String(r.moved_at) }));
+  }
+
+  async tagHistory(repo: string, tag?: string): Promise<TagMove[]> {
+    const rows = tag === undefined ? this.q('SELECT * FROM tag_history WHERE repo = ? ORDER BY seq').all(repo) : this.q('SELECT * FROM tag_history WHERE repo = ? AND tag = ? ORDER BY seq').all(repo, tag);
+    return (rows as Row[]).map(toMove);
+  }
+
+  async tagAt(repo: string, tag: string, time: string): Promise<string | undefined> {
+    const r = this.q('SELECT to_snapshot FROM tag_history WHERE repo = ? AND tag = ? AND at <= ? ORDER BY seq DESC LIMIT 1').get(repo, tag, time) as Row | undefined;
+    return r ? String(r.to_snapshot) : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
