@@ -16,6 +16,15 @@ const KNOWN = new Set([
   'RepomdError',
   'MetadataParseError',
   'DecompressionLimitError',
+  'StoreError',
+  'BlobMismatchError',
+  'NotFoundError',
+  'ConflictError',
+  'AlreadyExistsError',
+  'InvalidNameError',
+  'RefError',
+  'DeployInputError',
+  'ExportError',
 ]);
 
 /** Turns any failure into a one-screen message and an exit status. */

@@ -4,7 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { describeFailure, UsageError } from './errors.ts';
 import * as createrepo from './commands/createrepo.ts';
+import * as deploy from './commands/deploy.ts';
+import * as exportCommand from './commands/export.ts';
 import * as modifyrepo from './commands/modifyrepo.ts';
+import * as repo from './commands/repo.ts';
+import * as show from './commands/show.ts';
+import * as snapshots from './commands/snapshots.ts';
+import * as tag from './commands/tag.ts';
+import * as tags from './commands/tags.ts';
 
 interface Command {
   summary: string;
@@ -12,7 +19,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = { createrepo, modifyrepo };
+const COMMANDS: Record<string, Command> = { createrepo, modifyrepo, repo, deploy, snapshots, show, tag, tags, export: exportCommand };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

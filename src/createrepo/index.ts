@@ -4,4 +4,5 @@ export type { CreaterepoOptions, CreaterepoResult } from './createrepo.ts';
 export { modifyrepo, defaultMdType } from './modifyrepo.ts';
 export type { ModifyrepoOptions, ModifyrepoResult } from './modifyrepo.ts';
 export { LockedError } from './lock.ts';
-export { ScanError } from './scan.ts';
+export { ScanError, scanPackages } from './scan.ts';
+export type { FoundPackage, ScanResult } from './scan.ts';

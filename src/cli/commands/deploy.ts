@@ -1,0 +1,40 @@
+// txrepo deploy REPO SOURCE...
+
+import { deploy } from '../../snapshots/index.ts';
+import { parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { progressBar } from '../progress.ts';
+import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+
+export const summary = 'add packages to a repository as a new snapshot (moves latest)';
+
+export const help = `Usage: txrepo deploy REPO SOURCE... [-m MESSAGE]
+
+Adds the packages of each SOURCE (an .rpm file or a directory of them, such as a build
+job's artifacts) to REPO. The new snapshot is REPO's latest snapshot plus the new
+packages (under the repo's --keep policy); 'latest' moves to it. A package already in
+the repo is skipped; a different file under the same name is refused. Prints the
+snapshot id and its URL path.
+
+Options:
+  -m, --message MSG        a message recorded with the snapshot
+${STORE_HELP}
+  -h, --help               this help`;
+
+const options = { ...STORE_OPTION, message: { type: 'string', short: 'm' } } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('deploy', argv, options);
+  const [repo, ...sources] = positionals;
+  if (!repo || sources.length === 0) throw new UsageError('give the repository and at least one source: txrepo deploy REPO SOURCE...');
+  const progress = progressBar('reading packages', !v.json && Boolean(process.stderr.isTTY));
+  const result = await withStore(v.store, (store) =>
+    deploy(store, { repo, sources, actor: actor(), message: v.message, onProgress: (d, t) => progress.update(d, t) }).finally(() => progress.finish()),
+  );
+  print(v.json, result, () =>
+    result.snapshot
+      ? `${result.snapshot.id}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.snapshot.packages} in all)`
+      : `${result.latest}\t${result.path}\t(nothing new: latest stays)`,
+  );
+  return 0;
+}

@@ -1,0 +1,30 @@
+// txrepo export REPO@REF DIR
+
+import { exportSnapshot, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
+import { parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+
+export const summary = 'write a snapshot out as a plain yum repo directory';
+
+export const help = `Usage: txrepo export REPO[@REF] DIR
+
+Writes the snapshot (repodata/ and Packages/) into DIR, which must not exist or be
+empty; it appears complete or not at all. Files are hard links into the store where
+possible: treat them as read-only.
+
+Options:
+${STORE_HELP}
+  -h, --help               this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('export', argv, STORE_OPTION);
+  if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo export REPO@REF DIR');
+  const { repo, ref } = parseRepoRef(positionals[0]);
+  return withStore(v.store, async (store) => {
+    const snapshot = await resolveRef(store.catalog, repo, ref);
+    const result = await exportSnapshot(store, snapshot, positionals[1]);
+    print(v.json, { snapshot: snapshot.id, ...result }, () => `exported ${repo} snapshot ${snapshot.id} to ${result.dir} (${result.files} files)`);
+    return 0;
+  });
+}

@@ -1,0 +1,44 @@
+// txrepo show REPO@REF
+
+import { parseRepoRef, resolveRef } from '../../snapshots/index.ts';
+import { parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+
+export const summary = 'show a snapshot: its id, parent, author, message and files';
+
+export const help = `Usage: txrepo show REPO[@REF]
+
+REF is a snapshot id, a tag (default: latest) or TAG@TIME (where the tag pointed at
+TIME: ISO 8601 or Unix seconds).
+
+Options:
+      --files              list every file (packages and repodata)
+${STORE_HELP}
+  -h, --help               this help`;
+
+const options = { ...STORE_OPTION, files: { type: 'boolean' } } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('show', argv, options);
+  if (positionals.length !== 1) throw new UsageError('give one REPO@REF: txrepo show REPO@REF');
+  const { repo, ref } = parseRepoRef(positionals[0]);
+  return withStore(v.store, async ({ catalog }) => {
+    const s = await resolveRef(catalog, repo, ref);
+    const files = await catalog.snapshotFiles(s.id);
+    const tags = (await catalog.listTags(repo)).filter((t) => t.snapshot === s.id).map((t) => t.tag);
+    const value = { ...s, tags, path: `/repos/${repo}/snapshots/${s.id}/`, files: v.files ? files : undefined };
+    print(v.json, value, () =>
+      [
+        `snapshot ${s.id} of ${repo}${tags.length ? ` [${tags.join(', ')}]` : ''}`,
+        `  parent    ${s.parent ?? '-'}`,
+        `  created   ${s.createdAt} by ${s.actor}`,
+        `  message   ${s.message}`,
+        `  packages  ${s.packages}`,
+        `  path      ${value.path}`,
+        ...(v.files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.digest}`) : []),
+      ].join('\n'),
+    );
+    return 0;
+  });
+}

@@ -1,0 +1,19 @@
+// Names users give: repositories and tags. They appear in URLs and paths, so they are
+// restricted to a safe alphabet (DESIGN.md: [A-Za-z0-9][A-Za-z0-9._-]*), and never
+// "." or "..".
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export class InvalidNameError extends Error {
+  override name = 'InvalidNameError';
+}
+
+function check(kind: string, name: string): string {
+  if (!NAME.test(name) || name.includes('..')) {
+    throw new InvalidNameError(`${kind} name ${JSON.stringify(name)} is not allowed: use letters, digits, '.', '_' and '-', starting with a letter or digit (at most 128 characters, no '..')`);
+  }
+  return name;
+}
+
+export const checkRepoName = (name: string) => check('repository', name);
+export const checkTagName = (name: string) => check('tag', name);

@@ -1,0 +1,167 @@
+// Repositories, deploy, snapshots, tags and export through the CLI, on a real store.
+
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { mustDnf, installedPackages } from '../helpers/dnf.ts';
+import { serveDirectory } from '../helpers/http.ts';
+import { copyTree, mdcompare, metadataText, removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { txrepo } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+const rpm = (name: string) => join(ASSETS, name);
+
+let work: string;
+let n = 0;
+before(async () => {
+  work = await tempDir('txrepo-deploy-');
+});
+after(() => removeDir(work));
+
+/** Runs txrepo against a store of its own; fails the test on a non-zero exit unless told. */
+function inStore(store: string) {
+  return async (args: string[], expectCode = 0) => {
+    const r = await txrepo([...args, '--store', store]);
+    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+}
+
+async function freshStore() {
+  const store = join(work, `store-${n++}`);
+  const tx = inStore(store);
+  await tx(['repo', 'create', 'el9']);
+  return { store, tx };
+}
+
+describe('deploy and snapshots', () => {
+  test('each deploy is a snapshot on top of the last; redeploying is a no-op', async () => {
+    const { tx } = await freshStore();
+    const first = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), rpm('duck-0.6-1.noarch.rpm'), '--json', '-m', 'build 1'])).stdout);
+    assert.equal(first.snapshot.packages, 2);
+    assert.match(first.path, /^\/repos\/el9\/snapshots\/\d{8}-\d{6}-\d{4}\/$/);
+    const second = JSON.parse((await tx(['deploy', 'el9', ASSETS, '--json'])).stdout);
+    assert.equal(second.snapshot.packages, 35);
+    assert.equal(second.snapshot.parent, first.snapshot.id);
+    assert.equal(second.added.length, 33);
+    const again = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout);
+    assert.equal(again.snapshot, undefined);
+    assert.equal(again.latest, second.snapshot.id);
+    const list = JSON.parse((await tx(['snapshots', 'el9', '--json'])).stdout);
+    assert.deepEqual(list.map((s: { id: string }) => s.id), [first.snapshot.id, second.snapshot.id]);
+    assert.deepEqual(list[0].message, 'build 1');
+  });
+
+  test("a snapshot's repodata equals what txrepo createrepo writes for the same packages", async () => {
+    const { tx } = await freshStore();
+    await tx(['deploy', 'el9', ASSETS]);
+    const exported = join(work, `export-${n++}`);
+    await tx(['export', 'el9@latest', exported]);
+    const plain = join(work, `plain-${n++}`);
+    await copyTree(exported, plain);
+    await removeDir(join(plain, 'repodata'));
+    const r = await txrepo(['createrepo', '-q', plain]);
+    assert.equal(r.code, 0, r.stderr);
+    const cmp = await mdcompare(exported, plain);
+    assert.ok(cmp.same, cmp.output);
+    for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(plain, type), type);
+  });
+
+  test('the --keep policy keeps the newest builds per name.arch', async () => {
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'keep1', '--keep', '1']);
+    await tx(['deploy', 'keep1', rpm('duck-0.6-1.noarch.rpm'), rpm('walrus-0.71-1.noarch.rpm')]);
+    const r = JSON.parse((await tx(['deploy', 'keep1', rpm('duck-0.8-1.noarch.rpm'), rpm('duck-0.7-1.noarch.rpm'), '--json'])).stdout);
+    assert.deepEqual(r.removed.sort(), ['Packages/d/duck-0.6-1.noarch.rpm', 'Packages/d/duck-0.7-1.noarch.rpm']);
+    const show = JSON.parse((await tx(['show', 'keep1', '--files', '--json'])).stdout);
+    assert.deepEqual(show.files.filter((f: { kind: string }) => f.kind === 'package').map((f: { href: string }) => f.href), ['Packages/d/duck-0.8-1.noarch.rpm', 'Packages/w/walrus-0.71-1.noarch.rpm']);
+  });
+
+  test('bad input commits nothing', async () => {
+    const { tx } = await freshStore();
+    await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm')]);
+    const before = (await tx(['snapshots', 'el9', '--json'])).stdout;
+    const broken = join(work, `broken-${n++}`);
+    await mkdir(broken);
+    await copyFile(rpm('cat-1.0-1.noarch.rpm'), join(broken, 'cat-1.0-1.noarch.rpm'));
+    await writeFile(join(broken, 'junk.rpm'), 'not a package');
+    let r = await tx(['deploy', 'el9', broken], 1);
+    assert.match(r.stderr, /junk.rpm: not a valid RPM package/);
+    // Same file name, different content: a rebuild without a new release.
+    const impostor = join(work, `impostor-${n++}`);
+    await mkdir(impostor);
+    await copyFile(rpm('cat-1.0-1.noarch.rpm'), join(impostor, 'bear-4.1-1.noarch.rpm'));
+    r = await tx(['deploy', 'el9', join(impostor, 'bear-4.1-1.noarch.rpm')], 1);
+    assert.match(r.stderr, /bear-4.1-1.noarch.rpm is already in el9 with different content .*a rebuild needs a new release number/);
+    r = await tx(['deploy', 'nope', rpm('bear-4.1-1.noarch.rpm')], 1);
+    assert.match(r.stderr, /no repository nope; create it with 'txrepo repo create nope'/);
+    r = await tx(['deploy', 'el9', join(work, 'missing.rpm')], 1);
+    assert.match(r.stderr, /missing.rpm: no such file or directory/);
+    assert.equal((await tx(['snapshots', 'el9', '--json'])).stdout, before);
+    for (const bad of ['../x', 'a/b', '.hidden', '..', 'x'.repeat(200)]) {
+      r = await tx(['repo', 'create', bad], 1);
+      assert.match(r.stderr, /repository name .* is not allowed/);
+    }
+  });
+});
+
+describe('tags', () => {
+  test('compare-and-swap, history and tag@TIME', async () => {
+    const { tx } = await freshStore();
+    const s1 = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    await tx(['tag', 'el9', 'tested', 'latest', '--expect', 'none', '-m', 'run 1 passed']);
+    await new Promise((r) => setTimeout(r, 20));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    const s2 = JSON.parse((await tx(['deploy', 'el9', rpm('cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    let r = await tx(['tag', 'el9', 'tested', s2, '--expect', 'none'], 1);
+    assert.match(r.stderr, /tag tested of el9 points at .*, not \(nothing\)/);
+    await tx(['tag', 'el9', 'tested', s2, '--expect', s1, '-m', 'run 2 passed']);
+    const history = JSON.parse((await tx(['tags', 'el9', '--history', '--tag', 'tested', '--json'])).stdout);
+    assert.deepEqual(history.map((h: { from?: string; to: string; reason: string }) => [h.from, h.to, h.reason]), [[undefined, s1, 'run 1 passed'], [s1, s2, 'run 2 passed']]);
+    const old = JSON.parse((await tx(['show', `el9@tested@${between}`, '--json'])).stdout);
+    assert.equal(old.id, s1);
+    r = await tx(['show', 'el9@nosuchtag'], 1);
+    assert.match(r.stderr, /el9 has no tag nosuchtag/);
+    r = await tx(['show', 'el9@tested@yesterday-ish'], 1);
+    assert.match(r.stderr, /is not a time/);
+  });
+});
+
+describe('concurrency', () => {
+  test('parallel deploys into one repo: every package lands, each deploy is its own snapshot', async () => {
+    const { tx } = await freshStore();
+    const names = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).slice(0, 8);
+    const results = await Promise.all(names.map((f) => tx(['deploy', 'el9', rpm(f), '--json'])));
+    const ids = results.map((r) => JSON.parse(r.stdout).snapshot.id);
+    assert.equal(new Set(ids).size, names.length, 'every deploy made its own snapshot');
+    const latest = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout);
+    assert.equal(latest.packages, names.length, 'no deploy was lost');
+    const history = JSON.parse((await tx(['tags', 'el9', '--history', '--json'])).stdout);
+    assert.equal(history.length, names.length);
+    // Each snapshot builds on the previous one: the parents form one chain.
+    const snaps = JSON.parse((await tx(['snapshots', 'el9', '--json'])).stdout);
+    for (let i = 1; i < snaps.length; i++) assert.equal(snaps[i].parent, snaps[i - 1].id);
+  });
+});
+
+describe('real clients', () => {
+  test('dnf installs from an exported snapshot served on loopback', async () => {
+    const { tx } = await freshStore();
+    await tx(['deploy', 'el9', ASSETS]);
+    const exported = join(work, `serve-${n++}`);
+    await tx(['export', 'el9@latest', exported]);
+    const server = await serveDirectory(exported);
+    const root = await tempDir('txrepo-dnfroot-');
+    try {
+      await mustDnf(root, { el9: server.url }, ['install', 'walrus-0.71']);
+      const installed = await installedPackages(root);
+      for (const name of ['walrus', 'whale', 'shark', 'stork']) assert.ok(installed.some((p) => p.startsWith(`${name}-`)), `${name} installed: ${installed}`);
+    } finally {
+      await server.close();
+      await removeDir(root);
+    }
+  });
+});
