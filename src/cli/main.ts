@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { describeFailure, UsageError } from './errors.ts';
 import * as createrepo from './commands/createrepo.ts';
 import * as deploy from './commands/deploy.ts';
+import * as diff from './commands/diff.ts';
 import * as exportCommand from './commands/export.ts';
+import * as fsck from './commands/fsck.ts';
 import * as modifyrepo from './commands/modifyrepo.ts';
 import * as repo from './commands/repo.ts';
 import * as show from './commands/show.ts';
@@ -19,7 +21,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = { createrepo, modifyrepo, repo, deploy, snapshots, show, tag, tags, export: exportCommand };
+const COMMANDS: Record<string, Command> = { createrepo, modifyrepo, repo, deploy, snapshots, show, diff, tag, tags, export: exportCommand, fsck };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -5,3 +5,7 @@ export { deploy, packageHref, DeployInputError } from './deploy.ts';
 export type { DeployOptions, DeployResult } from './deploy.ts';
 export { exportSnapshot, ExportError } from './export.ts';
 export { generateRepodata } from './repodata.ts';
+export { fsck } from './fsck.ts';
+export type { FsckReport } from './fsck.ts';
+export { diffSnapshots } from './diff.ts';
+export type { SnapshotDiff, PackageChange } from './diff.ts';

@@ -1,0 +1,37 @@
+// txrepo diff REPO@A REPO@B
+
+import { diffSnapshots, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
+import { parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+
+export const summary = 'packages added, removed, upgraded and downgraded between two snapshots';
+
+export const help = `Usage: txrepo diff REPO@A REPO@B
+
+Compares the newest build of each name.arch in snapshot A and in snapshot B (REF: a
+snapshot id, a tag or TAG@TIME). Upgrades show the changelog entries they bring.
+
+Options:
+${STORE_HELP}
+  -h, --help               this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('diff', argv, STORE_OPTION);
+  if (positionals.length !== 2) throw new UsageError('give two snapshots: txrepo diff REPO@A REPO@B');
+  const [a, b] = positionals.map(parseRepoRef);
+  const diff = await withStore(v.store, async (store) => diffSnapshots(store, await resolveRef(store.catalog, a.repo, a.ref), await resolveRef(store.catalog, b.repo, b.ref)));
+  print(v.json, diff, () => {
+    const lines = [`${a.repo}@${diff.from} -> ${b.repo}@${diff.to}`];
+    for (const p of diff.added) lines.push(`  added      ${p.name}.${p.arch} ${p.to}`);
+    for (const p of diff.removed) lines.push(`  removed    ${p.name}.${p.arch} ${p.from}`);
+    for (const p of diff.downgraded) lines.push(`  downgraded ${p.name}.${p.arch} ${p.from} -> ${p.to}`);
+    for (const p of diff.upgraded) {
+      lines.push(`  upgraded   ${p.name}.${p.arch} ${p.from} -> ${p.to}`);
+      for (const c of p.changelog ?? []) lines.push(`             * ${new Date(c.date * 1000).toISOString().slice(0, 10)} ${c.author}\n${c.text.replace(/^/gm, '               ')}`);
+    }
+    if (lines.length === 1) lines.push('  no package changes');
+    return lines.join('\n');
+  });
+  return 0;
+}

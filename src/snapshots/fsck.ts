@@ -1,0 +1,82 @@
+// txrepo fsck: checks the catalog and the blobs against each other and against the
+// invariants of docs/store.md. Read-only; reports every problem it finds.
+
+import { createHash } from 'node:crypto';
+import { parseRepomd } from '../metadata/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface FsckReport {
+  snapshots: number;
+  files: number;
+  blobsVerified: number;
+  problems: string[];
+}
+
+async function readBlob(store: Store, digest: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of await store.blobs.open(digest)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): Promise<FsckReport> {
+  const { catalog, blobs } = store;
+  const problems: string[] = [];
+  let snapshotCount = 0;
+  let fileCount = 0;
+  const checkedBlobs = new Map<string, number | undefined>();
+  const blobSize = async (digest: string) => {
+    if (!checkedBlobs.has(digest)) checkedBlobs.set(digest, (await blobs.stat(digest))?.size);
+    return checkedBlobs.get(digest);
+  };
+
+  for (const repo of await catalog.listRepos()) {
+    const snapshots = await catalog.listSnapshots(repo.name);
+    const ids = new Set(snapshots.map((s) => s.id));
+    for (const s of snapshots) {
+      snapshotCount++;
+      const where = `${repo.name}@${s.id}`;
+      const files = await catalog.snapshotFiles(s.id);
+      fileCount += files.length;
+      const byHref = new Map(files.map((f) => [f.href, f]));
+      for (const f of files) {
+        const size = await blobSize(f.digest);
+        if (size === undefined) problems.push(`${where}: ${f.href}: blob ${f.digest} is missing`);
+        else if (size !== f.size) problems.push(`${where}: ${f.href}: blob ${f.digest} has ${size} bytes, the catalog says ${f.size}`);
+      }
+      const packages = files.filter((f) => f.kind === 'package');
+      if (packages.length !== s.packages) problems.push(`${where}: lists ${packages.length} packages, the snapshot says ${s.packages}`);
+      const records = await catalog.getPackages(packages.map((f) => f.digest));
+      for (const f of packages) if (!records.has(f.digest)) problems.push(`${where}: ${f.href}: no package record for ${f.digest}`);
+      const repomdFile = byHref.get('repodata/repomd.xml');
+      if (!repomdFile || repomdFile.digest !== s.repomd) {
+        problems.push(`${where}: repodata/repomd.xml is not the snapshot's repomd blob ${s.repomd}`);
+        continue;
+      }
+      if ((await blobSize(s.repomd)) === undefined) continue;
+      try {
+        const repomd = parseRepomd((await readBlob(store, s.repomd)).toString('utf8'), `${where}/repodata/repomd.xml`);
+        for (const r of repomd.records) {
+          const f = byHref.get(r.href);
+          if (!f) problems.push(`${where}: repomd.xml lists ${r.href}, which is not in the snapshot`);
+          else if (r.checksum.type === 'sha256' && r.checksum.value !== f.digest) problems.push(`${where}: ${r.href}: repomd.xml says sha256 ${r.checksum.value}, the blob is ${f.digest}`);
+          else if (r.size >= 0 && r.size !== f.size) problems.push(`${where}: ${r.href}: repomd.xml says ${r.size} bytes, the blob has ${f.size}`);
+        }
+      } catch (e) {
+        problems.push(`${where}: repomd.xml: ${(e as Error).message}`);
+      }
+    }
+    for (const t of await catalog.listTags(repo.name)) if (!ids.has(t.snapshot)) problems.push(`${repo.name}: tag ${t.tag} points at ${t.snapshot}, which is not a snapshot of the repo`);
+    // tag_history may name snapshots that gc removed since; only current tags must resolve.
+  }
+
+  let blobsVerified = 0;
+  if (opts.verifyBlobs) {
+    for await (const b of blobs.list()) {
+      const hash = createHash('sha256');
+      for await (const chunk of await blobs.open(b.digest)) hash.update(chunk as Buffer);
+      if (hash.digest('hex') !== b.digest) problems.push(`blob ${b.digest}: its content does not hash to its name (corrupted)`);
+      blobsVerified++;
+    }
+  }
+  return { snapshots: snapshotCount, files: fileCount, blobsVerified, problems };
+}

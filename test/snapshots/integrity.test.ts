@@ -1,0 +1,119 @@
+// fsck finds damage; diff reports upgrades with their changelog; a deploy killed at
+// any instant leaves a store that fsck passes, and the retry succeeds.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { mustRun, TXREPO, txrepo } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+
+let work: string;
+let n = 0;
+before(async () => {
+  work = await tempDir('txrepo-integrity-');
+});
+after(() => removeDir(work));
+
+function inStore(store: string) {
+  return async (args: string[], expectCode = 0) => {
+    const r = await txrepo([...args, '--store', store]);
+    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r;
+  };
+}
+
+/** Builds one small package per [version, changelog entries] with rpmbuild. */
+async function buildVersions(versions: [string, string[]][]): Promise<string[]> {
+  const top = join(work, `rpmbuild-${n++}`);
+  const out: string[] = [];
+  for (const [version, entries] of versions) {
+    const spec = join(top, `tool-${version}.spec`);
+    await mkdir(top, { recursive: true });
+    const dates: Record<string, string> = { '2.0-1': 'Mon Nov 23 2026', '1.0-1': 'Sat Nov 21 2026' };
+    const changelog = entries.map((e) => `* ${dates[e]} Dev <dev@example.com> - ${e}\n- ${e} notes\n`).join('\n');
+    await writeFile(
+      spec,
+      `Name: tool\nVersion: ${version}\nRelease: 1\nSummary: a tool\nLicense: MIT\nBuildArch: noarch\n%description\nA tool.\n%install\nmkdir -p \${RPM_BUILD_ROOT}/usr/share/tool\necho ${version} > \${RPM_BUILD_ROOT}/usr/share/tool/VERSION\n%files\n/usr/share/tool/VERSION\n%changelog\n${changelog}`,
+    );
+    await mustRun('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${top}`, spec]);
+    out.push(join(top, 'RPMS/noarch', `tool-${version}-1.noarch.rpm`));
+  }
+  return out;
+}
+
+describe('diff', () => {
+  test('added, removed, upgraded and downgraded, with the new changelog entries', async () => {
+    const tx = inStore(join(work, `store-${n++}`));
+    const [v1, v2] = await buildVersions([
+      ['1.0', ['1.0-1']],
+      ['2.0', ['2.0-1', '1.0-1']],
+    ]);
+    await tx(['repo', 'create', 'a']);
+    const s1 = JSON.parse((await tx(['deploy', 'a', v1, join(ASSETS, 'bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    const s2 = JSON.parse((await tx(['deploy', 'a', v2, join(ASSETS, 'cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    const diff = JSON.parse((await tx(['diff', `a@${s1}`, `a@${s2}`, '--json'])).stdout);
+    assert.deepEqual(diff.added.map((p: { name: string }) => p.name), ['cat']);
+    assert.deepEqual(diff.removed, []);
+    assert.equal(diff.upgraded.length, 1);
+    assert.deepEqual([diff.upgraded[0].from, diff.upgraded[0].to], ['1.0-1', '2.0-1']);
+    assert.deepEqual(diff.upgraded[0].changelog.map((c: { author: string }) => c.author), ['Dev <dev@example.com> - 2.0-1']);
+    const back = JSON.parse((await tx(['diff', `a@${s2}`, `a@${s1}`, '--json'])).stdout);
+    assert.deepEqual(back.removed.map((p: { name: string }) => p.name), ['cat']);
+    assert.deepEqual(back.downgraded.map((p: { from: string; to: string }) => [p.from, p.to]), [['2.0-1', '1.0-1']]);
+    const text = (await tx(['diff', `a@${s1}`, 'a@latest'])).stdout;
+    assert.match(text, /upgraded {3}tool.noarch 1.0-1 -> 2.0-1\n.*Dev <dev@example.com> - 2.0-1\n {15}- 2.0-1 notes/);
+  });
+});
+
+describe('fsck', () => {
+  test('a sound store passes; a missing, truncated or corrupted blob is reported', async () => {
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'el9']);
+    await tx(['deploy', 'el9', ASSETS]);
+    await tx(['fsck', '--verify-blobs']);
+    const files = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout).files as { href: string; digest: string }[];
+    const bear = files.find((f) => f.href.endsWith('bear-4.1-1.noarch.rpm'))!;
+    const blob = join(store, 'blobs/sha256', bear.digest.slice(0, 2), bear.digest);
+    await chmod(blob, 0o644);
+    await writeFile(blob, 'corrupted');
+    let r = await tx(['fsck'], 1);
+    assert.match(r.stdout, /Packages\/b\/bear-4.1-1.noarch.rpm: blob [0-9a-f]+ has 9 bytes, the catalog says 1846/);
+    r = await tx(['fsck', '--verify-blobs'], 1);
+    assert.match(r.stdout, /does not hash to its name \(corrupted\)/);
+    const { rm } = await import('node:fs/promises');
+    await rm(blob);
+    r = await tx(['fsck'], 1);
+    assert.match(r.stdout, /bear-4.1-1.noarch.rpm: blob [0-9a-f]+ is missing/);
+  });
+});
+
+describe('crashes', () => {
+  test('deploy killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'el9']);
+    const rpms = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm'));
+    let killed = 0;
+    for (let trial = 0; trial < 10; trial++) {
+      const batch = rpms.slice((trial * 3) % rpms.length, ((trial * 3) % rpms.length) + 3).map((f) => join(ASSETS, f));
+      const child = spawn(TXREPO, ['deploy', 'el9', ...batch, '--store', store], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 500)));
+      if (child.kill('SIGKILL')) killed++;
+      await exited;
+      const check = await txrepo(['fsck', '--store', store]);
+      assert.equal(check.code, 0, `fsck after kill ${trial}:\n${check.stdout}${check.stderr}`);
+      // The retry of the same deploy succeeds and every package of it is in latest.
+      await tx(['deploy', 'el9', ...batch]);
+      const latest = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout);
+      for (const f of batch) assert.ok(latest.files.some((x: { href: string }) => x.href.endsWith(f.slice(f.lastIndexOf('/') + 1))), `${f} in latest`);
+    }
+    assert.ok(killed > 0, 'some deploys were killed mid-run');
+    await tx(['fsck', '--verify-blobs']);
+  });
+});
