@@ -25,6 +25,9 @@ const KNOWN = new Set([
   'RefError',
   'DeployInputError',
   'ExportError',
+  'UpstreamError',
+  'UnsafeHrefError',
+  'ChecksumMismatchError',
 ]);
 
 /** Turns any failure into a one-screen message and an exit status. */

@@ -12,6 +12,7 @@ import * as modifyrepo from './commands/modifyrepo.ts';
 import * as repo from './commands/repo.ts';
 import * as show from './commands/show.ts';
 import * as snapshots from './commands/snapshots.ts';
+import * as syncCommand from './commands/sync.ts';
 import * as tag from './commands/tag.ts';
 import * as tags from './commands/tags.ts';
 
@@ -21,7 +22,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = { createrepo, modifyrepo, repo, deploy, snapshots, show, diff, tag, tags, export: exportCommand, fsck };
+const COMMANDS: Record<string, Command> = { createrepo, modifyrepo, repo, deploy, sync: syncCommand, snapshots, show, diff, tag, tags, export: exportCommand, fsck };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

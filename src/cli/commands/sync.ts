@@ -1,0 +1,50 @@
+// txrepo sync REPO [--from URL] [--mirror]
+
+import { sync } from '../../sync/index.ts';
+import { integer, parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { progressBar } from '../progress.ts';
+import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+
+export const summary = 'mirror an upstream yum repo into a repository (no snapshot if unchanged)';
+
+export const help = `Usage: txrepo sync REPO [--from URL|PATH] [--mirror]
+
+Reads the upstream's repodata (REPO's --upstream, or --from), downloads the packages
+and metadata files the store does not have yet (in parallel, with retries; an
+interrupted download resumes), verifies each against the upstream's checksums and
+sizes, and commits a snapshot with the upstream's packages and its other metadata
+(comps, updateinfo, modules, ...), moving 'latest'. Nothing changes when the upstream
+did not, and nothing is committed unless every file verified.
+
+Options:
+      --from URL|PATH      the upstream (http://, https:// or a directory)
+      --mirror             make REPO exactly the upstream: drop packages it no longer has
+                           (default: keep them, adding the upstream's)
+      --parallel N         downloads at a time (default 4)
+  -m, --message MSG        a message recorded with the snapshot
+${STORE_HELP}
+  -h, --help               this help`;
+
+const options = { ...STORE_OPTION, from: { type: 'string' }, mirror: { type: 'boolean' }, parallel: { type: 'string' }, message: { type: 'string', short: 'm' } } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('sync', argv, options);
+  if (positionals.length !== 1) throw new UsageError('give one repository: txrepo sync REPO [--from URL]');
+  const progress = progressBar('syncing packages', !v.json && Boolean(process.stderr.isTTY));
+  const result = await withStore(v.store, (store) =>
+    sync(store, {
+      repo: positionals[0],
+      from: v.from,
+      mirror: v.mirror,
+      actor: actor(),
+      message: v.message,
+      concurrency: integer('parallel', v.parallel, 1, 64),
+      onProgress: (d, t) => progress.update(d, t),
+    }).finally(() => progress.finish()),
+  );
+  print(v.json, result, () =>
+    result.unchanged ? `${result.latest}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.latest}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
+  );
+  return 0;
+}

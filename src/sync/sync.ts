@@ -1,0 +1,181 @@
+// txrepo sync: mirror an upstream yum repo into a store repository. Downloads only
+// the blobs the store lacks, verifies every file against the upstream's metadata,
+// carries the upstream's other metadata (comps, updateinfo, modules, ...) into the
+// snapshot, and makes no snapshot when nothing changed. Nothing is committed unless
+// every file arrived and verified.
+
+import { basename } from 'node:path';
+import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
+import { readPackageSync, type PackageRecord } from '../rpm/index.ts';
+import { generateRepodata } from '../snapshots/index.ts';
+import { ConflictError, NotFoundError, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { downloadToBlob } from './download.ts';
+import { checkHref } from './hrefs.ts';
+import { openUpstream, UpstreamError, type Upstream } from './source.ts';
+
+export interface SyncOptions {
+  repo: string;
+  /** Upstream URL or path; default: the repo's --upstream. */
+  from?: string;
+  /** Make the repo exactly the upstream (drop packages the upstream no longer has). */
+  mirror?: boolean;
+  actor: string;
+  message?: string;
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SyncResult {
+  snapshot?: Snapshot;
+  latest: string;
+  path: string;
+  packages: number;
+  downloaded: number;
+  unchanged: boolean;
+}
+
+/**
+ * Metadata derived from the packages (regenerated for every snapshot) or pointing at
+ * files a mirror does not carry (delta RPMs): not copied from the upstream.
+ */
+const DERIVED_TYPES = /^(primary|filelists|other|filelists_ext)(_db|_zck)?$|^(prestodelta|deltainfo)$/;
+
+/** Old repos say "sha" for sha1. */
+function hashName(type: string): string {
+  const t = type.toLowerCase();
+  if (t === 'sha') return 'sha1';
+  if (!['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(t)) throw new UpstreamError(`unsupported checksum type ${JSON.stringify(type)}`);
+  return t;
+}
+
+async function readSmall(up: Upstream, href: string, limit: number): Promise<string> {
+  const { body } = await up.open(href);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new UpstreamError(`${up.describe(href)}: larger than ${limit} bytes; refusing it`);
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Runs `fn` over items, `concurrency` at a time; the first failure stops the rest. */
+async function eachLimited<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {
+  const { catalog, blobs } = store;
+  const repo = await catalog.getRepo(opts.repo);
+  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo} --upstream URL'`);
+  const from = opts.from ?? repo.upstream;
+  if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
+  const up = openUpstream(from);
+
+  const repomdHref = 'repodata/repomd.xml';
+  const repomd = parseRepomd(await readSmall(up, repomdHref, REPOMD_MAX_BYTES), up.describe(repomdHref));
+  for (const r of repomd.records) {
+    checkHref(r.href, up.describe(repomdHref));
+    if (r.base) throw new UpstreamError(`${up.describe(repomdHref)}: the ${r.type} record points elsewhere (xml:base ${r.base}); mirror that location instead`);
+  }
+  const primaryRecord = repomd.records.find((r) => r.type === 'primary');
+  if (!primaryRecord) throw new UpstreamError(`${up.describe(repomdHref)}: lists no primary metadata`);
+
+  const fetchMetadata = (r: RepomdRecord) =>
+    downloadToBlob(store, up, r.href, { checksumType: hashName(r.checksum.type), checksum: r.checksum.value, size: r.size >= 0 ? r.size : undefined, maxSize: 1 << 30 });
+
+  // The upstream's package list, from its primary.xml. Real metadata compresses about
+  // 10:1; a file that expands beyond 50:1 (and 32 MiB) is treated as a bomb.
+  const primaryBlob = await fetchMetadata(primaryRecord);
+  const limit = Math.min(8 * 2 ** 30, Math.max(32 * 2 ** 20, primaryBlob.size * 50));
+  const listed = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: limit });
+
+  // Extra metadata (comps, updateinfo, modules, ...) goes into the snapshot as is.
+  const extras: { record: RepomdRecord; file: SnapshotFile }[] = [];
+  for (const r of repomd.records) {
+    if (DERIVED_TYPES.test(r.type)) continue;
+    const blob = await fetchMetadata(r);
+    const href = `repodata/${basename(r.href)}`;
+    extras.push({ record: { ...r, href }, file: { href, digest: blob.digest, size: blob.size, kind: 'metadata' } });
+  }
+
+  // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
+  const upstreamFiles = new Map<string, SnapshotFile>();
+  let downloaded = 0;
+  let done = 0;
+  await eachLimited(listed, opts.concurrency ?? 4, async (p) => {
+    const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
+    const type = hashName(p.checksumType);
+    let digest = type === 'sha256' && (await blobs.stat(p.pkgid)) ? p.pkgid : undefined;
+    if (!digest) {
+      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage });
+      digest = blob.digest;
+      downloaded++;
+    }
+    upstreamFiles.set(href, { href, digest, size: p.sizePackage, kind: 'package' });
+    opts.onProgress?.(++done, listed.length);
+  });
+
+  // Records come from the packages' own headers, parsed once at ingest.
+  const digests = [...new Set([...upstreamFiles.values()].map((f) => f.digest))];
+  const known = await catalog.getPackages(digests);
+  const fresh: PackageRecord[] = [];
+  for (const d of digests) {
+    if (known.has(d)) continue;
+    const path = blobs.localPath(d);
+    if (!path) throw new Error('this blob store cannot read package headers locally');
+    fresh.push(readPackageSync(path, { checksumType: 'sha256', locationHref: '' }));
+  }
+  await catalog.putPackages(fresh);
+
+  for (let attempt = 0; ; attempt++) {
+    const latest = (await catalog.getTag(opts.repo, 'latest'))?.snapshot;
+    const currentFiles = latest ? await catalog.snapshotFiles(latest) : [];
+    const files = new Map<string, SnapshotFile>(opts.mirror ? [] : currentFiles.filter((f) => f.kind === 'package').map((f) => [f.href, f]));
+    for (const f of upstreamFiles.values()) files.set(f.href, f);
+    const packageFiles = [...files.values()];
+
+    const signature = (list: SnapshotFile[]) => list.map((f) => `${f.href}\0${f.digest}`).sort().join('\n');
+    const currentExtras = currentFiles.filter((f) => f.kind === 'metadata' && !/-(primary|filelists|other)\.xml(\.\w+)?$/.test(f.href) && f.href !== 'repodata/repomd.xml');
+    if (latest && signature(packageFiles) === signature(currentFiles.filter((f) => f.kind === 'package')) && signature(extras.map((e) => e.file)) === signature(currentExtras)) {
+      return { latest, path: `/repos/${opts.repo}/snapshots/${latest}/`, packages: packageFiles.length, downloaded, unchanged: true };
+    }
+
+    const records = await catalog.getPackages([...new Set(packageFiles.map((f) => f.digest))]);
+    const withLocations = packageFiles.map((f) => ({ ...records.get(f.digest)!, locationHref: f.href }));
+    const repodata = await generateRepodata(store, withLocations, { timestamp: Math.floor(Date.now() / 1000), extra: extras.map((e) => e.record) });
+    try {
+      const snapshot = await catalog.commitSnapshot({
+        repo: opts.repo,
+        parent: latest,
+        files: [...packageFiles, ...repodata.files, ...extras.map((e) => e.file)],
+        packages: packageFiles.length,
+        repomd: repodata.repomd,
+        actor: opts.actor,
+        message: opts.message ?? `sync from ${from}`,
+        tags: ['latest'],
+      });
+      return { snapshot, latest: snapshot.id, path: `/repos/${opts.repo}/snapshots/${snapshot.id}/`, packages: packageFiles.length, downloaded, unchanged: false };
+    } catch (e) {
+      if (e instanceof ConflictError && attempt < 50) continue;
+      throw e;
+    }
+  }
+}

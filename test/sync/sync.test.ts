@@ -1,0 +1,176 @@
+// txrepo sync against upstreams on loopback: mirroring, no-op when unchanged, extra
+// metadata carried over, and hostile upstreams refused with nothing committed.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { installedPackages, mustDnf } from '../helpers/dnf.ts';
+import { serveDirectory } from '../helpers/http.ts';
+import { copyTree, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
+import { txrepo } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+
+let work: string;
+let n = 0;
+before(async () => {
+  work = await tempDir('txrepo-sync-');
+});
+after(() => removeDir(work));
+
+function inStore(store: string) {
+  return async (args: string[], expectCode = 0) => {
+    const r = await txrepo([...args, '--store', store]);
+    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r;
+  };
+}
+
+/** An upstream made by txrepo createrepo from the fixture RPMs, with comps and updateinfo. */
+async function upstream(): Promise<string> {
+  const dir = join(work, `upstream-${n++}`);
+  await copyTree(ASSETS, dir);
+  assert.equal((await txrepo(['createrepo', '-q', '-g', join(dir, 'comps.xml'), dir])).code, 0);
+  assert.equal((await txrepo(['modifyrepo', join(dir, 'updateinfo.xml'), join(dir, 'repodata')])).code, 0);
+  return dir;
+}
+
+describe('sync', () => {
+  test('mirrors over HTTP, carries comps/updateinfo/modules, and makes no snapshot when nothing changed', async () => {
+    const up = await upstream();
+    const server = await serveDirectory(up);
+    const tx = inStore(join(work, `store-${n++}`));
+    try {
+      await tx(['repo', 'create', 'mirror', '--upstream', server.url]);
+      const first = JSON.parse((await tx(['sync', 'mirror', '--json'])).stdout);
+      assert.equal(first.packages, 35);
+      assert.equal(first.downloaded, 35);
+      const second = JSON.parse((await tx(['sync', 'mirror', '--json'])).stdout);
+      assert.equal(second.unchanged, true);
+      assert.equal(second.latest, first.latest);
+      assert.equal(JSON.parse((await tx(['snapshots', 'mirror', '--json'])).stdout).length, 1);
+
+      const exported = join(work, `exported-${n++}`);
+      await tx(['export', 'mirror', exported]);
+      const types = (await repomdRecords(exported)).map((r) => r.type);
+      for (const t of ['primary', 'filelists', 'other', 'group', 'group_gz', 'updateinfo', 'modules']) assert.ok(types.includes(t), `${t} in ${types}`);
+      assert.deepEqual(await readFile(join(exported, (await repomdRecords(exported)).find((r) => r.type === 'updateinfo')!.href)), await readFile(join(up, (await repomdRecords(up)).find((r) => r.type === 'updateinfo')!.href)));
+
+      // The upstream moves on: one package more, one less.
+      await rm(join(up, 'bear-4.1-1.noarch.rpm'));
+      await copyTree(join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages'), join(up, 'new'));
+      assert.equal((await txrepo(['createrepo', '-q', '--update', '--keep-all-metadata', '-g', join(up, 'comps.xml'), up])).code, 0);
+      const third = JSON.parse((await tx(['sync', 'mirror', '--json'])).stdout);
+      assert.equal(third.downloaded, 1, 'only the new package is downloaded');
+      assert.equal(third.packages, 36, 'without --mirror the old package stays');
+      const fourth = JSON.parse((await tx(['sync', 'mirror', '--mirror', '--json'])).stdout);
+      assert.equal(fourth.packages, 35, '--mirror drops what the upstream dropped');
+      await tx(['fsck', '--verify-blobs']);
+
+      // dnf installs from the mirrored snapshot.
+      const out = await serveDirectory(exported);
+      const root = await tempDir('txrepo-dnfroot-');
+      try {
+        await mustDnf(root, { mirror: out.url }, ['install', 'cockateel']);
+        assert.ok((await installedPackages(root)).some((p) => p.startsWith('cockateel-')));
+      } finally {
+        await out.close();
+        await removeDir(root);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Writes a repo whose primary.xml is `primary` (and repomd lists it with correct checksums). */
+async function craftedRepo(primary: string | Buffer, opts: { compress?: boolean } = {}): Promise<string> {
+  const dir = join(work, `crafted-${n++}`);
+  await mkdir(join(dir, 'repodata'), { recursive: true });
+  const data = opts.compress === false ? Buffer.from(primary) : zlib.gzipSync(primary);
+  const name = opts.compress === false ? 'primary.xml' : 'primary.xml.gz';
+  await writeFile(join(dir, 'repodata', name), data);
+  const sum = createHash('sha256').update(data).digest('hex');
+  await writeFile(
+    join(dir, 'repodata/repomd.xml'),
+    `<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>1</revision><data type="primary"><checksum type="sha256">${sum}</checksum><location href="repodata/${name}"/><timestamp>1</timestamp><size>${data.length}</size></data></repomd>\n`,
+  );
+  return dir;
+}
+
+function primaryWith(href: string, checksum = 'ab'.repeat(32)): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="1">\n<package type="rpm"><name>x</name><arch>noarch</arch><version epoch="0" ver="1" rel="1"/><checksum type="sha256" pkgid="YES">${checksum}</checksum><summary/><description/><packager/><url/><time file="1" build="1"/><size package="10" installed="1" archive="1"/><location href="${href}"/><format/></package>\n</metadata>`;
+}
+
+describe('hostile upstreams: a clear error naming the input, nothing committed', () => {
+  async function expectRefused(from: string, pattern: RegExp) {
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'm']);
+    const started = Date.now();
+    const r = await tx(['sync', 'm', '--from', from], 1);
+    assert.match(r.stderr, pattern);
+    assert.ok(Date.now() - started < 60_000);
+    assert.equal(JSON.parse((await tx(['snapshots', 'm', '--json'])).stdout).length, 0, 'nothing committed');
+    await tx(['fsck']);
+  }
+
+  test('a package whose checksum does not match', async () => {
+    const up = await upstream();
+    const file = join(up, 'bear-4.1-1.noarch.rpm');
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1] ^= 0xff;
+    await writeFile(file, bytes);
+    const server = await serveDirectory(up);
+    try {
+      await expectRefused(server.url, /bear-4.1-1.noarch.rpm: sha256 is [0-9a-f]+, the upstream metadata lists [0-9a-f]+; refusing it/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a missing metadata file, and an unreachable host', async () => {
+    const up = await upstream();
+    await rm(join(up, (await repomdRecords(up)).find((r) => r.type === 'updateinfo')!.href));
+    const server = await serveDirectory(up);
+    try {
+      await expectRefused(server.url, /updateinfo.xml.gz: not found \(404\)/);
+    } finally {
+      await server.close();
+    }
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    await expectRefused(`http://127.0.0.1:${port}/`, new RegExp(`http://127.0.0.1:${port}/repodata/repomd.xml: cannot fetch \\(ECONNREFUSED\\)`));
+    await expectRefused(join(work, 'no-such-dir'), /repomd.xml: no such file in the upstream repo/);
+  });
+
+  test('entity expansion, a huge repomd.xml, malformed XML', async () => {
+    const billion = await craftedRepo(primaryWith('x.rpm'));
+    await writeFile(join(billion, 'repodata/repomd.xml'), '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><repomd>&c;</repomd>');
+    await expectRefused(billion, /DOCTYPE is not allowed/);
+    const huge = await craftedRepo(primaryWith('x.rpm'));
+    await writeFile(join(huge, 'repodata/repomd.xml'), `<repomd>${' '.repeat(5 * 1024 * 1024)}</repomd>`);
+    await expectRefused(huge, /larger than 4194304 bytes; refusing it/);
+    await expectRefused(await craftedRepo('<metadata><package type="rpm"><name>x</nam></package></metadata>'), /malformed XML/);
+    await expectRefused(await craftedRepo(`<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x "y">]>${primaryWith('x.rpm')}`), /DOCTYPE is not allowed/);
+  });
+
+  test('a gzip bomb as primary.xml', async () => {
+    // Well-formed all the way: only the size limit can stop it.
+    const bomb = Buffer.concat([Buffer.from('<metadata xmlns="http://linux.duke.edu/metadata/common">'), Buffer.from('<x/>'.repeat(50 * 1024 * 1024))]);
+    await expectRefused(await craftedRepo(bomb), /expands to more than \d+ bytes; refusing it/);
+  });
+
+  test('hrefs that escape the repo', async () => {
+    for (const href of ['../../etc/passwd.rpm', '/etc/passwd.rpm', 'http://evil.example/x.rpm', 'a/./b.rpm', 'a\\b.rpm']) {
+      await expectRefused(await craftedRepo(primaryWith(href)), /refusing href/);
+    }
+  });
+});
