@@ -35,7 +35,8 @@ export function packageHref(fileName: string): string {
   return `Packages/${fileName[0].toLowerCase()}/${fileName}`;
 }
 
-async function collect(sources: string[]): Promise<string[]> {
+/** The .rpm files of SOURCEs that are files or plain directories. */
+export async function collectRpmFiles(sources: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const source of sources) {
     const st = await stat(source).catch(() => undefined);
@@ -70,40 +71,69 @@ function applyKeep(records: PackageRecord[], keep: number | undefined): PackageR
   return records.filter((r) => kept.has(r));
 }
 
-export async function deploy(store: Store, opts: DeployOptions): Promise<DeployResult> {
-  const { catalog, blobs } = store;
-  const repo = await catalog.getRepo(opts.repo);
-  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo}'`);
-  const files = await collect(opts.sources);
+/** A package in the store (blob and record), ready to be added to a repository. */
+export interface IngestedPackage {
+  /** Where it goes in the snapshot tree. */
+  href: string;
+  digest: string;
+  size: number;
+  /** The file or URL it came from, for messages. */
+  source: string;
+}
 
-  // Read every package before storing anything: one bad file fails the deploy, clean.
-  const incoming = new Map<string, { path: string; record: PackageRecord }>();
-  for (const [i, path] of files.entries()) {
-    const record = await readPackage(path, { checksumType: 'sha256', locationHref: packageHref(basename(path)) });
-    const same = incoming.get(record.locationHref);
-    if (same && same.record.pkgid !== record.pkgid) throw new DeployInputError(`${path} and ${same.path}: two different files named ${basename(path)} in one deploy`);
-    incoming.set(record.locationHref, { path, record });
-    opts.onProgress?.(i + 1, files.length);
+/**
+ * Reads local RPM files and stores them (blob and record). Every file is read before
+ * anything is stored: one bad file fails the whole ingest.
+ */
+export async function ingestFiles(store: Store, paths: string[], onProgress?: (done: number, total: number) => void): Promise<IngestedPackage[]> {
+  const records: { path: string; record: PackageRecord }[] = [];
+  for (const [i, path] of paths.entries()) {
+    records.push({ path, record: await readPackage(path, { checksumType: 'sha256', locationHref: packageHref(basename(path)) }) });
+    onProgress?.(i + 1, paths.length);
   }
   // The digest check catches a file that changed after it was read.
-  for (const { path, record } of incoming.values()) await blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage });
-  await catalog.putPackages([...incoming.values()].map((x) => x.record));
+  for (const { path, record } of records) await store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage });
+  await store.catalog.putPackages(records.map((x) => x.record));
+  return records.map(({ path, record }) => ({ href: record.locationHref, digest: record.pkgid, size: record.sizePackage, source: path }));
+}
+
+export interface CommitPackagesOptions {
+  repo: string;
+  packages: IngestedPackage[];
+  actor: string;
+  message?: string;
+}
+
+/**
+ * Commits a snapshot = the repo's latest + `packages` (under its keep policy), moving
+ * latest; retries on top of a concurrent commit. No snapshot when nothing is new.
+ */
+export async function commitPackages(store: Store, opts: CommitPackagesOptions): Promise<DeployResult> {
+  const { catalog } = store;
+  const repo = await catalog.getRepo(opts.repo);
+  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo}'`);
+  const incoming = new Map<string, IngestedPackage>();
+  for (const p of opts.packages) {
+    const same = incoming.get(p.href);
+    if (same && same.digest !== p.digest) throw new DeployInputError(`${p.source} and ${same.source}: two different files named ${basename(p.href)} in one deploy`);
+    incoming.set(p.href, p);
+  }
 
   for (let attempt = 0; ; attempt++) {
     const latest = (await catalog.getTag(opts.repo, 'latest'))?.snapshot;
     const parentFiles = latest ? await catalog.snapshotFiles(latest) : [];
     const current = new Map<string, SnapshotFile>(parentFiles.filter((f) => f.kind === 'package').map((f) => [f.href, f]));
     const added: string[] = [];
-    for (const { record: r } of incoming.values()) {
-      const existing = current.get(r.locationHref);
-      if (existing?.digest === r.pkgid) continue;
+    for (const p of incoming.values()) {
+      const existing = current.get(p.href);
+      if (existing?.digest === p.digest) continue;
       if (existing) {
         throw new DeployInputError(
-          `${r.locationHref.slice(r.locationHref.lastIndexOf('/') + 1)} is already in ${opts.repo} with different content (sha256 ${existing.digest.slice(0, 12)}…, this one ${r.pkgid.slice(0, 12)}…): a rebuild needs a new release number`,
+          `${basename(p.href)} is already in ${opts.repo} with different content (sha256 ${existing.digest.slice(0, 12)}…, this one ${p.digest.slice(0, 12)}…): a rebuild needs a new release number`,
         );
       }
-      current.set(r.locationHref, { href: r.locationHref, digest: r.pkgid, size: r.sizePackage, kind: 'package' });
-      added.push(r.locationHref);
+      current.set(p.href, { href: p.href, digest: p.digest, size: p.size, kind: 'package' });
+      added.push(p.href);
     }
     if (added.length === 0 && latest) {
       return { latest, added: [], removed: [], path: `/repos/${opts.repo}/snapshots/${latest}/` };
@@ -134,4 +164,11 @@ export async function deploy(store: Store, opts: DeployOptions): Promise<DeployR
       throw e;
     }
   }
+}
+
+/** Deploys local .rpm files and directories of them (see also the CLI, which adds yum repos). */
+export async function deploy(store: Store, opts: DeployOptions): Promise<DeployResult> {
+  if (!(await store.catalog.getRepo(opts.repo))) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo}'`);
+  const packages = await ingestFiles(store, await collectRpmFiles(opts.sources), opts.onProgress);
+  return commitPackages(store, { repo: opts.repo, packages, actor: opts.actor, message: opts.message });
 }

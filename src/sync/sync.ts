@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { readPackageSync, type PackageRecord } from '../rpm/index.ts';
-import { generateRepodata } from '../snapshots/index.ts';
+import { generateRepodata, type IngestedPackage } from '../snapshots/index.ts';
 import { ConflictError, NotFoundError, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { downloadToBlob } from './download.ts';
 import { checkHref } from './hrefs.ts';
@@ -81,13 +81,21 @@ async function eachLimited<T>(items: T[], concurrency: number, fn: (item: T) => 
   if (failed !== undefined) throw failed;
 }
 
-export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {
+export interface IngestedRepo {
+  /** Packages with their upstream hrefs, verified and stored (blob and record). */
+  packages: IngestedPackage[];
+  /** Extra metadata files (comps, updateinfo, ...), stored, with their repomd records. */
+  extras: { record: RepomdRecord; file: SnapshotFile }[];
+  downloaded: number;
+}
+
+/**
+ * Fetches a yum repo's packages (and, with `extras`, its extra metadata) into the
+ * store, verified against the repo's own checksums. Commits nothing.
+ */
+export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<IngestedRepo> {
   const { catalog, blobs } = store;
-  const repo = await catalog.getRepo(opts.repo);
-  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo} --upstream URL'`);
-  const from = opts.from ?? repo.upstream;
-  if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
-  const up = openUpstream(from);
+  const up = openUpstream(location);
 
   const repomdHref = 'repodata/repomd.xml';
   const repomd = parseRepomd(await readSmall(up, repomdHref, REPOMD_MAX_BYTES), up.describe(repomdHref));
@@ -108,8 +116,8 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   const listed = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: limit });
 
   // Extra metadata (comps, updateinfo, modules, ...) goes into the snapshot as is.
-  const extras: { record: RepomdRecord; file: SnapshotFile }[] = [];
-  for (const r of repomd.records) {
+  const extras: IngestedRepo['extras'] = [];
+  for (const r of opts.extras ? repomd.records : []) {
     if (DERIVED_TYPES.test(r.type)) continue;
     const blob = await fetchMetadata(r);
     const href = `repodata/${basename(r.href)}`;
@@ -117,7 +125,7 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   }
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
-  const upstreamFiles = new Map<string, SnapshotFile>();
+  const packages: IngestedPackage[] = [];
   let downloaded = 0;
   let done = 0;
   await eachLimited(listed, opts.concurrency ?? 4, async (p) => {
@@ -129,12 +137,12 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
       digest = blob.digest;
       downloaded++;
     }
-    upstreamFiles.set(href, { href, digest, size: p.sizePackage, kind: 'package' });
+    packages.push({ href, digest, size: p.sizePackage, source: up.describe(href) });
     opts.onProgress?.(++done, listed.length);
   });
 
   // Records come from the packages' own headers, parsed once at ingest.
-  const digests = [...new Set([...upstreamFiles.values()].map((f) => f.digest))];
+  const digests = [...new Set(packages.map((f) => f.digest))];
   const known = await catalog.getPackages(digests);
   const fresh: PackageRecord[] = [];
   for (const d of digests) {
@@ -144,6 +152,17 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
     fresh.push(readPackageSync(path, { checksumType: 'sha256', locationHref: '' }));
   }
   await catalog.putPackages(fresh);
+  return { packages, extras, downloaded };
+}
+
+export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {
+  const { catalog } = store;
+  const repo = await catalog.getRepo(opts.repo);
+  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo} --upstream URL'`);
+  const from = opts.from ?? repo.upstream;
+  if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
+  const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress });
+  const upstreamFiles = new Map<string, SnapshotFile>(packages.map((p) => [p.href, { href: p.href, digest: p.digest, size: p.size, kind: 'package' }]));
 
   for (let attempt = 0; ; attempt++) {
     const latest = (await catalog.getTag(opts.repo, 'latest'))?.snapshot;

@@ -174,3 +174,32 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
     }
   });
 });
+
+describe('deploy from a yum repo', () => {
+  test("a build job's exported repo, by directory and by URL, verified against its checksums", async () => {
+    const up = await upstream();
+    const tx = inStore(join(work, `store-${n++}`));
+    await tx(['repo', 'create', 'exp']);
+    const byDir = JSON.parse((await tx(['deploy', 'exp', up, '--json'])).stdout);
+    assert.equal(byDir.snapshot.packages, 35);
+    assert.ok(byDir.added.every((h: string) => /^Packages\/[a-z]\/[^/]+\.rpm$/.test(h)));
+    // By URL, with one package more; a tampered package is refused.
+    await copyTree(join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages'), join(up, 'extra'));
+    assert.equal((await txrepo(['createrepo', '-q', '--update', up])).code, 0);
+    const server = await serveDirectory(up);
+    try {
+      const byUrl = JSON.parse((await tx(['deploy', 'exp', server.url, '--json'])).stdout);
+      assert.deepEqual(byUrl.added, ['Packages/c/complex-package-2.3.4-5.el8.x86_64.rpm']);
+      const file = join(up, 'cat-1.0-1.noarch.rpm');
+      const bytes = await readFile(file);
+      bytes[100] ^= 1;
+      await writeFile(file, bytes);
+      await tx(['repo', 'create', 'other']);
+      const r = await tx(['deploy', 'other', server.url], 1);
+      assert.match(r.stderr, /cat-1.0-1.noarch.rpm: sha256 is [0-9a-f]+, the upstream metadata lists/);
+      assert.equal(JSON.parse((await tx(['snapshots', 'other', '--json'])).stdout).length, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,6 +1,10 @@
 // txrepo deploy REPO SOURCE...
 
-import { deploy } from '../../snapshots/index.ts';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { collectRpmFiles, commitPackages, ingestFiles, packageHref, type IngestedPackage } from '../../snapshots/index.ts';
+import { NotFoundError, type Store } from '../../store/index.ts';
+import { ingestRepo } from '../../sync/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
@@ -10,8 +14,9 @@ export const summary = 'add packages to a repository as a new snapshot (moves la
 
 export const help = `Usage: txrepo deploy REPO SOURCE... [-m MESSAGE]
 
-Adds the packages of each SOURCE (an .rpm file or a directory of them, such as a build
-job's artifacts) to REPO. The new snapshot is REPO's latest snapshot plus the new
+Adds the packages of each SOURCE to REPO. A SOURCE is an .rpm file, a directory of
+them, or a yum repo: a directory with repodata/ or an http(s) URL (such as a build
+job's exported artifacts), whose packages are verified against its checksums. The new snapshot is REPO's latest snapshot plus the new
 packages (under the repo's --keep policy); 'latest' moves to it. A package already in
 the repo is skipped; a different file under the same name is refused. Prints the
 snapshot id and its URL path.
@@ -28,13 +33,25 @@ export async function run(argv: string[]): Promise<number> {
   const [repo, ...sources] = positionals;
   if (!repo || sources.length === 0) throw new UsageError('give the repository and at least one source: txrepo deploy REPO SOURCE...');
   const progress = progressBar('reading packages', !v.json && Boolean(process.stderr.isTTY));
-  const result = await withStore(v.store, (store) =>
-    deploy(store, { repo, sources, actor: actor(), message: v.message, onProgress: (d, t) => progress.update(d, t) }).finally(() => progress.finish()),
-  );
+  const result = await withStore(v.store, async (store) => {
+    if (!(await store.catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}; create it with 'txrepo repo create ${repo}'`);
+    const packages: IngestedPackage[] = [];
+    for (const source of sources) packages.push(...(await ingestSource(store, source, (d, t) => progress.update(d, t))));
+    progress.finish();
+    return commitPackages(store, { repo, packages, actor: actor(), message: v.message });
+  });
   print(v.json, result, () =>
     result.snapshot
       ? `${result.snapshot.id}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.snapshot.packages} in all)`
       : `${result.latest}\t${result.path}\t(nothing new: latest stays)`,
   );
   return 0;
+}
+
+/** A yum repo (URL, or directory with repodata) or local RPM files. */
+async function ingestSource(store: Store, source: string, onProgress: (done: number, total: number) => void): Promise<IngestedPackage[]> {
+  const isRepo = /^https?:\/\//i.test(source) || Boolean(await stat(join(source, 'repodata', 'repomd.xml')).catch(() => undefined));
+  if (!isRepo) return ingestFiles(store, await collectRpmFiles([source]), onProgress);
+  const { packages } = await ingestRepo(store, source, { onProgress });
+  return packages.map((p) => ({ ...p, href: packageHref(basename(p.href)) }));
 }
