@@ -194,10 +194,14 @@ describe('deploy from a yum repo', () => {
       const bytes = await readFile(file);
       bytes[100] ^= 1;
       await writeFile(file, bytes);
-      await tx(['repo', 'create', 'other']);
-      const r = await tx(['deploy', 'other', server.url], 1);
+      // (This store already holds the verified cat blob, so it would never fetch the
+      // tampered file: a fresh store has to download it.)
+      const fresh = inStore(join(work, `store-${n++}`));
+      await fresh(['repo', 'create', 'other']);
+      const r = await fresh(['deploy', 'other', server.url], 1);
       assert.match(r.stderr, /cat-1.0-1.noarch.rpm: sha256 is [0-9a-f]+, the upstream metadata lists/);
-      assert.equal(JSON.parse((await tx(['snapshots', 'other', '--json'])).stdout).length, 0);
+      assert.equal(JSON.parse((await fresh(['snapshots', 'other', '--json'])).stdout).length, 0);
+      await tx(['deploy', 'exp', server.url]);
     } finally {
       await server.close();
     }
