@@ -1,15 +1,17 @@
-// npm run bench: txrepo createrepo side by side with createrepo_c on a generated
-// corpus, full runs and --update runs, wall time and peak memory, as ratios
-// (txrepo / createrepo_c: below 1.0 means txrepo is faster or smaller).
+// npm run bench: txrepo side by side with the reference tools on a generated corpus,
+// wall time and peak memory, as ratios (txrepo / reference: below 1.0 means txrepo is
+// faster or smaller): createrepo full and --update runs vs createrepo_c, and the store
+// operations of bench/store.ts.
 //
-//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--json FILE]
+//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--only createrepo|store] [--json FILE]
 
-import { execFile } from 'node:child_process';
 import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCorpus } from './corpus.ts';
+import { measure, median, type Measure } from './measure.ts';
+import { storeBench } from './store.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TXREPO = join(ROOT, 'bin/txrepo');
@@ -21,30 +23,14 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     json: { type: 'string' },
     keep: { type: 'boolean' },
+    only: { type: 'string' },
+    replicas: { type: 'string', default: '4' },
   },
 });
 const small = Number(values.small);
 const large = Number(values.large);
 const runs = Number(values.runs);
 
-interface Measure {
-  wall: number;
-  rssKiB: number;
-}
-
-/** Runs a command under GNU time; returns wall seconds and peak RSS. */
-function measure(cmd: string, args: string[]): Promise<Measure> {
-  return new Promise((done, fail) => {
-    execFile('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { maxBuffer: 64 << 20 }, (err, _stdout, stderr) => {
-      const last = stderr.trim().split('\n').pop() ?? '';
-      const m = /^([0-9.]+) ([0-9]+)$/.exec(last);
-      if (err || !m) return fail(new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`));
-      done({ wall: Number(m[1]), rssKiB: Number(m[2]) });
-    });
-  });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Links every file of `from` into `to` (same mtimes, no copying). */
 async function linkTree(from: string, to: string, skip = new Set<string>()): Promise<void> {
@@ -121,7 +107,7 @@ async function main() {
   }
 
   const results: { scenario: string; txrepo: Measure; createrepo_c: Measure; wallRatio: number; rssRatio: number }[] = [];
-  for (const s of scenarios) {
+  for (const s of values.only === 'store' ? [] : scenarios) {
     const samples: Record<string, Measure[]> = { txrepo: [], createrepo_c: [] };
     for (let i = 0; i < runs; i++) {
       for (const tool of ['createrepo_c', 'txrepo'] as const) {
@@ -130,7 +116,7 @@ async function main() {
         samples[tool].push(await tools[tool](s.args, dirs[tool]));
       }
     }
-    const pick = (tool: string): Measure => ({ wall: median(samples[tool].map((m) => m.wall)), rssKiB: Math.max(...samples[tool].map((m) => m.rssKiB)) });
+    const pick = (tool: string): Measure => median(samples[tool]);
     const t = pick('txrepo');
     const c = pick('createrepo_c');
     results.push({ scenario: s.name, txrepo: t, createrepo_c: c, wallRatio: t.wall / c.wall, rssRatio: t.rssKiB / c.rssKiB });
@@ -144,7 +130,21 @@ async function main() {
     const fmt = (m: Measure) => `${m.wall.toFixed(2)} s ${(m.rssKiB / 1024).toFixed(0)} MiB`;
     console.log(`${pad(r.scenario, 34)}${pad(fmt(r.txrepo), 22)}${pad(fmt(r.createrepo_c), 22)}${pad(r.wallRatio.toFixed(2), 12)}${r.rssRatio.toFixed(2)}`);
   }
-  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results }, null, 2));
+
+  let store: Awaited<ReturnType<typeof storeBench>> = [];
+  if (values.only !== 'createrepo') {
+    const smallDir = join(ROOT, '.cache', `corpus-${small}-${large}`, 'small');
+    store = await storeBench({ smallDir, work: join(work, 'store-bench'), runs, replicas: Number(values.replicas) });
+    console.log(`
+store operations vs the reference tools (median of ${runs} runs; ratio = txrepo / reference)
+`);
+    console.log(`${pad('scenario', 40)}${pad('txrepo', 22)}${pad('reference', 36)}wall ratio  memory ratio`);
+    for (const r of store) {
+      const fmt = (m: Measure) => `${m.wall.toFixed(2)} s ${(m.rssKiB / 1024).toFixed(0)} MiB`;
+      console.log(`${pad(r.scenario, 40)}${pad(fmt(r.txrepo), 22)}${pad(`${fmt(r.reference)} (${r.referenceName})`, 36)}${pad((r.txrepo.wall / r.reference.wall).toFixed(2), 12)}${(r.txrepo.rssKiB / r.reference.rssKiB).toFixed(2)}`);
+    }
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store }, null, 2));
   if (!values.keep) await rm(work, { recursive: true, force: true });
 }
 

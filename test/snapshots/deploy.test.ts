@@ -134,7 +134,20 @@ describe('concurrency', () => {
   test('parallel deploys into one repo: every package lands, each deploy is its own snapshot', async () => {
     const { tx } = await freshStore();
     const names = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).slice(0, 8);
-    const results = await Promise.all(names.map((f) => tx(['deploy', 'el9', rpm(f), '--json'])));
+    // Readers run while the writers commit: they are never refused or blocked for long.
+    let writing = true;
+    const reads: number[] = [];
+    const reader = (async () => {
+      while (writing) {
+        const started = Date.now();
+        const r = await tx(['snapshots', 'el9', '--json']);
+        JSON.parse(r.stdout);
+        reads.push(Date.now() - started);
+      }
+    })();
+    const results = await Promise.all(names.map((f) => tx(['deploy', 'el9', rpm(f), '--json']))).finally(() => (writing = false));
+    await reader;
+    assert.ok(reads.length > 0, 'the reader ran during the deploys');
     const ids = results.map((r) => JSON.parse(r.stdout).snapshot.id);
     assert.equal(new Set(ids).size, names.length, 'every deploy made its own snapshot');
     const latest = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout);
