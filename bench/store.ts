@@ -58,6 +58,7 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
     await cp(baseline, join(bigDir, 'repodata'), { recursive: true, preserveTimestamps: true });
   }
   const rows: Row[] = [{ scenario: `deploy 10 into ${total} packages`, txrepo: median(tx), reference: median(cr), referenceName: 'createrepo_c --update' }];
+  process.stderr.write(`  ${rows[0].scenario}: txrepo ${rows[0].txrepo.wall} s, createrepo_c --update ${rows[0].reference.wall} s\n`);
 
   // Sync vs reposync, of an upstream of the small packages served on loopback.
   const upstream = join(work, 'upstream');
@@ -78,7 +79,7 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
       await mkdir(root, { recursive: true });
       reposyncs.push(
         await measure('dnf', [
-          'reposync', '-q', `--installroot=${root}`, '--releasever=1', '--setopt=reposdir=/nonexistent', '--noplugins', '--disableplugin=*', '--enableplugin=reposync',
+          'reposync', '-q', `--installroot=${root}`, '--releasever=1', '--setopt=reposdir=/nonexistent',
           `--repofrompath=up,${server.url}`, '--repoid=up', '--download-metadata', '--norepopath', '-p', dest,
         ]),
       );
@@ -86,6 +87,7 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
       await rm(root, { recursive: true, force: true });
     }
     rows.push({ scenario: `sync ${small.length} packages over loopback`, txrepo: median(syncs), reference: median(reposyncs), referenceName: 'dnf reposync' });
+    process.stderr.write(`  ${rows[1].scenario}: txrepo ${rows[1].txrepo.wall} s, dnf reposync ${rows[1].reference.wall} s\n`);
   } finally {
     await server.close();
   }
