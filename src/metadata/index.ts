@@ -14,3 +14,6 @@ export { filelistsPackage } from './filelists.ts';
 export { otherPackage, selectChangelogs } from './other.ts';
 export { readPackageRecords, parsePrimary, parseFilelists, parseOther, MetadataParseError, DEFAULT_PARSE_LIMITS } from './reader.ts';
 export type { ParseLimits } from './reader.ts';
+export { primaryHeader, PRIMARY_FOOTER } from './primary.ts';
+export { filelistsHeader, FILELISTS_FOOTER } from './filelists.ts';
+export { otherHeader, OTHER_FOOTER } from './other.ts';

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { scanPackages } from '../createrepo/index.ts';
 import { readPackage, rpmvercmp, type PackageRecord } from '../rpm/index.ts';
-import { ConflictError, NotFoundError, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { ConflictError, NotFoundError, type PackageIdentity, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { generateRepodata } from './repodata.ts';
 
 export interface DeployOptions {
@@ -54,21 +54,22 @@ export async function collectRpmFiles(sources: string[]): Promise<string[]> {
   return files;
 }
 
-function compareEvr(a: PackageRecord, b: PackageRecord): number {
+function compareEvr(a: PackageIdentity, b: PackageIdentity): number {
   return Number(a.epoch) - Number(b.epoch) || rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release);
 }
 
 /** The repo's policy: the newest `keep` builds of each name.arch. */
-function applyKeep(records: PackageRecord[], keep: number | undefined): PackageRecord[] {
-  if (!keep) return records;
-  const groups = new Map<string, PackageRecord[]>();
-  for (const r of records) {
-    const key = `${r.name}.${r.arch}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+function applyKeep<T extends { id: PackageIdentity }>(items: T[], keep: number): T[] {
+  const groups = new Map<string, T[]>();
+  for (const x of items) {
+    const key = `${x.id.name}.${x.id.arch}`;
+    const list = groups.get(key);
+    if (list) list.push(x);
+    else groups.set(key, [x]);
   }
-  const kept = new Set<PackageRecord>();
-  for (const list of groups.values()) for (const r of list.sort((a, b) => compareEvr(b, a)).slice(0, keep)) kept.add(r);
-  return records.filter((r) => kept.has(r));
+  const kept = new Set<T>();
+  for (const list of groups.values()) for (const x of list.sort((a, b) => compareEvr(b.id, a.id)).slice(0, keep)) kept.add(x);
+  return items.filter((x) => kept.has(x));
 }
 
 /** A package in the store (blob and record), ready to be added to a repository. */
@@ -138,20 +139,22 @@ export async function commitPackages(store: Store, opts: CommitPackagesOptions):
     if (added.length === 0 && latest) {
       return { latest, added: [], removed: [], path: `/repos/${opts.repo}/snapshots/${latest}/` };
     }
-    const recordsByDigest = await catalog.getPackages([...new Set([...current.values()].map((f) => f.digest))]);
-    let records = [...current.values()].map((f) => ({ ...recordsByDigest.get(f.digest)!, locationHref: f.href }));
-    const kept = applyKeep(records, repo.keep);
-    const removed = records.filter((r) => !kept.includes(r)).map((r) => r.locationHref);
-    records = kept;
+    let packageFiles = [...current.values()];
+    const removed: string[] = [];
+    if (repo.keep) {
+      const identities = await catalog.getPackageIdentities([...new Set(packageFiles.map((f) => f.digest))]);
+      const kept = new Set(applyKeep(packageFiles.map((f) => ({ file: f, id: identities.get(f.digest)! })), repo.keep).map((x) => x.file));
+      removed.push(...packageFiles.filter((f) => !kept.has(f)).map((f) => f.href));
+      packageFiles = packageFiles.filter((f) => kept.has(f));
+    }
     const timestamp = Math.floor(Date.now() / 1000);
-    const repodata = await generateRepodata(store, records, { timestamp });
-    const packageFiles: SnapshotFile[] = records.map((r) => ({ href: r.locationHref, digest: r.pkgid, size: r.sizePackage, kind: 'package' }));
+    const repodata = await generateRepodata(store, packageFiles, { timestamp });
     try {
       const snapshot = await catalog.commitSnapshot({
         repo: opts.repo,
         parent: latest,
         files: [...packageFiles, ...repodata.files],
-        packages: records.length,
+        packages: packageFiles.length,
         repomd: repodata.repomd,
         actor: opts.actor,
         message: opts.message ?? `deploy ${added.length} package${added.length === 1 ? '' : 's'}`,

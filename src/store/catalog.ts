@@ -66,6 +66,34 @@ export interface SnapshotCommit {
   tags: string[];
 }
 
+/** One compressed member (a gzip member, xz stream or zstd frame) of a metadata file. */
+export interface PagePart {
+  digest: string;
+  size: number;
+  /** Uncompressed size. */
+  openSize: number;
+}
+
+/**
+ * A page of rendered repodata: the primary, filelists and other chunks of a run of
+ * packages, compressed, cached under a key derived from the packages and options.
+ */
+export interface RepodataPage {
+  key: string;
+  primary: PagePart;
+  filelists: PagePart;
+  other: PagePart;
+}
+
+export interface PackageIdentity {
+  digest: string;
+  name: string;
+  arch: string;
+  epoch: string;
+  version: string;
+  release: string;
+}
+
 export interface TagUpdate {
   repo: string;
   tag: string;
@@ -99,6 +127,11 @@ export interface Catalog {
   /** Stores records by package digest (sha256 of the file); known ones are kept. */
   putPackages(records: PackageRecord[]): Promise<void>;
   getPackages(digests: string[]): Promise<Map<string, PackageRecord>>;
+  /** Name, arch and EVR only: cheap, for policies over a whole repo. */
+  getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>>;
+
+  getRepodataPages(keys: string[]): Promise<Map<string, RepodataPage>>;
+  putRepodataPages(pages: RepodataPage[]): Promise<void>;
 
   /** Adds a snapshot and moves its tags atomically; ConflictError if `parent` is stale. */
   commitSnapshot(commit: SnapshotCommit): Promise<Snapshot>;

@@ -4,5 +4,5 @@ export type { Store } from './open.ts';
 export { BlobMismatchError } from './blobs.ts';
 export type { BlobStore, BlobInfo, Expected } from './blobs.ts';
 export { ConflictError, NotFoundError, AlreadyExistsError } from './catalog.ts';
-export type { Catalog, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind } from './catalog.ts';
+export type { Catalog, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, RepodataPage, PackageIdentity } from './catalog.ts';
 export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';

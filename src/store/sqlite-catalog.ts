@@ -9,6 +9,8 @@ import {
   ConflictError,
   NotFoundError,
   type Catalog,
+  type PackageIdentity,
+  type RepodataPage,
   type Repository,
   type Snapshot,
   type SnapshotCommit,
@@ -77,6 +79,13 @@ const MIGRATIONS = [
    CREATE INDEX tag_history_tag ON tag_history(repo, tag, at);
    -- The last snapshot id ever issued: ids never go back, even after gc.
    CREATE TABLE id_state (one INTEGER PRIMARY KEY CHECK (one = 1), last_id TEXT NOT NULL);`,
+  // 2: rendered repodata pages, so that a snapshot re-renders only what changed.
+  `CREATE TABLE repodata_pages (
+     key TEXT PRIMARY KEY,
+     primary_digest TEXT NOT NULL, primary_size INTEGER NOT NULL, primary_open INTEGER NOT NULL,
+     filelists_digest TEXT NOT NULL, filelists_size INTEGER NOT NULL, filelists_open INTEGER NOT NULL,
+     other_digest TEXT NOT NULL, other_size INTEGER NOT NULL, other_open INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -116,13 +125,20 @@ export class SqliteCatalog implements Catalog {
 
   constructor(path: string) {
     this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;');
+    // busy_timeout first: every later statement, journal_mode included, may meet a writer.
+    this.db.exec('PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
     this.migrate();
   }
 
+  private version(): number {
+    return Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+  }
+
+  /** Readers only read the schema version; a migration takes the write lock and re-checks. */
   private migrate() {
+    if (this.version() === MIGRATIONS.length) return;
     this.transaction(() => {
-      const version = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+      const version = this.version();
       if (version > MIGRATIONS.length) {
         throw new Error(`the catalog has schema version ${version}, newer than this txrepo (${MIGRATIONS.length}); upgrade txrepo`);
       }
@@ -206,6 +222,37 @@ export class SqliteCatalog implements Catalog {
       if (r) out.set(d, { ...(JSON.parse(String(r.record)) as PackageRecord), locationHref: '' });
     }
     return out;
+  }
+
+  async getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>> {
+    const out = new Map<string, PackageIdentity>();
+    const get = this.q('SELECT digest, name, arch, epoch, version, release FROM packages WHERE digest = ?');
+    for (const d of digests) {
+      const r = get.get(d) as Row | undefined;
+      if (r) out.set(d, { digest: d, name: String(r.name), arch: String(r.arch), epoch: String(r.epoch), version: String(r.version), release: String(r.release) });
+    }
+    return out;
+  }
+
+  async getRepodataPages(keys: string[]): Promise<Map<string, RepodataPage>> {
+    const out = new Map<string, RepodataPage>();
+    const get = this.q('SELECT * FROM repodata_pages WHERE key = ?');
+    for (const key of keys) {
+      const r = get.get(key) as Row | undefined;
+      if (!r) continue;
+      const part = (p: string) => ({ digest: String(r[`${p}_digest`]), size: Number(r[`${p}_size`]), openSize: Number(r[`${p}_open`]) });
+      out.set(key, { key, primary: part('primary'), filelists: part('filelists'), other: part('other') });
+    }
+    return out;
+  }
+
+  async putRepodataPages(pages: RepodataPage[]): Promise<void> {
+    this.transaction(() => {
+      const put = this.q('INSERT OR IGNORE INTO repodata_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const p of pages) {
+        put.run(p.key, p.primary.digest, p.primary.size, p.primary.openSize, p.filelists.digest, p.filelists.size, p.filelists.openSize, p.other.digest, p.other.size, p.other.openSize);
+      }
+    });
   }
 
   async commitSnapshot(c: SnapshotCommit): Promise<Snapshot> {

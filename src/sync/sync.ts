@@ -177,9 +177,7 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
       return { latest, path: `/repos/${opts.repo}/snapshots/${latest}/`, packages: packageFiles.length, downloaded, unchanged: true };
     }
 
-    const records = await catalog.getPackages([...new Set(packageFiles.map((f) => f.digest))]);
-    const withLocations = packageFiles.map((f) => ({ ...records.get(f.digest)!, locationHref: f.href }));
-    const repodata = await generateRepodata(store, withLocations, { timestamp: Math.floor(Date.now() / 1000), extra: extras.map((e) => e.record) });
+    const repodata = await generateRepodata(store, packageFiles, { timestamp: Math.floor(Date.now() / 1000), extra: extras.map((e) => e.record) });
     try {
       const snapshot = await catalog.commitSnapshot({
         repo: opts.repo,

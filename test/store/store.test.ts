@@ -75,12 +75,17 @@ describe('catalog', () => {
     assert.equal((await catalog.getTag('el9', 'latest'))?.snapshot, s2.id);
 
     await catalog.moveTag({ repo: 'el9', tag: 'tested', to: s1.id, expect: null, actor: 'ci', reason: 'run 1 passed' });
+    // tag@TIME resolves by time: leave a gap so that a time between the moves exists.
+    await new Promise((r) => setTimeout(r, 5));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 5));
     await assert.rejects(catalog.moveTag({ repo: 'el9', tag: 'tested', to: s2.id, expect: null, actor: 'ci', reason: 'x' }), ConflictError);
     const move = await catalog.moveTag({ repo: 'el9', tag: 'tested', to: s2.id, expect: s1.id, actor: 'ci', reason: 'run 2 passed' });
     assert.equal(move.from, s1.id);
     const history = await catalog.tagHistory('el9', 'tested');
     assert.deepEqual(history.map((h) => [h.from, h.to, h.reason]), [[undefined, s1.id, 'run 1 passed'], [s1.id, s2.id, 'run 2 passed']]);
-    assert.equal(await catalog.tagAt('el9', 'tested', history[0].at), s1.id);
+    assert.equal(await catalog.tagAt('el9', 'tested', between), s1.id);
+    assert.equal(await catalog.tagAt('el9', 'tested', history[1].at), s2.id);
     assert.equal(await catalog.tagAt('el9', 'tested', '2000-01-01T00:00:00.000Z'), undefined);
     assert.deepEqual((await catalog.snapshotFiles(s2.id)).map((f) => f.href), ['Packages/b/bear.rpm']);
   });
