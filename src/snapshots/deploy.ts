@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { scanPackages } from '../createrepo/index.ts';
 import { readPackage, rpmvercmp, type PackageRecord } from '../rpm/index.ts';
-import { ConflictError, NotFoundError, type PackageIdentity, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type PackageIdentity, type PackagePage, type PageRef, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { generateRepodata } from './repodata.ts';
 
 export interface DeployOptions {
@@ -72,6 +72,12 @@ function applyKeep<T extends { id: PackageIdentity }>(items: T[], keep: number):
   return items.filter((x) => kept.has(x));
 }
 
+/** The packages of a list of pages, loading those given by reference only. */
+async function packagesOf(store: Store, pages: (PageRef | PackagePage)[]): Promise<SnapshotFile[]> {
+  const loaded = await store.catalog.getPages(pages.filter((p) => !('packages' in p)).map((p) => p.key));
+  return pages.flatMap((p) => ('packages' in p ? p.packages : loaded.get(p.key)!));
+}
+
 /** A package in the store (blob and record), ready to be added to a repository. */
 export interface IngestedPackage {
   /** Where it goes in the snapshot tree. */
@@ -122,39 +128,55 @@ export async function commitPackages(store: Store, opts: CommitPackagesOptions):
 
   for (let attempt = 0; ; attempt++) {
     const latest = (await catalog.getTag(opts.repo, 'latest'))?.snapshot;
-    const parentFiles = latest ? await catalog.snapshotFiles(latest) : [];
-    const current = new Map<string, SnapshotFile>(parentFiles.filter((f) => f.kind === 'package').map((f) => [f.href, f]));
-    const added: string[] = [];
+    const parentPages = latest ? await catalog.snapshotPages(latest) : [];
+    // Only the pages the new packages fall in are read: the cost follows the change.
+    const target = new Map<number, IngestedPackage[]>();
     for (const p of incoming.values()) {
-      const existing = current.get(p.href);
-      if (existing?.digest === p.digest) continue;
-      if (existing) {
-        throw new DeployInputError(
-          `${basename(p.href)} is already in ${opts.repo} with different content (sha256 ${existing.digest.slice(0, 12)}…, this one ${p.digest.slice(0, 12)}…): a rebuild needs a new release number`,
-        );
+      const i = pageIndexOf(parentPages, p.href);
+      target.set(i, [...(target.get(i) ?? []), p]);
+    }
+    const loaded = await catalog.getPages([...target.keys()].filter((i) => i < parentPages.length).map((i) => parentPages[i].key));
+    const changed = new Map<number, SnapshotFile[]>();
+    const added: string[] = [];
+    for (const [i, additions] of target) {
+      const list = i < parentPages.length ? [...loaded.get(parentPages[i].key)!] : [];
+      const byHref = new Map(list.map((f) => [f.href, f]));
+      for (const p of additions) {
+        const existing = byHref.get(p.href);
+        if (existing?.digest === p.digest) continue;
+        if (existing) {
+          throw new DeployInputError(
+            `${basename(p.href)} is already in ${opts.repo} with different content (sha256 ${existing.digest.slice(0, 12)}…, this one ${p.digest.slice(0, 12)}…): a rebuild needs a new release number`,
+          );
+        }
+        list.push({ href: p.href, digest: p.digest, size: p.size, kind: 'package' });
+        added.push(p.href);
       }
-      current.set(p.href, { href: p.href, digest: p.digest, size: p.size, kind: 'package' });
-      added.push(p.href);
+      if (list.length > (i < parentPages.length ? parentPages[i].count : 0)) changed.set(i, list);
     }
     if (added.length === 0 && latest) {
       return { latest, added: [], removed: [], path: `/repos/${opts.repo}/snapshots/${latest}/` };
     }
-    let packageFiles = [...current.values()];
+    let pages = parentPages.length ? replacePages(parentPages, changed) : paginate(changed.get(0) ?? []);
     const removed: string[] = [];
     if (repo.keep) {
-      const identities = await catalog.getPackageIdentities([...new Set(packageFiles.map((f) => f.digest))]);
-      const kept = new Set(applyKeep(packageFiles.map((f) => ({ file: f, id: identities.get(f.digest)! })), repo.keep).map((x) => x.file));
-      removed.push(...packageFiles.filter((f) => !kept.has(f)).map((f) => f.href));
-      packageFiles = packageFiles.filter((f) => kept.has(f));
+      // The policy looks at every build of a name.arch, wherever its pages are: this
+      // path reads the whole package list.
+      const all = await packagesOf(store, pages);
+      const identities = await catalog.getPackageIdentities([...new Set(all.map((f) => f.digest))]);
+      const kept = new Set(applyKeep(all.map((f) => ({ file: f, id: identities.get(f.digest)! })), repo.keep).map((x) => x.file));
+      removed.push(...all.filter((f) => !kept.has(f)).map((f) => f.href));
+      if (removed.length) pages = paginate(all.filter((f) => kept.has(f)));
     }
     const timestamp = Math.floor(Date.now() / 1000);
-    const repodata = await generateRepodata(store, packageFiles, { timestamp });
+    const repodata = await generateRepodata(store, pages, { timestamp });
     try {
       const snapshot = await catalog.commitSnapshot({
         repo: opts.repo,
         parent: latest,
-        files: [...packageFiles, ...repodata.files],
-        packages: packageFiles.length,
+        pages,
+        files: repodata.files,
+        packages: pages.reduce((n, p) => n + p.count, 0),
         repomd: repodata.repomd,
         actor: opts.actor,
         message: opts.message ?? `deploy ${added.length} package${added.length === 1 ? '' : 's'}`,

@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { parseRepomd } from '../metadata/index.ts';
-import type { Store } from '../store/index.ts';
+import { pageKey, type Store } from '../store/index.ts';
+
 
 export interface FsckReport {
   snapshots: number;
@@ -12,17 +13,12 @@ export interface FsckReport {
   problems: string[];
 }
 
-async function readBlob(store: Store, digest: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of await store.blobs.open(digest)) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
-
 export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): Promise<FsckReport> {
   const { catalog, blobs } = store;
   const problems: string[] = [];
   let snapshotCount = 0;
   let fileCount = 0;
+  const checkedPages = new Set<string>();
   const checkedBlobs = new Map<string, number | undefined>();
   const blobSize = async (digest: string) => {
     if (!checkedBlobs.has(digest)) checkedBlobs.set(digest, (await blobs.stat(digest))?.size);
@@ -35,6 +31,14 @@ export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): 
     for (const s of snapshots) {
       snapshotCount++;
       const where = `${repo.name}@${s.id}`;
+      // Pages are shared by snapshots: each is checked once.
+      const refs = await catalog.snapshotPages(s.id);
+      const pageFiles = await catalog.getPages(refs.filter((r) => !checkedPages.has(r.key)).map((r) => r.key));
+      for (const [key, packages] of pageFiles) {
+        checkedPages.add(key);
+        if (pageKey(packages) !== key) problems.push(`${where}: package page ${key} does not hash to its key`);
+      }
+      for (const r of refs) if (!checkedPages.has(r.key)) problems.push(`${where}: package page ${r.key} is missing`);
       const files = await catalog.snapshotFiles(s.id);
       fileCount += files.length;
       const byHref = new Map(files.map((f) => [f.href, f]));
@@ -54,7 +58,7 @@ export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): 
       }
       if ((await blobSize(s.repomd)) === undefined) continue;
       try {
-        const repomd = parseRepomd((await readBlob(store, s.repomd)).toString('utf8'), `${where}/repodata/repomd.xml`);
+        const repomd = parseRepomd((await blobs.read(s.repomd))?.toString('utf8') ?? '', `${where}/repodata/repomd.xml`);
         for (const r of repomd.records) {
           const f = byHref.get(r.href);
           if (!f) problems.push(`${where}: repomd.xml lists ${r.href}, which is not in the snapshot`);

@@ -19,6 +19,14 @@ export class BlobMismatchError extends Error {
   override name = 'BlobMismatchError';
 }
 
+/** A blob being written: nothing is visible until commit, which verifies and installs it. */
+export interface BlobWriter {
+  write(data: Uint8Array): Promise<void>;
+  commit(expect?: Expected): Promise<BlobInfo>;
+  /** Drops what was written (also safe after a failed commit). */
+  abort(): Promise<void>;
+}
+
 export interface BlobStore {
   /** Stores bytes; idempotent. */
   putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo>;
@@ -26,7 +34,11 @@ export interface BlobStore {
   putStream(source: Readable, expect?: Expected): Promise<BlobInfo>;
   /** Stores a local file, by hard link where possible. */
   putFile(path: string, expect?: Expected): Promise<BlobInfo>;
+  /** Starts a blob written piece by piece (hashed as it goes). */
+  create(): Promise<BlobWriter>;
   stat(digest: string): Promise<BlobInfo | undefined>;
+  /** A small blob's whole content; undefined if there is no such blob. */
+  read(digest: string): Promise<Buffer | undefined>;
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
   /** A local path of the blob, when the backend has one (hard links, sendfile). */
   localPath(digest: string): string | undefined;

@@ -57,6 +57,12 @@ export interface SnapshotCommit {
   repo: string;
   /** The snapshot `latest` must still point at (undefined: the repo has none yet). */
   parent: string | undefined;
+  /**
+   * The packages, in pages (in order). A page the catalog may not have yet comes with
+   * its packages; one without must already be stored (it was in an earlier snapshot).
+   */
+  pages: (PageRef | PackagePage)[];
+  /** The other files: repodata. */
   files: SnapshotFile[];
   packages: number;
   repomd: string;
@@ -66,20 +72,39 @@ export interface SnapshotCommit {
   tags: string[];
 }
 
-/** One compressed member (a gzip member, xz stream or zstd frame) of a metadata file. */
+/**
+ * A run of a snapshot's packages, stored once and shared by every snapshot that has
+ * the same run: a snapshot's package list is a sequence of pages, so committing a
+ * snapshot writes only the pages that changed. The key is a hash of the entries
+ * (computed by pages.ts; the catalog treats it as opaque).
+ */
+export interface PageRef {
+  key: string;
+  count: number;
+  /** The href of the page's last package: where the page ends in package order. */
+  last: string;
+}
+
+export interface PackagePage extends PageRef {
+  packages: SnapshotFile[];
+}
+
+/** Sizes of one metadata type's chunk in a rendered repodata page. */
 export interface PagePart {
-  digest: string;
+  /** Size of the gzip member. */
   size: number;
-  /** Uncompressed size. */
+  /** Size of the uncompressed text. */
   openSize: number;
 }
 
 /**
- * A page of rendered repodata: the primary, filelists and other chunks of a run of
- * packages, compressed, cached under a key derived from the packages and options.
+ * The rendered repodata of one package page, cached: one blob holding the primary,
+ * filelists and other chunks as gzip members, then the same three uncompressed
+ * (see docs/store.md for the layout).
  */
 export interface RepodataPage {
   key: string;
+  blob: string;
   primary: PagePart;
   filelists: PagePart;
   other: PagePart;
@@ -137,7 +162,12 @@ export interface Catalog {
   commitSnapshot(commit: SnapshotCommit): Promise<Snapshot>;
   getSnapshot(repo: string, id: string): Promise<Snapshot | undefined>;
   listSnapshots(repo: string): Promise<Snapshot[]>;
+  /** Every file of a snapshot (packages and repodata), by href. */
   snapshotFiles(id: string): Promise<SnapshotFile[]>;
+  /** A snapshot's package pages, in order (without their packages: cheap). */
+  snapshotPages(id: string): Promise<PageRef[]>;
+  /** The packages of stored pages, by key. */
+  getPages(keys: string[]): Promise<Map<string, SnapshotFile[]>>;
 
   moveTag(update: TagUpdate): Promise<TagMove>;
   getTag(repo: string, tag: string): Promise<Tag | undefined>;

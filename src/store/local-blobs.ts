@@ -4,10 +4,10 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type Expected } from './blobs.ts';
+import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected } from './blobs.ts';
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -83,30 +83,60 @@ export class LocalBlobStore implements BlobStore {
     return info;
   }
 
-  async putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
+  async create(): Promise<BlobWriter> {
     const temp = this.tempPath();
+    const fh = await open(temp, 'wx', 0o444);
     const hash = createHash('sha256');
     let size = 0;
-    try {
-      const fh = await open(temp, 'wx', 0o444);
-      try {
-        for await (const chunk of source) {
-          const buf = chunk as Buffer;
-          hash.update(buf);
-          size += buf.length;
-          if (expect?.size !== undefined && size > expect.size) throw new BlobMismatchError(`blob: more than the expected ${expect.size} bytes`);
-          await fh.write(buf);
-        }
-        await fh.sync();
-      } finally {
+    let open_ = true;
+    const finish = async () => {
+      if (open_) {
+        open_ = false;
         await fh.close();
       }
-      const info = { digest: hash.digest('hex'), size };
-      this.check(info, expect, 'blob');
-      await this.install(temp, info.digest);
-      return info;
-    } finally {
-      await rm(temp, { force: true });
+    };
+    return {
+      write: async (data) => {
+        hash.update(data);
+        size += data.length;
+        await fh.write(data);
+      },
+      commit: async (expect) => {
+        try {
+          const info = { digest: hash.digest('hex'), size };
+          this.check(info, expect, 'blob');
+          if (!(await this.stat(info.digest))) {
+            await fh.sync();
+            await finish();
+            await this.install(temp, info.digest);
+          }
+          return info;
+        } finally {
+          await finish();
+          await rm(temp, { force: true });
+        }
+      },
+      abort: async () => {
+        await finish().catch(() => {});
+        await rm(temp, { force: true });
+      },
+    };
+  }
+
+  async putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
+    const writer = await this.create();
+    let size = 0;
+    try {
+      for await (const chunk of source) {
+        size += (chunk as Buffer).length;
+        // Stop an oversized stream early rather than at commit.
+        if (expect?.size !== undefined && size > expect.size) throw new BlobMismatchError(`blob: more than the expected ${expect.size} bytes`);
+        await writer.write(chunk as Buffer);
+      }
+      return await writer.commit(expect);
+    } catch (e) {
+      await writer.abort();
+      throw e;
     }
   }
 
@@ -144,6 +174,15 @@ export class LocalBlobStore implements BlobStore {
   async stat(digest: string): Promise<BlobInfo | undefined> {
     const st = await stat(this.localPath(digest)).catch(() => undefined);
     return st?.isFile() ? { digest, size: st.size } : undefined;
+  }
+
+  async read(digest: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.localPath(digest));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   async open(digest: string, range?: { start: number; end: number }): Promise<Readable> {

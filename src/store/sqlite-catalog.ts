@@ -10,6 +10,8 @@ import {
   NotFoundError,
   type Catalog,
   type PackageIdentity,
+  type PackagePage,
+  type PageRef,
   type RepodataPage,
   type Repository,
   type Snapshot,
@@ -20,9 +22,56 @@ import {
   type TagUpdate,
 } from './catalog.ts';
 import { nextSnapshotId } from './ids.ts';
+import { paginate } from './pages.ts';
 
-/** Each entry migrates the schema from version i to i + 1. */
-const MIGRATIONS = [
+const V3_SCHEMA = `
+  DROP TABLE repodata_pages;
+  -- A page: a run of packages (see pages.ts), keyed by the hash of its entries.
+  CREATE TABLE package_pages (
+    page TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    href TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (page, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX package_pages_digest ON package_pages(digest);
+  -- A snapshot's package list: its pages, in order.
+  CREATE TABLE snapshot_pages (
+    snapshot TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    page TEXT NOT NULL,
+    PRIMARY KEY (snapshot, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX snapshot_pages_page ON snapshot_pages(page);
+  -- Rendered repodata of a page: one blob (gzip members, then the texts) and sizes.
+  CREATE TABLE repodata_pages (
+    key TEXT PRIMARY KEY,
+    blob TEXT NOT NULL,
+    primary_size INTEGER NOT NULL, primary_open INTEGER NOT NULL,
+    filelists_size INTEGER NOT NULL, filelists_open INTEGER NOT NULL,
+    other_size INTEGER NOT NULL, other_open INTEGER NOT NULL
+  ) WITHOUT ROWID;`;
+
+/** Lists a snapshot's pages, storing the pages the catalog does not have yet. */
+function insertPages(db: DatabaseSync, snapshot: string, pages: (PageRef | PackagePage)[]): void {
+  const known = db.prepare('SELECT 1 FROM package_pages WHERE page = ? LIMIT 1');
+  const entry = db.prepare('INSERT INTO package_pages (page, seq, href, digest, size) VALUES (?, ?, ?, ?, ?)');
+  const listed = db.prepare('INSERT INTO snapshot_pages (snapshot, seq, page) VALUES (?, ?, ?)');
+  const present = new Set<string>();
+  for (const [seq, page] of pages.entries()) {
+    // A page is content-addressed: one already stored has these very entries.
+    if (!present.has(page.key) && !known.get(page.key)) {
+      if (!('packages' in page)) throw new Error(`package page ${page.key} is not in the catalog and the commit does not give its packages`);
+      for (const [i, p] of page.packages.entries()) entry.run(page.key, i, p.href, p.digest, p.size);
+    }
+    present.add(page.key);
+    listed.run(snapshot, seq, page.key);
+  }
+}
+
+/** Each entry migrates the schema from version i to i + 1 (SQL, or a step in code). */
+const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
   `CREATE TABLE repos (
      name TEXT PRIMARY KEY,
      upstream TEXT,
@@ -86,6 +135,20 @@ const MIGRATIONS = [
      filelists_digest TEXT NOT NULL, filelists_size INTEGER NOT NULL, filelists_open INTEGER NOT NULL,
      other_digest TEXT NOT NULL, other_size INTEGER NOT NULL, other_open INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // 3: snapshots list their packages in shared pages (a commit writes only the pages
+  // that changed); a rendered repodata page is one blob. The version 2 page cache is
+  // dropped (a cache: its blobs become garbage, pages are rendered again on demand).
+  (db) => {
+    db.exec(V3_SCHEMA);
+    // Snapshots made before pages existed listed their packages in snapshot_files.
+    const snapshots = db.prepare("SELECT DISTINCT snapshot FROM snapshot_files WHERE kind = 'package'").all() as Row[];
+    const files = db.prepare("SELECT href, digest, size FROM snapshot_files WHERE snapshot = ? AND kind = 'package'");
+    for (const { snapshot } of snapshots) {
+      const packages = (files.all(snapshot) as Row[]).map((r) => ({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' as const }));
+      insertPages(db, String(snapshot), paginate(packages));
+    }
+    db.exec("DELETE FROM snapshot_files WHERE kind = 'package'");
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -142,7 +205,11 @@ export class SqliteCatalog implements Catalog {
       if (version > MIGRATIONS.length) {
         throw new Error(`the catalog has schema version ${version}, newer than this txrepo (${MIGRATIONS.length}); upgrade txrepo`);
       }
-      for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]);
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        const step = MIGRATIONS[v];
+        if (typeof step === 'string') this.db.exec(step);
+        else step(this.db);
+      }
       this.db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
     });
   }
@@ -196,6 +263,9 @@ export class SqliteCatalog implements Catalog {
     this.transaction(() => {
       if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(name)) throw new NotFoundError(`no repository ${name}`);
       this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
+      this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
+      // Pages no snapshot lists any more go with it.
+      this.q('DELETE FROM package_pages WHERE page NOT IN (SELECT page FROM snapshot_pages)').run();
       this.q('DELETE FROM snapshots WHERE repo = ?').run(name);
       this.q('DELETE FROM tags WHERE repo = ?').run(name);
       this.q('DELETE FROM tag_history WHERE repo = ?').run(name);
@@ -240,17 +310,18 @@ export class SqliteCatalog implements Catalog {
     for (const key of keys) {
       const r = get.get(key) as Row | undefined;
       if (!r) continue;
-      const part = (p: string) => ({ digest: String(r[`${p}_digest`]), size: Number(r[`${p}_size`]), openSize: Number(r[`${p}_open`]) });
-      out.set(key, { key, primary: part('primary'), filelists: part('filelists'), other: part('other') });
+      const part = (p: string) => ({ size: Number(r[`${p}_size`]), openSize: Number(r[`${p}_open`]) });
+      out.set(key, { key, blob: String(r.blob), primary: part('primary'), filelists: part('filelists'), other: part('other') });
     }
     return out;
   }
 
   async putRepodataPages(pages: RepodataPage[]): Promise<void> {
     this.transaction(() => {
-      const put = this.q('INSERT OR IGNORE INTO repodata_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      // REPLACE: a page rendered again (its blob was gone) supersedes the old row.
+      const put = this.q('INSERT OR REPLACE INTO repodata_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       for (const p of pages) {
-        put.run(p.key, p.primary.digest, p.primary.size, p.primary.openSize, p.filelists.digest, p.filelists.size, p.filelists.openSize, p.other.digest, p.other.size, p.other.openSize);
+        put.run(p.key, p.blob, p.primary.size, p.primary.openSize, p.filelists.size, p.filelists.openSize, p.other.size, p.other.openSize);
       }
     });
   }
@@ -281,6 +352,7 @@ export class SqliteCatalog implements Catalog {
       );
       const file = this.q('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) VALUES (?, ?, ?, ?, ?)');
       for (const f of c.files) file.run(id, f.href, f.digest, f.size, f.kind);
+      insertPages(this.db, id, c.pages);
       for (const tag of c.tags) this.setTag(c.repo, tag, id, c.actor, c.message || 'commit', snapshot.createdAt);
       return snapshot;
     });
@@ -305,12 +377,36 @@ export class SqliteCatalog implements Catalog {
   }
 
   async snapshotFiles(id: string): Promise<SnapshotFile[]> {
-    return (this.q('SELECT href, digest, size, kind FROM snapshot_files WHERE snapshot = ? ORDER BY href').all(id) as Row[]).map((r) => ({
+    const files = (this.q('SELECT href, digest, size, kind FROM snapshot_files WHERE snapshot = ?').all(id) as Row[]).map((r) => ({
       href: String(r.href),
       digest: String(r.digest),
       size: Number(r.size),
-      kind: r.kind === 'package' ? 'package' : 'metadata',
+      kind: r.kind === 'package' ? ('package' as const) : ('metadata' as const),
     }));
+    const rows = this.q('SELECT p.href, p.digest, p.size FROM snapshot_pages s JOIN package_pages p ON p.page = s.page WHERE s.snapshot = ?').all(id) as Row[];
+    for (const r of rows) files.push({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' });
+    return files.sort((a, b) => (a.href < b.href ? -1 : a.href > b.href ? 1 : 0));
+  }
+
+  async snapshotPages(id: string): Promise<PageRef[]> {
+    // Each page's last entry gives its count (seq + 1) and where it ends.
+    const rows = this.q(
+      `SELECT s.page, p.seq, p.href FROM snapshot_pages s
+         JOIN package_pages p ON p.page = s.page AND p.seq = (SELECT MAX(seq) FROM package_pages WHERE page = s.page)
+       WHERE s.snapshot = ? ORDER BY s.seq`,
+    ).all(id) as Row[];
+    return rows.map((r) => ({ key: String(r.page), count: Number(r.seq) + 1, last: String(r.href) }));
+  }
+
+  async getPages(keys: string[]): Promise<Map<string, SnapshotFile[]>> {
+    const out = new Map<string, SnapshotFile[]>();
+    const get = this.q('SELECT href, digest, size FROM package_pages WHERE page = ? ORDER BY seq');
+    for (const key of keys) {
+      if (out.has(key)) continue;
+      const rows = get.all(key) as Row[];
+      if (rows.length) out.set(key, rows.map((r) => ({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' as const })));
+    }
+    return out;
   }
 
   async moveTag(u: TagUpdate): Promise<TagMove> {

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { readPackageSync, type PackageRecord } from '../rpm/index.ts';
 import { generateRepodata, type IngestedPackage } from '../snapshots/index.ts';
-import { ConflictError, NotFoundError, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { ConflictError, NotFoundError, paginate, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { downloadToBlob } from './download.ts';
 import { checkHref } from './hrefs.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
@@ -177,12 +177,14 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
       return { latest, path: `/repos/${opts.repo}/snapshots/${latest}/`, packages: packageFiles.length, downloaded, unchanged: true };
     }
 
-    const repodata = await generateRepodata(store, packageFiles, { timestamp: Math.floor(Date.now() / 1000), extra: extras.map((e) => e.record) });
+    const pages = paginate(packageFiles);
+    const repodata = await generateRepodata(store, pages, { timestamp: Math.floor(Date.now() / 1000), extra: extras.map((e) => e.record) });
     try {
       const snapshot = await catalog.commitSnapshot({
         repo: opts.repo,
         parent: latest,
-        files: [...packageFiles, ...repodata.files, ...extras.map((e) => e.file)],
+        pages,
+        files: [...repodata.files, ...extras.map((e) => e.file)],
         packages: packageFiles.length,
         repomd: repodata.repomd,
         actor: opts.actor,

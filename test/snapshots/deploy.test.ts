@@ -68,6 +68,35 @@ describe('deploy and snapshots', () => {
     for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(plain, type), type);
   });
 
+  test('small deploys into a repo of many pages still equal txrepo createrepo of the whole', async () => {
+    // ~200 packages (the fixtures under several names) make several pages; the small
+    // deploys after it touch only the pages they fall in, and reuse the others' cache.
+    const { tx } = await freshStore();
+    const assets = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm'));
+    const batch = async (prefixes: string[], take: number) => {
+      const dir = join(work, `batch-${n++}`);
+      await mkdir(dir);
+      for (const p of prefixes) for (const f of assets.slice(0, take)) await copyFile(join(ASSETS, f), join(dir, `${p}${f}`));
+      return dir;
+    };
+    await tx(['deploy', 'el9', await batch(['a-', 'k-', 'q-', 'x-', 'zz-', ''], assets.length)]);
+    for (const prefixes of [['b-'], ['l-', 'y-'], ['0-']]) await tx(['deploy', 'el9', await batch(prefixes, 3)]);
+    const show = JSON.parse((await tx(['show', 'el9', '--json'])).stdout);
+    assert.equal(show.packages, assets.length * 6 + 12);
+    const exported = join(work, `export-${n++}`);
+    await tx(['export', 'el9@latest', exported]);
+    const plain = join(work, `plain-${n++}`);
+    await copyTree(exported, plain);
+    await removeDir(join(plain, 'repodata'));
+    const r = await txrepo(['createrepo', '-q', plain]);
+    assert.equal(r.code, 0, r.stderr);
+    const cmp = await mdcompare(exported, plain);
+    assert.ok(cmp.same, cmp.output);
+    for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(plain, type), type);
+    const fsck = await tx(['fsck', '--json']);
+    assert.deepEqual(JSON.parse(fsck.stdout).problems, []);
+  });
+
   test('the --keep policy keeps the newest builds per name.arch', async () => {
     const store = join(work, `store-${n++}`);
     const tx = inStore(store);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { readPackage } from '../../src/rpm/index.ts';
-import { AlreadyExistsError, BlobMismatchError, ConflictError, nextSnapshotId, openStore, type Store } from '../../src/store/index.ts';
+import { AlreadyExistsError, BlobMismatchError, ConflictError, nextSnapshotId, openStore, paginate, type Store } from '../../src/store/index.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 
 const BEAR = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets/bear-4.1-1.noarch.rpm');
@@ -66,7 +66,7 @@ describe('catalog', () => {
     assert.equal(back.get(record.pkgid)?.name, 'bear');
 
     const commit = (parent: string | undefined, message: string) =>
-      catalog.commitSnapshot({ repo: 'el9', parent, files: [{ href: 'Packages/b/bear.rpm', digest: record.pkgid, size: 1846, kind: 'package' }], packages: 1, repomd: 'ab'.repeat(32), actor: 'tester', message, tags: ['latest'] });
+      catalog.commitSnapshot({ repo: 'el9', parent, pages: paginate([{ href: 'Packages/b/bear.rpm', digest: record.pkgid, size: 1846, kind: 'package' }]), files: [], packages: 1, repomd: 'ab'.repeat(32), actor: 'tester', message, tags: ['latest'] });
     const s1 = await commit(undefined, 'first');
     const s2 = await commit(s1.id, 'second');
     assert.ok(s2.id > s1.id);
