@@ -17,6 +17,12 @@ export interface Expected {
 
 export class BlobMismatchError extends Error {
   override name = 'BlobMismatchError';
+  /** What the content turned out to be. */
+  readonly actual?: BlobInfo;
+  constructor(message: string, actual?: BlobInfo) {
+    super(message);
+    this.actual = actual;
+  }
 }
 
 /** A blob being written: nothing is visible until commit, which verifies and installs it. */
@@ -34,6 +40,13 @@ export interface BlobStore {
   putStream(source: Readable, expect?: Expected): Promise<BlobInfo>;
   /** Stores a local file, by hard link where possible. */
   putFile(path: string, expect?: Expected): Promise<BlobInfo>;
+  /**
+   * Stores a file that txrepo staged for the store (a finished download under the
+   * store's tmp/): verified, then moved in rather than copied. The file is consumed
+   * whether or not it verifies. With `hashed`, the caller hashed exactly these bytes as
+   * it wrote them and `expect` is taken as the truth (no second read).
+   */
+  adopt(path: string, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
   /** Starts a blob written piece by piece (hashed as it goes). */
   create(): Promise<BlobWriter>;
   stat(digest: string): Promise<BlobInfo | undefined>;

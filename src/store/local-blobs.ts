@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected } from './blobs.ts';
@@ -18,9 +18,24 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let size = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+  return { digest: hash.digest('hex'), size };
+}
+
 export class LocalBlobStore implements BlobStore {
   readonly root: string;
   private readonly tmp: string;
+  /** Prefix directories known to exist. */
+  private readonly dirs = new Set<string>();
 
   constructor(storeDir: string) {
     this.root = join(storeDir, 'blobs', 'sha256');
@@ -43,10 +58,10 @@ export class LocalBlobStore implements BlobStore {
 
   private check(info: BlobInfo, expect: Expected | undefined, what: string) {
     if (expect?.digest && expect.digest !== info.digest) {
-      throw new BlobMismatchError(`${what}: sha256 is ${info.digest}, expected ${expect.digest}`);
+      throw new BlobMismatchError(`${what}: sha256 is ${info.digest}, expected ${expect.digest}`, info);
     }
     if (expect?.size !== undefined && expect.size !== info.size) {
-      throw new BlobMismatchError(`${what}: ${info.size} bytes, expected ${expect.size}`);
+      throw new BlobMismatchError(`${what}: ${info.size} bytes, expected ${expect.size}`, info);
     }
   }
 
@@ -54,7 +69,10 @@ export class LocalBlobStore implements BlobStore {
   private async install(temp: string, digest: string): Promise<void> {
     const final = this.localPath(digest);
     const dir = join(this.root, digest.slice(0, 2));
-    await mkdir(dir, { recursive: true });
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     try {
       await link(temp, final);
     } catch (e) {
@@ -168,6 +186,30 @@ export class LocalBlobStore implements BlobStore {
       return info;
     } finally {
       await rm(temp, { force: true });
+    }
+  }
+
+  async adopt(path: string, expect?: Expected, opts: { hashed?: boolean } = {}): Promise<BlobInfo> {
+    try {
+      const fh = await open(path, 'r');
+      let info: BlobInfo;
+      try {
+        if (opts.hashed && expect?.digest && expect.size !== undefined) {
+          info = { digest: expect.digest, size: expect.size };
+        } else {
+          info = await hashHandle(fh);
+          this.check(info, expect, path);
+        }
+        if (await this.stat(info.digest)) return info;
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await chmod(path, 0o444);
+      await this.install(path, info.digest);
+      return info;
+    } finally {
+      await unlink(path).catch(() => {});
     }
   }
 

@@ -3,9 +3,8 @@
 // continue where the last attempt stopped, then verified against the checksum and size
 // the upstream metadata gives before it becomes a blob.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobInfo, Store } from '../store/index.ts';
@@ -27,34 +26,57 @@ export class ChecksumMismatchError extends Error {
 const ATTEMPTS = 4;
 const BACKOFF_MS = [0, 250, 1000, 3000];
 
-async function hashFile(path: string, type: string): Promise<string> {
-  const h = createHash(type);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
+/** Hashes what an earlier attempt or run left in the partial file (none: empty). */
+async function hashPartial(path: string, types: string[]): Promise<{ hashes: Hash[]; size: number }> {
+  const hashes = types.map((t) => createHash(t));
+  let size = 0;
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return { hashes, size };
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      if (bytesRead === 0) break;
+      for (const h of hashes) h.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { hashes, size };
 }
 
 export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile): Promise<BlobInfo> {
   const url = upstream.describe(href);
   const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
   const limit = expect.size ?? expect.maxSize;
+  // Hashed as the bytes arrive: sha256 names the blob, the upstream's type verifies it.
+  const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
+  const tooLarge = () => new ChecksumMismatchError(`${url}: larger than the ${limit} bytes ${expect.size !== undefined ? 'the metadata lists' : 'allowed'}`);
+  let state: { hashes: Hash[]; size: number } | undefined;
   let lastError: Error | undefined;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    await sleep(BACKOFF_MS[attempt]);
-    const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
-    if (expect.size !== undefined && have === expect.size) break; // a previous run got it all
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) await sleep(BACKOFF_MS[attempt]);
+    state ??= await hashPartial(partial, types);
+    if (state.size > limit) {
+      await unlink(partial);
+      state = await hashPartial(partial, types);
+    }
+    if (expect.size !== undefined && state.size === expect.size) break; // an earlier run got it all
     let fh;
     try {
-      const { body, resumed } = await upstream.open(href, have > 0 && have < limit ? have : 0);
+      const { body, resumed } = await upstream.open(href, state.size);
+      if (!resumed && state.size > 0) state = { hashes: types.map((t) => createHash(t)), size: 0 }; // the server sent it all
       fh = await open(partial, resumed ? 'a' : 'w');
-      let size = resumed ? have : 0;
       for await (const chunk of body) {
-        size += (chunk as Buffer).length;
-        if (size > limit) throw new ChecksumMismatchError(`${url}: larger than the ${limit} bytes ${expect.size !== undefined ? 'the metadata lists' : 'allowed'}`);
-        await fh.write(chunk as Buffer);
+        state.size += chunk.length;
+        if (state.size > limit) throw tooLarge();
+        for (const h of state.hashes) h.update(chunk);
+        await fh.write(chunk);
       }
       await fh.close();
       fh = undefined;
-      if (expect.size !== undefined && size !== expect.size) throw new UpstreamError(`${url}: got ${size} bytes, the metadata lists ${expect.size}`);
+      if (expect.size !== undefined && state.size !== expect.size) throw new UpstreamError(`${url}: got ${state.size} bytes, the metadata lists ${expect.size}`);
       break;
     } catch (e) {
       await fh?.close().catch(() => {});
@@ -62,19 +84,20 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
         await rm(partial, { force: true });
         throw e;
       }
+      // What reached the disk is the truth: hash it again before resuming.
+      state = undefined;
       lastError = e as Error;
       if (attempt === ATTEMPTS - 1) {
         throw new UpstreamError(`${lastError.message} (gave up after ${ATTEMPTS} attempts; the partial download is kept and resumed next time)`);
       }
     }
   }
-  try {
-    const actual = await hashFile(partial, expect.checksumType);
-    if (actual !== expect.checksum.toLowerCase()) {
-      throw new ChecksumMismatchError(`${url}: ${expect.checksumType} is ${actual}, the upstream metadata lists ${expect.checksum}; refusing it`);
-    }
-    return await store.blobs.putFile(partial, expect.checksumType === 'sha256' ? { digest: actual } : undefined);
-  } finally {
+  const [sha256, other] = state.hashes.map((h) => h.digest('hex'));
+  const actual = other ?? sha256;
+  if (actual !== expect.checksum.toLowerCase()) {
     await rm(partial, { force: true });
+    throw new ChecksumMismatchError(`${url}: ${expect.checksumType} is ${actual}, the upstream metadata lists ${expect.checksum}; refusing it`);
   }
+  // The partial file becomes the blob: moved in, not copied, and not read again.
+  return store.blobs.adopt(partial, { digest: sha256, size: state.size }, { hashed: true });
 }

@@ -2,9 +2,10 @@
 // size and time, and names the URL in its errors.
 
 import { createReadStream } from 'node:fs';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { checkHref } from './hrefs.ts';
 
 export class UpstreamError extends Error {
@@ -14,11 +15,32 @@ export class UpstreamError extends Error {
 export interface Upstream {
   /** Human-readable location of a file, for messages. */
   describe(href: string): string;
-  /** Opens a file of the repo from byte `offset`; rejects with UpstreamError. */
-  open(href: string, offset?: number): Promise<{ body: Readable; size?: number; resumed: boolean }>;
+  /**
+   * Opens a file of the repo from byte `offset`; rejects with UpstreamError. Leaving
+   * the iteration of `body` early (break or throw) closes it.
+   */
+  open(href: string, offset?: number): Promise<{ body: AsyncIterable<Uint8Array>; size?: number; resumed: boolean }>;
 }
 
 const TIMEOUT_MS = 30_000;
+
+// node:http with keep-alive rather than fetch: thousands of small package downloads
+// spend less in the client than through fetch's web streams.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
+};
+const MAX_REDIRECTS = 5;
+
+function get(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
+    const req = (protocol === 'https:' ? https : http).get(url, { headers, agent: agents[protocol], timeout: TIMEOUT_MS }, resolve);
+    // An idle connection (no headers, or a body that stalls) fails the attempt.
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+  });
+}
 
 class HttpUpstream implements Upstream {
   private readonly base: URL;
@@ -32,19 +54,33 @@ class HttpUpstream implements Upstream {
 
   async open(href: string, offset = 0) {
     const url = this.describe(checkHref(href, this.base.toString()));
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: offset ? { range: `bytes=${offset}-` } : {}, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new UpstreamError(`${url}: cannot fetch (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+    let at = new URL(url);
+    let res: IncomingMessage;
+    for (let redirects = 0; ; redirects++) {
+      try {
+        res = await get(at, offset ? { range: `bytes=${offset}-` } : {});
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new UpstreamError(`${url}: cannot fetch (${err.code ?? err.message})`);
+      }
+      const status = res.statusCode ?? 0;
+      if (![301, 302, 303, 307, 308].includes(status) || !res.headers.location) break;
+      res.resume();
+      const next = new URL(res.headers.location, at);
+      if (redirects === MAX_REDIRECTS || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+        throw new UpstreamError(`${url}: too many redirects, or a redirect to ${next.protocol}`);
+      }
+      at = next;
     }
-    if (res.status === 404) throw new UpstreamError(`${url}: not found (404)`);
-    if (res.status !== 200 && res.status !== 206) throw new UpstreamError(`${url}: HTTP ${res.status} ${res.statusText}`);
-    if (!res.body) throw new UpstreamError(`${url}: empty response`);
-    const length = res.headers.get('content-length');
-    const resumed = res.status === 206;
-    return { body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), size: length ? Number(length) + (resumed ? offset : 0) : undefined, resumed };
+    const status = res.statusCode ?? 0;
+    if (status !== 200 && status !== 206) {
+      res.resume();
+      if (status === 404) throw new UpstreamError(`${url}: not found (404)`);
+      throw new UpstreamError(`${url}: HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd());
+    }
+    const length = res.headers['content-length'];
+    const resumed = status === 206;
+    return { body: res as AsyncIterable<Uint8Array>, size: length ? Number(length) + (resumed ? offset : 0) : undefined, resumed };
   }
 }
 

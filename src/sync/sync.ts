@@ -50,15 +50,12 @@ function hashName(type: string): string {
 
 async function readSmall(up: Upstream, href: string, limit: number): Promise<string> {
   const { body } = await up.open(href);
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw new UpstreamError(`${up.describe(href)}: larger than ${limit} bytes; refusing it`);
-    }
-    parts.push(chunk as Buffer);
+    size += chunk.length;
+    if (size > limit) throw new UpstreamError(`${up.describe(href)}: larger than ${limit} bytes; refusing it`);
+    parts.push(chunk);
   }
   return Buffer.concat(parts).toString('utf8');
 }
@@ -128,7 +125,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   const packages: IngestedPackage[] = [];
   let downloaded = 0;
   let done = 0;
-  await eachLimited(listed, opts.concurrency ?? 4, async (p) => {
+  await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
     const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType);
     let digest = type === 'sha256' && (await blobs.stat(p.pkgid)) ? p.pkgid : undefined;

@@ -2,7 +2,7 @@
 // ephemeral port, no dependencies. Records every request path it receives.
 
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -14,6 +14,8 @@ export interface StaticServer {
   close(): Promise<void>;
   /** Decoded path of every request, in arrival order (also the refused ones). */
   requests: string[];
+  /** The requests that asked for the rest of a file ("PATH from OFFSET"). */
+  ranged: string[];
 }
 
 function contentType(file: string): string {
@@ -36,9 +38,19 @@ function reply(res: ServerResponse, status: number, text: string): void {
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-export async function serveDirectory(root: string): Promise<StaticServer> {
+export interface ServeOptions {
+  /** Wait this long before answering each request for a file matching `slow`. */
+  delayMs?: number;
+  slow?: RegExp;
+  /** The first GET of each path matching this gets half the body, then the connection drops. */
+  cutFirst?: RegExp;
+}
+
+export async function serveDirectory(root: string, opts: ServeOptions = {}): Promise<StaticServer> {
   const base = await realpath(root);
   const requests: string[] = [];
+  const cut = new Set<string>();
+  const ranged: string[] = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let rel: string;
@@ -69,19 +81,32 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
     const st = await stat(real).catch(() => undefined);
     if (!st || !st.isFile()) return reply(res, 404, 'not found');
 
-    res.writeHead(200, {
+    if (opts.delayMs && opts.slow?.test(rel)) await new Promise((r) => setTimeout(r, opts.delayMs));
+    // Ranges of the form "bytes=N-" (what download resumption sends).
+    const range = /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''));
+    const start = range && Number(range[1]) < st.size ? Number(range[1]) : 0;
+    if (start) ranged.push(`${rel} from ${start}`);
+    res.writeHead(start ? 206 : 200, {
       'Content-Type': contentType(real),
-      'Content-Length': st.size,
+      'Content-Length': st.size - start,
       'Last-Modified': st.mtime.toUTCString(),
+      'Accept-Ranges': 'bytes',
+      ...(start ? { 'Content-Range': `bytes ${start}-${st.size - 1}/${st.size}` } : {}),
     });
     if (req.method === 'HEAD' || st.size === 0) {
       res.end();
       return;
     }
+    if (opts.cutFirst?.test(rel) && !cut.has(rel) && st.size > 1) {
+      cut.add(rel);
+      const data = await readFile(real);
+      res.write(data.subarray(start, Math.max(start + 1, Math.floor(st.size / 2))), () => res.destroy());
+      return;
+    }
     // Read exactly the announced length (the file may grow meanwhile). pipeline()
     // destroys both sides on error (file vanished, client went away): the client then
     // sees an aborted response, and the server does not crash.
-    pipeline(createReadStream(real, { start: 0, end: st.size - 1 }), res, () => {});
+    pipeline(createReadStream(real, { start, end: st.size - 1 }), res, () => {});
   }
 
   const server = createServer((req, res) => {
@@ -100,6 +125,7 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    ranged,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

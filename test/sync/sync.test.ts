@@ -2,8 +2,9 @@
 // metadata carried over, and hostile upstreams refused with nothing committed.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
-import { txrepo } from '../helpers/run.ts';
+import { TXREPO, txrepo } from '../helpers/run.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
@@ -81,6 +82,61 @@ describe('sync', () => {
         await out.close();
         await removeDir(root);
       }
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a download cut off midway is resumed from where it stopped', async () => {
+    const up = await upstream();
+    const server = await serveDirectory(up, { cutFirst: /\.rpm$/ });
+    const tx = inStore(join(work, `store-${n++}`));
+    try {
+      await tx(['repo', 'create', 'm']);
+      const r = JSON.parse((await tx(['sync', 'm', '--from', server.url, '--json'])).stdout);
+      assert.equal(r.downloaded, 35);
+      // Every package was cut once; those whose first half had arrived were fetched
+      // again from exactly there (a cut can also come before any byte arrives).
+      assert.ok(server.ranged.length >= 10, server.ranged.join('\n'));
+      for (const line of server.ranged) {
+        const [, path, from] = /^\/(.*) from (\d+)$/.exec(line)!;
+        assert.equal(Number(from), Math.floor((await stat(join(up, path))).size / 2), line);
+      }
+      await tx(['fsck', '--verify-blobs']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('sync killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
+    const up = await upstream();
+    // Slow package responses keep the sync busy long enough to be killed in any phase.
+    const server = await serveDirectory(up, { slow: /\.rpm$/, delayMs: 40 });
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    try {
+      await tx(['repo', 'create', 'm', '--upstream', server.url]);
+      let killed = 0;
+      for (let trial = 0; trial < 8; trial++) {
+        const child = spawn(TXREPO, ['sync', 'm', '--store', store], { stdio: 'ignore' });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 600)));
+        if (child.kill('SIGKILL')) killed++;
+        await exited;
+        const check = await txrepo(['fsck', '--store', store]);
+        assert.equal(check.code, 0, `fsck after kill ${trial}:\n${check.stdout}${check.stderr}`);
+        // Whatever was committed is a whole snapshot of the upstream.
+        for (const s of JSON.parse((await tx(['snapshots', 'm', '--json'])).stdout)) assert.equal(s.packages, 35);
+        // Drop what the killed run committed, so that every trial syncs again.
+        if (trial % 2 === 1) {
+          await tx(['repo', 'delete', 'm']);
+          await tx(['repo', 'create', 'm', '--upstream', server.url]);
+        }
+      }
+      assert.ok(killed > 0, 'some syncs were killed mid-run');
+      const done = JSON.parse((await tx(['sync', 'm', '--json'])).stdout);
+      assert.equal(done.packages, 35);
+      await tx(['fsck', '--verify-blobs']);
     } finally {
       await server.close();
     }
