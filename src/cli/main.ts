@@ -3,26 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describeFailure, UsageError } from './errors.ts';
-import * as createrepo from './commands/createrepo.ts';
-import * as deploy from './commands/deploy.ts';
-import * as diff from './commands/diff.ts';
-import * as exportCommand from './commands/export.ts';
-import * as fsck from './commands/fsck.ts';
-import * as modifyrepo from './commands/modifyrepo.ts';
-import * as repo from './commands/repo.ts';
-import * as show from './commands/show.ts';
-import * as snapshots from './commands/snapshots.ts';
-import * as syncCommand from './commands/sync.ts';
-import * as tag from './commands/tag.ts';
-import * as tags from './commands/tags.ts';
-
-interface Command {
-  summary: string;
-  help: string;
-  run(argv: string[]): Promise<number>;
-}
-
-const COMMANDS: Record<string, Command> = { createrepo, modifyrepo, repo, deploy, sync: syncCommand, snapshots, show, diff, tag, tags, export: exportCommand, fsck };
+import { COMMANDS } from './commands/index.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,8 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`txrepo ${version()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}.\n${usage()}`);
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}.\n${usage()}`);
+  const command = await entry.load();
   if (rest.includes('-h') || rest.includes('--help')) {
     process.stdout.write(command.help + '\n');
     return 0;

@@ -42,6 +42,10 @@ export async function commitRepodata(opts: CommitOptions): Promise<Set<string>> 
   }
   await fsyncDir(repodata);
 
+  // We hold the lock, so any other .repomd.xml.*.tmp is a killed run's: drop it.
+  for (const name of await readdir(repodata)) {
+    if (/^\.repomd\.xml\.\d+\.tmp$/.test(name)) await rm(join(repodata, name), { force: true });
+  }
   const tmp = join(repodata, `.repomd.xml.${process.pid}.tmp`);
   const fh = await open(tmp, 'w', 0o644);
   try {

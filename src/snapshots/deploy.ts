@@ -98,8 +98,16 @@ export async function ingestFiles(store: Store, paths: string[], onProgress?: (d
     records.push({ path, record: await readPackage(path, { checksumType: 'sha256', locationHref: packageHref(basename(path)) }) });
     onProgress?.(i + 1, paths.length);
   }
-  // The digest check catches a file that changed after it was read.
-  for (const { path, record } of records) await store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage });
+  // The digest check catches a file that changed after it was read. A few at a time:
+  // each ends in fsyncs, which overlap.
+  let next = 0;
+  const put = async () => {
+    while (next < records.length) {
+      const { path, record } = records[next++];
+      await store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, records.length) }, put));
   await store.catalog.putPackages(records.map((x) => x.record));
   return records.map(({ path, record }) => ({ href: record.locationHref, digest: record.pkgid, size: record.sizePackage, source: path }));
 }

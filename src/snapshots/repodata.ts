@@ -8,9 +8,11 @@
 // librepo/libsolv) read concatenated members as one stream, and the uncompressed
 // content equals what `txrepo createrepo` writes. The uncompressed copies are there
 // for the open-checksum, which covers the whole uncompressed file: hashing them is
-// several times cheaper than inflating every member again.
+// several times cheaper than inflating every member again, and a worker thread does it
+// while this one assembles the compressed files from the members.
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import {
@@ -26,6 +28,7 @@ import {
   type RepomdRecord,
 } from '../metadata/index.ts';
 import type { BlobWriter, PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
+import { hashTexts, type TextHashJob, type TextHashReply } from './text-hash-worker.ts';
 
 const gzip = promisify(zlib.gzip);
 
@@ -49,25 +52,14 @@ const DOCUMENT: Record<Kind, { header: (n: number) => string; footer: string }> 
   other: { header: otherHeader, footer: OTHER_FOOTER },
 };
 
-/** A rendered page: per kind, the gzip member and the text it inflates to. */
-interface PageChunks {
-  compressed: Record<Kind, Buffer>;
-  plain: Record<Kind, Buffer>;
-}
-
 /** The cached blob: the three gzip members, then the three texts, in KINDS order. */
-function splitPageBlob(blob: Buffer, row: RepodataPage): PageChunks | undefined {
-  const total = KINDS.reduce((n, k) => n + row[k].size + row[k].openSize, 0);
-  if (blob.length !== total) return undefined;
-  const compressed = {} as Record<Kind, Buffer>;
-  const plain = {} as Record<Kind, Buffer>;
-  let at = 0;
-  for (const k of KINDS) compressed[k] = blob.subarray(at, (at += row[k].size));
-  for (const k of KINDS) plain[k] = blob.subarray(at, (at += row[k].openSize));
-  return { compressed, plain };
+function layout(row: RepodataPage) {
+  const compressed = KINDS.reduce((n, k) => n + row[k].size, 0);
+  const plain = KINDS.reduce((n, k) => n + row[k].openSize, 0);
+  return { compressed, plain, total: compressed + plain };
 }
 
-async function renderPage(store: Store, page: PageRef | PackagePage, key: string, changelogLimit: number): Promise<{ chunks: PageChunks; row: RepodataPage }> {
+async function renderPage(store: Store, page: PageRef | PackagePage, key: string, changelogLimit: number): Promise<RepodataPage> {
   const packages = 'packages' in page ? page.packages : (await store.catalog.getPages([page.key])).get(page.key);
   if (!packages) throw new Error(`the catalog has no package page ${page.key}; run 'txrepo fsck'`);
   const records = await store.catalog.getPackages([...new Set(packages.map((p) => p.digest))]);
@@ -80,18 +72,69 @@ async function renderPage(store: Store, page: PageRef | PackagePage, key: string
     text.filelists.push(r.filelists as string);
     text.other.push(r.other as string);
   }
-  const plain = {} as Record<Kind, Buffer>;
-  for (const k of KINDS) plain[k] = Buffer.from(text[k].join(''));
-  const [p, f, o] = await Promise.all(KINDS.map((k) => gzip(plain[k], { level: 6 })));
-  const compressed = { primary: p, filelists: f, other: o };
-  const blob = await store.blobs.putBytes(Buffer.concat([...KINDS.map((k) => compressed[k]), ...KINDS.map((k) => plain[k])]));
-  const part = (k: Kind) => ({ size: compressed[k].length, openSize: plain[k].length });
-  return { chunks: { compressed, plain }, row: { key, blob: blob.digest, primary: part('primary'), filelists: part('filelists'), other: part('other') } };
+  const plain = KINDS.map((k) => Buffer.from(text[k].join('')));
+  const compressed = await Promise.all(plain.map((t) => gzip(t, { level: 6 })));
+  const blob = await store.blobs.putBytes(Buffer.concat([...compressed, ...plain]));
+  const part = (i: number) => ({ size: compressed[i].length, openSize: plain[i].length });
+  return { key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
 }
 
-/** One metadata file being assembled: the blob, plus the open-size and open-checksum. */
+/** Runs `fn` over 0..n-1, `limit` at a time. */
+async function eachIndex(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, run));
+}
+
+/** Below this much text, hashing on the calling thread is cheaper than starting one. */
+const THREAD_ABOVE = 8 << 20;
+
+/** The open-checksums of the three files, from the texts in the page blobs. */
+function openChecksums(store: Store, rows: RepodataPage[], heads: Buffer[], tails: Buffer[], threadAbove: number): Promise<string[]> {
+  const paths = rows.map((r) => store.blobs.localPath(r.blob));
+  const local = paths.every((p) => p !== undefined);
+  const job: TextHashJob = {
+    heads,
+    tails,
+    pages: rows.map((r, i) => ({ path: paths[i] ?? '', offset: layout(r).compressed, lengths: KINDS.map((k) => r[k].openSize) })),
+  };
+  const plain = rows.reduce((n, r) => n + layout(r).plain, 0);
+  if (local && plain < threadAbove) return Promise.resolve(hashTexts(job));
+  if (!local) return hashRemote(store, rows, heads, tails);
+  return onThread(job);
+}
+
+/** One thread for all three: on a 2-core machine more threads only contend. */
+function onThread(job: TextHashJob): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./text-hash-worker.ts', import.meta.url));
+    worker.once('message', (reply: TextHashReply) => {
+      void worker.terminate();
+      if (reply.digests) resolve(reply.digests);
+      else reject(new Error(`hashing the metadata texts: ${reply.error}`));
+    });
+    worker.once('error', reject);
+    worker.postMessage(job);
+  });
+}
+
+/** For blob stores without local files: read each page's texts and hash them here. */
+async function hashRemote(store: Store, rows: RepodataPage[], heads: Buffer[], tails: Buffer[]): Promise<string[]> {
+  const hashes = heads.map((h) => createHash('sha256').update(h));
+  for (const r of rows) {
+    const { compressed, total } = layout(r);
+    const texts = await store.blobs.read(r.blob, { start: compressed, end: total });
+    if (!texts) throw new Error(`repodata page blob ${r.blob} is missing`);
+    let at = 0;
+    for (const [i, k] of KINDS.entries()) hashes[i].update(texts.subarray(at, (at += r[k].openSize)));
+  }
+  return hashes.map((h, i) => h.update(tails[i]).digest('hex'));
+}
+
+/** One metadata file being assembled from gzip members, as a blob. */
 class MetadataFile {
-  private readonly openHash: Hash = createHash('sha256');
   private openSize = 0;
   private pending: Buffer[] = [];
   private pendingSize = 0;
@@ -103,9 +146,8 @@ class MetadataFile {
     this.writer = writer;
   }
 
-  async add(compressed: Buffer, plain: Buffer): Promise<void> {
-    this.openHash.update(plain);
-    this.openSize += plain.length;
+  async add(compressed: Buffer, openSize: number): Promise<void> {
+    this.openSize += openSize;
     // Batched: a page's member is a few KiB, a write per member would dominate.
     this.pending.push(compressed);
     this.pendingSize += compressed.length;
@@ -124,7 +166,7 @@ class MetadataFile {
     await this.writer.abort();
   }
 
-  async finish(timestamp: number): Promise<{ record: RepomdRecord; file: SnapshotFile }> {
+  async finish(timestamp: number, openChecksum: string): Promise<{ record: RepomdRecord; file: SnapshotFile }> {
     await this.flush();
     const blob = await this.writer.commit();
     const href = `repodata/${blob.digest}-${this.kind}.xml.gz`;
@@ -133,7 +175,7 @@ class MetadataFile {
         type: this.kind,
         href,
         checksum: { type: 'sha256', value: blob.digest },
-        openChecksum: { type: 'sha256', value: this.openHash.digest('hex') },
+        openChecksum: { type: 'sha256', value: openChecksum },
         timestamp,
         size: blob.size,
         openSize: this.openSize,
@@ -143,54 +185,58 @@ class MetadataFile {
   }
 }
 
-/** Reads a page's cached rendering, or renders it (first use, or its blob is gone). */
-async function loadPage(store: Store, page: PageRef | PackagePage, key: string, cached: RepodataPage | undefined, changelogLimit: number, made: RepodataPage[]): Promise<PageChunks> {
-  if (cached) {
-    const blob = await store.blobs.read(cached.blob);
-    const chunks = blob && splitPageBlob(blob, cached);
-    if (chunks) return chunks;
-  }
-  const { chunks, row } = await renderPage(store, page, key, changelogLimit);
-  made.push(row);
-  return chunks;
-}
-
-/** Pages read (or rendered) ahead of the one being written: I/O and gzip overlap. */
+/** Pages read ahead of the one being written, so that reads overlap. */
 const LOOKAHEAD = 8;
 
 export async function generateRepodata(
   store: Store,
   pages: (PageRef | PackagePage)[],
-  opts: { timestamp: number; extra?: RepomdRecord[]; changelogLimit?: number },
+  opts: { timestamp: number; extra?: RepomdRecord[]; changelogLimit?: number; /** Text size from which a thread hashes it. */ threadAbove?: number },
 ): Promise<GeneratedRepodata> {
   const changelogLimit = opts.changelogLimit ?? DEFAULT_CHANGELOG_LIMIT;
   const keys = pages.map((p) => renderKey(p, changelogLimit));
   const cached = await store.catalog.getRepodataPages(keys);
   const count = pages.reduce((n, p) => n + p.count, 0);
+
+  // Every page rendered, its blob present: a cached page whose blob is gone (after a
+  // gc, say) is rendered again.
+  const rows: RepodataPage[] = new Array(pages.length);
   const made: RepodataPage[] = [];
+  await eachIndex(pages.length, 16, async (i) => {
+    const row = cached.get(keys[i]);
+    if (row && (await store.blobs.stat(row.blob))?.size === layout(row).total) rows[i] = row;
+    else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
+  });
+  if (made.length) await store.catalog.putRepodataPages(made);
+
+  const heads = KINDS.map((k) => Buffer.from(DOCUMENT[k].header(count)));
+  const tails = KINDS.map((k) => Buffer.from(DOCUMENT[k].footer));
+  const checksums = openChecksums(store, rows, heads, tails, opts.threadAbove ?? THREAD_ABOVE);
+  checksums.catch(() => {}); // awaited below; a failure meanwhile must not go unhandled
 
   const files = await Promise.all(KINDS.map(async (k) => new MetadataFile(k, await store.blobs.create())));
+  let assembled;
   try {
-    const heads = await Promise.all(KINDS.map((k) => gzip(Buffer.from(DOCUMENT[k].header(count)), { level: 6 })));
-    for (const [i, f] of files.entries()) await f.add(heads[i], Buffer.from(DOCUMENT[f.kind].header(count)));
-
-    const loads: Promise<PageChunks>[] = [];
-    const load = (i: number) => (loads[i] ??= loadPage(store, pages[i], keys[i], cached.get(keys[i]), changelogLimit, made));
-    for (let i = 0; i < pages.length; i++) {
-      for (let j = i + 1; j < Math.min(pages.length, i + 1 + LOOKAHEAD); j++) load(j).catch(() => {}); // awaited in turn below
-      const chunks = await load(i);
-      delete loads[i];
-      for (const f of files) await f.add(chunks.compressed[f.kind], chunks.plain[f.kind]);
+    const gzHeads = await Promise.all(heads.map((h) => gzip(h, { level: 6 })));
+    for (const [i, f] of files.entries()) await f.add(gzHeads[i], heads[i].length);
+    const reads: Promise<Buffer | undefined>[] = [];
+    const read = (i: number) => (reads[i] ??= store.blobs.read(rows[i].blob, { start: 0, end: layout(rows[i]).compressed }));
+    for (let i = 0; i < rows.length; i++) {
+      for (let j = i + 1; j < Math.min(rows.length, i + 1 + LOOKAHEAD); j++) read(j).catch(() => {}); // awaited in turn
+      const members = await read(i);
+      delete reads[i];
+      if (!members) throw new Error(`repodata page blob ${rows[i].blob} went missing`);
+      let at = 0;
+      for (const f of files) await f.add(members.subarray(at, (at += rows[i][f.kind].size)), rows[i][f.kind].openSize);
     }
-
-    const feet = await Promise.all(KINDS.map((k) => gzip(Buffer.from(DOCUMENT[k].footer), { level: 6 })));
-    for (const [i, f] of files.entries()) await f.add(feet[i], Buffer.from(DOCUMENT[f.kind].footer));
+    const gzTails = await Promise.all(tails.map((t) => gzip(t, { level: 6 })));
+    for (const [i, f] of files.entries()) await f.add(gzTails[i], tails[i].length);
+    const digests = await checksums;
+    assembled = await Promise.all(files.map((f, i) => f.finish(opts.timestamp, digests[i])));
   } catch (e) {
     await Promise.all(files.map((f) => f.abort()));
     throw e;
   }
-  const assembled = await Promise.all(files.map((f) => f.finish(opts.timestamp)));
-  if (made.length) await store.catalog.putRepodataPages(made);
 
   const out = assembled.map((a) => a.file);
   const records = [...assembled.map((a) => a.record), ...(opts.extra ?? [])];

@@ -50,8 +50,8 @@ export interface BlobStore {
   /** Starts a blob written piece by piece (hashed as it goes). */
   create(): Promise<BlobWriter>;
   stat(digest: string): Promise<BlobInfo | undefined>;
-  /** A small blob's whole content; undefined if there is no such blob. */
-  read(digest: string): Promise<Buffer | undefined>;
+  /** A small blob's content (or bytes [start, end) of it); undefined if there is no such blob. */
+  read(digest: string, range?: { start: number; end: number }): Promise<Buffer | undefined>;
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
   /** A local path of the blob, when the backend has one (hard links, sendfile). */
   localPath(digest: string): string | undefined;

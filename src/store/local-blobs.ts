@@ -218,9 +218,22 @@ export class LocalBlobStore implements BlobStore {
     return st?.isFile() ? { digest, size: st.size } : undefined;
   }
 
-  async read(digest: string): Promise<Buffer | undefined> {
+  async read(digest: string, range?: { start: number; end: number }): Promise<Buffer | undefined> {
     try {
-      return await readFile(this.localPath(digest));
+      if (!range) return await readFile(this.localPath(digest));
+      const fh = await open(this.localPath(digest), 'r');
+      try {
+        const buf = Buffer.allocUnsafe(range.end - range.start);
+        let got = 0;
+        while (got < buf.length) {
+          const { bytesRead } = await fh.read(buf, got, buf.length - got, range.start + got);
+          if (bytesRead === 0) throw new Error(`blob ${digest} is shorter than ${range.end} bytes`);
+          got += bytesRead;
+        }
+        return buf;
+      } finally {
+        await fh.close();
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

@@ -1,10 +1,18 @@
-// Package pages: the incremental path (replacePages after pageIndexOf) must give
-// exactly the pages a full paginate gives, or snapshots would differ by history.
+// Package pages and the repodata made from them. The incremental path (replacePages
+// after pageIndexOf) must give exactly the pages a full paginate gives, or snapshots
+// would differ by history; the open-checksums must be right whichever thread hashes.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile } from '../../src/store/index.ts';
+import zlib from 'node:zlib';
+import { parseRepomd } from '../../src/metadata/index.ts';
+import { deploy, generateRepodata } from '../../src/snapshots/index.ts';
+import { openStore, pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile } from '../../src/store/index.ts';
+import { SHARED } from '../helpers/repo.ts';
 
 /** A deterministic stream of pseudo-random package entries. */
 function entries(seed: string, n: number): SnapshotFile[] {
@@ -57,5 +65,30 @@ describe('package pages', () => {
     const tail = { href: 'Packages/z/zzzz-1-1.x86_64.rpm', digest: 'e'.repeat(64), size: 1, kind: 'package' as const };
     assert.deepEqual(addIncrementally(pages, [tail]).map((p) => p.key), paginate([...list, tail]).map((p) => p.key));
     assert.equal(pageIndexOf([], tail.href), 0);
+  });
+});
+
+describe('repodata from pages', () => {
+  test('the open-checksums hashed on a thread equal those hashed inline, and the real ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'txrepo-pages-'));
+    const store = await openStore(join(dir, 'store'));
+    try {
+      await store.catalog.createRepo({ name: 'r', createdBy: 't' });
+      const r = await deploy(store, { repo: 'r', sources: [join(SHARED, 'fixtures/pulp-fixtures/rpm/assets')], actor: 't' });
+      const pages = await store.catalog.snapshotPages(r.latest);
+      const parse = async (digest: string) => parseRepomd((await store.blobs.read(digest))!.toString(), 'repomd.xml').records;
+      const inline = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove: Infinity })).repomd);
+      const threaded = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove: 0 })).repomd);
+      assert.deepEqual(threaded, inline);
+      for (const rec of inline) {
+        const blob = (await store.blobs.read(rec.checksum.value))!;
+        const text = zlib.gunzipSync(blob);
+        assert.equal(createHash('sha256').update(text).digest('hex'), rec.openChecksum?.value, rec.type);
+        assert.equal(text.length, rec.openSize, rec.type);
+      }
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

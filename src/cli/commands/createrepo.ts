@@ -7,8 +7,6 @@ import { integer, list, oneOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
 
-export const summary = 'make yum/dnf metadata (repodata/) for a directory of RPMs';
-
 export const help = `Usage: txrepo createrepo DIR [options]
 
 Scans DIR for *.rpm files and writes DIR/repodata/ (primary, filelists, other and

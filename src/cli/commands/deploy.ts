@@ -4,22 +4,21 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { collectRpmFiles, commitPackages, ingestFiles, packageHref, type IngestedPackage } from '../../snapshots/index.ts';
 import { NotFoundError, type Store } from '../../store/index.ts';
-import { ingestRepo } from '../../sync/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
 import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'add packages to a repository as a new snapshot (moves latest)';
-
 export const help = `Usage: txrepo deploy REPO SOURCE... [-m MESSAGE]
 
 Adds the packages of each SOURCE to REPO. A SOURCE is an .rpm file, a directory of
 them, or a yum repo: a directory with repodata/ or an http(s) URL (such as a build
-job's exported artifacts), whose packages are verified against its checksums. The new snapshot is REPO's latest snapshot plus the new
-packages (under the repo's --keep policy); 'latest' moves to it. A package already in
-the repo is skipped; a different file under the same name is refused. Prints the
-snapshot id and its URL path.
+job's exported artifacts), whose packages are verified against its checksums.
+
+The new snapshot is REPO's latest snapshot plus the new packages (under the repo's
+--keep policy); 'latest' moves to it. A package already in the repo is skipped; a
+different file under the same name is refused. Prints the snapshot id and its URL
+path.
 
 Options:
   -m, --message MSG        a message recorded with the snapshot
@@ -52,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
 async function ingestSource(store: Store, source: string, onProgress: (done: number, total: number) => void): Promise<IngestedPackage[]> {
   const isRepo = /^https?:\/\//i.test(source) || Boolean(await stat(join(source, 'repodata', 'repomd.xml')).catch(() => undefined));
   if (!isRepo) return ingestFiles(store, await collectRpmFiles([source]), onProgress);
+  // Loaded only for yum repo sources: deploying files needs no HTTP client.
+  const { ingestRepo } = await import('../../sync/index.ts');
   const { packages } = await ingestRepo(store, source, { onProgress });
   return packages.map((p) => ({ ...p, href: packageHref(basename(p.href)) }));
 }

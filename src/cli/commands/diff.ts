@@ -5,8 +5,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'packages added, removed, upgraded and downgraded between two snapshots';
-
 export const help = `Usage: txrepo diff REPO@A REPO@B
 
 Compares the newest build of each name.arch in snapshot A and in snapshot B (REF: a

@@ -5,8 +5,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'write a snapshot out as a plain yum repo directory';
-
 export const help = `Usage: txrepo export REPO[@REF] DIR
 
 Writes the snapshot (repodata/ and Packages/) into DIR, which must not exist or be

@@ -5,8 +5,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'check the catalog and the blobs against each other';
-
 export const help = `Usage: txrepo fsck [--verify-blobs]
 
 Checks that every file of every snapshot has its blob, with the right size; that each

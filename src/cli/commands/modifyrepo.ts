@@ -4,8 +4,6 @@ import { modifyrepo } from '../../createrepo/index.ts';
 import { oneOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 
-export const summary = 'add, replace or remove updateinfo, comps, modules... in a repo';
-
 export const help = `Usage: txrepo modifyrepo FILE DIR/repodata [--mdtype TYPE]
        txrepo modifyrepo --remove TYPE DIR/repodata
 

@@ -5,8 +5,6 @@ import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'create, list, show or delete repositories in the store';
-
 export const help = `Usage: txrepo repo create NAME [--upstream URL] [--keep N]
        txrepo repo list
        txrepo repo show NAME

@@ -5,8 +5,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'show a snapshot: its id, parent, author, message and files';
-
 export const help = `Usage: txrepo show REPO[@REF]
 
 REF is a snapshot id, a tag (default: latest) or TAG@TIME (where the tag pointed at

@@ -6,8 +6,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = "list a repository's snapshots, oldest first";
-
 export const help = `Usage: txrepo snapshots REPO
 
 Options:

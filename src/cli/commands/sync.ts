@@ -6,8 +6,6 @@ import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
 import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'mirror an upstream yum repo into a repository (no snapshot if unchanged)';
-
 export const help = `Usage: txrepo sync REPO [--from URL|PATH] [--mirror]
 
 Reads the upstream's repodata (REPO's --upstream, or --from), downloads the packages

@@ -5,8 +5,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = 'point a tag at a snapshot (compare-and-swap with --expect)';
-
 export const help = `Usage: txrepo tag REPO TAG REF [--expect REF|none] [-m REASON]
 
 Moves TAG of REPO to the snapshot REF names (a snapshot id, a tag or TAG@TIME). Every

@@ -6,8 +6,6 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
 
-export const summary = "list a repository's tags, or every tag move with --history";
-
 export const help = `Usage: txrepo tags REPO [--history [--tag TAG]]
 
 Options:

@@ -1,0 +1,23 @@
+// The commands: name, one-line summary, and the module that runs it. Modules load on
+// demand, so that a command pays only for the layers it uses (start-up time counts
+// for a CLI that CI jobs call many times).
+
+export interface Command {
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  createrepo: { summary: 'make yum/dnf metadata (repodata/) for a directory of RPMs', load: () => import('./createrepo.ts') },
+  modifyrepo: { summary: 'add, replace or remove updateinfo, comps, modules... in a repo', load: () => import('./modifyrepo.ts') },
+  repo: { summary: 'create, list, show or delete repositories in the store', load: () => import('./repo.ts') },
+  deploy: { summary: 'add packages to a repository as a new snapshot (moves latest)', load: () => import('./deploy.ts') },
+  sync: { summary: 'mirror an upstream yum repo into a repository (no snapshot if unchanged)', load: () => import('./sync.ts') },
+  snapshots: { summary: "list a repository's snapshots, oldest first", load: () => import('./snapshots.ts') },
+  show: { summary: 'show a snapshot: its id, parent, author, message and files', load: () => import('./show.ts') },
+  diff: { summary: 'packages added, removed, upgraded and downgraded between two snapshots', load: () => import('./diff.ts') },
+  tag: { summary: 'point a tag at a snapshot (compare-and-swap with --expect)', load: () => import('./tag.ts') },
+  tags: { summary: "list a repository's tags, or every tag move with --history", load: () => import('./tags.ts') },
+  export: { summary: 'write a snapshot out as a plain yum repo directory', load: () => import('./export.ts') },
+  fsck: { summary: 'check the catalog and the blobs against each other', load: () => import('./fsck.ts') },
+};
