@@ -124,8 +124,10 @@ async function main() {
   }
 
   const pad = (s: string, n: number) => s.padEnd(n);
-  console.log(`\ntxrepo createrepo vs createrepo_c (median of ${runs} runs; ratio = txrepo / createrepo_c)\n`);
-  console.log(`${pad('scenario', 34)}${pad('txrepo', 22)}${pad('createrepo_c', 22)}wall ratio  memory ratio`);
+  if (results.length) {
+    console.log(`\ntxrepo createrepo vs createrepo_c (median of ${runs} runs; ratio = txrepo / createrepo_c)\n`);
+    console.log(`${pad('scenario', 34)}${pad('txrepo', 22)}${pad('createrepo_c', 22)}wall ratio  memory ratio`);
+  }
   for (const r of results) {
     const fmt = (m: Measure) => `${m.wall.toFixed(2)} s ${(m.rssKiB / 1024).toFixed(0)} MiB`;
     console.log(`${pad(r.scenario, 34)}${pad(fmt(r.txrepo), 22)}${pad(fmt(r.createrepo_c), 22)}${pad(r.wallRatio.toFixed(2), 12)}${r.rssRatio.toFixed(2)}`);
@@ -138,10 +140,10 @@ async function main() {
     console.log(`
 store operations vs the reference tools (median of ${runs} runs; ratio = txrepo / reference)
 `);
-    console.log(`${pad('scenario', 40)}${pad('txrepo', 22)}${pad('reference', 36)}wall ratio  memory ratio`);
+    console.log(`${pad('scenario', 40)}${pad('txrepo', 22)}${pad('reference', 42)}wall ratio  memory ratio`);
     for (const r of store) {
       const fmt = (m: Measure) => `${m.wall.toFixed(2)} s ${(m.rssKiB / 1024).toFixed(0)} MiB`;
-      console.log(`${pad(r.scenario, 40)}${pad(fmt(r.txrepo), 22)}${pad(`${fmt(r.reference)} (${r.referenceName})`, 36)}${pad((r.txrepo.wall / r.reference.wall).toFixed(2), 12)}${(r.txrepo.rssKiB / r.reference.rssKiB).toFixed(2)}`);
+      console.log(`${pad(r.scenario, 40)}${pad(fmt(r.txrepo), 22)}${pad(`${fmt(r.reference)} (${r.referenceName})`, 42)}${pad((r.txrepo.wall / r.reference.wall).toFixed(2), 12)}${(r.txrepo.rssKiB / r.reference.rssKiB).toFixed(2)}`);
     }
   }
   if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store }, null, 2));
