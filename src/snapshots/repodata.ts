@@ -101,9 +101,20 @@ function openChecksums(store: Store, rows: RepodataPage[], heads: Buffer[], tail
     pages: rows.map((r, i) => ({ path: paths[i] ?? '', offset: layout(r).compressed, lengths: KINDS.map((k) => r[k].openSize) })),
   };
   const plain = rows.reduce((n, r) => n + layout(r).plain, 0);
-  if (local && plain < threadAbove) return Promise.resolve(hashTexts(job));
+  if (local && plain < threadAbove) {
+    try {
+      return Promise.resolve(hashTexts(job));
+    } catch (e) {
+      return Promise.reject(missingOr(e as Error));
+    }
+  }
   if (!local) return hashRemote(store, rows, heads, tails);
   return onThread(job);
+}
+
+/** A page blob that is absent or shorter than its row says is a MissingPageError. */
+function missingOr(e: Error): Error {
+  return /ENOENT|shorter than/.test(e.message) ? new MissingPageError(e.message) : e;
 }
 
 /** One thread for all three: on a 2-core machine more threads only contend. */
@@ -113,7 +124,7 @@ function onThread(job: TextHashJob): Promise<string[]> {
     worker.once('message', (reply: TextHashReply) => {
       void worker.terminate();
       if (reply.digests) resolve(reply.digests);
-      else reject(new Error(`hashing the metadata texts: ${reply.error}`));
+      else reject(missingOr(new Error(`hashing the metadata texts: ${reply.error}`)));
     });
     worker.once('error', reject);
     worker.postMessage(job);
@@ -188,11 +199,31 @@ class MetadataFile {
 /** Pages read ahead of the one being written, so that reads overlap. */
 const LOOKAHEAD = 8;
 
-export async function generateRepodata(
-  store: Store,
-  pages: (PageRef | PackagePage)[],
-  opts: { timestamp: number; extra?: RepomdRecord[]; changelogLimit?: number; /** Text size from which a thread hashes it. */ threadAbove?: number },
-): Promise<GeneratedRepodata> {
+/** A cached page's blob is gone or short (a gc raced us, or the store was damaged). */
+class MissingPageError extends Error {
+  override name = 'MissingPageError';
+}
+
+export interface RepodataOptions {
+  timestamp: number;
+  extra?: RepomdRecord[];
+  changelogLimit?: number;
+  /** Text size from which a thread hashes it. */
+  threadAbove?: number;
+}
+
+export async function generateRepodata(store: Store, pages: (PageRef | PackagePage)[], opts: RepodataOptions): Promise<GeneratedRepodata> {
+  // The cache is trusted first (checking 600 blobs costs more than the rest of a small
+  // deploy); a page blob found missing sends us round again, checking each one.
+  try {
+    return await generate(store, pages, opts, false);
+  } catch (e) {
+    if (!(e instanceof MissingPageError)) throw e;
+    return generate(store, pages, opts, true);
+  }
+}
+
+async function generate(store: Store, pages: (PageRef | PackagePage)[], opts: RepodataOptions, verify: boolean): Promise<GeneratedRepodata> {
   const changelogLimit = opts.changelogLimit ?? DEFAULT_CHANGELOG_LIMIT;
   const keys = pages.map((p) => renderKey(p, changelogLimit));
   const cached = await store.catalog.getRepodataPages(keys);
@@ -204,7 +235,7 @@ export async function generateRepodata(
   const made: RepodataPage[] = [];
   await eachIndex(pages.length, 16, async (i) => {
     const row = cached.get(keys[i]);
-    if (row && (await store.blobs.stat(row.blob))?.size === layout(row).total) rows[i] = row;
+    if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
     else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
   });
   if (made.length) await store.catalog.putRepodataPages(made);
@@ -223,9 +254,9 @@ export async function generateRepodata(
     const read = (i: number) => (reads[i] ??= store.blobs.read(rows[i].blob, { start: 0, end: layout(rows[i]).compressed }));
     for (let i = 0; i < rows.length; i++) {
       for (let j = i + 1; j < Math.min(rows.length, i + 1 + LOOKAHEAD); j++) read(j).catch(() => {}); // awaited in turn
-      const members = await read(i);
+      const members = await read(i).catch((e: Error) => Promise.reject(missingOr(e)));
       delete reads[i];
-      if (!members) throw new Error(`repodata page blob ${rows[i].blob} went missing`);
+      if (!members) throw new MissingPageError(`repodata page blob ${rows[i].blob} is missing`);
       let at = 0;
       for (const f of files) await f.add(members.subarray(at, (at += rows[i][f.kind].size)), rows[i][f.kind].openSize);
     }

@@ -84,7 +84,8 @@ export class LocalBlobStore implements BlobStore {
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
     const info = { digest: createHash('sha256').update(data).digest('hex'), size: data.length };
     this.check(info, expect, 'blob');
-    if (await this.stat(info.digest)) return info;
+    const existing = await this.stat(info.digest);
+    if (existing?.size === info.size) return info;
     const temp = this.tempPath();
     try {
       const fh = await open(temp, 'wx', 0o444);
@@ -94,7 +95,13 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await fh.close();
       }
-      await this.install(temp, info.digest);
+      if (existing) {
+        // A blob of the wrong size is damaged (fsck reports it): the good copy replaces it.
+        await rename(temp, this.localPath(info.digest));
+        await fsyncDir(join(this.root, info.digest.slice(0, 2)));
+      } else {
+        await this.install(temp, info.digest);
+      }
     } finally {
       await rm(temp, { force: true });
     }

@@ -4,14 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { parseRepomd } from '../../src/metadata/index.ts';
 import { deploy, generateRepodata } from '../../src/snapshots/index.ts';
-import { openStore, pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile } from '../../src/store/index.ts';
+import { openStore, pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile, type Store } from '../../src/store/index.ts';
 import { SHARED } from '../helpers/repo.ts';
 
 /** A deterministic stream of pseudo-random package entries. */
@@ -80,6 +80,19 @@ describe('repodata from pages', () => {
       const inline = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove: Infinity })).repomd);
       const threaded = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove: 0 })).repomd);
       assert.deepEqual(threaded, inline);
+      // A cached page whose blob is gone (gc) or cut short (damage) is rendered again.
+      const cachedRows = await store.catalog.getRepodataPages([...(await allRepodataKeys(store))]);
+      const [first, second] = [...cachedRows.values()];
+      await rm(store.blobs.localPath(first.blob)!);
+      if (second) {
+        await chmod(store.blobs.localPath(second.blob)!, 0o644);
+        await truncate(store.blobs.localPath(second.blob)!, 10);
+      }
+      for (const threadAbove of [0, Infinity]) {
+        const again = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove })).repomd);
+        assert.deepEqual(again, inline);
+      }
+      assert.equal((await store.blobs.stat(first.blob))?.size, first.primary.size + first.filelists.size + first.other.size + first.primary.openSize + first.filelists.openSize + first.other.openSize);
       for (const rec of inline) {
         const blob = (await store.blobs.read(rec.checksum.value))!;
         const text = zlib.gunzipSync(blob);
@@ -92,3 +105,14 @@ describe('repodata from pages', () => {
     }
   });
 });
+
+/** The repodata page keys in the catalog (test helper: straight from SQLite). */
+async function allRepodataKeys(store: Store): Promise<string[]> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(join(store.dir, 'catalog.sqlite'), { readOnly: true });
+  try {
+    return (db.prepare('SELECT key FROM repodata_pages').all() as { key: string }[]).map((r) => r.key);
+  } finally {
+    db.close();
+  }
+}
