@@ -6,19 +6,11 @@
 
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { fsyncDir } from '../common/index.ts';
 import { renderRepomd, type Repomd } from '../metadata/index.ts';
 
 /** Old metadata files of createrepo_c's unique naming: `<hex checksum>-<name>`. */
 const GENERATED = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})-(.+)$/;
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 export interface CommitOptions {
   repoDir: string;

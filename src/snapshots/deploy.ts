@@ -4,6 +4,7 @@
 
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { eachLimited } from '../common/index.ts';
 import { scanPackages } from '../createrepo/index.ts';
 import { readPackage, rpmvercmp, type PackageRecord } from '../rpm/index.ts';
 import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type PackageIdentity, type PackagePage, type PageRef, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
@@ -100,14 +101,7 @@ export async function ingestFiles(store: Store, paths: string[], onProgress?: (d
   }
   // The digest check catches a file that changed after it was read. A few at a time:
   // each ends in fsyncs, which overlap.
-  let next = 0;
-  const put = async () => {
-    while (next < records.length) {
-      const { path, record } = records[next++];
-      await store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(4, records.length) }, put));
+  await eachLimited(records, 4, ({ path, record }) => store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage }).then(() => {}));
   await store.catalog.putPackages(records.map((x) => x.record));
   return records.map(({ path, record }) => ({ href: record.locationHref, digest: record.pkgid, size: record.sizePackage, source: path }));
 }

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { eachLimited } from '../common/index.ts';
 import {
   DEFAULT_CHANGELOG_LIMIT,
   FILELISTS_FOOTER,
@@ -77,15 +78,6 @@ async function renderPage(store: Store, page: PageRef | PackagePage, key: string
   const blob = await store.blobs.putBytes(Buffer.concat([...compressed, ...plain]));
   const part = (i: number) => ({ size: compressed[i].length, openSize: plain[i].length });
   return { key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
-}
-
-/** Runs `fn` over 0..n-1, `limit` at a time. */
-async function eachIndex(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < n) await fn(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, run));
 }
 
 /** Below this much text, hashing on the calling thread is cheaper than starting one. */
@@ -233,7 +225,7 @@ async function generate(store: Store, pages: (PageRef | PackagePage)[], opts: Re
   // gc, say) is rendered again.
   const rows: RepodataPage[] = new Array(pages.length);
   const made: RepodataPage[] = [];
-  await eachIndex(pages.length, 16, async (i) => {
+  await eachLimited(pages.map((_, i) => i), 16, async (i) => {
     const row = cached.get(keys[i]);
     if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
     else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));

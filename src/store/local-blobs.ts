@@ -7,16 +7,8 @@ import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fsyncDir } from '../common/index.ts';
 import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected } from './blobs.ts';
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
   const hash = createHash('sha256');
@@ -172,51 +164,42 @@ export class LocalBlobStore implements BlobStore {
     const temp = this.tempPath();
     try {
       await copyFile(path, temp, constants.COPYFILE_FICLONE);
-      await chmod(temp, 0o444);
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of createReadStream(temp, { highWaterMark: 1 << 20 })) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-      }
-      const info = { digest: hash.digest('hex'), size };
-      this.check(info, expect, path);
-      if (!(await this.stat(info.digest))) {
-        const fh = await open(temp, 'r');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await this.install(temp, info.digest);
-      }
-      return info;
-    } finally {
+    } catch (e) {
       await rm(temp, { force: true });
+      throw e;
     }
+    return this.moveIn(temp, expect, path, false);
   }
 
-  async adopt(path: string, expect?: Expected, opts: { hashed?: boolean } = {}): Promise<BlobInfo> {
+  adopt(path: string, expect?: Expected, opts: { hashed?: boolean } = {}): Promise<BlobInfo> {
+    return this.moveIn(path, expect, path, opts.hashed === true);
+  }
+
+  /**
+   * Hashes (unless `hashed` vouches for `expect`), verifies, fsyncs and links a file of
+   * tmp/ into place; the file is consumed either way. `what` names it in errors.
+   */
+  private async moveIn(temp: string, expect: Expected | undefined, what: string, hashed: boolean): Promise<BlobInfo> {
     try {
-      const fh = await open(path, 'r');
+      const fh = await open(temp, 'r');
       let info: BlobInfo;
       try {
-        if (opts.hashed && expect?.digest && expect.size !== undefined) {
+        if (hashed && expect?.digest && expect.size !== undefined) {
           info = { digest: expect.digest, size: expect.size };
         } else {
           info = await hashHandle(fh);
-          this.check(info, expect, path);
+          this.check(info, expect, what);
         }
         if (await this.stat(info.digest)) return info;
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await chmod(path, 0o444);
-      await this.install(path, info.digest);
+      await chmod(temp, 0o444);
+      await this.install(temp, info.digest);
       return info;
     } finally {
-      await unlink(path).catch(() => {});
+      await unlink(temp).catch(() => {});
     }
   }
 

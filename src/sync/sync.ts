@@ -5,6 +5,7 @@
 // every file arrived and verified.
 
 import { basename } from 'node:path';
+import { eachLimited } from '../common/index.ts';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { readPackageSync, type PackageRecord } from '../rpm/index.ts';
 import { generateRepodata, type IngestedPackage } from '../snapshots/index.ts';
@@ -58,24 +59,6 @@ async function readSmall(up: Upstream, href: string, limit: number): Promise<str
     parts.push(chunk);
   }
   return Buffer.concat(parts).toString('utf8');
-}
-
-/** Runs `fn` over items, `concurrency` at a time; the first failure stops the rest. */
-async function eachLimited<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 export interface IngestedRepo {

@@ -1,5 +1,6 @@
 // Runs txrepo and other programs from tests, never through a shell.
 
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 
@@ -28,4 +29,16 @@ export async function mustRun(cmd: string, args: string[], opts?: Parameters<typ
   const r = await run(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
+}
+
+/**
+ * txrepo against one store: each call adds `--store STORE` and fails the test, with
+ * the output, unless the exit status is `expectCode`.
+ */
+export function inStore(store: string) {
+  return async (args: string[], expectCode = 0): Promise<RunResult> => {
+    const r = await txrepo([...args, '--store', store]);
+    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r;
+  };
 }

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { mustDnf, installedPackages } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, mdcompare, metadataText, removeDir, SHARED, tempDir } from '../helpers/repo.ts';
-import { txrepo } from '../helpers/run.ts';
+import { inStore, txrepo } from '../helpers/run.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 const rpm = (name: string) => join(ASSETS, name);
@@ -19,20 +19,28 @@ before(async () => {
 });
 after(() => removeDir(work));
 
-/** Runs txrepo against a store of its own; fails the test on a non-zero exit unless told. */
-function inStore(store: string) {
-  return async (args: string[], expectCode = 0) => {
-    const r = await txrepo([...args, '--store', store]);
-    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
-}
-
 async function freshStore() {
   const store = join(work, `store-${n++}`);
   const tx = inStore(store);
   await tx(['repo', 'create', 'el9']);
   return { store, tx };
+}
+
+/**
+ * Exports REF and checks its repodata against `txrepo createrepo` of the same tree:
+ * mdcompare, and the uncompressed text of primary, filelists and other.
+ */
+async function assertSameAsCreaterepo(tx: ReturnType<typeof inStore>, ref: string) {
+  const exported = join(work, `export-${n++}`);
+  await tx(['export', ref, exported]);
+  const plain = join(work, `plain-${n++}`);
+  await copyTree(exported, plain);
+  await removeDir(join(plain, 'repodata'));
+  const r = await txrepo(['createrepo', '-q', plain]);
+  assert.equal(r.code, 0, r.stderr);
+  const cmp = await mdcompare(exported, plain);
+  assert.ok(cmp.same, cmp.output);
+  for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(plain, type), type);
 }
 
 describe('deploy and snapshots', () => {
@@ -56,16 +64,7 @@ describe('deploy and snapshots', () => {
   test("a snapshot's repodata equals what txrepo createrepo writes for the same packages", async () => {
     const { tx } = await freshStore();
     await tx(['deploy', 'el9', ASSETS]);
-    const exported = join(work, `export-${n++}`);
-    await tx(['export', 'el9@latest', exported]);
-    const plain = join(work, `plain-${n++}`);
-    await copyTree(exported, plain);
-    await removeDir(join(plain, 'repodata'));
-    const r = await txrepo(['createrepo', '-q', plain]);
-    assert.equal(r.code, 0, r.stderr);
-    const cmp = await mdcompare(exported, plain);
-    assert.ok(cmp.same, cmp.output);
-    for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(plain, type), type);
+    await assertSameAsCreaterepo(tx, 'el9@latest');
   });
 
   test('small deploys into a repo of many pages still equal txrepo createrepo of the whole', async () => {
@@ -83,16 +82,7 @@ describe('deploy and snapshots', () => {
     for (const prefixes of [['b-'], ['l-', 'y-'], ['0-']]) await tx(['deploy', 'el9', await batch(prefixes, 3)]);
     const show = JSON.parse((await tx(['show', 'el9', '--json'])).stdout);
     assert.equal(show.packages, assets.length * 6 + 12);
-    const exported = join(work, `export-${n++}`);
-    await tx(['export', 'el9@latest', exported]);
-    const plain = join(work, `plain-${n++}`);
-    await copyTree(exported, plain);
-    await removeDir(join(plain, 'repodata'));
-    const r = await txrepo(['createrepo', '-q', plain]);
-    assert.equal(r.code, 0, r.stderr);
-    const cmp = await mdcompare(exported, plain);
-    assert.ok(cmp.same, cmp.output);
-    for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(plain, type), type);
+    await assertSameAsCreaterepo(tx, 'el9@latest');
     const fsck = await tx(['fsck', '--json']);
     assert.deepEqual(JSON.parse(fsck.stdout).problems, []);
   });

@@ -7,7 +7,7 @@ import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
-import { mustRun, TXREPO, txrepo } from '../helpers/run.ts';
+import { inStore, mustRun, TXREPO, txrepo } from '../helpers/run.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
@@ -17,14 +17,6 @@ before(async () => {
   work = await tempDir('txrepo-integrity-');
 });
 after(() => removeDir(work));
-
-function inStore(store: string) {
-  return async (args: string[], expectCode = 0) => {
-    const r = await txrepo([...args, '--store', store]);
-    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-    return r;
-  };
-}
 
 /** Builds one small package per [version, changelog entries] with rpmbuild. */
 async function buildVersions(versions: [string, string[]][]): Promise<string[]> {

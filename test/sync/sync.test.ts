@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
-import { TXREPO, txrepo } from '../helpers/run.ts';
+import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
@@ -22,14 +22,6 @@ before(async () => {
   work = await tempDir('txrepo-sync-');
 });
 after(() => removeDir(work));
-
-function inStore(store: string) {
-  return async (args: string[], expectCode = 0) => {
-    const r = await txrepo([...args, '--store', store]);
-    assert.equal(r.code, expectCode, `txrepo ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-    return r;
-  };
-}
 
 /** An upstream made by txrepo createrepo from the fixture RPMs, with comps and updateinfo. */
 async function upstream(): Promise<string> {
