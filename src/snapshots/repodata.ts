@@ -4,14 +4,14 @@
 // The cost follows the change, not the repo size. Each package page (see pages.ts) is
 // rendered once: its primary, filelists and other chunks, gzipped as separate members
 // and also kept uncompressed, in one cached blob. A metadata file is a header member,
-// the pages' members and a footer member: gzip readers (zlib, python's gzip,
-// librepo/libsolv) read concatenated members as one stream, and the uncompressed
+// the pages' members and a footer member (assemble.ts): gzip readers (zlib, python's
+// gzip, librepo/libsolv) read concatenated members as one stream, and the uncompressed
 // content equals what `txrepo createrepo` writes. The uncompressed copies are there
 // for the open-checksum, which covers the whole uncompressed file: hashing them is
-// several times cheaper than inflating every member again, and a worker thread does it
-// while this one assembles the compressed files from the members.
+// several times cheaper than inflating every member again.
 
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -28,8 +28,9 @@ import {
   renderRepomd,
   type RepomdRecord,
 } from '../metadata/index.ts';
-import type { BlobWriter, PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
-import { hashTexts, type TextHashJob, type TextHashReply } from './text-hash-worker.ts';
+import type { PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
+import { assembleFiles, FileChecksums, KINDS, pageRanges, PageReadError, type AssembledFile, type AssembleJob, type DocumentPart, type Kind, type PageParts } from './assemble.ts';
+import type { AssembleReply } from './assemble-worker.ts';
 
 const gzip = promisify(zlib.gzip);
 
@@ -45,8 +46,6 @@ function renderKey(page: PageRef, changelogLimit: number): string {
   return createHash('sha256').update(`${RENDER_FORMAT}\n${changelogLimit}\n${page.key}`).digest('hex');
 }
 
-type Kind = 'primary' | 'filelists' | 'other';
-const KINDS: Kind[] = ['primary', 'filelists', 'other'];
 const DOCUMENT: Record<Kind, { header: (n: number) => string; footer: string }> = {
   primary: { header: primaryHeader, footer: PRIMARY_FOOTER },
   filelists: { header: filelistsHeader, footer: FILELISTS_FOOTER },
@@ -80,120 +79,109 @@ async function renderPage(store: Store, page: PageRef | PackagePage, key: string
   return { key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
 }
 
-/** Below this much text, hashing on the calling thread is cheaper than starting one. */
+/** Below this much text, one thread assembles everything: starting another costs more. */
 const THREAD_ABOVE = 8 << 20;
 
-/** The open-checksums of the three files, from the texts in the page blobs. */
-function openChecksums(store: Store, rows: RepodataPage[], heads: Buffer[], tails: Buffer[], threadAbove: number): Promise<string[]> {
-  const paths = rows.map((r) => store.blobs.localPath(r.blob));
-  const local = paths.every((p) => p !== undefined);
-  const job: TextHashJob = {
-    heads,
-    tails,
-    pages: rows.map((r, i) => ({ path: paths[i] ?? '', offset: layout(r).compressed, lengths: KINDS.map((k) => r[k].openSize) })),
-  };
-  const plain = rows.reduce((n, r) => n + layout(r).plain, 0);
-  if (local && plain < threadAbove) {
-    try {
-      return Promise.resolve(hashTexts(job));
-    } catch (e) {
-      return Promise.reject(missingOr(e as Error));
-    }
-  }
-  if (!local) return hashRemote(store, rows, heads, tails);
-  return onThread(job);
+/** A cached page's blob is gone or short (a gc raced us, or the store was damaged). */
+class MissingPageError extends Error {
+  override name = 'MissingPageError';
 }
 
-/** A page blob that is absent or shorter than its row says is a MissingPageError. */
-function missingOr(e: Error): Error {
-  return /ENOENT|shorter than/.test(e.message) ? new MissingPageError(e.message) : e;
+function parts(row: RepodataPage): PageParts {
+  return { sizes: KINDS.map((k) => row[k].size), openSizes: KINDS.map((k) => row[k].openSize) };
 }
 
-/** One thread for all three: on a 2-core machine more threads only contend. */
-function onThread(job: TextHashJob): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./text-hash-worker.ts', import.meta.url));
-    worker.once('message', (reply: TextHashReply) => {
-      void worker.terminate();
-      if (reply.digests) resolve(reply.digests);
-      else reject(missingOr(new Error(`hashing the metadata texts: ${reply.error}`)));
+/**
+ * A worker thread for assembleFiles. Starting one takes tens of milliseconds, so it is
+ * started as soon as the repo is known to be big, and is given its job later.
+ */
+class AssembleThread {
+  private readonly worker = new Worker(new URL('./assemble-worker.ts', import.meta.url));
+  private readonly reply: Promise<AssembledFile[]>;
+
+  constructor() {
+    this.reply = new Promise((resolve, reject) => {
+      this.worker.once('message', (reply: AssembleReply) => {
+        if (reply.files) resolve(reply.files);
+        else if (reply.missingPage) reject(new PageReadError(reply.error));
+        else reject(new Error(`assembling the repodata: ${reply.error}`));
+      });
+      this.worker.once('error', reject);
     });
-    worker.once('error', reject);
-    worker.postMessage(job);
-  });
+    this.reply.catch(() => {}); // a failure is seen by run()'s caller
+  }
+
+  run(job: AssembleJob): Promise<AssembledFile[]> {
+    this.worker.postMessage(job);
+    return this.reply;
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
 }
 
-/** For blob stores without local files: read each page's texts and hash them here. */
-async function hashRemote(store: Store, rows: RepodataPage[], heads: Buffer[], tails: Buffer[]): Promise<string[]> {
-  const hashes = heads.map((h) => createHash('sha256').update(h));
-  for (const r of rows) {
-    const { compressed, total } = layout(r);
-    const texts = await store.blobs.read(r.blob, { start: compressed, end: total });
-    if (!texts) throw new Error(`repodata page blob ${r.blob} is missing`);
-    let at = 0;
-    for (const [i, k] of KINDS.entries()) hashes[i].update(texts.subarray(at, (at += r[k].openSize)));
+/**
+ * With local blobs: the three files written to the staging area by assembleFiles, then
+ * moved into the store. With a helper thread (for a big repo), it writes `other` while
+ * this one writes primary and filelists (about half the text each). Undefined if the
+ * backend has no local files.
+ */
+async function assembleLocal(store: Store, rows: RepodataPage[], heads: DocumentPart[], tails: DocumentPart[], helper?: AssembleThread): Promise<AssembledFile[] | undefined> {
+  const paths = rows.map((r) => store.blobs.localPath(r.blob));
+  const outputs = KINDS.map(() => store.blobs.stagingPath());
+  if (paths.some((p) => p === undefined) || outputs.some((p) => p === undefined)) return undefined;
+  const pages = rows.map((r, i) => ({ path: paths[i]!, ...parts(r) }));
+  const job = (kinds: number[]): AssembleJob => ({ kinds, heads, tails, pages, outputs: kinds.map((k) => outputs[k]!) });
+  const other = helper?.run(job([2]));
+  let files: AssembledFile[];
+  try {
+    const mine = assembleFiles(job(other ? [0, 1] : [0, 1, 2]));
+    files = other ? [...mine, ...(await other)] : mine;
+  } catch (e) {
+    await other?.catch(() => {}); // the thread's file is removed once it is done with it
+    await Promise.all(outputs.map((p) => rm(p!, { force: true })));
+    throw e instanceof PageReadError ? new MissingPageError(e.message) : e;
   }
-  return hashes.map((h, i) => h.update(tails[i]).digest('hex'));
-}
-
-/** One metadata file being assembled from gzip members, as a blob. */
-class MetadataFile {
-  private openSize = 0;
-  private pending: Buffer[] = [];
-  private pendingSize = 0;
-  readonly kind: Kind;
-  private readonly writer: BlobWriter;
-
-  constructor(kind: Kind, writer: BlobWriter) {
-    this.kind = kind;
-    this.writer = writer;
-  }
-
-  async add(compressed: Buffer, openSize: number): Promise<void> {
-    this.openSize += openSize;
-    // Batched: a page's member is a few KiB, a write per member would dominate.
-    this.pending.push(compressed);
-    this.pendingSize += compressed.length;
-    if (this.pendingSize >= 1 << 20) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pendingSize === 0) return;
-    const data = Buffer.concat(this.pending);
-    this.pending = [];
-    this.pendingSize = 0;
-    await this.writer.write(data);
-  }
-
-  async abort(): Promise<void> {
-    await this.writer.abort();
-  }
-
-  async finish(timestamp: number, openChecksum: string): Promise<{ record: RepomdRecord; file: SnapshotFile }> {
-    await this.flush();
-    const blob = await this.writer.commit();
-    const href = `repodata/${blob.digest}-${this.kind}.xml.gz`;
-    return {
-      record: {
-        type: this.kind,
-        href,
-        checksum: { type: 'sha256', value: blob.digest },
-        openChecksum: { type: 'sha256', value: openChecksum },
-        timestamp,
-        size: blob.size,
-        openSize: this.openSize,
-      },
-      file: { href, digest: blob.digest, size: blob.size, kind: 'metadata' },
-    };
-  }
+  // adopt() fsyncs each file and links it into place.
+  await Promise.all(files.map((f, k) => store.blobs.adopt(outputs[k]!, { digest: f.digest, size: f.size }, { hashed: true })));
+  return files;
 }
 
 /** Pages read ahead of the one being written, so that reads overlap. */
 const LOOKAHEAD = 8;
 
-/** A cached page's blob is gone or short (a gc raced us, or the store was damaged). */
-class MissingPageError extends Error {
-  override name = 'MissingPageError';
+/** Without local files (object storage): page blobs read and the files written as streams. */
+async function assembleStreaming(store: Store, rows: RepodataPage[], heads: DocumentPart[], tails: DocumentPart[]): Promise<AssembledFile[]> {
+  const writers = await Promise.all(KINDS.map(() => store.blobs.create()));
+  try {
+    const sums = KINDS.map(() => new FileChecksums());
+    const append = async (k: number, member: Uint8Array, text: Uint8Array) => {
+      sums[k].member(member);
+      sums[k].text(text);
+      await writers[k].write(member);
+    };
+    for (const k of KINDS.keys()) await append(k, heads[k].member, heads[k].text);
+    const reads: Promise<Buffer | undefined>[] = [];
+    const read = (i: number) => (reads[i] ??= store.blobs.read(rows[i].blob));
+    for (let i = 0; i < rows.length; i++) {
+      for (let j = i + 1; j < Math.min(rows.length, i + 1 + LOOKAHEAD); j++) read(j).catch(() => {}); // awaited in turn
+      const blob = await read(i);
+      delete reads[i];
+      if (!blob || blob.length < layout(rows[i]).total) throw new MissingPageError(`repodata page blob ${rows[i].blob} is missing or short`);
+      for (const k of KINDS.keys()) {
+        const { member, text } = pageRanges(parts(rows[i]), k);
+        await append(k, blob.subarray(...member), blob.subarray(...text));
+      }
+    }
+    for (const k of KINDS.keys()) await append(k, tails[k].member, tails[k].text);
+    const files = sums.map((s) => s.finish());
+    for (const [k, f] of files.entries()) await writers[k].commit({ digest: f.digest, size: f.size });
+    return files;
+  } catch (e) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw e;
+  }
 }
 
 export interface RepodataOptions {
@@ -220,49 +208,46 @@ async function generate(store: Store, pages: (PageRef | PackagePage)[], opts: Re
   const keys = pages.map((p) => renderKey(p, changelogLimit));
   const cached = await store.catalog.getRepodataPages(keys);
   const count = pages.reduce((n, p) => n + p.count, 0);
-
-  // Every page rendered, its blob present: a cached page whose blob is gone (after a
-  // gc, say) is rendered again.
-  const rows: RepodataPage[] = new Array(pages.length);
-  const made: RepodataPage[] = [];
-  await eachLimited(pages.map((_, i) => i), 16, async (i) => {
-    const row = cached.get(keys[i]);
-    if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
-    else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
-  });
-  if (made.length) await store.catalog.putRepodataPages(made);
-
-  const heads = KINDS.map((k) => Buffer.from(DOCUMENT[k].header(count)));
-  const tails = KINDS.map((k) => Buffer.from(DOCUMENT[k].footer));
-  const checksums = openChecksums(store, rows, heads, tails, opts.threadAbove ?? THREAD_ABOVE);
-  checksums.catch(() => {}); // awaited below; a failure meanwhile must not go unhandled
-
-  const files = await Promise.all(KINDS.map(async (k) => new MetadataFile(k, await store.blobs.create())));
-  let assembled;
+  const big = (rows: Iterable<RepodataPage>) => [...rows].reduce((n, r) => n + layout(r).plain, 0) >= (opts.threadAbove ?? THREAD_ABOVE);
+  // Started now, the thread is ready by the time the changed pages are rendered.
+  let helper = big(cached.values()) && store.blobs.stagingPath() !== undefined ? new AssembleThread() : undefined;
   try {
-    const gzHeads = await Promise.all(heads.map((h) => gzip(h, { level: 6 })));
-    for (const [i, f] of files.entries()) await f.add(gzHeads[i], heads[i].length);
-    const reads: Promise<Buffer | undefined>[] = [];
-    const read = (i: number) => (reads[i] ??= store.blobs.read(rows[i].blob, { start: 0, end: layout(rows[i]).compressed }));
-    for (let i = 0; i < rows.length; i++) {
-      for (let j = i + 1; j < Math.min(rows.length, i + 1 + LOOKAHEAD); j++) read(j).catch(() => {}); // awaited in turn
-      const members = await read(i).catch((e: Error) => Promise.reject(missingOr(e)));
-      delete reads[i];
-      if (!members) throw new MissingPageError(`repodata page blob ${rows[i].blob} is missing`);
-      let at = 0;
-      for (const f of files) await f.add(members.subarray(at, (at += rows[i][f.kind].size)), rows[i][f.kind].openSize);
-    }
-    const gzTails = await Promise.all(tails.map((t) => gzip(t, { level: 6 })));
-    for (const [i, f] of files.entries()) await f.add(gzTails[i], tails[i].length);
-    const digests = await checksums;
-    assembled = await Promise.all(files.map((f, i) => f.finish(opts.timestamp, digests[i])));
-  } catch (e) {
-    await Promise.all(files.map((f) => f.abort()));
-    throw e;
-  }
+    // Every page rendered, its blob present: a cached page whose blob is gone (after a
+    // gc, say) is rendered again.
+    const rows: RepodataPage[] = new Array(pages.length);
+    const made: RepodataPage[] = [];
+    await eachLimited(pages.map((_, i) => i), 16, async (i) => {
+      const row = cached.get(keys[i]);
+      if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
+      else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
+    });
+    if (made.length) await store.catalog.putRepodataPages(made);
 
-  const out = assembled.map((a) => a.file);
-  const records = [...assembled.map((a) => a.record), ...(opts.extra ?? [])];
+    const document = async (texts: string[]): Promise<DocumentPart[]> =>
+      Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, { level: 6 }) })));
+    const heads = await document(KINDS.map((k) => DOCUMENT[k].header(count)));
+    const tails = await document(KINDS.map((k) => DOCUMENT[k].footer));
+    if (big(rows)) helper ??= new AssembleThread();
+    const assembled = (await assembleLocal(store, rows, heads, tails, helper)) ?? (await assembleStreaming(store, rows, heads, tails));
+    return await finishRepodata(store, assembled, opts);
+  } finally {
+    await helper?.stop();
+  }
+}
+
+/** The records of the assembled files, and repomd.xml. */
+async function finishRepodata(store: Store, assembled: AssembledFile[], opts: RepodataOptions): Promise<GeneratedRepodata> {
+  const records: RepomdRecord[] = assembled.map((f, k) => ({
+    type: KINDS[k],
+    href: `repodata/${f.digest}-${KINDS[k]}.xml.gz`,
+    checksum: { type: 'sha256', value: f.digest },
+    openChecksum: { type: 'sha256', value: f.openDigest },
+    timestamp: opts.timestamp,
+    size: f.size,
+    openSize: f.openSize,
+  }));
+  const out: SnapshotFile[] = records.map((r) => ({ href: r.href, digest: r.checksum.value, size: r.size, kind: 'metadata' }));
+  records.push(...(opts.extra ?? []));
   const xml = Buffer.from(renderRepomd({ revision: String(opts.timestamp), content: [], repo: [], distro: [], records }));
   const repomd = await store.blobs.putBytes(xml);
   out.push({ href: 'repodata/repomd.xml', digest: repomd.digest, size: repomd.size, kind: 'metadata' });

@@ -47,6 +47,11 @@ export interface BlobStore {
    * it wrote them and `expect` is taken as the truth (no second read).
    */
   adopt(path: string, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
+  /**
+   * A fresh path in the store's staging area, where txrepo can write a file for
+   * adopt(); undefined when the backend has no local files.
+   */
+  stagingPath(): string | undefined;
   /** Starts a blob written piece by piece (hashed as it goes). */
   create(): Promise<BlobWriter>;
   stat(digest: string): Promise<BlobInfo | undefined>;

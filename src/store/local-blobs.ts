@@ -44,6 +44,10 @@ export class LocalBlobStore implements BlobStore {
     return join(this.root, digest.slice(0, 2), digest);
   }
 
+  stagingPath(): string {
+    return this.tempPath();
+  }
+
   private tempPath(): string {
     return join(this.tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);
   }

@@ -100,7 +100,10 @@ export async function serveDirectory(root: string, opts: ServeOptions = {}): Pro
     if (opts.cutFirst?.test(rel) && !cut.has(rel) && st.size > 1) {
       cut.add(rel);
       const data = await readFile(real);
-      res.write(data.subarray(start, Math.max(start + 1, Math.floor(st.size / 2))), () => res.destroy());
+      // A FIN, not a reset: a reset can make the client's kernel drop the half it
+      // has received but not yet read (seen under load), and the resume would then
+      // start from 0.
+      res.write(data.subarray(start, Math.max(start + 1, Math.floor(st.size / 2))), () => res.socket?.end());
       return;
     }
     // Read exactly the announced length (the file may grow meanwhile). pipeline()
