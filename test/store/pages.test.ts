@@ -69,7 +69,7 @@ describe('package pages', () => {
 });
 
 describe('repodata from pages', () => {
-  test('the open-checksums hashed on a thread equal those hashed inline, and the real ones', async () => {
+  test('the same files assembled on one thread, on two, and streamed; open-checksums equal the real ones', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'txrepo-pages-'));
     const store = await openStore(join(dir, 'store'));
     try {
@@ -80,6 +80,12 @@ describe('repodata from pages', () => {
       const inline = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove: Infinity })).repomd);
       const threaded = await parse((await generateRepodata(store, pages, { timestamp: 1, threadAbove: 0 })).repomd);
       assert.deepEqual(threaded, inline);
+      // A blob store without local files (object storage) gets the same files, streamed.
+      const noLocalFiles = new Proxy(store.blobs, {
+        get: (blobs, name) => (name === 'localPath' || name === 'stagingPath' ? () => undefined : Reflect.get(blobs, name).bind(blobs)),
+      });
+      const remote: Store = { ...store, blobs: noLocalFiles };
+      assert.deepEqual(await parse((await generateRepodata(remote, pages, { timestamp: 1 })).repomd), inline);
       // A cached page whose blob is gone (gc) or cut short (damage) is rendered again.
       const cachedRows = await store.catalog.getRepodataPages([...(await allRepodataKeys(store))]);
       const [first, second] = [...cachedRows.values()];
