@@ -5,8 +5,8 @@
 // header, the pages' uncompressed texts and the footer, so nothing is inflated.
 //
 // With local blobs, `assembleFiles` does the job with synchronous I/O, reading page
-// members straight into the files' write buffers. Nothing here imports the rest of
-// txrepo, so that a thread running it (assemble-worker.ts) starts fast.
+// members straight into the files' write buffers: one open and a few positioned reads
+// per page.
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
@@ -70,13 +70,11 @@ export class FileChecksums {
 }
 
 export interface AssembleJob {
-  /** The kinds (indexes into KINDS) this job writes: jobs on two threads share the work. */
-  kinds: number[];
-  /** Header and footer parts, indexed by kind. */
+  /** Header and footer parts, in KINDS order. */
   heads: DocumentPart[];
   tails: DocumentPart[];
   pages: (PageParts & { path: string })[];
-  /** The files to create, one per entry of `kinds`; removed again on failure. */
+  /** The files to create, in KINDS order; removed again on failure. */
   outputs: string[];
 }
 
@@ -129,31 +127,31 @@ class OutputFile {
 
 /**
  * Writes the files of `job` (not fsynced: moving them into the store does that);
- * returns their checksums, in `kinds` order.
+ * returns their checksums, in KINDS order.
  */
 export function assembleFiles(job: AssembleJob): AssembledFile[] {
   const files: OutputFile[] = [];
   try {
     for (const path of job.outputs) files.push(new OutputFile(path));
-    job.kinds.forEach((k, i) => files[i].append(job.heads[k]));
+    files.forEach((f, k) => f.append(job.heads[k]));
     let scratch = Buffer.allocUnsafe(BUFFER_SIZE);
     for (const page of job.pages) {
       const fd = openPage(page.path);
       try {
-        job.kinds.forEach((k, i) => {
+        files.forEach((f, k) => {
           const { member, text } = pageRanges(page, k);
-          files[i].readMember(fd, page.path, member);
+          f.readMember(fd, page.path, member);
           const length = text[1] - text[0];
           if (scratch.length < length) scratch = Buffer.allocUnsafe(length);
           const bytes = scratch.subarray(0, length);
           readFully(fd, page.path, bytes, text[0]);
-          files[i].checksums.text(bytes);
+          f.checksums.text(bytes);
         });
       } finally {
         closeSync(fd);
       }
     }
-    job.kinds.forEach((k, i) => files[i].append(job.tails[k]));
+    files.forEach((f, k) => f.append(job.tails[k]));
     for (const f of files) f.flush();
     return files.map((f) => f.checksums.finish());
   } catch (e) {

@@ -11,8 +11,6 @@
 // several times cheaper than inflating every member again.
 
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { eachLimited } from '../common/index.ts';
@@ -29,8 +27,7 @@ import {
   type RepomdRecord,
 } from '../metadata/index.ts';
 import type { PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
-import { assembleFiles, FileChecksums, KINDS, pageRanges, PageReadError, type AssembledFile, type AssembleJob, type DocumentPart, type Kind, type PageParts } from './assemble.ts';
-import type { AssembleReply } from './assemble-worker.ts';
+import { assembleFiles, FileChecksums, KINDS, pageRanges, PageReadError, type AssembledFile, type DocumentPart, type Kind, type PageParts } from './assemble.ts';
 
 const gzip = promisify(zlib.gzip);
 
@@ -79,9 +76,6 @@ async function renderPage(store: Store, page: PageRef | PackagePage, key: string
   return { key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
 }
 
-/** Below this much text, one thread assembles everything: starting another costs more. */
-const THREAD_ABOVE = 8 << 20;
-
 /** A cached page's blob is gone or short (a gc raced us, or the store was damaged). */
 class MissingPageError extends Error {
   override name = 'MissingPageError';
@@ -91,68 +85,41 @@ function parts(row: RepodataPage): PageParts {
   return { sizes: KINDS.map((k) => row[k].size), openSizes: KINDS.map((k) => row[k].openSize) };
 }
 
-/**
- * A worker thread for assembleFiles. Starting one takes tens of milliseconds, so it is
- * started as soon as the repo is known to be big, and is given its job later.
- */
-class AssembleThread {
-  private readonly worker = new Worker(new URL('./assemble-worker.ts', import.meta.url));
-  private readonly reply: Promise<AssembledFile[]>;
-
-  constructor() {
-    this.reply = new Promise((resolve, reject) => {
-      this.worker.once('message', (reply: AssembleReply) => {
-        if (reply.files) resolve(reply.files);
-        else if (reply.missingPage) reject(new PageReadError(reply.error));
-        else reject(new Error(`assembling the repodata: ${reply.error}`));
-      });
-      this.worker.once('error', reject);
-    });
-    this.reply.catch(() => {}); // a failure is seen by run()'s caller
-  }
-
-  run(job: AssembleJob): Promise<AssembledFile[]> {
-    this.worker.postMessage(job);
-    return this.reply;
-  }
-
-  async stop(): Promise<void> {
-    await this.worker.terminate();
-  }
+/** Assembled files; `install` makes them blobs (done alongside repomd.xml's write). */
+interface Assembled {
+  files: AssembledFile[];
+  install(): Promise<void>;
 }
 
 /**
- * With local blobs: the three files written to the staging area by assembleFiles, then
- * moved into the store. With a helper thread (for a big repo), it writes `other` while
- * this one writes primary and filelists (about half the text each). Undefined if the
- * backend has no local files.
+ * With local blobs: the three files written to the staging area by assembleFiles, with
+ * synchronous I/O (a worker thread would cost more to start than it saves on a 2-core
+ * machine). Undefined if the backend has no local files.
  */
-async function assembleLocal(store: Store, rows: RepodataPage[], heads: DocumentPart[], tails: DocumentPart[], helper?: AssembleThread): Promise<AssembledFile[] | undefined> {
+function assembleLocal(store: Store, rows: RepodataPage[], heads: DocumentPart[], tails: DocumentPart[]): Assembled | undefined {
   const paths = rows.map((r) => store.blobs.localPath(r.blob));
   const outputs = KINDS.map(() => store.blobs.stagingPath());
   if (paths.some((p) => p === undefined) || outputs.some((p) => p === undefined)) return undefined;
-  const pages = rows.map((r, i) => ({ path: paths[i]!, ...parts(r) }));
-  const job = (kinds: number[]): AssembleJob => ({ kinds, heads, tails, pages, outputs: kinds.map((k) => outputs[k]!) });
-  const other = helper?.run(job([2]));
   let files: AssembledFile[];
   try {
-    const mine = assembleFiles(job(other ? [0, 1] : [0, 1, 2]));
-    files = other ? [...mine, ...(await other)] : mine;
+    files = assembleFiles({ heads, tails, pages: rows.map((r, i) => ({ path: paths[i]!, ...parts(r) })), outputs: outputs as string[] });
   } catch (e) {
-    await other?.catch(() => {}); // the thread's file is removed once it is done with it
-    await Promise.all(outputs.map((p) => rm(p!, { force: true })));
     throw e instanceof PageReadError ? new MissingPageError(e.message) : e;
   }
-  // adopt() fsyncs each file and links it into place.
-  await Promise.all(files.map((f, k) => store.blobs.adopt(outputs[k]!, { digest: f.digest, size: f.size }, { hashed: true })));
-  return files;
+  return {
+    files,
+    // adopt() fsyncs each file and links it into place.
+    install: async () => {
+      await Promise.all(files.map((f, k) => store.blobs.adopt(outputs[k]!, { digest: f.digest, size: f.size }, { hashed: true })));
+    },
+  };
 }
 
 /** Pages read ahead of the one being written, so that reads overlap. */
 const LOOKAHEAD = 8;
 
 /** Without local files (object storage): page blobs read and the files written as streams. */
-async function assembleStreaming(store: Store, rows: RepodataPage[], heads: DocumentPart[], tails: DocumentPart[]): Promise<AssembledFile[]> {
+async function assembleStreaming(store: Store, rows: RepodataPage[], heads: DocumentPart[], tails: DocumentPart[]): Promise<Assembled> {
   const writers = await Promise.all(KINDS.map(() => store.blobs.create()));
   try {
     const sums = KINDS.map(() => new FileChecksums());
@@ -177,7 +144,7 @@ async function assembleStreaming(store: Store, rows: RepodataPage[], heads: Docu
     for (const k of KINDS.keys()) await append(k, tails[k].member, tails[k].text);
     const files = sums.map((s) => s.finish());
     for (const [k, f] of files.entries()) await writers[k].commit({ digest: f.digest, size: f.size });
-    return files;
+    return { files, install: async () => {} };
   } catch (e) {
     await Promise.all(writers.map((w) => w.abort()));
     throw e;
@@ -188,8 +155,6 @@ export interface RepodataOptions {
   timestamp: number;
   extra?: RepomdRecord[];
   changelogLimit?: number;
-  /** Text size from which a thread hashes it. */
-  threadAbove?: number;
 }
 
 export async function generateRepodata(store: Store, pages: (PageRef | PackagePage)[], opts: RepodataOptions): Promise<GeneratedRepodata> {
@@ -208,36 +173,29 @@ async function generate(store: Store, pages: (PageRef | PackagePage)[], opts: Re
   const keys = pages.map((p) => renderKey(p, changelogLimit));
   const cached = await store.catalog.getRepodataPages(keys);
   const count = pages.reduce((n, p) => n + p.count, 0);
-  const big = (rows: Iterable<RepodataPage>) => [...rows].reduce((n, r) => n + layout(r).plain, 0) >= (opts.threadAbove ?? THREAD_ABOVE);
-  // Started now, the thread is ready by the time the changed pages are rendered.
-  let helper = big(cached.values()) && store.blobs.stagingPath() !== undefined ? new AssembleThread() : undefined;
-  try {
-    // Every page rendered, its blob present: a cached page whose blob is gone (after a
-    // gc, say) is rendered again.
-    const rows: RepodataPage[] = new Array(pages.length);
-    const made: RepodataPage[] = [];
-    await eachLimited(pages.map((_, i) => i), 16, async (i) => {
-      const row = cached.get(keys[i]);
-      if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
-      else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
-    });
-    if (made.length) await store.catalog.putRepodataPages(made);
 
-    const document = async (texts: string[]): Promise<DocumentPart[]> =>
-      Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, { level: 6 }) })));
-    const heads = await document(KINDS.map((k) => DOCUMENT[k].header(count)));
-    const tails = await document(KINDS.map((k) => DOCUMENT[k].footer));
-    if (big(rows)) helper ??= new AssembleThread();
-    const assembled = (await assembleLocal(store, rows, heads, tails, helper)) ?? (await assembleStreaming(store, rows, heads, tails));
-    return await finishRepodata(store, assembled, opts);
-  } finally {
-    await helper?.stop();
-  }
+  // Every page rendered, its blob present: a cached page whose blob is gone (after a
+  // gc, say) is rendered again.
+  const rows: RepodataPage[] = new Array(pages.length);
+  const made: RepodataPage[] = [];
+  await eachLimited(pages.map((_, i) => i), 16, async (i) => {
+    const row = cached.get(keys[i]);
+    if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
+    else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
+  });
+  if (made.length) await store.catalog.putRepodataPages(made);
+
+  const document = async (texts: string[]): Promise<DocumentPart[]> =>
+    Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, { level: 6 }) })));
+  const heads = await document(KINDS.map((k) => DOCUMENT[k].header(count)));
+  const tails = await document(KINDS.map((k) => DOCUMENT[k].footer));
+  const assembled = assembleLocal(store, rows, heads, tails) ?? (await assembleStreaming(store, rows, heads, tails));
+  return finishRepodata(store, assembled, opts);
 }
 
 /** The records of the assembled files, and repomd.xml. */
-async function finishRepodata(store: Store, assembled: AssembledFile[], opts: RepodataOptions): Promise<GeneratedRepodata> {
-  const records: RepomdRecord[] = assembled.map((f, k) => ({
+async function finishRepodata(store: Store, assembled: Assembled, opts: RepodataOptions): Promise<GeneratedRepodata> {
+  const records: RepomdRecord[] = assembled.files.map((f, k) => ({
     type: KINDS[k],
     href: `repodata/${f.digest}-${KINDS[k]}.xml.gz`,
     checksum: { type: 'sha256', value: f.digest },
@@ -249,7 +207,8 @@ async function finishRepodata(store: Store, assembled: AssembledFile[], opts: Re
   const out: SnapshotFile[] = records.map((r) => ({ href: r.href, digest: r.checksum.value, size: r.size, kind: 'metadata' }));
   records.push(...(opts.extra ?? []));
   const xml = Buffer.from(renderRepomd({ revision: String(opts.timestamp), content: [], repo: [], distro: [], records }));
-  const repomd = await store.blobs.putBytes(xml);
+  // Their fsyncs overlap; the snapshot that lists them is committed after both.
+  const [repomd] = await Promise.all([store.blobs.putBytes(xml), assembled.install()]);
   out.push({ href: 'repodata/repomd.xml', digest: repomd.digest, size: repomd.size, kind: 'metadata' });
   return { files: out, repomd: repomd.digest };
 }

@@ -41,7 +41,9 @@ export class LocalBlobStore implements BlobStore {
 
   localPath(digest: string): string {
     assertDigest(digest);
-    return join(this.root, digest.slice(0, 2), digest);
+    // Concatenated, not join()ed: a deploy asks for hundreds of these, and root is
+    // already absolute and normalised.
+    return `${this.root}/${digest.slice(0, 2)}/${digest}`;
   }
 
   stagingPath(): string {
