@@ -5,7 +5,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
-import { scanPackages } from '../createrepo/index.ts';
 import { readPackage, rpmvercmp, type PackageRecord } from '../rpm/index.ts';
 import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type PackageIdentity, type PackagePage, type PageRef, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { generateRepodata } from './repodata.ts';
@@ -43,6 +42,8 @@ export async function collectRpmFiles(sources: string[]): Promise<string[]> {
     const st = await stat(source).catch(() => undefined);
     if (!st) throw new DeployInputError(`${source}: no such file or directory`);
     if (st.isDirectory()) {
+      // Loaded on demand: deploying files needs none of the createrepo layer.
+      const { scanPackages } = await import('../createrepo/index.ts');
       const { packages } = await scanPackages(source);
       if (packages.length === 0) throw new DeployInputError(`${source}: no .rpm files in this directory`);
       files.push(...packages.map((p) => p.path));
