@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { parseRepomd } from '../metadata/index.ts';
-import { pageKey, type Store } from '../store/index.ts';
+import { pageKey, type PageRef, type Store } from '../store/index.ts';
 
 
 export interface FsckReport {
@@ -32,13 +32,27 @@ export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): 
       snapshotCount++;
       const where = `${repo.name}@${s.id}`;
       // Pages are shared by snapshots: each is checked once.
-      const refs = await catalog.snapshotPages(s.id);
+      let refs: PageRef[];
+      try {
+        refs = await catalog.snapshotPages(s.id);
+      } catch (e) {
+        problems.push(`${where}: ${(e as Error).message.replace(/; run 'txrepo fsck'$/, '')}`);
+        continue;
+      }
       const pageFiles = await catalog.getPages(refs.filter((r) => !checkedPages.has(r.key)).map((r) => r.key));
       for (const [key, packages] of pageFiles) {
         checkedPages.add(key);
         if (pageKey(packages) !== key) problems.push(`${where}: package page ${key} does not hash to its key`);
       }
-      for (const r of refs) if (!checkedPages.has(r.key)) problems.push(`${where}: package page ${r.key} is missing`);
+      for (const r of refs) {
+        const entries = pageFiles.get(r.key);
+        if (!checkedPages.has(r.key)) problems.push(`${where}: package page ${r.key} is missing`);
+        else if (entries && (entries.length !== r.count || entries[entries.length - 1].href !== r.last)) {
+          problems.push(`${where}: package page ${r.key}: its page_info row (${r.count} packages, last ${r.last}) does not match its entries`);
+        }
+      }
+      const counted = refs.reduce((n, r) => n + r.count, 0);
+      if (counted !== s.packages) problems.push(`${where}: its pages count ${counted} packages, the snapshot says ${s.packages}`);
       const files = await catalog.snapshotFiles(s.id);
       fileCount += files.length;
       const byHref = new Map(files.map((f) => [f.href, f]));

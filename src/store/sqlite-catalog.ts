@@ -53,10 +53,15 @@ const V3_SCHEMA = `
     other_size INTEGER NOT NULL, other_open INTEGER NOT NULL
   ) WITHOUT ROWID;`;
 
-/** Lists a snapshot's pages, storing the pages the catalog does not have yet. */
-function insertPages(db: DatabaseSync, snapshot: string, pages: (PageRef | PackagePage)[]): void {
-  const known = db.prepare('SELECT 1 FROM package_pages WHERE page = ? LIMIT 1');
+/**
+ * Lists a snapshot's pages, storing the pages the catalog does not have yet (and, from
+ * schema version 4 on, their count and last href in page_info).
+ */
+function insertPages(db: DatabaseSync, snapshot: string, pages: (PageRef | PackagePage)[], schema = SCHEMA_VERSION): void {
+  const withInfo = schema >= 4;
+  const known = db.prepare(withInfo ? 'SELECT 1 FROM page_info WHERE page = ?' : 'SELECT 1 FROM package_pages WHERE page = ? LIMIT 1');
   const entry = db.prepare('INSERT INTO package_pages (page, seq, href, digest, size) VALUES (?, ?, ?, ?, ?)');
+  const info = withInfo ? db.prepare('INSERT INTO page_info (page, count, last) VALUES (?, ?, ?)') : undefined;
   const listed = db.prepare('INSERT INTO snapshot_pages (snapshot, seq, page) VALUES (?, ?, ?)');
   const present = new Set<string>();
   for (const [seq, page] of pages.entries()) {
@@ -64,6 +69,7 @@ function insertPages(db: DatabaseSync, snapshot: string, pages: (PageRef | Packa
     if (!present.has(page.key) && !known.get(page.key)) {
       if (!('packages' in page)) throw new Error(`package page ${page.key} is not in the catalog and the commit does not give its packages`);
       for (const [i, p] of page.packages.entries()) entry.run(page.key, i, p.href, p.digest, p.size);
+      info?.run(page.key, page.packages.length, page.packages[page.packages.length - 1].href);
     }
     present.add(page.key);
     listed.run(snapshot, seq, page.key);
@@ -145,10 +151,21 @@ const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
     const files = db.prepare("SELECT href, digest, size FROM snapshot_files WHERE snapshot = ? AND kind = 'package'");
     for (const { snapshot } of snapshots) {
       const packages = (files.all(snapshot) as Row[]).map((r) => ({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' as const }));
-      insertPages(db, String(snapshot), paginate(packages));
+      insertPages(db, String(snapshot), paginate(packages), 3);
     }
     db.exec("DELETE FROM snapshot_files WHERE kind = 'package'");
   },
+  // 4: a page's count and last href in a row of their own, so that reading a snapshot's
+  // page list is one range scan; no index from page to snapshots (a commit would write
+  // one random index entry per page of the repo; gc can scan instead).
+  `CREATE TABLE page_info (
+     page TEXT PRIMARY KEY,
+     count INTEGER NOT NULL,
+     last TEXT NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO page_info (page, count, last)
+     SELECT page, seq + 1, href FROM package_pages p WHERE seq = (SELECT MAX(seq) FROM package_pages WHERE page = p.page);
+   DROP INDEX snapshot_pages_page;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -266,6 +283,7 @@ export class SqliteCatalog implements Catalog {
       this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
       // Pages no snapshot lists any more go with it.
       this.q('DELETE FROM package_pages WHERE page NOT IN (SELECT page FROM snapshot_pages)').run();
+      this.q('DELETE FROM page_info WHERE page NOT IN (SELECT page FROM snapshot_pages)').run();
       this.q('DELETE FROM snapshots WHERE repo = ?').run(name);
       this.q('DELETE FROM tags WHERE repo = ?').run(name);
       this.q('DELETE FROM tag_history WHERE repo = ?').run(name);
@@ -296,20 +314,19 @@ export class SqliteCatalog implements Catalog {
 
   async getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>> {
     const out = new Map<string, PackageIdentity>();
-    const get = this.q('SELECT digest, name, arch, epoch, version, release FROM packages WHERE digest = ?');
-    for (const d of digests) {
-      const r = get.get(d) as Row | undefined;
-      if (r) out.set(d, { digest: d, name: String(r.name), arch: String(r.arch), epoch: String(r.epoch), version: String(r.version), release: String(r.release) });
+    const rows = this.q('SELECT p.digest, p.name, p.arch, p.epoch, p.version, p.release FROM json_each(?) j JOIN packages p ON p.digest = j.value').all(JSON.stringify(digests)) as Row[];
+    for (const r of rows) {
+      const d = String(r.digest);
+      out.set(d, { digest: d, name: String(r.name), arch: String(r.arch), epoch: String(r.epoch), version: String(r.version), release: String(r.release) });
     }
     return out;
   }
 
   async getRepodataPages(keys: string[]): Promise<Map<string, RepodataPage>> {
     const out = new Map<string, RepodataPage>();
-    const get = this.q('SELECT * FROM repodata_pages WHERE key = ?');
-    for (const key of keys) {
-      const r = get.get(key) as Row | undefined;
-      if (!r) continue;
+    // One statement for all keys: a deploy asks for every page of the repo.
+    for (const r of this.q('SELECT r.* FROM json_each(?) j JOIN repodata_pages r ON r.key = j.value').all(JSON.stringify(keys)) as Row[]) {
+      const key = String(r.key);
       const part = (p: string) => ({ size: Number(r[`${p}_size`]), openSize: Number(r[`${p}_open`]) });
       out.set(key, { key, blob: String(r.blob), primary: part('primary'), filelists: part('filelists'), other: part('other') });
     }
@@ -390,12 +407,11 @@ export class SqliteCatalog implements Catalog {
 
   async snapshotPages(id: string): Promise<PageRef[]> {
     // Each page's last entry gives its count (seq + 1) and where it ends.
-    const rows = this.q(
-      `SELECT s.page, p.seq, p.href FROM snapshot_pages s
-         JOIN package_pages p ON p.page = s.page AND p.seq = (SELECT MAX(seq) FROM package_pages WHERE page = s.page)
-       WHERE s.snapshot = ? ORDER BY s.seq`,
-    ).all(id) as Row[];
-    return rows.map((r) => ({ key: String(r.page), count: Number(r.seq) + 1, last: String(r.href) }));
+    const rows = this.q('SELECT s.page, i.count, i.last FROM snapshot_pages s LEFT JOIN page_info i ON i.page = s.page WHERE s.snapshot = ? ORDER BY s.seq').all(id) as Row[];
+    return rows.map((r) => {
+      if (r.count === null) throw new Error(`the catalog lists package page ${String(r.page)} in snapshot ${id} but has no page_info row for it; run 'txrepo fsck'`);
+      return { key: String(r.page), count: Number(r.count), last: String(r.last) };
+    });
   }
 
   async getPages(keys: string[]): Promise<Map<string, SnapshotFile[]>> {

@@ -96,3 +96,28 @@ describe('catalog', () => {
     await again.close();
   });
 });
+
+describe('catalog migrations', () => {
+  test('version 3 to 4: page counts and last hrefs move to page_info, the same page lists come out', async () => {
+    const d = await tempDir('txrepo-migrate-');
+    try {
+      const s = await openStore(join(d, 'store'));
+      await s.catalog.createRepo({ name: 'm', createdBy: 't' });
+      const files = Array.from({ length: 200 }, (_, i) => ({ href: `Packages/p/p${String(i).padStart(3, '0')}.rpm`, digest: 'a'.repeat(64), size: i, kind: 'package' as const }));
+      const snap = await s.catalog.commitSnapshot({ repo: 'm', parent: undefined, pages: paginate(files), files: [], packages: 200, repomd: 'b'.repeat(64), actor: 't', message: 'm', tags: ['latest'] });
+      const before = await s.catalog.snapshotPages(snap.id);
+      assert.ok(before.length > 2);
+      await s.close();
+      // Back to version 3 as it was: no page_info, an index from page to snapshots.
+      const { DatabaseSync } = await import('node:sqlite');
+      const db = new DatabaseSync(join(d, 'store', 'catalog.sqlite'));
+      db.exec('DROP TABLE page_info; CREATE INDEX snapshot_pages_page ON snapshot_pages(page); PRAGMA user_version = 3;');
+      db.close();
+      const again = await openStore(join(d, 'store'));
+      assert.deepEqual(await again.catalog.snapshotPages(snap.id), before);
+      await again.close();
+    } finally {
+      await removeDir(d);
+    }
+  });
+});
