@@ -1,0 +1,93 @@
+// Reads a mirror map (repo name -> snapshot URL) in the shape of
+// /repos/all_latest.json: {"latest_ci_repos": {"<repo>": "<URL>"}}, or the bare
+// {"<repo>": "<URL>"} mapping, from a file, an http(s) URL or a data: URL. JSON, or
+// YAML for files written by hand (JSON is YAML too).
+//
+// Unlike the established client, nothing fails silently: an unreachable or broken
+// source is an error, never a quiet fall-back to the upstream repos.
+
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class MirrorsError extends Error {
+  override name = 'MirrorsError';
+}
+
+const MAX_BYTES = 16 << 20;
+const ATTEMPTS = 3;
+
+async function fetchText(uri: string): Promise<string> {
+  let last = '';
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt) await sleep(200 * attempt);
+    let res: Response;
+    try {
+      res = await fetch(uri, { signal: AbortSignal.timeout(30_000), redirect: 'follow' });
+    } catch (e) {
+      last = (e as Error).cause ? String(((e as Error).cause as Error).message ?? (e as Error).cause) : (e as Error).message;
+      continue;
+    }
+    if (res.status >= 500) {
+      last = `HTTP ${res.status}`;
+      continue;
+    }
+    if (!res.ok) throw new MirrorsError(`${uri}: HTTP ${res.status} ${res.statusText}`);
+    const length = Number(res.headers.get('content-length') ?? 0);
+    if (length > MAX_BYTES) throw new MirrorsError(`${uri}: ${length} bytes; a mirror list is at most ${MAX_BYTES}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    if (body.length > MAX_BYTES) throw new MirrorsError(`${uri}: more than ${MAX_BYTES} bytes; a mirror list is at most that`);
+    return body.toString('utf8');
+  }
+  throw new MirrorsError(`${uri}: ${last} (tried ${ATTEMPTS} times)`);
+}
+
+async function parse(text: string, where: string): Promise<unknown> {
+  try {
+    return JSON.parse(text);
+  } catch (jsonError) {
+    try {
+      const { parse: parseYaml } = await import('yaml');
+      return parseYaml(text, { maxAliasCount: 100 });
+    } catch {
+      throw new MirrorsError(`${where}: neither JSON nor YAML (${(jsonError as Error).message})`);
+    }
+  }
+}
+
+/** The mirror map of `uri`: a file path, file:, http:, https: or data: URL. */
+export async function loadMirrors(uri: string): Promise<Map<string, string>> {
+  let text: string;
+  let base: string;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === 'http' || scheme === 'https' || scheme === 'data') {
+    text = await fetchText(uri);
+    base = uri;
+  } else if (scheme === 'file' || scheme === undefined) {
+    const path = scheme === 'file' ? new URL(uri).pathname : uri;
+    text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new MirrorsError(`${uri}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    });
+    base = pathToFileURL(resolvePath(path)).href;
+  } else {
+    throw new MirrorsError(`${uri}: give a file, or an http:, https: or data: URL (not ${scheme}:)`);
+  }
+  const doc = await parse(text, uri);
+  const map = doc && typeof doc === 'object' && 'latest_ci_repos' in doc ? (doc as { latest_ci_repos: unknown }).latest_ci_repos : doc;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new MirrorsError(`${uri}: expected {"latest_ci_repos": {"<repo>": "<URL>", ...}}`);
+  const out = new Map<string, string>();
+  for (const [name, value] of Object.entries(map)) {
+    if (typeof value !== 'string') throw new MirrorsError(`${uri}: the entry for ${JSON.stringify(name)} is not a URL string`);
+    let url: URL;
+    try {
+      // Relative URLs are relative to where the list came from.
+      url = new URL(value, base.startsWith('data:') ? undefined : base);
+    } catch {
+      throw new MirrorsError(`${uri}: the entry for ${JSON.stringify(name)} is not a URL: ${JSON.stringify(value)}`);
+    }
+    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new MirrorsError(`${uri}: the entry for ${JSON.stringify(name)} is a ${url.protocol} URL; yum needs http(s) or file`);
+    out.set(name, url.href);
+  }
+  return out;
+}
