@@ -73,7 +73,7 @@ async function renderPage(store: Store, page: PageRef | PackagePage, key: string
   const compressed = await Promise.all(plain.map((t) => gzip(t, { level: 6 })));
   const blob = await store.blobs.putBytes(Buffer.concat([...compressed, ...plain]));
   const part = (i: number) => ({ size: compressed[i].length, openSize: plain[i].length });
-  return { key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
+  return { key, page: page.key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
 }
 
 /** A cached page's blob is gone or short (a gc raced us, or the store was damaged). */

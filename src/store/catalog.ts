@@ -10,6 +10,10 @@ export interface Repository {
   upstream?: string;
   /** Keep the newest N builds per name.arch (undefined: keep all). */
   keep?: number;
+  /** gc keeps the newest N snapshots (and any younger than retainDays); undefined: all. */
+  retainLast?: number;
+  /** gc keeps snapshots younger than this many days (and the newest retainLast). */
+  retainDays?: number;
   createdAt: string;
   createdBy: string;
 }
@@ -44,6 +48,8 @@ export interface TagMove {
   at: string;
   actor: string;
   reason: string;
+  /** The set whose promotion made the move. */
+  set?: string;
 }
 
 export interface Tag {
@@ -104,6 +110,8 @@ export interface PagePart {
  */
 export interface RepodataPage {
   key: string;
+  /** The package page it renders. */
+  page: string;
   blob: string;
   primary: PagePart;
   filelists: PagePart;
@@ -127,6 +135,71 @@ export interface TagUpdate {
   expect?: string | null;
   actor: string;
   reason: string;
+}
+
+/** One snapshot per repo, pinned for a run; its snapshots are kept while it is live. */
+export interface SnapshotSet {
+  id: string;
+  label?: string;
+  createdAt: string;
+  createdBy: string;
+  /** End of the lease; undefined: kept until released. */
+  expiresAt?: string;
+  releasedAt?: string;
+  members: { repo: string; snapshot: string }[];
+}
+
+export interface NewSet {
+  label?: string;
+  expiresAt?: string;
+  members: { repo: string; snapshot: string }[];
+  actor: string;
+}
+
+/** A change of a set's lease: a new end (null: kept, no end), or its release. */
+export type LeaseChange = { expiresAt: string | null } | { release: true };
+
+export interface Promotion {
+  set: string;
+  tag: string;
+  /** Move the tag even to a snapshot older than the one it points at. */
+  force?: boolean;
+  actor: string;
+  reason: string;
+}
+
+export interface TokenInfo {
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt?: string;
+}
+
+/** One mutation, as the audit log records it. */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  command: string;
+  repo?: string;
+  /** The request, as JSON. */
+  args: string;
+  /** 'ok', or the error message. */
+  result: string;
+}
+
+/** What gc removes from the catalog in one transaction. */
+export interface CatalogSweep {
+  snapshots: string[];
+  /** Package records not in any page and last ingested before this time are dropped. */
+  recordsBefore: string;
+}
+
+export interface CatalogSweepResult {
+  snapshots: number;
+  pages: number;
+  records: number;
+  cacheRows: number;
 }
 
 /** A compare-and-swap failed: someone else changed the state first. */
@@ -175,6 +248,35 @@ export interface Catalog {
   tagHistory(repo: string, tag?: string): Promise<TagMove[]>;
   /** Where `tag` pointed at `time` (ISO 8601), from its history. */
   tagAt(repo: string, tag: string, time: string): Promise<string | undefined>;
+
+  /** Creates a set (its id comes from the snapshot id sequence). */
+  createSet(set: NewSet): Promise<SnapshotSet>;
+  getSet(id: string): Promise<SnapshotSet | undefined>;
+  /** Every set, or (with `liveAt`) those whose lease holds at that time. */
+  listSets(opts?: { liveAt?: string }): Promise<SnapshotSet[]>;
+  updateSet(id: string, change: LeaseChange): Promise<SnapshotSet>;
+  /**
+   * Moves `tag` in every repo of the set to the set's snapshot, in one transaction;
+   * ConflictError (and no move) if one would go to an older snapshot without `force`.
+   */
+  promoteSet(p: Promotion): Promise<TagMove[]>;
+  /** Tag moves (of every repo) at or after `since`. */
+  tagMovesSince(since: string): Promise<TagMove[]>;
+
+  /** Stores a token's hash under a name; the token itself is never stored. */
+  createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo>;
+  listTokens(): Promise<TokenInfo[]>;
+  revokeToken(name: string): Promise<TokenInfo>;
+  /** The live (not revoked) token with this hash. */
+  tokenByHash(hash: string): Promise<TokenInfo | undefined>;
+
+  appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
+  listAudit(opts: { repo?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  /** Removes snapshots and what only they used (pages, cache rows, old records). */
+  sweep(s: CatalogSweep): Promise<CatalogSweepResult>;
+  /** Every blob digest the catalog refers to, leaving out the snapshots in `without`. */
+  referencedBlobs(without?: string[]): Promise<Set<string>>;
 
   close(): Promise<void>;
 }

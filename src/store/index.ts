@@ -4,6 +4,6 @@ export type { Store } from './open.ts';
 export { BlobMismatchError } from './blobs.ts';
 export type { BlobStore, BlobInfo, BlobWriter, Expected } from './blobs.ts';
 export { ConflictError, NotFoundError, AlreadyExistsError } from './catalog.ts';
-export type { Catalog, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity } from './catalog.ts';
+export type { Catalog, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, TokenInfo, AuditEntry, CatalogSweep, CatalogSweepResult } from './catalog.ts';
 export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';
 export { paginate, pageKey, byFileNameThenPath, pageIndexOf, replacePages } from './pages.ts';

@@ -20,155 +20,17 @@ import {
   type Tag,
   type TagMove,
   type TagUpdate,
+  type SnapshotSet,
+  type NewSet,
+  type LeaseChange,
+  type Promotion,
+  type TokenInfo,
+  type AuditEntry,
+  type CatalogSweep,
+  type CatalogSweepResult,
 } from './catalog.ts';
-import { nextSnapshotId } from './ids.ts';
-import { paginate } from './pages.ts';
-
-const V3_SCHEMA = `
-  DROP TABLE repodata_pages;
-  -- A page: a run of packages (see pages.ts), keyed by the hash of its entries.
-  CREATE TABLE package_pages (
-    page TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    href TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    PRIMARY KEY (page, seq)
-  ) WITHOUT ROWID;
-  CREATE INDEX package_pages_digest ON package_pages(digest);
-  -- A snapshot's package list: its pages, in order.
-  CREATE TABLE snapshot_pages (
-    snapshot TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    page TEXT NOT NULL,
-    PRIMARY KEY (snapshot, seq)
-  ) WITHOUT ROWID;
-  CREATE INDEX snapshot_pages_page ON snapshot_pages(page);
-  -- Rendered repodata of a page: one blob (gzip members, then the texts) and sizes.
-  CREATE TABLE repodata_pages (
-    key TEXT PRIMARY KEY,
-    blob TEXT NOT NULL,
-    primary_size INTEGER NOT NULL, primary_open INTEGER NOT NULL,
-    filelists_size INTEGER NOT NULL, filelists_open INTEGER NOT NULL,
-    other_size INTEGER NOT NULL, other_open INTEGER NOT NULL
-  ) WITHOUT ROWID;`;
-
-/**
- * Lists a snapshot's pages, storing the pages the catalog does not have yet (and, from
- * schema version 4 on, their count and last href in page_info).
- */
-function insertPages(db: DatabaseSync, snapshot: string, pages: (PageRef | PackagePage)[], schema = SCHEMA_VERSION): void {
-  const withInfo = schema >= 4;
-  const known = db.prepare(withInfo ? 'SELECT 1 FROM page_info WHERE page = ?' : 'SELECT 1 FROM package_pages WHERE page = ? LIMIT 1');
-  const entry = db.prepare('INSERT INTO package_pages (page, seq, href, digest, size) VALUES (?, ?, ?, ?, ?)');
-  const info = withInfo ? db.prepare('INSERT INTO page_info (page, count, last) VALUES (?, ?, ?)') : undefined;
-  const listed = db.prepare('INSERT INTO snapshot_pages (snapshot, seq, page) VALUES (?, ?, ?)');
-  const present = new Set<string>();
-  for (const [seq, page] of pages.entries()) {
-    // A page is content-addressed: one already stored has these very entries.
-    if (!present.has(page.key) && !known.get(page.key)) {
-      if (!('packages' in page)) throw new Error(`package page ${page.key} is not in the catalog and the commit does not give its packages`);
-      for (const [i, p] of page.packages.entries()) entry.run(page.key, i, p.href, p.digest, p.size);
-      info?.run(page.key, page.packages.length, page.packages[page.packages.length - 1].href);
-    }
-    present.add(page.key);
-    listed.run(snapshot, seq, page.key);
-  }
-}
-
-/** Each entry migrates the schema from version i to i + 1 (SQL, or a step in code). */
-const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
-  `CREATE TABLE repos (
-     name TEXT PRIMARY KEY,
-     upstream TEXT,
-     keep INTEGER,
-     created_at TEXT NOT NULL,
-     created_by TEXT NOT NULL
-   );
-   CREATE TABLE packages (
-     digest TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     arch TEXT NOT NULL,
-     epoch TEXT NOT NULL,
-     version TEXT NOT NULL,
-     release TEXT NOT NULL,
-     record TEXT NOT NULL
-   );
-   CREATE TABLE snapshots (
-     id TEXT PRIMARY KEY,
-     repo TEXT NOT NULL,
-     parent TEXT,
-     created_at TEXT NOT NULL,
-     actor TEXT NOT NULL,
-     message TEXT NOT NULL,
-     packages INTEGER NOT NULL,
-     repomd TEXT NOT NULL
-   );
-   CREATE INDEX snapshots_repo ON snapshots(repo, id);
-   CREATE TABLE snapshot_files (
-     snapshot TEXT NOT NULL,
-     href TEXT NOT NULL,
-     digest TEXT NOT NULL,
-     size INTEGER NOT NULL,
-     kind TEXT NOT NULL,
-     PRIMARY KEY (snapshot, href)
-   ) WITHOUT ROWID;
-   CREATE INDEX snapshot_files_digest ON snapshot_files(digest);
-   CREATE TABLE tags (
-     repo TEXT NOT NULL,
-     tag TEXT NOT NULL,
-     snapshot TEXT NOT NULL,
-     moved_at TEXT NOT NULL,
-     PRIMARY KEY (repo, tag)
-   );
-   CREATE TABLE tag_history (
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-     repo TEXT NOT NULL,
-     tag TEXT NOT NULL,
-     from_snapshot TEXT,
-     to_snapshot TEXT NOT NULL,
-     at TEXT NOT NULL,
-     actor TEXT NOT NULL,
-     reason TEXT NOT NULL
-   );
-   CREATE INDEX tag_history_tag ON tag_history(repo, tag, at);
-   -- The last snapshot id ever issued: ids never go back, even after gc.
-   CREATE TABLE id_state (one INTEGER PRIMARY KEY CHECK (one = 1), last_id TEXT NOT NULL);`,
-  // 2: rendered repodata pages, so that a snapshot re-renders only what changed.
-  `CREATE TABLE repodata_pages (
-     key TEXT PRIMARY KEY,
-     primary_digest TEXT NOT NULL, primary_size INTEGER NOT NULL, primary_open INTEGER NOT NULL,
-     filelists_digest TEXT NOT NULL, filelists_size INTEGER NOT NULL, filelists_open INTEGER NOT NULL,
-     other_digest TEXT NOT NULL, other_size INTEGER NOT NULL, other_open INTEGER NOT NULL
-   ) WITHOUT ROWID;`,
-  // 3: snapshots list their packages in shared pages (a commit writes only the pages
-  // that changed); a rendered repodata page is one blob. The version 2 page cache is
-  // dropped (a cache: its blobs become garbage, pages are rendered again on demand).
-  (db) => {
-    db.exec(V3_SCHEMA);
-    // Snapshots made before pages existed listed their packages in snapshot_files.
-    const snapshots = db.prepare("SELECT DISTINCT snapshot FROM snapshot_files WHERE kind = 'package'").all() as Row[];
-    const files = db.prepare("SELECT href, digest, size FROM snapshot_files WHERE snapshot = ? AND kind = 'package'");
-    for (const { snapshot } of snapshots) {
-      const packages = (files.all(snapshot) as Row[]).map((r) => ({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' as const }));
-      insertPages(db, String(snapshot), paginate(packages), 3);
-    }
-    db.exec("DELETE FROM snapshot_files WHERE kind = 'package'");
-  },
-  // 4: a page's count and last href in a row of their own, so that reading a snapshot's
-  // page list is one range scan; no index from page to snapshots (a commit would write
-  // one random index entry per page of the repo; gc can scan instead).
-  `CREATE TABLE page_info (
-     page TEXT PRIMARY KEY,
-     count INTEGER NOT NULL,
-     last TEXT NOT NULL
-   ) WITHOUT ROWID;
-   INSERT INTO page_info (page, count, last)
-     SELECT page, seq + 1, href FROM package_pages p WHERE seq = (SELECT MAX(seq) FROM package_pages WHERE page = p.page);
-   DROP INDEX snapshot_pages_page;`,
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
+import { compareIds, nextSnapshotId } from './ids.ts';
+import { insertPages, MIGRATIONS } from './sqlite-schema.ts';
 
 type Row = Record<string, string | number | null>;
 
@@ -176,6 +38,8 @@ function toRepo(r: Row): Repository {
   const repo: Repository = { name: String(r.name), createdAt: String(r.created_at), createdBy: String(r.created_by) };
   if (r.upstream !== null) repo.upstream = String(r.upstream);
   if (r.keep !== null) repo.keep = Number(r.keep);
+  if (r.retain_last !== null) repo.retainLast = Number(r.retain_last);
+  if (r.retain_days !== null) repo.retainDays = Number(r.retain_days);
   return repo;
 }
 
@@ -196,6 +60,7 @@ function toSnapshot(r: Row): Snapshot {
 function toMove(r: Row): TagMove {
   const m: TagMove = { repo: String(r.repo), tag: String(r.tag), to: String(r.to_snapshot), at: String(r.at), actor: String(r.actor), reason: String(r.reason) };
   if (r.from_snapshot !== null) m.from = String(r.from_snapshot);
+  if (r.set_id !== null && r.set_id !== undefined) m.set = String(r.set_id);
   return m;
 }
 
@@ -253,10 +118,12 @@ export class SqliteCatalog implements Catalog {
   async createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository> {
     const created: Repository = { ...repo, createdAt: new Date().toISOString() };
     try {
-      this.q('INSERT INTO repos (name, upstream, keep, created_at, created_by) VALUES (?, ?, ?, ?, ?)').run(
+      this.q('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
         created.name,
         created.upstream ?? null,
         created.keep ?? null,
+        created.retainLast ?? null,
+        created.retainDays ?? null,
         created.createdAt,
         created.createdBy,
       );
@@ -279,6 +146,11 @@ export class SqliteCatalog implements Catalog {
   async deleteRepo(name: string): Promise<void> {
     this.transaction(() => {
       if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(name)) throw new NotFoundError(`no repository ${name}`);
+      const pinned = this.q(
+        `SELECT s.id FROM sets s JOIN set_members m ON m.set_id = s.id
+         WHERE m.repo = ? AND s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.id`,
+      ).all(name, new Date().toISOString()) as Row[];
+      if (pinned.length) throw new ConflictError(`repository ${name} has snapshots pinned by live sets (${pinned.map((r) => String(r.id)).join(', ')}); release them first ('txrepo set release ID')`);
       this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
       this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
       // Pages no snapshot lists any more go with it.
@@ -293,11 +165,15 @@ export class SqliteCatalog implements Catalog {
 
   async putPackages(records: PackageRecord[]): Promise<void> {
     this.transaction(() => {
-      const insert = this.q('INSERT OR IGNORE INTO packages (digest, name, arch, epoch, version, release, record) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      // A known record only gets a new added_at: gc keeps young records for a commit to come.
+      const insert = this.q(
+        'INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET added_at = excluded.added_at',
+      );
+      const now = new Date().toISOString();
       for (const r of records) {
         // The location belongs to a snapshot, not to the package.
         const { locationHref: _href, locationBase: _base, ...stored } = r;
-        insert.run(r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, JSON.stringify(stored));
+        insert.run(r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, JSON.stringify(stored), now);
       }
     });
   }
@@ -328,7 +204,7 @@ export class SqliteCatalog implements Catalog {
     for (const r of this.q('SELECT r.* FROM json_each(?) j JOIN repodata_pages r ON r.key = j.value').all(JSON.stringify(keys)) as Row[]) {
       const key = String(r.key);
       const part = (p: string) => ({ size: Number(r[`${p}_size`]), openSize: Number(r[`${p}_open`]) });
-      out.set(key, { key, blob: String(r.blob), primary: part('primary'), filelists: part('filelists'), other: part('other') });
+      out.set(key, { key, page: String(r.page), blob: String(r.blob), primary: part('primary'), filelists: part('filelists'), other: part('other') });
     }
     return out;
   }
@@ -336,9 +212,12 @@ export class SqliteCatalog implements Catalog {
   async putRepodataPages(pages: RepodataPage[]): Promise<void> {
     this.transaction(() => {
       // REPLACE: a page rendered again (its blob was gone) supersedes the old row.
-      const put = this.q('INSERT OR REPLACE INTO repodata_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      const put = this.q(
+        `INSERT OR REPLACE INTO repodata_pages (key, page, blob, primary_size, primary_open, filelists_size, filelists_open, other_size, other_open)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       for (const p of pages) {
-        put.run(p.key, p.blob, p.primary.size, p.primary.openSize, p.filelists.size, p.filelists.openSize, p.other.size, p.other.openSize);
+        put.run(p.key, p.page, p.blob, p.primary.size, p.primary.openSize, p.filelists.size, p.filelists.openSize, p.other.size, p.other.openSize);
       }
     });
   }
@@ -352,9 +231,7 @@ export class SqliteCatalog implements Catalog {
         throw new ConflictError(`repository ${c.repo} moved on: latest is ${current ?? '(none)'}, the new snapshot was based on ${c.parent ?? '(none)'}`);
       }
       const now = new Date();
-      const last = this.q('SELECT last_id FROM id_state WHERE one = 1').get() as Row | undefined;
-      const id = nextSnapshotId(now, last ? String(last.last_id) : undefined);
-      this.q('INSERT INTO id_state (one, last_id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id').run(id);
+      const id = this.nextId(now);
       const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), actor: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
       if (c.parent) snapshot.parent = c.parent;
       this.q('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
@@ -375,13 +252,31 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  private setTag(repo: string, tag: string, to: string, actor: string, reason: string, at: string): TagMove {
+  private setTag(repo: string, tag: string, to: string, actor: string, reason: string, at: string, set?: string): TagMove {
     const prev = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(repo, tag) as Row | undefined;
     this.q('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at').run(repo, tag, to, at);
-    this.q('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?, ?)').run(repo, tag, prev ? String(prev.snapshot) : null, to, at, actor, reason);
+    this.q('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason, set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      repo,
+      tag,
+      prev ? String(prev.snapshot) : null,
+      to,
+      at,
+      actor,
+      reason,
+      set ?? null,
+    );
     const move: TagMove = { repo, tag, to, at, actor, reason };
     if (prev) move.from = String(prev.snapshot);
+    if (set) move.set = set;
     return move;
+  }
+
+  /** The next id of the shared snapshot/set sequence (inside a write transaction). */
+  private nextId(now: Date): string {
+    const last = this.q('SELECT last_id FROM id_state WHERE one = 1').get() as Row | undefined;
+    const id = nextSnapshotId(now, last ? String(last.last_id) : undefined);
+    this.q('INSERT INTO id_state (one, last_id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id').run(id);
+    return id;
   }
 
   async getSnapshot(repo: string, id: string): Promise<Snapshot | undefined> {
@@ -456,7 +351,179 @@ export class SqliteCatalog implements Catalog {
     return r ? String(r.to_snapshot) : undefined;
   }
 
+  // Sets
+
+  private readSet(id: string): SnapshotSet | undefined {
+    const r = this.q('SELECT * FROM sets WHERE id = ?').get(id) as Row | undefined;
+    if (!r) return undefined;
+    const set: SnapshotSet = {
+      id,
+      createdAt: String(r.created_at),
+      createdBy: String(r.created_by),
+      members: (this.q('SELECT repo, snapshot FROM set_members WHERE set_id = ? ORDER BY repo').all(id) as Row[]).map((m) => ({ repo: String(m.repo), snapshot: String(m.snapshot) })),
+    };
+    if (r.label !== null) set.label = String(r.label);
+    if (r.expires_at !== null) set.expiresAt = String(r.expires_at);
+    if (r.released_at !== null) set.releasedAt = String(r.released_at);
+    return set;
+  }
+
+  async createSet(n: NewSet): Promise<SnapshotSet> {
+    return this.transaction(() => {
+      for (const m of n.members) {
+        if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(m.repo, m.snapshot)) throw new NotFoundError(`repository ${m.repo} has no snapshot ${m.snapshot}`);
+      }
+      const now = new Date();
+      const id = this.nextId(now);
+      this.q('INSERT INTO sets (id, label, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?)').run(id, n.label ?? null, now.toISOString(), n.actor, n.expiresAt ?? null);
+      const member = this.q('INSERT INTO set_members (set_id, repo, snapshot) VALUES (?, ?, ?)');
+      for (const m of n.members) member.run(id, m.repo, m.snapshot);
+      return this.readSet(id)!;
+    });
+  }
+
+  async getSet(id: string): Promise<SnapshotSet | undefined> {
+    return this.readSet(id);
+  }
+
+  async listSets(opts: { liveAt?: string } = {}): Promise<SnapshotSet[]> {
+    const rows =
+      opts.liveAt === undefined
+        ? this.q('SELECT id FROM sets ORDER BY id').all()
+        : this.q('SELECT id FROM sets WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY id').all(opts.liveAt);
+    return (rows as Row[]).map((r) => this.readSet(String(r.id))!);
+  }
+
+  async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
+    return this.transaction(() => {
+      const set = this.readSet(id);
+      if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
+      if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
+      if ('release' in change) this.q('UPDATE sets SET released_at = ? WHERE id = ?').run(new Date().toISOString(), id);
+      else this.q('UPDATE sets SET expires_at = ? WHERE id = ?').run(change.expiresAt, id);
+      return this.readSet(id)!;
+    });
+  }
+
+  async promoteSet(p: Promotion): Promise<TagMove[]> {
+    return this.transaction(() => {
+      const set = this.readSet(p.set);
+      if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
+      const backwards: string[] = [];
+      for (const m of set.members) {
+        if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(m.repo, m.snapshot)) {
+          throw new NotFoundError(`set ${p.set}: snapshot ${m.snapshot} of ${m.repo} is gone (removed by gc after the set's lease ended)`);
+        }
+        const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(m.repo, p.tag) as Row | undefined;
+        if (cur && compareIds(m.snapshot, String(cur.snapshot)) < 0) backwards.push(`${m.repo}: ${p.tag} is at ${String(cur.snapshot)}, newer than ${m.snapshot}`);
+      }
+      if (backwards.length && !p.force) throw new ConflictError(`promoting set ${p.set} would move ${p.tag} back in time (${backwards.join('; ')}); use --force to do it anyway`);
+      const at = new Date().toISOString();
+      const moves: TagMove[] = [];
+      for (const m of set.members) {
+        const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(m.repo, p.tag) as Row | undefined;
+        if (cur && String(cur.snapshot) === m.snapshot) continue; // already there: no move to record
+        moves.push(this.setTag(m.repo, p.tag, m.snapshot, p.actor, p.reason, at, p.set));
+      }
+      return moves;
+    });
+  }
+
+  async tagMovesSince(since: string): Promise<TagMove[]> {
+    return (this.q('SELECT * FROM tag_history WHERE at >= ? ORDER BY seq').all(since) as Row[]).map(toMove);
+  }
+
+  // Tokens and the audit log
+
+  async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
+    const createdAt = new Date().toISOString();
+    try {
+      this.q('INSERT INTO tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(t.name, t.hash, createdAt, t.createdBy);
+    } catch (e) {
+      if (/UNIQUE constraint failed/.test((e as Error).message)) throw new AlreadyExistsError(`a token named ${t.name} already exists; revoke it first or pick another name`);
+      throw e;
+    }
+    return { name: t.name, createdAt, createdBy: t.createdBy };
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (this.q('SELECT * FROM tokens ORDER BY name').all() as Row[]).map(toToken);
+  }
+
+  async revokeToken(name: string): Promise<TokenInfo> {
+    return this.transaction(() => {
+      const r = this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined;
+      if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
+      if (r.revoked_at === null) this.q('UPDATE tokens SET revoked_at = ? WHERE name = ?').run(new Date().toISOString(), name);
+      return toToken(this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row);
+    });
+  }
+
+  async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
+    const r = this.q('SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as Row | undefined;
+    return r ? toToken(r) : undefined;
+  }
+
+  async appendAudit(e: Omit<AuditEntry, 'seq'>): Promise<void> {
+    this.q('INSERT INTO audit (at, actor, command, repo, args, result) VALUES (?, ?, ?, ?, ?, ?)').run(e.at, e.actor, e.command, e.repo ?? null, e.args, e.result);
+  }
+
+  async listAudit(opts: { repo?: string; limit?: number }): Promise<AuditEntry[]> {
+    const limit = opts.limit ?? 1000;
+    const rows = opts.repo === undefined ? this.q('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(limit) : this.q('SELECT * FROM audit WHERE repo = ? ORDER BY seq DESC LIMIT ?').all(opts.repo, limit);
+    return (rows as Row[]).reverse().map((r) => {
+      const e: AuditEntry = { seq: Number(r.seq), at: String(r.at), actor: String(r.actor), command: String(r.command), args: String(r.args), result: String(r.result) };
+      if (r.repo !== null) e.repo = String(r.repo);
+      return e;
+    });
+  }
+
+  // Garbage collection
+
+  async sweep(s: CatalogSweep): Promise<CatalogSweepResult> {
+    return this.transaction(() => {
+      const ids = JSON.stringify(s.snapshots);
+      this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT value FROM json_each(?))').run(ids);
+      this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT value FROM json_each(?))').run(ids);
+      const snapshots = Number(this.q('DELETE FROM snapshots WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes);
+      // What no snapshot uses any more: pages, their cached renderings, and records
+      // that are in no page and were not ingested lately (a commit may be on its way).
+      const pages = Number(this.q('DELETE FROM page_info WHERE page NOT IN (SELECT page FROM snapshot_pages)').run().changes);
+      this.q('DELETE FROM package_pages WHERE page NOT IN (SELECT page FROM page_info)').run();
+      const cacheRows = Number(this.q('DELETE FROM repodata_pages WHERE page IS NULL OR page NOT IN (SELECT page FROM page_info)').run().changes);
+      const records = Number(
+        this.q('DELETE FROM packages WHERE (added_at IS NULL OR added_at < ?) AND digest NOT IN (SELECT digest FROM package_pages)').run(s.recordsBefore).changes,
+      );
+      return { snapshots, pages, records, cacheRows };
+    });
+  }
+
+  async referencedBlobs(without: string[] = []): Promise<Set<string>> {
+    const ids = JSON.stringify(without);
+    // One read transaction, so that the three queries see one state of the catalog.
+    this.db.exec('BEGIN');
+    try {
+      const out = new Set<string>();
+      const add = (rows: unknown[]) => {
+        for (const r of rows as Row[]) out.add(String(r.digest));
+      };
+      add(this.q('SELECT DISTINCT digest FROM snapshot_files WHERE snapshot NOT IN (SELECT value FROM json_each(?))').all(ids));
+      const pages = 'SELECT DISTINCT page FROM snapshot_pages WHERE snapshot NOT IN (SELECT value FROM json_each(?))';
+      add(this.q(`SELECT DISTINCT digest FROM package_pages WHERE page IN (${pages})`).all(ids));
+      add(this.q(`SELECT blob AS digest FROM repodata_pages WHERE page IN (${pages})`).all(ids));
+      return out;
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+function toToken(r: Row): TokenInfo {
+  const t: TokenInfo = { name: String(r.name), createdAt: String(r.created_at), createdBy: String(r.created_by) };
+  if (r.revoked_at !== null) t.revokedAt = String(r.revoked_at);
+  return t;
 }
