@@ -28,6 +28,11 @@ const KNOWN = new Set([
   'UpstreamError',
   'UnsafeHrefError',
   'ChecksumMismatchError',
+  'RemoteError',
+  'AuthError',
+  'IniError',
+  'MirrorsError',
+  'PublishError',
 ]);
 
 /** Turns any failure into a one-screen message and an exit status. */

@@ -1,11 +1,19 @@
-// The store a command works on: --store DIR, else $TXREPO_STORE, else the user's
-// data directory. Created on first use.
+// What a command works on: a store this process opens (--store DIR, else
+// $TXREPO_STORE, else the user's data directory; created on first use), or a txrepo
+// server (--server URL --token T, or $TXREPO_SERVER / $TXREPO_TOKEN).
 
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { Txrepo } from '../core/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { UsageError } from './errors.ts';
 
-export const STORE_OPTION = { store: { type: 'string' }, json: { type: 'boolean' } } as const;
+export const STORE_OPTION = {
+  store: { type: 'string' },
+  server: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 export function storeDir(flag: string | undefined): string {
   if (flag) return flag;
@@ -26,6 +34,7 @@ export function actor(): string {
   return `${user}@${hostname()}`;
 }
 
+/** For commands that need the store's files themselves (export, token, serve). */
 export async function withStore<T>(flag: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(storeDir(flag));
   try {
@@ -35,9 +44,45 @@ export async function withStore<T>(flag: string | undefined, fn: (store: Store) 
   }
 }
 
+interface Target {
+  store?: string;
+  server?: string;
+  token?: string;
+}
+
+/** The server a command talks to, if any: --server, else $TXREPO_SERVER (unless --store is given). */
+export function serverOf(v: Target): string | undefined {
+  if (v.server !== undefined) return v.server;
+  return v.store === undefined ? process.env.TXREPO_SERVER || undefined : undefined;
+}
+
+/** Runs `fn` on the local store or, with --server, on the server. */
+export async function withTxrepo<T>(v: Target, fn: (tx: Txrepo) => Promise<T>): Promise<T> {
+  const server = serverOf(v);
+  let tx: Txrepo;
+  if (server !== undefined) {
+    if (v.store !== undefined) throw new UsageError('give --store or --server, not both');
+    const { RemoteTxrepo } = await import('../remote/index.ts');
+    tx = new RemoteTxrepo(server, { token: v.token ?? process.env.TXREPO_TOKEN, actor: actor() });
+  } else {
+    const { LocalTxrepo } = await import('../core/index.ts');
+    tx = new LocalTxrepo(await openStore(storeDir(v.store)), actor());
+  }
+  try {
+    return await fn(tx);
+  } finally {
+    await tx.close();
+  }
+}
+
 export function print(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
 }
 
 export const STORE_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
+      --server URL         act on a txrepo server instead (default: $TXREPO_SERVER)
+      --token TOKEN        the server's access token for changes (default: $TXREPO_TOKEN)
+      --json               print JSON on stdout`;
+
+export const LOCAL_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
       --json               print JSON on stdout`;

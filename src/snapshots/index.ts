@@ -9,3 +9,7 @@ export { fsck } from './fsck.ts';
 export type { FsckReport } from './fsck.ts';
 export { diffSnapshots } from './diff.ts';
 export type { SnapshotDiff, PackageChange } from './diff.ts';
+export { gc, beyondRetention } from './gc.ts';
+export type { GcOptions, GcReport } from './gc.ts';
+export { createSet, setManifest, parseDuration, isLive, leaseEnd, DEFAULT_SET_TTL } from './sets.ts';
+export type { SetRequest, SetManifest, SetManifestFile } from './sets.ts';

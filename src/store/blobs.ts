@@ -33,6 +33,11 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * Every put of content that is already stored marks the blob as used now, so that gc,
+ * which only removes blobs unused for a grace period, cannot take a blob that a commit
+ * on its way is about to list.
+ */
 export interface BlobStore {
   /** Stores bytes; idempotent. */
   putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo>;
@@ -55,13 +60,23 @@ export interface BlobStore {
   /** Starts a blob written piece by piece (hashed as it goes). */
   create(): Promise<BlobWriter>;
   stat(digest: string): Promise<BlobInfo | undefined>;
+  /** Marks a stored blob as used now (see above); false if there is no such blob. */
+  touch(digest: string): Promise<boolean>;
   /** A small blob's content (or bytes [start, end) of it); undefined if there is no such blob. */
   read(digest: string, range?: { start: number; end: number }): Promise<Buffer | undefined>;
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
   /** A local path of the blob, when the backend has one (hard links, sendfile). */
   localPath(digest: string): string | undefined;
-  delete(digest: string): Promise<void>;
-  list(): AsyncIterable<BlobInfo>;
+  /**
+   * gc's removal of an unreferenced blob: only if it was not written or reused since
+   * `unusedSince`, and safely against a writer that reuses it meanwhile (see
+   * docs/store.md). Resolves whether it was removed.
+   */
+  sweep(digest: string, unusedSince: Date): Promise<boolean>;
+  /** Removes staging files (killed runs' leftovers) not touched since `before`; their count and bytes. */
+  sweepStaging(before: Date): Promise<{ files: number; bytes: number }>;
+  /** Every blob, with when it was last written or reused. */
+  list(): AsyncIterable<BlobInfo & { usedAt: Date }>;
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;

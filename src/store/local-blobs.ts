@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../common/index.ts';
@@ -79,11 +79,31 @@ export class LocalBlobStore implements BlobStore {
     await fsyncDir(dir);
   }
 
+  async touch(digest: string): Promise<boolean> {
+    const st = await this.stat(digest);
+    return st !== undefined && this.reuse(digest, st.size);
+  }
+
+  /**
+   * Marks an existing blob as used now (its mtime): true if it exists with this size.
+   * A blob gc just took away is false, and the caller stores it again.
+   */
+  private async reuse(digest: string, size: number): Promise<boolean> {
+    try {
+      const now = new Date();
+      await utimes(this.localPath(digest), now, now);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    return (await this.stat(digest))?.size === size;
+  }
+
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
     const info = { digest: createHash('sha256').update(data).digest('hex'), size: data.length };
     this.check(info, expect, 'blob');
+    if (await this.reuse(info.digest, info.size)) return info;
     const existing = await this.stat(info.digest);
-    if (existing?.size === info.size) return info;
     const temp = this.tempPath();
     try {
       const fh = await open(temp, 'wx', 0o444);
@@ -128,7 +148,7 @@ export class LocalBlobStore implements BlobStore {
         try {
           const info = { digest: hash.digest('hex'), size };
           this.check(info, expect, 'blob');
-          if (!(await this.stat(info.digest))) {
+          if (!(await this.reuse(info.digest, info.size))) {
             await fh.sync();
             await finish();
             await this.install(temp, info.digest);
@@ -196,7 +216,7 @@ export class LocalBlobStore implements BlobStore {
           info = await hashHandle(fh);
           this.check(info, expect, what);
         }
-        if (await this.stat(info.digest)) return info;
+        if (await this.reuse(info.digest, info.size)) return info;
         await fh.sync();
       } finally {
         await fh.close();
@@ -242,25 +262,52 @@ export class LocalBlobStore implements BlobStore {
     return createReadStream(path, range ? { start: range.start, end: range.end } : {});
   }
 
-  async delete(digest: string): Promise<void> {
-    // Rename first so that a reader never sees a half-deleted blob path.
+  async sweep(digest: string, unusedSince: Date): Promise<boolean> {
+    // Moved aside first, then its mtime looked at again: a writer that reused the blob
+    // before the move made it young (it goes back); one that comes after the move finds
+    // no blob and stores its own copy (reuse() is false). Either way its commit finds it.
     const path = this.localPath(digest);
-    const aside = this.tempPath();
+    const st = await stat(path).catch(() => undefined);
+    if (!st || st.mtime >= unusedSince) return false;
+    const aside = join(this.tmp, `gc-${digest}-${process.pid}`);
     try {
       await rename(path, aside);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
-    await rm(aside, { force: true });
+    const again = await stat(aside);
+    if (again.mtime >= unusedSince) {
+      await link(aside, path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      await unlink(aside);
+      return false;
+    }
+    await unlink(aside);
+    return true;
   }
 
-  async *list(): AsyncIterable<BlobInfo> {
+  async sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    for (const name of await readdir(this.tmp).catch(() => [] as string[])) {
+      const path = join(this.tmp, name);
+      const st = await stat(path).catch(() => undefined);
+      if (!st?.isFile() || st.mtime >= before) continue;
+      await rm(path, { force: true });
+      files++;
+      bytes += st.size;
+    }
+    return { files, bytes };
+  }
+
+  async *list(): AsyncIterable<BlobInfo & { usedAt: Date }> {
     for (const prefix of (await readdir(this.root).catch(() => [] as string[])).sort()) {
       for (const name of (await readdir(join(this.root, prefix))).sort()) {
         if (!/^[0-9a-f]{64}$/.test(name)) continue;
         const st = await stat(join(this.root, prefix, name)).catch(() => undefined);
-        if (st?.isFile()) yield { digest: name, size: st.size };
+        if (st?.isFile()) yield { digest: name, size: st.size, usedAt: st.mtime };
       }
     }
   }

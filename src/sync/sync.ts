@@ -111,7 +111,8 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
     const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType);
-    let digest = type === 'sha256' && (await blobs.stat(p.pkgid)) ? p.pkgid : undefined;
+    // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
+    let digest = type === 'sha256' && (await blobs.touch(p.pkgid)) ? p.pkgid : undefined;
     if (!digest) {
       const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage });
       digest = blob.digest;

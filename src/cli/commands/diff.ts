@@ -1,9 +1,9 @@
 // txrepo diff REPO@A REPO@B
 
-import { diffSnapshots, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
+import { parseRepoRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 
 export const help = `Usage: txrepo diff REPO@A REPO@B
 
@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('diff', argv, STORE_OPTION);
   if (positionals.length !== 2) throw new UsageError('give two snapshots: txrepo diff REPO@A REPO@B');
   const [a, b] = positionals.map(parseRepoRef);
-  const diff = await withStore(v.store, async (store) => diffSnapshots(store, await resolveRef(store.catalog, a.repo, a.ref), await resolveRef(store.catalog, b.repo, b.ref)));
+  const diff = await withTxrepo(v, (tx) => tx.diff(positionals[0], positionals[1]));
   print(v.json, diff, () => {
     const lines = [`${a.repo}@${diff.from} -> ${b.repo}@${diff.to}`];
     for (const p of diff.added) lines.push(`  added      ${p.name}.${p.arch} ${p.to}`);

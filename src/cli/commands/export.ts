@@ -3,7 +3,7 @@
 import { exportSnapshot, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { LOCAL_HELP, print, withStore } from '../store.ts';
 
 export const help = `Usage: txrepo export REPO[@REF] DIR
 
@@ -12,11 +12,11 @@ empty; it appears complete or not at all. Files are hard links into the store wh
 possible: treat them as read-only.
 
 Options:
-${STORE_HELP}
+${LOCAL_HELP}
   -h, --help               this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse('export', argv, STORE_OPTION);
+  const { values: v, positionals } = parse('export', argv, { store: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo export REPO@REF DIR');
   const { repo, ref } = parseRepoRef(positionals[0]);
   return withStore(v.store, async (store) => {

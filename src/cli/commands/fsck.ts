@@ -1,9 +1,8 @@
 // txrepo fsck [--verify-blobs]
 
-import { fsck } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 
 export const help = `Usage: txrepo fsck [--verify-blobs]
 
@@ -22,7 +21,7 @@ const options = { ...STORE_OPTION, 'verify-blobs': { type: 'boolean' } } as cons
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('fsck', argv, options);
   if (positionals.length) throw new UsageError(`fsck takes no arguments (got ${positionals.join(' ')})`);
-  const report = await withStore(v.store, (store) => fsck(store, { verifyBlobs: v['verify-blobs'] }));
+  const report = await withTxrepo(v, (tx) => tx.fsck({ verifyBlobs: v['verify-blobs'] }));
   print(v.json, report, () =>
     [
       ...report.problems.map((p) => `problem: ${p}`),

@@ -1,9 +1,9 @@
 // txrepo show REPO@REF
 
-import { parseRepoRef, resolveRef } from '../../snapshots/index.ts';
+import { parseRepoRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 
 export const help = `Usage: txrepo show REPO[@REF]
 
@@ -21,11 +21,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('show', argv, options);
   if (positionals.length !== 1) throw new UsageError('give one REPO@REF: txrepo show REPO@REF');
   const { repo, ref } = parseRepoRef(positionals[0]);
-  return withStore(v.store, async ({ catalog }) => {
-    const s = await resolveRef(catalog, repo, ref);
-    const files = await catalog.snapshotFiles(s.id);
-    const tags = (await catalog.listTags(repo)).filter((t) => t.snapshot === s.id).map((t) => t.tag);
-    const value = { ...s, tags, path: `/repos/${repo}/snapshots/${s.id}/`, files: v.files ? files : undefined };
+  return withTxrepo(v, async (tx) => {
+    const value = await tx.showSnapshot(repo, ref, { files: v.files });
+    const { files, tags } = value;
+    const s = value;
     print(v.json, value, () =>
       [
         `snapshot ${s.id} of ${repo}${tags.length ? ` [${tags.join(', ')}]` : ''}`,
@@ -34,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
         `  message   ${s.message}`,
         `  packages  ${s.packages}`,
         `  path      ${value.path}`,
-        ...(v.files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.digest}`) : []),
+        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.digest}`) : []),
       ].join('\n'),
     );
     return 0;

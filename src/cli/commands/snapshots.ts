@@ -1,12 +1,12 @@
 // txrepo snapshots REPO
 
-import { checkRepoName } from '../../snapshots/index.ts';
-import { NotFoundError } from '../../store/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 
 export const help = `Usage: txrepo snapshots REPO
+
+Lists REPO's snapshots, oldest first, with the tags that point at each.
 
 Options:
 ${STORE_HELP}
@@ -15,11 +15,11 @@ ${STORE_HELP}
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('snapshots', argv, STORE_OPTION);
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo snapshots REPO');
-  const repo = checkRepoName(positionals[0]);
-  return withStore(v.store, async ({ catalog }) => {
-    if (!(await catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
-    const tags = await catalog.listTags(repo);
-    const list = (await catalog.listSnapshots(repo)).map((s) => ({ ...s, tags: tags.filter((t) => t.snapshot === s.id).map((t) => t.tag) }));
+  const repo = positionals[0];
+  return withTxrepo(v, async (tx) => {
+    const snapshots = await tx.snapshots(repo);
+    const tags = await tx.tags(repo);
+    const list = snapshots.map((s) => ({ ...s, tags: tags.filter((t) => t.snapshot === s.id).map((t) => t.tag) }));
     print(v.json, list, () =>
       list.length ? list.map((s) => `${s.id}\t${s.packages} packages\t${s.actor}\t${s.message}${s.tags.length ? `\t[${s.tags.join(', ')}]` : ''}`).join('\n') : `${repo} has no snapshots yet`,
     );

@@ -1,10 +1,9 @@
 // txrepo sync REPO [--from URL] [--mirror]
 
-import { sync } from '../../sync/index.ts';
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
-import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 
 export const help = `Usage: txrepo sync REPO [--from URL|PATH] [--mirror]
 
@@ -19,7 +18,7 @@ Options:
       --from URL|PATH      the upstream (http://, https:// or a directory)
       --mirror             make REPO exactly the upstream: drop packages it no longer has
                            (default: keep them, adding the upstream's)
-      --parallel N         downloads at a time (default 4)
+      --parallel N         downloads at a time (default 16)
   -m, --message MSG        a message recorded with the snapshot
 ${STORE_HELP}
   -h, --help               this help`;
@@ -30,17 +29,9 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('sync', argv, options);
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo sync REPO [--from URL]');
   const progress = progressBar('syncing packages', !v.json && Boolean(process.stderr.isTTY));
-  const result = await withStore(v.store, (store) =>
-    sync(store, {
-      repo: positionals[0],
-      from: v.from,
-      mirror: v.mirror,
-      actor: actor(),
-      message: v.message,
-      concurrency: integer('parallel', v.parallel, 1, 64),
-      onProgress: (d, t) => progress.update(d, t),
-    }).finally(() => progress.finish()),
-  );
+  const parallel = integer('parallel', v.parallel, 1, 64);
+  const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
+  const result = await withTxrepo(v, (tx) => tx.sync(request, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
     result.unchanged ? `${result.latest}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.latest}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
   );

@@ -1,9 +1,8 @@
 // txrepo tag REPO TAG REF [--expect REF|none]
 
-import { checkTagName, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { actor, print, STORE_HELP, STORE_OPTION, withStore } from '../store.ts';
+import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 
 export const help = `Usage: txrepo tag REPO TAG REF [--expect REF|none] [-m REASON]
 
@@ -22,14 +21,9 @@ const options = { ...STORE_OPTION, expect: { type: 'string' }, message: { type: 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('tag', argv, options);
   if (positionals.length !== 3) throw new UsageError('give REPO, TAG and REF: txrepo tag REPO TAG REF');
-  const [repo, tagName, ref] = positionals;
-  const tag = checkTagName(tagName);
-  return withStore(v.store, async ({ catalog }) => {
-    const target = await resolveRef(catalog, parseRepoRef(`${repo}@${ref}`).repo, ref);
-    let expect: string | null | undefined;
-    if (v.expect === 'none') expect = null;
-    else if (v.expect !== undefined) expect = (await resolveRef(catalog, repo, v.expect)).id;
-    const move = await catalog.moveTag({ repo, tag, to: target.id, expect, actor: actor(), reason: v.message ?? `tag ${ref}` });
+  const [repo, tag, ref] = positionals;
+  return withTxrepo(v, async (tx) => {
+    const move = await tx.tag({ repo, tag, ref, expect: v.expect, reason: v.message });
     print(v.json, move, () => `${repo}: ${tag} ${move.from ?? '(new)'} -> ${move.to}`);
     return 0;
   });

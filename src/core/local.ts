@@ -1,0 +1,222 @@
+// The operations on a store this process opens: what `txrepo` does without --server,
+// and what `txrepo serve` does for each /api/v1 request. Every mutation is recorded in
+// the audit log, with its actor, arguments and result (failures too).
+
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  checkRepoName,
+  checkTagName,
+  collectRpmFiles,
+  commitPackages,
+  createSet,
+  diffSnapshots,
+  DeployInputError,
+  fsck,
+  gc,
+  ingestFiles,
+  leaseEnd,
+  packageHref,
+  parseDuration,
+  parseRepoRef,
+  resolveRef,
+  setManifest,
+  type DeployResult,
+  type IngestedPackage,
+} from '../snapshots/index.ts';
+import { NotFoundError, type AuditEntry, type Store } from '../store/index.ts';
+import type { CreateRepoRequest, DeployRequest, Progress, PromoteRequest, SyncRequest, TagRequest, Txrepo } from './api.ts';
+
+/** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
+export const DEFAULT_GRACE = '1h';
+
+export class LocalTxrepo implements Txrepo {
+  readonly actor: string;
+  readonly store: Store;
+
+  constructor(store: Store, actor: string) {
+    this.store = store;
+    this.actor = actor;
+  }
+
+  private get catalog() {
+    return this.store.catalog;
+  }
+
+  /** Runs a mutation and records it in the audit log, whatever its outcome. */
+  private async mutation<T>(command: string, repo: string | undefined, args: unknown, fn: () => Promise<T>): Promise<T> {
+    const entry = (result: string): Omit<AuditEntry, 'seq'> => ({ at: new Date().toISOString(), actor: this.actor, command, repo, args: JSON.stringify(args), result });
+    let value: T;
+    try {
+      value = await fn();
+    } catch (e) {
+      // The log must not hide the real error (a read-only or full disk fails both).
+      await this.catalog.appendAudit(entry(`error: ${(e as Error).message}`)).catch(() => {});
+      throw e;
+    }
+    await this.catalog.appendAudit(entry('ok'));
+    return value;
+  }
+
+  createRepo(r: CreateRepoRequest) {
+    return this.mutation('repo create', r.name, r, () => this.catalog.createRepo({ ...r, name: checkRepoName(r.name), createdBy: this.actor }));
+  }
+
+  async listRepos() {
+    const repos = await this.catalog.listRepos();
+    return Promise.all(repos.map(async (r) => ({ ...r, latest: (await this.catalog.getTag(r.name, 'latest'))?.snapshot })));
+  }
+
+  async showRepo(name: string) {
+    const repo = await this.catalog.getRepo(checkRepoName(name));
+    if (!repo) throw new NotFoundError(`no repository ${name}; see 'txrepo repo list'`);
+    return { ...repo, snapshots: (await this.catalog.listSnapshots(name)).length, tags: await this.catalog.listTags(name) };
+  }
+
+  deleteRepo(name: string) {
+    return this.mutation('repo delete', name, { name }, async () => {
+      await this.catalog.deleteRepo(checkRepoName(name));
+      return { deleted: name };
+    });
+  }
+
+  deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult> {
+    const { repo } = r;
+    return this.mutation('deploy', repo, r, async () => {
+      checkRepoName(repo);
+      if (!(await this.catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}; create it with 'txrepo repo create ${repo}'`);
+      if (!r.sources?.length && !r.uploads?.length) throw new DeployInputError('nothing to deploy: give at least one source');
+      const packages: IngestedPackage[] = [];
+      for (const source of r.sources ?? []) packages.push(...(await this.ingestSource(source, progress)));
+      if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads)));
+      return commitPackages(this.store, { repo, packages, actor: this.actor, message: r.message });
+    });
+  }
+
+  /** A yum repo (URL, or directory with repodata) or local RPM files. */
+  private async ingestSource(source: string, progress?: Progress): Promise<IngestedPackage[]> {
+    const isRepo = /^https?:\/\//i.test(source) || Boolean(await stat(join(source, 'repodata', 'repomd.xml')).catch(() => undefined));
+    if (!isRepo) return ingestFiles(this.store, await collectRpmFiles([source]), progress);
+    // Loaded only for yum repo sources: deploying files needs no HTTP client.
+    const { ingestRepo } = await import('../sync/index.ts');
+    const { packages } = await ingestRepo(this.store, source, { onProgress: progress });
+    return packages.map((p) => ({ ...p, href: packageHref(basename(p.href)) }));
+  }
+
+  /** Packages a client uploaded as blobs: their records are read from the blobs. */
+  private async ingestUploads(uploads: { sha256: string; fileName: string }[]): Promise<IngestedPackage[]> {
+    const { readPackage } = await import('../rpm/index.ts');
+    const out: IngestedPackage[] = [];
+    const records = [];
+    for (const u of uploads) {
+      if (!/^[^/\\\0]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.')) throw new DeployInputError(`${JSON.stringify(u.fileName)} is not a package file name (NAME.rpm, no directories)`);
+      if (!/^[0-9a-f]{64}$/.test(u.sha256)) throw new DeployInputError(`${JSON.stringify(u.sha256)} is not a sha256 digest`);
+      // touch(): the blob must still be there, and stays while this deploy commits.
+      const path = (await this.store.blobs.touch(u.sha256)) ? this.store.blobs.localPath(u.sha256) : undefined;
+      if (!path) throw new DeployInputError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
+      const href = packageHref(u.fileName);
+      const record = await readPackage(path, { checksumType: 'sha256', locationHref: href }).catch((e: Error) => {
+        throw new DeployInputError(`${u.fileName}: ${e.message.replace(path, 'the upload')}`);
+      });
+      records.push(record);
+      out.push({ href, digest: u.sha256, size: record.sizePackage, source: u.fileName });
+    }
+    await this.catalog.putPackages(records);
+    return out;
+  }
+
+  async sync(r: SyncRequest, progress?: Progress) {
+    const { sync } = await import('../sync/index.ts');
+    return this.mutation('sync', r.repo, r, () =>
+      sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: progress }),
+    );
+  }
+
+  async snapshots(repo: string) {
+    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+    return this.catalog.listSnapshots(repo);
+  }
+
+  async showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}) {
+    const s = await resolveRef(this.catalog, checkRepoName(repo), ref);
+    const tags = (await this.catalog.listTags(repo)).filter((t) => t.snapshot === s.id).map((t) => t.tag);
+    return { ...s, tags, path: `/repos/${repo}/snapshots/${s.id}/`, files: opts.files ? await this.catalog.snapshotFiles(s.id) : undefined };
+  }
+
+  async diff(a: string, b: string) {
+    const [x, y] = [a, b].map(parseRepoRef);
+    return diffSnapshots(this.store, await resolveRef(this.catalog, checkRepoName(x.repo), x.ref), await resolveRef(this.catalog, checkRepoName(y.repo), y.ref));
+  }
+
+  tag(r: TagRequest) {
+    return this.mutation('tag', r.repo, r, async () => {
+      const tag = checkTagName(r.tag);
+      const target = await resolveRef(this.catalog, checkRepoName(r.repo), r.ref);
+      let expect: string | null | undefined;
+      if (r.expect === 'none') expect = null;
+      else if (r.expect !== undefined) expect = (await resolveRef(this.catalog, r.repo, r.expect)).id;
+      return this.catalog.moveTag({ repo: r.repo, tag, to: target.id, expect, actor: this.actor, reason: r.reason ?? `tag ${r.ref}` });
+    });
+  }
+
+  async tags(repo: string) {
+    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+    return this.catalog.listTags(repo);
+  }
+
+  async tagHistory(repo: string, tag?: string) {
+    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+    return this.catalog.tagHistory(repo, tag);
+  }
+
+  createSet(r: { refs: string[]; label?: string; ttl?: string }) {
+    return this.mutation('set create', undefined, r, () => createSet(this.store, { ...r, actor: this.actor }));
+  }
+
+  listSets() {
+    return this.catalog.listSets();
+  }
+
+  showSet(id: string) {
+    return setManifest(this.store, id);
+  }
+
+  extendSet(id: string, ttl: string) {
+    return this.mutation('set extend', undefined, { id, ttl }, () => this.catalog.updateSet(id, { expiresAt: leaseEnd(ttl) ?? null }));
+  }
+
+  keepSet(id: string) {
+    return this.mutation('set keep', undefined, { id }, () => this.catalog.updateSet(id, { expiresAt: null }));
+  }
+
+  releaseSet(id: string) {
+    return this.mutation('set release', undefined, { id }, () => this.catalog.updateSet(id, { release: true }));
+  }
+
+  promote(r: PromoteRequest) {
+    return this.mutation('promote', undefined, r, async () => {
+      const tag = checkTagName(r.tag);
+      const set = await this.catalog.getSet(r.set);
+      if (!set) throw new NotFoundError(`no set ${r.set}; see 'txrepo set list'`);
+      const reason = r.reason ?? `promote set ${set.id}${set.label ? ` (${set.label})` : ''}`;
+      return this.catalog.promoteSet({ set: set.id, tag, force: r.force, actor: this.actor, reason });
+    });
+  }
+
+  gc(r: { dryRun?: boolean; grace?: string }) {
+    const run = () => gc(this.store, { dryRun: r.dryRun, graceMs: parseDuration(r.grace ?? DEFAULT_GRACE) });
+    return r.dryRun ? run() : this.mutation('gc', undefined, r, run);
+  }
+
+  fsck(r: { verifyBlobs?: boolean }) {
+    return fsck(this.store, r);
+  }
+
+  log(r: { repo?: string; limit?: number }) {
+    return this.catalog.listAudit(r);
+  }
+
+  close() {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,203 @@
+// The operations of a txrepo server, over its /api/v1 (see docs/http-api.md): what the
+// CLI uses with --server. Local files given to deploy are uploaded first, as blobs
+// named by their sha256 (the server checks the name against the content).
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { basename } from 'node:path';
+import type { CreateRepoRequest, CreateSetRequest, DeployRequest, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
+import type { DeployResult, FsckReport, GcReport, SetManifest, SnapshotDiff } from '../snapshots/index.ts';
+import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove } from '../store/index.ts';
+import type { SyncResult } from '../sync/index.ts';
+
+/** The server refused or failed a request; `name` is the server's error type. */
+export class RemoteError extends Error {
+  override name = 'RemoteError';
+  readonly status: number;
+  constructor(message: string, status: number, type?: string) {
+    super(message);
+    this.status = status;
+    // The server's own error types, so that the CLI reports them as it would locally.
+    if (type && /^[A-Za-z]+Error$/.test(type)) this.name = type;
+  }
+}
+
+const enc = encodeURIComponent;
+
+export interface RemoteOptions {
+  token?: string;
+  /** Who acts on this side (user@host); the server records it beside the token's name. */
+  actor: string;
+}
+
+export class RemoteTxrepo implements Txrepo {
+  readonly actor: string;
+  private readonly base: URL;
+  private readonly token?: string;
+
+  constructor(server: string, opts: RemoteOptions) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new RemoteError(`--server ${JSON.stringify(server)} is not a URL: give http://HOST:PORT`, 0, 'UsageError');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError(`--server ${server}: give an http:// or https:// URL`, 0, 'UsageError');
+    this.base = new URL(url.pathname.endsWith('/') ? url.href : `${url.href}/`);
+    this.token = opts.token;
+    this.actor = opts.actor;
+  }
+
+  /** Sends one request; resolves the response once its headers are in. */
+  private send(method: string, path: string, body?: { json?: unknown; file?: string; size?: number }): Promise<IncomingMessage> {
+    const url = new URL(path.replace(/^\//, ''), this.base);
+    const headers: Record<string, string> = { 'x-txrepo-actor': this.actor, accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let payload: Buffer | undefined;
+    if (body?.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(body.json));
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    } else if (body?.file !== undefined) {
+      headers['content-type'] = 'application/x-rpm';
+      headers['content-length'] = String(body.size);
+    }
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers }, resolve);
+      req.on('error', (e: NodeJS.ErrnoException) => reject(new RemoteError(`${this.base.origin}: ${e.code === 'ECONNREFUSED' ? 'connection refused (is txrepo serve running there?)' : e.message}`, 0)));
+      if (body?.file !== undefined) {
+        const file = createReadStream(body.file);
+        file.on('error', (e) => req.destroy(e));
+        file.pipe(req);
+      } else {
+        req.end(payload);
+      }
+    });
+  }
+
+  private async call<T>(method: string, path: string, json?: unknown): Promise<T> {
+    const res = await this.send(method, path, json === undefined ? undefined : { json });
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let value: unknown;
+    try {
+      value = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new RemoteError(`${this.base.origin}: HTTP ${res.statusCode}: not a txrepo API answer: ${text.slice(0, 200)}`, res.statusCode ?? 0);
+    }
+    if ((res.statusCode ?? 500) >= 400) {
+      const err = (value as { error?: { type?: string; message?: string } } | undefined)?.error;
+      throw new RemoteError(err?.message ?? `HTTP ${res.statusCode}`, res.statusCode ?? 0, err?.type);
+    }
+    return value as T;
+  }
+
+  /** Uploads a local package unless the server has it; its name and digest for deploy. */
+  private async upload(path: string): Promise<UploadedPackage> {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    const sha256 = hash.digest('hex');
+    const head = await this.send('HEAD', `/api/v1/blobs/${sha256}`);
+    head.resume();
+    if (head.statusCode !== 200) {
+      const { size } = await stat(path);
+      const res = await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size });
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      if ((res.statusCode ?? 500) >= 400) {
+        const err = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { error?: { type?: string; message?: string } };
+        throw new RemoteError(`${path}: ${err.error?.message ?? `upload failed with HTTP ${res.statusCode}`}`, res.statusCode ?? 0, err.error?.type);
+      }
+    }
+    return { sha256, fileName: basename(path) };
+  }
+
+  createRepo(r: CreateRepoRequest) {
+    return this.call<Repository>('POST', '/api/v1/repos', r);
+  }
+  listRepos() {
+    return this.call<RepoSummary[]>('GET', '/api/v1/repos');
+  }
+  showRepo(name: string) {
+    return this.call<RepoDetails>('GET', `/api/v1/repos/${enc(name)}`);
+  }
+  deleteRepo(name: string) {
+    return this.call<{ deleted: string }>('DELETE', `/api/v1/repos/${enc(name)}`);
+  }
+
+  async deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult> {
+    const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
+    const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
+    const uploads = [...(r.uploads ?? [])];
+    if (local.length) {
+      const { collectRpmFiles } = await import('../snapshots/index.ts');
+      const files = await collectRpmFiles(local);
+      for (const [i, f] of files.entries()) {
+        uploads.push(await this.upload(f));
+        progress?.(i + 1, files.length);
+      }
+    }
+    return this.call<DeployResult>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
+  }
+
+  sync(r: SyncRequest) {
+    return this.call<SyncResult>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r);
+  }
+  snapshots(repo: string) {
+    return this.call<Snapshot[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);
+  }
+  showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}) {
+    return this.call<SnapshotDetails>('GET', `/api/v1/repos/${enc(repo)}/snapshots/${enc(ref)}${opts.files ? '?files=1' : ''}`);
+  }
+  diff(a: string, b: string) {
+    return this.call<SnapshotDiff>('GET', `/api/v1/diff?a=${enc(a)}&b=${enc(b)}`);
+  }
+  tag(r: TagRequest) {
+    return this.call<TagMove>('PUT', `/api/v1/repos/${enc(r.repo)}/tags/${enc(r.tag)}`, { ref: r.ref, expect: r.expect, reason: r.reason });
+  }
+  tags(repo: string) {
+    return this.call<Tag[]>('GET', `/api/v1/repos/${enc(repo)}/tags`);
+  }
+  tagHistory(repo: string, tag?: string) {
+    return this.call<TagMove[]>('GET', `/api/v1/repos/${enc(repo)}/history${tag ? `?tag=${enc(tag)}` : ''}`);
+  }
+  createSet(r: CreateSetRequest) {
+    return this.call<SnapshotSet>('POST', '/api/v1/sets', r);
+  }
+  listSets() {
+    return this.call<SnapshotSet[]>('GET', '/api/v1/sets');
+  }
+  showSet(id: string) {
+    return this.call<SetManifest>('GET', `/api/v1/sets/${enc(id)}`);
+  }
+  extendSet(id: string, ttl: string) {
+    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/extend`, { ttl });
+  }
+  keepSet(id: string) {
+    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/keep`, {});
+  }
+  releaseSet(id: string) {
+    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/release`, {});
+  }
+  promote(r: PromoteRequest) {
+    return this.call<TagMove[]>('POST', `/api/v1/sets/${enc(r.set)}/promote`, { tag: r.tag, force: r.force, reason: r.reason });
+  }
+  gc(r: { dryRun?: boolean; grace?: string }) {
+    return this.call<GcReport>('POST', '/api/v1/gc', r);
+  }
+  fsck(r: { verifyBlobs?: boolean }) {
+    return this.call<FsckReport>('GET', `/api/v1/fsck${r.verifyBlobs ? '?verifyBlobs=1' : ''}`);
+  }
+  log(r: { repo?: string; limit?: number }) {
+    const q = new URLSearchParams();
+    if (r.repo) q.set('repo', r.repo);
+    if (r.limit) q.set('limit', String(r.limit));
+    return this.call<AuditEntry[]>('GET', `/api/v1/log${q.size ? `?${q}` : ''}`);
+  }
+  async close() {}
+}
