@@ -13,3 +13,4 @@ export { gc, beyondRetention } from './gc.ts';
 export type { GcOptions, GcReport } from './gc.ts';
 export { createSet, setManifest, parseDuration, isLive, leaseEnd, DEFAULT_SET_TTL } from './sets.ts';
 export type { SetRequest, SetManifest, SetManifestFile } from './sets.ts';
+export { SnapshotLookup } from './lookup.ts';

@@ -237,6 +237,8 @@ export interface Catalog {
   listSnapshots(repo: string): Promise<Snapshot[]>;
   /** Every file of a snapshot (packages and repodata), by href. */
   snapshotFiles(id: string): Promise<SnapshotFile[]>;
+  /** A snapshot's files other than packages (repodata): cheap. */
+  snapshotMetadata(id: string): Promise<SnapshotFile[]>;
   /** A snapshot's package pages, in order (without their packages: cheap). */
   snapshotPages(id: string): Promise<PageRef[]>;
   /** The packages of stored pages, by key. */

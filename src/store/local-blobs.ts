@@ -259,7 +259,8 @@ export class LocalBlobStore implements BlobStore {
   async open(digest: string, range?: { start: number; end: number }): Promise<Readable> {
     const path = this.localPath(digest);
     await stat(path); // fail now, with ENOENT, rather than on the first read
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    // Large reads: a package download is served in a few hundred reads, not thousands.
+    return createReadStream(path, { highWaterMark: 256 << 10, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async sweep(digest: string, unusedSince: Date): Promise<boolean> {

@@ -300,6 +300,15 @@ export class SqliteCatalog implements Catalog {
     return files.sort((a, b) => (a.href < b.href ? -1 : a.href > b.href ? 1 : 0));
   }
 
+  async snapshotMetadata(id: string): Promise<SnapshotFile[]> {
+    return (this.q('SELECT href, digest, size FROM snapshot_files WHERE snapshot = ? ORDER BY href').all(id) as Row[]).map((r) => ({
+      href: String(r.href),
+      digest: String(r.digest),
+      size: Number(r.size),
+      kind: 'metadata' as const,
+    }));
+  }
+
   async snapshotPages(id: string): Promise<PageRef[]> {
     // Each page's last entry gives its count (seq + 1) and where it ends.
     const rows = this.q('SELECT s.page, i.count, i.last FROM snapshot_pages s LEFT JOIN page_info i ON i.page = s.page WHERE s.snapshot = ? ORDER BY s.seq').all(id) as Row[];

@@ -20,4 +20,12 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   tags: { summary: "list a repository's tags, or every tag move with --history", load: () => import('./tags.ts') },
   export: { summary: 'write a snapshot out as a plain yum repo directory', load: () => import('./export.ts') },
   fsck: { summary: 'check the catalog and the blobs against each other', load: () => import('./fsck.ts') },
+  set: { summary: 'pin one snapshot per repository for a run, with a lease', load: () => import('./set.ts') },
+  inject: { summary: "point yum/reposync configs at a set's or a mirror list's snapshots", load: () => import('./inject.ts') },
+  promote: { summary: "move a tag in every repository of a set, in one transaction", load: () => import('./promote.ts') },
+  publish: { summary: 'refresh a static yum tree for a web server, keeping history', load: () => import('./publish.ts') },
+  gc: { summary: 'remove what retention, tags and live sets do not keep', load: () => import('./gc.ts') },
+  log: { summary: 'the audit log of every change', load: () => import('./log.ts') },
+  serve: { summary: 'serve repositories to yum/dnf and the API over HTTP', load: () => import('./serve.ts') },
+  token: { summary: "create, list or revoke the server's access tokens", load: () => import('./token.ts') },
 };

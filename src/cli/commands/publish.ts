@@ -1,0 +1,58 @@
+// txrepo publish REPO@REF DIR [--keep-md N] [--keep-days D] [--from URL]
+
+import { integer, parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { actor, print, storeDir } from '../store.ts';
+
+export const help = `Usage: txrepo publish REPO[@REF] DIR [--keep-md N] [--keep-days D] [--from URL]
+
+Brings the static yum tree DIR (served by a public web server) to the snapshot REF
+names (a snapshot id, a tag such as latest.tested, or TAG@TIME), keeping history:
+the files of the last N metadata generations (and of those younger than D days) stay,
+so clients with older cached metadata keep working. New files are written and
+verified first, repodata/repomd.xml is switched last by rename, and a run that
+changes nothing is a no-op. DIR is locked (.repodata, like createrepo_c) meanwhile.
+
+Options:
+      --keep-md N          metadata generations to keep, the new one included (default 10)
+      --keep-days D        also keep generations published less than D days ago
+      --from URL           read the snapshot from a txrepo server (default: the local
+                           store); files are verified against their sha256
+      --store DIR          the local store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
+      --json               print JSON on stdout
+  -h, --help               this help`;
+
+const options = { store: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' } } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('publish', argv, options);
+  if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo publish REPO@REF DIR');
+  const keepMd = integer('keep-md', v['keep-md'], 1, 100_000) ?? 10;
+  const keepDays = integer('keep-days', v['keep-days'], 0, 100_000) ?? 0;
+  if (v.from !== undefined && v.store !== undefined) throw new UsageError('give --from or --store, not both');
+  const { parseRepoRef } = await import('../../snapshots/index.ts');
+  const { publish, serverSource, storeSource } = await import('../../publish/index.ts');
+  const { repo, ref } = parseRepoRef(positionals[0]);
+  let result;
+  if (v.from !== undefined) {
+    const { RemoteTxrepo } = await import('../../remote/index.ts');
+    const tx = new RemoteTxrepo(v.from, { actor: actor() });
+    result = await publish(await serverSource(tx, v.from, repo, ref), positionals[1], { keepMd, keepDays });
+  } else {
+    const { openStore } = await import('../../store/index.ts');
+    const { LocalTxrepo } = await import('../../core/index.ts');
+    const store = await openStore(storeDir(v.store));
+    const tx = new LocalTxrepo(store, actor());
+    try {
+      result = await publish(await storeSource(tx, store, repo, ref), positionals[1], { keepMd, keepDays });
+    } finally {
+      await store.close();
+    }
+  }
+  print(v.json, result, () =>
+    result.changed
+      ? `published ${repo}@${result.snapshot} to ${result.dir}: ${result.written + result.linked} new files, ${result.removed} old ones removed, ${result.generations} metadata generations kept`
+      : `${result.dir} already is ${repo}@${result.snapshot}: nothing to do`,
+  );
+  return 0;
+}

@@ -1,0 +1,56 @@
+// txrepo token create|list|revoke
+
+import { randomBytes } from 'node:crypto';
+import { checkTagName } from '../../snapshots/index.ts';
+import { parse } from '../args.ts';
+import { UsageError } from '../errors.ts';
+import { actor, LOCAL_HELP, print, withStore } from '../store.ts';
+
+export const help = `Usage: txrepo token create NAME
+       txrepo token list
+       txrepo token revoke NAME
+
+Access tokens for the changes a txrepo server takes (/api/v1, and every command with
+--server). 'create' prints the new token once: the store keeps only its hash. Works
+on the store directly (whoever can write the store is its administrator).
+
+Options:
+${LOCAL_HELP}
+  -h, --help               this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('token', argv, { store: { type: 'string' }, json: { type: 'boolean' } });
+  const [action, name, ...rest] = positionals;
+  if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  const needName = () => {
+    if (!name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
+    // Same alphabet as tags: the name shows in logs and tag history.
+    return checkTagName(name);
+  };
+  const { hashToken } = await import('../../server/index.ts');
+  return withStore(v.store, async ({ catalog }) => {
+    switch (action) {
+      case 'create': {
+        const token = `txr_${randomBytes(32).toString('base64url')}`;
+        const info = await catalog.createToken({ name: needName(), hash: hashToken(token), createdBy: actor() });
+        await catalog.appendAudit({ at: new Date().toISOString(), actor: actor(), command: 'token create', args: JSON.stringify({ name: info.name }), result: 'ok' });
+        print(v.json, { ...info, token }, () => token);
+        if (!v.json) process.stderr.write(`txrepo: token ${info.name} created; it is shown only this once\n`);
+        return 0;
+      }
+      case 'list': {
+        const tokens = await catalog.listTokens();
+        print(v.json, tokens, () => tokens.map((t) => `${t.name}\t${t.createdAt}\t${t.createdBy}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`).join('\n') || 'no tokens yet');
+        return 0;
+      }
+      case 'revoke': {
+        const t = await catalog.revokeToken(needName());
+        await catalog.appendAudit({ at: new Date().toISOString(), actor: actor(), command: 'token revoke', args: JSON.stringify({ name: t.name }), result: 'ok' });
+        print(v.json, t, () => `token ${t.name} revoked`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`give an action: create, list or revoke (got ${JSON.stringify(action ?? '')})`);
+    }
+  });
+}

@@ -1,0 +1,4 @@
+// Public surface of the inject layer: yum config rewriting with mirror URLs.
+export { injectMirrors, IniError } from './ini.ts';
+export type { InjectOptions, InjectResult } from './ini.ts';
+export { loadMirrors, MirrorsError } from './mirrors.ts';

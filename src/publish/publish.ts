@@ -1,0 +1,246 @@
+// txrepo publish: keeps a static yum tree (for a public web server) at a snapshot, with
+// history. Outside consumers cache metadata and keep downloading for a while after it
+// changed, so the tree keeps the last N metadata generations (and any younger than D
+// days) and every file they list; only repomd.xml is replaced in place, last, by
+// rename. See docs/publish.md.
+//
+//   DIR/repodata/repomd.xml              the current generation
+//   DIR/repodata/..., DIR/Packages/...   the files of every kept generation
+//   DIR/.txrepo-publish/state.json       the kept generations, newest last
+//   DIR/.txrepo-publish/<repomd sha256>.json   the files of one generation
+//
+// The run holds DIR/.repodata (the createrepo_c lock) and stages files there.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fsyncDir } from '../common/index.ts';
+import { acquireLock } from '../createrepo/index.ts';
+
+export class PublishError extends Error {
+  override name = 'PublishError';
+}
+
+export interface PublishedFile {
+  href: string;
+  sha256: string;
+  size: number;
+}
+
+/** Where a snapshot's files come from: the local store, or a txrepo server. */
+export interface PublishSource {
+  repo: string;
+  snapshot: string;
+  files: PublishedFile[];
+  /** A local file with this content (a blob), to hard-link; undefined: stream it. */
+  localPath(file: PublishedFile): string | undefined;
+  open(file: PublishedFile): Promise<Readable>;
+}
+
+export interface PublishOptions {
+  /** Metadata generations kept, the new one included (default 10). */
+  keepMd?: number;
+  /** Generations younger than this are kept too (default 0). */
+  keepDays?: number;
+  now?: Date;
+}
+
+interface Generation {
+  repo: string;
+  snapshot: string;
+  repomd: string;
+  publishedAt: string;
+}
+
+interface State {
+  format: 1;
+  generations: Generation[];
+}
+
+export interface PublishResult {
+  dir: string;
+  repo: string;
+  snapshot: string;
+  /** False when the tree already was at this snapshot. */
+  changed: boolean;
+  written: number;
+  linked: number;
+  removed: number;
+  generations: number;
+}
+
+const STATE_DIR = '.txrepo-publish';
+
+function safeHref(href: string): string {
+  const parts = href.split('/');
+  if (href.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..') || /[\0\\]/.test(href) || parts[0] === STATE_DIR || parts[0] === '.repodata') {
+    throw new PublishError(`the snapshot lists a file outside its tree: ${JSON.stringify(href)}`);
+  }
+  return href;
+}
+
+async function sha256Of(path: string): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex');
+}
+
+/** Writes a file via `stage`, fsynced, then renames it to `path`. */
+async function writeFileAtomically(stage: string, path: string, data: string | Buffer): Promise<void> {
+  const fh = await open(stage, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await rename(stage, path);
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new PublishError(`${path} is damaged (not JSON); move ${dirname(path)} away to start the history afresh`);
+  }
+}
+
+export async function publish(source: PublishSource, dir: string, opts: PublishOptions = {}): Promise<PublishResult> {
+  const root = resolve(dir);
+  const keepMd = opts.keepMd ?? 10;
+  const keepDays = opts.keepDays ?? 0;
+  const now = opts.now ?? new Date();
+  const repomdFile = source.files.find((f) => f.href === 'repodata/repomd.xml');
+  if (!repomdFile) throw new PublishError(`snapshot ${source.snapshot} has no repodata/repomd.xml`);
+  for (const f of source.files) safeHref(f.href);
+
+  await mkdir(root, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new PublishError(`${dir}: cannot create it (${e.code})`);
+  });
+  const lock = await acquireLock(root);
+  try {
+    const stateDir = join(root, STATE_DIR);
+    await mkdir(stateDir, { recursive: true });
+    const state: State = (await readJson<State>(join(stateDir, 'state.json'))) ?? { format: 1, generations: [] };
+    const genFiles = async (g: Generation) => (await readJson<PublishedFile[]>(join(stateDir, `${g.repomd}.json`))) ?? [];
+    // What the kept generations say each href holds (newest wins).
+    const known = new Map<string, string>();
+    for (const g of state.generations) for (const f of await genFiles(g)) known.set(f.href, f.sha256);
+
+    let written = 0;
+    let linked = 0;
+    let n = 0;
+    const replaced = new Set<string>();
+    const touched = new Set<string>();
+    const stage = () => join(lock.dir, `publish-${process.pid}-${n++}`);
+    for (const f of source.files) {
+      if (f.href === 'repodata/repomd.xml') continue;
+      const path = join(root, f.href);
+      const st = await stat(path).catch(() => undefined);
+      // A file the history says has this content is trusted; any other is checked.
+      if (st?.size === f.size && (known.get(f.href) === f.sha256 || (!known.has(f.href) && (await sha256Of(path)) === f.sha256))) continue;
+      if (st) replaced.add(f.href);
+      const temp = stage();
+      const local = source.localPath(f);
+      await mkdir(dirname(path), { recursive: true });
+      if (local) {
+        try {
+          await link(local, temp);
+          linked++;
+        } catch {
+          await copyFile(local, temp);
+          written++;
+        }
+      } else {
+        await download(source, f, temp);
+        written++;
+      }
+      await rename(temp, path);
+      touched.add(dirname(path));
+    }
+    for (const d of touched) await fsyncDir(d);
+    // The files are in place (and fsynced, or hard links to fsynced blobs): now the
+    // generation's list, then the switch.
+    const last = state.generations.at(-1);
+    const changed = last?.repomd !== repomdFile.sha256 || written + linked > 0;
+    // Publishing the current snapshot again changes nothing, not even its age.
+    const gen: Generation = { repo: source.repo, snapshot: source.snapshot, repomd: repomdFile.sha256, publishedAt: changed || !last ? now.toISOString() : last.publishedAt };
+    await writeFileAtomically(stage(), join(stateDir, `${gen.repomd}.json`), JSON.stringify(source.files));
+    const repomdTemp = stage();
+    await download(source, repomdFile, repomdTemp);
+    await mkdir(join(root, 'repodata'), { recursive: true });
+    await rename(repomdTemp, join(root, 'repodata', 'repomd.xml'));
+    await fsyncDir(join(root, 'repodata'));
+
+    // History: the newest keepMd generations and those younger than keepDays, minus
+    // any whose files this run replaced with other content (they no longer verify).
+    const cutoff = now.getTime() - keepDays * 86_400_000;
+    const previous = state.generations.filter((g) => g.repomd !== gen.repomd);
+    const kept: Generation[] = [];
+    for (const [i, g] of [...previous].reverse().entries()) {
+      const files = await genFiles(g);
+      if (files.some((f) => replaced.has(f.href) && source.files.find((s) => s.href === f.href)?.sha256 !== f.sha256)) continue;
+      if (i + 1 < keepMd || Date.parse(g.publishedAt) >= cutoff) kept.unshift(g);
+    }
+    const next: State = { format: 1, generations: [...kept, gen] };
+    await writeFileAtomically(stage(), join(stateDir, 'state.json'), JSON.stringify(next, null, 2) + '\n');
+
+    // Files only dropped generations listed go; files txrepo never published stay.
+    const wanted = new Set<string>();
+    for (const g of next.generations) for (const f of g === gen ? source.files : await genFiles(g)) wanted.add(f.href);
+    let removed = 0;
+    for (const g of state.generations) {
+      if (next.generations.some((k) => k.repomd === g.repomd)) continue;
+      for (const f of await genFiles(g)) {
+        if (wanted.has(f.href) || f.href === 'repodata/repomd.xml') continue;
+        await unlink(join(root, f.href)).then(
+          () => removed++,
+          () => {},
+        );
+        wanted.add(f.href); // listed by several dropped generations: once
+      }
+      await rm(join(stateDir, `${g.repomd}.json`), { force: true });
+    }
+    return { dir: root, repo: source.repo, snapshot: source.snapshot, changed, written, linked, removed, generations: next.generations.length };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Streams a file of the source to `temp`, verifying its sha256 and size, and fsyncs it. */
+async function download(source: PublishSource, f: PublishedFile, temp: string): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const fh = await open(temp, 'w', 0o644);
+  try {
+    for await (const chunk of await source.open(f)) {
+      size += (chunk as Buffer).length;
+      if (size > f.size) throw new PublishError(`${f.href}: more than the ${f.size} bytes the snapshot lists`);
+      hash.update(chunk as Buffer);
+      await fh.write(chunk as Buffer);
+    }
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  const digest = hash.digest('hex');
+  if (size !== f.size || digest !== f.sha256) {
+    await rm(temp, { force: true });
+    throw new PublishError(`${f.href}: got ${size} bytes with sha256 ${digest}, the snapshot lists ${f.size} bytes with ${f.sha256}; nothing was switched`);
+  }
+}

@@ -1,0 +1,125 @@
+// The read paths yum and dnf use (DESIGN.md, "HTTP"):
+//
+//   /repos/<repo>/snapshots/<id>/<href>   a snapshot: immutable
+//   /repos/<repo>/tags/<tag>/<href>       follows the tag; a file of a snapshot the tag
+//                                         pointed at within the grace window is still
+//                                         served, so a client that read repomd.xml just
+//                                         before a move finishes (invariant 4)
+//   /repos/<repo>/at/<time>/<href>        where `latest` pointed at TIME
+//   /sets/<set>/<repo>/<href>             the snapshot the set pins: immutable
+//   /sets/<set>/repos.repo                a yum .repo file for the whole set
+//   /repos/all_latest.json                {"latest_ci_repos": {"<repo>": "<snapshot URL>"}}
+//
+// A path names a file by its href in the snapshot's catalog entry, never by a path on
+// disk: nothing outside the store can be reached.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkRepoName, checkTagName, parseTime, type SnapshotLookup } from '../snapshots/index.ts';
+import { isSnapshotId, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { serveFile } from './files.ts';
+import { HttpError, sendJson, sendText } from './http.ts';
+
+export interface YumContext {
+  store: Store;
+  lookup: SnapshotLookup;
+  /** How long files of a tag's earlier snapshots stay reachable under the tag. */
+  graceMs: number;
+  /** Base URL for absolute links (all_latest.json, repos.repo). */
+  baseUrl(req: IncomingMessage): string;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
+/** Files under moving paths other than repomd.xml: their hrefs are versioned, but not all. */
+const SHORT = 'public, max-age=60';
+
+function name<T>(check: (s: string) => T, s: string | undefined, what: string): T {
+  if (s === undefined) throw new HttpError(404, `give a ${what}`);
+  try {
+    return check(s);
+  } catch (e) {
+    throw new HttpError(404, (e as Error).message);
+  }
+}
+
+async function snapshotOf(ctx: YumContext, repo: string, id: string): Promise<Snapshot> {
+  const s = isSnapshotId(id) ? await ctx.store.catalog.getSnapshot(repo, id) : undefined;
+  if (!s) throw new HttpError(404, `${repo} has no snapshot ${id}`);
+  return s;
+}
+
+async function serveFrom(req: IncomingMessage, res: ServerResponse, ctx: YumContext, snapshots: Snapshot[], href: string, cacheControl: (f: SnapshotFile) => string): Promise<number> {
+  if (!href) throw new HttpError(404, 'give a file of the repo, such as repodata/repomd.xml');
+  for (const s of snapshots) {
+    const file = await ctx.lookup.find(s.id, href);
+    if (file) return serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt });
+  }
+  throw new HttpError(404, `${href}: no such file in ${snapshots.length === 1 ? `snapshot ${snapshots[0].id}` : 'the snapshots this path covers'}`);
+}
+
+const revalidateRepomd = (f: SnapshotFile) => (f.href === 'repodata/repomd.xml' ? REVALIDATE : SHORT);
+
+/** Answers a read path; false if `segments` is not one. */
+export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: YumContext, segments: string[]): Promise<number | false> {
+  const { catalog } = ctx.store;
+  const [top, a, b, c, ...rest] = segments;
+  if (top === 'repos' && a === 'all_latest.json' && segments.length === 2) {
+    const base = ctx.baseUrl(req);
+    const latest: Record<string, string> = {};
+    for (const repo of await catalog.listRepos()) {
+      const tag = await catalog.getTag(repo.name, 'latest');
+      if (tag) latest[repo.name] = `${base}/repos/${repo.name}/snapshots/${tag.snapshot}/`;
+    }
+    sendJson(res, 200, { latest_ci_repos: latest }, { 'cache-control': REVALIDATE });
+    return 0;
+  }
+  if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
+    const repo = name(checkRepoName, a, 'repository');
+    if (!(await catalog.getRepo(repo))) throw new HttpError(404, `no repository ${repo}`);
+    const href = rest.join('/');
+    if (b === 'snapshots') return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, c)], href, () => IMMUTABLE);
+    if (b === 'tags') {
+      const tag = name(checkTagName, c, 'tag');
+      const current = await catalog.getTag(repo, tag);
+      if (!current) throw new HttpError(404, `${repo} has no tag ${tag}`);
+      // The current snapshot first, then those the tag left within the grace window.
+      const since = new Date(Date.now() - ctx.graceMs).toISOString();
+      const earlier = (await catalog.tagMovesSince(since)).filter((m) => m.repo === repo && m.tag === tag && m.from).map((m) => m.from!).reverse();
+      const ids = [...new Set([current.snapshot, ...(href === 'repodata/repomd.xml' ? [] : earlier)])];
+      const snapshots = (await Promise.all(ids.map((id) => catalog.getSnapshot(repo, id)))).filter((s) => s !== undefined);
+      return serveFrom(req, res, ctx, snapshots, href, revalidateRepomd);
+    }
+    if (b === 'at') {
+      let time: string;
+      try {
+        time = parseTime(c);
+      } catch (e) {
+        throw new HttpError(404, (e as Error).message);
+      }
+      const id = await catalog.tagAt(repo, 'latest', time);
+      if (!id) throw new HttpError(404, `${repo} had no snapshot at ${time}`);
+      const past = Date.parse(time) <= Date.now();
+      return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, id)], href, (f) => (past ? IMMUTABLE : revalidateRepomd(f)));
+    }
+    return false;
+  }
+  if (top === 'sets' && a !== undefined && b !== undefined) {
+    const set = await catalog.getSet(a);
+    if (!set) throw new HttpError(404, `no set ${a}`);
+    if (b === 'repos.repo' && c === undefined) {
+      const base = ctx.baseUrl(req);
+      const lines = [`# txrepo set ${set.id}${set.label ? ` (${set.label})` : ''}: one pinned snapshot per repository`];
+      for (const m of set.members) {
+        lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}/sets/${set.id}/${m.repo}/`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
+      }
+      sendText(res, 200, lines.join('\n') + '\n', { 'cache-control': IMMUTABLE });
+      return 0;
+    }
+    const member = set.members.find((m) => m.repo === b);
+    if (!member) throw new HttpError(404, `set ${set.id} has no repository ${b}`);
+    const snapshot = await catalog.getSnapshot(member.repo, member.snapshot);
+    if (!snapshot) throw new HttpError(410, `snapshot ${member.snapshot} of ${member.repo} is gone (removed by gc after set ${set.id}'s lease ended)`);
+    return serveFrom(req, res, ctx, [snapshot], [c, ...rest].filter((x) => x !== undefined).join('/'), () => IMMUTABLE);
+  }
+  return false;
+}
