@@ -30,6 +30,7 @@ const KNOWN = new Set([
   'ChecksumMismatchError',
   'RemoteError',
   'AuthError',
+  'RequestError',
   'IniError',
   'MirrorsError',
   'PublishError',

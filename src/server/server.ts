@@ -66,7 +66,9 @@ export function createTxrepoServer(opts: ServerOptions): Server {
           if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
           if (!res.headersSent) {
             const message = status >= 500 && !(e instanceof HttpError) ? 'internal error (see the server log)' : e.message;
-            sendJson(res, status, { error: { type: e.name, message } }, e instanceof HttpError ? e.headers : {});
+            // HttpError is the server's own: clients get what kind of refusal it is.
+            const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
+            sendJson(res, status, { error: { type, message } }, e instanceof HttpError ? e.headers : {});
           } else {
             res.destroy();
           }
