@@ -1,0 +1,38 @@
+// Runs the real `txrepo serve` on a store, on a free loopback port, for tests.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TXREPO } from './run.ts';
+
+export interface Served {
+  url: string;
+  /** The access log lines so far. */
+  log: string[];
+  stop(): Promise<void>;
+  child: ChildProcess;
+}
+
+export async function serve(store: string, args: string[] = []): Promise<Served> {
+  const child = spawn(TXREPO, ['serve', '--listen', '127.0.0.1:0', '--store', store, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(...d.split('\n').filter(Boolean)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const m = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`txrepo serve exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    log,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
