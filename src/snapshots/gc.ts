@@ -18,13 +18,13 @@ export interface GcOptions {
 
 export interface GcReport {
   dryRun: boolean;
-  /** The snapshots removed (or that would be), with why they were not kept. */
+  /** The snapshots removed (or that would be). */
   snapshots: { repo: string; id: string; createdAt: string }[];
   blobs: number;
   bytes: number;
   /** Staging files of killed runs. */
   staging: { files: number; bytes: number };
-  /** What kept snapshots beyond the policy (the most common reasons). */
+  /** How many snapshots beyond the policy each reason kept (one may have several). */
   protectedBy: { tags: number; tagGrace: number; sets: number };
 }
 
@@ -53,10 +53,11 @@ export async function gc(store: Store, opts: GcOptions): Promise<GcReport> {
   for (const repo of await catalog.listRepos()) {
     const tagged = new Set((await catalog.listTags(repo.name)).map((t) => t.snapshot));
     for (const s of beyondRetention(repo, await catalog.listSnapshots(repo.name), now)) {
+      // Counted under every reason that keeps it.
       if (tagged.has(s.id)) protectedBy.tags++;
-      else if (inGrace.has(s.id)) protectedBy.tagGrace++;
-      else if (live.has(s.id)) protectedBy.sets++;
-      else doomed.push({ repo: repo.name, id: s.id, createdAt: s.createdAt });
+      if (inGrace.has(s.id)) protectedBy.tagGrace++;
+      if (live.has(s.id)) protectedBy.sets++;
+      if (!tagged.has(s.id) && !inGrace.has(s.id) && !live.has(s.id)) doomed.push({ repo: repo.name, id: s.id, createdAt: s.createdAt });
     }
   }
   const ids = doomed.map((d) => d.id);

@@ -151,6 +151,19 @@ export async function dnf(installroot: string, repos: Record<string, string>, ar
   return exec('dnf', dnfArgs(installroot, repos, args, opts), opts.timeoutMs ?? 120_000);
 }
 
+/**
+ * Runs `dnf ARGS` in INSTALLROOT reading the repositories from CONF (a yum/reposync
+ * config such as `txrepo inject` writes), with only the sections REPOIDS enabled.
+ */
+export async function dnfWithConfig(installroot: string, conf: string, repoIds: string[], args: string[], opts: DnfOptions = {}): Promise<DnfResult> {
+  if (!path.isAbsolute(installroot) || !path.isAbsolute(conf)) throw new Error('installroot and conf must be absolute');
+  const argv = dnfArgs(installroot, {}, [], opts).map((a) => (a.startsWith('--config=') ? `--config=${conf}` : a));
+  for (const id of repoIds) argv.push(`--repo=${id}`);
+  const r = await exec('dnf', [...argv, ...args], opts.timeoutMs ?? 120_000);
+  if (r.code !== 0) throw new Error(`dnf failed:\n${describe(r)}`);
+  return r;
+}
+
 export function describe(r: DnfResult): string {
   return `${r.argv.join(' ')}\nexit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
