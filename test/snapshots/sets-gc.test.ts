@@ -1,0 +1,211 @@
+// Sets and their leases, promotion, gc and the audit log, through the core and the CLI.
+
+import assert from 'node:assert/strict';
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LocalTxrepo } from '../../src/core/index.ts';
+import { parseDuration } from '../../src/snapshots/index.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { inStore } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+const rpm = (name: string) => join(ASSETS, name);
+
+let dir: string;
+let n = 0;
+before(async () => {
+  dir = await tempDir('txrepo-sets-');
+});
+after(() => removeDir(dir));
+
+async function withCore<T>(fn: (tx: LocalTxrepo, store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(join(dir, `store-${n++}`));
+  try {
+    return await fn(new LocalTxrepo(store, 'tester'), store);
+  } finally {
+    await store.close();
+  }
+}
+
+const old = new Date(Date.now() - 3 * 3600_000);
+
+describe('sets', () => {
+  test('durations', () => {
+    assert.equal(parseDuration('90s'), 90_000);
+    assert.equal(parseDuration('3d'), 3 * 86_400_000);
+    assert.equal(parseDuration('1d12h'), 36 * 3_600_000);
+    for (const bad of ['', '3', 'd', '-1d', '1.5h', '0s', '3 days']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
+  });
+
+  test('pin one snapshot per repo by id, tag or tag@TIME; leases extend, keep and release; a released set stays released', async () => {
+    await withCore(async (tx) => {
+      await tx.createRepo({ name: 'a' });
+      await tx.createRepo({ name: 'b' });
+      const a1 = (await tx.deploy({ repo: 'a', sources: [rpm('bear-4.1-1.noarch.rpm')] })).latest;
+      const b1 = (await tx.deploy({ repo: 'b', sources: [rpm('cat-1.0-1.noarch.rpm')] })).latest;
+      await tx.tag({ repo: 'b', tag: 'tested', ref: b1 });
+      const a2 = (await tx.deploy({ repo: 'a', sources: [rpm('camel-0.1-1.noarch.rpm')] })).latest;
+      const s = await tx.createSet({ refs: [`a@${a1}`, 'b@tested'], label: 'run 1', ttl: '2h' });
+      assert.deepEqual(s.members, [
+        { repo: 'a', snapshot: a1 },
+        { repo: 'b', snapshot: b1 },
+      ]);
+      assert.ok(Math.abs(Date.parse(s.expiresAt!) - Date.now() - 2 * 3_600_000) < 60_000);
+      const latest = await tx.createSet({ refs: ['a'] });
+      assert.deepEqual(latest.members, [{ repo: 'a', snapshot: a2 }]);
+      assert.notEqual(latest.id, s.id);
+      assert.ok(latest.id > s.id, 'set ids sort in creation order');
+      await assert.rejects(tx.createSet({ refs: ['a', 'a@latest'] }), /given twice/);
+      await assert.rejects(tx.createSet({ refs: ['a@nope'] }), /no tag nope/);
+      await assert.rejects(tx.createSet({ refs: ['zzz'] }), /no repository zzz/);
+      await assert.rejects(tx.createSet({ refs: [] }), /at least one/);
+      await assert.rejects(tx.createSet({ refs: ['a'], ttl: 'tomorrow' }), /not a duration/);
+
+      const manifest = await tx.showSet(s.id);
+      assert.equal(manifest.live, true);
+      assert.deepEqual(manifest.repos.map((r) => [r.repo, r.path]), [
+        ['a', `/sets/${s.id}/a/`],
+        ['b', `/sets/${s.id}/b/`],
+      ]);
+      const bear = manifest.repos[0].files.find((f) => f.href.endsWith('bear-4.1-1.noarch.rpm'))!;
+      assert.match(bear.sha256, /^[0-9a-f]{64}$/);
+      assert.equal(bear.path, `/sets/${s.id}/a/Packages/b/bear-4.1-1.noarch.rpm`);
+
+      assert.equal((await tx.keepSet(s.id)).expiresAt, undefined);
+      assert.ok((await tx.extendSet(s.id, '1d')).expiresAt);
+      await assert.rejects(tx.deleteRepo('a'), /pinned by live sets/);
+      const released = await tx.releaseSet(s.id);
+      assert.ok(released.releasedAt);
+      await assert.rejects(tx.extendSet(s.id, '1d'), /stays released/);
+      assert.equal((await tx.showSet(s.id)).live, false);
+      await tx.releaseSet(latest.id);
+      await tx.deleteRepo('b');
+    });
+  });
+});
+
+describe('promote', () => {
+  test('moves the tag in every repo at once, never back in time unless forced, and records the set', async () => {
+    await withCore(async (tx) => {
+      await tx.createRepo({ name: 'a' });
+      await tx.createRepo({ name: 'b' });
+      const a1 = (await tx.deploy({ repo: 'a', sources: [rpm('bear-4.1-1.noarch.rpm')] })).latest;
+      const b1 = (await tx.deploy({ repo: 'b', sources: [rpm('cat-1.0-1.noarch.rpm')] })).latest;
+      const first = await tx.createSet({ refs: ['a', 'b'], label: 'flow 1' });
+      const a2 = (await tx.deploy({ repo: 'a', sources: [rpm('camel-0.1-1.noarch.rpm')] })).latest;
+      const second = await tx.createSet({ refs: ['a', 'b'], label: 'flow 2' });
+
+      const moves = await tx.promote({ set: second.id, tag: 'latest.tested' });
+      assert.deepEqual(moves.map((m) => [m.repo, m.to, m.set]), [
+        ['a', a2, second.id],
+        ['b', b1, second.id],
+      ]);
+      // The older set would move a back: refused, and b (which would not move back) did not move either.
+      await tx.tag({ repo: 'b', tag: 'latest.tested', ref: b1 });
+      await assert.rejects(tx.promote({ set: first.id, tag: 'latest.tested' }), /back in time.*a: latest.tested is at/);
+      assert.equal((await tx.tags('a')).find((t) => t.tag === 'latest.tested')?.snapshot, a2);
+      const forced = await tx.promote({ set: first.id, tag: 'latest.tested', force: true });
+      assert.deepEqual(forced.map((m) => [m.repo, m.from, m.to]), [['a', a2, a1]], 'b was already there: no move recorded');
+      const history = await tx.tagHistory('a', 'latest.tested');
+      assert.deepEqual(history.map((h) => [h.to, h.set, h.reason]), [
+        [a2, second.id, `promote set ${second.id} (flow 2)`],
+        [a1, first.id, `promote set ${first.id} (flow 1)`],
+      ]);
+      await assert.rejects(tx.promote({ set: '20990101-000000-0001', tag: 'x' }), /no set/);
+      await assert.rejects(tx.promote({ set: first.id, tag: '../x' }), /not allowed/);
+    });
+  });
+});
+
+describe('gc', () => {
+  test('retention removes old snapshots but never tagged, recently tagged or pinned ones; dry run lists the same; fsck stays clean', async () => {
+    await withCore(async (tx, store) => {
+      await tx.createRepo({ name: 'r', keep: 1, retainLast: 1 });
+      await tx.createRepo({ name: 'forever' });
+      // Not the same package sets as r's snapshots (whose metadata blobs it would share).
+      await tx.deploy({ repo: 'forever', sources: [rpm('wolf-9.4-2.noarch.rpm')] });
+      const ids: string[] = [];
+      for (const f of ['bear-4.1-1.noarch.rpm', 'camel-0.1-1.noarch.rpm', 'cat-1.0-1.noarch.rpm', 'dog-4.23-1.noarch.rpm', 'duck-0.6-1.noarch.rpm']) {
+        ids.push((await tx.deploy({ repo: 'r', sources: [rpm(f)] })).latest);
+        await tx.deploy({ repo: 'forever', sources: [rpm(f)] });
+      }
+      await tx.tag({ repo: 'r', tag: 'stable', ref: ids[0] });
+      const pin = await tx.createSet({ refs: [`r@${ids[1]}`] });
+      await tx.tag({ repo: 'r', tag: 'moving', ref: ids[2] });
+      // Past the grace window of latest's moves; then ids[2] is left by 'moving' within it.
+      await new Promise((r) => setTimeout(r, 1100));
+      await tx.tag({ repo: 'r', tag: 'moving', ref: ids[4] });
+
+      const dry = await tx.gc({ dryRun: true, grace: '1s' });
+      assert.deepEqual(dry.snapshots.map((s) => s.id), [ids[3]]);
+      assert.deepEqual(dry.protectedBy, { tags: 1, tagGrace: 1, sets: 1 });
+      assert.ok(dry.blobs >= 0);
+      assert.equal((await tx.snapshots('r')).length, 5, 'the dry run removed nothing');
+      // Blobs are only swept once unused for the grace window: age them.
+      for await (const b of store.blobs.list()) await utimes(store.blobs.localPath(b.digest)!, old, old);
+      const real = await tx.gc({ grace: '1s' });
+      assert.deepEqual(real.snapshots.map((s) => s.id), [ids[3]]);
+      assert.ok(real.blobs >= 3, `the snapshot's repodata files and package went (${real.blobs})`);
+      assert.ok(real.bytes > 0);
+      assert.deepEqual((await tx.snapshots('r')).map((s) => s.id), [ids[0], ids[1], ids[2], ids[4]]);
+      assert.equal((await tx.snapshots('forever')).length, 6, 'no policy: all kept');
+      const report = await tx.fsck({ verifyBlobs: true });
+      assert.deepEqual(report.problems, []);
+      // Released, the pinned snapshot goes at the next gc; a second gc finds nothing.
+      await tx.releaseSet(pin.id);
+      for await (const b of store.blobs.list()) await utimes(store.blobs.localPath(b.digest)!, old, old);
+      assert.deepEqual((await tx.gc({ grace: '1s' })).snapshots.map((s) => s.id), [ids[1]]);
+      const again = await tx.gc({ grace: '1s' });
+      assert.equal(again.snapshots.length + again.blobs, 0);
+      assert.deepEqual((await tx.fsck({})).problems, []);
+    });
+  });
+
+  test('blobs: unreferenced and old ones go; young, reused or concurrently re-stored ones stay', async () => {
+    await withCore(async (_tx, store) => {
+      const since = new Date(Date.now() - 3600_000);
+      const put = async (text: string) => {
+        const b = await store.blobs.putBytes(Buffer.from(text));
+        await utimes(store.blobs.localPath(b.digest)!, old, old);
+        return b.digest;
+      };
+      const stale = await put('stale');
+      assert.equal(await store.blobs.sweep(stale, since), true);
+      assert.equal(await store.blobs.stat(stale), undefined);
+      const reused = await put('reused');
+      assert.equal(await store.blobs.touch(reused), true, 'a writer reusing it marks it as used');
+      assert.equal(await store.blobs.sweep(reused, since), false);
+      assert.ok(await store.blobs.stat(reused));
+      // A writer storing the same content while gc sweeps it: the blob survives, every time.
+      for (let i = 0; i < 50; i++) {
+        const racing = await put(`racing ${i}`);
+        const [, written] = await Promise.all([store.blobs.sweep(racing, since), store.blobs.putBytes(Buffer.from(`racing ${i}`))]);
+        assert.equal(written.digest, racing);
+        assert.ok(await store.blobs.stat(racing), `round ${i}: the blob a writer stored is there`);
+      }
+    });
+  });
+
+  test('gc and log through the CLI', async () => {
+    const store = join(dir, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'r', '--retain-last', '1', '--retain-days', '0.5']);
+    await tx(['deploy', 'r', rpm('bear-4.1-1.noarch.rpm')]);
+    await tx(['deploy', 'r', rpm('nope.rpm')], 1);
+    const dry = await tx(['gc', '--dry-run']);
+    assert.match(dry.stdout, /would remove 0 snapshots/);
+    const log = JSON.parse((await tx(['log', 'r', '--json'])).stdout);
+    assert.deepEqual(log.map((e: { command: string; result: string }) => [e.command, e.result.replace(/:.*/s, '')]), [
+      ['repo create', 'ok'],
+      ['deploy', 'ok'],
+      ['deploy', 'error'],
+    ]);
+    assert.match(log[2].result, /nope\.rpm: no such file/);
+    await tx(['gc']);
+    const all = JSON.parse((await tx(['log', '--json'])).stdout);
+    assert.equal(all.at(-1).command, 'gc');
+    await tx(['repo', 'create', 'x', '--retain-days', 'soon'], 2);
+  });
+});
