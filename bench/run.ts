@@ -3,7 +3,9 @@
 // faster or smaller): createrepo full and --update runs vs createrepo_c, and the store
 // operations of bench/store.ts.
 //
-//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--only createrepo|store] [--json FILE]
+//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--only createrepo|store|serve] [--json FILE]
+//
+// The serve benchmark needs nginx and curl (apt-get install nginx-light curl).
 
 import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCorpus } from './corpus.ts';
 import { measure, median, type Measure } from './measure.ts';
+import { serveBench, type ServeRow } from './serve.ts';
 import { storeBench } from './store.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -107,7 +110,7 @@ async function main() {
   }
 
   const results: { scenario: string; txrepo: Measure; createrepo_c: Measure; wallRatio: number; rssRatio: number }[] = [];
-  for (const s of values.only === 'store' ? [] : scenarios) {
+  for (const s of values.only === undefined || values.only === 'createrepo' ? scenarios : []) {
     const samples: Record<string, Measure[]> = { txrepo: [], createrepo_c: [] };
     for (let i = 0; i < runs; i++) {
       for (const tool of ['createrepo_c', 'txrepo'] as const) {
@@ -134,7 +137,7 @@ async function main() {
   }
 
   let store: Awaited<ReturnType<typeof storeBench>> = [];
-  if (values.only !== 'createrepo') {
+  if (values.only === undefined || values.only === 'store') {
     const smallDir = join(ROOT, '.cache', `corpus-${small}-${large}`, 'small');
     store = await storeBench({ smallDir, work: join(work, 'store-bench'), runs, replicas: Number(values.replicas) });
     console.log(`
@@ -146,7 +149,21 @@ store operations vs the reference tools (median of ${runs} runs; ratio = txrepo 
       console.log(`${pad(r.scenario, 40)}${pad(fmt(r.txrepo), 22)}${pad(`${fmt(r.reference)} (${r.referenceName})`, 42)}${pad((r.txrepo.wall / r.reference.wall).toFixed(2), 12)}${(r.txrepo.rssKiB / r.reference.rssKiB).toFixed(2)}`);
     }
   }
-  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store }, null, 2));
+  let serve: ServeRow[] = [];
+  if (values.only === undefined || values.only === 'serve') {
+    const cached = join(ROOT, '.cache', `corpus-${small}-${large}`);
+    serve = await serveBench({ smallDir: join(cached, 'small'), largeDir: join(cached, 'large'), work: join(work, 'serve-bench'), runs, small: 1000 });
+    console.log(`
+txrepo serve vs the reference (median of ${runs} runs; ratio = txrepo / reference throughput: above 1.0 means txrepo is faster)
+`);
+    console.log(`${pad('scenario', 42)}${pad('txrepo', 24)}${pad('reference', 30)}throughput ratio`);
+    for (const r of serve) {
+      const rate = (m: Measure) => (r.bytes ? ` ${(r.bytes / 2 ** 20 / m.wall).toFixed(0)} MiB/s` : '');
+      const ref = r.reference ? `${r.reference.wall.toFixed(2)} s${rate(r.reference)} (${r.referenceName})` : '-';
+      console.log(`${pad(r.scenario, 42)}${pad(`${r.txrepo.wall.toFixed(2)} s${rate(r.txrepo)}`, 24)}${pad(ref, 30)}${r.reference ? (r.reference.wall / r.txrepo.wall).toFixed(2) : '-'}`);
+    }
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store, serve }, null, 2));
   if (!values.keep) await rm(work, { recursive: true, force: true });
 }
 

@@ -1,25 +1,69 @@
-// npm start: the main job on the embedded defaults. Copies the sample RPMs (the pulp
-// fixtures beside this repo) into .cache/demo-repo, turns the directory into a yum
-// repo with `txrepo createrepo`, and prints how to point dnf at it.
+// npm start: the main job on the embedded defaults. Makes a store in .cache/demo-store
+// (SQLite catalog, local blobs), deploys the sample RPMs (the pulp fixtures beside this
+// checkout) into a repository "demo", pins a set, then serves it all with `txrepo
+// serve` and prints the URLs and a ready dnf command line. Ctrl-C stops it.
+//
+//   npm start [-- --listen HOST:PORT] [--store DIR]   (default 127.0.0.1:8080, else a free port)
 
-import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createrepo } from '../src/createrepo/index.ts';
+import { parseArgs } from 'node:util';
+import { LocalTxrepo } from '../src/core/index.ts';
+import { startServer } from '../src/server/index.ts';
+import { openStore } from '../src/store/index.ts';
 
+const { values } = parseArgs({ options: { listen: { type: 'string' }, store: { type: 'string' } } });
 const root = resolve(import.meta.dirname, '..');
 const samples = resolve(root, '../shared/fixtures/pulp-fixtures/rpm/assets');
-const repo = join(root, '.cache/demo-repo');
+const dir = resolve(values.store ?? join(root, '.cache/demo-store'));
 
-const files = await readdir(samples).catch(() => {
+const rpms = (await readdir(samples).catch(() => [] as string[])).filter((f) => f.endsWith('.rpm'));
+if (rpms.length === 0) {
   process.stderr.write(`npm start: the sample packages are missing (${samples}); run it from a checkout with shared/ beside it\n`);
   process.exit(1);
-});
-await rm(repo, { recursive: true, force: true });
-await mkdir(repo, { recursive: true });
-for (const f of files) if (f.endsWith('.rpm') || f === 'comps.xml') await cp(join(samples, f), join(repo, f), { dereference: true, preserveTimestamps: true });
+}
 
-const result = await createrepo({ dir: repo, groupfile: join(repo, 'comps.xml') });
-console.log(`made a yum repo of ${result.packages} packages in ${repo}`);
-for (const r of result.records) console.log(`  ${r.type.padEnd(10)} ${r.href}`);
-console.log(`\nTry it with dnf:\n  dnf --repofrompath=demo,file://${repo} --repo=demo --nogpgcheck list --available`);
-console.log(`Update it after adding or removing RPMs:\n  bin/txrepo createrepo --update ${repo}`);
+await rm(dir, { recursive: true, force: true });
+const store = await openStore(dir);
+const tx = new LocalTxrepo(store, 'demo');
+await tx.createRepo({ name: 'demo' });
+// Two deploys, as two CI builds would make them: two snapshots, latest on the second.
+const half = Math.floor(rpms.length / 2);
+const first = await tx.deploy({ repo: 'demo', sources: rpms.slice(0, half).map((f) => join(samples, f)), message: 'first build' });
+const second = await tx.deploy({ repo: 'demo', sources: rpms.slice(half).map((f) => join(samples, f)), message: 'second build' });
+await tx.tag({ repo: 'demo', tag: 'latest.tested', ref: first.latest, reason: 'the demo tests passed' });
+const set = await tx.createSet({ refs: ['demo'], label: 'demo run', ttl: 'forever' });
+
+const listen = async (address: string) => startServer({ store, listen: address, graceMs: 3_600_000 });
+let running;
+try {
+  running = await listen(values.listen ?? '127.0.0.1:8080');
+} catch (e) {
+  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || values.listen) throw e;
+  running = await listen('127.0.0.1:0');
+}
+const url = running.url;
+console.log(`txrepo demo: store ${dir}, serving on ${url}
+
+  repository demo: ${second.snapshot?.packages} packages in 2 snapshots (${first.latest}, ${second.latest})
+  latest           ${url}/repos/demo/tags/latest/
+  latest.tested    ${url}/repos/demo/tags/latest.tested/
+  a snapshot       ${url}/repos/demo/snapshots/${first.latest}/
+  a set            ${url}/sets/${set.id}/repos.repo
+  the index        ${url}/repos/all_latest.json
+
+Install from it with dnf (into a throw-away root):
+  dnf --installroot=/tmp/txrepo-demo-root --releasever=1 --setopt=reposdir=/nonexistent --nogpgcheck \\
+      --repofrompath=demo,${url}/repos/demo/tags/latest/ --repo=demo -y install bear
+
+Or work on the store with the CLI:
+  bin/txrepo snapshots demo --store ${dir}
+  bin/txrepo diff demo@${first.latest} demo@${second.latest} --store ${dir}
+
+Ctrl-C stops the server.`);
+
+await new Promise<void>((done) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done());
+});
+await running.close();
+await store.close();

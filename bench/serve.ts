@@ -1,0 +1,162 @@
+// Server benchmarks:
+//  - package download throughput of `txrepo serve` vs nginx serving the same files
+//    (an exported snapshot), both fetched by curl with 8 parallel keep-alive transfers;
+//  - the cost of pinning a set of 20 repositories and injecting it into a reposync
+//    config (`txrepo set create` + `txrepo inject`), locally and through the server.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { measure, median, type Measure } from './measure.ts';
+
+const TXREPO = join(import.meta.dirname, '..', 'bin', 'txrepo');
+
+export interface ServeRow {
+  scenario: string;
+  txrepo: Measure;
+  reference?: Measure;
+  referenceName?: string;
+  /** Bytes moved per run, for throughput figures. */
+  bytes?: number;
+}
+
+async function tx(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TXREPO, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`txrepo ${args.join(' ')}: ${err}`))));
+  });
+}
+
+/** Starts a long-running process and waits for `ready` in its stderr or stdout. */
+function start(cmd: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const look = (d: Buffer) => {
+      text += d;
+      const m = ready.exec(text);
+      if (m) resolve({ child, match: m });
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    child.on('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${text}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Downloads every URL with curl, 8 at a time over keep-alive connections. */
+async function curlAll(work: string, name: string, urls: string[]): Promise<Measure> {
+  const config = join(work, `${name}.curl`);
+  await writeFile(config, urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(''));
+  return measure('curl', ['-s', '--fail', '-Z', '--parallel-max', '8', '-K', config]);
+}
+
+export async function serveBench(opts: { smallDir: string; largeDir: string; work: string; runs: number; small: number }): Promise<ServeRow[]> {
+  const { work, runs } = opts;
+  const store = join(work, 'store');
+  await mkdir(work, { recursive: true });
+  const small = (await readdir(opts.smallDir)).filter((f) => f.endsWith('.rpm')).sort().slice(0, opts.small);
+  const large = (await readdir(opts.largeDir)).filter((f) => f.endsWith('.rpm')).sort();
+  const source = join(work, 'packages');
+  await mkdir(source, { recursive: true });
+  for (const f of small) await link(join(opts.smallDir, f), join(source, f));
+  for (const f of large) await link(join(opts.largeDir, f), join(source, f));
+  await tx(['repo', 'create', 'bench', '--store', store]);
+  const deployed = JSON.parse(await tx(['deploy', 'bench', source, '--store', store, '--json']));
+  const id: string = deployed.snapshot.id;
+  const exported = join(work, 'exported');
+  await tx(['export', `bench@${id}`, exported, '--store', store]);
+  const files = JSON.parse(await tx(['show', `bench@${id}`, '--files', '--json', '--store', store])).files as { href: string; size: number; kind: string }[];
+  const packages = files.filter((f) => f.kind === 'package');
+  const bytes = packages.reduce((n, f) => n + f.size, 0);
+  process.stderr.write(`serve bench: ${packages.length} packages, ${(bytes / 2 ** 20).toFixed(0)} MiB per download round\n`);
+
+  const rows: ServeRow[] = [];
+  const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet'], /listening on (http:\/\/\S+)/);
+  const port = 20000 + (process.pid % 20000);
+  const nginxConf = join(work, 'nginx.conf');
+  await writeFile(
+    nginxConf,
+    `worker_processes 2;
+daemon off;
+pid ${join(work, 'nginx.pid')};
+error_log ${join(work, 'nginx-error.log')};
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  types { application/x-rpm rpm; application/xml xml; application/gzip gz; }
+  default_type application/octet-stream;
+  client_body_temp_path ${work}/nginx-body;
+  proxy_temp_path ${work}/nginx-proxy;
+  fastcgi_temp_path ${work}/nginx-fastcgi;
+  uwsgi_temp_path ${work}/nginx-uwsgi;
+  scgi_temp_path ${work}/nginx-scgi;
+  server { listen 127.0.0.1:${port}; root ${exported}; }
+}
+`,
+  );
+  let nginx: ChildProcess | undefined;
+  try {
+    nginx = spawn('nginx', ['-c', nginxConf, '-p', work], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 500));
+    if (nginx.exitCode !== null) throw new Error(`nginx did not start (see ${join(work, 'nginx-error.log')}); install it: apt-get install nginx-light`);
+    const txUrls = packages.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
+    const ngUrls = packages.map((f) => `http://127.0.0.1:${port}/${f.href}`);
+    const t: Measure[] = [];
+    const r: Measure[] = [];
+    for (let i = 0; i < runs; i++) {
+      r.push(await curlAll(work, 'nginx', ngUrls));
+      t.push(await curlAll(work, 'txrepo', txUrls));
+    }
+    rows.push({ scenario: `download ${packages.length} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes });
+    process.stderr.write(`  downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s\n`);
+
+    // A set of 20 repositories, injected into a reposync config.
+    const token = (await tx(['token', 'create', 'bench', '--store', store])).trim();
+    const names = Array.from({ length: 20 }, (_, i) => `repo${String(i).padStart(2, '0')}`);
+    const one = join(opts.smallDir, small[0]);
+    for (const name of names) {
+      await tx(['repo', 'create', name, '--store', store]);
+      await tx(['deploy', name, one, '--store', store]);
+    }
+    const conf = join(work, 'reposync.conf');
+    const confText = ['[main]', 'reposdir=/etc/reposync.repos.d', '', ...names.flatMap((n) => [`[${n}]`, `name=${n}`, `mirrorlist=http://mirrors.example.invalid/?repo=${n}`, 'gpgcheck=0', '']), '[third-party]', 'baseurl=http://example.invalid/', ''].join('\n');
+    const local: Measure[] = [];
+    const remote: Measure[] = [];
+    for (let i = 0; i < runs; i++) {
+      await writeFile(conf, confText);
+      local.push(await measureSetAndInject(['--store', store], conf, names, served.match[1]));
+      await writeFile(conf, confText);
+      remote.push(await measureSetAndInject(['--server', served.match[1], '--token', token], conf, names, served.match[1]));
+    }
+    rows.push({ scenario: 'set create + inject, 20 repos (local)', txrepo: median(local) });
+    rows.push({ scenario: 'set create + inject, 20 repos (server)', txrepo: median(remote) });
+    process.stderr.write(`  set create + inject, 20 repos: ${median(local).wall} s local, ${median(remote).wall} s through the server\n`);
+  } finally {
+    if (nginx) await stop(nginx);
+    await stop(served.child);
+  }
+  return rows;
+}
+
+/** `txrepo set create` of every repo, then `txrepo inject` of the set: wall time of both. */
+async function measureSetAndInject(target: string[], conf: string, names: string[], base: string): Promise<Measure> {
+  const a = await measure(TXREPO, ['set', 'create', ...names, '--label', 'bench', ...target]);
+  const set = (await tx(['set', 'list', '--json', ...target])).trim();
+  const id = (JSON.parse(set) as { id: string }[]).at(-1)!.id;
+  const b = await measure(TXREPO, ['inject', conf, '--set', id, '--base-url', base, ...target]);
+  return { wall: Number((a.wall + b.wall).toFixed(2)), rssKiB: Math.max(a.rssKiB, b.rssKiB) };
+}
