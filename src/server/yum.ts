@@ -44,7 +44,7 @@ function name<T>(check: (s: string) => T, s: string | undefined, what: string): 
 
 async function snapshotOf(ctx: YumContext, repo: string, id: string): Promise<Snapshot> {
   const s = isSnapshotId(id) ? await ctx.store.catalog.getSnapshot(repo, id) : undefined;
-  if (!s) throw new HttpError(404, `${repo} has no snapshot ${id}`);
+  if (!s) throw new HttpError(404, (await ctx.store.catalog.getRepo(repo)) ? `${repo} has no snapshot ${id}` : `no repository ${repo}`);
   return s;
 }
 
@@ -75,9 +75,10 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
   }
   if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
     const repo = name(checkRepoName, a, 'repository');
-    if (!(await catalog.getRepo(repo))) throw new HttpError(404, `no repository ${repo}`);
     const href = rest.join('/');
+    // The common case first: a snapshot path needs one query.
     if (b === 'snapshots') return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, c)], href, () => IMMUTABLE);
+    if (!(await catalog.getRepo(repo))) throw new HttpError(404, `no repository ${repo}`);
     if (b === 'tags') {
       const tag = name(checkTagName, c, 'tag');
       const current = await catalog.getTag(repo, tag);

@@ -87,6 +87,10 @@ export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): 
     // tag_history may name snapshots that gc removed since; only current tags must resolve.
   }
 
+  for (const set of await catalog.listSets({ liveAt: new Date().toISOString() })) {
+    for (const m of set.members) if (!(await catalog.getSnapshot(m.repo, m.snapshot))) problems.push(`set ${set.id}: pins ${m.repo}@${m.snapshot}, which does not exist`);
+  }
+
   let blobsVerified = 0;
   if (opts.verifyBlobs) {
     for await (const b of blobs.list()) {

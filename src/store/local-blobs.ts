@@ -260,7 +260,7 @@ export class LocalBlobStore implements BlobStore {
     const path = this.localPath(digest);
     await stat(path); // fail now, with ENOENT, rather than on the first read
     // Large reads: a package download is served in a few hundred reads, not thousands.
-    return createReadStream(path, { highWaterMark: 256 << 10, ...(range ? { start: range.start, end: range.end } : {}) });
+    return createReadStream(path, { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async sweep(digest: string, unusedSince: Date): Promise<boolean> {

@@ -240,3 +240,18 @@ describe('remote CLI', () => {
     assert.match(deploys.at(-1).result, /^error: corrupt\.rpm/);
   });
 });
+
+describe('several server processes', () => {
+  test('--workers 2 share the port, serve and take writes, and stop together', async () => {
+    const two = await serve(store, ['--workers', '2']);
+    try {
+      const replies = await Promise.all(Array.from({ length: 20 }, () => http(two.url, 'GET', `/repos/el9/snapshots/${A}/repodata/repomd.xml`)));
+      assert.ok(replies.every((r) => r.status === 200));
+      const made = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((name) => txrepo(['repo', 'create', name, '--server', two.url, '--token', token])));
+      assert.deepEqual(made.map((r) => r.code), [0, 0, 0, 0]);
+    } finally {
+      await two.stop();
+    }
+    assert.equal(two.child.exitCode, 0);
+  });
+});

@@ -1,7 +1,9 @@
 // txrepo serve [--listen HOST:PORT]
 
+import cluster from 'node:cluster';
+import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
-import { parse } from '../args.ts';
+import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { LOCAL_HELP, storeDir } from '../store.ts';
 
@@ -25,36 +27,96 @@ Options:
       --grace DURATION     how long a tag path still serves the files of the
                            snapshots the tag left (default 1h: a dnf client that read
                            repomd.xml just before a move finishes its downloads)
+      --workers N          server processes sharing the port (default 1; on a machine
+                           with cores to spare, up to one per core); each serves
+                           reads and takes writes, which the catalog serialises
       --quiet              no access log on stdout
 ${LOCAL_HELP}
   -h, --help               this help`;
 
-const options = { store: { type: 'string' }, json: { type: 'boolean' }, listen: { type: 'string' }, 'public-url': { type: 'string' }, grace: { type: 'string' }, quiet: { type: 'boolean' } } as const;
+const options = {
+  store: { type: 'string' },
+  json: { type: 'boolean' },
+  listen: { type: 'string' },
+  'public-url': { type: 'string' },
+  grace: { type: 'string' },
+  workers: { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('serve', argv, options);
   if (positionals.length) throw new UsageError(`serve takes no arguments (got ${positionals.join(' ')})`);
   if (v['public-url'] !== undefined && !/^https?:\/\/[^/]+/.test(v['public-url'])) throw new UsageError(`--public-url ${JSON.stringify(v['public-url'])}: give an http(s) URL`);
   const graceMs = parseDuration(v.grace ?? '1h');
+  const workers = integer('workers', v.workers, 1, 64) ?? 1;
+  const listen = v.listen ?? '127.0.0.1:8080';
+  // Several processes share the listening socket (node:cluster): the process that
+  // runs this command starts them and reports; each runs the server on the store.
+  if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store));
   const { openStore } = await import('../../store/index.ts');
   const { startServer } = await import('../../server/index.ts');
   const store = await openStore(storeDir(v.store));
   const running = await startServer({
     store,
-    listen: v.listen ?? '127.0.0.1:8080',
+    listen,
     graceMs,
     publicUrl: v['public-url'],
     accessLog: v.quiet ? undefined : (line) => process.stdout.write(line + '\n'),
   }).catch(async (e: NodeJS.ErrnoException) => {
     await store.close();
-    if (e.code === 'EADDRINUSE') throw new UsageError(`--listen ${v.listen ?? '127.0.0.1:8080'}: the address is in use; pick another port`);
+    if (e.code === 'EADDRINUSE') throw new UsageError(`--listen ${listen}: the address is in use; pick another port`);
     throw e;
   });
-  process.stderr.write(`txrepo serve: listening on ${running.url} (store ${store.dir})\n`);
+  if (cluster.isPrimary) process.stderr.write(`txrepo serve: listening on ${running.url} (store ${store.dir})\n`);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   await running.close();
   await store.close();
+  // A worker's channel to the supervisor would keep it alive.
+  cluster.worker?.disconnect();
+  return 0;
+}
+
+/** Starts the workers, reports where they listen, and stops them on SIGINT/SIGTERM. */
+async function supervise(count: number, listen: string, store: string): Promise<number> {
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < count; i++) fork();
+  const ready = new Promise<string>((resolve, reject) => {
+    cluster.once('listening', (_w, address) => {
+      const host = address.address?.includes(':') ? `[${address.address}]` : (address.address ?? '127.0.0.1');
+      resolve(`http://${host}:${address.port}`);
+    });
+    cluster.on('exit', (_w, code) => {
+      // A worker that dies before any listens (bad store, port in use): give up.
+      if (!stopping) reject(new UsageError(`a server process exited with status ${code} before listening on ${listen}`));
+    });
+  });
+  const url = await ready.catch((e: Error) => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    throw e;
+  });
+  process.stderr.write(`txrepo serve: listening on ${url} (store ${resolve(store)}, ${count} processes)\n`);
+  // A worker that dies later is replaced: the others serve meanwhile.
+  cluster.on('exit', () => {
+    if (!stopping) fork();
+  });
+  await new Promise<void>((done) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done());
+  });
+  stopping = true;
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((done) => {
+          w.once('exit', () => done());
+          w.process.kill('SIGTERM');
+        }),
+    ),
+  );
   return 0;
 }
