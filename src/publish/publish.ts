@@ -154,7 +154,6 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
       if (st) replaced.add(f.href);
       const temp = stage();
       const local = source.localPath(f);
-      await mkdir(dirname(path), { recursive: true });
       if (local) {
         try {
           await link(local, temp);
@@ -167,6 +166,8 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
         await download(source, f, temp);
         written++;
       }
+      // Directories only once the file verified: a failed run leaves no empty ones.
+      await mkdir(dirname(path), { recursive: true });
       await rename(temp, path);
       touched.add(dirname(path));
     }

@@ -1,0 +1,96 @@
+// publish: history kept and pruned, files verified before the switch, bad sources and
+// targets refused with the tree left as it was.
+
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { LocalTxrepo } from '../../src/core/index.ts';
+import { publish, storeSource, type PublishSource } from '../../src/publish/index.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { txrepo } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+const rpm = (name: string) => join(ASSETS, name);
+
+let dir: string;
+let store: Store;
+let tx: LocalTxrepo;
+before(async () => {
+  dir = await tempDir('txrepo-publish-');
+  store = await openStore(join(dir, 'store'));
+  tx = new LocalTxrepo(store, 'tester');
+  await tx.createRepo({ name: 'r', keep: 1 });
+});
+after(async () => {
+  await store.close();
+  await removeDir(dir);
+});
+
+describe('publish', () => {
+  test('keeps the newest N generations and what they list; --keep-days keeps younger ones too; files it did not write stay', async () => {
+    const tree = join(dir, 'tree');
+    const ids: string[] = [];
+    for (const f of ['duck-0.6-1.noarch.rpm', 'duck-0.7-1.noarch.rpm', 'duck-0.8-1.noarch.rpm']) {
+      ids.push((await tx.deploy({ repo: 'r', sources: [rpm(f)] })).latest);
+      const result = await publish(await storeSource(tx, store, 'r', 'latest'), tree, { keepMd: 2 });
+      assert.equal(result.snapshot, ids.at(-1));
+      if (ids.length === 1) await writeFile(join(tree, 'README'), 'placed by the admin\n');
+    }
+    assert.deepEqual((await readdir(join(tree, 'Packages', 'd'))).sort(), ['duck-0.7-1.noarch.rpm', 'duck-0.8-1.noarch.rpm']);
+    const state = JSON.parse(await readFile(join(tree, '.txrepo-publish', 'state.json'), 'utf8'));
+    assert.deepEqual(state.generations.map((g: { snapshot: string }) => g.snapshot), ids.slice(1));
+    assert.equal(await readFile(join(tree, 'README'), 'utf8'), 'placed by the admin\n');
+    // Every file of every kept generation is there with its checksum (repomd.xml: the
+    // current one; clients of older generations have theirs).
+    for (const g of state.generations) {
+      for (const f of JSON.parse(await readFile(join(tree, '.txrepo-publish', `${g.repomd}.json`), 'utf8'))) {
+        if (f.href === 'repodata/repomd.xml' && g !== state.generations.at(-1)) continue;
+        const data = await readFile(join(tree, f.href));
+        assert.equal((await import('node:crypto')).createHash('sha256').update(data).digest('hex'), f.sha256, f.href);
+      }
+    }
+    // An older snapshot published again, keeping every generation of the last 30 days.
+    const back = await publish(await storeSource(tx, store, 'r', ids[0]), tree, { keepMd: 1, keepDays: 30 });
+    assert.equal(back.generations, 3);
+    assert.deepEqual((await readdir(join(tree, 'Packages', 'd'))).sort(), ['duck-0.6-1.noarch.rpm', 'duck-0.7-1.noarch.rpm', 'duck-0.8-1.noarch.rpm']);
+    assert.equal(await readFile(join(tree, 'repodata', 'repomd.xml'), 'utf8'), (await store.blobs.read((await tx.showSnapshot('r', ids[0])).repomd))!.toString());
+  });
+
+  test('a source whose file does not match its checksum switches nothing', async () => {
+    const tree = join(dir, 'tampered');
+    const good = await storeSource(tx, store, 'r', 'latest');
+    await publish(good, tree);
+    const before = await readFile(join(tree, 'repodata', 'repomd.xml'));
+    await tx.deploy({ repo: 'r', sources: [rpm('bear-4.1-1.noarch.rpm')] });
+    const next = await storeSource(tx, store, 'r', 'latest');
+    // A server (or a man in the middle) that sends other bytes for the new package.
+    const tampered: PublishSource = {
+      ...next,
+      localPath: () => undefined,
+      open: async (f) => (f.href.includes('bear') ? Readable.from([Buffer.alloc(f.size, 0x41)]) : next.open(f)),
+    };
+    await assert.rejects(publish(tampered, tree), /bear-4\.1-1\.noarch\.rpm: got \d+ bytes with sha256 .*, the snapshot lists/);
+    assert.deepEqual(await readFile(join(tree, 'repodata', 'repomd.xml')), before);
+    assert.deepEqual(await readdir(join(tree, 'Packages')), ['d']);
+    assert.ok(!(await readdir(tree)).includes('.repodata'), 'the lock is released');
+  });
+
+  test('bad targets and refs: clear errors', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    let r = await txrepo(['publish', 'r@latest', join(file, 'sub'), '--store', join(dir, 'store')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /a-file\/sub: cannot create it/);
+    r = await txrepo(['publish', 'r@no-such-tag', join(dir, 'x'), '--store', join(dir, 'store')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /r has no tag no-such-tag/);
+    r = await txrepo(['publish', 'r@latest', join(dir, 'x'), '--from', 'http://127.0.0.1:9']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /connection refused/);
+    r = await txrepo(['publish', 'r@latest', join(dir, 'x'), '--keep-md', '0', '--store', join(dir, 'store')]);
+    assert.equal(r.code, 2);
+  });
+});
