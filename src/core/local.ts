@@ -27,6 +27,11 @@ import {
 import { NotFoundError, type AuditEntry, type Store } from '../store/index.ts';
 import type { CreateRepoRequest, DeployRequest, Progress, PromoteRequest, SyncRequest, TagRequest, Txrepo } from './api.ts';
 
+/** A request the core refuses as given (a field out of range). */
+export class RequestError extends Error {
+  override name = 'RequestError';
+}
+
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
 export const DEFAULT_GRACE = '1h';
 
@@ -59,7 +64,15 @@ export class LocalTxrepo implements Txrepo {
   }
 
   createRepo(r: CreateRepoRequest) {
-    return this.mutation('repo create', r.name, r, () => this.catalog.createRepo({ ...r, name: checkRepoName(r.name), createdBy: this.actor }));
+    return this.mutation('repo create', r.name, r, async () => {
+      const whole = (field: string, v: number | undefined) => {
+        if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new RequestError(`${field} ${v}: give a whole number of at least 1`);
+      };
+      whole('keep', r.keep);
+      whole('retainLast', r.retainLast);
+      if (r.retainDays !== undefined && !(Number.isFinite(r.retainDays) && r.retainDays > 0)) throw new RequestError(`retainDays ${r.retainDays}: give a number of days above 0`);
+      return this.catalog.createRepo({ name: checkRepoName(r.name), upstream: r.upstream, keep: r.keep, retainLast: r.retainLast, retainDays: r.retainDays, createdBy: this.actor });
+    });
   }
 
   async listRepos() {

@@ -94,6 +94,7 @@ export function statusOf(e: Error): number {
     case 'UpstreamError':
       return 502;
     case 'InvalidNameError':
+    case 'RequestError':
     case 'RefError':
     case 'DeployInputError':
     case 'BlobMismatchError':

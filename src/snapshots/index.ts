@@ -1,5 +1,5 @@
 // Public surface of the snapshots layer: repositories, snapshots, tags, deploy, export.
-export { checkRepoName, checkTagName, InvalidNameError } from './names.ts';
+export { checkRepoName, checkTagName, checkTokenName, InvalidNameError } from './names.ts';
 export { parseRepoRef, parseTime, resolveRef, RefError } from './refs.ts';
 export { deploy, ingestFiles, commitPackages, collectRpmFiles, packageHref, DeployInputError } from './deploy.ts';
 export type { DeployOptions, DeployResult, IngestedPackage, CommitPackagesOptions } from './deploy.ts';

@@ -17,3 +17,4 @@ function check(kind: string, name: string): string {
 
 export const checkRepoName = (name: string) => check('repository', name);
 export const checkTagName = (name: string) => check('tag', name);
+export const checkTokenName = (name: string) => check('token', name);

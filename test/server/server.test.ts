@@ -194,6 +194,8 @@ describe('hostile requests', () => {
       ['POST', '/api/v1/repos', '[1,2]', 400],
       ['POST', '/api/v1/repos', JSON.stringify({ name: 42 }), 400],
       ['POST', '/api/v1/repos', JSON.stringify({ name: '../etc' }), 400],
+      ['POST', '/api/v1/repos', JSON.stringify({ name: 'neg', keep: -5 }), 400],
+      ['POST', '/api/v1/repos', JSON.stringify({ name: 'frac', retainDays: 0 }), 400],
       ['POST', '/api/v1/repos', JSON.stringify({ name: 'x', pad: 'y'.repeat(2 << 20) }), 413],
       ['POST', '/api/v1/repos/el9/deploy', JSON.stringify({ sources: ['/etc/passwd'] }), 400],
       ['POST', '/api/v1/repos/el9/deploy', JSON.stringify({ uploads: [{ sha256: 'a'.repeat(64), fileName: '../../x.rpm' }] }), 400],

@@ -1,7 +1,7 @@
 // txrepo token create|list|revoke
 
 import { randomBytes } from 'node:crypto';
-import { checkTagName } from '../../snapshots/index.ts';
+import { checkTokenName } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { actor, LOCAL_HELP, print, withStore } from '../store.ts';
@@ -24,8 +24,8 @@ export async function run(argv: string[]): Promise<number> {
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const needName = () => {
     if (!name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
-    // Same alphabet as tags: the name shows in logs and tag history.
-    return checkTagName(name);
+    // Same alphabet as repos and tags: the name shows in logs and tag history.
+    return checkTokenName(name);
   };
   const { hashToken } = await import('../../server/index.ts');
   return withStore(v.store, async ({ catalog }) => {
