@@ -257,3 +257,14 @@ describe('several server processes', () => {
     assert.equal(two.child.exitCode, 0);
   });
 });
+
+describe('serve usage', () => {
+  test('a bad --listen or --grace is a usage error, not a crash', async () => {
+    for (const args of [['--listen', 'garbage'], ['--listen', '127.0.0.1:99999'], ['--grace', 'soon'], ['--public-url', 'ftp://x']]) {
+      const r = await txrepo(['serve', ...args, '--store', store]);
+      assert.ok(r.code === 1 || r.code === 2, `${args.join(' ')}: exit ${r.code}`);
+      assert.doesNotMatch(r.stderr, /bug in txrepo/, args.join(' '));
+      assert.match(r.stderr, new RegExp(args[0].replace('--', '') === 'grace' ? 'not a duration' : args[0]));
+    }
+  });
+});

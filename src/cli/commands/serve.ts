@@ -51,6 +51,9 @@ export async function run(argv: string[]): Promise<number> {
   const graceMs = parseDuration(v.grace ?? '1h');
   const workers = integer('workers', v.workers, 1, 64) ?? 1;
   const listen = v.listen ?? '127.0.0.1:8080';
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
+    throw new UsageError(`--listen ${JSON.stringify(listen)}: give HOST:PORT, such as 127.0.0.1:8080 (port 0: any free port)`);
+  }
   // Several processes share the listening socket (node:cluster): the process that
   // runs this command starts them and reports; each runs the server on the store.
   if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store));
