@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fsyncDir } from '../common/index.ts';
+import { fsyncDir, replaceFile } from '../common/index.ts';
 import { acquireLock } from '../createrepo/index.ts';
 
 export class PublishError extends Error {
@@ -89,19 +89,6 @@ async function sha256Of(path: string): Promise<string | undefined> {
     return undefined;
   }
   return hash.digest('hex');
-}
-
-/** Writes a file via `stage`, fsynced, then renames it to `path`. */
-async function writeFileAtomically(stage: string, path: string, data: string | Buffer): Promise<void> {
-  const fh = await open(stage, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await mkdir(dirname(path), { recursive: true });
-  await rename(stage, path);
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -178,7 +165,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
     const changed = last?.repomd !== repomdFile.sha256 || written + linked > 0;
     // Publishing the current snapshot again changes nothing, not even its age.
     const gen: Generation = { repo: source.repo, snapshot: source.snapshot, repomd: repomdFile.sha256, publishedAt: changed || !last ? now.toISOString() : last.publishedAt };
-    await writeFileAtomically(stage(), join(stateDir, `${gen.repomd}.json`), JSON.stringify(source.files));
+    await replaceFile(stage(), join(stateDir, `${gen.repomd}.json`), JSON.stringify(source.files));
     const repomdTemp = stage();
     await download(source, repomdFile, repomdTemp);
     await mkdir(join(root, 'repodata'), { recursive: true });
@@ -196,7 +183,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
       if (i + 1 < keepMd || Date.parse(g.publishedAt) >= cutoff) kept.unshift(g);
     }
     const next: State = { format: 1, generations: [...kept, gen] };
-    await writeFileAtomically(stage(), join(stateDir, 'state.json'), JSON.stringify(next, null, 2) + '\n');
+    await replaceFile(stage(), join(stateDir, 'state.json'), JSON.stringify(next, null, 2) + '\n');
 
     // Files only dropped generations listed go; files txrepo never published stay.
     const wanted = new Set<string>();

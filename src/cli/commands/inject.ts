@@ -1,8 +1,9 @@
 // txrepo inject CONF... (--set ID | --mirrors URI) [--allow-proxy] [-o OUT]
 
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { replaceFile } from '../../common/index.ts';
 import { injectMirrors, loadMirrors } from '../../inject/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
@@ -39,19 +40,7 @@ const options = {
 /** Replaces `path` with `text` in one rename, keeping its mode. */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const mode = (await stat(path).catch(() => undefined))?.mode;
-  const temp = join(dirname(path), `.${basename(path)}.txrepo-${randomBytes(6).toString('hex')}`);
-  const fh = await open(temp, 'wx', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-    await fh.close();
-    if (mode !== undefined) await chmod(temp, mode & 0o7777);
-    await rename(temp, path);
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw e;
-  }
+  await replaceFile(join(dirname(path), `.${basename(path)}.txrepo-${randomBytes(6).toString('hex')}`), path, text, mode === undefined ? 0o644 : mode & 0o7777);
 }
 
 export async function run(argv: string[]): Promise<number> {
