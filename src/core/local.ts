@@ -145,8 +145,13 @@ export class LocalTxrepo implements Txrepo {
     );
   }
 
-  async snapshots(repo: string) {
+  /** Refuses a bad or unknown repository name with a message that says what to do. */
+  private async requireRepo(repo: string): Promise<void> {
     if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+  }
+
+  async snapshots(repo: string) {
+    await this.requireRepo(repo);
     return this.catalog.listSnapshots(repo);
   }
 
@@ -173,12 +178,12 @@ export class LocalTxrepo implements Txrepo {
   }
 
   async tags(repo: string) {
-    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+    await this.requireRepo(repo);
     return this.catalog.listTags(repo);
   }
 
   async tagHistory(repo: string, tag?: string) {
-    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+    await this.requireRepo(repo);
     return this.catalog.tagHistory(repo, tag);
   }
 

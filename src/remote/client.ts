@@ -80,7 +80,11 @@ export class RemoteTxrepo implements Txrepo {
   }
 
   private async call<T>(method: string, path: string, json?: unknown): Promise<T> {
-    const res = await this.send(method, path, json === undefined ? undefined : { json });
+    return this.reply<T>(await this.send(method, path, json === undefined ? undefined : { json }));
+  }
+
+  /** The JSON of an answer; a RemoteError with the server's message for a refusal. */
+  private async reply<T>(res: IncomingMessage): Promise<T> {
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -106,13 +110,10 @@ export class RemoteTxrepo implements Txrepo {
     head.resume();
     if (head.statusCode !== 200) {
       const { size } = await stat(path);
-      const res = await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size });
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      if ((res.statusCode ?? 500) >= 400) {
-        const err = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { error?: { type?: string; message?: string } };
-        throw new RemoteError(`${path}: ${err.error?.message ?? `upload failed with HTTP ${res.statusCode}`}`, res.statusCode ?? 0, err.error?.type);
-      }
+      await this.reply(await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size })).catch((e: RemoteError) => {
+        e.message = `${path}: ${e.message}`;
+        throw e;
+      });
     }
     return { sha256, fileName: basename(path) };
   }

@@ -48,13 +48,23 @@ async function snapshotOf(ctx: YumContext, repo: string, id: string): Promise<Sn
   return s;
 }
 
-async function serveFrom(req: IncomingMessage, res: ServerResponse, ctx: YumContext, snapshots: Snapshot[], href: string, cacheControl: (f: SnapshotFile) => string): Promise<number> {
+/** Serves `href` from the first of `snapshots` that has it (read lazily: in order, as needed). */
+async function serveFrom(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: YumContext,
+  snapshots: Iterable<Snapshot> | AsyncIterable<Snapshot>,
+  href: string,
+  cacheControl: (f: SnapshotFile) => string,
+): Promise<number> {
   if (!href) throw new HttpError(404, 'give a file of the repo, such as repodata/repomd.xml');
-  for (const s of snapshots) {
+  const tried: string[] = [];
+  for await (const s of snapshots) {
     const file = await ctx.lookup.find(s.id, href);
     if (file) return serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt });
+    tried.push(s.id);
   }
-  throw new HttpError(404, `${href}: no such file in ${snapshots.length === 1 ? `snapshot ${snapshots[0].id}` : 'the snapshots this path covers'}`);
+  throw new HttpError(404, `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
 }
 
 const revalidateRepomd = (f: SnapshotFile) => (f.href === 'repodata/repomd.xml' ? REVALIDATE : SHORT);
@@ -83,12 +93,22 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       const tag = name(checkTagName, c, 'tag');
       const current = await catalog.getTag(repo, tag);
       if (!current) throw new HttpError(404, `${repo} has no tag ${tag}`);
-      // The current snapshot first, then those the tag left within the grace window.
-      const since = new Date(Date.now() - ctx.graceMs).toISOString();
-      const earlier = (await catalog.tagMovesSince(since)).filter((m) => m.repo === repo && m.tag === tag && m.from).map((m) => m.from!).reverse();
-      const ids = [...new Set([current.snapshot, ...(href === 'repodata/repomd.xml' ? [] : earlier)])];
-      const snapshots = (await Promise.all(ids.map((id) => catalog.getSnapshot(repo, id)))).filter((s) => s !== undefined);
-      return serveFrom(req, res, ctx, snapshots, href, revalidateRepomd);
+      // The current snapshot first; only for a file it lacks, those the tag left within
+      // the grace window, newest first (repomd.xml is always the current one).
+      async function* snapshots() {
+        const seen = new Set([current!.snapshot]);
+        const now = await catalog.getSnapshot(repo, current!.snapshot);
+        if (now) yield now;
+        if (href === 'repodata/repomd.xml') return;
+        const since = new Date(Date.now() - ctx.graceMs).toISOString();
+        for (const m of (await catalog.tagMovesSince(since)).reverse()) {
+          if (m.repo !== repo || m.tag !== tag || !m.from || seen.has(m.from)) continue;
+          seen.add(m.from);
+          const s = await catalog.getSnapshot(repo, m.from);
+          if (s) yield s;
+        }
+      }
+      return serveFrom(req, res, ctx, snapshots(), href, revalidateRepomd);
     }
     if (b === 'at') {
       let time: string;
