@@ -13,10 +13,10 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fsyncDir, replaceFile } from '../common/index.ts';
+import { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, replaceFile, syncFile } from '../common/index.ts';
 import { acquireLock } from '../createrepo/index.ts';
 
 export class PublishError extends Error {
@@ -119,7 +119,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
   const lock = await acquireLock(root);
   try {
     const stateDir = join(root, STATE_DIR);
-    await mkdir(stateDir, { recursive: true });
+    await makeDirDurable(stateDir);
     const state: State = (await readJson<State>(join(stateDir, 'state.json'))) ?? { format: 1, generations: [] };
     const genFiles = async (g: Generation) => (await readJson<PublishedFile[]>(join(stateDir, `${g.repomd}.json`))) ?? [];
     // What the kept generations say each href holds (newest wins).
@@ -143,10 +143,14 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
       const local = source.localPath(f);
       if (local) {
         try {
-          await link(local, temp);
+          await linkEntry(local, temp);
           linked++;
         } catch {
+          // Another file system: a copy, which (unlike the blob) is not durable yet.
           await copyFile(local, temp);
+          fileCreated(temp);
+          const fh = await open(temp, 'r');
+          await syncFile(fh, temp).finally(() => fh.close());
           written++;
         }
       } else {
@@ -154,8 +158,8 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
         written++;
       }
       // Directories only once the file verified: a failed run leaves no empty ones.
-      await mkdir(dirname(path), { recursive: true });
-      await rename(temp, path);
+      await makeDirDurable(dirname(path));
+      await renameEntry(temp, path);
       touched.add(dirname(path));
     }
     for (const d of touched) await fsyncDir(d);
@@ -168,8 +172,8 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
     await replaceFile(stage(), join(stateDir, `${gen.repomd}.json`), JSON.stringify(source.files));
     const repomdTemp = stage();
     await download(source, repomdFile, repomdTemp);
-    await mkdir(join(root, 'repodata'), { recursive: true });
-    await rename(repomdTemp, join(root, 'repodata', 'repomd.xml'));
+    await makeDirDurable(join(root, 'repodata'));
+    await renameEntry(repomdTemp, join(root, 'repodata', 'repomd.xml'));
     await fsyncDir(join(root, 'repodata'));
 
     // History: the newest keepMd generations and those younger than keepDays, minus
@@ -212,6 +216,7 @@ async function download(source: PublishSource, f: PublishedFile, temp: string): 
   const hash = createHash('sha256');
   let size = 0;
   const fh = await open(temp, 'w', 0o644);
+  fileCreated(temp);
   try {
     for await (const chunk of await source.open(f)) {
       size += (chunk as Buffer).length;
@@ -219,7 +224,7 @@ async function download(source: PublishSource, f: PublishedFile, temp: string): 
       hash.update(chunk as Buffer);
       await fh.write(chunk as Buffer);
     }
-    await fh.sync();
+    await syncFile(fh, temp);
   } catch (e) {
     await fh.close();
     await rm(temp, { force: true });

@@ -10,6 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { fileCreated } from '../common/index.ts';
 
 /** The three metadata files, in the order of a page blob's parts. */
 export const KINDS = ['primary', 'filelists', 'other'] as const;
@@ -94,6 +95,7 @@ class OutputFile {
 
   constructor(path: string) {
     this.fd = openSync(path, 'wx', 0o444);
+    fileCreated(path);
   }
 
   /** Room for `n` more bytes in the buffer (flushing, or growing for a huge member). */

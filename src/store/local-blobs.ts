@@ -4,10 +4,10 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fsyncDir } from '../common/index.ts';
+import { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
 import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected } from './blobs.ts';
 
 async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
@@ -68,14 +68,13 @@ export class LocalBlobStore implements BlobStore {
     const final = this.localPath(digest);
     const dir = join(this.root, digest.slice(0, 2));
     if (!this.dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      // The prefix directory's own entry must be durable too, or a power loss could take
+      // the blob with it. Another process may have just created it and died before its
+      // fsync, so the parent is fsynced on first use either way (once per process).
+      if (!(await makeDirDurable(dir))) await fsyncDir(this.root);
       this.dirs.add(dir);
     }
-    try {
-      await link(temp, final);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+    await linkEntry(temp, final, { existingIsSame: true });
     await fsyncDir(dir);
   }
 
@@ -108,14 +107,15 @@ export class LocalBlobStore implements BlobStore {
     try {
       const fh = await open(temp, 'wx', 0o444);
       try {
+        fileCreated(temp);
         await fh.writeFile(data);
-        await fh.sync();
+        await syncFile(fh, temp);
       } finally {
         await fh.close();
       }
       if (existing) {
         // A blob of the wrong size is damaged (fsck reports it): the good copy replaces it.
-        await rename(temp, this.localPath(info.digest));
+        await renameEntry(temp, this.localPath(info.digest));
         await fsyncDir(join(this.root, info.digest.slice(0, 2)));
       } else {
         await this.install(temp, info.digest);
@@ -129,6 +129,7 @@ export class LocalBlobStore implements BlobStore {
   async create(): Promise<BlobWriter> {
     const temp = this.tempPath();
     const fh = await open(temp, 'wx', 0o444);
+    fileCreated(temp);
     const hash = createHash('sha256');
     let size = 0;
     let open_ = true;
@@ -149,7 +150,7 @@ export class LocalBlobStore implements BlobStore {
           const info = { digest: hash.digest('hex'), size };
           this.check(info, expect, 'blob');
           if (!(await this.reuse(info.digest, info.size))) {
-            await fh.sync();
+            await syncFile(fh, temp);
             await finish();
             await this.install(temp, info.digest);
           }
@@ -190,6 +191,7 @@ export class LocalBlobStore implements BlobStore {
     const temp = this.tempPath();
     try {
       await copyFile(path, temp, constants.COPYFILE_FICLONE);
+      fileCreated(temp);
     } catch (e) {
       await rm(temp, { force: true });
       throw e;
@@ -217,7 +219,7 @@ export class LocalBlobStore implements BlobStore {
           this.check(info, expect, what);
         }
         if (await this.reuse(info.digest, info.size)) return info;
-        await fh.sync();
+        await syncFile(fh, temp);
       } finally {
         await fh.close();
       }
@@ -272,16 +274,15 @@ export class LocalBlobStore implements BlobStore {
     if (!st || st.mtime >= unusedSince) return false;
     const aside = join(this.tmp, `gc-${digest}-${process.pid}`);
     try {
-      await rename(path, aside);
+      await renameEntry(path, aside);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
     const again = await stat(aside);
     if (again.mtime >= unusedSince) {
-      await link(aside, path).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
+      await linkEntry(aside, path, { existingIsSame: true });
+      await fsyncDir(dirname(path));
       await unlink(aside);
       return false;
     }

@@ -4,7 +4,8 @@
 //   STORE/blobs/sha256/..     the blobs
 //   STORE/tmp/                blobs being written
 
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { replaceFile } from '../common/index.ts';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from './blobs.ts';
 import type { Catalog } from './catalog.ts';
@@ -33,9 +34,7 @@ export async function openStore(dir: string): Promise<Store> {
   const marker = join(root, MARKER);
   const text = await readFile(marker, 'utf8').catch(() => undefined);
   if (text === undefined) {
-    const tmp = `${marker}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ format: STORE_FORMAT }) + '\n');
-    await rename(tmp, marker);
+    await replaceFile(`${marker}.${process.pid}.tmp`, marker, JSON.stringify({ format: STORE_FORMAT }) + '\n');
   } else {
     let format: unknown;
     try {

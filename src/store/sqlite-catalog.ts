@@ -4,6 +4,7 @@
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { PackageRecord } from '../rpm/index.ts';
+import { crashPoint } from '../common/index.ts';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -107,7 +108,9 @@ export class SqliteCatalog implements Catalog {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const result = fn();
+      crashPoint('commit', 'catalog');
       this.db.exec('COMMIT');
+      crashPoint('committed', 'catalog');
       return result;
     } catch (e) {
       this.db.exec('ROLLBACK');

@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileCreated } from '../common/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
 import { UpstreamError, type Upstream } from './source.ts';
 
@@ -68,6 +69,7 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
       const { body, resumed } = await upstream.open(href, state.size);
       if (!resumed && state.size > 0) state = { hashes: types.map((t) => createHash(t)), size: 0 }; // the server sent it all
       fh = await open(partial, resumed ? 'a' : 'w');
+      fileCreated(partial);
       for await (const chunk of body) {
         state.size += chunk.length;
         if (state.size > limit) throw tooLarge();

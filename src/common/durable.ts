@@ -1,0 +1,74 @@
+// The file-system steps of txrepo's commit protocols (fsync a file, fsync a directory,
+// rename, link, mkdir) in one place. Keeping them here documents the protocols' order
+// in code and lets the reliability suite stop a process at each step: see crash.ts.
+
+import { link, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { crashPoint, simulator } from './crash.ts';
+
+/** Makes a file's data durable (any handle of it will do, even a read-only one). */
+export async function syncFile(fh: FileHandle, path: string): Promise<void> {
+  crashPoint('fsync', path);
+  await fh.sync();
+  simulator()?.synced(await fh.stat());
+}
+
+/** Makes the directory's entries (a rename, a link, a new subdirectory) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  crashPoint('fsync-dir', dir);
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  simulator()?.dirSynced(dir);
+}
+
+/** rename(2), as a step of a protocol: durable once the target's directory is fsynced. */
+export async function renameEntry(from: string, to: string): Promise<void> {
+  crashPoint('rename', to);
+  const sim = simulator();
+  const undo = sim?.beforeRename(from, to);
+  await rename(from, to);
+  undo?.();
+}
+
+/**
+ * link(2), as a step of a protocol; EEXIST is success when `sameContent` (content-
+ * addressed names). Durable once the target's directory is fsynced.
+ */
+export async function linkEntry(from: string, to: string, opts: { existingIsSame?: boolean } = {}): Promise<void> {
+  crashPoint('link', to);
+  try {
+    await link(from, to);
+  } catch (e) {
+    if (opts.existingIsSame && (e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  simulator()?.linked(from, to);
+}
+
+/**
+ * mkdir -p that also makes the new directories durable: each parent whose entries
+ * changed is fsynced, so a file later linked inside cannot vanish with its directory.
+ * True if it created any.
+ */
+export async function makeDirDurable(dir: string): Promise<boolean> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return false; // it existed
+  simulator()?.madeDirs(resolve(first), resolve(dir));
+  // Every directory from `first` down was created: fsync each one's parent.
+  const created: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    created.push(d);
+    if (d === resolve(first) || d === dirname(d)) break;
+  }
+  for (const d of created.reverse()) await fsyncDir(dirname(d));
+  return true;
+}
+
+/** Registers a file this process is creating: its data is not durable until syncFile(). */
+export function fileCreated(path: string): void {
+  simulator()?.created(path);
+}
