@@ -141,7 +141,7 @@ export async function upstreamRepo(dir: string, rpms: string[], opts: { comps?: 
   const args = ['--quiet', '--simple-md-filenames'];
   if (opts.comps) args.push('--groupfile', asset('comps.xml'));
   await mustRun('createrepo_c', [...args, dir]);
-  if (opts.comps) await mustRun('modifyrepo_c', ['--quiet', asset('updateinfo.xml'), join(dir, 'repodata')]);
+  if (opts.comps) await mustRun('modifyrepo_c', [asset('updateinfo.xml'), join(dir, 'repodata')]);
   return dir;
 }
 

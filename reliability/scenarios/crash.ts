@@ -1,11 +1,126 @@
-// Placeholder: being written.
-import type { Scenario } from '../lib/harness.ts';
+// SIGKILL at random instants of each write operation, on a copy of one template store.
+
+import { join } from 'node:path';
+import { Recorder, type Scenario } from '../lib/harness.ts';
+import { buildWorld, OPERATIONS, trialCopy, type Operation, type World } from '../lib/operations.ts';
+import { commitStep, readTrace } from '../lib/trace.ts';
+import { fsckProblems, killAfter, storeState, tx, type StoreState } from '../lib/world.ts';
+
+interface Calibration {
+  after: StoreState;
+  steps: number;
+  /** The step after which a clean run had committed its change (see trace.ts). */
+  commitStep?: number;
+  ms: number;
+}
+
+/** A clean run of the operation: the state it leaves, its steps, how long it takes. */
+export async function calibrate(op: Operation, w: World, root: string, rec: Recorder): Promise<Calibration | undefined> {
+  await trialCopy(w, root);
+  const trace = join(root, 'trace');
+  const t0 = performance.now();
+  const r = await tx(join(root, 'STORE'), op.args(root, w).filter((a, i, all) => !(a === '--store' || all[i - 1] === '--store')), { env: { TXREPO_CRASH_TRACE: trace } });
+  const ms = performance.now() - t0;
+  if (r.code !== 0) {
+    rec.fail(`${op.name}: the clean run`, `exited ${r.code}: ${r.stderr}`);
+    return undefined;
+  }
+  const after = await storeState(join(root, 'STORE'));
+  const problem = await op.done(root, w, after);
+  if (problem) rec.fail(`${op.name}: the clean run`, problem);
+  const steps = await readTrace(trace);
+  return { after, steps: steps.length, commitStep: commitStep(steps), ms };
+}
+
+/** The checks after an interrupted run: fsck, before-or-after, then a retry that completes it. */
+export async function afterFault(op: Operation, w: World, root: string, cal: Calibration, rec: Recorder, trial: string, opts: { mustBeAfter?: boolean } = {}): Promise<'before' | 'after' | 'failed'> {
+  const store = join(root, 'STORE');
+  const problems = await fsckProblems(store);
+  if (problems.length) {
+    rec.fail(trial, `fsck: ${problems.join('; ')}`);
+    return 'failed';
+  }
+  const mixed = await op.interrupted(root, w, cal.after);
+  if (mixed) {
+    rec.fail(trial, mixed);
+    return 'failed';
+  }
+  const now = await storeState(store);
+  const strip = (s: StoreState) => JSON.stringify({ ...s, ids: {} });
+  const outcome = strip(now) === strip(cal.after) ? 'after' : 'before';
+  if (opts.mustBeAfter && outcome !== 'after') {
+    rec.fail(trial, 'the operation had committed, but its change is gone');
+    return 'failed';
+  }
+  const retry = await tx(store, op.args(root, w).filter((a, i, all) => !(a === '--store' || all[i - 1] === '--store')));
+  if (retry.code !== 0) {
+    rec.fail(trial, `the retry exited ${retry.code}: ${retry.stderr}`);
+    return 'failed';
+  }
+  const done = await op.done(root, w, cal.after);
+  const again = await fsckProblems(store);
+  if (done || again.length) {
+    rec.fail(trial, `after the retry: ${done ?? `fsck: ${again.join('; ')}`}`);
+    return 'failed';
+  }
+  return outcome;
+}
 
 export const crash: Scenario = {
   name: 'crash',
-  title: 'crash',
-  about: 'Not written yet.',
-  async run() {
-    throw new Error('not written yet');
+  title: 'Crash injection (SIGKILL at random instants)',
+  about:
+    'Each write operation (deploy, sync, tag, set create, promote, publish, gc) runs as a `txrepo` process on a fresh copy of a template store (two repos, four and three snapshots, tags, two live sets, a published tree) and is killed with SIGKILL at a random instant, uniform over its measured run time. After each kill: `fsck --verify-blobs` is clean; the store is exactly in the state before or the state after the operation (snapshots, tags and sets compared by content); the published tree serves one whole snapshot and keeps the older generation\'s files; then the same command, run again, succeeds and leaves the operation\'s effect. Each process writes its step trace, so a trial knows how far into the commit protocol it got.',
+  async run(ctx) {
+    const rec = new Recorder();
+    const w = await buildWorld(ctx.work);
+    const perOp = ctx.scale === 'full' ? 60 : 8;
+    const rows: (string | number)[][] = [];
+    try {
+      for (const op of OPERATIONS) {
+        const root = join(ctx.work, 'trial');
+        const cal = await calibrate(op, w, root, rec);
+        if (!cal) continue;
+        const counts = { midProtocol: 0, beforeFirstStep: 0, finished: 0, before: 0, after: 0, failed: 0 };
+        for (let i = 0; i < perOp; i++) {
+          await trialCopy(w, root);
+          const trace = join(root, 'trace');
+          const at = Math.floor(ctx.random() * cal.ms * 1.1);
+          const args = op.args(root, w);
+          const { killed } = await killAfter(args, at, { TXREPO_CRASH_TRACE: trace });
+          const reached = (await readTrace(trace)).length;
+          rec.trials++;
+          if (killed) rec.faults++;
+          if (!killed) counts.finished++;
+          else if (reached === 0) counts.beforeFirstStep++;
+          else counts.midProtocol++;
+          const outcome = await afterFault(op, w, root, cal, rec, `${op.name}, killed after ${at} ms (step ${reached} of ${cal.steps})`);
+          counts[outcome]++;
+        }
+        ctx.log(`${op.name}: ${JSON.stringify(counts)}`);
+        rows.push([op.name, cal.steps, `${Math.round(cal.ms)} ms`, perOp, counts.midProtocol, counts.beforeFirstStep, counts.finished, counts.before, counts.after, counts.failed]);
+      }
+    } finally {
+      await w.close();
+    }
+    return {
+      trials: rec.trials,
+      faults: rec.faults,
+      failures: rec.failures,
+      figures: [
+        ['operations', OPERATIONS.length],
+        ['kills', rec.faults],
+        ['kills inside the commit protocol (after its first step)', rows.reduce((n, r) => n + Number(r[4]), 0)],
+      ],
+      tables: [
+        {
+          title: 'Per operation',
+          table: {
+            columns: ['operation', 'protocol steps', 'clean run', 'trials', 'killed mid-protocol', 'killed before its first step', 'finished first', 'left: before', 'left: after', 'failed'],
+            rows,
+          },
+        },
+      ],
+    };
   },
 };

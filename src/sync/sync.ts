@@ -106,6 +106,9 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
   const packages: IngestedPackage[] = [];
+  // The upstream's file times, not our download times: syncing the same upstream twice
+  // must give the same metadata (a mirror is reproducible, and its times are upstream's).
+  const fileTimes = new Map<string, number>();
   let downloaded = 0;
   let done = 0;
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
@@ -119,6 +122,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
       downloaded++;
     }
     packages.push({ href, digest, size: p.sizePackage, source: up.describe(href) });
+    fileTimes.set(digest, p.timeFile);
     opts.onProgress?.(++done, listed.length);
   });
 
@@ -130,7 +134,8 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
     if (known.has(d)) continue;
     const path = blobs.localPath(d);
     if (!path) throw new Error('this blob store cannot read package headers locally');
-    fresh.push(readPackageSync(path, { checksumType: 'sha256', locationHref: '' }));
+    const record = readPackageSync(path, { checksumType: 'sha256', locationHref: '' });
+    fresh.push({ ...record, timeFile: fileTimes.get(d) ?? record.timeFile });
   }
   await catalog.putPackages(fresh);
   return { packages, extras, downloaded };

@@ -79,6 +79,32 @@ describe('sync', () => {
     }
   });
 
+  test('two syncs of one upstream give the same metadata, with the upstream file times', async () => {
+    // Found by the reliability suite: file times were the download times, so no two
+    // mirrors of one upstream had the same primary.xml.
+    const up = await upstream();
+    const server = await serveDirectory(up);
+    const primaries: string[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 1100));
+        const tx = inStore(join(work, `store-${n++}`));
+        await tx(['repo', 'create', 'mirror', '--upstream', server.url]);
+        await tx(['sync', 'mirror']);
+        const exported = join(work, `exported-${n++}`);
+        await tx(['export', 'mirror', exported]);
+        const primary = (await repomdRecords(exported)).find((r) => r.type === 'primary')!;
+        primaries.push(zlib.gunzipSync(await readFile(join(exported, primary.href))).toString());
+      }
+    } finally {
+      await server.close();
+    }
+    assert.equal(primaries[0], primaries[1]);
+    const upstreamPrimary = zlib.gunzipSync(await readFile(join(up, (await repomdRecords(up)).find((r) => r.type === 'primary')!.href))).toString();
+    const times = (xml: string) => [...xml.matchAll(/<time file="(\d+)"/g)].map((m) => m[1]).sort();
+    assert.deepEqual(times(primaries[0]!), times(upstreamPrimary));
+  });
+
   test('a download cut off midway is resumed from where it stopped', async () => {
     const up = await upstream();
     const server = await serveDirectory(up, { cutFirst: /\.rpm$/ });
