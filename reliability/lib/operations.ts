@@ -65,6 +65,8 @@ export interface Operation {
    * anything. `after` is the state a clean run of the operation leaves.
    */
   interrupted(root: string, w: World, after: StoreState): Promise<string | undefined>;
+  /** Which side of the operation an interrupted run left (default: by the store's state). */
+  outcome?(root: string, w: World): Promise<'before' | 'after'>;
   /** After the retry (which must succeed): is the operation's effect there? */
   done(root: string, w: World, after: StoreState): Promise<string | undefined>;
 }
@@ -122,7 +124,7 @@ async function publishedSnapshot(root: string, w: World, candidates: string[]): 
   });
 }
 
-export const OPERATIONS: Operation[] = [
+const ALL_OPERATIONS: Operation[] = [
   {
     name: 'deploy',
     args: (root) => ['deploy', 'el9', ...['elephant-8.3-1.noarch.rpm', 'fox-1.1-2.noarch.rpm', 'frog-0.1-1.noarch.rpm', 'bear-4.1-1.noarch.rpm'].map(asset), '--store', join(root, 'STORE')],
@@ -167,6 +169,7 @@ export const OPERATIONS: Operation[] = [
       // Either way, a client holding S1's metadata still finds S1's files.
       return pub.problem ?? (await snapshotFilesPresent(root, w, w.ids.S1));
     },
+    outcome: async (root, w) => ((await publishedSnapshot(root, w, [w.ids.S4])).id ? 'after' : 'before'),
     done: async (root, w) => (await publishedSnapshot(root, w, [w.ids.S4])).problem ?? (await snapshotFilesPresent(root, w, w.ids.S1)),
   },
   {
@@ -176,6 +179,9 @@ export const OPERATIONS: Operation[] = [
     done: (root, _w, after) => sameAs(root, after, (s) => ({ ...s, ids: {} })),
   },
 ];
+
+/** The operations under test; TXREPO_RELIABILITY_OPS=deploy,gc narrows them (while working on one). */
+export const OPERATIONS: Operation[] = process.env.TXREPO_RELIABILITY_OPS ? ALL_OPERATIONS.filter((o) => process.env.TXREPO_RELIABILITY_OPS!.split(',').includes(o.name)) : ALL_OPERATIONS;
 
 /** A fresh copy of the template for one trial. */
 export async function trialCopy(w: World, root: string): Promise<void> {

@@ -47,7 +47,7 @@ export async function afterFault(op: Operation, w: World, root: string, cal: Cal
   }
   const now = await storeState(store);
   const strip = (s: StoreState) => JSON.stringify({ ...s, ids: {} });
-  const outcome = strip(now) === strip(cal.after) ? 'after' : 'before';
+  const outcome = op.outcome ? await op.outcome(root, w) : strip(now) === strip(cal.after) ? 'after' : 'before';
   if (opts.mustBeAfter && outcome !== 'after') {
     rec.fail(trial, 'the operation had committed, but its change is gone');
     return 'failed';
