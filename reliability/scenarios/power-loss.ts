@@ -11,7 +11,7 @@ export const powerLoss: Scenario = {
   name: 'power-loss',
   title: 'Power loss at every step of the commit protocols',
   about:
-    'Every step of a commit protocol (fsync of a file, fsync of a directory, rename, link, creating a directory, the catalog COMMIT, and the process exit) goes through `src/common/durable.ts` and calls a crash point. For each operation, a clean run lists its steps; then one trial per step N runs the operation with `TXREPO_CRASH_AT=N TXREPO_CRASH_MODE=power`: just before step N the process undoes what a power loss could undo under POSIX rules (directory entries whose directory was not fsynced since they were made, and the data of files not fsynced before they were named, truncated to nothing) and kills itself. The catalog\'s durability is SQLite\'s (WAL, synchronous=FULL). After each trial the checks of the crash scenario run, and past the operation\'s commit step the state must be the state after: nothing committed is lost.',
+    'Every step of a commit protocol (fsync of a file, fsync of a directory, rename, link, creating a directory, the catalog COMMIT, and the process exit) goes through `src/common/durable.ts` and calls a crash point. For each operation, a clean run lists its steps; then one trial per step N runs the operation with `TXREPO_CRASH_AT=N TXREPO_CRASH_MODE=power`: just before step N the process undoes what a power loss could undo under POSIX rules (directory entries whose directory was not fsynced since they were made, and the data of files not fsynced before they were named, truncated to nothing) and kills itself. The catalog\'s durability is SQLite\'s (WAL, synchronous=FULL). After each trial the checks of the crash scenario run, and past the operation\'s commit step the state must be the state after: nothing committed is lost. At full scale every step is also tried with a plain SIGKILL (no power loss).',
   async run(ctx) {
     const rec = new Recorder();
     const w = await buildWorld(ctx.work);
@@ -23,10 +23,14 @@ export const powerLoss: Scenario = {
         const cal = await calibrate(op, w, root, rec);
         if (!cal) continue;
         const counts = { before: 0, after: 0, failed: 0, notReached: 0 };
-        for (let n = 1; n <= cal.steps; n++) {
+        // Full scale also kills at each step without the power loss (a crash that keeps
+        // the page cache): the same checks must hold.
+        const modes = ctx.scale === 'full' ? ['power', 'kill'] : ['power'];
+        const plan = modes.flatMap((mode) => Array.from({ length: cal.steps }, (_, i) => ({ mode, n: i + 1 })));
+        for (const { mode, n } of plan) {
           await trialCopy(w, root);
           const trace = join(root, 'trace');
-          const r = await run(TXREPO, op.args(root, w), { env: { ...process.env, TXREPO_CRASH_TRACE: trace, TXREPO_CRASH_AT: String(n), TXREPO_CRASH_MODE: 'power' } });
+          const r = await run(TXREPO, op.args(root, w), { env: { ...process.env, TXREPO_CRASH_TRACE: trace, TXREPO_CRASH_AT: String(n), TXREPO_CRASH_MODE: mode } });
           const steps = await readTrace(trace);
           const step = steps.find((s) => s.n === n);
           if (!step || r.code === 0) {
@@ -41,7 +45,7 @@ export const powerLoss: Scenario = {
           // Past the clean run's commit step, the change must survive (the runs take
           // the same steps in the same number; only parallel blob writes interleave).
           const committed = cal.commitStep !== undefined && n > cal.commitStep;
-          const outcome = await afterFault(op, w, root, cal, rec, `${op.name}, power loss before step ${n} of ${cal.steps} (${where})`, { mustBeAfter: committed });
+          const outcome = await afterFault(op, w, root, cal, rec, `${op.name}, ${mode === 'power' ? 'power loss' : 'SIGKILL'} before step ${n} of ${cal.steps} (${where})`, { mustBeAfter: committed });
           counts[outcome]++;
         }
         ctx.log(`${op.name}: ${cal.steps} steps, ${JSON.stringify(counts)}`);
