@@ -48,10 +48,14 @@ export function describeFailure(e: unknown): { message: string; status: number }
       EISDIR: 'is a directory',
       ENOTDIR: 'not a directory',
       ENOSPC: 'no space left on the device',
+      EDQUOT: 'disk quota exceeded',
       EROFS: 'read-only file system',
       EIO: 'input/output error',
     };
-    return { message: `${err.path}: ${what[err.code] ?? err.code}`, status: 1 };
+    // A copy's error names its source, but a full or read-only disk is its destination's.
+    const dest = (err as { dest?: string }).dest;
+    const where = dest && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(err.code) ? dest : err.path;
+    return { message: `${where}: ${what[err.code] ?? err.code}`, status: 1 };
   }
   const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
   return { message: `unexpected failure (this is a bug in txrepo, please report it):\n${msg}`, status: 70 };

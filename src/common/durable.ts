@@ -5,11 +5,12 @@
 import { link, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { crashPoint, simulator } from './crash.ts';
+import { atPath } from './errors.ts';
 
 /** Makes a file's data durable (any handle of it will do, even a read-only one). */
 export async function syncFile(fh: FileHandle, path: string): Promise<void> {
   crashPoint('fsync', path);
-  await fh.sync();
+  await fh.sync().catch((e: unknown) => Promise.reject(atPath(e, path)));
   simulator()?.synced(await fh.stat());
 }
 
@@ -18,7 +19,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   crashPoint('fsync-dir', dir);
   const fh = await open(dir, 'r');
   try {
-    await fh.sync();
+    await fh.sync().catch((e: unknown) => Promise.reject(atPath(e, dir)));
   } finally {
     await fh.close();
   }

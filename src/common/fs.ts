@@ -3,6 +3,7 @@
 import { chmod, open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileCreated, fsyncDir, renameEntry, syncFile } from './durable.ts';
+import { atPath } from './errors.ts';
 
 /**
  * Replaces `path` with `data` in one rename: written to `stage` (a path on the same
@@ -14,7 +15,7 @@ export async function replaceFile(stage: string, path: string, data: string | Ui
   const fh = await open(stage, 'wx', mode);
   try {
     fileCreated(stage);
-    await fh.writeFile(data);
+    await fh.writeFile(data).catch((e: unknown) => Promise.reject(atPath(e, stage)));
     await syncFile(fh, stage);
     await fh.close();
     await chmod(stage, mode);
@@ -24,5 +25,31 @@ export async function replaceFile(stage: string, path: string, data: string | Ui
     await fh.close().catch(() => {});
     await rm(stage, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Reads a file a user names that should be small (a config file, a mirror list): its
+ * bytes, or undefined if it holds more than `limit`. readFile would first take the
+ * whole of a huge file, or of an endless device such as /dev/zero, into memory. Errors
+ * are those of open and read, with the path (a directory fails with EISDIR).
+ */
+export async function readSmallFile(path: string, limit: number): Promise<Buffer | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(1 << 16), 0, 1 << 16, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, size);
+      size += bytesRead;
+      if (size > limit) return undefined;
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } catch (e) {
+    (e as NodeJS.ErrnoException).path ??= path;
+    throw e;
+  } finally {
+    await fh.close();
   }
 }

@@ -1,6 +1,7 @@
 // Public surface of the shared helpers: small, with no domain knowledge, used by
 // several layers.
 export { eachLimited } from './each-limited.ts';
-export { replaceFile } from './fs.ts';
+export { atPath } from './errors.ts';
+export { readSmallFile, replaceFile } from './fs.ts';
 export { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from './durable.ts';
 export { crashPoint } from './crash.ts';

@@ -18,13 +18,14 @@ import {
   leaseEnd,
   packageHref,
   parseDuration,
+  UNSERVABLE_NAME,
   parseRepoRef,
   resolveRef,
   setManifest,
   type DeployResult,
   type IngestedPackage,
 } from '../snapshots/index.ts';
-import { NotFoundError, type AuditEntry, type Store } from '../store/index.ts';
+import { auditScope, NotFoundError, type AuditScope, type Store } from '../store/index.ts';
 import type { CreateRepoRequest, DeployRequest, Progress, PromoteRequest, SyncRequest, TagRequest, Txrepo } from './api.ts';
 
 /** A request the core refuses as given (a field out of range). */
@@ -48,18 +49,26 @@ export class LocalTxrepo implements Txrepo {
     return this.store.catalog;
   }
 
-  /** Runs a mutation and records it in the audit log, whatever its outcome. */
+  /**
+   * Runs a mutation and records it in the audit log, whatever its outcome. The row of
+   * a change is written by the catalog in the change's own transaction (auditScope):
+   * on a full disk, a change whose row cannot be written is not made either.
+   */
   private async mutation<T>(command: string, repo: string | undefined, args: unknown, fn: () => Promise<T>): Promise<T> {
-    const entry = (result: string): Omit<AuditEntry, 'seq'> => ({ at: new Date().toISOString(), actor: this.actor, command, repo, args: JSON.stringify(args), result });
+    const scope: AuditScope = {
+      entry: (result) => ({ at: new Date().toISOString(), actor: this.actor, command, repo, args: JSON.stringify(args), result }),
+      written: false,
+    };
     let value: T;
     try {
-      value = await fn();
+      value = await auditScope.run(scope, fn);
     } catch (e) {
       // The log must not hide the real error (a read-only or full disk fails both).
-      await this.catalog.appendAudit(entry(`error: ${(e as Error).message}`)).catch(() => {});
+      await this.catalog.appendAudit(scope.entry(`error: ${(e as Error).message}`)).catch(() => {});
       throw e;
     }
-    await this.catalog.appendAudit(entry('ok'));
+    // A mutation that changed nothing (a sync or deploy with nothing new) gets its row here.
+    if (!scope.written) await this.catalog.appendAudit(scope.entry('ok'));
     return value;
   }
 
@@ -122,7 +131,7 @@ export class LocalTxrepo implements Txrepo {
     const out: IngestedPackage[] = [];
     const records = [];
     for (const u of uploads) {
-      if (!/^[^/\\\0]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.')) throw new DeployInputError(`${JSON.stringify(u.fileName)} is not a package file name (NAME.rpm, no directories)`);
+      if (!/^[^/]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.') || UNSERVABLE_NAME.test(u.fileName)) throw new DeployInputError(`${JSON.stringify(u.fileName)} is not a package file name (NAME.rpm: no directories, control characters or backslashes)`);
       if (!/^[0-9a-f]{64}$/.test(u.sha256)) throw new DeployInputError(`${JSON.stringify(u.sha256)} is not a sha256 digest`);
       // touch(): the blob must still be there, and stays while this deploy commits.
       const path = (await this.store.blobs.touch(u.sha256)) ? this.store.blobs.localPath(u.sha256) : undefined;
@@ -140,9 +149,14 @@ export class LocalTxrepo implements Txrepo {
 
   async sync(r: SyncRequest, progress?: Progress) {
     const { sync } = await import('../sync/index.ts');
-    return this.mutation('sync', r.repo, r, () =>
-      sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: progress }),
-    );
+    return this.mutation('sync', r.repo, r, () => {
+      // The CLI checks --parallel, the API does not: zero (or less) downloads at a time
+      // would fetch no package at all and commit the upstream as an empty repo.
+      if (r.parallel !== undefined && !(Number.isSafeInteger(r.parallel) && r.parallel >= 1 && r.parallel <= 64)) {
+        throw new RequestError(`parallel ${r.parallel}: give a whole number from 1 to 64`);
+      }
+      return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: progress });
+    });
   }
 
   /** Refuses a bad or unknown repository name with a message that says what to do. */

@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atPath } from '../common/index.ts';
 
 export const LOCK_DIR = '.repodata';
 const OWNER_FILE = 'txrepo.lock.json';
@@ -70,7 +71,8 @@ export async function acquireLock(repoDir: string, opts: { ignoreLock?: boolean 
     throw e;
   }
   try {
-    await writeFile(join(mine, OWNER_FILE), JSON.stringify(owner));
+    const ownerFile = join(mine, OWNER_FILE);
+    await writeFile(ownerFile, JSON.stringify(owner)).catch((e: unknown) => Promise.reject(atPath(e, ownerFile)));
     for (let attempt = 0; ; attempt++) {
       try {
         await rename(mine, dir);

@@ -6,7 +6,7 @@
 // Unlike the established client, nothing fails silently: an unreachable or broken
 // source is an error, never a quiet fall-back to the upstream repos.
 
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../common/index.ts';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +18,12 @@ export class MirrorsError extends Error {
 const MAX_BYTES = 16 << 20;
 const ATTEMPTS = 3;
 
-async function fetchText(uri: string): Promise<string> {
+/** How a URI shows in messages: a data: URL may hold a whole mirror list; its start is enough. */
+function shown(uri: string): string {
+  return uri.length > 120 ? `${uri.slice(0, 100)}… (${uri.length} characters)` : uri;
+}
+
+async function fetchText(uri: string, where: string): Promise<string> {
   let last = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt) await sleep(200 * attempt);
@@ -33,14 +38,20 @@ async function fetchText(uri: string): Promise<string> {
       last = `HTTP ${res.status}`;
       continue;
     }
-    if (!res.ok) throw new MirrorsError(`${uri}: HTTP ${res.status} ${res.statusText}`);
+    if (!res.ok) throw new MirrorsError(`${where}: HTTP ${res.status} ${res.statusText}`);
     const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_BYTES) throw new MirrorsError(`${uri}: ${length} bytes; a mirror list is at most ${MAX_BYTES}`);
-    const body = Buffer.from(await res.arrayBuffer());
-    if (body.length > MAX_BYTES) throw new MirrorsError(`${uri}: more than ${MAX_BYTES} bytes; a mirror list is at most that`);
-    return body.toString('utf8');
+    if (length > MAX_BYTES) throw new MirrorsError(`${where}: ${length} bytes; a mirror list is at most ${MAX_BYTES}`);
+    // Counted as it arrives: a body without a length could be endless.
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body ?? []) {
+      size += chunk.length;
+      if (size > MAX_BYTES) throw new MirrorsError(`${where}: more than ${MAX_BYTES} bytes; a mirror list is at most that`);
+      parts.push(chunk);
+    }
+    return Buffer.concat(parts, size).toString('utf8');
   }
-  throw new MirrorsError(`${uri}: ${last} (tried ${ATTEMPTS} times)`);
+  throw new MirrorsError(`${where}: ${last} (tried ${ATTEMPTS} times)`);
 }
 
 async function parse(text: string, where: string): Promise<unknown> {
@@ -60,33 +71,36 @@ async function parse(text: string, where: string): Promise<unknown> {
 export async function loadMirrors(uri: string): Promise<Map<string, string>> {
   let text: string;
   let base: string;
+  const where = shown(uri);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https' || scheme === 'data') {
-    text = await fetchText(uri);
+    text = await fetchText(uri, where);
     base = uri;
   } else if (scheme === 'file' || scheme === undefined) {
     const path = scheme === 'file' ? new URL(uri).pathname : uri;
-    text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new MirrorsError(`${uri}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    const data = await readSmallFile(path, MAX_BYTES).catch((e: NodeJS.ErrnoException) => {
+      throw new MirrorsError(`${where}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.message}`);
     });
+    if (data === undefined) throw new MirrorsError(`${where}: more than ${MAX_BYTES} bytes; a mirror list is at most that`);
+    text = data.toString('utf8');
     base = pathToFileURL(resolvePath(path)).href;
   } else {
-    throw new MirrorsError(`${uri}: give a file, or an http:, https: or data: URL (not ${scheme}:)`);
+    throw new MirrorsError(`${where}: give a file, or an http:, https: or data: URL (not ${scheme}:)`);
   }
-  const doc = await parse(text, uri);
+  const doc = await parse(text, where);
   const map = doc && typeof doc === 'object' && 'latest_ci_repos' in doc ? (doc as { latest_ci_repos: unknown }).latest_ci_repos : doc;
-  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new MirrorsError(`${uri}: expected {"latest_ci_repos": {"<repo>": "<URL>", ...}}`);
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new MirrorsError(`${where}: expected {"latest_ci_repos": {"<repo>": "<URL>", ...}}`);
   const out = new Map<string, string>();
   for (const [name, value] of Object.entries(map)) {
-    if (typeof value !== 'string') throw new MirrorsError(`${uri}: the entry for ${JSON.stringify(name)} is not a URL string`);
+    if (typeof value !== 'string') throw new MirrorsError(`${where}: the entry for ${JSON.stringify(name)} is not a URL string`);
     let url: URL;
     try {
       // Relative URLs are relative to where the list came from.
       url = new URL(value, base.startsWith('data:') ? undefined : base);
     } catch {
-      throw new MirrorsError(`${uri}: the entry for ${JSON.stringify(name)} is not a URL: ${JSON.stringify(value)}`);
+      throw new MirrorsError(`${where}: the entry for ${JSON.stringify(name)} is not a URL: ${JSON.stringify(value)}`);
     }
-    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new MirrorsError(`${uri}: the entry for ${JSON.stringify(name)} is a ${url.protocol} URL; yum needs http(s) or file`);
+    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new MirrorsError(`${where}: the entry for ${JSON.stringify(name)} is a ${url.protocol} URL; yum needs http(s) or file`);
     out.set(name, url.href);
   }
   return out;

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { sax } from './sax.ts';
 import type { ChangelogEntry, Dependency, DependencyFlags, PackageRecord } from '../rpm/index.ts';
-import { compressionOf, createDecompressor, limitBytes } from './compression.ts';
+import { compressionOf, createDecompressor, DecompressionLimitError, limitBytes } from './compression.ts';
 
 export class MetadataParseError extends Error {
   override name = 'MetadataParseError';
@@ -100,7 +100,8 @@ async function parseXml(input: Readable, name: string, source: string, handler: 
   try {
     await pipeline(stages);
   } catch (e) {
-    if (e instanceof MetadataParseError) throw e;
+    // Both already name the source.
+    if (e instanceof MetadataParseError || e instanceof DecompressionLimitError) throw e;
     throw new MetadataParseError(`${source}: ${(e as Error).message}`);
   }
 }

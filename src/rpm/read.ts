@@ -3,7 +3,7 @@
 // payload is never interpreted.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { deriveHeaderFacts } from './derive.ts';
 import { HeaderError, PackageFileError, RpmFormatError } from './errors.ts';
 import { Header, headerSize } from './header.ts';
@@ -67,7 +67,9 @@ export function readPackageSync(path: string, options: ReadOptions): PackageReco
   const checksumType = options.checksumType ?? 'sha256';
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: opening a named pipe for reading waits for a writer, maybe forever;
+    // this way it opens at once, and read() refuses it as not a regular file.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     return read(fd, path, checksumType, options);
   } catch (e) {
     if (e instanceof RpmFormatError || !(e as NodeJS.ErrnoException).code) throw e;

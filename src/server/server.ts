@@ -30,6 +30,14 @@ export interface RunningServer {
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
+/**
+ * Refusals quote the input they refuse, and a request body may hold a megabyte in one
+ * field: the client gets the start of such a message, not its input echoed whole.
+ */
+function shorten(message: string): string {
+  return message.length > 4096 ? `${message.slice(0, 4000)}… (${message.length} characters)` : message;
+}
+
 export function createTxrepoServer(opts: ServerOptions): Server {
   const lookup = new SnapshotLookup(opts.store.catalog);
   const baseUrl = (req: IncomingMessage) => {
@@ -60,14 +68,24 @@ export function createTxrepoServer(opts: ServerOptions): Server {
   // 16 KiB ones each waiting for 'drain'.
   return createServer({ highWaterMark: 1 << 20 }, (req, res) => {
     const started = performance.now();
+    // Read now: once a request is destroyed (a body refused half-read, a client gone),
+    // req.socket is null, and the log line must not throw and take the server down.
+    const client = req.socket.remoteAddress ?? '-';
     handle(req, res)
       .then(
         (bytes) => bytes,
         (e: Error) => {
+          // The client went away mid-request (an upload cut off): nobody is left to
+          // answer, and it is no failure of the server's. Logged as nginx does, 499.
+          if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) {
+            res.statusCode = 499;
+            res.destroy();
+            return 0;
+          }
           const status = statusOf(e);
           if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
           if (!res.headersSent) {
-            const message = status >= 500 && !(e instanceof HttpError) ? 'internal error (see the server log)' : e.message;
+            const message = status >= 500 && !(e instanceof HttpError) ? 'internal error (see the server log)' : shorten(e.message);
             // HttpError is the server's own: clients get what kind of refusal it is.
             const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
             sendJson(res, status, { error: { type, message } }, e instanceof HttpError ? e.headers : {});
@@ -79,7 +97,7 @@ export function createTxrepoServer(opts: ServerOptions): Server {
       )
       .then((bytes) => {
         // The access log: time, client, request, status, bytes, milliseconds.
-        opts.accessLog?.(`${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} "${req.method} ${(req.url ?? '').slice(0, 512)}" ${res.statusCode} ${bytes} ${(performance.now() - started).toFixed(1)}ms`);
+        opts.accessLog?.(`${new Date().toISOString()} ${client} "${req.method} ${(req.url ?? '').slice(0, 512)}" ${res.statusCode} ${bytes} ${(performance.now() - started).toFixed(1)}ms`);
       });
   });
 }

@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { fileCreated } from '../common/index.ts';
+import { atPath, fileCreated } from '../common/index.ts';
 
 /** The three metadata files, in the order of a page blob's parts. */
 export const KINDS = ['primary', 'filelists', 'other'] as const;
@@ -90,11 +90,13 @@ const BUFFER_SIZE = 1 << 20;
 class OutputFile {
   readonly checksums = new FileChecksums();
   readonly fd: number;
+  private readonly path: string;
   private buf = Buffer.allocUnsafe(BUFFER_SIZE);
   private fill = 0;
 
   constructor(path: string) {
     this.fd = openSync(path, 'wx', 0o444);
+    this.path = path;
     fileCreated(path);
   }
 
@@ -122,7 +124,11 @@ class OutputFile {
   }
 
   flush(): void {
-    for (let at = 0; at < this.fill; ) at += writeSync(this.fd, this.buf, at, this.fill - at);
+    try {
+      for (let at = 0; at < this.fill; ) at += writeSync(this.fd, this.buf, at, this.fill - at);
+    } catch (e) {
+      throw atPath(e, this.path);
+    }
     this.fill = 0;
   }
 }

@@ -35,12 +35,21 @@ export function packageHref(fileName: string): string {
   return `Packages/${fileName[0].toLowerCase()}/${fileName}`;
 }
 
+/**
+ * Control characters and backslashes in a package's file name: the server refuses
+ * them in paths (and yum clients mangle them), so its href could never be downloaded.
+ */
+export const UNSERVABLE_NAME = /[\x00-\x1f\x7f\\]/;
+
 /** The .rpm files of SOURCEs that are files or plain directories. */
 export async function collectRpmFiles(sources: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const source of sources) {
-    const st = await stat(source).catch(() => undefined);
-    if (!st) throw new DeployInputError(`${source}: no such file or directory`);
+    const st = await stat(source).catch((e: NodeJS.ErrnoException) => e);
+    if (st instanceof Error) {
+      const why: Record<string, string> = { ENOENT: 'no such file or directory', ELOOP: 'a loop of symbolic links', EACCES: 'permission denied', ENOTDIR: 'a path through something that is not a directory' };
+      throw new DeployInputError(`${source}: ${why[st.code ?? ''] ?? st.message}`);
+    }
     if (st.isDirectory()) {
       // Loaded on demand: deploying files needs none of the createrepo layer.
       const { scanPackages } = await import('../createrepo/index.ts');
@@ -97,6 +106,7 @@ export interface IngestedPackage {
 export async function ingestFiles(store: Store, paths: string[], onProgress?: (done: number, total: number) => void): Promise<IngestedPackage[]> {
   const records: { path: string; record: PackageRecord }[] = [];
   for (const [i, path] of paths.entries()) {
+    if (UNSERVABLE_NAME.test(basename(path))) throw new DeployInputError(`${JSON.stringify(path)}: the file name has control characters or backslashes, which no URL of the repo could carry; rename the file`);
     records.push({ path, record: await readPackage(path, { checksumType: 'sha256', locationHref: packageHref(basename(path)) }) });
     onProgress?.(i + 1, paths.length);
   }

@@ -49,7 +49,7 @@ export async function gc(store: Store, opts: GcOptions): Promise<GcReport> {
   const inGrace = new Set(recentMoves.flatMap((m) => (m.from ? [m.from, m.to] : [m.to])));
 
   const protectedBy = { tags: 0, tagGrace: 0, sets: 0 };
-  const doomed: { repo: string; id: string; createdAt: string }[] = [];
+  let doomed: { repo: string; id: string; createdAt: string }[] = [];
   for (const repo of await catalog.listRepos()) {
     const tagged = new Set((await catalog.listTags(repo.name)).map((t) => t.snapshot));
     for (const s of beyondRetention(repo, await catalog.listSnapshots(repo.name), now)) {
@@ -67,7 +67,9 @@ export async function gc(store: Store, opts: GcOptions): Promise<GcReport> {
     referenced = await catalog.referencedBlobs(ids);
   } else {
     // Also when no snapshot goes: pages, cache rows and records left by earlier removals.
-    await catalog.sweep({ snapshots: ids, recordsBefore: since.toISOString() });
+    const swept = await catalog.sweep({ snapshots: ids, keep: { liveAt: now.toISOString(), movedSince: since.toISOString() }, recordsBefore: since.toISOString() });
+    // A tag or a set took these after the plan: they stay.
+    doomed = doomed.filter((d) => !swept.kept.includes(d.id));
     referenced = await catalog.referencedBlobs();
   }
 

@@ -1,7 +1,7 @@
 // Public surface of the snapshots layer: repositories, snapshots, tags, deploy, export.
 export { checkRepoName, checkTagName, checkTokenName, InvalidNameError } from './names.ts';
 export { parseRepoRef, parseTime, resolveRef, RefError } from './refs.ts';
-export { deploy, ingestFiles, commitPackages, collectRpmFiles, packageHref, DeployInputError } from './deploy.ts';
+export { deploy, ingestFiles, commitPackages, collectRpmFiles, packageHref, DeployInputError, UNSERVABLE_NAME } from './deploy.ts';
 export type { DeployOptions, DeployResult, IngestedPackage, CommitPackagesOptions } from './deploy.ts';
 export { exportSnapshot, ExportError } from './export.ts';
 export { generateRepodata } from './repodata.ts';

@@ -10,7 +10,9 @@ export class InvalidNameError extends Error {
 
 function check(kind: string, name: string): string {
   if (!NAME.test(name) || name.includes('..')) {
-    throw new InvalidNameError(`${kind} name ${JSON.stringify(name)} is not allowed: use letters, digits, '.', '_' and '-', starting with a letter or digit (at most 128 characters, no '..')`);
+    // A name can come from an API body of up to 1 MiB: the message shows its start.
+    const shown = name.length > 140 ? `${JSON.stringify(name.slice(0, 128))}… (${name.length} characters)` : JSON.stringify(name);
+    throw new InvalidNameError(`${kind} name ${shown} is not allowed: use letters, digits, '.', '_' and '-', starting with a letter or digit (at most 128 characters, no '..')`);
   }
   return name;
 }

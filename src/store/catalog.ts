@@ -2,6 +2,7 @@
 // async and every mutation is one transaction, so that a PostgreSQL implementation can
 // replace the embedded SQLite one without touching its callers.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PackageRecord } from '../rpm/index.ts';
 
 export interface Repository {
@@ -190,13 +191,23 @@ export interface AuditEntry {
 
 /** What gc removes from the catalog in one transaction. */
 export interface CatalogSweep {
+  /** The snapshots gc planned to remove. */
   snapshots: string[];
+  /**
+   * gc plans outside the sweep's transaction, so the sweep checks again what keeps a
+   * snapshot: a tag may have moved to or from a planned one since, or a set pinned it.
+   * Kept: a snapshot a tag points at, one a set live at `liveAt` pins, one a tag moved
+   * from or to at or after `movedSince`.
+   */
+  keep: { liveAt: string; movedSince: string };
   /** Package records not in any page and last ingested before this time are dropped. */
   recordsBefore: string;
 }
 
 export interface CatalogSweepResult {
   snapshots: number;
+  /** Planned snapshots that were protected by then, and stay. */
+  kept: string[];
   pages: number;
   records: number;
   cacheRows: number;
@@ -213,6 +224,31 @@ export class NotFoundError extends Error {
 
 export class AlreadyExistsError extends Error {
   override name = 'AlreadyExistsError';
+}
+
+/**
+ * The audit row of the mutation running, which the catalog writes in the transaction
+ * that makes the change (see auditScope): a change and its row commit together, so a
+ * full disk cannot let one through without the other, and a command never reports as
+ * failed a change it made.
+ */
+export interface AuditScope {
+  entry(result: string): Omit<AuditEntry, 'seq'>;
+  /** Set once the change's transaction, with the row, has committed. */
+  written: boolean;
+}
+
+/**
+ * Set by whoever runs a mutation (core/local.ts) around it. The methods that make a
+ * mutation's change (createRepo, deleteRepo, commitSnapshot, moveTag, createSet,
+ * updateSet, promoteSet, createToken, revokeToken, sweep) write the scope's row in
+ * their transaction, once.
+ */
+export const auditScope = new AsyncLocalStorage<AuditScope>();
+
+/** The store cannot be used as it is (not a store, a full or read-only disk): the message says what to do. */
+export class StoreError extends Error {
+  override name = 'StoreError';
 }
 
 export interface Catalog {

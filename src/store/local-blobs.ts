@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
+import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
 import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected } from './blobs.ts';
 
 async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
@@ -108,7 +108,7 @@ export class LocalBlobStore implements BlobStore {
       const fh = await open(temp, 'wx', 0o444);
       try {
         fileCreated(temp);
-        await fh.writeFile(data);
+        await fh.writeFile(data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
         await syncFile(fh, temp);
       } finally {
         await fh.close();
@@ -143,7 +143,7 @@ export class LocalBlobStore implements BlobStore {
       write: async (data) => {
         hash.update(data);
         size += data.length;
-        await fh.write(data);
+        await fh.write(data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
       },
       commit: async (expect) => {
         try {

@@ -8,7 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { replaceFile } from '../common/index.ts';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from './blobs.ts';
-import type { Catalog } from './catalog.ts';
+import { StoreError, type Catalog } from './catalog.ts';
 import { LocalBlobStore } from './local-blobs.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
 
@@ -22,9 +22,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class StoreError extends Error {
-  override name = 'StoreError';
-}
+export { StoreError };
 
 export async function openStore(dir: string): Promise<Store> {
   const root = resolve(dir);

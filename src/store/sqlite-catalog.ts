@@ -2,7 +2,11 @@
 // writers, and writers from several processes serialise on BEGIN IMMEDIATE. The
 // methods are synchronous underneath and async on the outside (see catalog.ts).
 
+import { accessSync, constants, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import type { PackageRecord } from '../rpm/index.ts';
 import { crashPoint } from '../common/index.ts';
 import {
@@ -29,6 +33,8 @@ import {
   type AuditEntry,
   type CatalogSweep,
   type CatalogSweepResult,
+  auditScope,
+  StoreError,
 } from './catalog.ts';
 import { compareIds, nextSnapshotId } from './ids.ts';
 import { insertPages, MIGRATIONS } from './sqlite-schema.ts';
@@ -65,15 +71,94 @@ function toMove(r: Row): TagMove {
   return m;
 }
 
+// SQLite's primary result codes (the low byte of an extended one) that blame the disk.
+const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+const SQLITE_CANTOPEN = 14;
+const SQLITE_BUSY = 5;
+
+/** How long a writer waits for another connection's write lock (SQLite's busy_timeout too). */
+const BUSY_TIMEOUT_MS = 30_000;
+
+/** Why `dir` cannot take writes, if it is for a reason the user can fix: read-only or (nearly) full. */
+function diskProblem(dir: string): string | undefined {
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return 'read-only file system';
+    if (code === 'EACCES') return 'permission denied';
+  }
+  try {
+    const fs = statfsSync(dir);
+    const free = fs.bavail * fs.bsize;
+    if (free < 1 << 20) return `no space left on the device, ${Math.floor(free / 1024)} KiB free`;
+  } catch {
+    // statfs unavailable: say nothing rather than guess
+  }
+  return undefined;
+}
+
+/**
+ * SQLite's failures that come from the disk under the catalog (full, read-only) as
+ * StoreErrors that say so and where: they are for the user to fix, not bugs. SQLite
+ * does not give the errno of an I/O error (a full disk shows as one when the -shm file
+ * cannot grow), so the file system is asked.
+ */
+function diskFailure(e: unknown, path: string): unknown {
+  const err = e as { code?: unknown; errcode?: unknown; errstr?: unknown };
+  if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number') return e;
+  const primary = err.errcode & 0xff;
+  if (![SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN].includes(primary)) return e;
+  const problem = diskProblem(dirname(path)) ?? (primary === SQLITE_FULL ? 'no space left on the device' : undefined);
+  if (!problem) return e;
+  const advice = problem.startsWith('no space')
+    ? 'free some space on it and run the command again'
+    : problem === 'read-only file system'
+      ? 'the store can be read but not changed; mount it read-write to change it'
+      : 'run txrepo as a user who may write the store';
+  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); the change was not made: ${advice}`);
+}
+
 export class SqliteCatalog implements Catalog {
   private readonly db: DatabaseSync;
+  private readonly path: string;
   private readonly statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    // busy_timeout first: every later statement, journal_mode included, may meet a writer.
-    this.db.exec('PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    this.path = path;
+    try {
+      this.db = new DatabaseSync(path);
+      // busy_timeout first: every later statement, journal_mode included, may meet a writer.
+      this.db.exec('PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    } catch (e) {
+      this.db = SqliteCatalog.openOnReadOnlyFs(path, e);
+    }
     this.migrate();
+  }
+
+  /**
+   * A store on a read-only file system (a replica, a mounted backup) is still read.
+   * SQLite opens a WAL database there only if its -wal and -shm files exist (left by
+   * a process that did not close it), since it cannot create them. A catalog closed
+   * cleanly has no -wal file: all of it is in the main file, which nothing on this
+   * mount can change, so it is opened as immutable (no -shm, no locks). A non-empty
+   * -wal file holds commits only SQLite's shared memory can find: that needs a write.
+   */
+  private static openOnReadOnlyFs(path: string, failure: unknown): DatabaseSync {
+    if (diskProblem(dirname(path)) !== 'read-only file system') throw diskFailure(failure, path);
+    const wal = statSync(`${path}-wal`, { throwIfNoEntry: false });
+    if (wal && wal.size > 0) {
+      throw new StoreError(
+        `${path}: read-only file system, and the catalog was not closed cleanly (${path}-wal holds commits); mount the store read-write once (any txrepo command then closes it cleanly), or copy it elsewhere`,
+      );
+    }
+    const url = pathToFileURL(path);
+    url.searchParams.set('immutable', '1');
+    const db = new DatabaseSync(url, { readOnly: true });
+    db.exec('PRAGMA foreign_keys = ON;');
+    return db;
   }
 
   private version(): number {
@@ -106,33 +191,82 @@ export class SqliteCatalog implements Catalog {
   /** A write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlocks). */
   private transaction<T>(fn: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
+    return this.complete(fn);
+  }
+
+  /**
+   * A write transaction (see transaction()) that waits for another process's write
+   * lock on timers, not in SQLite's busy handler: that sleeps in this thread, and in
+   * `txrepo serve` every reader would sleep with it, though reads need no lock (WAL).
+   * The lock is taken and the transaction run in one synchronous stretch: nothing
+   * else on this connection runs in between.
+   */
+  private async write<T>(fn: () => T, change = false): Promise<T> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      const busy = this.tryBegin();
+      if (!busy) return this.complete(fn, change);
+      if (Date.now() >= deadline) throw busy;
+      await sleep(pause);
+    }
+  }
+
+  /** BEGIN IMMEDIATE if no other connection holds the write lock; else SQLite's busy error. */
+  private tryBegin(): Error | undefined {
+    this.db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      return undefined;
+    } catch (e) {
+      const code = (e as { errcode?: unknown }).errcode;
+      if (typeof code === 'number' && (code & 0xff) === SQLITE_BUSY) return e as Error;
+      throw e;
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  /**
+   * Runs `fn` in the transaction just begun, and commits it (or rolls it back). The
+   * transaction that makes a mutation's `change` also writes its audit row (auditScope).
+   */
+  private complete<T>(fn: () => T, change = false): T {
+    const audit = change ? auditScope.getStore() : undefined;
     try {
       const result = fn();
+      if (audit && !audit.written) this.insertAudit(audit.entry('ok'));
       crashPoint('commit', 'catalog');
       this.db.exec('COMMIT');
+      if (audit) audit.written = true;
       crashPoint('committed', 'catalog');
       return result;
     } catch (e) {
-      this.db.exec('ROLLBACK');
-      throw e;
+      // A COMMIT that failed on the disk (full, I/O error) has already rolled back; a
+      // ROLLBACK then would fail too and hide why.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw diskFailure(e, this.path);
     }
   }
 
   async createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository> {
     const created: Repository = { ...repo, createdAt: new Date().toISOString() };
     try {
-      this.q('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-        created.name,
-        created.upstream ?? null,
-        created.keep ?? null,
-        created.retainLast ?? null,
-        created.retainDays ?? null,
-        created.createdAt,
-        created.createdBy,
+      await this.write(
+        () =>
+          this.q('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+            created.name,
+            created.upstream ?? null,
+            created.keep ?? null,
+            created.retainLast ?? null,
+            created.retainDays ?? null,
+            created.createdAt,
+            created.createdBy,
+          ),
+        true,
       );
     } catch (e) {
       if (/UNIQUE constraint failed/.test((e as Error).message)) throw new AlreadyExistsError(`repository ${repo.name} already exists`);
-      throw e;
+      throw diskFailure(e, this.path);
     }
     return created;
   }
@@ -147,7 +281,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async deleteRepo(name: string): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(name)) throw new NotFoundError(`no repository ${name}`);
       const pinned = this.q(
         `SELECT s.id FROM sets s JOIN set_members m ON m.set_id = s.id
@@ -163,11 +297,11 @@ export class SqliteCatalog implements Catalog {
       this.q('DELETE FROM tags WHERE repo = ?').run(name);
       this.q('DELETE FROM tag_history WHERE repo = ?').run(name);
       this.q('DELETE FROM repos WHERE name = ?').run(name);
-    });
+    }, true);
   }
 
   async putPackages(records: PackageRecord[]): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       // A known record only gets a new added_at: gc keeps young records for a commit to come.
       const insert = this.q(
         'INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET added_at = excluded.added_at',
@@ -213,7 +347,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async putRepodataPages(pages: RepodataPage[]): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       // REPLACE: a page rendered again (its blob was gone) supersedes the old row.
       const put = this.q(
         `INSERT OR REPLACE INTO repodata_pages (key, page, blob, primary_size, primary_open, filelists_size, filelists_open, other_size, other_open)
@@ -226,7 +360,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async commitSnapshot(c: SnapshotCommit): Promise<Snapshot> {
-    return this.transaction(() => {
+    return this.write(() => {
       if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(c.repo)) throw new NotFoundError(`no repository ${c.repo}`);
       const latest = this.q("SELECT snapshot FROM tags WHERE repo = ? AND tag = 'latest'").get(c.repo) as Row | undefined;
       const current = latest ? String(latest.snapshot) : undefined;
@@ -252,7 +386,7 @@ export class SqliteCatalog implements Catalog {
       insertPages(this.db, id, c.pages);
       for (const tag of c.tags) this.setTag(c.repo, tag, id, c.actor, c.message || 'commit', snapshot.createdAt);
       return snapshot;
-    });
+    }, true);
   }
 
   private setTag(repo: string, tag: string, to: string, actor: string, reason: string, at: string, set?: string): TagMove {
@@ -333,7 +467,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async moveTag(u: TagUpdate): Promise<TagMove> {
-    return this.transaction(() => {
+    return this.write(() => {
       if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(u.repo, u.to)) throw new NotFoundError(`repository ${u.repo} has no snapshot ${u.to}`);
       if (u.expect !== undefined) {
         const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(u.repo, u.tag) as Row | undefined;
@@ -341,7 +475,7 @@ export class SqliteCatalog implements Catalog {
         if (now !== u.expect) throw new ConflictError(`tag ${u.tag} of ${u.repo} points at ${now ?? '(nothing)'}, not ${u.expect ?? '(nothing)'}`);
       }
       return this.setTag(u.repo, u.tag, u.to, u.actor, u.reason, new Date().toISOString());
-    });
+    }, true);
   }
 
   async getTag(repo: string, tag: string): Promise<Tag | undefined> {
@@ -381,7 +515,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async createSet(n: NewSet): Promise<SnapshotSet> {
-    return this.transaction(() => {
+    return this.write(() => {
       for (const m of n.members) {
         if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(m.repo, m.snapshot)) throw new NotFoundError(`repository ${m.repo} has no snapshot ${m.snapshot}`);
       }
@@ -391,7 +525,7 @@ export class SqliteCatalog implements Catalog {
       const member = this.q('INSERT INTO set_members (set_id, repo, snapshot) VALUES (?, ?, ?)');
       for (const m of n.members) member.run(id, m.repo, m.snapshot);
       return this.readSet(id)!;
-    });
+    }, true);
   }
 
   async getSet(id: string): Promise<SnapshotSet | undefined> {
@@ -407,18 +541,18 @@ export class SqliteCatalog implements Catalog {
   }
 
   async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
-    return this.transaction(() => {
+    return this.write(() => {
       const set = this.readSet(id);
       if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
       if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
       if ('release' in change) this.q('UPDATE sets SET released_at = ? WHERE id = ?').run(new Date().toISOString(), id);
       else this.q('UPDATE sets SET expires_at = ? WHERE id = ?').run(change.expiresAt, id);
       return this.readSet(id)!;
-    });
+    }, true);
   }
 
   async promoteSet(p: Promotion): Promise<TagMove[]> {
-    return this.transaction(() => {
+    return this.write(() => {
       const set = this.readSet(p.set);
       if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
       const backwards: string[] = [];
@@ -438,7 +572,7 @@ export class SqliteCatalog implements Catalog {
         moves.push(this.setTag(m.repo, p.tag, m.snapshot, p.actor, p.reason, at, p.set));
       }
       return moves;
-    });
+    }, true);
   }
 
   async tagMovesSince(since: string): Promise<TagMove[]> {
@@ -450,10 +584,10 @@ export class SqliteCatalog implements Catalog {
   async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
     const createdAt = new Date().toISOString();
     try {
-      this.q('INSERT INTO tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(t.name, t.hash, createdAt, t.createdBy);
+      await this.write(() => this.q('INSERT INTO tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(t.name, t.hash, createdAt, t.createdBy), true);
     } catch (e) {
       if (/UNIQUE constraint failed/.test((e as Error).message)) throw new AlreadyExistsError(`a token named ${t.name} already exists; revoke it first or pick another name`);
-      throw e;
+      throw diskFailure(e, this.path);
     }
     return { name: t.name, createdAt, createdBy: t.createdBy };
   }
@@ -463,12 +597,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   async revokeToken(name: string): Promise<TokenInfo> {
-    return this.transaction(() => {
+    return this.write(() => {
       const r = this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined;
       if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
       if (r.revoked_at === null) this.q('UPDATE tokens SET revoked_at = ? WHERE name = ?').run(new Date().toISOString(), name);
       return toToken(this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row);
-    });
+    }, true);
   }
 
   async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
@@ -477,6 +611,14 @@ export class SqliteCatalog implements Catalog {
   }
 
   async appendAudit(e: Omit<AuditEntry, 'seq'>): Promise<void> {
+    try {
+      await this.write(() => this.insertAudit(e));
+    } catch (err) {
+      throw diskFailure(err, this.path);
+    }
+  }
+
+  private insertAudit(e: Omit<AuditEntry, 'seq'>): void {
     this.q('INSERT INTO audit (at, actor, command, repo, args, result) VALUES (?, ?, ?, ?, ?, ?)').run(e.at, e.actor, e.command, e.repo ?? null, e.args, e.result);
   }
 
@@ -493,8 +635,17 @@ export class SqliteCatalog implements Catalog {
   // Garbage collection
 
   async sweep(s: CatalogSweep): Promise<CatalogSweepResult> {
-    return this.transaction(() => {
-      const ids = JSON.stringify(s.snapshots);
+    return this.write(() => {
+      // The plan was made outside this transaction: what a tag or a set took since stays.
+      const kept = (
+        this.q(
+          `SELECT value AS id FROM json_each(?) WHERE value IN (SELECT snapshot FROM tags)
+             OR value IN (SELECT m.snapshot FROM set_members m JOIN sets s ON s.id = m.set_id WHERE s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?))
+             OR value IN (SELECT to_snapshot FROM tag_history WHERE at >= ?)
+             OR value IN (SELECT from_snapshot FROM tag_history WHERE at >= ?)`,
+        ).all(JSON.stringify(s.snapshots), s.keep.liveAt, s.keep.movedSince, s.keep.movedSince) as Row[]
+      ).map((r) => String(r.id));
+      const ids = JSON.stringify(s.snapshots.filter((id) => !kept.includes(id)));
       this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT value FROM json_each(?))').run(ids);
       this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT value FROM json_each(?))').run(ids);
       const snapshots = Number(this.q('DELETE FROM snapshots WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes);
@@ -506,8 +657,8 @@ export class SqliteCatalog implements Catalog {
       const records = Number(
         this.q('DELETE FROM packages WHERE (added_at IS NULL OR added_at < ?) AND digest NOT IN (SELECT digest FROM package_pages)').run(s.recordsBefore).changes,
       );
-      return { snapshots, pages, records, cacheRows };
-    });
+      return { snapshots, kept, pages, records, cacheRows };
+    }, true);
   }
 
   async referencedBlobs(without: string[] = []): Promise<Set<string>> {

@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileCreated } from '../common/index.ts';
+import { atPath, fileCreated } from '../common/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
 import { UpstreamError, type Upstream } from './source.ts';
 
@@ -50,12 +50,23 @@ async function hashPartial(path: string, types: string[]): Promise<{ hashes: Has
 export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile): Promise<BlobInfo> {
   const url = upstream.describe(href);
   const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
+  // The size the metadata lists bounds the download, but only up to maxSize: a hostile
+  // repomd.xml could list its primary.xml as a terabyte and stream that into tmp/.
+  if (expect.size !== undefined && expect.size > expect.maxSize) {
+    throw new ChecksumMismatchError(`${url}: the metadata lists ${expect.size} bytes, more than the ${expect.maxSize} allowed; refusing it`);
+  }
   const limit = expect.size ?? expect.maxSize;
   // Hashed as the bytes arrive: sha256 names the blob, the upstream's type verifies it.
   const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
   const tooLarge = () => new ChecksumMismatchError(`${url}: larger than the ${limit} bytes ${expect.size !== undefined ? 'the metadata lists' : 'allowed'}`);
   let state: { hashes: Hash[]; size: number } | undefined;
   let lastError: Error | undefined;
+  // A failure of our own disk (full, read-only) is not the upstream's: retrying cannot
+  // help, and the message names the file.
+  let diskFailure: unknown;
+  const onDisk = (e: unknown): never => {
+    throw (diskFailure = atPath(e, partial));
+  };
   for (let attempt = 0; ; attempt++) {
     if (attempt > 0) await sleep(BACKOFF_MS[attempt]);
     state ??= await hashPartial(partial, types);
@@ -68,13 +79,13 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
     try {
       const { body, resumed } = await upstream.open(href, state.size);
       if (!resumed && state.size > 0) state = { hashes: types.map((t) => createHash(t)), size: 0 }; // the server sent it all
-      fh = await open(partial, resumed ? 'a' : 'w');
+      fh = await open(partial, resumed ? 'a' : 'w').catch(onDisk);
       fileCreated(partial);
       for await (const chunk of body) {
         state.size += chunk.length;
         if (state.size > limit) throw tooLarge();
         for (const h of state.hashes) h.update(chunk);
-        await fh.write(chunk);
+        await fh.write(chunk).catch(onDisk);
       }
       await fh.close();
       fh = undefined;
@@ -86,6 +97,7 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
         await rm(partial, { force: true });
         throw e;
       }
+      if (e === diskFailure) throw e;
       // What reached the disk is the truth: hash it again before resuming.
       state = undefined;
       lastError = e as Error;

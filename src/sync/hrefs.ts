@@ -1,5 +1,6 @@
 // Paths that upstream metadata gives: they must stay inside the repo. Absolute paths,
-// URLs, '..' segments, backslashes and control characters are refused.
+// URLs, '..' segments (also percent-encoded), encoded slashes, backslashes and control
+// characters are refused.
 
 export class UnsafeHrefError extends Error {
   override name = 'UnsafeHrefError';
@@ -13,5 +14,8 @@ export function checkHref(href: string, source: string): string {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(href)) throw bad('a URL; only paths inside the repo are mirrored');
   const parts = href.split('/');
   if (parts.some((p) => p === '..' || p === '.' || p === '')) throw bad("'.', '..' or empty path segments");
+  // An href is resolved as a URL, and URL resolution reads %2e%2e as '..' (and a server
+  // may decode %2f into '/'): encoded, they would climb out of the repo all the same.
+  if (parts.some((p) => /^(\.|%2e){1,2}$/i.test(p)) || /%(2f|5c)/i.test(href)) throw bad("percent-encoded '.', '..', slashes or backslashes");
   return href;
 }

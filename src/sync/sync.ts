@@ -41,11 +41,11 @@ export interface SyncResult {
  */
 const DERIVED_TYPES = /^(primary|filelists|other|filelists_ext)(_db|_zck)?$|^(prestodelta|deltainfo)$/;
 
-/** Old repos say "sha" for sha1. */
-function hashName(type: string): string {
+/** Old repos say "sha" for sha1. `source` names the metadata that gave the type. */
+function hashName(type: string, source: string): string {
   const t = type.toLowerCase();
   if (t === 'sha') return 'sha1';
-  if (!['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(t)) throw new UpstreamError(`unsupported checksum type ${JSON.stringify(type)}`);
+  if (!['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(t)) throw new UpstreamError(`${source}: unsupported checksum type ${JSON.stringify(type.slice(0, 40))}`);
   return t;
 }
 
@@ -87,7 +87,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   if (!primaryRecord) throw new UpstreamError(`${up.describe(repomdHref)}: lists no primary metadata`);
 
   const fetchMetadata = (r: RepomdRecord) =>
-    downloadToBlob(store, up, r.href, { checksumType: hashName(r.checksum.type), checksum: r.checksum.value, size: r.size >= 0 ? r.size : undefined, maxSize: 1 << 30 });
+    downloadToBlob(store, up, r.href, { checksumType: hashName(r.checksum.type, up.describe(repomdHref)), checksum: r.checksum.value, size: r.size >= 0 ? r.size : undefined, maxSize: 1 << 30 });
 
   // The upstream's package list, from its primary.xml. Real metadata compresses about
   // 10:1; a file that expands beyond 50:1 (and 32 MiB) is treated as a bomb.
@@ -113,7 +113,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   let done = 0;
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
     const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
-    const type = hashName(p.checksumType);
+    const type = hashName(p.checksumType, up.describe(primaryRecord.href));
     // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
     let digest = type === 'sha256' && (await blobs.touch(p.pkgid)) ? p.pkgid : undefined;
     if (!digest) {

@@ -1,10 +1,10 @@
 // txrepo inject CONF... (--set ID | --mirrors URI) [--allow-proxy] [-o OUT]
 
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { replaceFile } from '../../common/index.ts';
-import { injectMirrors, loadMirrors } from '../../inject/index.ts';
+import { readSmallFile, replaceFile } from '../../common/index.ts';
+import { IniError, injectMirrors, loadMirrors } from '../../inject/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print, serverOf, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
@@ -37,6 +37,9 @@ const options = {
   output: { type: 'string', short: 'o' },
 } as const;
 
+/** Far more than any yum configuration file: a larger one is not one (or is /dev/zero). */
+const MAX_CONF_BYTES = 16 << 20;
+
 /** Replaces `path` with `text` in one rename, keeping its mode. */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const mode = (await stat(path).catch(() => undefined))?.mode;
@@ -63,7 +66,9 @@ export async function run(argv: string[]): Promise<number> {
   // Every file is read and rewritten before any is written: a bad one changes nothing.
   const results: { conf: string; text: string; injected: string[] }[] = [];
   for (const conf of confs) {
-    const text = await readFile(conf, 'utf8');
+    const data = await readSmallFile(conf, MAX_CONF_BYTES);
+    if (data === undefined) throw new IniError(`${conf}: larger than ${MAX_CONF_BYTES} bytes; not a yum configuration file`);
+    const text = data.toString('utf8');
     try {
       results.push({ conf, ...injectMirrors(text, mirrors, { allowProxy: v['allow-proxy'] }) });
     } catch (e) {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { checkTokenName } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { auditScope, type AuditScope } from '../../store/index.ts';
 import { actor, LOCAL_HELP, print, withStore } from '../store.ts';
 
 export const help = `Usage: txrepo token create NAME
@@ -17,6 +18,11 @@ on the store directly (whoever can write the store is its administrator).
 Options:
 ${LOCAL_HELP}
   -h, --help               this help`;
+
+/** The audit row of a token change, written in the change's transaction. */
+function audited(command: string, name: string): AuditScope {
+  return { entry: (result) => ({ at: new Date().toISOString(), actor: actor(), command, args: JSON.stringify({ name }), result }), written: false };
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('token', argv, { store: { type: 'string' }, json: { type: 'boolean' } });
@@ -32,8 +38,8 @@ export async function run(argv: string[]): Promise<number> {
     switch (action) {
       case 'create': {
         const token = `txr_${randomBytes(32).toString('base64url')}`;
-        const info = await catalog.createToken({ name: needName(), hash: hashToken(token), createdBy: actor() });
-        await catalog.appendAudit({ at: new Date().toISOString(), actor: actor(), command: 'token create', args: JSON.stringify({ name: info.name }), result: 'ok' });
+        // The audit row commits with the token (store/catalog.ts, auditScope).
+        const info = await auditScope.run(audited('token create', needName()), () => catalog.createToken({ name: needName(), hash: hashToken(token), createdBy: actor() }));
         print(v.json, { ...info, token }, () => token);
         if (!v.json) process.stderr.write(`txrepo: token ${info.name} created; it is shown only this once\n`);
         return 0;
@@ -44,8 +50,7 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'revoke': {
-        const t = await catalog.revokeToken(needName());
-        await catalog.appendAudit({ at: new Date().toISOString(), actor: actor(), command: 'token revoke', args: JSON.stringify({ name: t.name }), result: 'ok' });
+        const t = await auditScope.run(audited('token revoke', needName()), () => catalog.revokeToken(needName()));
         print(v.json, t, () => `token ${t.name} revoked`);
         return 0;
       }

@@ -1,0 +1,53 @@
+// Real file systems for the disk scenario: a size-limited tmpfs, filled to leave a
+// chosen number of KiB free, remounted read-only and back. Needs root (mount(2)).
+
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../../test/helpers/run.ts';
+
+export class Tmpfs {
+  readonly dir: string;
+  private readonly filler: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.filler = join(dir, 'filler');
+  }
+
+  /** Mounts a tmpfs of `bytes` on `dir`; throws with mount's own words if it cannot. */
+  static async mount(dir: string, bytes: number): Promise<Tmpfs> {
+    await mkdir(dir, { recursive: true });
+    const r = await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'tmpfs', dir]);
+    if (r.code !== 0) throw new Error(`mount -t tmpfs on ${dir} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+    return new Tmpfs(dir);
+  }
+
+  async free(): Promise<number> {
+    const s = await statfs(this.dir);
+    return s.bavail * s.bsize;
+  }
+
+  /** Fills the file system with a filler file so that only `kib` KiB stay free. */
+  async fill(kib: number): Promise<void> {
+    await this.unfill();
+    const size = (await this.free()) - kib * 1024;
+    if (size <= 0) return;
+    const r = await run('fallocate', ['-l', String(size), this.filler]);
+    if (r.code !== 0) throw new Error(`fallocate -l ${size} ${this.filler} failed: ${r.stderr.trim()}`);
+  }
+
+  async unfill(): Promise<void> {
+    await rm(this.filler, { force: true });
+  }
+
+  async remount(mode: 'ro' | 'rw'): Promise<void> {
+    const r = await run('mount', ['-o', `remount,${mode}`, this.dir]);
+    if (r.code !== 0) throw new Error(`mount -o remount,${mode} ${this.dir} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  }
+
+  /** Unmounts (lazily if something still holds it, so the scenario's cleanup never hangs). */
+  async unmount(): Promise<void> {
+    const r = await run('umount', [this.dir]);
+    if (r.code !== 0) await run('umount', ['-l', this.dir]);
+  }
+}

@@ -1,0 +1,116 @@
+// Regressions found by the reliability suite's concurrency and readers scenarios
+// (reliability/scenarios/concurrency.ts, readers.ts): each test replays the
+// interleaving that broke an invariant, with real processes and a real store.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LocalTxrepo } from '../../src/core/index.ts';
+import { gc } from '../../src/snapshots/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { inStore } from '../helpers/run.ts';
+import { serve } from '../helpers/serve.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+const rpm = (name: string) => join(ASSETS, name);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let dir: string;
+before(async () => {
+  dir = await tempDir('txrepo-concurrency-');
+});
+after(async () => {
+  await removeDir(dir);
+});
+
+/** Another process that takes the catalog's write lock and holds it for `ms`. */
+async function holdWriteLock(store: string, ms: number): Promise<{ done: Promise<number | null> }> {
+  const script = `
+    import { DatabaseSync } from 'node:sqlite';
+    const db = new DatabaseSync(${JSON.stringify(join(store, 'catalog.sqlite'))});
+    db.exec('PRAGMA busy_timeout = 30000; BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');
+    setTimeout(() => db.exec('COMMIT'), ${ms});`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('locked') && resolve());
+    child.once('exit', (code) => reject(new Error(`the lock holder exited ${code} before taking the lock`)));
+  });
+  return { done: new Promise((r) => child.once('exit', r)) };
+}
+
+describe('txrepo serve while another process writes', () => {
+  test("reads are answered while the server's own write waits for another process's write lock", async () => {
+    const store = join(dir, 'serve-lock');
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'app']);
+    const id = JSON.parse((await tx(['deploy', 'app', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot.id as string;
+    const token = (await tx(['token', 'create', 'ci'])).stdout.trim();
+    const server = await serve(store, ['--quiet']);
+    try {
+      // A cron gc or a CLI deploy on the store directory holds the write lock ...
+      const holder = await holdWriteLock(store, 3000);
+      // ... while a client moves a tag through the server: the server waits for the lock.
+      const write = fetch(`${server.url}/api/v1/repos/app/tags/stable`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ref: id }),
+      });
+      await sleep(300);
+      // A dnf client's read needs no lock (WAL): it must not wait for either writer.
+      const t0 = performance.now();
+      const read = await fetch(`${server.url}/repos/app/tags/latest/repodata/repomd.xml`);
+      const took = performance.now() - t0;
+      assert.equal(read.status, 200);
+      await read.arrayBuffer();
+      assert.ok(took < 1000, `the read took ${Math.round(took)} ms: it waited for the other process's write lock`);
+      // The write goes through once the lock is free.
+      const moved = await write;
+      assert.equal(moved.status, 200, await moved.text());
+      assert.equal(await holder.done, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('gc racing tag moves and set creates', () => {
+  test('a snapshot that a tag moves to, or a set pins, between gc planning and sweeping is kept', async () => {
+    const store = join(dir, 'gc-race');
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'app', '--retain-last', '1']);
+    const ids: string[] = [];
+    for (const f of ['bear-4.1-1.noarch.rpm', 'camel-0.1-1.noarch.rpm', 'cat-1.0-1.noarch.rpm']) {
+      ids.push(JSON.parse((await tx(['deploy', 'app', rpm(f), '--json'])).stdout).snapshot.id);
+    }
+    await sleep(50); // the moves of latest fall out of a 10 ms grace window
+    const [old1, old2] = ids;
+
+    const s = await openStore(store);
+    const other = new LocalTxrepo(await openStore(store), 'another writer');
+    try {
+      // The interleaving: gc has planned (old1 and old2 are beyond the retention and
+      // unprotected), then another writer commits before gc's sweep does.
+      const sweep = s.catalog.sweep.bind(s.catalog);
+      let planned: string[] = [];
+      s.catalog.sweep = async (req) => {
+        planned = req.snapshots;
+        await other.tag({ repo: 'app', tag: 'stable', ref: old1 });
+        await other.createSet({ refs: [`app@${old2}`], ttl: '1h' });
+        return sweep(req);
+      };
+      const report = await gc(s, { graceMs: 10 });
+      assert.deepEqual([...planned].sort(), [old1, old2].sort(), 'gc planned to remove both old snapshots');
+      assert.ok(await s.catalog.getSnapshot('app', old1), 'gc removed the snapshot a tag had just moved to');
+      assert.ok(await s.catalog.getSnapshot('app', old2), 'gc removed the snapshot a live set had just pinned');
+      assert.deepEqual(report.snapshots, [], 'gc reports only what it removed');
+      const fsck = await new LocalTxrepo(s, 'check').fsck({ verifyBlobs: true });
+      assert.deepEqual(fsck.problems, []);
+    } finally {
+      await other.close();
+      await s.close();
+    }
+  });
+});

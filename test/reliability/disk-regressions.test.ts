@@ -1,0 +1,163 @@
+// Regressions found by the reliability suite's disk scenario (reliability/scenarios/
+// disk.ts): full disks and read-only stores, on a real size-limited tmpfs. Mounting
+// needs root: the tests skip only when not run as root.
+
+import assert from 'node:assert/strict';
+import { cp, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Tmpfs } from '../../reliability/lib/tmpfs.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { txrepo, type RunResult } from '../helpers/run.ts';
+
+const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
+const rpm = (name: string) => join(ASSETS, name);
+const root = process.getuid?.() === 0;
+const skip = root ? false : 'needs root to mount a tmpfs';
+const STACK = /^\s+at .+:\d+:\d+\)?$/m;
+
+let dir: string;
+let template: string;
+let fs: Tmpfs | undefined;
+before(async () => {
+  dir = await tempDir('txrepo-disk-');
+  // A small store, made once: one repo, one snapshot, tags latest and stable.
+  template = join(dir, 'template');
+  const tx = (args: string[]) => txrepo([...args, '--store', template]);
+  assert.equal((await tx(['repo', 'create', 'el9'])).code, 0);
+  assert.equal((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), rpm('cat-1.0-1.noarch.rpm')])).code, 0);
+  assert.equal((await tx(['tag', 'el9', 'stable', 'latest'])).code, 0);
+  if (root) fs = await Tmpfs.mount(join(dir, 'mnt'), 8 * 2 ** 20);
+});
+after(async () => {
+  await fs?.unmount();
+  await removeDir(dir);
+});
+
+/** A fresh copy of the template store on the tmpfs, held open by this process (as a running server holds it: its -shm file exists). */
+async function freshStore(name: string): Promise<{ store: string; held: Store }> {
+  await fs!.unfill();
+  const store = join(fs!.dir, name);
+  await cp(template, store, { recursive: true });
+  return { store, held: await openStore(store) };
+}
+
+/** A failure the user can act on: exit 1, no stack trace, the problem and where in the first line. */
+function assertClearFailure(r: RunResult, problem: RegExp, where: string) {
+  const first = r.stderr.trim().split('\n')[0] ?? '';
+  assert.equal(r.code, 1, `exit ${r.code}: ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, STACK, r.stderr);
+  assert.match(first, problem, r.stderr);
+  assert.ok(first.includes(where), `the message does not say where (${where}): ${first}`);
+}
+
+describe('a full disk', () => {
+  test('a catalog commit that fails for lack of space says so, instead of "cannot rollback - no transaction is active"', { skip }, async () => {
+    const { store, held } = await freshStore('commit');
+    try {
+      await fs!.fill(0);
+      const r = await txrepo(['tag', 'el9', 'candidate', 'latest', '--store', store]);
+      assertClearFailure(r, /catalog\.sqlite: no space left on the device/, store);
+    } finally {
+      await fs!.unfill();
+      await held.close();
+    }
+  });
+
+  test('a tag move is made with its audit row or not at all, and the exit status says which', { skip }, async () => {
+    // At some levels the tag's commit fitted but the audit row appended after it did
+    // not: the command failed ("the change was not made") with the tag moved.
+    for (let kib = 0; kib <= 48; kib += 4) {
+      const { store, held } = await freshStore(`tag-${kib}`);
+      try {
+        await fs!.fill(kib);
+        const r = await txrepo(['tag', 'el9', 'candidate', 'latest', '--store', store]);
+        await fs!.unfill();
+        const moved = (await held.catalog.getTag('el9', 'candidate')) !== undefined;
+        const audit = (await held.catalog.listAudit({ limit: 1 }))[0];
+        if (r.code === 0) {
+          assert.ok(moved, `${kib} KiB free: exit 0 but no tag`);
+          assert.equal(`${audit?.command} ${audit?.result}`, 'tag ok', `${kib} KiB free: the tag moved without its audit row`);
+        } else {
+          assertClearFailure(r, /no space left on the device/, store);
+          assert.ok(!moved, `${kib} KiB free: exit ${r.code} ("${r.stderr.trim()}") but the tag moved`);
+        }
+      } finally {
+        await fs!.unfill();
+        await held.close();
+      }
+    }
+  });
+
+  test('deploys at 0 to 96 KiB free fail with a message naming the full store, never as a bug', { skip }, async () => {
+    // Writes through file handles (blob files, assembled metadata) failed without a
+    // path (exit 70, "a bug in txrepo"), and a package copy named its source file.
+    for (let kib = 0; kib <= 96; kib += 8) {
+      const { store, held } = await freshStore(`deploy-${kib}`);
+      try {
+        await fs!.fill(kib);
+        const r = await txrepo(['deploy', 'el9', rpm('dog-4.23-1.noarch.rpm'), rpm('cow-2.2-3.noarch.rpm'), '--store', store]);
+        if (r.code !== 0) assertClearFailure(r, /no space left on the device/, store);
+      } finally {
+        await fs!.unfill();
+        await held.close();
+      }
+    }
+  });
+
+  test('sync does not retry the upstream when its own disk is full, and names the partial download', { skip }, async () => {
+    const { staticServer, upstreamRepo } = await import('../../reliability/lib/world.ts');
+    const up = await upstreamRepo(join(dir, 'upstream'), ['dog-4.23-1.noarch.rpm', 'cow-2.2-3.noarch.rpm', 'fox-1.1-2.noarch.rpm', 'lion-0.4-1.noarch.rpm']);
+    const server = await staticServer(up);
+    const { store, held } = await freshStore('sync');
+    try {
+      await fs!.fill(8);
+      const started = performance.now();
+      const r = await txrepo(['sync', 'el9', '--from', server.url, '--store', store]);
+      const seconds = (performance.now() - started) / 1000;
+      assertClearFailure(r, /\/tmp\/download-[0-9a-f]+\.part: no space left on the device/, store);
+      assert.doesNotMatch(r.stderr, /gave up after/);
+      // Four attempts with back-off took over 4 s.
+      assert.ok(seconds < 4, `sync took ${seconds.toFixed(1)} s`);
+    } finally {
+      await fs!.unfill();
+      await held.close();
+      await server.close();
+    }
+  });
+
+  test('publish to a full disk names the file it could not write', { skip }, async () => {
+    const target = join(fs!.dir, 'published');
+    await mkdir(target, { recursive: true });
+    for (const kib of [0, 8, 16]) {
+      await fs!.fill(kib);
+      try {
+        const r = await txrepo(['publish', 'el9@latest', target, '--store', template]);
+        assertClearFailure(r, /no space left on the device/, target);
+        assert.deepEqual((await readdir(target)).filter((f) => f.startsWith('.repodata')), [], 'the lock stayed');
+      } finally {
+        await fs!.unfill();
+      }
+    }
+  });
+});
+
+describe('a read-only store', () => {
+  test('is read, and refuses writes with a clear message', { skip }, async () => {
+    const store = join(fs!.dir, 'ro');
+    await cp(template, store, { recursive: true });
+    await fs!.remount('ro');
+    try {
+      for (const args of [['show', 'el9@latest'], ['tags', 'el9'], ['fsck', '--verify-blobs']]) {
+        const r = await txrepo([...args, '--store', store]);
+        assert.equal(r.code, 0, `txrepo ${args.join(' ')} on a read-only store: ${r.stderr}`);
+      }
+      for (const args of [['tag', 'el9', 'candidate', 'latest'], ['set', 'create', 'el9'], ['gc']]) {
+        assertClearFailure(await txrepo([...args, '--store', store]), /read-only file system/, store);
+      }
+    } finally {
+      await fs!.remount('rw');
+    }
+  });
+});
