@@ -5,8 +5,9 @@
 //   local: opens the store in-process (world.ts withLocal: the core API), reads, closes.
 //   http:  what a yum client reads through tag URLs of a server (writers.ts yumRead).
 //
-// Each read's time is also given less the time the threads doing it (this one, and
-// the server's main thread) waited for a CPU meanwhile: on a 2-core machine running
+// Each read's time is also given less the time the threads doing it (this one, the
+// thread pool that runs its file system calls, the server's main thread) waited for a
+// CPU meanwhile: on a 2-core machine running
 // a dozen writer processes that wait is most of a slow read, and it says nothing
 // about txrepo. What is left ("held") is the read's own work and whatever held it up:
 // a lock, I/O, a server's event loop busy with a writer's work.
@@ -66,7 +67,7 @@ if (!isMainThread && (workerData as { readProbe?: ProbeJob })?.readProbe) {
   parentPort!.on('message', (m) => {
     if (m === 'stop') stop = true;
   });
-  const lat = new Latency(job.kind === 'local' ? () => queuedMs('self') : () => queuedMs('self', String(job.serverPid)));
+  const lat = new Latency(job.kind === 'local' ? () => queuedMs('self', 'libuv') : () => queuedMs('self', String(job.serverPid)));
   const requests = job.kind === 'local' ? await runLocal(job, lat, () => stop) : await runHttp(job, lat, () => stop);
   const result: ProbeResult = { samples: lat.samples, held: lat.held, at: lat.at, errors: lat.errors, slowest: lat.slowest, mostHeld: lat.mostHeld, requests };
   parentPort!.postMessage(result);

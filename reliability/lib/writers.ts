@@ -5,7 +5,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,13 +71,20 @@ export function describeProc(p: Proc): string {
 /**
  * Milliseconds that threads spent runnable but waiting for a CPU, so far, from
  * /proc/.../schedstat (its second field): the share of a read's time that a busy
- * machine, not the thing under test, accounts for. `tids`: "self" for the calling
- * thread, or PID/TID.
+ * machine, not the thing under test, accounts for. Threads: "self" (the calling
+ * thread), "libuv" (this process's thread pool, which runs its file system calls), or
+ * a PID (that process's main thread).
  */
-export function queuedMs(...tids: string[]): number {
+export function queuedMs(...threads: string[]): number {
+  const paths = threads.flatMap((t) => {
+    if (t === 'self') return ['/proc/thread-self/schedstat'];
+    if (t !== 'libuv') return [`/proc/${t}/task/${t}/schedstat`];
+    return readdirSync('/proc/self/task')
+      .filter((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'libuv-worker')
+      .map((tid) => `/proc/self/task/${tid}/schedstat`);
+  });
   let ns = 0;
-  for (const tid of tids) {
-    const path = tid === 'self' ? '/proc/thread-self/schedstat' : `/proc/${tid.split('/')[0]}/task/${tid.split('/')[1] ?? tid}/schedstat`;
+  for (const path of paths) {
     try {
       ns += Number(readFileSync(path, 'utf8').split(' ')[1]);
     } catch {
@@ -141,17 +148,6 @@ export class Latency {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Runs `iteration` until `stop()` says so, pausing `pauseMs` between runs. */
-export async function loopUntil(stop: () => boolean, iteration: () => Promise<void>, pauseMs: number): Promise<number> {
-  let n = 0;
-  while (!stop()) {
-    await iteration();
-    n++;
-    if (!stop()) await sleep(pauseMs);
-  }
-  return n;
-}
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

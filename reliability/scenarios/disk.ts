@@ -7,7 +7,7 @@
 // Reads must keep working throughout (a replica or a mounted backup is read-only).
 
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, type Served } from '../../test/helpers/serve.ts';
 import { buildBigRpm } from '../lib/big-rpm.ts';
@@ -215,7 +215,7 @@ export const disk: Scenario = {
         { name: 'tag', args: ['tag', 'el9', 'candidate', 'latest'], kib: 0, server: true, where: /catalog\.sqlite/ },
         { name: 'set create', args: ['set', 'create', 'el9', 'mirror', '--label', 'full'], kib: 0, server: true, where: /catalog\.sqlite/ },
         { name: 'tag, no server (the catalog cannot even open)', args: ['tag', 'el9', 'candidate', 'latest'], kib: 0, server: false, where: /catalog\.sqlite/ },
-        { name: 'gc', args: ['gc'], kib: 0, server: true, mayWork: true },
+        { name: 'gc with nothing to remove', args: ['gc'], kib: 0, server: true, mayWork: true },
       ];
       for (const c of cases) {
         const trial = `disk full (${c.kib} KiB free): ${c.name}`;
@@ -242,6 +242,39 @@ export const disk: Scenario = {
           recovered = (await recovers(trial, c.args)) ? 'yes' : 'no';
         }
         rows.push([c.name, `${c.kib} KiB free${c.server ? ', server running' : ''}`, r.code, short(firstLine(r)), reads, recovered]);
+      }
+
+      // ---- gc frees a full disk: garbage blobs (older than the grace window) go, though
+      // the catalog cannot grow; its audit row is written once there is room.
+      {
+        const trial = 'disk full (0 KiB free): gc with 3 MiB of garbage blobs';
+        ctx.log(trial);
+        rec.trials++;
+        rec.faults++;
+        await fresh(true);
+        const before = await storeState(store);
+        const old = new Date(Date.now() - 2 * 3600_000);
+        await withLocal(store, async (t) => {
+          for (let i = 0; i < 3; i++) {
+            const b = await t.store.blobs.putBytes(Buffer.from(Array.from({ length: 2 ** 20 }, () => Math.floor(ctx.random() * 256))));
+            await utimes(t.store.blobs.localPath(b.digest)!, old, old);
+          }
+        });
+        await fs.fill(0);
+        const r = await tx(store, ['gc']);
+        const freed = await fs.free();
+        const reads = await readsWork();
+        await fs.unfill();
+        if (r.code !== 0) rec.fail(trial, `gc exited ${r.code}: ${r.stderr}`);
+        else if (freed < 2 * 2 ** 20) rec.fail(trial, `gc left ${freed} bytes free: the 3 MiB of garbage (less the catalog's growth) should be free`);
+        await rec.check(`${trial}: state, audit, fsck`, async () => {
+          if (!sameState(before, await storeState(store))) throw new Error('the state changed');
+          const last = await withLocal(store, async (t) => (await t.log({ limit: 1 }))[0]);
+          if (last?.command !== 'gc' || last.result !== 'ok') throw new Error(`the last audit row is ${JSON.stringify(last)}`);
+          const problems = await fsckProblems(store);
+          if (problems.length) throw new Error(problems.join('\n'));
+        });
+        rows.push(['gc with 3 MiB of garbage blobs', '0 KiB free, server running', r.code, short(firstLine(r) || r.stdout.trim()), reads, '-']);
       }
 
       // ---- Ladders of free space: at some levels of the deploy's, the package blobs

@@ -31,7 +31,7 @@ const TIMINGS: Record<Context['scale'], Timing> = {
   full: { durationMs: 300_000, grace: '60s', graceMs: 60_000, moveEveryMs: 2_000, deployEveryMs: 15_000, gcEveryMs: 10_000 },
 };
 
-/** A deploy's pick: a new version of hello, or other packages (the snapshot keeps its hello). */
+/** The package the clients install; each snapshot carries one build of it (--keep 1). */
 const PACKAGE = 'hello';
 const HREF = /^Packages\/h\/hello-([^-]+)-1\.noarch\.rpm$/;
 

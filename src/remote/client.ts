@@ -108,14 +108,17 @@ export class RemoteTxrepo implements Txrepo {
     const sha256 = hash.digest('hex');
     const head = await this.send('HEAD', `/api/v1/blobs/${sha256}`);
     head.resume();
-    if (head.statusCode !== 200) {
-      const { size } = await stat(path);
-      await this.reply(await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size })).catch((e: RemoteError) => {
-        e.message = `${path}: ${e.message}`;
-        throw e;
-      });
-    }
+    if (head.statusCode !== 200) await this.put(path, sha256);
     return { sha256, fileName: basename(path) };
+  }
+
+  /** Uploads a local package as the blob SHA256 (the server checks its content against the name). */
+  private async put(path: string, sha256: string): Promise<void> {
+    const { size } = await stat(path);
+    await this.reply(await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size })).catch((e: RemoteError) => {
+      e.message = `${path}: ${e.message}`;
+      throw e;
+    });
   }
 
   createRepo(r: CreateRepoRequest) {
@@ -135,15 +138,29 @@ export class RemoteTxrepo implements Txrepo {
     const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
     const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
     const uploads = [...(r.uploads ?? [])];
+    const sent = new Map<string, string>(); // sha256 -> local file
     if (local.length) {
       const { collectRpmFiles } = await import('../snapshots/index.ts');
       const files = await collectRpmFiles(local);
       for (const [i, f] of files.entries()) {
-        uploads.push(await this.upload(f));
+        const u = await this.upload(f);
+        sent.set(u.sha256, f);
+        uploads.push(u);
         progress?.(i + 1, files.length);
       }
     }
-    return this.call<DeployResult>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
+    for (let retries = 0; ; retries++) {
+      try {
+        return await this.call<DeployResult>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
+      } catch (e) {
+        // The server had a package when asked, so it was not sent, but a gc removed it
+        // before the deploy (it was unused and older than gc's grace): send it after all.
+        const gone = e instanceof RemoteError ? /no uploaded blob ([0-9a-f]{64})/.exec(e.message)?.[1] : undefined;
+        const path = gone === undefined ? undefined : sent.get(gone);
+        if (gone === undefined || path === undefined || retries >= sent.size) throw e;
+        await this.put(path, gone);
+      }
+    }
   }
 
   sync(r: SyncRequest) {

@@ -106,7 +106,7 @@ function diskProblem(dir: string): string | undefined {
  * does not give the errno of an I/O error (a full disk shows as one when the -shm file
  * cannot grow), so the file system is asked.
  */
-function diskFailure(e: unknown, path: string): unknown {
+function diskFailure(e: unknown, path: string, opening = false): unknown {
   const err = e as { code?: unknown; errcode?: unknown; errstr?: unknown };
   if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number') return e;
   const primary = err.errcode & 0xff;
@@ -118,7 +118,7 @@ function diskFailure(e: unknown, path: string): unknown {
     : problem === 'read-only file system'
       ? 'the store can be read but not changed; mount it read-write to change it'
       : 'run txrepo as a user who may write the store';
-  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); the change was not made: ${advice}`);
+  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`);
 }
 
 export class SqliteCatalog implements Catalog {
@@ -147,7 +147,7 @@ export class SqliteCatalog implements Catalog {
    * -wal file holds commits only SQLite's shared memory can find: that needs a write.
    */
   private static openOnReadOnlyFs(path: string, failure: unknown): DatabaseSync {
-    if (diskProblem(dirname(path)) !== 'read-only file system') throw diskFailure(failure, path);
+    if (diskProblem(dirname(path)) !== 'read-only file system') throw diskFailure(failure, path, true);
     const wal = statSync(`${path}-wal`, { throwIfNoEntry: false });
     if (wal && wal.size > 0) {
       throw new StoreError(
@@ -232,12 +232,17 @@ export class SqliteCatalog implements Catalog {
    */
   private complete<T>(fn: () => T, change = false): T {
     const audit = change ? auditScope.getStore() : undefined;
+    const changesBefore = audit && !audit.written ? this.totalChanges() : 0;
     try {
       const result = fn();
-      if (audit && !audit.written) this.insertAudit(audit.entry('ok'));
+      // Only a transaction that changed something carries the row: one that found
+      // nothing to do writes nothing, and so commits even on a full disk (a gc with no
+      // snapshot to drop must still be able to free one); the mutation logs it after.
+      const carries = audit !== undefined && !audit.written && this.totalChanges() > changesBefore;
+      if (carries) this.insertAudit(audit.entry('ok'));
       crashPoint('commit', 'catalog');
       this.db.exec('COMMIT');
-      if (audit) audit.written = true;
+      if (carries) audit.written = true;
       crashPoint('committed', 'catalog');
       return result;
     } catch (e) {
@@ -616,6 +621,11 @@ export class SqliteCatalog implements Catalog {
     } catch (err) {
       throw diskFailure(err, this.path);
     }
+  }
+
+  /** Rows changed by this connection since it opened (SQLite's total_changes()). */
+  private totalChanges(): number {
+    return Number((this.q('SELECT total_changes() AS n').get() as Row).n);
   }
 
   private insertAudit(e: Omit<AuditEntry, 'seq'>): void {

@@ -4,13 +4,17 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, utimes } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalTxrepo } from '../../src/core/index.ts';
 import { gc } from '../../src/snapshots/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
-import { inStore } from '../helpers/run.ts';
+import { inStore, txrepo } from '../helpers/run.ts';
 import { serve } from '../helpers/serve.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
@@ -111,6 +115,56 @@ describe('gc racing tag moves and set creates', () => {
     } finally {
       await other.close();
       await s.close();
+    }
+  });
+});
+
+describe('remote deploy racing gc', () => {
+  test('a package the server had when asked, but gc took before the deploy, is uploaded after all', async () => {
+    const store = join(dir, 'remote-gc');
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'app']);
+    const token = (await tx(['token', 'create', 'ci'])).stdout.trim();
+    const server = await serve(store, ['--quiet']);
+    // The server has the package as a blob no snapshot lists, from an upload an hour
+    // ago whose deploy never came (a job that failed after uploading).
+    const file = rpm('bear-4.1-1.noarch.rpm');
+    const data = await readFile(file);
+    const sha = createHash('sha256').update(data).digest('hex');
+    const put = await fetch(`${server.url}/api/v1/blobs/${sha}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-length': String(data.length) }, body: data });
+    assert.equal(put.status, 201);
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(store, 'blobs/sha256', sha.slice(0, 2), sha), old, old);
+    // Between the client's HEAD (the server has it: no upload) and its deploy, a gc
+    // runs on the store and removes the blob (unused, and older than its grace).
+    let gcRan = false;
+    const target = new URL(server.url);
+    const proxy = createServer((req, res) => {
+      const forward = async () => {
+        if (req.method === 'POST' && req.url?.endsWith('/deploy') && !gcRan) {
+          gcRan = true;
+          await tx(['gc', '--grace', '1h']);
+        }
+        const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
+          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(res);
+        });
+        req.pipe(out);
+      };
+      void forward();
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const r = await txrepo(['deploy', 'app', file, '--server', url, '--token', token, '--json']);
+      assert.ok(gcRan, 'the gc ran between the check and the deploy');
+      assert.equal(r.code, 0, `the deploy failed: ${r.stderr}${r.stdout}`);
+      assert.deepEqual(JSON.parse(r.stdout).added, ['Packages/b/bear-4.1-1.noarch.rpm']);
+      const fsck = await tx(['fsck', '--verify-blobs', '--json']);
+      assert.deepEqual(JSON.parse(fsck.stdout).problems, []);
+    } finally {
+      await new Promise((r) => proxy.close(r));
+      await server.stop();
     }
   });
 });
