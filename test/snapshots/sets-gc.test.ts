@@ -135,17 +135,18 @@ describe('gc', () => {
       const pin = await tx.createSet({ refs: [`r@${ids[1]}`] });
       await tx.tag({ repo: 'r', tag: 'moving', ref: ids[2] });
       // Past the grace window of latest's moves; then ids[2] is left by 'moving' within it.
-      await new Promise((r) => setTimeout(r, 1100));
+      // The window is 4 s, not 1: everything below must run within it, also on a busy machine.
+      await new Promise((r) => setTimeout(r, 4100));
       await tx.tag({ repo: 'r', tag: 'moving', ref: ids[4] });
 
-      const dry = await tx.gc({ dryRun: true, grace: '1s' });
+      const dry = await tx.gc({ dryRun: true, grace: '4s' });
       assert.deepEqual(dry.snapshots.map((s) => s.id), [ids[3]]);
       assert.deepEqual(dry.protectedBy, { tags: 1, tagGrace: 1, sets: 1 });
       assert.ok(dry.blobs >= 0);
       assert.equal((await tx.snapshots('r')).length, 5, 'the dry run removed nothing');
       // Blobs are only swept once unused for the grace window: age them.
       for await (const b of store.blobs.list()) await utimes(store.blobs.localPath(b.digest)!, old, old);
-      const real = await tx.gc({ grace: '1s' });
+      const real = await tx.gc({ grace: '4s' });
       assert.deepEqual(real.snapshots.map((s) => s.id), [ids[3]]);
       assert.ok(real.blobs >= 3, `the snapshot's repodata files and package went (${real.blobs})`);
       assert.ok(real.bytes > 0);
@@ -156,8 +157,8 @@ describe('gc', () => {
       // Released, the pinned snapshot goes at the next gc; a second gc finds nothing.
       await tx.releaseSet(pin.id);
       for await (const b of store.blobs.list()) await utimes(store.blobs.localPath(b.digest)!, old, old);
-      assert.deepEqual((await tx.gc({ grace: '1s' })).snapshots.map((s) => s.id), [ids[1]]);
-      const again = await tx.gc({ grace: '1s' });
+      assert.deepEqual((await tx.gc({ grace: '4s' })).snapshots.map((s) => s.id), [ids[1]]);
+      const again = await tx.gc({ grace: '4s' });
       assert.equal(again.snapshots.length + again.blobs, 0);
       assert.deepEqual((await tx.fsck({})).problems, []);
     });
