@@ -82,9 +82,22 @@ export async function readJson(req: IncomingMessage, limit = 1 << 20): Promise<R
   return value as Record<string, unknown>;
 }
 
+/**
+ * The store's disk is full (507 Insufficient Storage) or read-only (503): the server
+ * is fine, the request may succeed later, and the client should be told why.
+ */
+export function storageStatus(e: Error): 507 | 503 | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || (e.name === 'StoreError' && /no space left/.test(e.message))) return 507;
+  if (code === 'EROFS' || (e.name === 'StoreError' && /read-only file system/.test(e.message))) return 503;
+  return undefined;
+}
+
 /** HTTP status for a failure of the core, by its type. */
 export function statusOf(e: Error): number {
   if (e instanceof HttpError) return e.status;
+  const storage = storageStatus(e);
+  if (storage) return storage;
   switch (e.name) {
     case 'NotFoundError':
       return 404;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
 import { serveApi } from './api.ts';
-import { HttpError, pathSegments, sendJson, sendText, statusOf } from './http.ts';
+import { HttpError, pathSegments, sendJson, sendText, statusOf, storageStatus } from './http.ts';
 import { serveYum } from './yum.ts';
 
 export interface ServerOptions {
@@ -85,7 +85,8 @@ export function createTxrepoServer(opts: ServerOptions): Server {
           const status = statusOf(e);
           if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
           if (!res.headersSent) {
-            const message = status >= 500 && !(e instanceof HttpError) ? 'internal error (see the server log)' : shorten(e.message);
+            // A full or read-only store is not a bug: the client gets the reason.
+            const message = status >= 500 && !(e instanceof HttpError) && !storageStatus(e) ? 'internal error (see the server log)' : shorten(e.message);
             // HttpError is the server's own: clients get what kind of refusal it is.
             const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
             sendJson(res, status, { error: { type, message } }, e instanceof HttpError ? e.headers : {});

@@ -11,6 +11,7 @@ import { Tmpfs } from '../../reliability/lib/tmpfs.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { txrepo, type RunResult } from '../helpers/run.ts';
+import { serve } from '../helpers/serve.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 const rpm = (name: string) => join(ASSETS, name);
@@ -62,6 +63,36 @@ describe('a full disk', () => {
       assertClearFailure(r, /catalog\.sqlite: no space left on the device/, store);
     } finally {
       await fs!.unfill();
+      await held.close();
+    }
+  });
+
+  test('through the server, a full store is a 507 that says so, not a 500 "internal error"', { skip }, async () => {
+    const { store, held } = await freshStore('served');
+    const token = (await txrepo(['token', 'create', 'ci', '--store', store])).stdout.trim().split(/\s/)[0]!;
+    const server = await serve(store);
+    try {
+      await fs!.fill(0);
+      const res = await fetch(`${server.url}/api/v1/repos/el9/tags/candidate`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ref: 'latest' }),
+      });
+      const body = (await res.json()) as { error: { message: string } };
+      assert.equal(res.status, 507, JSON.stringify(body));
+      assert.match(body.error.message, /no space left on the device/);
+      // Reads go on; once there is room the same request succeeds.
+      assert.equal((await fetch(`${server.url}/repos/el9/tags/stable/repodata/repomd.xml`)).status, 200);
+      await fs!.unfill();
+      const again = await fetch(`${server.url}/api/v1/repos/el9/tags/candidate`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ref: 'latest' }),
+      });
+      assert.equal(again.status, 200, await again.text());
+    } finally {
+      await fs!.unfill();
+      await server.stop();
       await held.close();
     }
   });
