@@ -7,6 +7,7 @@
 //   --seed N          seed of the random choices (default: the time), printed in the doc
 //   --out FILE        where to write the report
 
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -59,9 +60,18 @@ for (const scenario of chosen) {
   await rm(work, { recursive: true, force: true });
 }
 
+const commit = (() => {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'reliability'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${head} with uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+})();
 const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 await mkdir(dirname(out), { recursive: true });
-await writeFile(out, renderReport({ scale, seed, started, machine, command: `node reliability/run.ts ${process.argv.slice(2).join(' ')}`.trim(), results }));
+await writeFile(out, renderReport({ scale, seed, started, machine, commit, command: `node reliability/run.ts ${process.argv.slice(2).join(' ')}`.trim(), results }));
 const failures = results.reduce((n, r) => n + r.report.failures.length, 0);
 process.stderr.write(`\n${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failures; report written to ${out}\n`);
 process.exit(failures === 0 ? 0 : 1);

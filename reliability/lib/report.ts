@@ -8,6 +8,8 @@ export interface RunResults {
   seed: number;
   started: Date;
   machine: string;
+  /** The commit the run tested. */
+  commit: string;
   command: string;
   results: { scenario: Scenario; report: Report; seconds: number }[];
 }
@@ -28,6 +30,7 @@ export function renderReport(run: RunResults): string {
   out.push('How each scenario works, and the bugs it found, are in [reliability-method.md](reliability-method.md).');
   out.push('');
   out.push(`- Run: ${run.started.toISOString()}, scale \`${run.scale}\`, seed ${run.seed} (\`${run.command}\`)`);
+  out.push(`- Code: commit ${run.commit}`);
   out.push(`- Machine: ${run.machine}`);
   out.push(`- Trials: ${total('trials')}; faults injected and hostile inputs tried: ${total('faults')}`);
   out.push(`- Open failures: **${failures}**`);

@@ -127,7 +127,7 @@ export const crash: Scenario = {
   async run(ctx) {
     const rec = new Recorder();
     const w = await buildWorld(ctx.work);
-    const perOp = ctx.scale === 'full' ? 60 : 8;
+    const perOp = ctx.scale === 'full' ? 40 : 8;
     const rows: (string | number)[][] = [];
     try {
       for (const op of OPERATIONS) {
