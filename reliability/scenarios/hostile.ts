@@ -6,14 +6,14 @@
 // 4xx), with bounded memory, nothing committed, a sound store and nothing left in
 // its tmp/.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
+import { serve } from '../../test/helpers/serve.ts';
 import { mib, Recorder, type Context, type Report, type Scenario } from '../lib/harness.ts';
 import {
   asset,
@@ -704,30 +704,8 @@ export const hostile: Scenario = {
 
 /** `txrepo serve` on a store, reporting its peak RSS into `rssFile` on exit. */
 async function startServer(store: string, rssFile: string) {
-  const child: ChildProcess = spawn(TXREPO, ['serve', '--listen', '127.0.0.1:0', '--store', store], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...rssEnv(rssFile) } });
-  const access: string[] = [];
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => access.push(...d.split('\n').filter(Boolean)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`txrepo serve exited ${code}: ${stderr}`)));
-  });
-  return {
-    url,
-    child,
-    access,
-    stderr: () => stderr,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const served = await serve(store, [], { env: rssEnv(rssFile) });
+  return { ...served, access: served.log };
 }
 
 /** Waits for a stream to drain or close, leaving no listener behind. */

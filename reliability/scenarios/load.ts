@@ -94,18 +94,9 @@ export const load: Scenario = {
     // With its access log (as servers run): it gives the server's own time per request.
     // And with the heap probe: its live heap, on SIGUSR2 (serve() passes our environment on).
     const heapFile = join(ctx.work, 'heap.txt');
-    const saved = { options: process.env.NODE_OPTIONS, file: process.env.TXREPO_HEAP_FILE };
-    process.env.NODE_OPTIONS = `${saved.options ?? ''} --expose-gc --import=${join(import.meta.dirname, '../lib/heap-probe.ts')}`.trim();
-    process.env.TXREPO_HEAP_FILE = heapFile;
-    let server: Awaited<ReturnType<typeof serve>>;
-    try {
-      server = await serve(store);
-    } finally {
-      for (const [key, value] of [['NODE_OPTIONS', saved.options], ['TXREPO_HEAP_FILE', saved.file]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-    }
+    const server = await serve(store, [], {
+      env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${join(import.meta.dirname, '../lib/heap-probe.ts')}`.trim(), TXREPO_HEAP_FILE: heapFile },
+    });
     const pid = server.child.pid!;
     const serverErrors: string[] = [];
     server.child.stderr!.on('data', (d: string) => {

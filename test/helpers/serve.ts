@@ -7,12 +7,15 @@ export interface Served {
   url: string;
   /** The access log lines so far. */
   log: string[];
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
   child: ChildProcess;
 }
 
-export async function serve(store: string, args: string[] = []): Promise<Served> {
-  const child = spawn(TXREPO, ['serve', '--listen', '127.0.0.1:0', '--store', store, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env`: added to this process's environment for the server (a preload, say). */
+export async function serve(store: string, args: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
+  const child = spawn(TXREPO, ['serve', '--listen', '127.0.0.1:0', '--store', store, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const log: string[] = [];
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(...d.split('\n').filter(Boolean)));
@@ -28,6 +31,7 @@ export async function serve(store: string, args: string[] = []): Promise<Served>
     url,
     log,
     child,
+    stderr: () => stderr,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
