@@ -694,9 +694,8 @@ export const hostile: Scenario = {
       notes: [
         'Outcome is the exit status of the CLI or the HTTP status. "peak RSS" is the CLI process\'s maxRSS, or the server\'s VmHWM after the case. ' +
           'A sync that fails in transit keeps its download in tmp/ as download-<hash>.part to resume it (docs/store.md, Sync); those are the only files allowed there after a case, and are counted above.',
-        'At full scale, a random byte flip that leaves the package well-formed (in the lead, in the signature\'s digests, inside a string) is accepted, ' +
-          'as createrepo_c accepts it: txrepo does not verify the header and payload digests, which `rpm -K` reports as "DIGESTS NOT OK" and dnf refuses at install. ' +
-          'Such a case checks only that the store stays sound.',
+        'At full scale, random byte flips: ingest verifies the package\'s own digests (header SHA256/SHA1, payload digest, MD5 of header and payload, as `rpm -K` does), ' +
+          'so a flip is refused unless it falls where no digest reaches (the lead, the signature header\'s other tags or padding); such a package is accepted, and the case checks that the store stays sound.',
       ],
     };
   },

@@ -125,7 +125,7 @@ export class LocalTxrepo implements Txrepo {
     return packages.map((p) => ({ ...p, href: packageHref(basename(p.href)) }));
   }
 
-  /** Packages a client uploaded as blobs: their records are read from the blobs. */
+  /** Packages a client uploaded as blobs: their records are read (digests verified) from the blobs. */
   private async ingestUploads(uploads: { sha256: string; fileName: string }[]): Promise<IngestedPackage[]> {
     const { readPackage } = await import('../rpm/index.ts');
     const out: IngestedPackage[] = [];
@@ -137,7 +137,7 @@ export class LocalTxrepo implements Txrepo {
       const path = (await this.store.blobs.touch(u.sha256)) ? this.store.blobs.localPath(u.sha256) : undefined;
       if (!path) throw new DeployInputError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
       const href = packageHref(u.fileName);
-      const record = await readPackage(path, { checksumType: 'sha256', locationHref: href }).catch((e: Error) => {
+      const record = await readPackage(path, { checksumType: 'sha256', locationHref: href, verifyDigests: true }).catch((e: Error) => {
         throw new DeployInputError(`${u.fileName}: ${e.message.replace(path, 'the upload')}`);
       });
       records.push(record);

@@ -11,6 +11,21 @@ export class RpmFormatError extends Error {
   }
 }
 
+/**
+ * A well-formed package whose own digests do not match its bytes: damaged (rpm -K says
+ * "DIGESTS NOT OK" and dnf refuses to install it). Its name stays RpmFormatError, so
+ * the CLI and the API report it like any bad package.
+ */
+export class RpmDigestError extends RpmFormatError {
+  /** Which digest failed, e.g. "the header's SHA256 digest". */
+  readonly digest: string;
+  constructor(path: string, digest: string) {
+    super(path, `${digest} does not match`);
+    this.message = `${path}: ${digest} does not match (the file is damaged); rebuild or re-download it`;
+    this.digest = digest;
+  }
+}
+
 /** Internal: thrown by pure parsers that do not know the file name; the reader adds it. */
 export class HeaderError extends Error {
   override name = 'HeaderError';

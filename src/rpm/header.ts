@@ -186,6 +186,14 @@ export class Header {
     return out;
   }
 
+  /** The bytes of a BIN tag (a view into the header, not a copy). */
+  binary(tag: number): Uint8Array | undefined {
+    const entry = this.entries.get(tag);
+    if (!entry) return undefined;
+    if (entry.type !== Type.BIN) throw new HeaderError(`${this.kind} header tag ${tag} has type ${entry.type}, expected BIN`);
+    return this.data.subarray(entry.offset, entry.offset + entry.count);
+  }
+
   number(tag: number): number | undefined {
     const entry = this.entries.get(tag);
     if (!entry) return undefined;

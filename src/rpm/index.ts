@@ -1,6 +1,6 @@
 // Public surface of the RPM format layer.
-export { RpmFormatError, PackageFileError } from './errors.ts';
-export { readPackage, readPackageSync, headerLayout, parseHeaders, CHECKSUM_TYPES } from './read.ts';
+export { RpmFormatError, RpmDigestError, PackageFileError } from './errors.ts';
+export { readPackage, readPackageSync, verifyDigests, headerLayout, parseHeaders, CHECKSUM_TYPES } from './read.ts';
 export type { ChecksumType, ReadOptions, HeaderLayout } from './read.ts';
 export { rpmvercmp } from './vercmp.ts';
 export { DEPENDENCY_KINDS, isPrimaryFile, nevra } from './record.ts';

@@ -1,10 +1,12 @@
 // Reads one RPM file: lead, signature header and main header are parsed from the
-// front of the file while the whole file streams once through the checksum. The
-// payload is never interpreted.
+// front of the file while the whole file streams once through the checksum (and, when
+// asked, through the package's own digests: digests.ts). The payload is never
+// interpreted.
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { deriveHeaderFacts } from './derive.ts';
+import { DigestVerifier } from './digests.ts';
 import { HeaderError, PackageFileError, RpmFormatError } from './errors.ts';
 import { Header, headerSize } from './header.ts';
 import { Sig } from './tags.ts';
@@ -22,6 +24,12 @@ export interface ReadOptions {
   /** Path relative to the repo root, recorded as location href. */
   locationHref: string;
   locationBase?: string;
+  /**
+   * Also check the package's own digests (header and payload, as `rpm -K` does) in
+   * the same pass over the file; a mismatch is an RpmDigestError. What the store
+   * ingests is verified; createrepo, like createrepo_c, does not verify.
+   */
+  verifyDigests?: boolean;
 }
 
 /** Where the headers lie in a file (createrepo_c's header-range). */
@@ -52,7 +60,7 @@ export function headerLayout(prefix: Uint8Array): HeaderLayout | { need: number 
 export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
   const sig = new Header(prefix, LEAD_SIZE, 'signature');
   const main = new Header(prefix, layout.headerStart, 'main');
-  return { facts: deriveHeaderFacts(main, sig), signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
+  return { sig, main, facts: deriveHeaderFacts(main, sig), signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
 }
 
 /**
@@ -65,12 +73,39 @@ export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
  */
 export function readPackageSync(path: string, options: ReadOptions): PackageRecord {
   const checksumType = options.checksumType ?? 'sha256';
+  return withFile(path, (fd) => read(fd, path, checksumType, options));
+}
+
+export async function readPackage(path: string, options: ReadOptions): Promise<PackageRecord> {
+  return readPackageSync(path, options);
+}
+
+/**
+ * Checks a package file's own digests (see digests.ts) without making a record:
+ * returns what was checked, e.g. ["the header's SHA256 digest", ...]; throws
+ * RpmDigestError on a mismatch, RpmFormatError or PackageFileError like readPackage.
+ * (readPackage with `verifyDigests` does the same in its one pass.)
+ */
+export function verifyDigests(path: string): string[] {
+  return withFile(path, (fd) => {
+    const { size } = checkFile(fd, path);
+    const { prefix, have, layout } = readHeaders(fd, path, size, () => {});
+    const { signedSize, verifier } = parse(path, prefix, layout, true);
+    checkSignedSize(path, signedSize, layout, size);
+    verifier!.update(prefix.subarray(0, have), 0);
+    streamRest(fd, path, have, size, (bytes, offset) => verifier!.update(bytes, offset));
+    return verifier!.finish(path, size);
+  });
+}
+
+/** Opens `path` for `fn`; errno failures become a PackageFileError naming the file. */
+function withFile<T>(path: string, fn: (fd: number) => T): T {
   let fd: number | undefined;
   try {
     // Non-blocking: opening a named pipe for reading waits for a writer, maybe forever;
-    // this way it opens at once, and read() refuses it as not a regular file.
+    // this way it opens at once, and checkFile() refuses it as not a regular file.
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    return read(fd, path, checksumType, options);
+    return fn(fd);
   } catch (e) {
     if (e instanceof RpmFormatError || !(e as NodeJS.ErrnoException).code) throw e;
     throw new PackageFileError(path, e as NodeJS.ErrnoException);
@@ -79,28 +114,32 @@ export function readPackageSync(path: string, options: ReadOptions): PackageReco
   }
 }
 
-export async function readPackage(path: string, options: ReadOptions): Promise<PackageRecord> {
-  return readPackageSync(path, options);
-}
-
 /** One reusable read buffer per thread: most packages fit in it whole. */
 const scratch = Buffer.allocUnsafe(CHUNK);
 
-function read(fd: number, path: string, checksumType: ChecksumType, options: ReadOptions): PackageRecord {
+/** The stats of an open package file; refuses what is not a regular file or too short. */
+function checkFile(fd: number, path: string): Stats {
   const st = fstatSync(fd);
   if (!st.isFile()) throw new RpmFormatError(path, 'not a regular file');
   if (st.size < LEAD_SIZE + 16) {
     throw new RpmFormatError(path, st.size === 0 ? 'the file is empty' : `the file is only ${st.size} bytes, too short for an RPM lead`);
   }
-  const hash = createHash(checksumType);
+  return st;
+}
+
+/**
+ * Reads the front of a `size`-byte file until its headers are complete: prefix[0, have)
+ * holds them (and maybe some payload). `onBytes` sees each read, in order.
+ */
+function readHeaders(fd: number, path: string, size: number, onBytes: (bytes: Uint8Array) => void): { prefix: Buffer; have: number; layout: HeaderLayout } {
   // The first read usually covers the whole header; a larger header gets its own buffer.
   let prefix: Buffer = scratch;
   let have = 0;
   let layout: HeaderLayout | undefined;
   while (!layout) {
-    const bytesRead = readSync(fd, prefix, have, Math.min(prefix.length - have, st.size - have), have);
+    const bytesRead = readSync(fd, prefix, have, Math.min(prefix.length - have, size - have), have);
     if (bytesRead === 0) throw new RpmFormatError(path, `truncated: the file ends at ${have} bytes, inside its headers`);
-    hash.update(prefix.subarray(have, have + bytesRead));
+    onBytes(prefix.subarray(have, have + bytesRead));
     have += bytesRead;
     let result;
     try {
@@ -110,8 +149,8 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
       throw e;
     }
     const need = 'need' in result ? result.need : result.headerEnd;
-    if (need > st.size) {
-      throw new RpmFormatError(path, `truncated: its headers need ${need} bytes, the file has ${st.size}`);
+    if (need > size) {
+      throw new RpmFormatError(path, `truncated: its headers need ${need} bytes, the file has ${size}`);
     }
     if (have < need) {
       if (prefix.length < need) prefix = grow(prefix, have, need);
@@ -119,35 +158,67 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
     }
     if (!('need' in result)) layout = result;
   }
+  return { prefix, have, layout };
+}
+
+/** Parses the headers, and builds the digest verifier when asked. */
+function parse(path: string, prefix: Buffer, layout: HeaderLayout, verify: boolean | undefined) {
   let parsed;
+  let verifier: DigestVerifier | undefined;
   try {
     parsed = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
+    if (verify) verifier = new DigestVerifier(parsed.sig, parsed.main, layout);
   } catch (e) {
     if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
     throw e;
   }
-  const { facts, signedSize } = parsed;
-  // The signature records the size of header + payload: a cheap check that catches
-  // truncated downloads, which a header-only reader would otherwise accept.
-  if (signedSize !== undefined && layout.headerStart + signedSize !== st.size) {
-    const cut = layout.headerStart + signedSize > st.size ? 'truncated: ' : '';
-    throw new RpmFormatError(path, `${cut}its signature says header and payload take ${signedSize} bytes, the file holds ${st.size - layout.headerStart} after the signature`);
+  return { ...parsed, verifier };
+}
+
+/**
+ * The signature records the size of header + payload: a cheap check that catches
+ * truncated downloads, which a header-only reader would otherwise accept.
+ */
+function checkSignedSize(path: string, signedSize: number | undefined, layout: HeaderLayout, size: number): void {
+  if (signedSize !== undefined && layout.headerStart + signedSize !== size) {
+    const cut = layout.headerStart + signedSize > size ? 'truncated: ' : '';
+    throw new RpmFormatError(path, `${cut}its signature says header and payload take ${signedSize} bytes, the file holds ${size - layout.headerStart} after the signature`);
   }
-  // Stream the rest of the file through the checksum.
-  let pos = have;
-  while (pos < st.size) {
+}
+
+/** Reads [from, size) of the file in chunks of the scratch buffer, in order. */
+function streamRest(fd: number, path: string, from: number, size: number, onBytes: (bytes: Uint8Array, offset: number) => void): void {
+  let pos = from;
+  while (pos < size) {
     const bytesRead = readSync(fd, scratch, 0, scratch.length, pos);
     if (bytesRead === 0) break;
-    hash.update(scratch.subarray(0, bytesRead));
+    onBytes(scratch.subarray(0, bytesRead), pos);
     pos += bytesRead;
   }
-  if (pos !== st.size) throw new RpmFormatError(path, `the file changed while it was read (${pos} bytes read, ${st.size} expected)`);
+  if (pos !== size) throw new RpmFormatError(path, `the file changed while it was read (${pos} bytes read, ${size} expected)`);
+}
+
+function read(fd: number, path: string, checksumType: ChecksumType, options: ReadOptions): PackageRecord {
+  const st = checkFile(fd, path);
+  const size = st.size;
+  const hash = createHash(checksumType);
+  const { prefix, have, layout } = readHeaders(fd, path, size, (bytes) => hash.update(bytes));
+  const { facts, signedSize, verifier } = parse(path, prefix, layout, options.verifyDigests);
+  checkSignedSize(path, signedSize, layout, size);
+  // The prefix is usually the scratch buffer, which the rest of the file reuses.
+  verifier?.update(prefix.subarray(0, have), 0);
+  // Stream the rest of the file through the checksum (and the package's digests).
+  streamRest(fd, path, have, size, (bytes, offset) => {
+    hash.update(bytes);
+    verifier?.update(bytes, offset);
+  });
+  verifier?.finish(path, size);
   const record: PackageRecord = {
     pkgid: hash.digest('hex'),
     checksumType,
     ...facts,
     timeFile: Math.floor(st.mtimeMs / 1000),
-    sizePackage: st.size,
+    sizePackage: size,
     locationHref: options.locationHref,
     headerStart: layout.headerStart,
     headerEnd: layout.headerEnd,

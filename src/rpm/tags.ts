@@ -6,6 +6,12 @@ export const Sig = {
   PAYLOADSIZE: 1007,
   LONGSIZE: 270,
   LONGARCHIVESIZE: 271,
+  /** Digests (rpm: docs/manual/signatures_digests.md): of the main header, hex strings. */
+  SHA1: 269,
+  SHA256: 273,
+  SHA3_256: 279,
+  /** Of main header + payload: 16 binary bytes. */
+  MD5: 1004,
 } as const;
 
 export const Tag = {
@@ -70,6 +76,9 @@ export const Tag = {
   ENHANCENAME: 5055,
   ENHANCEVERSION: 5056,
   ENHANCEFLAGS: 5057,
+  /** Hex digest of the (compressed) payload, and its OpenPGP hash algorithm id. */
+  PAYLOADDIGEST: 5092,
+  PAYLOADDIGESTALGO: 5093,
 } as const;
 
 /** Header data types (rpm: lib/header.cc typeSizes). */

@@ -100,14 +100,14 @@ export interface IngestedPackage {
 }
 
 /**
- * Reads local RPM files and stores them (blob and record). Every file is read before
- * anything is stored: one bad file fails the whole ingest.
+ * Reads local RPM files and stores them (blob and record). Every file is read, and its
+ * own digests verified, before anything is stored: one bad file fails the whole ingest.
  */
 export async function ingestFiles(store: Store, paths: string[], onProgress?: (done: number, total: number) => void): Promise<IngestedPackage[]> {
   const records: { path: string; record: PackageRecord }[] = [];
   for (const [i, path] of paths.entries()) {
     if (UNSERVABLE_NAME.test(basename(path))) throw new DeployInputError(`${JSON.stringify(path)}: the file name has control characters or backslashes, which no URL of the repo could carry; rename the file`);
-    records.push({ path, record: await readPackage(path, { checksumType: 'sha256', locationHref: packageHref(basename(path)) }) });
+    records.push({ path, record: await readPackage(path, { checksumType: 'sha256', locationHref: packageHref(basename(path)), verifyDigests: true }) });
     onProgress?.(i + 1, paths.length);
   }
   // The digest check catches a file that changed after it was read. A few at a time:

@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
-import { readPackageSync, type PackageRecord } from '../rpm/index.ts';
+import { readPackageSync, RpmFormatError, type PackageRecord } from '../rpm/index.ts';
 import { generateRepodata, type IngestedPackage } from '../snapshots/index.ts';
 import { ConflictError, NotFoundError, paginate, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { downloadToBlob } from './download.ts';
@@ -126,15 +126,24 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
     opts.onProgress?.(++done, listed.length);
   });
 
-  // Records come from the packages' own headers, parsed once at ingest.
-  const digests = [...new Set(packages.map((f) => f.digest))];
+  // Records come from the packages' own headers, parsed once at ingest. The packages'
+  // own digests are verified too: the upstream's metadata may list a damaged file.
+  const sources = new Map(packages.map((f) => [f.digest, f.source]));
+  const digests = [...sources.keys()];
   const known = await catalog.getPackages(digests);
   const fresh: PackageRecord[] = [];
   for (const d of digests) {
     if (known.has(d)) continue;
     const path = blobs.localPath(d);
     if (!path) throw new Error('this blob store cannot read package headers locally');
-    const record = readPackageSync(path, { checksumType: 'sha256', locationHref: '' });
+    let record;
+    try {
+      record = readPackageSync(path, { checksumType: 'sha256', locationHref: '', verifyDigests: true });
+    } catch (e) {
+      // Named by where it came from, not by its blob's path.
+      if (e instanceof RpmFormatError && e.message.startsWith(`${path}: `)) throw new UpstreamError(`${sources.get(d)}: ${e.message.slice(path.length + 2)}`);
+      throw e;
+    }
     fresh.push({ ...record, timeFile: fileTimes.get(d) ?? record.timeFile });
   }
   await catalog.putPackages(fresh);

@@ -240,6 +240,14 @@ describe('remote CLI', () => {
     assert.match(deploys.at(-2).actor, /^token:ci \(.+@.+\)$/);
     assert.equal(deploys.at(-2).result, 'ok');
     assert.match(deploys.at(-1).result, /^error: corrupt\.rpm/);
+    // A damaged package (one flipped bit) is refused by the server that reads the upload.
+    const damaged = join(dir, 'dog-4.23-1.noarch.rpm');
+    const bytes = await readFile(rpm('dog-4.23-1.noarch.rpm'));
+    bytes[bytes.length - 5] ^= 0x02;
+    await (await import('node:fs/promises')).writeFile(damaged, bytes);
+    const refused = await txrepo(['deploy', 'el9', damaged, '--server', server.url, '--token', token]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /dog-4\.23-1\.noarch\.rpm: the upload: the MD5 digest of header and payload does not match \(the file is damaged\)/);
   });
 });
 

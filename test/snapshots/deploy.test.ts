@@ -1,7 +1,7 @@
 // Repositories, deploy, snapshots, tags and export through the CLI, on a real store.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mustDnf, installedPackages } from '../helpers/dnf.ts';
@@ -123,6 +123,35 @@ describe('deploy and snapshots', () => {
       r = await tx(['repo', 'create', bad], 1);
       assert.match(r.stderr, /repository name .* is not allowed/);
     }
+  });
+
+  test('a damaged package (one flipped bit, still well-formed) is refused, nothing committed', async () => {
+    const { tx } = await freshStore();
+    await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm')]);
+    const before = (await tx(['snapshots', 'el9', '--json'])).stdout;
+    const damaged = join(work, `damaged-${n++}`);
+    await mkdir(damaged);
+    await copyFile(rpm('cat-1.0-1.noarch.rpm'), join(damaged, 'cat-1.0-1.noarch.rpm'));
+    const duck = join(damaged, 'duck-0.6-1.noarch.rpm');
+    const bytes = await readFile(rpm('duck-0.6-1.noarch.rpm'));
+    bytes[bytes.length - 100] ^= 0x04;
+    await writeFile(duck, bytes);
+    const message = `${duck}: the MD5 digest of header and payload does not match (the file is damaged); rebuild or re-download it\n`;
+    let r = await tx(['deploy', 'el9', damaged], 1);
+    assert.ok(r.stderr.endsWith(message), r.stderr);
+    r = await tx(['deploy', 'el9', duck], 1);
+    assert.ok(r.stderr.endsWith(message), r.stderr);
+    // A new-format package: a bit of its main header (the summary's second letter).
+    const complex = join(damaged, 'complex-package-2.3.4-5.el8.x86_64.rpm');
+    const b = await readFile(join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm'));
+    const summary = b.indexOf('A package for exercising many different features of RPM metadata');
+    assert.ok(summary > 0);
+    b[summary + 1] ^= 0x01;
+    await writeFile(complex, b);
+    r = await tx(['deploy', 'el9', complex], 1);
+    assert.ok(r.stderr.endsWith(`${complex}: the header's SHA256 digest does not match (the file is damaged); rebuild or re-download it\n`), r.stderr);
+    assert.equal((await tx(['snapshots', 'el9', '--json'])).stdout, before);
+    await tx(['fsck']);
   });
 });
 

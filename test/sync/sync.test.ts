@@ -209,6 +209,23 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
     }
   });
 
+  test("a damaged package the upstream's metadata vouches for", async () => {
+    const dir = join(work, `upstream-${n++}`);
+    await copyTree(ASSETS, dir);
+    // One flipped bit in the payload, before the metadata is made: its checksums match.
+    const file = join(dir, 'bear-4.1-1.noarch.rpm');
+    const bytes = await readFile(file);
+    bytes[bytes.length - 5] ^= 0x08;
+    await writeFile(file, bytes);
+    assert.equal((await txrepo(['createrepo', '-q', dir])).code, 0);
+    const server = await serveDirectory(dir);
+    try {
+      await expectRefused(server.url, /bear-4.1-1.noarch.rpm: the MD5 digest of header and payload does not match \(the file is damaged\); rebuild or re-download it\n$/);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a missing metadata file, and an unreachable host', async () => {
     const up = await upstream();
     await rm(join(up, (await repomdRecords(up)).find((r) => r.type === 'updateinfo')!.href));
