@@ -1,6 +1,8 @@
 // Renders the suite's results as docs/reliability.md: a summary table, then one
 // section per scenario with its figures, tables and failures.
 
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Report, Scale, Scenario, Table } from './harness.ts';
 
 export interface RunResults {
@@ -19,6 +21,16 @@ function table(t: Table): string {
   return [`| ${t.columns.map(esc).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
+/** How many bugs docs/reliability-method.md lists as found by the suite (its table's numbered rows). */
+function bugsFixed(): number {
+  try {
+    const text = readFileSync(resolve(import.meta.dirname, '../../docs/reliability-method.md'), 'utf8');
+    return text.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length;
+  } catch {
+    return 0;
+  }
+}
+
 export function renderReport(run: RunResults): string {
   const total = (k: 'trials' | 'faults') => run.results.reduce((n, r) => n + r.report[k], 0);
   const failures = run.results.reduce((n, r) => n + r.report.failures.length, 0);
@@ -34,6 +46,7 @@ export function renderReport(run: RunResults): string {
   out.push(`- Machine: ${run.machine}`);
   out.push(`- Trials: ${total('trials')}; faults injected and hostile inputs tried: ${total('faults')}`);
   out.push(`- Open failures: **${failures}**`);
+  out.push(`- Failures the suite has found and that were fixed, each with a regression test: ${bugsFixed()} (listed in reliability-method.md)`);
   out.push('');
   out.push(
     table({
