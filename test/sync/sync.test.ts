@@ -130,8 +130,10 @@ describe('sync', () => {
 
   test('sync killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
     const up = await upstream();
-    // Slow package responses keep the sync busy long enough to be killed in any phase.
-    const server = await serveDirectory(up, { slow: /\.rpm$/, delayMs: 40 });
+    // Every response is slow, metadata included: a sync that finds all its packages
+    // stored already (after the first trial) still takes > 800 ms, so each kill, at
+    // 100-700 ms, lands mid-run, in any phase.
+    const server = await serveDirectory(up, { slow: /./, delayMs: 200 });
     const store = join(work, `store-${n++}`);
     const tx = inStore(store);
     try {
