@@ -1,15 +1,27 @@
 // What a command works on: a store this process opens (--store DIR, else
-// $TXREPO_STORE, else the user's data directory; created on first use), or a txrepo
-// server (--server URL --token T, or $TXREPO_SERVER / $TXREPO_TOKEN).
+// $TXREPO_STORE, else the user's data directory; created on first use, with the
+// catalog and blobs of --catalog/$TXREPO_CATALOG and --blobs/$TXREPO_BLOBS, else the
+// embedded ones), or a txrepo server (--server URL --token T, or $TXREPO_SERVER /
+// $TXREPO_TOKEN).
 
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Txrepo } from '../core/index.ts';
-import { openStore, type Store } from '../store/index.ts';
+import { openStore, type Backends, type Store } from '../store/index.ts';
 import { UsageError } from './errors.ts';
+
+/** The options of commands that work on a local store only. */
+export const LOCAL_OPTION = {
+  store: { type: 'string' },
+  catalog: { type: 'string' },
+  blobs: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 export const STORE_OPTION = {
   store: { type: 'string' },
+  catalog: { type: 'string' },
+  blobs: { type: 'string' },
   server: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
@@ -34,9 +46,26 @@ export function actor(): string {
   return `${user}@${hostname()}`;
 }
 
+interface Local {
+  store?: string;
+  catalog?: string;
+  blobs?: string;
+}
+
+/** The catalog and blobs asked for: flags, else the environment (else the store's own). */
+export function backendsOf(v: Local): Backends {
+  const pick = (flag: string | undefined, env: string | undefined) => (flag !== undefined ? flag : env ? env : undefined);
+  return { catalog: pick(v.catalog, process.env.TXREPO_CATALOG), blobs: pick(v.blobs, process.env.TXREPO_BLOBS) };
+}
+
+/** Opens the store the options name. */
+export function openLocalStore(v: Local): Promise<Store> {
+  return openStore(storeDir(v.store), backendsOf(v));
+}
+
 /** For commands that need the store's files themselves (export, token, serve). */
-export async function withStore<T>(flag: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(storeDir(flag));
+export async function withStore<T>(v: Local, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openLocalStore(v);
   try {
     return await fn(store);
   } finally {
@@ -44,16 +73,15 @@ export async function withStore<T>(flag: string | undefined, fn: (store: Store) 
   }
 }
 
-interface Target {
-  store?: string;
+interface Target extends Local {
   server?: string;
   token?: string;
 }
 
-/** The server a command talks to, if any: --server, else $TXREPO_SERVER (unless --store is given). */
+/** The server a command talks to, if any: --server, else $TXREPO_SERVER (unless a store is named). */
 export function serverOf(v: Target): string | undefined {
   if (v.server !== undefined) return v.server;
-  return v.store === undefined ? process.env.TXREPO_SERVER || undefined : undefined;
+  return v.store === undefined && v.catalog === undefined && v.blobs === undefined ? process.env.TXREPO_SERVER || undefined : undefined;
 }
 
 /** Runs `fn` on the local store or, with --server, on the server. */
@@ -61,12 +89,12 @@ export async function withTxrepo<T>(v: Target, fn: (tx: Txrepo) => Promise<T>): 
   const server = serverOf(v);
   let tx: Txrepo;
   if (server !== undefined) {
-    if (v.store !== undefined) throw new UsageError('give --store or --server, not both');
+    if (v.store !== undefined || v.catalog !== undefined || v.blobs !== undefined) throw new UsageError('give --store (with --catalog, --blobs) or --server, not both');
     const { RemoteTxrepo } = await import('../remote/index.ts');
     tx = new RemoteTxrepo(server, { token: v.token ?? process.env.TXREPO_TOKEN, actor: actor() });
   } else {
     const { LocalTxrepo } = await import('../core/index.ts');
-    tx = new LocalTxrepo(await openStore(storeDir(v.store)), actor());
+    tx = new LocalTxrepo(await openLocalStore(v), actor());
   }
   try {
     return await fn(tx);
@@ -80,9 +108,17 @@ export function print(json: boolean | undefined, value: unknown, text: () => str
 }
 
 export const STORE_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
+      --catalog URL        its catalog in PostgreSQL: postgres://USER@HOST/DB[?schema=S]
+                           (default: $TXREPO_CATALOG, else DIR/catalog.sqlite)
+      --blobs URL          its blobs in S3-compatible storage: s3://BUCKET/PREFIX
+                           (default: $TXREPO_BLOBS, else DIR/blobs)
       --server URL         act on a txrepo server instead (default: $TXREPO_SERVER)
       --token TOKEN        the server's access token for changes (default: $TXREPO_TOKEN)
       --json               print JSON on stdout`;
 
 export const LOCAL_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
+      --catalog URL        its catalog in PostgreSQL: postgres://USER@HOST/DB[?schema=S]
+                           (default: $TXREPO_CATALOG, else DIR/catalog.sqlite)
+      --blobs URL          its blobs in S3-compatible storage: s3://BUCKET/PREFIX
+                           (default: $TXREPO_BLOBS, else DIR/blobs)
       --json               print JSON on stdout`;

@@ -134,12 +134,14 @@ export class LocalTxrepo implements Txrepo {
       if (!/^[^/]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.') || UNSERVABLE_NAME.test(u.fileName)) throw new DeployInputError(`${JSON.stringify(u.fileName)} is not a package file name (NAME.rpm: no directories, control characters or backslashes)`);
       if (!/^[0-9a-f]{64}$/.test(u.sha256)) throw new DeployInputError(`${JSON.stringify(u.sha256)} is not a sha256 digest`);
       // touch(): the blob must still be there, and stays while this deploy commits.
-      const path = (await this.store.blobs.touch(u.sha256)) ? this.store.blobs.localPath(u.sha256) : undefined;
-      if (!path) throw new DeployInputError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
+      const copy = (await this.store.blobs.touch(u.sha256)) ? await this.store.blobs.localCopy(u.sha256) : undefined;
+      if (!copy) throw new DeployInputError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
       const href = packageHref(u.fileName);
-      const record = await readPackage(path, { checksumType: 'sha256', locationHref: href, verifyDigests: true }).catch((e: Error) => {
-        throw new DeployInputError(`${u.fileName}: ${e.message.replace(path, 'the upload')}`);
-      });
+      const record = await readPackage(copy.path, { checksumType: 'sha256', locationHref: href, verifyDigests: true })
+        .catch((e: Error) => {
+          throw new DeployInputError(`${u.fileName}: ${e.message.replace(copy.path, 'the upload')}`);
+        })
+        .finally(() => copy.release());
       records.push(record);
       out.push({ href, digest: u.sha256, size: record.sizePackage, source: u.fileName });
     }

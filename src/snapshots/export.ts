@@ -3,7 +3,9 @@
 // read-only: do not modify exported files in place), copies otherwise. The tree is
 // built beside DIR and renamed into place, so DIR appears complete or not at all.
 
+import { createWriteStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Snapshot, Store } from '../store/index.ts';
 
@@ -27,7 +29,13 @@ export async function exportSnapshot(store: Store, snapshot: Snapshot, dir: stri
       if (!out.startsWith(work + '/')) throw new ExportError(`snapshot ${snapshot.id} lists a file outside its tree: ${f.href}`);
       await mkdir(dirname(out), { recursive: true });
       const src = store.blobs.localPath(f.digest);
-      if (!src) throw new ExportError('this blob store has no local files to export from');
+      if (src === undefined) {
+        // Object storage: downloaded, and checked against the catalog's size.
+        await pipeline(await store.blobs.open(f.digest), createWriteStream(out, { flags: 'wx' }));
+        const got = (await stat(out)).size;
+        if (got !== f.size) throw new ExportError(`${f.href}: blob ${f.digest} has ${got} bytes, the snapshot lists ${f.size}; run 'txrepo fsck --verify-blobs'`);
+        continue;
+      }
       try {
         await link(src, out);
         linked++;

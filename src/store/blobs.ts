@@ -1,6 +1,6 @@
 // Blob storage: files stored once under the sha256 of their content, never modified.
-// This interface is all the rest of txrepo knows of it; a local directory implements
-// it today, S3-compatible object storage later.
+// This interface is all the rest of txrepo knows of it; a local directory
+// (local-blobs.ts) and S3-compatible object storage (s3-blobs.ts) implement it.
 
 import type { Readable } from 'node:stream';
 
@@ -31,6 +31,12 @@ export interface BlobWriter {
   commit(expect?: Expected): Promise<BlobInfo>;
   /** Drops what was written (also safe after a failed commit). */
   abort(): Promise<void>;
+}
+
+/** A blob as a local file, for reads that need one (RPM headers); release() when done. */
+export interface LocalCopy {
+  path: string;
+  release(): Promise<void>;
 }
 
 /**
@@ -67,6 +73,13 @@ export interface BlobStore {
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
   /** A local path of the blob, when the backend has one (hard links, sendfile). */
   localPath(digest: string): string | undefined;
+  /** The blob as a local file: its own path, or a copy; undefined if there is no such blob. */
+  localCopy(digest: string): Promise<LocalCopy | undefined>;
+  /**
+   * A URL a client can download the blob from for `expiresIn` seconds without asking
+   * txrepo (object storage's presigned URL); undefined if the backend has none.
+   */
+  downloadUrl(digest: string, opts: { expiresIn: number; fileName?: string }): Promise<string | undefined>;
   /**
    * gc's removal of an unreferenced blob: only if it was not written or reused since
    * `unusedSince`, and safely against a writer that reuses it meanwhile (see
@@ -77,6 +90,8 @@ export interface BlobStore {
   sweepStaging(before: Date): Promise<{ files: number; bytes: number }>;
   /** Every blob, with when it was last written or reused. */
   list(): AsyncIterable<BlobInfo & { usedAt: Date }>;
+  /** Lets go of connections. */
+  close(): void;
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;

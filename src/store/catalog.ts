@@ -251,7 +251,37 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-export interface Catalog {
+/**
+ * The blob ledger. A local blob directory makes gc's removal of a blob and a writer's
+ * reuse of it exclusive by itself (rename, then mtime: see LocalBlobStore.sweep); an
+ * object store cannot, so the catalog does it for one, under its writer lock: a writer
+ * records the blobs it reuses before it relies on them, and gc claims a blob before it
+ * removes it, only if no snapshot lists it and no writer recorded a use within the
+ * grace window (docs/store.md, "Blobs in object storage").
+ */
+export interface BlobLedger {
+  /**
+   * Records that these blobs are used now. Resolves those gc has claimed for removal:
+   * the writer may not rely on them, and stores them again once the claim is over
+   * (see blobRemovalsPending). A claim older than STALE_CLAIM_MS (its gc died) is
+   * dropped instead.
+   */
+  recordBlobUses(digests: string[]): Promise<string[]>;
+  /** Which of these blobs gc still has claimed (a claim older than STALE_CLAIM_MS is over). */
+  blobRemovalsPending(digests: string[]): Promise<string[]>;
+  /**
+   * Claims for removal those of `digests` that no snapshot, page or cached rendering
+   * lists and that no writer recorded a use of at or after `unusedSince`; resolves them.
+   */
+  claimBlobRemovals(digests: string[], unusedSince: string): Promise<string[]>;
+  /** The claimed blobs are gone: their claims and use records go. */
+  finishBlobRemovals(digests: string[]): Promise<void>;
+}
+
+/** A removal claim this old belongs to a gc that died: writers no longer wait for it. */
+export const STALE_CLAIM_MS = 15 * 60_000;
+
+export interface Catalog extends BlobLedger {
   createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository>;
   getRepo(name: string): Promise<Repository | undefined>;
   listRepos(): Promise<Repository[]>;

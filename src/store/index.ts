@@ -1,9 +1,9 @@
 // Public surface of the store layer: blob storage and the catalog, behind interfaces.
 export { openStore, StoreError, STORE_FORMAT } from './open.ts';
-export type { Store } from './open.ts';
+export type { Store, Backends } from './open.ts';
 export { BlobMismatchError } from './blobs.ts';
-export type { BlobStore, BlobInfo, BlobWriter, Expected } from './blobs.ts';
-export { ConflictError, NotFoundError, AlreadyExistsError, auditScope } from './catalog.ts';
-export type { Catalog, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, TokenInfo, AuditEntry, AuditScope, CatalogSweep, CatalogSweepResult } from './catalog.ts';
+export type { BlobStore, BlobInfo, BlobWriter, Expected, LocalCopy } from './blobs.ts';
+export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, STALE_CLAIM_MS } from './catalog.ts';
+export type { Catalog, BlobLedger, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, TokenInfo, AuditEntry, AuditScope, CatalogSweep, CatalogSweepResult } from './catalog.ts';
 export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';
 export { paginate, pageKey, byFileNameThenPath, pageIndexOf, replacePages } from './pages.ts';

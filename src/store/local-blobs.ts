@@ -8,7 +8,7 @@ import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, u
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
-import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected } from './blobs.ts';
+import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 
 async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
   const hash = createHash('sha256');
@@ -49,6 +49,16 @@ export class LocalBlobStore implements BlobStore {
   stagingPath(): string {
     return this.tempPath();
   }
+
+  async localCopy(digest: string): Promise<LocalCopy | undefined> {
+    return (await this.stat(digest)) ? { path: this.localPath(digest), release: async () => {} } : undefined;
+  }
+
+  async downloadUrl(): Promise<undefined> {
+    return undefined;
+  }
+
+  close(): void {}
 
   private tempPath(): string {
     return join(this.tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);

@@ -35,41 +35,11 @@ import {
   type CatalogSweepResult,
   auditScope,
   StoreError,
+  STALE_CLAIM_MS,
 } from './catalog.ts';
 import { compareIds, nextSnapshotId } from './ids.ts';
 import { insertPages, MIGRATIONS } from './sqlite-schema.ts';
-
-type Row = Record<string, string | number | null>;
-
-function toRepo(r: Row): Repository {
-  const repo: Repository = { name: String(r.name), createdAt: String(r.created_at), createdBy: String(r.created_by) };
-  if (r.upstream !== null) repo.upstream = String(r.upstream);
-  if (r.keep !== null) repo.keep = Number(r.keep);
-  if (r.retain_last !== null) repo.retainLast = Number(r.retain_last);
-  if (r.retain_days !== null) repo.retainDays = Number(r.retain_days);
-  return repo;
-}
-
-function toSnapshot(r: Row): Snapshot {
-  const s: Snapshot = {
-    id: String(r.id),
-    repo: String(r.repo),
-    createdAt: String(r.created_at),
-    actor: String(r.actor),
-    message: String(r.message),
-    packages: Number(r.packages),
-    repomd: String(r.repomd),
-  };
-  if (r.parent !== null) s.parent = String(r.parent);
-  return s;
-}
-
-function toMove(r: Row): TagMove {
-  const m: TagMove = { repo: String(r.repo), tag: String(r.tag), to: String(r.to_snapshot), at: String(r.at), actor: String(r.actor), reason: String(r.reason) };
-  if (r.from_snapshot !== null) m.from = String(r.from_snapshot);
-  if (r.set_id !== null && r.set_id !== undefined) m.set = String(r.set_id);
-  return m;
-}
+import { toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -690,13 +660,54 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  // The blob ledger
+
+  async recordBlobUses(digests: string[]): Promise<string[]> {
+    if (!digests.length) return [];
+    return this.write(() => {
+      const now = new Date();
+      const list = JSON.stringify(digests);
+      this.q('DELETE FROM blob_removals WHERE claimed_at < ?').run(new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
+      this.q('INSERT INTO blob_uses (digest, used_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (digest) DO UPDATE SET used_at = excluded.used_at').run(now.toISOString(), list);
+      return (this.q('SELECT r.digest FROM json_each(?) j JOIN blob_removals r ON r.digest = j.value').all(list) as Row[]).map((r) => String(r.digest));
+    });
+  }
+
+  async blobRemovalsPending(digests: string[]): Promise<string[]> {
+    if (!digests.length) return [];
+    const fresh = new Date(Date.now() - STALE_CLAIM_MS).toISOString();
+    return (this.q('SELECT r.digest FROM json_each(?) j JOIN blob_removals r ON r.digest = j.value WHERE r.claimed_at >= ?').all(JSON.stringify(digests), fresh) as Row[]).map((r) => String(r.digest));
+  }
+
+  async claimBlobRemovals(digests: string[], unusedSince: string): Promise<string[]> {
+    if (!digests.length) return [];
+    return this.write(() => {
+      const claimed = (
+        this.q(
+          `SELECT DISTINCT value AS digest FROM json_each(?) j
+           WHERE NOT EXISTS (SELECT 1 FROM blob_uses u WHERE u.digest = j.value AND u.used_at >= ?)
+             AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = j.value)
+             AND NOT EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = j.value)
+             AND NOT EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = j.value)`,
+        ).all(JSON.stringify(digests), unusedSince) as Row[]
+      ).map((r) => String(r.digest));
+      const claim = this.q('INSERT INTO blob_removals (digest, claimed_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at');
+      const at = new Date().toISOString();
+      for (const d of claimed) claim.run(d, at);
+      return claimed;
+    });
+  }
+
+  async finishBlobRemovals(digests: string[]): Promise<void> {
+    if (!digests.length) return;
+    await this.write(() => {
+      const list = JSON.stringify(digests);
+      this.q('DELETE FROM blob_removals WHERE digest IN (SELECT value FROM json_each(?))').run(list);
+      this.q('DELETE FROM blob_uses WHERE digest IN (SELECT value FROM json_each(?))').run(list);
+    });
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-function toToken(r: Row): TokenInfo {
-  const t: TokenInfo = { name: String(r.name), createdAt: String(r.created_at), createdBy: String(r.created_by) };
-  if (r.revoked_at !== null) t.revokedAt = String(r.revoked_at);
-  return t;
 }

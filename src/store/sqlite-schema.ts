@@ -191,6 +191,16 @@ export const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
      result TEXT NOT NULL
    );
    CREATE INDEX audit_repo ON audit(repo, seq);`,
+  // 6: the blob ledger (catalog.ts, BlobLedger), for blobs in object storage.
+  `CREATE TABLE blob_uses (
+     digest TEXT PRIMARY KEY,
+     used_at TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE blob_removals (
+     digest TEXT PRIMARY KEY,
+     claimed_at TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX repodata_pages_blob ON repodata_pages(blob);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -134,8 +134,9 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   const fresh: PackageRecord[] = [];
   for (const d of digests) {
     if (known.has(d)) continue;
-    const path = blobs.localPath(d);
-    if (!path) throw new Error('this blob store cannot read package headers locally');
+    const copy = await blobs.localCopy(d);
+    if (!copy) throw new UpstreamError(`${sources.get(d)}: its blob ${d} is gone from the store (removed by gc meanwhile?); run the sync again`);
+    const path = copy.path;
     let record;
     try {
       record = readPackageSync(path, { checksumType: 'sha256', locationHref: '', verifyDigests: true });
@@ -143,6 +144,8 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
       // Named by where it came from, not by its blob's path.
       if (e instanceof RpmFormatError && e.message.startsWith(`${path}: `)) throw new UpstreamError(`${sources.get(d)}: ${e.message.slice(path.length + 2)}`);
       throw e;
+    } finally {
+      await copy.release();
     }
     fresh.push({ ...record, timeFile: fileTimes.get(d) ?? record.timeFile });
   }

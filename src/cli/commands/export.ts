@@ -3,7 +3,7 @@
 import { exportSnapshot, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { LOCAL_HELP, print, withStore } from '../store.ts';
+import { LOCAL_HELP, LOCAL_OPTION, print, withStore } from '../store.ts';
 
 export const help = `Usage: txrepo export REPO[@REF] DIR
 
@@ -16,10 +16,10 @@ ${LOCAL_HELP}
   -h, --help               this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse('export', argv, { store: { type: 'string' }, json: { type: 'boolean' } });
+  const { values: v, positionals } = parse('export', argv, LOCAL_OPTION);
   if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo export REPO@REF DIR');
   const { repo, ref } = parseRepoRef(positionals[0]);
-  return withStore(v.store, async (store) => {
+  return withStore(v, async (store) => {
     const snapshot = await resolveRef(store.catalog, repo, ref);
     const result = await exportSnapshot(store, snapshot, positionals[1]);
     print(v.json, { snapshot: snapshot.id, ...result }, () => `exported ${repo} snapshot ${snapshot.id} to ${result.dir} (${result.files} files)`);

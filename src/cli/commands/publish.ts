@@ -2,7 +2,7 @@
 
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { actor, print, storeDir } from '../store.ts';
+import { actor, LOCAL_HELP, LOCAL_OPTION, openLocalStore, print } from '../store.ts';
 
 export const help = `Usage: txrepo publish REPO[@REF] DIR [--keep-md N] [--keep-days D] [--from URL]
 
@@ -18,18 +18,17 @@ Options:
       --keep-days D        also keep generations published less than D days ago
       --from URL           read the snapshot from a txrepo server (default: the local
                            store); files are verified against their sha256
-      --store DIR          the local store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
-      --json               print JSON on stdout
+${LOCAL_HELP}
   -h, --help               this help`;
 
-const options = { store: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' } } as const;
+const options = { ...LOCAL_OPTION, from: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('publish', argv, options);
   if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo publish REPO@REF DIR');
   const keepMd = integer('keep-md', v['keep-md'], 1, 100_000) ?? 10;
   const keepDays = integer('keep-days', v['keep-days'], 0, 100_000) ?? 0;
-  if (v.from !== undefined && v.store !== undefined) throw new UsageError('give --from or --store, not both');
+  if (v.from !== undefined && (v.store !== undefined || v.catalog !== undefined || v.blobs !== undefined)) throw new UsageError('give --from or --store (with --catalog, --blobs), not both');
   const { parseRepoRef } = await import('../../snapshots/index.ts');
   const { publish, serverSource, storeSource } = await import('../../publish/index.ts');
   const { repo, ref } = parseRepoRef(positionals[0]);
@@ -39,9 +38,8 @@ export async function run(argv: string[]): Promise<number> {
     const tx = new RemoteTxrepo(v.from, { actor: actor() });
     result = await publish(await serverSource(tx, v.from, repo, ref), positionals[1], { keepMd, keepDays });
   } else {
-    const { openStore } = await import('../../store/index.ts');
     const { LocalTxrepo } = await import('../../core/index.ts');
-    const store = await openStore(storeDir(v.store));
+    const store = await openLocalStore(v);
     const tx = new LocalTxrepo(store, actor());
     try {
       result = await publish(await storeSource(tx, store, repo, ref), positionals[1], { keepMd, keepDays });

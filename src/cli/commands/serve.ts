@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { LOCAL_HELP, storeDir } from '../store.ts';
+import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, storeDir } from '../store.ts';
 
 export const help = `Usage: txrepo serve [--listen HOST:PORT] [--public-url URL] [--grace DURATION]
 
@@ -35,8 +35,7 @@ ${LOCAL_HELP}
   -h, --help               this help`;
 
 const options = {
-  store: { type: 'string' },
-  json: { type: 'boolean' },
+  ...LOCAL_OPTION,
   listen: { type: 'string' },
   'public-url': { type: 'string' },
   grace: { type: 'string' },
@@ -57,9 +56,8 @@ export async function run(argv: string[]): Promise<number> {
   // Several processes share the listening socket (node:cluster): the process that
   // runs this command starts them and reports; each runs the server on the store.
   if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store));
-  const { openStore } = await import('../../store/index.ts');
   const { startServer } = await import('../../server/index.ts');
-  const store = await openStore(storeDir(v.store));
+  const store = await openLocalStore(v);
   const running = await startServer({
     store,
     listen,

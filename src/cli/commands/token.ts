@@ -5,7 +5,7 @@ import { checkTokenName } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { auditScope, type AuditScope } from '../../store/index.ts';
-import { actor, LOCAL_HELP, print, withStore } from '../store.ts';
+import { actor, LOCAL_HELP, LOCAL_OPTION, print, withStore } from '../store.ts';
 
 export const help = `Usage: txrepo token create NAME
        txrepo token list
@@ -25,7 +25,7 @@ function audited(command: string, name: string): AuditScope {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse('token', argv, { store: { type: 'string' }, json: { type: 'boolean' } });
+  const { values: v, positionals } = parse('token', argv, LOCAL_OPTION);
   const [action, name, ...rest] = positionals;
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const needName = () => {
@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     return checkTokenName(name);
   };
   const { hashToken } = await import('../../server/index.ts');
-  return withStore(v.store, async ({ catalog }) => {
+  return withStore(v, async ({ catalog }) => {
     switch (action) {
       case 'create': {
         const token = `txr_${randomBytes(32).toString('base64url')}`;

@@ -1,0 +1,856 @@
+// The catalog on PostgreSQL, shared by several txrepo processes on several machines.
+//
+// The protocol is SQLite's, carried over: every change is one transaction that first
+// takes the store's writer lock (a transaction-level advisory lock, released by COMMIT
+// or ROLLBACK, and by PostgreSQL itself if the writer's connection dies), so writers
+// run one at a time and each sees every change committed before it: the latest-tag
+// compare-and-swap of a commit, tag moves with `expect`, the snapshot id sequence,
+// set leases and gc's sweep keep the meaning they have on SQLite. Readers take no
+// lock (MVCC): they never wait for a writer. Reads that must see one state across
+// several statements run in one REPEATABLE READ transaction.
+
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { PackageRecord } from '../rpm/index.ts';
+import { crashPoint } from '../common/index.ts';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  StoreError,
+  STALE_CLAIM_MS,
+  auditScope,
+  type AuditEntry,
+  type Catalog,
+  type CatalogSweep,
+  type CatalogSweepResult,
+  type LeaseChange,
+  type NewSet,
+  type PackageIdentity,
+  type PackagePage,
+  type PageRef,
+  type Promotion,
+  type RepodataPage,
+  type Repository,
+  type Snapshot,
+  type SnapshotCommit,
+  type SnapshotFile,
+  type SnapshotSet,
+  type Tag,
+  type TagMove,
+  type TagUpdate,
+  type TokenInfo,
+} from './catalog.ts';
+import { compareIds, nextSnapshotId } from './ids.ts';
+import { PG_MIGRATIONS } from './pg-schema.ts';
+import { toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
+
+/** How long a writer waits for another writer's lock before it gives up. */
+const LOCK_TIMEOUT = '30s';
+/** Rows per statement in bulk inserts (each column is one array parameter). */
+const BATCH = 5000;
+
+/** The URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * A catalog URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE, and optionally
+ * `?schema=NAME`, the PostgreSQL schema the catalog lives in (default: public), so
+ * that several stores can share one database. The other parameters are libpq's, as
+ * node-postgres reads them (sslmode, ...).
+ */
+export function parseCatalogUrl(url: string): { connectionString: string; schema: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new StoreError(`--catalog ${JSON.stringify(url)}: not a URL; give postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new StoreError(`--catalog ${redactUrl(url)}: not a PostgreSQL URL; give postgres://USER:PASSWORD@HOST:PORT/DATABASE (or leave it out for the store's own SQLite catalog)`);
+  }
+  const schema = u.searchParams.get('schema') ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) throw new StoreError(`--catalog ${redactUrl(url)}: schema ${JSON.stringify(schema)} is not a plain lower-case SQL name (letters, digits, _)`);
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema };
+}
+
+/** PostgreSQL's failures to reach the catalog, as StoreErrors that say what to check. */
+function connectionFailure(e: unknown, url: string): unknown {
+  const err = e as { code?: unknown; message?: string };
+  const where = `--catalog ${redactUrl(url)}`;
+  switch (err?.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return new StoreError(`${where}: cannot reach the PostgreSQL server (${String(err.code)}); is it running, and is the host and port right?`);
+    case '28P01':
+    case '28000':
+      return new StoreError(`${where}: PostgreSQL refused the login (${err.message}); check the user and password`);
+    case '3D000':
+      return new StoreError(`${where}: ${err.message}; create it first (createdb)`);
+    case '42501':
+      return new StoreError(`${where}: ${err.message}; the catalog's user needs to own its schema`);
+    case '53100':
+      return new StoreError(`${where}: the PostgreSQL server's disk is full (${err.message}); the change was not made: free some space there and run the command again`);
+    case '25006':
+      return new StoreError(`${where}: the PostgreSQL server is read-only (${err.message}); the change was not made: point --catalog at the primary`);
+    case '55P03':
+      return new StoreError(`${where}: another writer held the catalog's writer lock for ${LOCK_TIMEOUT}; the change was not made: run the command again`);
+    case '57P01':
+    case '57P02':
+    case '57P03':
+      return new StoreError(`${where}: the PostgreSQL server is shutting down or starting (${err.message}); run the command again`);
+    default:
+      return e;
+  }
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: unknown })?.code === '23505';
+
+/** A transaction's connection: counts the rows its statements change (for the audit row). */
+class Tx {
+  changes = 0;
+  private readonly client: pg.PoolClient;
+  constructor(client: pg.PoolClient) {
+    this.client = client;
+  }
+
+  async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.client.query(sql, params)).rows as Row[];
+  }
+
+  async row(sql: string, params: unknown[] = []): Promise<Row | undefined> {
+    return (await this.rows(sql, params))[0];
+  }
+
+  /** A statement that changes rows; resolves how many. */
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    const n = (await this.client.query(sql, params)).rowCount ?? 0;
+    this.changes += n;
+    return n;
+  }
+}
+
+function chunks<T>(items: T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class PgCatalog implements Catalog {
+  private readonly pool: pg.Pool;
+  private readonly url: string;
+  private readonly schema: string;
+  /** The advisory lock that serialises this catalog's writers (one per schema). */
+  private readonly lockKey: string;
+
+  private constructor(url: string) {
+    this.url = url;
+    const { connectionString, schema } = parseCatalogUrl(url);
+    this.schema = schema;
+    this.lockKey = createHash('sha256').update(`txrepo catalog writer ${schema}`).digest().readBigInt64BE(0).toString();
+    this.pool = new pg.Pool({
+      connectionString,
+      max: 8,
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: 15_000,
+      options: `-c search_path=${schema}`,
+      application_name: 'txrepo',
+    });
+    // A pooled connection the server dropped while idle: the next query gets a new one.
+    this.pool.on('error', () => {});
+  }
+
+  /** Connects, and creates or migrates the schema if it is behind. */
+  static async open(url: string): Promise<PgCatalog> {
+    const catalog = new PgCatalog(url);
+    try {
+      await catalog.migrate();
+    } catch (e) {
+      await catalog.pool.end().catch(() => {});
+      throw connectionFailure(e, url);
+    }
+    return catalog;
+  }
+
+  private async version(tx: Tx): Promise<number> {
+    const exists = await tx.row("SELECT 1 AS x FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'txrepo_schema'", [this.schema]);
+    if (!exists) return 0;
+    const r = await tx.row('SELECT version FROM txrepo_schema');
+    return r ? Number(r.version) : 0;
+  }
+
+  /** Readers only read the version; a migration takes the writer lock and checks again. */
+  private async migrate(): Promise<void> {
+    const current = await this.read((tx) => this.version(tx));
+    if (current === PG_MIGRATIONS.length) return;
+    await this.write(async (tx) => {
+      await tx.run(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      const version = await this.version(tx);
+      if (version > PG_MIGRATIONS.length) {
+        throw new StoreError(`--catalog ${redactUrl(this.url)}: the catalog has schema version ${version}, newer than this txrepo (${PG_MIGRATIONS.length}); upgrade txrepo`);
+      }
+      if (version === 0) await tx.run('CREATE TABLE txrepo_schema (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL)');
+      for (let v = version; v < PG_MIGRATIONS.length; v++) await tx.run(PG_MIGRATIONS[v]);
+      await tx.run('INSERT INTO txrepo_schema (one, version) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET version = excluded.version', [PG_MIGRATIONS.length]);
+    });
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (e) {
+      throw connectionFailure(e, this.url);
+    }
+  }
+
+  /** Reads that must see one state of the catalog: one REPEATABLE READ transaction. */
+  private async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await fn(new Tx(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch((err: Error) => (broken = err));
+      throw connectionFailure(e, this.url);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One statement, outside any transaction (it sees one state by itself). */
+  private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
+    try {
+      return (await this.pool.query(sql, params)).rows as Row[];
+    } catch (e) {
+      throw connectionFailure(e, this.url);
+    }
+  }
+
+  /**
+   * A write transaction under the writer lock. The transaction that makes a
+   * mutation's `change` also writes its audit row (auditScope), as on SQLite: only if
+   * it changed something.
+   */
+  private async write<T>(fn: (tx: Tx) => Promise<T>, change = false): Promise<T> {
+    const client = await this.connect();
+    const tx = new Tx(client);
+    const audit = change ? auditScope.getStore() : undefined;
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.lockKey]);
+      const result = await fn(tx);
+      const carries = audit !== undefined && !audit.written && tx.changes > 0;
+      if (carries) await this.insertAudit(tx, audit.entry('ok'));
+      crashPoint('commit', 'catalog');
+      await client.query('COMMIT');
+      if (carries) audit.written = true;
+      crashPoint('committed', 'catalog');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch((err: Error) => (broken = err));
+      throw connectionFailure(e, this.url);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository> {
+    const created: Repository = { ...repo, createdAt: new Date().toISOString() };
+    try {
+      await this.write(
+        (tx) =>
+          tx.run('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+            created.name,
+            created.upstream ?? null,
+            created.keep ?? null,
+            created.retainLast ?? null,
+            created.retainDays ?? null,
+            created.createdAt,
+            created.createdBy,
+          ]),
+        true,
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AlreadyExistsError(`repository ${repo.name} already exists`);
+      throw e;
+    }
+    return created;
+  }
+
+  async getRepo(name: string): Promise<Repository | undefined> {
+    const [r] = await this.rows('SELECT * FROM repos WHERE name = $1', [name]);
+    return r ? toRepo(r) : undefined;
+  }
+
+  async listRepos(): Promise<Repository[]> {
+    return (await this.rows('SELECT * FROM repos ORDER BY name')).map(toRepo);
+  }
+
+  async deleteRepo(name: string): Promise<void> {
+    await this.write(async (tx) => {
+      if (!(await tx.row('SELECT 1 AS x FROM repos WHERE name = $1', [name]))) throw new NotFoundError(`no repository ${name}`);
+      const pinned = await tx.rows(
+        `SELECT s.id FROM sets s JOIN set_members m ON m.set_id = s.id
+         WHERE m.repo = $1 AND s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2) ORDER BY s.id`,
+        [name, new Date().toISOString()],
+      );
+      if (pinned.length) throw new ConflictError(`repository ${name} has snapshots pinned by live sets (${pinned.map((r) => String(r.id)).join(', ')}); release them first ('txrepo set release ID')`);
+      await tx.run('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = $1)', [name]);
+      await tx.run('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = $1)', [name]);
+      await this.dropUnlistedPages(tx);
+      await tx.run('DELETE FROM snapshots WHERE repo = $1', [name]);
+      await tx.run('DELETE FROM tags WHERE repo = $1', [name]);
+      await tx.run('DELETE FROM tag_history WHERE repo = $1', [name]);
+      await tx.run('DELETE FROM repos WHERE name = $1', [name]);
+    }, true);
+  }
+
+  /** Pages no snapshot lists any more; resolves how many. */
+  private async dropUnlistedPages(tx: Tx): Promise<number> {
+    const n = await tx.run('DELETE FROM page_info i WHERE NOT EXISTS (SELECT 1 FROM snapshot_pages s WHERE s.page = i.page)');
+    await tx.run('DELETE FROM package_pages p WHERE NOT EXISTS (SELECT 1 FROM page_info i WHERE i.page = p.page)');
+    return n;
+  }
+
+  async putPackages(records: PackageRecord[]): Promise<void> {
+    // One row per digest: an upsert may not touch a row twice in one statement.
+    const unique = [...new Map(records.map((r) => [r.pkgid, r])).values()];
+    if (!unique.length) return;
+    await this.write(async (tx) => {
+      const now = new Date().toISOString();
+      for (const batch of chunks(unique)) {
+        const cols: string[][] = [[], [], [], [], [], [], []];
+        for (const r of batch) {
+          // The location belongs to a snapshot, not to the package.
+          const { locationHref: _href, locationBase: _base, ...stored } = r;
+          [r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, JSON.stringify(stored)].forEach((v, i) => cols[i].push(v));
+        }
+        // A known record only gets a new added_at: gc keeps young records for a commit to come.
+        await tx.run(
+          `INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at)
+           SELECT d, n, a, e, v, r, rec, $8 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(d, n, a, e, v, r, rec)
+           ON CONFLICT (digest) DO UPDATE SET added_at = excluded.added_at`,
+          [...cols, now],
+        );
+      }
+    });
+  }
+
+  async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
+    const out = new Map<string, PackageRecord>();
+    for (const batch of chunks(digests)) {
+      for (const r of await this.rows('SELECT digest, record FROM packages WHERE digest = ANY($1::text[])', [batch])) {
+        out.set(String(r.digest), { ...(JSON.parse(String(r.record)) as PackageRecord), locationHref: '' });
+      }
+    }
+    return out;
+  }
+
+  async getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>> {
+    const out = new Map<string, PackageIdentity>();
+    for (const batch of chunks(digests)) {
+      for (const r of await this.rows('SELECT digest, name, arch, epoch, version, release FROM packages WHERE digest = ANY($1::text[])', [batch])) {
+        const d = String(r.digest);
+        out.set(d, { digest: d, name: String(r.name), arch: String(r.arch), epoch: String(r.epoch), version: String(r.version), release: String(r.release) });
+      }
+    }
+    return out;
+  }
+
+  async getRepodataPages(keys: string[]): Promise<Map<string, RepodataPage>> {
+    const out = new Map<string, RepodataPage>();
+    for (const batch of chunks(keys)) {
+      for (const r of await this.rows('SELECT * FROM repodata_pages WHERE key = ANY($1::text[])', [batch])) {
+        const key = String(r.key);
+        const part = (p: string) => ({ size: Number(r[`${p}_size`]), openSize: Number(r[`${p}_open`]) });
+        out.set(key, { key, page: String(r.page), blob: String(r.blob), primary: part('primary'), filelists: part('filelists'), other: part('other') });
+      }
+    }
+    return out;
+  }
+
+  async putRepodataPages(pages: RepodataPage[]): Promise<void> {
+    const unique = [...new Map(pages.map((p) => [p.key, p])).values()];
+    if (!unique.length) return;
+    await this.write(async (tx) => {
+      for (const batch of chunks(unique)) {
+        const col = (f: (p: RepodataPage) => string | number) => batch.map(f);
+        // A page rendered again (its blob was gone) supersedes the old row.
+        await tx.run(
+          `INSERT INTO repodata_pages (key, page, blob, primary_size, primary_open, filelists_size, filelists_open, other_size, other_open)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+           ON CONFLICT (key) DO UPDATE SET page = excluded.page, blob = excluded.blob,
+             primary_size = excluded.primary_size, primary_open = excluded.primary_open,
+             filelists_size = excluded.filelists_size, filelists_open = excluded.filelists_open,
+             other_size = excluded.other_size, other_open = excluded.other_open`,
+          [
+            col((p) => p.key),
+            col((p) => p.page),
+            col((p) => p.blob),
+            col((p) => p.primary.size),
+            col((p) => p.primary.openSize),
+            col((p) => p.filelists.size),
+            col((p) => p.filelists.openSize),
+            col((p) => p.other.size),
+            col((p) => p.other.openSize),
+          ],
+        );
+      }
+    });
+  }
+
+  async commitSnapshot(c: SnapshotCommit): Promise<Snapshot> {
+    return this.write(async (tx) => {
+      if (!(await tx.row('SELECT 1 AS x FROM repos WHERE name = $1', [c.repo]))) throw new NotFoundError(`no repository ${c.repo}`);
+      const latest = await tx.row("SELECT snapshot FROM tags WHERE repo = $1 AND tag = 'latest'", [c.repo]);
+      const current = latest ? String(latest.snapshot) : undefined;
+      if (current !== c.parent) {
+        throw new ConflictError(`repository ${c.repo} moved on: latest is ${current ?? '(none)'}, the new snapshot was based on ${c.parent ?? '(none)'}`);
+      }
+      const now = new Date();
+      const id = await this.nextId(tx, now);
+      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), actor: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
+      if (c.parent) snapshot.parent = c.parent;
+      await tx.run('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        id,
+        c.repo,
+        c.parent ?? null,
+        snapshot.createdAt,
+        c.actor,
+        c.message,
+        c.packages,
+        c.repomd,
+      ]);
+      for (const batch of chunks(c.files)) {
+        await tx.run('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[])', [
+          id,
+          batch.map((f) => f.href),
+          batch.map((f) => f.digest),
+          batch.map((f) => f.size),
+          batch.map((f) => f.kind),
+        ]);
+      }
+      await this.insertPages(tx, id, c.pages);
+      for (const tag of c.tags) await this.setTag(tx, c.repo, tag, id, c.actor, c.message || 'commit', snapshot.createdAt);
+      return snapshot;
+    }, true);
+  }
+
+  /** Lists a snapshot's pages, storing those the catalog does not have yet. */
+  private async insertPages(tx: Tx, snapshot: string, pages: (PageRef | PackagePage)[]): Promise<void> {
+    const keys = [...new Set(pages.map((p) => p.key))];
+    const known = new Set<string>();
+    for (const batch of chunks(keys)) {
+      for (const r of await tx.rows('SELECT page FROM page_info WHERE page = ANY($1::text[])', [batch])) known.add(String(r.page));
+    }
+    // A page is content-addressed: one already stored has these very entries.
+    const fresh: PackagePage[] = [];
+    for (const page of pages) {
+      if (known.has(page.key)) continue;
+      if (!('packages' in page)) throw new Error(`package page ${page.key} is not in the catalog and the commit does not give its packages`);
+      fresh.push(page);
+      known.add(page.key);
+    }
+    const entries = fresh.flatMap((page) => page.packages.map((p, seq) => ({ page: page.key, seq, ...p })));
+    for (const batch of chunks(entries)) {
+      await tx.run('INSERT INTO package_pages (page, seq, href, digest, size) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[])', [
+        batch.map((e) => e.page),
+        batch.map((e) => e.seq),
+        batch.map((e) => e.href),
+        batch.map((e) => e.digest),
+        batch.map((e) => e.size),
+      ]);
+    }
+    for (const batch of chunks(fresh)) {
+      await tx.run('INSERT INTO page_info (page, count, last) SELECT * FROM unnest($1::text[], $2::int[], $3::text[])', [
+        batch.map((p) => p.key),
+        batch.map((p) => p.packages.length),
+        batch.map((p) => p.packages[p.packages.length - 1].href),
+      ]);
+    }
+    const listed = pages.map((p, seq) => ({ key: p.key, seq }));
+    for (const batch of chunks(listed)) {
+      await tx.run('INSERT INTO snapshot_pages (snapshot, seq, page) SELECT $1, * FROM unnest($2::int[], $3::text[])', [snapshot, batch.map((p) => p.seq), batch.map((p) => p.key)]);
+    }
+  }
+
+  private async setTag(tx: Tx, repo: string, tag: string, to: string, actor: string, reason: string, at: string, set?: string): Promise<TagMove> {
+    const prev = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [repo, tag]);
+    await tx.run('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES ($1, $2, $3, $4) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at', [
+      repo,
+      tag,
+      to,
+      at,
+    ]);
+    await tx.run('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason, set_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      repo,
+      tag,
+      prev ? String(prev.snapshot) : null,
+      to,
+      at,
+      actor,
+      reason,
+      set ?? null,
+    ]);
+    const move: TagMove = { repo, tag, to, at, actor, reason };
+    if (prev) move.from = String(prev.snapshot);
+    if (set) move.set = set;
+    return move;
+  }
+
+  /** The next id of the shared snapshot/set sequence (inside a write transaction). */
+  private async nextId(tx: Tx, now: Date): Promise<string> {
+    const last = await tx.row('SELECT last_id FROM id_state WHERE one = 1');
+    const id = nextSnapshotId(now, last ? String(last.last_id) : undefined);
+    await tx.run('INSERT INTO id_state (one, last_id) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id', [id]);
+    return id;
+  }
+
+  async getSnapshot(repo: string, id: string): Promise<Snapshot | undefined> {
+    const [r] = await this.rows('SELECT * FROM snapshots WHERE repo = $1 AND id = $2', [repo, id]);
+    return r ? toSnapshot(r) : undefined;
+  }
+
+  async listSnapshots(repo: string): Promise<Snapshot[]> {
+    return (await this.rows('SELECT * FROM snapshots WHERE repo = $1 ORDER BY id', [repo])).map(toSnapshot);
+  }
+
+  async snapshotFiles(id: string): Promise<SnapshotFile[]> {
+    return this.read(async (tx) => {
+      const files = (await tx.rows('SELECT href, digest, size, kind FROM snapshot_files WHERE snapshot = $1', [id])).map((r) => ({
+        href: String(r.href),
+        digest: String(r.digest),
+        size: Number(r.size),
+        kind: r.kind === 'package' ? ('package' as const) : ('metadata' as const),
+      }));
+      const rows = await tx.rows('SELECT p.href, p.digest, p.size FROM snapshot_pages s JOIN package_pages p ON p.page = s.page WHERE s.snapshot = $1', [id]);
+      for (const r of rows) files.push({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' });
+      return files.sort((a, b) => (a.href < b.href ? -1 : a.href > b.href ? 1 : 0));
+    });
+  }
+
+  async snapshotMetadata(id: string): Promise<SnapshotFile[]> {
+    return (await this.rows('SELECT href, digest, size FROM snapshot_files WHERE snapshot = $1 ORDER BY href', [id])).map((r) => ({
+      href: String(r.href),
+      digest: String(r.digest),
+      size: Number(r.size),
+      kind: 'metadata' as const,
+    }));
+  }
+
+  async snapshotPages(id: string): Promise<PageRef[]> {
+    const rows = await this.rows('SELECT s.page, i.count, i.last FROM snapshot_pages s LEFT JOIN page_info i ON i.page = s.page WHERE s.snapshot = $1 ORDER BY s.seq', [id]);
+    return rows.map((r) => {
+      if (r.count === null) throw new Error(`the catalog lists package page ${String(r.page)} in snapshot ${id} but has no page_info row for it; run 'txrepo fsck'`);
+      return { key: String(r.page), count: Number(r.count), last: String(r.last) };
+    });
+  }
+
+  async getPages(keys: string[]): Promise<Map<string, SnapshotFile[]>> {
+    const out = new Map<string, SnapshotFile[]>();
+    for (const batch of chunks([...new Set(keys)], 500)) {
+      for (const r of await this.rows('SELECT page, href, digest, size FROM package_pages WHERE page = ANY($1::text[]) ORDER BY page, seq', [batch])) {
+        const key = String(r.page);
+        let list = out.get(key);
+        if (!list) out.set(key, (list = []));
+        list.push({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' });
+      }
+    }
+    return out;
+  }
+
+  async moveTag(u: TagUpdate): Promise<TagMove> {
+    return this.write(async (tx) => {
+      if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [u.repo, u.to]))) throw new NotFoundError(`repository ${u.repo} has no snapshot ${u.to}`);
+      if (u.expect !== undefined) {
+        const cur = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [u.repo, u.tag]);
+        const now = cur ? String(cur.snapshot) : null;
+        if (now !== u.expect) throw new ConflictError(`tag ${u.tag} of ${u.repo} points at ${now ?? '(nothing)'}, not ${u.expect ?? '(nothing)'}`);
+      }
+      return this.setTag(tx, u.repo, u.tag, u.to, u.actor, u.reason, new Date().toISOString());
+    }, true);
+  }
+
+  async getTag(repo: string, tag: string): Promise<Tag | undefined> {
+    const [r] = await this.rows('SELECT * FROM tags WHERE repo = $1 AND tag = $2', [repo, tag]);
+    return r ? { repo, tag, snapshot: String(r.snapshot), movedAt: String(r.moved_at) } : undefined;
+  }
+
+  async listTags(repo: string): Promise<Tag[]> {
+    return (await this.rows('SELECT * FROM tags WHERE repo = $1 ORDER BY tag', [repo])).map((r) => ({ repo, tag: String(r.tag), snapshot: String(r.snapshot), movedAt: String(r.moved_at) }));
+  }
+
+  async tagHistory(repo: string, tag?: string): Promise<TagMove[]> {
+    const rows =
+      tag === undefined
+        ? await this.rows('SELECT * FROM tag_history WHERE repo = $1 ORDER BY seq', [repo])
+        : await this.rows('SELECT * FROM tag_history WHERE repo = $1 AND tag = $2 ORDER BY seq', [repo, tag]);
+    return rows.map(toMove);
+  }
+
+  async tagAt(repo: string, tag: string, time: string): Promise<string | undefined> {
+    const [r] = await this.rows('SELECT to_snapshot FROM tag_history WHERE repo = $1 AND tag = $2 AND at <= $3 ORDER BY seq DESC LIMIT 1', [repo, tag, time]);
+    return r ? String(r.to_snapshot) : undefined;
+  }
+
+  // Sets
+
+  private async readSets(tx: Tx, where: string, params: unknown[]): Promise<SnapshotSet[]> {
+    const sets = await tx.rows(`SELECT * FROM sets ${where} ORDER BY id`, params);
+    if (!sets.length) return [];
+    const members = await tx.rows('SELECT set_id, repo, snapshot FROM set_members WHERE set_id = ANY($1::text[]) ORDER BY set_id, repo', [sets.map((r) => String(r.id))]);
+    const bySet = new Map<string, { repo: string; snapshot: string }[]>();
+    for (const m of members) {
+      const id = String(m.set_id);
+      if (!bySet.has(id)) bySet.set(id, []);
+      bySet.get(id)!.push({ repo: String(m.repo), snapshot: String(m.snapshot) });
+    }
+    return sets.map((r) => {
+      const id = String(r.id);
+      const set: SnapshotSet = { id, createdAt: String(r.created_at), createdBy: String(r.created_by), members: bySet.get(id) ?? [] };
+      if (r.label !== null) set.label = String(r.label);
+      if (r.expires_at !== null) set.expiresAt = String(r.expires_at);
+      if (r.released_at !== null) set.releasedAt = String(r.released_at);
+      return set;
+    });
+  }
+
+  private async readSet(tx: Tx, id: string): Promise<SnapshotSet | undefined> {
+    return (await this.readSets(tx, 'WHERE id = $1', [id]))[0];
+  }
+
+  async createSet(n: NewSet): Promise<SnapshotSet> {
+    return this.write(async (tx) => {
+      for (const m of n.members) {
+        if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [m.repo, m.snapshot]))) throw new NotFoundError(`repository ${m.repo} has no snapshot ${m.snapshot}`);
+      }
+      const now = new Date();
+      const id = await this.nextId(tx, now);
+      await tx.run('INSERT INTO sets (id, label, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)', [id, n.label ?? null, now.toISOString(), n.actor, n.expiresAt ?? null]);
+      for (const m of n.members) await tx.run('INSERT INTO set_members (set_id, repo, snapshot) VALUES ($1, $2, $3)', [id, m.repo, m.snapshot]);
+      return (await this.readSet(tx, id))!;
+    }, true);
+  }
+
+  async getSet(id: string): Promise<SnapshotSet | undefined> {
+    return this.read((tx) => this.readSet(tx, id));
+  }
+
+  async listSets(opts: { liveAt?: string } = {}): Promise<SnapshotSet[]> {
+    return this.read((tx) =>
+      opts.liveAt === undefined ? this.readSets(tx, '', []) : this.readSets(tx, 'WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > $1)', [opts.liveAt]),
+    );
+  }
+
+  async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
+    return this.write(async (tx) => {
+      const set = await this.readSet(tx, id);
+      if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
+      if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
+      if ('release' in change) await tx.run('UPDATE sets SET released_at = $1 WHERE id = $2', [new Date().toISOString(), id]);
+      else await tx.run('UPDATE sets SET expires_at = $1 WHERE id = $2', [change.expiresAt, id]);
+      return (await this.readSet(tx, id))!;
+    }, true);
+  }
+
+  async promoteSet(p: Promotion): Promise<TagMove[]> {
+    return this.write(async (tx) => {
+      const set = await this.readSet(tx, p.set);
+      if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
+      const backwards: string[] = [];
+      for (const m of set.members) {
+        if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [m.repo, m.snapshot]))) {
+          throw new NotFoundError(`set ${p.set}: snapshot ${m.snapshot} of ${m.repo} is gone (removed by gc after the set's lease ended)`);
+        }
+        const cur = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [m.repo, p.tag]);
+        if (cur && compareIds(m.snapshot, String(cur.snapshot)) < 0) backwards.push(`${m.repo}: ${p.tag} is at ${String(cur.snapshot)}, newer than ${m.snapshot}`);
+      }
+      if (backwards.length && !p.force) throw new ConflictError(`promoting set ${p.set} would move ${p.tag} back in time (${backwards.join('; ')}); use --force to do it anyway`);
+      const at = new Date().toISOString();
+      const moves: TagMove[] = [];
+      for (const m of set.members) {
+        const cur = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [m.repo, p.tag]);
+        if (cur && String(cur.snapshot) === m.snapshot) continue; // already there: no move to record
+        moves.push(await this.setTag(tx, m.repo, p.tag, m.snapshot, p.actor, p.reason, at, p.set));
+      }
+      return moves;
+    }, true);
+  }
+
+  async tagMovesSince(since: string): Promise<TagMove[]> {
+    return (await this.rows('SELECT * FROM tag_history WHERE at >= $1 ORDER BY seq', [since])).map(toMove);
+  }
+
+  // Tokens and the audit log
+
+  async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
+    const createdAt = new Date().toISOString();
+    try {
+      await this.write((tx) => tx.run('INSERT INTO tokens (name, hash, created_at, created_by) VALUES ($1, $2, $3, $4)', [t.name, t.hash, createdAt, t.createdBy]), true);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AlreadyExistsError(`a token named ${t.name} already exists; revoke it first or pick another name`);
+      throw e;
+    }
+    return { name: t.name, createdAt, createdBy: t.createdBy };
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.rows('SELECT * FROM tokens ORDER BY name')).map(toToken);
+  }
+
+  async revokeToken(name: string): Promise<TokenInfo> {
+    return this.write(async (tx) => {
+      const r = await tx.row('SELECT * FROM tokens WHERE name = $1', [name]);
+      if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
+      if (r.revoked_at === null) await tx.run('UPDATE tokens SET revoked_at = $1 WHERE name = $2', [new Date().toISOString(), name]);
+      return toToken((await tx.row('SELECT * FROM tokens WHERE name = $1', [name]))!);
+    }, true);
+  }
+
+  async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
+    const [r] = await this.rows('SELECT * FROM tokens WHERE hash = $1 AND revoked_at IS NULL', [hash]);
+    return r ? toToken(r) : undefined;
+  }
+
+  async appendAudit(e: Omit<AuditEntry, 'seq'>): Promise<void> {
+    await this.write((tx) => this.insertAudit(tx, e));
+  }
+
+  private async insertAudit(tx: Tx, e: Omit<AuditEntry, 'seq'>): Promise<void> {
+    await tx.run('INSERT INTO audit (at, actor, command, repo, args, result) VALUES ($1, $2, $3, $4, $5, $6)', [e.at, e.actor, e.command, e.repo ?? null, e.args, e.result]);
+  }
+
+  async listAudit(opts: { repo?: string; limit?: number }): Promise<AuditEntry[]> {
+    const limit = opts.limit ?? 1000;
+    const rows =
+      opts.repo === undefined
+        ? await this.rows('SELECT * FROM audit ORDER BY seq DESC LIMIT $1', [limit])
+        : await this.rows('SELECT * FROM audit WHERE repo = $1 ORDER BY seq DESC LIMIT $2', [opts.repo, limit]);
+    return rows.reverse().map((r) => {
+      const e: AuditEntry = { seq: Number(r.seq), at: String(r.at), actor: String(r.actor), command: String(r.command), args: String(r.args), result: String(r.result) };
+      if (r.repo !== null) e.repo = String(r.repo);
+      return e;
+    });
+  }
+
+  // Garbage collection
+
+  async sweep(s: CatalogSweep): Promise<CatalogSweepResult> {
+    return this.write(async (tx) => {
+      // The plan was made outside this transaction: what a tag or a set took since stays.
+      const kept = (
+        await tx.rows(
+          `SELECT id FROM unnest($1::text[]) AS id WHERE id IN (SELECT snapshot FROM tags)
+             OR id IN (SELECT m.snapshot FROM set_members m JOIN sets s ON s.id = m.set_id WHERE s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2))
+             OR id IN (SELECT to_snapshot FROM tag_history WHERE at >= $3)
+             OR id IN (SELECT from_snapshot FROM tag_history WHERE at >= $3 AND from_snapshot IS NOT NULL)`,
+          [s.snapshots, s.keep.liveAt, s.keep.movedSince],
+        )
+      ).map((r) => String(r.id));
+      const ids = s.snapshots.filter((id) => !kept.includes(id));
+      await tx.run('DELETE FROM snapshot_files WHERE snapshot = ANY($1::text[])', [ids]);
+      await tx.run('DELETE FROM snapshot_pages WHERE snapshot = ANY($1::text[])', [ids]);
+      const snapshots = await tx.run('DELETE FROM snapshots WHERE id = ANY($1::text[])', [ids]);
+      // What no snapshot uses any more: pages, their cached renderings, and records
+      // that are in no page and were not ingested lately (a commit may be on its way).
+      const pages = await this.dropUnlistedPages(tx);
+      const cacheRows = await tx.run('DELETE FROM repodata_pages r WHERE r.page IS NULL OR NOT EXISTS (SELECT 1 FROM page_info i WHERE i.page = r.page)');
+      const records = await tx.run(
+        'DELETE FROM packages k WHERE (k.added_at IS NULL OR k.added_at < $1) AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = k.digest)',
+        [s.recordsBefore],
+      );
+      return { snapshots, kept, pages, records, cacheRows };
+    }, true);
+  }
+
+  async referencedBlobs(without: string[] = []): Promise<Set<string>> {
+    return this.read(async (tx) => {
+      const out = new Set<string>();
+      const add = (rows: Row[]) => {
+        for (const r of rows) out.add(String(r.digest));
+      };
+      add(await tx.rows('SELECT DISTINCT digest FROM snapshot_files WHERE NOT (snapshot = ANY($1::text[]))', [without]));
+      const pages = 'SELECT DISTINCT page FROM snapshot_pages WHERE NOT (snapshot = ANY($1::text[]))';
+      add(await tx.rows(`SELECT DISTINCT digest FROM package_pages WHERE page IN (${pages})`, [without]));
+      add(await tx.rows(`SELECT blob AS digest FROM repodata_pages WHERE page IN (${pages})`, [without]));
+      return out;
+    });
+  }
+
+  // The blob ledger
+
+  async recordBlobUses(digests: string[]): Promise<string[]> {
+    const unique = [...new Set(digests)];
+    if (!unique.length) return [];
+    return this.write(async (tx) => {
+      const now = new Date();
+      await tx.run('DELETE FROM blob_removals WHERE claimed_at < $1', [new Date(now.getTime() - STALE_CLAIM_MS).toISOString()]);
+      const removing: string[] = [];
+      for (const batch of chunks(unique)) {
+        await tx.run('INSERT INTO blob_uses (digest, used_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET used_at = excluded.used_at', [batch, now.toISOString()]);
+        for (const r of await tx.rows('SELECT digest FROM blob_removals WHERE digest = ANY($1::text[])', [batch])) removing.push(String(r.digest));
+      }
+      return removing;
+    });
+  }
+
+  async blobRemovalsPending(digests: string[]): Promise<string[]> {
+    if (!digests.length) return [];
+    const fresh = new Date(Date.now() - STALE_CLAIM_MS).toISOString();
+    return (await this.rows('SELECT digest FROM blob_removals WHERE digest = ANY($1::text[]) AND claimed_at >= $2', [digests, fresh])).map((r) => String(r.digest));
+  }
+
+  async claimBlobRemovals(digests: string[], unusedSince: string): Promise<string[]> {
+    const unique = [...new Set(digests)];
+    if (!unique.length) return [];
+    return this.write(async (tx) => {
+      const claimed: string[] = [];
+      const at = new Date().toISOString();
+      for (const batch of chunks(unique)) {
+        const rows = await tx.rows(
+          `SELECT d AS digest FROM unnest($1::text[]) AS d
+           WHERE NOT EXISTS (SELECT 1 FROM blob_uses u WHERE u.digest = d AND u.used_at >= $2)
+             AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = d)
+             AND NOT EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = d)
+             AND NOT EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = d)`,
+          [batch, unusedSince],
+        );
+        const mine = rows.map((r) => String(r.digest));
+        await tx.run('INSERT INTO blob_removals (digest, claimed_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at', [mine, at]);
+        claimed.push(...mine);
+      }
+      return claimed;
+    });
+  }
+
+  async finishBlobRemovals(digests: string[]): Promise<void> {
+    if (!digests.length) return;
+    await this.write(async (tx) => {
+      await tx.run('DELETE FROM blob_removals WHERE digest = ANY($1::text[])', [digests]);
+      await tx.run('DELETE FROM blob_uses WHERE digest = ANY($1::text[])', [digests]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
