@@ -1,0 +1,107 @@
+// The backends tests run on. By default every store is the embedded one (SQLite and a
+// blob directory). With TXREPO_TEST_BACKEND=pg-s3 (what .ci/run's second pass sets),
+// every store a test makes gets a catalog of its own in PostgreSQL (a schema named
+// after the store's path, in the database of $TXREPO_TEST_PG) and blobs of its own in
+// S3 (a prefix named the same, in the bucket of $TXREPO_TEST_S3): the same tests then
+// run on the shared backends.
+//
+//   TXREPO_TEST_PG   postgres://USER:PASSWORD@HOST:PORT/DATABASE
+//   TXREPO_TEST_S3   http://HOST:PORT/BUCKET of an S3-compatible server (credentials:
+//                    $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY, default S3RVER)
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openStore, type Backends, type Store } from '../../src/store/index.ts';
+import { REPO_ROOT } from './run.ts';
+
+export const TEST_BACKEND = process.env.TXREPO_TEST_BACKEND === 'pg-s3' ? 'pg-s3' : 'local';
+export const ON_SHARED_BACKENDS = TEST_BACKEND === 'pg-s3';
+
+/** For a test that is about the embedded backends' own files (SQLite, the blob directory). */
+export const LOCAL_ONLY = { skip: ON_SHARED_BACKENDS ? 'about the embedded store\'s own files; this pass runs on PostgreSQL and S3' : false } as const;
+
+/** The PostgreSQL the tests may use, or why there is none. */
+export const PG_BASE = process.env.TXREPO_TEST_PG || undefined;
+export const NEEDS_PG = { skip: PG_BASE ? false : 'set TXREPO_TEST_PG=postgres://USER:PASSWORD@HOST:PORT/DATABASE to run it (.ci/run does)' } as const;
+
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
+  AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+};
+Object.assign(process.env, AWS_ENV);
+
+/** A PostgreSQL catalog URL of a schema of its own. */
+export function pgUrl(schema: string): string {
+  if (!PG_BASE) throw new Error('TXREPO_TEST_PG is not set');
+  const u = new URL(PG_BASE);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+}
+
+/** An S3 blobs URL under a prefix of its own, on `server` (default: $TXREPO_TEST_S3). */
+export function s3Url(prefix: string, server = process.env.TXREPO_TEST_S3): string {
+  if (!server) throw new Error('TXREPO_TEST_S3 is not set');
+  const u = new URL(server);
+  const bucket = u.pathname.replace(/^\/+|\/+$/g, '');
+  return `s3://${bucket}/${prefix}?endpoint=${u.origin}`;
+}
+
+/** A name for the store at `dir`, usable as a schema and a prefix. */
+function nameOf(dir: string): string {
+  return `t_${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 20)}`;
+}
+
+/** The backends a test store at `dir` uses on this pass. */
+export function backendsFor(dir: string): Backends {
+  if (!ON_SHARED_BACKENDS) return {};
+  return { catalog: pgUrl(nameOf(dir)), blobs: s3Url(nameOf(dir)) };
+}
+
+/** The environment a txrepo process working on the store at `dir` needs on this pass. */
+export function storeEnv(dir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const b = backendsFor(dir);
+  if (!b.catalog) return base;
+  return { ...base, ...AWS_ENV, TXREPO_CATALOG: b.catalog, TXREPO_BLOBS: b.blobs };
+}
+
+/** Opens a test store in this process, on this pass's backends. */
+export function openTestStore(dir: string): Promise<Store> {
+  return openStore(dir, backendsFor(dir));
+}
+
+export interface S3Server {
+  /** http://127.0.0.1:PORT/BUCKET */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** An S3-compatible server (s3rver) of the test's own, on loopback, with one bucket. */
+export async function startS3Server(bucket = 'txrepo-test'): Promise<S3Server> {
+  const dir = await mkdtemp(join(tmpdir(), 'txrepo-s3-'));
+  const child: ChildProcess = spawn(join(REPO_ROOT, 'node_modules/.bin/s3rver'), ['-d', dir, '-a', '127.0.0.1', '-p', '0', '--configure-bucket', bucket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((done, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on [\d.]+:(\d+)/.exec(out);
+      if (m) done(Number(m[1]));
+    });
+    child.once('exit', (code) => fail(new Error(`s3rver exited with ${code} before listening: ${out}`)));
+  });
+  child.stdout!.resume();
+  return {
+    url: `http://127.0.0.1:${port}/${bucket}`,
+    close: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
