@@ -45,6 +45,11 @@ function byteRange(header: string | undefined, size: number): { start: number; e
 export interface ServeFileOptions {
   cacheControl: string;
   lastModified?: string;
+  /**
+   * Send clients of packages to the blob store's own URL for them (object storage's
+   * presigned URL, valid this many seconds) rather than streaming them through txrepo.
+   */
+  redirectSeconds?: number;
 }
 
 export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<number> {
@@ -56,6 +61,15 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     'accept-ranges': 'bytes',
   };
   if (opts.lastModified) headers['last-modified'] = new Date(opts.lastModified).toUTCString();
+  if (opts.redirectSeconds && file.kind === 'package') {
+    const url = await store.blobs.downloadUrl(file.digest, { expiresIn: opts.redirectSeconds });
+    if (url !== undefined) {
+      // Not cached: the URL it points at expires. A client re-sends its Range there.
+      res.writeHead(302, { location: url, 'cache-control': 'no-store', 'content-length': '0' });
+      res.end();
+      return 0;
+    }
+  }
   const match = req.headers['if-none-match'];
   if (match && match.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
     res.writeHead(304, headers);

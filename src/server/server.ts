@@ -20,6 +20,8 @@ export interface ServerOptions {
   maxUpload?: number;
   /** One line per request (default: none). */
   accessLog?: (line: string) => void;
+  /** Redirect package downloads to presigned blob URLs valid this long (seconds; object storage only). */
+  redirectSeconds?: number;
 }
 
 export interface RunningServer {
@@ -45,7 +47,7 @@ export function createTxrepoServer(opts: ServerOptions): Server {
     const host = String(req.headers.host ?? '');
     return `http://${HOST.test(host) ? host : 'localhost'}`;
   };
-  const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl };
+  const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, redirectSeconds: opts.redirectSeconds };
   const apiContext = { store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30 };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {

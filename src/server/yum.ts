@@ -26,6 +26,8 @@ export interface YumContext {
   graceMs: number;
   /** Base URL for absolute links (all_latest.json, repos.repo). */
   baseUrl(req: IncomingMessage): string;
+  /** Redirect package downloads to the blob store's presigned URLs valid this long (s). */
+  redirectSeconds?: number;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -61,7 +63,7 @@ async function serveFrom(
   const tried: string[] = [];
   for await (const s of snapshots) {
     const file = await ctx.lookup.find(s.id, href);
-    if (file) return serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt });
+    if (file) return serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
     tried.push(s.id);
   }
   throw new HttpError(404, `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);

@@ -15,7 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openStore, type Backends, type Store } from '../../src/store/index.ts';
-import { REPO_ROOT } from './run.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 export const TEST_BACKEND = process.env.TXREPO_TEST_BACKEND === 'pg-s3' ? 'pg-s3' : 'local';
 export const ON_SHARED_BACKENDS = TEST_BACKEND === 'pg-s3';

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { storeEnv } from './backends.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const TXREPO = resolve(REPO_ROOT, 'bin/txrepo');
@@ -22,7 +23,11 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   });
 }
 
-export const txrepo = (args: string[], opts?: Parameters<typeof run>[2]) => run(TXREPO, args, opts);
+/** txrepo, on this pass's backends for the store its --store names (helpers/backends.ts). */
+export const txrepo = (args: string[], opts: Parameters<typeof run>[2] = {}) => {
+  const i = args.indexOf('--store');
+  return run(TXREPO, args, i >= 0 && i + 1 < args.length ? { ...opts, env: storeEnv(args[i + 1], opts.env ?? process.env) } : opts);
+};
 
 /** Runs a command and fails with its output if it does not exit 0. */
 export async function mustRun(cmd: string, args: string[], opts?: Parameters<typeof run>[2]): Promise<RunResult> {

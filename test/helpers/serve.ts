@@ -1,6 +1,7 @@
 // Runs the real `txrepo serve` on a store, on a free loopback port, for tests.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { storeEnv } from './backends.ts';
 import { TXREPO } from './run.ts';
 
 export interface Served {
@@ -13,9 +14,9 @@ export interface Served {
   child: ChildProcess;
 }
 
-/** `env`: added to this process's environment for the server (a preload, say). */
+/** `env`: added to the environment of the server (a preload, say; backends: TXREPO_CATALOG, TXREPO_BLOBS). */
 export async function serve(store: string, args: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
-  const child = spawn(TXREPO, ['serve', '--listen', '127.0.0.1:0', '--store', store, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = spawn(TXREPO, ['serve', '--listen', '127.0.0.1:0', '--store', store, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...storeEnv(store), ...opts.env } });
   const log: string[] = [];
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(...d.split('\n').filter(Boolean)));

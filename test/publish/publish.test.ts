@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { LocalTxrepo } from '../../src/core/index.ts';
 import { publish, storeSource, type PublishSource } from '../../src/publish/index.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { openTestStore } from '../helpers/backends.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
 
@@ -20,7 +21,7 @@ let store: Store;
 let tx: LocalTxrepo;
 before(async () => {
   dir = await tempDir('txrepo-publish-');
-  store = await openStore(join(dir, 'store'));
+  store = await openTestStore(join(dir, 'store'));
   tx = new LocalTxrepo(store, 'tester');
   await tx.createRepo({ name: 'r', keep: 1 });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalTxrepo } from '../../src/core/index.ts';
 import { gc } from '../../src/snapshots/index.ts';
-import { openStore } from '../../src/store/index.ts';
+import { LOCAL_ONLY, openTestStore } from '../helpers/backends.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
 import { serve } from '../helpers/serve.ts';
@@ -46,7 +46,7 @@ async function holdWriteLock(store: string, ms: number): Promise<{ done: Promise
 }
 
 describe('txrepo serve while another process writes', () => {
-  test("reads are answered while the server's own write waits for another process's write lock", async () => {
+  test("reads are answered while the server's own write waits for another process's write lock", LOCAL_ONLY, async () => {
     const store = join(dir, 'serve-lock');
     const tx = inStore(store);
     await tx(['repo', 'create', 'app']);
@@ -92,8 +92,8 @@ describe('gc racing tag moves and set creates', () => {
     await sleep(50); // the moves of latest fall out of a 10 ms grace window
     const [old1, old2] = ids;
 
-    const s = await openStore(store);
-    const other = new LocalTxrepo(await openStore(store), 'another writer');
+    const s = await openTestStore(store);
+    const other = new LocalTxrepo(await openTestStore(store), 'another writer');
     try {
       // The interleaving: gc has planned (old1 and old2 are beyond the retention and
       // unprotected), then another writer commits before gc's sweep does.
@@ -120,7 +120,8 @@ describe('gc racing tag moves and set creates', () => {
 });
 
 describe('remote deploy racing gc', () => {
-  test('a package the server had when asked, but gc took before the deploy, is uploaded after all', async () => {
+  // On object storage the blob ledger decides the same race: test/store/backends.test.ts.
+  test('a package the server had when asked, but gc took before the deploy, is uploaded after all', LOCAL_ONLY, async () => {
     const store = join(dir, 'remote-gc');
     const tx = inStore(store);
     await tx(['repo', 'create', 'app']);

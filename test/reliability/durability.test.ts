@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { LOCAL_ONLY } from '../helpers/backends.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { inStore, run, TXREPO } from '../helpers/run.ts';
 
@@ -32,7 +33,7 @@ async function powerLossAtExit(args: string[], prepare: () => Promise<void>): Pr
   assert.notEqual(lost.code, 0, 'the process was killed at its exit');
 }
 
-test('a deploy into a new store survives a power loss right after it returned', async () => {
+test('a deploy into a new store survives a power loss right after it returned', LOCAL_ONLY, async () => {
   const store = join(work, 'store');
   const rpms = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).slice(0, 6).map((f) => join(ASSETS, f));
   await powerLossAtExit(['deploy', 'el9', ...rpms, '--store', store], async () => {
@@ -45,7 +46,7 @@ test('a deploy into a new store survives a power loss right after it returned', 
   await tx(['fsck', '--verify-blobs']);
 });
 
-test('a publish into a new directory survives a power loss right after it returned', async () => {
+test('a publish into a new directory survives a power loss right after it returned', LOCAL_ONLY, async () => {
   const store = join(work, 'pstore');
   const tx = inStore(store);
   await tx(['repo', 'create', 'el9']);

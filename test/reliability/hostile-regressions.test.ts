@@ -16,7 +16,7 @@ import { loadMirrors, MirrorsError } from '../../src/inject/index.ts';
 import { DecompressionLimitError } from '../../src/metadata/index.ts';
 import { parsePrimary } from '../../src/metadata/reader.ts';
 import { checkRepoName, collectRpmFiles, DeployInputError, InvalidNameError } from '../../src/snapshots/index.ts';
-import { openStore } from '../../src/store/index.ts';
+import { openTestStore } from '../helpers/backends.ts';
 import { checkHref, ChecksumMismatchError, downloadToBlob, openUpstream, UnsafeHrefError } from '../../src/sync/index.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
@@ -33,7 +33,7 @@ after(() => removeDir(dir));
 
 /** A fresh store with one empty repository, opened in this process. */
 async function localStore(name: string, repo = 'el9') {
-  const store = await openStore(join(dir, name));
+  const store = await openTestStore(join(dir, name));
   const tx = new LocalTxrepo(store, 'test');
   await tx.createRepo({ name: repo });
   return tx;
@@ -171,7 +171,7 @@ describe('sync', () => {
 
   test('a metadata file listed larger than its limit is refused before a byte is downloaded', async () => {
     const srv = await endlessServer('/repodata/primary.xml.gz', 32 << 20);
-    const store = await openStore(join(dir, 'listed-size'));
+    const store = await openTestStore(join(dir, 'listed-size'));
     try {
       const expect = { checksumType: 'sha256', checksum: 'ab'.repeat(32), size: 16 << 20, maxSize: 1 << 20 };
       await assert.rejects(downloadToBlob(store, openUpstream(srv.url), 'repodata/primary.xml.gz', expect), (e: Error) => e instanceof ChecksumMismatchError && /the metadata lists 16777216 bytes, more than the 1048576 allowed/.test(e.message));

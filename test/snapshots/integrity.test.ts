@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { inStore, mustRun, TXREPO, txrepo } from '../helpers/run.ts';
+import { storeEnv } from '../helpers/backends.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
@@ -93,7 +94,7 @@ describe('crashes', () => {
     let killed = 0;
     for (let trial = 0; trial < 10; trial++) {
       const batch = rpms.slice((trial * 3) % rpms.length, ((trial * 3) % rpms.length) + 3).map((f) => join(ASSETS, f));
-      const child = spawn(TXREPO, ['deploy', 'el9', ...batch, '--store', store], { stdio: 'ignore' });
+      const child = spawn(TXREPO, ['deploy', 'el9', ...batch, '--store', store], { stdio: 'ignore', env: storeEnv(store) });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 500)));
       if (child.kill('SIGKILL')) killed++;

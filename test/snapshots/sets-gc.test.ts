@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalTxrepo } from '../../src/core/index.ts';
 import { parseDuration } from '../../src/snapshots/index.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { openTestStore } from '../helpers/backends.ts';
 import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 import { inStore } from '../helpers/run.ts';
 
@@ -21,7 +22,7 @@ before(async () => {
 after(() => removeDir(dir));
 
 async function withCore<T>(fn: (tx: LocalTxrepo, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(join(dir, `store-${n++}`));
+  const store = await openTestStore(join(dir, `store-${n++}`));
   try {
     return await fn(new LocalTxrepo(store, 'tester'), store);
   } finally {

@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { parseRepomd } from '../../src/metadata/index.ts';
 import { deploy, generateRepodata } from '../../src/snapshots/index.ts';
-import { openStore, pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile, type Store } from '../../src/store/index.ts';
+import { pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile, type Store } from '../../src/store/index.ts';
+import { openTestStore } from '../helpers/backends.ts';
 import { SHARED } from '../helpers/repo.ts';
 
 /** A deterministic stream of pseudo-random package entries. */
@@ -71,7 +72,7 @@ describe('package pages', () => {
 describe('repodata from pages', () => {
   test('the same files assembled from local blobs and streamed; open-checksums equal the real ones', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'txrepo-pages-'));
-    const store = await openStore(join(dir, 'store'));
+    const store = await openTestStore(join(dir, 'store'));
     try {
       await store.catalog.createRepo({ name: 'r', createdBy: 't' });
       const r = await deploy(store, { repo: 'r', sources: [join(SHARED, 'fixtures/pulp-fixtures/rpm/assets')], actor: 't' });

@@ -13,6 +13,7 @@ import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
 import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
+import { storeEnv } from '../helpers/backends.ts';
 
 const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
@@ -140,7 +141,7 @@ describe('sync', () => {
       await tx(['repo', 'create', 'm', '--upstream', server.url]);
       let killed = 0;
       for (let trial = 0; trial < 8; trial++) {
-        const child = spawn(TXREPO, ['sync', 'm', '--store', store], { stdio: 'ignore' });
+        const child = spawn(TXREPO, ['sync', 'm', '--store', store], { stdio: 'ignore', env: storeEnv(store) });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 600)));
         if (child.kill('SIGKILL')) killed++;

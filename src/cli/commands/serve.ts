@@ -30,6 +30,11 @@ Options:
       --workers N          server processes sharing the port (default 1; on a machine
                            with cores to spare, up to one per core); each serves
                            reads and takes writes, which the catalog serialises
+      --redirect-downloads DURATION
+                           with blobs in object storage (--blobs s3://...): answer
+                           package downloads with a redirect to a presigned URL of
+                           the blob, valid for DURATION (such as 15m), so that the
+                           object store (or a CDN before it) carries them
       --quiet              no access log on stdout
 ${LOCAL_HELP}
   -h, --help               this help`;
@@ -41,6 +46,7 @@ const options = {
   grace: { type: 'string' },
   workers: { type: 'string' },
   quiet: { type: 'boolean' },
+  'redirect-downloads': { type: 'string' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -49,6 +55,9 @@ export async function run(argv: string[]): Promise<number> {
   if (v['public-url'] !== undefined && !/^https?:\/\/[^/]+/.test(v['public-url'])) throw new UsageError(`--public-url ${JSON.stringify(v['public-url'])}: give an http(s) URL`);
   const graceMs = parseDuration(v.grace ?? '1h');
   const workers = integer('workers', v.workers, 1, 64) ?? 1;
+  const redirectMs = v['redirect-downloads'] === undefined ? undefined : parseDuration(v['redirect-downloads']);
+  // S3 presigns for at most 7 days.
+  if (redirectMs !== undefined && !(redirectMs >= 1000 && redirectMs <= 7 * 86_400_000)) throw new UsageError(`--redirect-downloads ${v['redirect-downloads']}: give a duration from 1s to 7d`);
   const listen = v.listen ?? '127.0.0.1:8080';
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
     throw new UsageError(`--listen ${JSON.stringify(listen)}: give HOST:PORT, such as 127.0.0.1:8080 (port 0: any free port)`);
@@ -58,11 +67,16 @@ export async function run(argv: string[]): Promise<number> {
   if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store));
   const { startServer } = await import('../../server/index.ts');
   const store = await openLocalStore(v);
+  if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
+    await store.close();
+    throw new UsageError(`--redirect-downloads: the store's blobs are in a local directory (${store.backends.blobs}), which has no URLs to redirect to; it needs blobs in object storage (--blobs s3://BUCKET/PREFIX)`);
+  }
   const running = await startServer({
     store,
     listen,
     graceMs,
     publicUrl: v['public-url'],
+    redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
     accessLog: v.quiet ? undefined : (line) => process.stdout.write(line + '\n'),
   }).catch(async (e: NodeJS.ErrnoException) => {
     await store.close();
