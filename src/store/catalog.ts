@@ -271,7 +271,9 @@ export interface BlobLedger {
   blobRemovalsPending(digests: string[]): Promise<string[]>;
   /**
    * Claims for removal those of `digests` that no snapshot, page or cached rendering
-   * lists and that no writer recorded a use of at or after `unusedSince`; resolves them.
+   * lists, that no writer recorded a use of at or after `unusedSince`, and that no
+   * other gc has claimed (one at a time: a second gc that listed the blob before the
+   * first removed it must not remove the copy a writer stored since); resolves them.
    */
   claimBlobRemovals(digests: string[], unusedSince: string): Promise<string[]>;
   /** The claimed blobs are gone: their claims and use records go. */

@@ -829,10 +829,11 @@ export class PgCatalog implements Catalog {
         const rows = await tx.rows(
           `SELECT d AS digest FROM unnest($1::text[]) AS d
            WHERE NOT EXISTS (SELECT 1 FROM blob_uses u WHERE u.digest = d AND u.used_at >= $2)
+             AND NOT EXISTS (SELECT 1 FROM blob_removals c WHERE c.digest = d AND c.claimed_at >= $3)
              AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = d)
              AND NOT EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = d)
              AND NOT EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = d)`,
-          [batch, unusedSince],
+          [batch, unusedSince, new Date(Date.now() - STALE_CLAIM_MS).toISOString()],
         );
         const mine = rows.map((r) => String(r.digest));
         await tx.run('INSERT INTO blob_removals (digest, claimed_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at', [mine, at]);

@@ -222,20 +222,22 @@ export class S3BlobStore implements BlobStore {
 
   async touch(digest: string): Promise<boolean> {
     const st = await this.stat(digest);
-    return st !== undefined && this.reuse(digest, st.size, st);
+    return st !== undefined && this.reuse(digest, st.size);
   }
 
   /**
    * Relies on a stored blob (true), after recording its use in the ledger; false if it
    * is absent, damaged, or being removed by gc (the caller stores it again: once the
-   * removal is over, so that gc's delete cannot take the new copy).
+   * removal is over, so that gc's delete cannot take the new copy). The use is
+   * recorded before the blob is looked at: a gc that claims it later sees the use and
+   * leaves it; one that removed it already has left nothing to look at.
    */
-  private async reuse(digest: string, size: number, known?: BlobInfo): Promise<boolean> {
-    const st = known ?? (await this.stat(digest));
-    if (st === undefined || st.size !== size) return false;
-    if (!(await this.uses.record(digest))) return true;
-    for (let pause = 20; (await this.ledger.blobRemovalsPending([digest])).length; pause = Math.min(pause * 2, 500)) await sleep(pause);
-    return false;
+  private async reuse(digest: string, size: number): Promise<boolean> {
+    if (await this.uses.record(digest)) {
+      for (let pause = 20; (await this.ledger.blobRemovalsPending([digest])).length; pause = Math.min(pause * 2, 500)) await sleep(pause);
+      return false;
+    }
+    return (await this.stat(digest))?.size === size;
   }
 
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
@@ -479,12 +481,25 @@ export class S3BlobStore implements BlobStore {
     const [claimed] = await this.ledger.claimBlobRemovals([digest], unusedSince.toISOString());
     if (claimed === undefined) return false;
     try {
+      // Looked at again under the claim: the object gc listed may since have been
+      // removed (by another gc) and stored anew by a writer, which then needs no
+      // ledger entry. A new object is as young as its upload.
+      let head;
+      try {
+        head = await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.key(digest) }));
+      } catch (e) {
+        if (isMissing(e)) return false;
+        throw e;
+      }
+      if (!head.LastModified || head.LastModified >= unusedSince) return false;
       await this.client.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.key(digest) }));
+      return true;
     } catch (e) {
       throw this.failure(e, `cannot remove blob ${digest}`);
+    } finally {
+      // Also when the delete failed: writers wait for claims, and this one is over.
+      await this.ledger.finishBlobRemovals([digest]);
     }
-    await this.ledger.finishBlobRemovals([digest]);
-    return true;
   }
 
   async sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {

@@ -686,10 +686,11 @@ export class SqliteCatalog implements Catalog {
         this.q(
           `SELECT DISTINCT value AS digest FROM json_each(?) j
            WHERE NOT EXISTS (SELECT 1 FROM blob_uses u WHERE u.digest = j.value AND u.used_at >= ?)
+             AND NOT EXISTS (SELECT 1 FROM blob_removals c WHERE c.digest = j.value AND c.claimed_at >= ?)
              AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = j.value)
              AND NOT EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = j.value)
              AND NOT EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = j.value)`,
-        ).all(JSON.stringify(digests), unusedSince) as Row[]
+        ).all(JSON.stringify(digests), unusedSince, new Date(Date.now() - STALE_CLAIM_MS).toISOString()) as Row[]
       ).map((r) => String(r.digest));
       const claim = this.q('INSERT INTO blob_removals (digest, claimed_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at');
       const at = new Date().toISOString();

@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 import { parseRepomd } from '../../src/metadata/index.ts';
 import { deploy, generateRepodata } from '../../src/snapshots/index.ts';
 import { pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile, type Store } from '../../src/store/index.ts';
-import { openTestStore } from '../helpers/backends.ts';
+import { LOCAL_ONLY, openTestStore } from '../helpers/backends.ts';
 import { SHARED } from '../helpers/repo.ts';
 
 /** A deterministic stream of pseudo-random package entries. */
@@ -70,7 +70,7 @@ describe('package pages', () => {
 });
 
 describe('repodata from pages', () => {
-  test('the same files assembled from local blobs and streamed; open-checksums equal the real ones', async () => {
+  test('the same files assembled from local blobs and streamed; open-checksums equal the real ones', LOCAL_ONLY, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'txrepo-pages-'));
     const store = await openTestStore(join(dir, 'store'));
     try {
