@@ -7,9 +7,9 @@ export interface Measure {
   rssKiB: number;
 }
 
-export function measure(cmd: string, args: string[]): Promise<Measure> {
+export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measure> {
   return new Promise((done, fail) => {
-    execFile('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { maxBuffer: 64 << 20 }, (err, _stdout, stderr) => {
+    execFile('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { maxBuffer: 64 << 20, env }, (err, _stdout, stderr) => {
       const last = stderr.trim().split('\n').pop() ?? '';
       const m = /^([0-9.]+) ([0-9]+)$/.exec(last);
       if (err || !m) return fail(new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`));

@@ -3,9 +3,11 @@
 // faster or smaller): createrepo full and --update runs vs createrepo_c, and the store
 // operations of bench/store.ts.
 //
-//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--only createrepo|store|serve] [--json FILE]
+//   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--sizes 1000,10000,50000]
+//                    [--only createrepo|store|serve|backends] [--json FILE]
 //
-// The serve benchmark needs nginx and curl (apt-get install nginx-light curl).
+// The serve benchmark needs nginx and curl (apt-get install nginx-light curl); the
+// backends benchmark (bench/backends.ts) PostgreSQL, named by $TXREPO_TEST_PG.
 
 import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCorpus } from './corpus.ts';
 import { measure, median, type Measure } from './measure.ts';
+import { backendsBench, type BackendRow } from './backends.ts';
 import { serveBench, type ServeRow } from './serve.ts';
 import { storeBench } from './store.ts';
 
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean' },
     only: { type: 'string' },
     replicas: { type: 'string', default: '4' },
+    sizes: { type: 'string', default: '1000,10000,50000' },
   },
 });
 const small = Number(values.small);
@@ -163,7 +167,24 @@ txrepo serve vs the reference (median of ${runs} runs; ratio = txrepo / referenc
       console.log(`${pad(r.scenario, 42)}${pad(`${r.txrepo.wall.toFixed(2)} s${rate(r.txrepo)}`, 24)}${pad(ref, 30)}${r.reference ? (r.reference.wall / r.txrepo.wall).toFixed(2) : '-'}`);
     }
   }
-  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store, serve }, null, 2));
+  let backends: BackendRow[] = [];
+  if (values.only === undefined || values.only === 'backends') {
+    const sizes = values.sizes.split(',').map(Number);
+    backends = await backendsBench({ smallDir: join(ROOT, '.cache', `corpus-${small}-${large}`, 'small'), work: join(work, 'backends-bench'), runs, sizes });
+    const names = [...new Set(backends.map((r) => r.backend))];
+    console.log(`
+the store's backends side by side (median of ${runs} runs for deploys of 10 and downloads; ratio = ${names[1] ?? 'shared'} / ${names[0]})
+`);
+    console.log(`${pad('scenario', 44)}${names.map((n) => pad(n, 28)).join('')}ratio`);
+    for (const scenario of [...new Set(backends.map((r) => r.scenario))]) {
+      const cells = names.map((n) => backends.find((r) => r.backend === n && r.scenario === scenario));
+      const fmt = (r: BackendRow | undefined) =>
+        r ? `${r.measure.wall.toFixed(2)} s ${r.bytes ? `${(r.bytes / 2 ** 20 / r.measure.wall).toFixed(0)} MiB/s` : `${(r.measure.rssKiB / 1024).toFixed(0)} MiB`}` : '-';
+      const ratio = cells[0] && cells[1] ? (cells[1].measure.wall / cells[0].measure.wall).toFixed(2) : '-';
+      console.log(`${pad(scenario, 44)}${cells.map((c) => pad(fmt(c), 28)).join('')}${ratio}`);
+    }
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store, serve, backends }, null, 2));
   if (!values.keep) await rm(work, { recursive: true, force: true });
 }
 

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seeded, type Report, type Scale, type Scenario } from './lib/harness.ts';
 import { renderReport } from './lib/report.ts';
+import { ON_SHARED_BACKENDS } from '../test/helpers/backends.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
 const { values } = parseArgs({
@@ -38,9 +39,15 @@ for (const name of only ?? []) {
 }
 const seed = values.seed ? Number(values.seed) : Date.now() % 1_000_000;
 const root = resolve(import.meta.dirname, '..');
-const out = resolve(values.out ?? (scale === 'full' && !only ? join(root, 'docs/reliability.md') : join(root, '.cache', `reliability-${scale}.md`)));
+// On PostgreSQL and S3 (TXREPO_TEST_BACKEND=pg-s3, see test/helpers/backends.ts) the
+// report goes to a file of its own.
+const suffix = ON_SHARED_BACKENDS ? '-shared' : '';
+const out = resolve(values.out ?? (scale === 'full' && !only ? join(root, `docs/reliability${suffix}.md`) : join(root, '.cache', `reliability-${scale}${suffix}.md`)));
+const backends = ON_SHARED_BACKENDS ? `PostgreSQL catalog and S3-compatible blobs (${process.env.TXREPO_TEST_S3 ?? 's3rver'}), two servers` : 'SQLite catalog and a local blob directory (the embedded defaults)';
 
-const chosen: Scenario[] = SCENARIOS.filter((s) => !only || only.includes(s.name));
+const wanted: Scenario[] = SCENARIOS.filter((s) => !only || only.includes(s.name));
+const skipped = ON_SHARED_BACKENDS ? wanted.filter((s) => s.embeddedOnly).map((scenario) => ({ scenario, why: scenario.embeddedOnly! })) : [];
+const chosen = wanted.filter((s) => !skipped.some((k) => k.scenario === s));
 const results: { scenario: Scenario; report: Report; seconds: number }[] = [];
 const started = new Date();
 for (const scenario of chosen) {
@@ -71,7 +78,7 @@ const commit = (() => {
 })();
 const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 await mkdir(dirname(out), { recursive: true });
-await writeFile(out, renderReport({ scale, seed, started, machine, commit, command: `node reliability/run.ts ${process.argv.slice(2).join(' ')}`.trim(), results }));
+await writeFile(out, renderReport({ scale, seed, started, machine, commit, command: `node reliability/run.ts ${process.argv.slice(2).join(' ')}`.trim(), backends, results, skipped }));
 const failures = results.reduce((n, r) => n + r.report.failures.length, 0);
 process.stderr.write(`\n${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failures; report written to ${out}\n`);
 process.exit(failures === 0 ? 0 : 1);

@@ -45,6 +45,8 @@ export interface Scenario {
   title: string;
   /** What it proves, for the doc: one paragraph. */
   about: string;
+  /** Set for a scenario about the embedded backends' own files: why it does not apply to PostgreSQL and S3. */
+  embeddedOnly?: string;
   run(ctx: Context): Promise<Report>;
 }
 

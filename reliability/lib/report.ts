@@ -13,7 +13,11 @@ export interface RunResults {
   /** The commit the run tested. */
   commit: string;
   command: string;
+  /** The catalog and blob store the run's stores used. */
+  backends: string;
   results: { scenario: Scenario; report: Report; seconds: number }[];
+  /** Scenarios left out on these backends, and why. */
+  skipped: { scenario: Scenario; why: string }[];
 }
 
 function table(t: Table): string {
@@ -44,6 +48,7 @@ export function renderReport(run: RunResults): string {
   out.push(`- Run: ${run.started.toISOString()}, scale \`${run.scale}\`, seed ${run.seed} (\`${run.command}\`)`);
   out.push(`- Code: commit ${run.commit}`);
   out.push(`- Machine: ${run.machine}`);
+  out.push(`- Backends: ${run.backends}`);
   out.push(`- Trials: ${total('trials')}; faults injected and hostile inputs tried: ${total('faults')}`);
   out.push(`- Open failures: **${failures}**`);
   out.push(`- Failures the suite has found and that were fixed, each with a regression test: ${bugsFixed()} (listed in reliability-method.md)`);
@@ -54,6 +59,7 @@ export function renderReport(run: RunResults): string {
       rows: run.results.map(({ scenario, report, seconds }) => [scenario.title, report.trials, report.faults, report.failures.length, `${seconds.toFixed(0)} s`]),
     }),
   );
+  for (const { scenario, why } of run.skipped) out.push('', `Not run on these backends: ${scenario.title} (${why}).`);
   for (const { scenario, report } of run.results) {
     out.push('');
     out.push(`## ${scenario.title}`);

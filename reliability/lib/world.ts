@@ -10,12 +10,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LocalTxrepo } from '../../src/core/index.ts';
-import { openStore } from '../../src/store/index.ts';
+import { cloneSharedStore, ON_SHARED_BACKENDS, openTestStore, storeEnv } from '../../test/helpers/backends.ts';
 import { mustRun, run, TXREPO, type RunResult } from '../../test/helpers/run.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const ASSETS = resolve(REPO_ROOT, '../shared/fixtures/pulp-fixtures/rpm/assets');
-export { TXREPO, run, mustRun, type RunResult };
+export { TXREPO, run, mustRun, type RunResult, ON_SHARED_BACKENDS };
+
+/**
+ * The environment a txrepo process with these arguments needs: on the shared-backend
+ * pass (TXREPO_TEST_BACKEND=pg-s3), the catalog and blobs of the store its --store
+ * names (test/helpers/backends.ts); else `base` as it is.
+ */
+export function envFor(args: string[], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const i = args.indexOf('--store');
+  return i >= 0 && i + 1 < args.length ? storeEnv(args[i + 1], base) : base;
+}
 
 /** Fixture packages, by file name. */
 export async function assetRpms(): Promise<string[]> {
@@ -25,7 +35,7 @@ export const asset = (name: string) => join(ASSETS, name);
 
 /** txrepo on a store; never throws, the result says how it went. */
 export function tx(store: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<RunResult> {
-  return run(TXREPO, [...args, '--store', store], { env: { ...process.env, ...opts.env }, timeout: opts.timeout ?? 120_000 });
+  return run(TXREPO, [...args, '--store', store], { env: storeEnv(store, { ...process.env, ...opts.env }), timeout: opts.timeout ?? 120_000 });
 }
 
 export async function mustTx(store: string, args: string[]): Promise<RunResult> {
@@ -53,7 +63,7 @@ export async function procMemory(pid: number): Promise<{ rss: number; hwm: numbe
 
 /** Opens a store in this process for checks (the process under test is gone). */
 export async function withLocal<T>(store: string, fn: (t: LocalTxrepo) => Promise<T>): Promise<T> {
-  const s = await openStore(store);
+  const s = await openTestStore(store);
   const t = new LocalTxrepo(s, 'reliability');
   try {
     return await fn(t);
@@ -108,10 +118,21 @@ export async function storeState(store: string): Promise<StoreState> {
 
 export const sameState = (a: StoreState, b: StoreState) => JSON.stringify({ ...a, ids: {} }) === JSON.stringify({ ...b, ids: {} });
 
-/** Copies a store (or any tree) for one trial. */
+/**
+ * Copies a store (or any tree holding stores) for one trial. On the shared-backend
+ * pass a store's catalog and blobs are copied too, to those of its new path.
+ */
 export async function cloneTree(from: string, to: string): Promise<void> {
   await rm(to, { recursive: true, force: true });
   await cp(from, to, { recursive: true, preserveTimestamps: true });
+  if (!ON_SHARED_BACKENDS) return;
+  const stores = async (dir: string, depth: number): Promise<string[]> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    if (entries.some((e) => e.name === 'txrepo-store.json')) return [dir];
+    if (depth === 0) return [];
+    return (await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => stores(join(dir, e.name), depth - 1)))).flat();
+  };
+  for (const store of await stores(from, 2)) await cloneSharedStore(store, join(to, store.slice(from.length)));
 }
 
 /** A static file server on loopback: the upstream yum repo that sync reads. */
@@ -147,7 +168,7 @@ export async function upstreamRepo(dir: string, rpms: string[], opts: { comps?: 
 
 /** Spawns a txrepo process and kills it with SIGKILL after `afterMs` (if still running). */
 export async function killAfter(args: string[], afterMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ killed: boolean; code: number | null }> {
-  const child = spawn(TXREPO, args, { stdio: 'ignore', env: { ...process.env, ...env } });
+  const child = spawn(TXREPO, args, { stdio: 'ignore', env: envFor(args, { ...process.env, ...env }) });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
   const code = await exited;

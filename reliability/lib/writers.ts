@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { percentile } from './harness.ts';
-import { TXREPO } from './world.ts';
+import { envFor, TXREPO } from './world.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -45,7 +45,7 @@ export function txProc(target: Target, args: string[], opts: { timeoutMs?: numbe
   const full = [...args, ...targetArgs(target)];
   const start = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(TXREPO, full, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const child = spawn(TXREPO, full, { stdio: ['ignore', 'pipe', 'pipe'], env: envFor(full, { ...process.env, ...opts.env }) });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -14,6 +14,7 @@ import { asset, assetRpms, fsckProblems, mustTx, withLocal } from '../lib/world.
 import { startProbe } from '../lib/read-probe.ts';
 import { buildMany, describeProc, txProc, type Proc, type Target } from '../lib/writers.ts';
 import { serve } from '../../test/helpers/serve.ts';
+import { ON_SHARED_BACKENDS, storeEnv } from '../../test/helpers/backends.ts';
 
 /** gc's grace window: longer than any writer here takes from storing its blobs to committing. */
 const GC_GRACE = '30s';
@@ -125,8 +126,11 @@ export const concurrency: Scenario = {
     await mustTx(store, ['tag', 'app', 'stable', firstStable, '--expect', 'none']);
     const token = (JSON.parse((await mustTx(store, ['token', 'create', 'writers', '--json'])).stdout) as { token: string }).token;
     const server = await serve(store, ['--grace', GC_GRACE, '--quiet']);
+    // On PostgreSQL and S3, a second server, with a directory of its own, on the same
+    // catalog and bucket: the remote writers alternate between the two.
+    const second = ON_SHARED_BACKENDS ? await serve(join(ctx.work, 'second-server'), ['--grace', GC_GRACE, '--quiet'], { env: storeEnv(store) }) : undefined;
     const local: Target = { store };
-    const remote: Target = { server: server.url, token };
+    const remotes: Target[] = [server, ...(second ? [second] : [])].map((s) => ({ server: s.url, token }));
 
     // What the writers were told.
     const procs: Proc[] = [];
@@ -175,7 +179,8 @@ export const concurrency: Scenario = {
     try {
       for (let round = 0; round < plan.rounds; round++) {
         const mode = ['local', 'remote', 'mixed'][round % 3];
-        const targetOf = (writer: number): Target => (mode === 'local' ? local : mode === 'remote' ? remote : writer % 2 === 0 ? local : remote);
+        const remote = (writer: number) => remotes[Math.floor(writer / (mode === 'mixed' ? 2 : 1)) % remotes.length];
+        const targetOf = (writer: number): Target => (mode === 'local' ? local : mode === 'remote' ? remote(writer) : writer % 2 === 0 ? local : remote(writer));
         const t0 = performance.now();
         roundSpans.push([Date.now(), Infinity]);
         const before = { procs: procs.length, moves: moves.length, conflicts: casConflicts, sets: sets.length, promoted: promoted.length, gc: gcRuns.length };
@@ -336,6 +341,7 @@ export const concurrency: Scenario = {
       localResult = await localProbe.stop();
       httpResult = await httpProbe.stop();
       await server.stop();
+      await second?.stop();
     }
     const localReads = localResult.lat;
     const httpReads = httpResult.lat;

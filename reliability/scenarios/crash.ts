@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Recorder, type Scenario } from '../lib/harness.ts';
 import { buildWorld, OPERATIONS, trialCopy, type Operation, type World } from '../lib/operations.ts';
 import { commitStep, readTrace } from '../lib/trace.ts';
-import { fsckProblems, run, storeState, TXREPO, type StoreState } from '../lib/world.ts';
+import { envFor, fsckProblems, run, storeState, TXREPO, type StoreState } from '../lib/world.ts';
 
 interface Calibration {
   after: StoreState;
@@ -23,7 +23,7 @@ function timedRun(args: string[], trace: string): Promise<{ code: number | null;
   return new Promise((resolve) => {
     const t0 = performance.now();
     let firstStepMs = NaN;
-    const child = spawn(TXREPO, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TXREPO_CRASH_TRACE: trace } });
+    const child = spawn(TXREPO, args, { stdio: ['ignore', 'ignore', 'pipe'], env: envFor(args, { ...process.env, TXREPO_CRASH_TRACE: trace }) });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const poll = setInterval(() => {
@@ -43,7 +43,7 @@ function timedRun(args: string[], trace: string): Promise<{ code: number | null;
  */
 function killAtStep(args: string[], trace: string, step: number, delayMs: number): Promise<{ killed: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(TXREPO, args, { stdio: 'ignore', env: { ...process.env, TXREPO_CRASH_TRACE: trace } });
+    const child = spawn(TXREPO, args, { stdio: 'ignore', env: envFor(args, { ...process.env, TXREPO_CRASH_TRACE: trace }) });
     let armed = false;
     const arm = () => {
       armed = true;
@@ -105,7 +105,7 @@ export async function afterFault(op: Operation, w: World, root: string, cal: Cal
     rec.fail(trial, 'the operation had committed, but its change is gone');
     return 'failed';
   }
-  const retry = await run(TXREPO, op.args(root, w));
+  const retry = await run(TXREPO, op.args(root, w), { env: envFor(op.args(root, w)) });
   if (retry.code !== 0) {
     rec.fail(trial, `the retry exited ${retry.code}: ${retry.stderr}`);
     return 'failed';

@@ -70,6 +70,7 @@ async function blobCount(store: string): Promise<number> {
 export const disk: Scenario = {
   name: 'disk',
   title: 'Full disk and read-only store',
+  embeddedOnly: "it fills and remounts the local file system under the store's own catalog and blobs; on PostgreSQL and S3 those are another server's disks",
   about:
     'Runs writes on a store (and a published tree) on a real, size-limited tmpfs filled by a filler file to leave a few KiB: deploy of a package that does not fit, ' +
     'a ladder of deploys at 0 to a few hundred KiB free (so that at some levels the blobs fit and the SQLite catalog cannot grow for the commit), sync from an ' +

@@ -10,6 +10,7 @@ import { afterFault, calibrate } from './crash.ts';
 export const powerLoss: Scenario = {
   name: 'power-loss',
   title: 'Power loss at every step of the commit protocols',
+  embeddedOnly: "its fault model is the local file system's fsync and rename points; on PostgreSQL and S3 a commit is PostgreSQL's and an upload is whole or absent, and the crash scenario kills at their commit points",
   about:
     'Every step of a commit protocol (fsync of a file, fsync of a directory, rename, link, creating a directory, the catalog COMMIT, and the process exit) goes through `src/common/durable.ts` and calls a crash point. For each operation, a clean run lists its steps; then one trial per step N runs the operation with `TXREPO_CRASH_AT=N TXREPO_CRASH_MODE=power`: just before step N the process undoes what a power loss could undo under POSIX rules (directory entries whose directory was not fsynced since they were made, and the data of files not fsynced before they were named, truncated to nothing) and kills itself. The catalog\'s durability is SQLite\'s (WAL, synchronous=FULL). After each trial the checks of the crash scenario run, and past the operation\'s commit step the state must be the state after: nothing committed is lost. At full scale every step is also tried with a plain SIGKILL (no power loss).',
   async run(ctx) {

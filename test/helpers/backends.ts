@@ -11,7 +11,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openStore, type Backends, type Store } from '../../src/store/index.ts';
@@ -67,6 +67,49 @@ export function storeEnv(dir: string, base: NodeJS.ProcessEnv = process.env): No
   const b = backendsFor(dir);
   if (!b.catalog) return base;
   return { ...base, ...AWS_ENV, TXREPO_CATALOG: b.catalog, TXREPO_BLOBS: b.blobs };
+}
+
+/**
+ * Copies the catalog and blobs of the store at `from` to those of the store at `to`
+ * (the directory itself copied already, marker and all), on the shared-backend pass:
+ * the catalog's schema table by table, the blobs object by object.
+ */
+export async function cloneSharedStore(from: string, to: string): Promise<void> {
+  const [a, b] = [nameOf(from), nameOf(to)];
+  const target = backendsFor(to);
+  const noPassword = new URL(target.catalog!);
+  noPassword.password = '';
+  await writeFile(join(to, 'txrepo-store.json'), JSON.stringify({ format: 1, catalog: noPassword.toString(), blobs: target.blobs }) + '\n');
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ connectionString: PG_BASE });
+  await db.connect();
+  try {
+    await db.query(`DROP SCHEMA IF EXISTS ${b} CASCADE; CREATE SCHEMA ${b}`);
+    const tables = (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'", [a])).rows.map((r) => String(r.table_name));
+    for (const t of tables) {
+      await db.query(`CREATE TABLE ${b}.${t} (LIKE ${a}.${t} INCLUDING ALL); INSERT INTO ${b}.${t} OVERRIDING SYSTEM VALUE SELECT * FROM ${a}.${t}`);
+    }
+    const identities = (await db.query("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND is_identity = 'YES'", [b])).rows;
+    for (const { table_name: t, column_name: c } of identities) {
+      await db.query(`SELECT setval(pg_get_serial_sequence('${b}.${t}', '${c}'), COALESCE(MAX(${c}), 0) + 1, false) FROM ${b}.${t}`);
+    }
+  } finally {
+    await db.end();
+  }
+  const { CopyObjectCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
+  const server = new URL(process.env.TXREPO_TEST_S3!);
+  const Bucket = server.pathname.replace(/^\/+|\/+$/g, '');
+  const client = new S3Client({ endpoint: server.origin, forcePathStyle: true, region: AWS_ENV.AWS_REGION });
+  try {
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${a}/`, ContinuationToken }));
+      await Promise.all((page.Contents ?? []).map((o) => client.send(new CopyObjectCommand({ Bucket, CopySource: `${Bucket}/${o.Key}`, Key: `${b}/${o.Key!.slice(a.length + 1)}` }))));
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Opens a test store in this process, on this pass's backends. */
