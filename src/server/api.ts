@@ -69,6 +69,20 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse, ctx: A
   const route = `${method === 'HEAD' ? 'GET' : method} ${routeOf(segments)}`;
 
   switch (route) {
+    case 'GET health': {
+      // For load balancers: this server reaches its catalog and its blob store.
+      const check = async (what: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+          return 'ok';
+        } catch (e) {
+          return `${what}: ${(e as Error).message}`;
+        }
+      };
+      const catalog = await check('catalog', () => ctx.store.catalog.listRepos());
+      const blobs = await check('blobs', () => ctx.store.blobs.stat('0'.repeat(64)));
+      return ok({ catalog, blobs }, catalog === 'ok' && blobs === 'ok' ? 200 : 503);
+    }
     case 'GET repos':
       return ok(await tx.listRepos());
     case 'POST repos': {

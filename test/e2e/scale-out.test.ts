@@ -109,6 +109,8 @@ describe('two servers on one PostgreSQL catalog and one S3 bucket', { skip }, ()
       // Meanwhile b answers readers: they take no lock.
       const read = await fetch(`${b.url}/repos/app/tags/latest/repodata/repomd.xml`);
       assert.equal(read.status, 200);
+      const health = await fetch(`${b.url}/api/v1/health`);
+      assert.deepEqual([health.status, await health.json()], [200, { catalog: 'ok', blobs: 'ok' }]);
       c.child.kill('SIGKILL');
       await c.stop();
     } finally {
