@@ -13,7 +13,7 @@
 // a command that silently opened an empty embedded catalog beside a shared blob store
 // would see no snapshots, and its gc would take every blob.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { replaceFile } from '../common/index.ts';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from './blobs.ts';
@@ -100,8 +100,22 @@ function settle(marker: Marker, given: Backends, dir: string): Backends {
   return out;
 }
 
+/** Removes what a failed first open created: the directory, or the files in it. */
+async function forget(root: string, existed: boolean): Promise<void> {
+  if (!existed) {
+    await rm(root, { recursive: true, force: true });
+    return;
+  }
+  for (const name of ['catalog.sqlite', 'catalog.sqlite-wal', 'catalog.sqlite-shm']) await rm(join(root, name), { force: true });
+  for (const name of ['tmp', 'blobs/sha256', 'blobs']) await rmdir(join(root, name)).catch(() => {});
+}
+
 export async function openStore(dir: string, given: Backends = {}): Promise<Store> {
+  // URLs checked before anything is opened or created.
+  if (given.catalog !== undefined) (await import('./pg-catalog.ts')).parseCatalogUrl(given.catalog);
+  if (given.blobs !== undefined) (await import('./s3-blobs.ts')).parseBlobsUrl(given.blobs);
   const root = resolve(dir);
+  const existed = (await stat(root).catch(() => undefined)) !== undefined;
   await mkdir(root, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
     throw new StoreError(`--store ${dir}: cannot create the store directory (${e.code ?? e.message})`);
   });
@@ -115,15 +129,15 @@ export async function openStore(dir: string, given: Backends = {}): Promise<Stor
   }
   const backends = settle(marker, given, dir);
 
-  let catalog: Catalog;
-  if (backends.catalog !== undefined) {
-    const { PgCatalog } = await import('./pg-catalog.ts');
-    catalog = await PgCatalog.open(backends.catalog);
-  } else {
-    catalog = new SqliteCatalog(join(root, 'catalog.sqlite'));
-  }
+  let catalog: Catalog | undefined;
   let blobs: BlobStore;
   try {
+    if (backends.catalog !== undefined) {
+      const { PgCatalog } = await import('./pg-catalog.ts');
+      catalog = await PgCatalog.open(backends.catalog);
+    } else {
+      catalog = new SqliteCatalog(join(root, 'catalog.sqlite'));
+    }
     if (backends.blobs !== undefined) {
       const { S3BlobStore } = await import('./s3-blobs.ts');
       blobs = await S3BlobStore.open(backends.blobs, join(root, 'tmp'), catalog);
@@ -133,7 +147,9 @@ export async function openStore(dir: string, given: Backends = {}): Promise<Stor
       blobs = local;
     }
   } catch (e) {
-    await catalog.close();
+    await catalog?.close();
+    // A store being created that could not open leaves nothing behind.
+    if (fresh) await forget(root, existed);
     throw e;
   }
   // Written once both opened: a URL that does not work leaves no store behind.

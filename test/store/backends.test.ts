@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -331,6 +331,11 @@ describe('S3 blobs: gc and writers', () => {
     await assert.rejects(openStore(dir, { blobs: 's3://bucket/../x' }), StoreError);
     await assert.rejects(openStore(dir, { blobs: 's3://bucket/p?endpoint=http://x&colour=red' }), /unknown parameter "colour"/);
     await assert.rejects(readFile(join(dir, 'txrepo-store.json')), { code: 'ENOENT' });
+    await assert.rejects(readdir(dir), { code: 'ENOENT' }, 'a store that could not be created leaves no directory');
+    // Nor files in a directory that was there (an embedded catalog opened before the bucket failed).
+    await mkdir(dir);
+    await assert.rejects(openStore(dir, { blobs: 's3://bucket-x/p?endpoint=http://127.0.0.1:1' }), StoreError);
+    assert.deepEqual(await readdir(dir), []);
     // A store made on its own blob directory refuses to be opened on S3 later, and back.
     const local = await openStore(dir);
     await local.close();
