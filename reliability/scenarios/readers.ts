@@ -50,7 +50,7 @@ export const readers: Scenario = {
   title: 'dnf through moving tags',
   about:
     'Two loops run the real dnf against `/repos/app/tags/stable/` of `txrepo serve --grace G` for the whole test: one ' +
-    'installs `hello` into a fresh installroot each time, the other keeps one installroot and runs `dnf distro-sync` ' +
+    'installs `hello` into a fresh installroot each time, the other keeps one installroot and runs `dnf distro-sync --refresh` ' +
     'with `metadata_expire=0` (an upgrade or a downgrade, whichever the tag says). Meanwhile `stable` moves (with ' +
     '`--expect`, through the API) every second or two between the 4 newest snapshots, which carry different versions of ' +
     '`hello` (the repo keeps one build per name: `--keep 1`); deploys through the server add snapshots, with a new ' +
@@ -228,7 +228,10 @@ export const readers: Scenario = {
     const distroSyncs = async () => {
       const root = join(ctx.work, 'kept');
       await dnfRun('distro-sync', root, 'install', ['install', PACKAGE]);
-      while (running()) await dnfRun('distro-sync', root, 'distro-sync', ['distro-sync', PACKAGE]);
+      // --refresh: metadata_expire=0 alone counts in whole seconds (libdnf: expired if
+      // its age > 0 s), and on a fast machine a run that starts within the second of the
+      // one before it would use that run's metadata, not the tag's current state.
+      while (running()) await dnfRun('distro-sync', root, 'distro-sync', ['distro-sync', '--refresh', PACKAGE]);
       await rm(root, { recursive: true, force: true });
     };
 

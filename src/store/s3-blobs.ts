@@ -310,6 +310,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   async putFile(path: string, expect?: Expected): Promise<BlobInfo> {
+    // Content already stored under the digest the caller read is not read again: the
+    // object is that content (a deploy of a repo it has mostly seen reads nothing twice).
+    if (expect?.digest && expect.size !== undefined && (await this.reuse(expect.digest, expect.size))) return { digest: expect.digest, size: expect.size };
     // Staged first: the upload must send exactly the bytes that were hashed, even if
     // the user's file changes meanwhile.
     const temp = this.stagingPath();

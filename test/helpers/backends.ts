@@ -96,11 +96,15 @@ export async function cloneSharedStore(from: string, to: string): Promise<void> 
   } finally {
     await db.end();
   }
-  const { CopyObjectCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
+  const { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
   const server = new URL(process.env.TXREPO_TEST_S3!);
   const Bucket = server.pathname.replace(/^\/+|\/+$/g, '');
   const client = new S3Client({ endpoint: server.origin, forcePathStyle: true, region: AWS_ENV.AWS_REGION });
   try {
+    // What an earlier trial left under the new prefix goes first: the copy is exact.
+    for (let page; (page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${b}/` }))).Contents?.length; ) {
+      await Promise.all(page.Contents!.map((o) => client.send(new DeleteObjectCommand({ Bucket, Key: o.Key }))));
+    }
     let ContinuationToken: string | undefined;
     do {
       const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${a}/`, ContinuationToken }));
