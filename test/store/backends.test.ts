@@ -14,7 +14,7 @@ import { SqliteCatalog } from '../../src/store/sqlite-catalog.ts';
 import { LocalBlobStore } from '../../src/store/local-blobs.ts';
 import { BlobMismatchError, ConflictError, openStore, paginate, StoreError, type BlobStore, type Catalog } from '../../src/store/index.ts';
 import { NEEDS_PG, pgUrl, s3Url, startS3Server, type S3Server } from '../helpers/backends.ts';
-import { removeDir, tempDir } from '../helpers/repo.ts';
+import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
 
 let work: string;
 let s3: S3Server;
@@ -340,5 +340,32 @@ describe('S3 blobs: gc and writers', () => {
     const local = await openStore(dir);
     await local.close();
     await assert.rejects(openStore(dir, { blobs: s3Url('p', s3.url) }), (e: Error) => e instanceof StoreError && /uses its own blob directory/.test(e.message));
+  });
+
+  test('fsck on object storage: a damaged or missing object is reported', async () => {
+    const dir = join(work, unique());
+    const prefix = unique();
+    const store = await openStore(dir, { blobs: s3Url(prefix, s3.url) });
+    const { LocalTxrepo } = await import('../../src/core/index.ts');
+    const tx = new LocalTxrepo(store, 'test');
+    const { DeleteObjectCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+    const where = new URL(s3.url);
+    const client = new S3Client({ endpoint: where.origin, forcePathStyle: true, region: 'us-east-1' });
+    try {
+      await tx.createRepo({ name: 'el9' });
+      await tx.deploy({ repo: 'el9', sources: [join(SHARED, 'fixtures/pulp-fixtures/rpm/assets/bear-4.1-1.noarch.rpm')] });
+      assert.deepEqual((await tx.fsck({ verifyBlobs: true })).problems, []);
+      const bear = (await tx.showSnapshot('el9', 'latest', { files: true })).files!.find((f) => f.href.endsWith('bear-4.1-1.noarch.rpm'))!;
+      const Key = `${prefix}/sha256/${bear.digest.slice(0, 2)}/${bear.digest}`;
+      const Bucket = where.pathname.slice(1);
+      await client.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.from('corrupted') }));
+      assert.match((await tx.fsck({})).problems.join('\n'), /bear-4.1-1.noarch.rpm: blob [0-9a-f]+ has 9 bytes, the catalog says 1846/);
+      assert.match((await tx.fsck({ verifyBlobs: true })).problems.join('\n'), /does not hash to its name \(corrupted\)/);
+      await client.send(new DeleteObjectCommand({ Bucket, Key }));
+      assert.match((await tx.fsck({})).problems.join('\n'), /bear-4.1-1.noarch.rpm: blob [0-9a-f]+ is missing/);
+    } finally {
+      client.destroy();
+      await tx.close();
+    }
   });
 });
