@@ -15,15 +15,22 @@ import { serveDirectory } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { mustRun, txrepo } from '../helpers/run.ts';
 import { serve, type Served } from '../helpers/serve.ts';
+import { ON_SHARED_BACKENDS, storeEnv } from '../helpers/backends.ts';
 
 let dir: string;
 let store: string;
 let server: Served;
+/** On PostgreSQL and S3, a second server on the same catalog and bucket: the second flow goes through it. */
+let other: Served | undefined;
 let token: string;
 
-/** txrepo against the server; fails the test unless it exits 0. */
-async function remote(args: string[]): Promise<string> {
-  const r = await txrepo([...args, '--server', server.url, '--token', token]);
+/** txrepo against a server (default: the first); fails the test unless it exits 0. */
+async function remote(args: string[], via: Served = server): Promise<string> {
+  return remoteVia(args, via);
+}
+
+async function remoteVia(args: string[], via: Served): Promise<string> {
+  const r = await txrepo([...args, '--server', via.url, '--token', token]);
   assert.equal(r.code, 0, `txrepo ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
   return r.stdout;
 }
@@ -60,15 +67,19 @@ before(async () => {
   await local(['repo', 'create', 'app']);
   token = (await local(['token', 'create', 'deployer'])).trim();
   server = await serve(store);
+  if (ON_SHARED_BACKENDS) other = await serve(join(dir, 'second-server'), [], { env: storeEnv(store) });
 });
 after(async () => {
   await server?.stop();
+  await other?.stop();
   await removeDir(dir);
 });
 
 describe('the CI flow, end to end', () => {
   test('two flows in parallel: build, createrepo, deploy, set, inject, dnf install; then promote, publish, install from the published tree', async () => {
     const flow = async (i: number, viaUrl: boolean) => {
+      const via = i === 2 && other ? other : server;
+      const remote = (args: string[]) => remoteVia(args, via);
       const artifacts = join(dir, `artifacts-${i}`);
       const rpm = await buildRpm(artifacts, { name: `flow${i}-app`, version: '1.0', release: String(i) });
       await buildRpm(artifacts, { name: `flow${i}-lib`, version: '2.0', release: String(i) });
@@ -92,7 +103,7 @@ describe('the CI flow, end to end', () => {
       await writeFile(conf, reposyncConf());
       await remote(['inject', conf, '--set', set]);
       const injected = await readFile(conf, 'utf8');
-      assert.match(injected, new RegExp(`\\[app\\]\\nname=app \\(CI\\)\\nbaseurl=${server.url}/sets/${set}/app/\\nproxy=_none_\\ngpgcheck=0\\n`));
+      assert.match(injected, new RegExp(`\\[app\\]\\nname=app \\(CI\\)\\nbaseurl=${via.url}/sets/${set}/app/\\nproxy=_none_\\ngpgcheck=0\\n`));
       assert.ok(injected.endsWith(reposyncConf().slice(reposyncConf().indexOf('# a third-party'))), 'third-party section kept');
       const root = join(dir, `root-${i}`);
       await dnfWithConfig(root, conf, ['app'], ['install', `flow${i}-app`, `flow${i}-lib`]);
