@@ -3,9 +3,10 @@ import type { Scenario } from '../lib/harness.ts';
 import { crash } from './crash.ts';
 import { powerLoss } from './power-loss.ts';
 import { concurrency } from './concurrency.ts';
+import { serverCrash } from './server-crash.ts';
 import { readers } from './readers.ts';
 import { hostile } from './hostile.ts';
 import { load } from './load.ts';
 import { disk } from './disk.ts';
 
-export const SCENARIOS: Scenario[] = [crash, powerLoss, concurrency, readers, hostile, load, disk];
+export const SCENARIOS: Scenario[] = [crash, powerLoss, concurrency, serverCrash, readers, hostile, load, disk];
