@@ -10,11 +10,12 @@
 // The PostgreSQL run needs $TXREPO_TEST_PG (postgres://USER:PASSWORD@HOST/DB); without
 // it only the embedded backend is measured.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { link, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startS3Server, type S3Server } from '../test/helpers/backends.ts';
 import { measure, median, type Measure } from './measure.ts';
+import { curlAll, start, stop } from './serve.ts';
 
 const TXREPO = join(import.meta.dirname, '..', 'bin', 'txrepo');
 
@@ -40,33 +41,6 @@ function tx(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`txrepo ${args.join(' ')}: ${err}`))));
   });
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TXREPO, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let text = '';
-    child.stderr.on('data', (d) => {
-      text += d;
-      const m = /listening on (http:\/\/\S+)/.exec(text);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.stdout.resume();
-    child.on('exit', (code) => reject(new Error(`txrepo serve exited ${code}: ${text}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function curlAll(work: string, name: string, urls: string[]): Promise<Measure> {
-  const config = join(work, `${name}.curl`);
-  await writeFile(config, urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(''));
-  return measure('curl', ['-s', '--fail', '--location', '-Z', '--parallel-max', '8', '-K', config]);
 }
 
 /** A directory of `count` packages: the corpus's, hard-linked under distinct names as needed. */
@@ -138,9 +112,9 @@ export async function backendsBench(opts: { smallDir: string; work: string; runs
       const bytes = packages.reduce((n, f) => n + f.size, 0);
       const modes = b.name.startsWith('PostgreSQL') ? [[], ['--redirect-downloads', '15m']] : [[]];
       for (const extra of modes) {
-        const served = await start(['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet', ...extra], env);
+        const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet', ...extra], /listening on (http:\/\/\S+)/, env);
         try {
-          const urls = packages.map((f) => `${served.url}/repos/bench/snapshots/${id}/${f.href}`);
+          const urls = packages.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
           const t: Measure[] = [];
           for (let i = 0; i < runs; i++) t.push(await curlAll(work, 'serve', urls));
           rows.push({ backend: b.name, scenario: `download ${packages.length} packages${extra.length ? ', redirected' : ''}`, measure: median(t), bytes });

@@ -32,9 +32,9 @@ async function tx(args: string[]): Promise<string> {
 }
 
 /** Starts a long-running process and waits for `ready` in its stderr or stdout. */
-function start(cmd: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+export function start(cmd: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let text = '';
     const look = (d: Buffer) => {
       text += d;
@@ -47,18 +47,18 @@ function start(cmd: string, args: string[], ready: RegExp): Promise<{ child: Chi
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
 
-/** Downloads every URL with curl, 8 at a time over keep-alive connections. */
-async function curlAll(work: string, name: string, urls: string[]): Promise<Measure> {
+/** Downloads every URL with curl, 8 at a time over keep-alive connections (following redirects). */
+export async function curlAll(work: string, name: string, urls: string[]): Promise<Measure> {
   const config = join(work, `${name}.curl`);
   await writeFile(config, urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(''));
-  return measure('curl', ['-s', '--fail', '-Z', '--parallel-max', '8', '-K', config]);
+  return measure('curl', ['-s', '--fail', '--location', '-Z', '--parallel-max', '8', '-K', config]);
 }
 
 export async function serveBench(opts: { smallDir: string; largeDir: string; work: string; runs: number; small: number }): Promise<ServeRow[]> {

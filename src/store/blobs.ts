@@ -2,6 +2,8 @@
 // This interface is all the rest of txrepo knows of it; a local directory
 // (local-blobs.ts) and S3-compatible object storage (s3-blobs.ts) implement it.
 
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 export interface BlobInfo {
@@ -92,6 +94,42 @@ export interface BlobStore {
   list(): AsyncIterable<BlobInfo & { usedAt: Date }>;
   /** Lets go of connections. */
   close(): void;
+}
+
+/**
+ * putStream() of every blob store: a stream into a writer of `create()`, stopped as
+ * soon as it runs past the expected size; nothing stays if it fails.
+ */
+export async function putStreamWith(create: () => Promise<BlobWriter>, source: Readable, expect?: Expected): Promise<BlobInfo> {
+  const writer = await create();
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      size += (chunk as Buffer).length;
+      // Stop an oversized stream early rather than at commit.
+      if (expect?.size !== undefined && size > expect.size) throw new BlobMismatchError(`blob: more than the expected ${expect.size} bytes`);
+      await writer.write(chunk as Buffer);
+    }
+    return await writer.commit(expect);
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+/** sweepStaging() of every blob store: files of a local staging directory untouched since `before`. */
+export async function sweepStagingDir(dir: string, before: Date): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const path = join(dir, name);
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isFile() || st.mtime >= before) continue;
+    await rm(path, { force: true });
+    files++;
+    bytes += st.size;
+  }
+  return { files, bytes };
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;

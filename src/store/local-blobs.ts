@@ -8,7 +8,7 @@ import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, u
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
-import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { assertDigest, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 
 async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
   const hash = createHash('sha256');
@@ -177,21 +177,8 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  async putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
-    const writer = await this.create();
-    let size = 0;
-    try {
-      for await (const chunk of source) {
-        size += (chunk as Buffer).length;
-        // Stop an oversized stream early rather than at commit.
-        if (expect?.size !== undefined && size > expect.size) throw new BlobMismatchError(`blob: more than the expected ${expect.size} bytes`);
-        await writer.write(chunk as Buffer);
-      }
-      return await writer.commit(expect);
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+  putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
+    return putStreamWith(() => this.create(), source, expect);
   }
 
   async putFile(path: string, expect?: Expected): Promise<BlobInfo> {
@@ -300,18 +287,8 @@ export class LocalBlobStore implements BlobStore {
     return true;
   }
 
-  async sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {
-    let files = 0;
-    let bytes = 0;
-    for (const name of await readdir(this.tmp).catch(() => [] as string[])) {
-      const path = join(this.tmp, name);
-      const st = await stat(path).catch(() => undefined);
-      if (!st?.isFile() || st.mtime >= before) continue;
-      await rm(path, { force: true });
-      files++;
-      bytes += st.size;
-    }
-    return { files, bytes };
+  sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {
+    return sweepStagingDir(this.tmp, before);
   }
 
   async *list(): AsyncIterable<BlobInfo & { usedAt: Date }> {

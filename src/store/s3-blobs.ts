@@ -29,13 +29,13 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { atPath } from '../common/index.ts';
-import { assertDigest, BlobMismatchError, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { assertDigest, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { StoreError, type BlobLedger } from './catalog.ts';
 
 /** Blobs up to this size go in one PUT; larger ones in parts of this size. */
@@ -293,20 +293,8 @@ export class S3BlobStore implements BlobStore {
     };
   }
 
-  async putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
-    const writer = await this.create();
-    let size = 0;
-    try {
-      for await (const chunk of source) {
-        size += (chunk as Buffer).length;
-        if (expect?.size !== undefined && size > expect.size) throw new BlobMismatchError(`blob: more than the expected ${expect.size} bytes`);
-        await writer.write(chunk as Buffer);
-      }
-      return await writer.commit(expect);
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+  putStream(source: Readable, expect?: Expected): Promise<BlobInfo> {
+    return putStreamWith(() => this.create(), source, expect);
   }
 
   async putFile(path: string, expect?: Expected): Promise<BlobInfo> {
@@ -506,16 +494,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {
-    let files = 0;
-    let bytes = 0;
-    for (const name of await readdir(this.tmp).catch(() => [] as string[])) {
-      const path = join(this.tmp, name);
-      const st = await stat(path).catch(() => undefined);
-      if (!st?.isFile() || st.mtime >= before) continue;
-      await rm(path, { force: true });
-      files++;
-      bytes += st.size;
-    }
+    const staged = await sweepStagingDir(this.tmp, before);
+    let files = staged.files;
     // Multipart uploads of killed runs: invisible, but their parts take space.
     try {
       let KeyMarker: string | undefined;
@@ -536,7 +516,7 @@ export class S3BlobStore implements BlobStore {
       // Not every S3-compatible server lists uploads; the bucket's lifecycle rule can.
       if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 501 && (e as { name?: string }).name !== 'NotImplemented') throw this.failure(e, 'cannot list multipart uploads');
     }
-    return { files, bytes };
+    return { files, bytes: staged.bytes };
   }
 
   async *list(): AsyncIterable<BlobInfo & { usedAt: Date }> {
