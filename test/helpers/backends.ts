@@ -131,18 +131,21 @@ export interface S3Server {
 export async function startS3Server(bucket = 'txrepo-test'): Promise<S3Server> {
   const dir = await mkdtemp(join(tmpdir(), 'txrepo-s3-'));
   const child: ChildProcess = spawn(join(REPO_ROOT, 'node_modules/.bin/s3rver'), ['-d', dir, '-a', '127.0.0.1', '-p', '0', '--configure-bucket', bucket], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Its log (every request, and a stack for each request it does not implement, such
+  // as listing multipart uploads) is kept out of the test output.
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-8192));
+  child.stderr!.on('data', keep);
   const port = await new Promise<number>((done, fail) => {
-    let out = '';
     child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
+      keep(d);
       const m = /listening on [\d.]+:(\d+)/.exec(out);
       if (m) done(Number(m[1]));
     });
     child.once('exit', (code) => fail(new Error(`s3rver exited with ${code} before listening: ${out}`)));
   });
-  child.stdout!.resume();
   return {
     url: `http://127.0.0.1:${port}/${bucket}`,
     close: async () => {
