@@ -112,8 +112,8 @@ describe('two servers on one PostgreSQL catalog and one S3 bucket', { skip }, ()
       const health = await fetch(`${b.url}/api/v1/health`);
       assert.deepEqual([health.status, await health.json()], [200, { catalog: 'ok', blobs: 'ok' }]);
       c.child.kill('SIGKILL');
-      await c.stop();
     } finally {
+      await c.stop();
       await lock.query('COMMIT');
       await lock.end();
       await watcher.end();

@@ -62,10 +62,13 @@ export function backendsFor(dir: string): Backends {
   return { catalog: pgUrl(nameOf(dir)), blobs: s3Url(nameOf(dir)) };
 }
 
-/** The environment a txrepo process working on the store at `dir` needs on this pass. */
+/**
+ * The environment a txrepo process working on the store at `dir` needs on this pass.
+ * Backends `base` names already (a test that shares one catalog between stores) stay.
+ */
 export function storeEnv(dir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const b = backendsFor(dir);
-  if (!b.catalog) return base;
+  if (!b.catalog || base.TXREPO_CATALOG || base.TXREPO_BLOBS) return base;
   return { ...base, ...AWS_ENV, TXREPO_CATALOG: b.catalog, TXREPO_BLOBS: b.blobs };
 }
 
