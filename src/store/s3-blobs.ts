@@ -29,8 +29,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +42,8 @@ import { StoreError, type BlobLedger } from './catalog.ts';
 const PART_SIZE = 16 << 20;
 /** Parts of one blob uploaded at once. */
 const PART_CONCURRENCY = 4;
+/** Blobs up to this size, read whole, are cached on local disk. */
+const CACHED_MAX = 8 << 20;
 
 export interface S3Location {
   bucket: string;
@@ -142,6 +144,8 @@ export class S3BlobStore implements BlobStore {
   private readonly where: S3Location;
   private readonly url: string;
   private readonly tmp: string;
+  /** Small blobs read whole (rendered repodata pages, mostly), kept on local disk. */
+  private readonly cache: string;
   private readonly ledger: BlobLedger;
   private readonly uses: UseRecorder;
 
@@ -149,6 +153,7 @@ export class S3BlobStore implements BlobStore {
     this.url = url;
     this.where = where;
     this.tmp = tmp;
+    this.cache = join(dirname(tmp), 'cache');
     this.ledger = ledger;
     this.uses = new UseRecorder(ledger);
     this.client = new S3Client({
@@ -416,15 +421,50 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(digest: string, range?: { start: number; end: number }): Promise<Buffer | undefined> {
+    // A blob never changes: one read whole before is read from the local cache. Every
+    // deploy reads all the rendered pages of its repo, so this saves a repo's worth of
+    // requests per deploy. A cached blob is the content its name says (hashed when
+    // cached), so it stays right even if gc removed the object since.
+    const cached = range ? undefined : await this.fromCache(digest);
+    if (cached) return cached;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(digest), Range: range ? `bytes=${range.start}-${range.end - 1}` : undefined }));
       const data = Buffer.from(await out.Body!.transformToByteArray());
       if (range && data.length !== range.end - range.start) throw new Error(`blob ${digest} is shorter than ${range.end} bytes`);
+      if (!range && data.length <= CACHED_MAX && !(await this.toCache(digest, data))) return undefined;
       return data;
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw this.failure(e, `cannot read blob ${digest}`);
     }
+  }
+
+  private cachePath(digest: string): string {
+    return join(this.cache, digest.slice(0, 2), digest);
+  }
+
+  private async fromCache(digest: string): Promise<Buffer | undefined> {
+    const path = this.cachePath(digest);
+    const data = await readFile(path).catch(() => undefined);
+    // Marked as used now: gc's staging sweep drops what was not read for a while.
+    if (data) await utimes(path, new Date(), new Date()).catch(() => {});
+    return data;
+  }
+
+  /** Caches a blob just read; false if it is not what its name says (damaged: as good as absent). */
+  private async toCache(digest: string, data: Buffer): Promise<boolean> {
+    if (createHash('sha256').update(data).digest('hex') !== digest) return false;
+    const path = this.cachePath(digest);
+    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(temp, data);
+      await rename(temp, path);
+    } catch {
+      // A cache: a disk that cannot take it only makes the next read slower.
+      await rm(temp, { force: true });
+    }
+    return true;
   }
 
   async open(digest: string, range?: { start: number; end: number }): Promise<Readable> {
@@ -496,6 +536,8 @@ export class S3BlobStore implements BlobStore {
   async sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {
     const staged = await sweepStagingDir(this.tmp, before);
     let files = staged.files;
+    // Cached blobs not read since `before`.
+    for (const prefix of await readdir(this.cache).catch(() => [] as string[])) await sweepStagingDir(join(this.cache, prefix), before);
     // Multipart uploads of killed runs: invisible, but their parts take space.
     try {
       let KeyMarker: string | undefined;

@@ -368,4 +368,36 @@ describe('S3 blobs: gc and writers', () => {
       await tx.close();
     }
   });
+
+  test('blobs read whole are cached locally; a damaged object reads as absent', async () => {
+    const ledger = new SqliteCatalog(join(work, `${unique()}.sqlite`));
+    const prefix = unique();
+    const dir = join(work, unique());
+    const blobs = await S3BlobStore.open(s3Url(prefix, s3.url), join(dir, 'tmp'), ledger);
+    const { DeleteObjectCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+    const where = new URL(s3.url);
+    const client = new S3Client({ endpoint: where.origin, forcePathStyle: true, region: 'us-east-1' });
+    const Bucket = where.pathname.slice(1);
+    const keyOf = (d: string) => `${prefix}/sha256/${d.slice(0, 2)}/${d}`;
+    try {
+      const page = await blobs.putBytes(Buffer.from('a rendered page'));
+      assert.equal((await blobs.read(page.digest))?.toString(), 'a rendered page');
+      assert.ok((await readdir(join(dir, 'cache', page.digest.slice(0, 2)))).includes(page.digest));
+      // Read again with the object gone: from the cache, which holds what the name says.
+      await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(page.digest) }));
+      assert.equal((await blobs.read(page.digest))?.toString(), 'a rendered page');
+      // An object that does not hash to its name is not cached and reads as absent.
+      const other = await blobs.putBytes(Buffer.from('another page'));
+      await client.send(new PutObjectCommand({ Bucket, Key: keyOf(other.digest), Body: Buffer.from('damaged') }));
+      assert.equal(await blobs.read(other.digest), undefined);
+      assert.ok(!(await readdir(join(dir, 'cache', other.digest.slice(0, 2))).catch(() => [] as string[])).includes(other.digest));
+      // gc's staging sweep drops cached blobs not read since its cutoff.
+      await blobs.sweepStaging(new Date(Date.now() + 1000));
+      assert.deepEqual(await readdir(join(dir, 'cache', page.digest.slice(0, 2))), []);
+    } finally {
+      client.destroy();
+      blobs.close();
+      await ledger.close();
+    }
+  });
 });
