@@ -103,15 +103,28 @@ export async function cloneSharedStore(from: string, to: string): Promise<void> 
   const server = new URL(process.env.TXREPO_TEST_S3!);
   const Bucket = server.pathname.replace(/^\/+|\/+$/g, '');
   const client = new S3Client({ endpoint: server.origin, forcePathStyle: true, region: AWS_ENV.AWS_REGION });
+  // One request at a time, each tried again on a 500: s3rver (a file tree behind a
+  // web server) fails now and then under concurrent copies and deletes in one place.
+  const send = async <T>(command: unknown): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await client.send(command as never)) as T;
+      } catch (e) {
+        if (attempt >= 5 || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 500) throw e;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  };
+  type Page = { Contents?: { Key?: string }[]; IsTruncated?: boolean; NextContinuationToken?: string };
   try {
     // What an earlier trial left under the new prefix goes first: the copy is exact.
-    for (let page; (page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${b}/` }))).Contents?.length; ) {
-      await Promise.all(page.Contents!.map((o) => client.send(new DeleteObjectCommand({ Bucket, Key: o.Key }))));
+    for (let page: Page; (page = await send<Page>(new ListObjectsV2Command({ Bucket, Prefix: `${b}/` }))).Contents?.length; ) {
+      for (const o of page.Contents!) await send(new DeleteObjectCommand({ Bucket, Key: o.Key }));
     }
     let ContinuationToken: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${a}/`, ContinuationToken }));
-      await Promise.all((page.Contents ?? []).map((o) => client.send(new CopyObjectCommand({ Bucket, CopySource: `${Bucket}/${o.Key}`, Key: `${b}/${o.Key!.slice(a.length + 1)}` }))));
+      const page = await send<Page>(new ListObjectsV2Command({ Bucket, Prefix: `${a}/`, ContinuationToken }));
+      for (const o of page.Contents ?? []) await send(new CopyObjectCommand({ Bucket, CopySource: `${Bucket}/${o.Key}`, Key: `${b}/${o.Key!.slice(a.length + 1)}` }));
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
   } finally {
