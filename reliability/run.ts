@@ -17,6 +17,9 @@ import { renderReport } from './lib/report.ts';
 import { ON_SHARED_BACKENDS } from '../test/helpers/backends.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
+// The SDKs' stacks are deep: keep enough frames to see which of our calls failed.
+Error.stackTraceLimit = 50;
+
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: 'full' },
