@@ -167,7 +167,11 @@ describe('crashes and readers', () => {
 
   test('SIGKILL at random instants leaves old or new metadata, and the next run succeeds', async () => {
     const dir = await bigRepo(12);
+    // Kill instants within the time a run takes on this machine (the first one's), so
+    // that kills land mid-run on a fast machine too.
+    const t0 = performance.now();
     const first = await txrepo(['createrepo', '-q', dir]);
+    const span = performance.now() - t0;
     assert.equal(first.code, 0, first.stderr);
     let killedMidRun = 0;
     for (let trial = 0; trial < 12; trial++) {
@@ -175,7 +179,7 @@ describe('crashes and readers', () => {
       await rm(join(dir, `part${trial % 12}`, 'bear-4.1-1.noarch.rpm'), { force: true });
       const child = spawn(TXREPO, ['createrepo', '-q', '--workers', String(1 + (trial % 4)), dir], { stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 600)));
+      await new Promise((r) => setTimeout(r, Math.floor(span * (0.1 + 0.8 * Math.random()))));
       if (child.kill('SIGKILL')) killedMidRun++;
       await exited;
       assert.equal(await consistent(dir), undefined, `after kill ${trial}`);

@@ -91,12 +91,17 @@ describe('crashes', () => {
     const tx = inStore(store);
     await tx(['repo', 'create', 'el9']);
     const rpms = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm'));
+    // Kill instants within the time a deploy takes on this machine (measured on a first
+    // one), so that kills land mid-run on a fast machine too.
+    const t0 = performance.now();
+    await tx(['deploy', 'el9', ...rpms.slice(-3).map((f) => join(ASSETS, f))]);
+    const span = performance.now() - t0;
     let killed = 0;
     for (let trial = 0; trial < 10; trial++) {
       const batch = rpms.slice((trial * 3) % rpms.length, ((trial * 3) % rpms.length) + 3).map((f) => join(ASSETS, f));
       const child = spawn(TXREPO, ['deploy', 'el9', ...batch, '--store', store], { stdio: 'ignore', env: storeEnv(store) });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 500)));
+      await new Promise((r) => setTimeout(r, Math.floor(span * (0.1 + 0.8 * Math.random()))));
       if (child.kill('SIGKILL')) killed++;
       await exited;
       const check = await txrepo(['fsck', '--store', store]);
