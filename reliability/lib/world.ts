@@ -72,9 +72,24 @@ export async function withLocal<T>(store: string, fn: (t: LocalTxrepo) => Promis
   }
 }
 
-/** fsck --verify-blobs: the problems it finds (none: sound). */
+/**
+ * fsck --verify-blobs: the problems it finds (none: sound). On the shared backends one
+ * kind is left out: an object that no snapshot, page or cached rendering lists and
+ * whose content does not hash to its name. s3rver, the S3 server of the tests, writes a PUT's
+ * body in place as it arrives (S3 itself shows an object only once its PUT completed),
+ * so a writer killed mid-upload leaves such an object there. txrepo never relies on
+ * one (reuse checks the size; cached reads check the hash) and gc removes it.
+ */
 export async function fsckProblems(store: string): Promise<string[]> {
-  return withLocal(store, async (t) => (await t.fsck({ verifyBlobs: true })).problems);
+  return withLocal(store, async (t) => {
+    const problems = (await t.fsck({ verifyBlobs: true })).problems;
+    if (!ON_SHARED_BACKENDS) return problems;
+    const referenced = await t.store.catalog.referencedBlobs();
+    return problems.filter((p) => {
+      const torn = /^blob ([0-9a-f]{64}): its content does not hash to its name/.exec(p);
+      return !(torn && !referenced.has(torn[1]));
+    });
+  });
 }
 
 /**
