@@ -52,6 +52,11 @@ interface Local {
   blobs?: string;
 }
 
+/** Whether the options name a local store (--store, --catalog or --blobs). */
+export function namesStore(v: Local): boolean {
+  return v.store !== undefined || v.catalog !== undefined || v.blobs !== undefined;
+}
+
 /** The catalog and blobs asked for: flags, else the environment (else the store's own). */
 export function backendsOf(v: Local): Backends {
   const pick = (flag: string | undefined, env: string | undefined) => (flag !== undefined ? flag : env ? env : undefined);
@@ -81,7 +86,7 @@ interface Target extends Local {
 /** The server a command talks to, if any: --server, else $TXREPO_SERVER (unless a store is named). */
 export function serverOf(v: Target): string | undefined {
   if (v.server !== undefined) return v.server;
-  return v.store === undefined && v.catalog === undefined && v.blobs === undefined ? process.env.TXREPO_SERVER || undefined : undefined;
+  return namesStore(v) ? undefined : process.env.TXREPO_SERVER || undefined;
 }
 
 /** Runs `fn` on the local store or, with --server, on the server. */
@@ -89,7 +94,7 @@ export async function withTxrepo<T>(v: Target, fn: (tx: Txrepo) => Promise<T>): 
   const server = serverOf(v);
   let tx: Txrepo;
   if (server !== undefined) {
-    if (v.store !== undefined || v.catalog !== undefined || v.blobs !== undefined) throw new UsageError('give --store (with --catalog, --blobs) or --server, not both');
+    if (namesStore(v)) throw new UsageError('give --store (with --catalog, --blobs) or --server, not both');
     const { RemoteTxrepo } = await import('../remote/index.ts');
     tx = new RemoteTxrepo(server, { token: v.token ?? process.env.TXREPO_TOKEN, actor: actor() });
   } else {

@@ -43,7 +43,7 @@ import {
 } from './catalog.ts';
 import { compareIds, nextSnapshotId } from './ids.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
-import { toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
+import { newMove, toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -511,10 +511,7 @@ export class PgCatalog implements Catalog {
       reason,
       set ?? null,
     ]);
-    const move: TagMove = { repo, tag, to, at, actor, reason };
-    if (prev) move.from = String(prev.snapshot);
-    if (set) move.set = set;
-    return move;
+    return newMove(repo, tag, prev ? String(prev.snapshot) : undefined, to, at, actor, reason, set);
   }
 
   /** The next id of the shared snapshot/set sequence (inside a write transaction). */

@@ -40,3 +40,11 @@ export function toToken(r: Row): TokenInfo {
   if (r.revoked_at !== null) t.revokedAt = String(r.revoked_at);
   return t;
 }
+
+/** The move setTag() makes, as both catalogs report it. */
+export function newMove(repo: string, tag: string, from: string | undefined, to: string, at: string, actor: string, reason: string, set?: string): TagMove {
+  const move: TagMove = { repo, tag, to, at, actor, reason };
+  if (from !== undefined) move.from = from;
+  if (set) move.set = set;
+  return move;
+}

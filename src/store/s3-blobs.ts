@@ -225,9 +225,8 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async touch(digest: string): Promise<boolean> {
-    const st = await this.stat(digest);
-    return st !== undefined && this.reuse(digest, st.size);
+  touch(digest: string): Promise<boolean> {
+    return this.reuse(digest);
   }
 
   /**
@@ -235,14 +234,16 @@ export class S3BlobStore implements BlobStore {
    * is absent, damaged, or being removed by gc (the caller stores it again: once the
    * removal is over, so that gc's delete cannot take the new copy). The use is
    * recorded before the blob is looked at: a gc that claims it later sees the use and
-   * leaves it; one that removed it already has left nothing to look at.
+   * leaves it; one that removed it already has left nothing to look at. Without
+   * `size`, any size will do (touch(): the caller knows none).
    */
-  private async reuse(digest: string, size: number): Promise<boolean> {
+  private async reuse(digest: string, size?: number): Promise<boolean> {
     if (await this.uses.record(digest)) {
       for (let pause = 20; (await this.ledger.blobRemovalsPending([digest])).length; pause = Math.min(pause * 2, 500)) await sleep(pause);
       return false;
     }
-    return (await this.stat(digest))?.size === size;
+    const st = await this.stat(digest);
+    return st !== undefined && (size === undefined || st.size === size);
   }
 
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {

@@ -39,7 +39,7 @@ import {
 } from './catalog.ts';
 import { compareIds, nextSnapshotId } from './ids.ts';
 import { insertPages, MIGRATIONS } from './sqlite-schema.ts';
-import { toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
+import { newMove, toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -377,10 +377,7 @@ export class SqliteCatalog implements Catalog {
       reason,
       set ?? null,
     );
-    const move: TagMove = { repo, tag, to, at, actor, reason };
-    if (prev) move.from = String(prev.snapshot);
-    if (set) move.set = set;
-    return move;
+    return newMove(repo, tag, prev ? String(prev.snapshot) : undefined, to, at, actor, reason, set);
   }
 
   /** The next id of the shared snapshot/set sequence (inside a write transaction). */

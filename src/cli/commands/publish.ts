@@ -2,7 +2,7 @@
 
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { actor, LOCAL_HELP, LOCAL_OPTION, openLocalStore, print } from '../store.ts';
+import { actor, LOCAL_HELP, LOCAL_OPTION, namesStore, openLocalStore, print } from '../store.ts';
 
 export const help = `Usage: txrepo publish REPO[@REF] DIR [--keep-md N] [--keep-days D] [--from URL]
 
@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo publish REPO@REF DIR');
   const keepMd = integer('keep-md', v['keep-md'], 1, 100_000) ?? 10;
   const keepDays = integer('keep-days', v['keep-days'], 0, 100_000) ?? 0;
-  if (v.from !== undefined && (v.store !== undefined || v.catalog !== undefined || v.blobs !== undefined)) throw new UsageError('give --from or --store (with --catalog, --blobs), not both');
+  if (v.from !== undefined && namesStore(v)) throw new UsageError('give --from or --store (with --catalog, --blobs), not both');
   const { parseRepoRef } = await import('../../snapshots/index.ts');
   const { publish, serverSource, storeSource } = await import('../../publish/index.ts');
   const { repo, ref } = parseRepoRef(positionals[0]);
