@@ -24,6 +24,9 @@ const exec = promisify(execFile);
 /** 2024-01-01T00:00:00Z: the build time of every sample. */
 export const SAMPLE_EPOCH = 1704067200;
 
+/** The rpmbuild the committed samples were built with; another may write other bytes. */
+export const BUILT_WITH = 'RPM version 4.18.0';
+
 export interface Animal {
   name: string;
   version: string;
@@ -87,9 +90,12 @@ export function specOf(x: Animal): string {
     `Release: ${x.release}`,
     `Summary: ${x.summary}`,
     'License: MIT',
-    'URL: https://github.com/txrepo/txrepo',
+    'URL: https://txrepo.invalid/zoo',
     'Group: Amusements/Zoo',
     'BuildArch: noarch',
+    // Only the zoo's own dependencies: no /bin/sh for the commands' shebang, so that
+    // dnf can install any of them into an empty root.
+    'AutoReq: no',
     ...(x.requires ?? []).map((r) => `Requires: ${r}`),
     '',
     '%description',

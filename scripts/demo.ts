@@ -1,7 +1,7 @@
 // npm start: the main job on the embedded defaults. Makes a store in .cache/demo-store
-// (SQLite catalog, local blobs), deploys the sample RPMs (the pulp fixtures beside this
-// checkout) into a repository "demo", pins a set, then serves it all with `txrepo
-// serve` and prints the URLs and a ready dnf command line. Ctrl-C stops it.
+// (SQLite catalog, local blobs), deploys the sample RPMs (samples/zoo, the project's
+// own) into a repository "demo", pins a set, then serves it all with `txrepo serve`
+// and prints the URLs and a ready dnf command line. Ctrl-C stops it.
 //
 //   npm start [-- --listen HOST:PORT] [--store DIR]   (default 127.0.0.1:8080, else a free port)
 
@@ -14,12 +14,12 @@ import { openStore } from '../src/store/index.ts';
 
 const { values } = parseArgs({ options: { listen: { type: 'string' }, store: { type: 'string' } } });
 const root = resolve(import.meta.dirname, '..');
-const samples = resolve(root, '../shared/fixtures/pulp-fixtures/rpm/assets');
+const samples = join(root, 'samples/zoo');
 const dir = resolve(values.store ?? join(root, '.cache/demo-store'));
 
 const rpms = (await readdir(samples).catch(() => [] as string[])).filter((f) => f.endsWith('.rpm'));
 if (rpms.length === 0) {
-  process.stderr.write(`npm start: the sample packages are missing (${samples}); run it from a checkout with shared/ beside it\n`);
+  process.stderr.write(`npm start: the sample packages are missing (${samples}); run it from a complete checkout of txrepo\n`);
   process.exit(1);
 }
 

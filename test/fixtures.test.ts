@@ -11,11 +11,11 @@ import { promisify } from 'node:util';
 
 import {
   FIXTURE_SOURCE_DATE_EPOCH,
-  PULP_FIXTURES,
   REPO_ROOT,
   buildTestRpms,
-  pulpRpmDirs,
 } from './helpers/fixtures.ts';
+import { writeLegacyRpm } from './helpers/legacy-rpm.ts';
+import { removeDir, tempDir } from './helpers/repo.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,8 +68,11 @@ test('the expected binary and source packages are built', async () => {
   const arch = (await execFileAsync('rpm', ['--eval', '%{_arch}'])).stdout.trim();
   const expected = [
     'txfix-caret.noarch', 'txfix-caret.src',
+    `txfix-complex.${arch}`, 'txfix-complex.src',
     `txfix-files.${arch}`, `txfix-files-many.${arch}`, `txfix-files-empty.${arch}`, 'txfix-files.src',
+    'txfix-latin1.noarch', 'txfix-latin1.src',
     `txfix-libc.${arch}`, 'txfix-libc.src',
+    `txfix-modular.${arch}`, `txfix-modular-devel.${arch}`, 'txfix-modular.src',
     'txfix-scriptlets.noarch', 'txfix-scriptlets.src',
     'txfix-text.noarch', 'txfix-text.src',
     'txfix-tilde.noarch', 'txfix-tilde.src',
@@ -81,7 +84,7 @@ test('the expected binary and source packages are built', async () => {
   const dir = await buildTestRpms();
   assert.ok(dir.startsWith(path.join(REPO_ROOT, '.cache', 'test-rpms') + path.sep), dir);
   const srpms = readdirSync(dir).filter((n) => n.endsWith('.src.rpm'));
-  assert.equal(srpms.length, 8);
+  assert.equal(srpms.length, 11);
   for (const s of srpms) {
     assert.equal((await rpmq(path.join(dir, s), '%{SOURCEPACKAGE}')).trim(), '1', `${s} is a source package`);
   }
@@ -298,16 +301,46 @@ test('manual soname requires (AutoReqProv: no), self-provided requires', async (
   }
 });
 
-test('pulp fixtures', async (t) => {
-  if (!existsSync(PULP_FIXTURES)) {
-    t.skip(`no pulp fixtures at ${PULP_FIXTURES}`);
-    return;
+test('a package with a bit of everything: epoch, dist tag, rich and weak deps, zstd payload', async () => {
+  const arch = (await execFileAsync('rpm', ['--eval', '%{_arch}'])).stdout.trim();
+  const c = await pkg(`txfix-complex.${arch}`);
+  assert.equal(await rpmq(c, '%{EPOCH}:%{VERSION}-%{RELEASE} %{PAYLOADCOMPRESSOR}'), '1:2.3.4-5.el8 zstd');
+  const req = norm(await rpmqLines(c, REQ)).filter((r) => !r.startsWith('rpmlib('));
+  for (const r of ['/usr/sbin/useradd', '/usr/bin/bash', 'txfix-fur <= 2', '(txfix-lawyer >= 1.1 if txfix-trial else txfix-anyone < 0.5.1-2)']) {
+    assert.ok(req.includes(r), `requires ${r}; got ${req.join(' | ')}`);
   }
-  const dirs = await pulpRpmDirs();
-  assert.ok(dirs.length > 0);
-  for (const d of dirs) {
-    assert.ok(path.isAbsolute(d) && d.startsWith(PULP_FIXTURES + path.sep), d);
-    assert.ok(readdirSync(d).some((n) => n.endsWith('.rpm')), d);
+  assert.deepEqual(await rpmqLines(c, '[%{RECOMMENDNAME}\n]'), ['(txfix-bananas or txfix-magic)']);
+  assert.deepEqual(await rpmqLines(c, '[%{SUPPLEMENTNAME}\n]'), ['((txfix-hiding and txfix-attic) unless txfix-light)']);
+  assert.match(await rpmq(c, '%{CHANGELOGTEXT}'), /There’s always/);
+});
+
+test('text that is not UTF-8', async () => {
+  const l = await pkg('txfix-latin1.noarch');
+  const { stdout } = await execFileAsync('rpm', ['-qp', '--qf', '%{SUMMARY}', l], { env: rpmEnv, encoding: 'buffer' });
+  assert.deepEqual(stdout, Buffer.from('Caf\xe9 fixture, na\xefve text', 'latin1'));
+});
+
+test('packages named as a module build names them', async () => {
+  const arch = (await execFileAsync('rpm', ['--eval', '%{_arch}'])).stdout.trim();
+  for (const name of ['txfix-modular', 'txfix-modular-devel']) {
+    assert.equal(await rpmq(await pkg(`${name}.${arch}`), '%{RELEASE}'), '1.module_2200+adbac02b');
   }
-  assert.ok(dirs.includes(path.join(PULP_FIXTURES, 'rpm', 'assets')));
+});
+
+test('legacy layout: only the header SHA1 and the MD5, as rpm before 4.14 wrote', async () => {
+  const dir = await tempDir('txrepo-legacy-');
+  try {
+    const arch = (await execFileAsync('rpm', ['--eval', '%{_arch}'])).stdout.trim();
+    for (const from of [await pkg('txfix-text.noarch'), await pkg(`txfix-complex.${arch}`)]) {
+      const to = await writeLegacyRpm(from, path.join(dir, path.basename(from)));
+      const { stdout } = await execFileAsync('rpm', ['-Kv', '--nosignature', to], { env: rpmEnv });
+      assert.deepEqual(stdout.split('\n').slice(1).map((l) => l.trim()).filter(Boolean), ['Header SHA1 digest: OK', 'MD5 digest: OK']);
+      // The same package otherwise: name, files, dependencies.
+      const q = '%{NEVRA}\n[%{FILENAMES}\n][%{REQUIRENAME}\n]';
+      assert.equal(await rpmq(to, q), await rpmq(from, q));
+      assert.equal(await rpmq(to, '[%{PAYLOADDIGEST}]'), '');
+    }
+  } finally {
+    await removeDir(dir);
+  }
 });

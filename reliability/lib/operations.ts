@@ -1,6 +1,6 @@
 // The world of the crash and power-loss scenarios: a template store holding two repos
 // with snapshots, tags, sets and a published tree, and the seven operations of the
-// DESIGN's write paths run against a copy of it. For each operation: its command
+// write paths of docs/design.md run against a copy of it. For each operation: its command
 // line, and what "before", "after" and "done" mean, so that a trial can check that a
 // crash left either the state before or the state after, never a mix.
 

@@ -12,9 +12,11 @@ import { join, resolve } from 'node:path';
 import { LocalTxrepo } from '../../src/core/index.ts';
 import { cloneSharedStore, ON_SHARED_BACKENDS, openTestStore, storeEnv } from '../../test/helpers/backends.ts';
 import { mustRun, run, TXREPO, type RunResult } from '../../test/helpers/run.ts';
+import { SAMPLES } from '../../test/helpers/samples.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const ASSETS = resolve(REPO_ROOT, '../shared/fixtures/pulp-fixtures/rpm/assets');
+/** The sample packages (samples/zoo) and their updateinfo, comps and modules. */
+export const ASSETS = SAMPLES;
 export { TXREPO, run, mustRun, type RunResult, ON_SHARED_BACKENDS };
 
 /**

@@ -1,4 +1,4 @@
-// The read paths yum and dnf use (DESIGN.md, "HTTP"):
+// The read paths yum and dnf use (docs/design.md, "Interfaces"):
 //
 //   /repos/<repo>/snapshots/<id>/<href>   a snapshot: immutable
 //   /repos/<repo>/tags/<tag>/<href>       follows the tag; a file of a snapshot the tag

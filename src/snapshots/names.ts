@@ -1,5 +1,5 @@
 // Names users give: repositories and tags. They appear in URLs and paths, so they are
-// restricted to a safe alphabet (DESIGN.md: [A-Za-z0-9][A-Za-z0-9._-]*), and never
+// restricted to a safe alphabet (docs/design.md: [A-Za-z0-9][A-Za-z0-9._-]*), and never
 // "." or "..".
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,16 +1,17 @@
 // txrepo createrepo against createrepo_c on the same inputs and options: the metadata
-// must agree package by package (mdcompare.py) and, apart from file mtimes, byte for
-// byte.
+// must agree package by package (helpers/mdcompare.ts) and, apart from file mtimes,
+// byte for byte.
 
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { copyTree, mdcompare, metadataText, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
+import { copyTree, mdcompare, metadataText, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { mustRun, txrepo } from '../helpers/run.ts';
-import { buildTestRpms } from '../helpers/fixtures.ts';
+import { buildTestRpms, complexRpm } from '../helpers/fixtures.ts';
+import { writeLegacyRpm } from '../helpers/legacy-rpm.ts';
+import { sample, SAMPLES } from '../helpers/samples.ts';
 
-const PULP = join(SHARED, 'fixtures/pulp-fixtures');
 
 let work: string;
 before(async () => {
@@ -28,26 +29,8 @@ async function twins(source: string): Promise<{ ours: string; theirs: string }> 
   const theirs = join(work, `${n}-theirs`);
   await copyTree(source, ours);
   await copyTree(source, theirs);
-  for (const d of [ours, theirs]) {
-    await rm(join(d, 'repodata'), { recursive: true, force: true });
-    await materialiseLinks(d, source);
-  }
+  for (const d of [ours, theirs]) await rm(join(d, 'repodata'), { recursive: true, force: true });
   return { ours, theirs };
-}
-
-/**
- * Some pulp fixture directories hold git symlinks checked out as small text files
- * ("../assets/bear-4.1-1.noarch.rpm"); replace them by the files they name.
- */
-async function materialiseLinks(dir: string, source: string) {
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith('.rpm')) continue;
-    const text = (await readFile(join(dir, name))).toString('latin1');
-    if (text.length < 200 && /^\.\.?\/[\w./+-]+\.rpm$/.test(text.trim())) {
-      await rm(join(dir, name));
-      await copyFile(join(source, text.trim()), join(dir, name));
-    }
-  }
 }
 
 async function assertSameMetadata(ours: string, theirs: string, types = ['primary', 'filelists', 'other']) {
@@ -67,22 +50,23 @@ async function both(source: string, ourArgs: string[], theirArgs: string[] = our
 }
 
 describe('same metadata as createrepo_c', () => {
-  test('on every pulp fixture directory', async () => {
-    const dirs: string[] = [];
-    const walk = async (d: string) => {
-      const entries = await readdir(d, { withFileTypes: true });
-      if (entries.some((e) => e.name.endsWith('.rpm'))) dirs.push(d);
-      for (const e of entries) if (e.isDirectory()) await walk(join(d, e.name));
-    };
-    await walk(PULP);
-    assert.ok(dirs.length >= 8, `expected the pulp fixture directories, found ${dirs.length}`);
-    for (const dir of dirs) {
-      const { ours, theirs } = await both(dir, []);
-      await assertSameMetadata(ours, theirs);
-      // Module metadata in the tree is picked up, as createrepo_c does.
-      const types = async (d: string) => (await repomdRecords(d)).map((r) => r.type);
-      assert.deepEqual(await types(ours), await types(theirs), dir);
-    }
+  test('on the sample packages, with their module metadata', async () => {
+    const { ours, theirs } = await both(SAMPLES, []);
+    await assertSameMetadata(ours, theirs);
+    // Module metadata in the tree is picked up, as createrepo_c does.
+    const types = async (d: string) => (await repomdRecords(d)).map((r) => r.type);
+    assert.deepEqual(await types(ours), await types(theirs));
+    assert.ok((await types(ours)).includes('modules'));
+  });
+
+  test('on packages in the layout of rpm before 4.14 (no SHA256 header or payload digest)', async () => {
+    const dir = join(work, 'legacy');
+    await mkdir(dir);
+    const built = await buildTestRpms();
+    for (const name of await readdir(built)) await writeLegacyRpm(join(built, name), join(dir, name));
+    for (const name of (await readdir(SAMPLES)).filter((n) => n.endsWith('.rpm'))) await writeLegacyRpm(join(SAMPLES, name), join(dir, name));
+    const { ours, theirs } = await both(dir, []);
+    await assertSameMetadata(ours, theirs);
   });
 
   test('on packages built to cover weak/rich deps, epochs, ~ and ^, ghosts, scriptlets, text and changelogs', async () => {
@@ -97,14 +81,14 @@ describe('same metadata as createrepo_c', () => {
 
   test('with other checksums', async () => {
     for (const sum of ['sha1', 'sha512', 'sha224', 'sha384']) {
-      const { ours, theirs } = await both(join(PULP, 'rpm/assets'), ['--checksum', sum]);
+      const { ours, theirs } = await both(SAMPLES, ['--checksum', sum]);
       await assertSameMetadata(ours, theirs);
       for (const r of await repomdRecords(ours)) assert.equal(r.checksumType, sum);
     }
   });
 
   test('with --baseurl and --location-prefix', async () => {
-    const { ours, theirs } = await both(join(PULP, 'rpm/assets'), ['--baseurl', 'http://example.com/base/', '--location-prefix', 'sub/dir']);
+    const { ours, theirs } = await both(SAMPLES, ['--baseurl', 'http://example.com/base/', '--location-prefix', 'sub/dir']);
     await assertSameMetadata(ours, theirs);
     assert.match(await metadataText(ours, 'primary'), /<location xml:base="http:\/\/example.com\/base\/" href="sub\/dir\/bear-4.1-1.noarch.rpm"\/>/);
   });
@@ -112,7 +96,7 @@ describe('same metadata as createrepo_c', () => {
   test('with xz and zstd compression', async () => {
     for (const type of ['xz', 'zstd']) {
       // Debian's createrepo_c 0.17 has no zstd: its gz output must still say the same.
-      const { ours, theirs } = await both(join(PULP, 'rpm/assets'), ['--general-compress-type', type], type === 'zstd' ? [] : ['--general-compress-type', type]);
+      const { ours, theirs } = await both(SAMPLES, ['--general-compress-type', type], type === 'zstd' ? [] : ['--general-compress-type', type]);
       await assertSameMetadata(ours, theirs);
       const suffix = type === 'xz' ? '.xz' : '.zst';
       for (const r of await repomdRecords(ours)) assert.ok(r.href.endsWith(suffix), `${r.href} should end in ${suffix}`);
@@ -121,26 +105,26 @@ describe('same metadata as createrepo_c', () => {
 
   test('with --excludes and --pkglist', async () => {
     const src = join(work, 'nested');
-    await copyTree(join(PULP, 'rpm/assets'), src);
+    await copyTree(SAMPLES, src);
     await mustRun('mkdir', ['-p', join(src, 'sub/inner'), join(src, 'docs')]);
-    await copyFile(join(PULP, 'rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm'), join(src, 'sub/inner/complex-package-2.3.4-5.el8.x86_64.rpm'));
+    await copyFile(await complexRpm(), join(src, 'sub/inner/txfix-complex-2.3.4-5.el8.x86_64.rpm'));
     // A directory matching an exclude is pruned with everything in it.
-    await copyFile(join(PULP, 'rpm/assets/bear-4.1-1.noarch.rpm'), join(src, 'docs/bear-copy-4.1-1.noarch.rpm'));
+    await copyFile(sample('bear-4.1-1.noarch.rpm'), join(src, 'docs/bear-copy-4.1-1.noarch.rpm'));
     const ex = await both(src, ['--excludes', 'd*', '--excludes', 'k?ngaroo*']);
     await assertSameMetadata(ex.ours, ex.theirs);
     const primary = await metadataText(ex.ours, 'primary');
     assert.doesNotMatch(primary, /<name>dog<\/name>|<name>kangaroo<\/name>|bear-copy/);
-    assert.match(primary, /href="sub\/inner\/complex-package/);
+    assert.match(primary, /href="sub\/inner\/txfix-complex/);
 
     const list = join(work, 'pkglist');
-    await writeFile(list, 'bear-4.1-1.noarch.rpm\nsub/inner/complex-package-2.3.4-5.el8.x86_64.rpm\n\n');
+    await writeFile(list, 'bear-4.1-1.noarch.rpm\nsub/inner/txfix-complex-2.3.4-5.el8.x86_64.rpm\n\n');
     const pl = await both(src, ['--pkglist', list]);
     await assertSameMetadata(pl.ours, pl.theirs);
     assert.match(await metadataText(pl.ours, 'primary'), /packages="2"/);
   });
 
   test('repomd tags, revision and groupfile', async () => {
-    const src = join(PULP, 'rpm/assets');
+    const src = SAMPLES;
     const args = ['--revision', 'rev-42', '--distro', 'cpe:/o:fedoraproject:fedora:40,Fedora 40', '--distro', 'NoCpe', '--content', 'binary-x86_64', '--repo', 'one', '--repo', 'two', '-g', join(src, 'comps.xml')];
     const { ours, theirs } = await both(src, args);
     await assertSameMetadata(ours, theirs, ['primary', 'filelists', 'other', 'group', 'group_gz']);
@@ -150,11 +134,11 @@ describe('same metadata as createrepo_c', () => {
 
   test('after --update with added, removed and touched packages', async () => {
     const src = join(work, 'update-src');
-    await copyTree(join(PULP, 'rpm/assets'), src);
+    await copyTree(SAMPLES, src);
     const { ours, theirs } = await both(src, []);
     for (const d of [ours, theirs]) {
       await rm(join(d, 'bear-4.1-1.noarch.rpm'));
-      await copyFile(join(PULP, 'rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm'), join(d, 'complex-package-2.3.4-5.el8.x86_64.rpm'));
+      await copyFile(await complexRpm(), join(d, 'txfix-complex-2.3.4-5.el8.x86_64.rpm'));
     }
     await mustRun('createrepo_c', ['--no-database', '--update', theirs]);
     const r = await txrepo(['createrepo', '--update', '--json', ours]);

@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { copyTree, listRepodata, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
+import { copyTree, listRepodata, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { run, TXREPO, txrepo } from '../helpers/run.ts';
+import { SAMPLES } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
 let work: string;
 before(async () => {
@@ -22,7 +22,7 @@ after(() => removeDir(work));
 let n = 0;
 async function freshRepo(): Promise<string> {
   const dir = join(work, `repo-${n++}`);
-  await copyTree(ASSETS, dir);
+  await copyTree(SAMPLES, dir);
   const r = await txrepo(['createrepo', '-q', dir]);
   assert.equal(r.code, 0, r.stderr);
   return dir;
@@ -57,7 +57,7 @@ describe('bad input changes nothing', () => {
     const before = await snapshot(dir);
     await writeFile(join(dir, 'zero.rpm'), '');
     await writeFile(join(dir, 'notes.rpm'), 'just some text, not a package\n');
-    const good = await readFile(join(ASSETS, 'bear-4.1-1.noarch.rpm'));
+    const good = await readFile(join(SAMPLES, 'bear-4.1-1.noarch.rpm'));
     await writeFile(join(dir, 'cut.rpm'), good.subarray(0, 700));
     const r = await txrepo(['createrepo', dir]);
     assert.equal(r.code, 1);
@@ -71,7 +71,7 @@ describe('bad input changes nothing', () => {
     const dir = await freshRepo();
     const before = await snapshot(dir);
     const secret = join(dir, 'secret.rpm');
-    await copyFile(join(ASSETS, 'bear-4.1-1.noarch.rpm'), secret);
+    await copyFile(join(SAMPLES, 'bear-4.1-1.noarch.rpm'), secret);
     await chmod(secret, 0o000);
     let r;
     if (process.getuid?.() === 0) {
@@ -101,7 +101,7 @@ describe('bad input changes nothing', () => {
     const dir = await freshRepo();
     const cases: [string[], number, RegExp][] = [
       [['createrepo', join(work, 'nope')], 1, /no such directory/],
-      [['createrepo', join(ASSETS, 'bear-4.1-1.noarch.rpm')], 1, /bear-4.1-1.noarch.rpm: not a directory/],
+      [['createrepo', join(SAMPLES, 'bear-4.1-1.noarch.rpm')], 1, /bear-4.1-1.noarch.rpm: not a directory/],
       [['createrepo'], 2, /give exactly one directory/],
       [['createrepo', '--workers', '0', dir], 2, /--workers 0: give a number from 1 to 100/],
       [['createrepo', '--checksum', 'crc32', dir], 2, /--checksum "crc32": give one of/],
@@ -161,7 +161,7 @@ describe('locking', () => {
 describe('crashes and readers', () => {
   async function bigRepo(copies: number): Promise<string> {
     const dir = join(work, `big-${n++}`);
-    for (let i = 0; i < copies; i++) await copyTree(ASSETS, join(dir, `part${i}`));
+    for (let i = 0; i < copies; i++) await copyTree(SAMPLES, join(dir, `part${i}`));
     return dir;
   }
 
@@ -254,7 +254,7 @@ describe('retention and modifyrepo', () => {
     const kinds = (files: string[]) => files.filter((f) => f.endsWith('-primary.xml.gz')).length;
     for (let i = 0; i < 4; i++) {
       await rm(join(dir, `duck-0.${6 + (i % 3)}-1.noarch.rpm`), { force: true });
-      await copyFile(join(ASSETS, `duck-0.${6 + ((i + 1) % 3)}-1.noarch.rpm`), join(dir, `duck-0.${6 + ((i + 1) % 3)}-1.noarch.rpm`)).catch(() => {});
+      await copyFile(join(SAMPLES, `duck-0.${6 + ((i + 1) % 3)}-1.noarch.rpm`), join(dir, `duck-0.${6 + ((i + 1) % 3)}-1.noarch.rpm`)).catch(() => {});
       await writeFile(join(dir, `marker-${i}`), 'x');
       const r = await txrepo(['createrepo', '-q', '--retain-old-md', '2', '--revision', `r${i}`, dir]);
       assert.equal(r.code, 0, r.stderr);
@@ -264,7 +264,7 @@ describe('retention and modifyrepo', () => {
     let r = await txrepo(['createrepo', '-q', '--revision', 'default', dir]);
     assert.equal(r.code, 0);
     assert.equal(kinds(await listRepodata(dir)), 2, 'by default the previous generation stays');
-    await copyFile(join(ASSETS, 'bear-4.1-1.noarch.rpm'), join(dir, 'bear-4.1-1.noarch.rpm'));
+    await copyFile(join(SAMPLES, 'bear-4.1-1.noarch.rpm'), join(dir, 'bear-4.1-1.noarch.rpm'));
     r = await txrepo(['createrepo', '-q', '--retain-old-md', '0', '--revision', 'final', dir]);
     assert.equal(r.code, 0);
     assert.equal(kinds(await listRepodata(dir)), 1);
@@ -274,21 +274,21 @@ describe('retention and modifyrepo', () => {
   test('modifyrepo adds, replaces and removes records atomically', async () => {
     const dir = await freshRepo();
     const repodata = join(dir, 'repodata');
-    let r = await txrepo(['modifyrepo', join(ASSETS, 'updateinfo.xml'), repodata]);
+    let r = await txrepo(['modifyrepo', join(SAMPLES, 'updateinfo.xml'), repodata]);
     assert.equal(r.code, 0, r.stderr);
     let recs = await repomdRecords(dir);
     const ui = recs.find((x) => x.type === 'updateinfo');
     assert.ok(ui && ui.href.endsWith('-updateinfo.xml.gz'));
-    r = await txrepo(['modifyrepo', '--mdtype', 'group', '--no-compress', join(ASSETS, 'comps.xml'), repodata]);
+    r = await txrepo(['modifyrepo', '--mdtype', 'group', '--no-compress', join(SAMPLES, 'comps.xml'), repodata]);
     assert.equal(r.code, 0, r.stderr);
-    r = await txrepo(['modifyrepo', '--mdtype', 'modules', '--compress-type', 'zstd', join(ASSETS, 'modules.yaml'), repodata]);
+    r = await txrepo(['modifyrepo', '--mdtype', 'modules', '--compress-type', 'zstd', join(SAMPLES, 'modules.yaml'), repodata]);
     assert.equal(r.code, 0, r.stderr);
     recs = await repomdRecords(dir);
     assert.deepEqual(recs.map((x) => x.type), ['primary', 'filelists', 'other', 'group', 'modules', 'updateinfo']);
     assert.equal(await consistent(dir), undefined);
     // Replacing the updateinfo removes the old file.
     const other = join(work, 'updateinfo.xml');
-    await writeFile(other, (await readFile(join(ASSETS, 'updateinfo.xml'), 'utf8')).replace('</updates>', '  \n</updates>'));
+    await writeFile(other, (await readFile(join(SAMPLES, 'updateinfo.xml'), 'utf8')).replace('</updates>', '  \n</updates>'));
     r = await txrepo(['modifyrepo', other, repodata]);
     assert.equal(r.code, 0, r.stderr);
     await assert.rejects(stat(join(dir, ui.href)));
@@ -299,10 +299,10 @@ describe('retention and modifyrepo', () => {
     r = await txrepo(['modifyrepo', join(work, 'missing.xml'), repodata]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /missing.xml: no such file/);
-    r = await txrepo(['modifyrepo', '--mdtype', 'primary', join(ASSETS, 'comps.xml'), repodata]);
+    r = await txrepo(['modifyrepo', '--mdtype', 'primary', join(SAMPLES, 'comps.xml'), repodata]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /package metadata is made by 'txrepo createrepo'/);
-    r = await txrepo(['modifyrepo', join(ASSETS, 'comps.xml'), join(work, 'nowhere', 'repodata')]);
+    r = await txrepo(['modifyrepo', join(SAMPLES, 'comps.xml'), join(work, 'nowhere', 'repodata')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /repomd.xml: no such file; run 'txrepo createrepo/);
   });

@@ -13,21 +13,18 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DNF_MISSING, describe, dnf, hasDnf, installedPackages, mustDnf } from '../helpers/dnf.ts';
+import { complexRpm } from '../helpers/fixtures.ts';
 import { serveDirectory, type StaticServer } from '../helpers/http.ts';
+import { sample, sampleRpms } from '../helpers/samples.ts';
 
 const execFileAsync = promisify(execFile);
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const TXREPO = path.join(REPO_ROOT, 'bin/txrepo');
-const PULP = path.resolve(REPO_ROOT, '../shared/fixtures/pulp-fixtures');
-const ASSETS = path.join(PULP, 'rpm/assets');
-const COMPLEX = path.join(PULP, 'rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm');
 
 // rpm's and dnf's NEVRA with the epoch always shown.
 const RPM_NEVRA = '%{NAME}-%{EPOCHNUM}:%{VERSION}-%{RELEASE}.%{ARCH}\\n';
 const DNF_NEVRA = '%{name}-%{epoch}:%{version}-%{release}.%{arch}';
-// complex-package is x86_64: make dnf list it whatever the host's arch.
-const ANY_HOST = '--forcearch=x86_64';
 
 let tmp = '';
 let www = '';
@@ -50,12 +47,10 @@ async function addRpms(dir: string, files: string[]): Promise<void> {
   }
 }
 
-function asset(name: string): string {
-  return path.join(ASSETS, name);
-}
+const asset = sample;
 
 async function allAssets(): Promise<string[]> {
-  return (await readdir(ASSETS)).filter((n) => n.endsWith('.rpm')).sort().map(asset);
+  return (await sampleRpms()).map(asset);
 }
 
 /** NEVRAs of the RPM files in DIR according to rpm itself. */
@@ -102,7 +97,8 @@ before(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), 'txrepo-dnf-e2e-'));
   www = path.join(tmp, 'www');
   const assets = await allAssets();
-  // all: every pulp fixture plus complex-package (rich deps, epoch, changelog in UTF-8).
+  const COMPLEX = await complexRpm();
+  // all: every sample plus txfix-complex (rich deps, epoch, changelog in UTF-8).
   await addRpms(path.join(www, 'all'), [...assets, COMPLEX]);
   // ref: the same files, indexed by createrepo_c in its test.
   await addRpms(path.join(www, 'ref'), [...assets, COMPLEX]);
@@ -128,9 +124,9 @@ test('dnf lists every package of a txrepo repo, with the right NEVRAs', { timeou
   requireDnf();
   const repos = { all: repoUrl('all') };
   const expected = await nevrasOfDir(path.join(www, 'all'));
-  assert.ok(expected.includes('duck-0:0.8-1.noarch') && expected.includes('complex-package-1:2.3.4-5.el8.x86_64'));
+  assert.ok(expected.includes('duck-0:0.8-1.noarch') && expected.some((n) => n.startsWith('txfix-complex-1:2.3.4-5.el8.')));
 
-  const q = await mustDnf(root('list'), repos, ['repoquery', ANY_HOST, '--qf', DNF_NEVRA]);
+  const q = await mustDnf(root('list'), repos, ['repoquery', '--qf', DNF_NEVRA]);
   assert.deepEqual(lines(q.stdout), expected, describe(q));
 
   const latest = await mustDnf(root('list'), repos, ['repoquery', '--latest-limit=1', '--qf', DNF_NEVRA, 'duck', 'kangaroo', 'walrus']);
@@ -161,15 +157,15 @@ test('dnf sees the same packages in a txrepo repo as in a createrepo_c one', { t
   const qf = fields.map((f) => `${f}: %{${f}}`).join('\\n') + '\\n--------';
   // Same repo id for both, each in its own installroot, so even reponame matches.
   const query = async (dir: string) => {
-    const info = await mustDnf(root(`cmp-${dir}`), { repo: repoUrl(dir) }, ['repoquery', ANY_HOST, '--qf', qf]);
+    const info = await mustDnf(root(`cmp-${dir}`), { repo: repoUrl(dir) }, ['repoquery', '--qf', qf]);
     // --changelog makes dnf fetch other.xml too.
-    const log = await mustDnf(root(`cmp-${dir}`), { repo: repoUrl(dir) }, ['repoquery', ANY_HOST, '--changelog', 'complex-package', 'duck']);
+    const log = await mustDnf(root(`cmp-${dir}`), { repo: repoUrl(dir) }, ['repoquery', '--changelog', 'txfix-complex', 'duck']);
     return { info: info.stdout, changelog: log.stdout };
   };
   const [tx, ref] = await Promise.all([query('all'), query('ref')]);
-  assert.ok(tx.info.includes('name: complex-package'), tx.info);
+  assert.ok(tx.info.includes('name: txfix-complex'), tx.info);
   assert.equal(tx.info, ref.info);
-  assert.ok(tx.changelog.includes('There’s always money in the banana stand'), tx.changelog);
+  assert.ok(tx.changelog.includes('There’s always a fixture in the stand'), tx.changelog);
   assert.equal(tx.changelog, ref.changelog);
 });
 
@@ -238,13 +234,13 @@ for (const [type, ext] of [['xz', '.xz'], ['zstd', '.zst']] as const) {
       assert.ok(hrefs[t]?.endsWith(`-${t}.xml${ext}`), `${t}: ${hrefs[t]}`);
     }
     const repos = { [type]: repoUrl(type) };
-    const q = await mustDnf(root(type), repos, ['repoquery', ANY_HOST, '--qf', DNF_NEVRA]);
+    const q = await mustDnf(root(type), repos, ['repoquery', '--qf', DNF_NEVRA]);
     assert.deepEqual(lines(q.stdout), await nevrasOfDir(dir), describe(q));
     // filelists and other, too.
     const files = await mustDnf(root(type), repos, ['repoquery', '--list', 'duck-0.8']);
-    assert.deepEqual(lines(files.stdout), ['/usr/bin/duck.txt'], describe(files));
-    const log = await mustDnf(root(type), repos, ['repoquery', ANY_HOST, '--changelog', 'complex-package']);
-    assert.ok(log.stdout.includes('There’s always money in the banana stand'), describe(log));
+    assert.deepEqual(lines(files.stdout), ['/usr/bin/duck'], describe(files));
+    const log = await mustDnf(root(type), repos, ['repoquery', '--changelog', 'txfix-complex']);
+    assert.ok(log.stdout.includes('There’s always a fixture in the stand'), describe(log));
     const list = await mustDnf(root(type), repos, ['list', '--available', 'duck']);
     assert.match(list.stdout, new RegExp(`^duck\\.noarch\\s+0\\.8-1\\s+${type}\\s*$`, 'm'), describe(list));
     for (const t of ['primary', 'filelists', 'other']) {

@@ -11,11 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { hasDnf, installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { NEEDS_PG, pgUrl, s3Url, startS3Server, type S3Server } from '../helpers/backends.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
 import { serve, type Served } from '../helpers/serve.ts';
+import { SAMPLES } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 const skip = NEEDS_PG.skip || (hasDnf() ? false : 'needs dnf');
 
 let dir: string;
@@ -52,7 +52,7 @@ before(async () => {
   // and one bucket; the second sends package downloads to the bucket.
   a = await serve(join(dir, 'a'), ['--quiet'], { env });
   b = await serve(join(dir, 'b'), ['--quiet', '--redirect-downloads', '10m'], { env });
-  rpms = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).sort();
+  rpms = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).sort();
 });
 
 after(async () => {
@@ -67,7 +67,7 @@ describe('two servers on one PostgreSQL catalog and one S3 bucket', { skip }, ()
   test('writes through both at once: no lost update, no duplicate id, one unbroken history', async () => {
     const mine = rpms.slice(0, 16);
     const deployer = async (server: Served, files: string[]) => {
-      for (const f of files) await remote(server, ['deploy', 'app', join(ASSETS, f)]);
+      for (const f of files) await remote(server, ['deploy', 'app', join(SAMPLES, f)]);
     };
     await Promise.all([deployer(a, mine.filter((_, i) => i % 2 === 0)), deployer(b, mine.filter((_, i) => i % 2 === 1))]);
     const snapshots = JSON.parse(await admin(['snapshots', 'app', '--json'])) as { id: string; parent?: string; packages: number }[];
@@ -91,7 +91,7 @@ describe('two servers on one PostgreSQL catalog and one S3 bucket', { skip }, ()
     const key = createHash('sha256').update(`txrepo catalog writer ${schema}`).digest().readBigInt64BE(0).toString();
     await lock.query('BEGIN');
     await lock.query('SELECT pg_advisory_xact_lock($1::bigint)', [key]);
-    const batch = rpms.slice(16, 24).map((f) => join(ASSETS, f));
+    const batch = rpms.slice(16, 24).map((f) => join(SAMPLES, f));
     let settled: string | undefined;
     const deploy = txrepo(['deploy', 'app', ...batch, '--server', c.url, '--token', token]).then((r) => {
       settled = `exit ${r.code}: ${r.stdout}${r.stderr}`;
@@ -131,7 +131,7 @@ describe('two servers on one PostgreSQL catalog and one S3 bucket', { skip }, ()
 
   test('gc beside the servers; dnf installs through either, by redirect to the bucket through one', async () => {
     await admin(['repo', 'create', 'tools', '--retain-last', '1']);
-    for (const f of rpms.slice(24, 28)) await remote(a, ['deploy', 'tools', join(ASSETS, f)]);
+    for (const f of rpms.slice(24, 28)) await remote(a, ['deploy', 'tools', join(SAMPLES, f)]);
     // Snapshots beyond the newest go; their packages are still in the newest. (The
     // packages installed below have no dependencies: shark from tools, bear from app.)
     await new Promise((r) => setTimeout(r, 1100));

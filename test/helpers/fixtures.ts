@@ -1,5 +1,6 @@
 // Test fixture helpers: real RPMs built from test/fixtures/specs/*.spec with
-// rpmbuild (cached per spec-content hash) and the shared pulp-fixtures tree.
+// rpmbuild (cached per spec-content hash), and packages rewritten into the layout of
+// older rpm versions (legacy-rpm.ts).
 
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,9 +15,6 @@ const execFileAsync = promisify(execFile);
 /** Repository root (the directory holding package.json). */
 export const REPO_ROOT: string = path.resolve(import.meta.dirname, '..', '..');
 
-/** `shared/fixtures/pulp-fixtures`, where `shared/` sits beside the repo root. */
-export const PULP_FIXTURES: string = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'pulp-fixtures');
-
 /** Directory with the rpmbuild spec files used by buildTestRpms(). */
 export const SPECS_DIR: string = path.join(REPO_ROOT, 'test', 'fixtures', 'specs');
 
@@ -27,7 +25,7 @@ export const FIXTURE_SOURCE_DATE_EPOCH = 1704067200;
  * Bump when the way the specs are built changes (flags, environment) so the
  * cache key changes even though the spec files did not.
  */
-const BUILD_RECIPE = 'v1';
+const BUILD_RECIPE = 'v2';
 
 /** Environment for rpmbuild: fixed timestamps, timezone and locale. */
 function rpmbuildEnv(): NodeJS.ProcessEnv {
@@ -47,6 +45,8 @@ function rpmbuildDefines(topdir: string): string[] {
     '--define', 'use_source_date_epoch_as_buildtime 1',
     '--define', 'clamp_mtime_to_source_date_epoch 1',
     '--define', '_buildhost txrepo-fixtures',
+    // txfix-latin1 carries text that is not UTF-8, as packages of older rpm versions do.
+    '--define', '_invalid_encoding_terminates_build 0',
   ];
 }
 
@@ -187,14 +187,17 @@ export async function testRpmPaths(): Promise<string[]> {
   return (await fs.readdir(dir)).filter((n) => n.endsWith('.rpm')).sort().map((n) => path.join(dir, n));
 }
 
-/** Every directory under PULP_FIXTURES that directly contains .rpm files, sorted. */
-export async function pulpRpmDirs(): Promise<string[]> {
-  if (!existsSync(PULP_FIXTURES)) {
-    throw new Error(`pulp fixtures not found at ${PULP_FIXTURES} (expected shared/ beside the repo root)`);
-  }
-  const dirs = new Set<string>();
-  for await (const file of walkFiles(PULP_FIXTURES)) {
-    if (file.endsWith('.rpm')) dirs.add(path.dirname(file));
-  }
-  return [...dirs].sort();
+/** The path of one built test package by file name, e.g. testRpm('txfix-complex-2.3.4-5.el8.x86_64.rpm'). */
+export async function testRpm(name: string): Promise<string> {
+  const p = path.join(await buildTestRpms(), name);
+  if (!existsSync(p)) throw new Error(`no test package ${name} in ${path.dirname(p)}`);
+  return p;
+}
+
+/** txfix-complex, the package with a bit of everything (built for this machine's architecture). */
+export async function complexRpm(): Promise<string> {
+  const dir = await buildTestRpms();
+  const name = (await fs.readdir(dir)).find((n) => n.startsWith('txfix-complex-2.3.4-5.el8.') && !n.endsWith('.src.rpm'));
+  if (!name) throw new Error(`no txfix-complex package in ${dir}`);
+  return path.join(dir, name);
 }

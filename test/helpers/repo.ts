@@ -2,13 +2,11 @@
 
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { REPO_ROOT, run } from './run.ts';
 
-export const SHARED = resolve(REPO_ROOT, '../shared');
-export const MDCOMPARE = join(SHARED, 'tools/mdcompare.py');
+export { mdcompare } from './mdcompare.ts';
 
 export async function tempDir(prefix = 'txrepo-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -54,12 +52,6 @@ export async function metadataText(root: string, type: string): Promise<string> 
   if (!rec) throw new Error(`${root}: no ${type} record`);
   const data = decompress(rec.href, await readFile(join(root, rec.href)));
   return data.toString('utf8').replace(/<time file="[0-9]+"/g, '<time file="-"');
-}
-
-/** Runs shared/tools/mdcompare.py; returns its output and whether the repos agree. */
-export async function mdcompare(a: string, b: string): Promise<{ same: boolean; output: string }> {
-  const r = await run('python3', [MDCOMPARE, a, b]);
-  return { same: r.code === 0, output: r.stdout + r.stderr };
 }
 
 export async function listRepodata(root: string): Promise<string[]> {

@@ -10,11 +10,11 @@ import { LocalTxrepo } from '../../src/core/index.ts';
 import { publish, storeSource, type PublishSource } from '../../src/publish/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/backends.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
+import { sample } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
-const rpm = (name: string) => join(ASSETS, name);
+const rpm = sample;
 
 let dir: string;
 let store: Store;

@@ -13,12 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import { LocalTxrepo } from '../../src/core/index.ts';
 import { gc } from '../../src/snapshots/index.ts';
 import { LOCAL_ONLY, openTestStore } from '../helpers/backends.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
 import { serve } from '../helpers/serve.ts';
+import { sample } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
-const rpm = (name: string) => join(ASSETS, name);
+const rpm = sample;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string;

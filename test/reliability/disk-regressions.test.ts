@@ -10,12 +10,12 @@ import { after, before, describe, test } from 'node:test';
 import { Tmpfs } from '../../reliability/lib/tmpfs.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { LOCAL_ONLY } from '../helpers/backends.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { txrepo, type RunResult } from '../helpers/run.ts';
 import { serve } from '../helpers/serve.ts';
+import { sample } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
-const rpm = (name: string) => join(ASSETS, name);
+const rpm = sample;
 const root = process.getuid?.() === 0;
 const skip = LOCAL_ONLY.skip || (root ? false : 'needs root to mount a tmpfs');
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;

@@ -10,10 +10,10 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LOCAL_ONLY } from '../helpers/backends.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, run, TXREPO } from '../helpers/run.ts';
+import { SAMPLES } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 let work: string;
 before(async () => {
   work = await tempDir('txrepo-durability-');
@@ -35,7 +35,7 @@ async function powerLossAtExit(args: string[], prepare: () => Promise<void>): Pr
 
 test('a deploy into a new store survives a power loss right after it returned', LOCAL_ONLY, async () => {
   const store = join(work, 'store');
-  const rpms = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).slice(0, 6).map((f) => join(ASSETS, f));
+  const rpms = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).slice(0, 6).map((f) => join(SAMPLES, f));
   await powerLossAtExit(['deploy', 'el9', ...rpms, '--store', store], async () => {
     await removeDir(store);
     await inStore(store)(['repo', 'create', 'el9']);
@@ -50,7 +50,7 @@ test('a publish into a new directory survives a power loss right after it return
   const store = join(work, 'pstore');
   const tx = inStore(store);
   await tx(['repo', 'create', 'el9']);
-  await tx(['deploy', 'el9', ...(await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).slice(0, 8).map((f) => join(ASSETS, f))]);
+  await tx(['deploy', 'el9', ...(await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).slice(0, 8).map((f) => join(SAMPLES, f))]);
   const pub = join(work, 'public');
   await powerLossAtExit(['publish', 'el9', pub, '--store', store], () => removeDir(pub));
   // Every file of the snapshot is in place with its checksum, and a second publish

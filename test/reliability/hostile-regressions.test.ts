@@ -18,12 +18,12 @@ import { parsePrimary } from '../../src/metadata/reader.ts';
 import { checkRepoName, collectRpmFiles, DeployInputError, InvalidNameError } from '../../src/snapshots/index.ts';
 import { openTestStore } from '../helpers/backends.ts';
 import { checkHref, ChecksumMismatchError, downloadToBlob, openUpstream, UnsafeHrefError } from '../../src/sync/index.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
 import { serve } from '../helpers/serve.ts';
+import { sample } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
-const rpm = (name: string) => join(ASSETS, name);
+const rpm = sample;
 
 let dir: string;
 before(async () => {

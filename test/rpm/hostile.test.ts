@@ -6,13 +6,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PackageFileError, readPackage, RpmFormatError } from '../../src/rpm/index.ts';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
-
-const GOOD = join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm');
+import { complexRpm } from '../helpers/fixtures.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 
 let dir: string;
 let good: Buffer;
-// Offsets of the structures of GOOD (complex-package: header-range 4504..8413).
+// Offsets of the structures of the good package (txfix-complex).
 let sigIl: number;
 let sigDl: number;
 let mainStart: number;
@@ -21,7 +20,7 @@ let mainDl: number;
 
 before(async () => {
   dir = await tempDir('txrepo-hostile-');
-  good = await readFile(GOOD);
+  good = await readFile(await complexRpm());
   sigIl = good.readUInt32BE(96 + 8);
   sigDl = good.readUInt32BE(96 + 12);
   mainStart = 96 + 16 + 16 * sigIl + sigDl + ((8 - (sigDl % 8)) % 8);
@@ -53,8 +52,8 @@ function mutate(fn: (b: Buffer) => void): Buffer {
 
 describe('broken and hostile RPM files are rejected with a clear error', () => {
   test('the intact file reads', async () => {
-    const r = await readPackage(GOOD, { locationHref: 'x.rpm' });
-    assert.equal(r.name, 'complex-package');
+    const r = await readPackage(await complexRpm(), { locationHref: 'x.rpm' });
+    assert.equal(r.name, 'txfix-complex');
     assert.equal(r.headerStart, mainStart);
     assert.equal(r.headerEnd, mainStart + 16 + 16 * mainIl + mainDl);
   });

@@ -7,12 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
 import { serve, type Served } from '../helpers/serve.ts';
+import { sample } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
-const rpm = (name: string) => join(ASSETS, name);
+const rpm = sample;
 
 interface Reply {
   status: number;
@@ -247,7 +247,7 @@ describe('remote CLI', () => {
     await (await import('node:fs/promises')).writeFile(damaged, bytes);
     const refused = await txrepo(['deploy', 'el9', damaged, '--server', server.url, '--token', token]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /dog-4\.23-1\.noarch\.rpm: the upload: the MD5 digest of header and payload does not match \(the file is damaged\)/);
+    assert.match(refused.stderr, /dog-4\.23-1\.noarch\.rpm: the upload: the payload's SHA256 digest does not match \(the file is damaged\)/);
   });
 });
 

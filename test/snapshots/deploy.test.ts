@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mustDnf, installedPackages } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
-import { copyTree, mdcompare, metadataText, removeDir, SHARED, tempDir } from '../helpers/repo.ts';
+import { copyTree, mdcompare, metadataText, removeDir, tempDir } from '../helpers/repo.ts';
+import { complexRpm } from '../helpers/fixtures.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
+import { sample, SAMPLES } from '../helpers/samples.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
-const rpm = (name: string) => join(ASSETS, name);
+const rpm = sample;
 
 let work: string;
 let n = 0;
@@ -49,7 +50,7 @@ describe('deploy and snapshots', () => {
     const first = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), rpm('duck-0.6-1.noarch.rpm'), '--json', '-m', 'build 1'])).stdout);
     assert.equal(first.snapshot.packages, 2);
     assert.match(first.path, /^\/repos\/el9\/snapshots\/\d{8}-\d{6}-\d{4}\/$/);
-    const second = JSON.parse((await tx(['deploy', 'el9', ASSETS, '--json'])).stdout);
+    const second = JSON.parse((await tx(['deploy', 'el9', SAMPLES, '--json'])).stdout);
     assert.equal(second.snapshot.packages, 35);
     assert.equal(second.snapshot.parent, first.snapshot.id);
     assert.equal(second.added.length, 33);
@@ -63,7 +64,7 @@ describe('deploy and snapshots', () => {
 
   test("a snapshot's repodata equals what txrepo createrepo writes for the same packages", async () => {
     const { tx } = await freshStore();
-    await tx(['deploy', 'el9', ASSETS]);
+    await tx(['deploy', 'el9', SAMPLES]);
     await assertSameAsCreaterepo(tx, 'el9@latest');
   });
 
@@ -71,11 +72,11 @@ describe('deploy and snapshots', () => {
     // ~200 packages (the fixtures under several names) make several pages; the small
     // deploys after it touch only the pages they fall in, and reuse the others' cache.
     const { tx } = await freshStore();
-    const assets = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm'));
+    const assets = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm'));
     const batch = async (prefixes: string[], take: number) => {
       const dir = join(work, `batch-${n++}`);
       await mkdir(dir);
-      for (const p of prefixes) for (const f of assets.slice(0, take)) await copyFile(join(ASSETS, f), join(dir, `${p}${f}`));
+      for (const p of prefixes) for (const f of assets.slice(0, take)) await copyFile(join(SAMPLES, f), join(dir, `${p}${f}`));
       return dir;
     };
     await tx(['deploy', 'el9', await batch(['a-', 'k-', 'q-', 'x-', 'zz-', ''], assets.length)]);
@@ -136,15 +137,15 @@ describe('deploy and snapshots', () => {
     const bytes = await readFile(rpm('duck-0.6-1.noarch.rpm'));
     bytes[bytes.length - 100] ^= 0x04;
     await writeFile(duck, bytes);
-    const message = `${duck}: the MD5 digest of header and payload does not match (the file is damaged); rebuild or re-download it\n`;
+    const message = `${duck}: the payload's SHA256 digest does not match (the file is damaged); rebuild or re-download it\n`;
     let r = await tx(['deploy', 'el9', damaged], 1);
     assert.ok(r.stderr.endsWith(message), r.stderr);
     r = await tx(['deploy', 'el9', duck], 1);
     assert.ok(r.stderr.endsWith(message), r.stderr);
     // A new-format package: a bit of its main header (the summary's second letter).
-    const complex = join(damaged, 'complex-package-2.3.4-5.el8.x86_64.rpm');
-    const b = await readFile(join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages/complex-package-2.3.4-5.el8.x86_64.rpm'));
-    const summary = b.indexOf('A package for exercising many different features of RPM metadata');
+    const complex = join(damaged, 'txfix-complex-2.3.4-5.el8.x86_64.rpm');
+    const b = await readFile(await complexRpm());
+    const summary = b.indexOf('Fixture with many features of package metadata at once');
     assert.ok(summary > 0);
     b[summary + 1] ^= 0x01;
     await writeFile(complex, b);
@@ -181,7 +182,7 @@ describe('tags', () => {
 describe('concurrency', () => {
   test('parallel deploys into one repo: every package lands, each deploy is its own snapshot', async () => {
     const { tx } = await freshStore();
-    const names = (await readdir(ASSETS)).filter((f) => f.endsWith('.rpm')).slice(0, 8);
+    const names = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).slice(0, 8);
     // Readers run while the writers commit: they are never refused or blocked for long.
     let writing = true;
     const reads: number[] = [];
@@ -211,7 +212,7 @@ describe('concurrency', () => {
 describe('real clients', () => {
   test('dnf installs from an exported snapshot served on loopback', async () => {
     const { tx } = await freshStore();
-    await tx(['deploy', 'el9', ASSETS]);
+    await tx(['deploy', 'el9', SAMPLES]);
     const exported = join(work, `serve-${n++}`);
     await tx(['export', 'el9@latest', exported]);
     const server = await serveDirectory(exported);

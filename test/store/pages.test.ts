@@ -13,7 +13,8 @@ import { parseRepomd } from '../../src/metadata/index.ts';
 import { deploy, generateRepodata } from '../../src/snapshots/index.ts';
 import { pageIndexOf, paginate, replacePages, type PackagePage, type PageRef, type SnapshotFile, type Store } from '../../src/store/index.ts';
 import { LOCAL_ONLY, openTestStore } from '../helpers/backends.ts';
-import { SHARED } from '../helpers/repo.ts';
+import { SAMPLES } from '../helpers/samples.ts';
+
 
 /** A deterministic stream of pseudo-random package entries. */
 function entries(seed: string, n: number): SnapshotFile[] {
@@ -75,7 +76,7 @@ describe('repodata from pages', () => {
     const store = await openTestStore(join(dir, 'store'));
     try {
       await store.catalog.createRepo({ name: 'r', createdBy: 't' });
-      const r = await deploy(store, { repo: 'r', sources: [join(SHARED, 'fixtures/pulp-fixtures/rpm/assets')], actor: 't' });
+      const r = await deploy(store, { repo: 'r', sources: [SAMPLES], actor: 't' });
       const pages = await store.catalog.snapshotPages(r.latest);
       const parse = async (digest: string) => parseRepomd((await store.blobs.read(digest))!.toString(), 'repomd.xml').records;
       const local = await parse((await generateRepodata(store, pages, { timestamp: 1 })).repomd);

@@ -4,18 +4,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import zlib from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
-import { copyTree, removeDir, repomdRecords, SHARED, tempDir } from '../helpers/repo.ts';
+import { copyTree, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
 import { storeEnv } from '../helpers/backends.ts';
+import { SAMPLES } from '../helpers/samples.ts';
+import { complexRpm } from '../helpers/fixtures.ts';
 
-const ASSETS = join(SHARED, 'fixtures/pulp-fixtures/rpm/assets');
 
 let work: string;
 let n = 0;
@@ -27,7 +28,7 @@ after(() => removeDir(work));
 /** An upstream made by txrepo createrepo from the fixture RPMs, with comps and updateinfo. */
 async function upstream(): Promise<string> {
   const dir = join(work, `upstream-${n++}`);
-  await copyTree(ASSETS, dir);
+  await copyTree(SAMPLES, dir);
   assert.equal((await txrepo(['createrepo', '-q', '-g', join(dir, 'comps.xml'), dir])).code, 0);
   assert.equal((await txrepo(['modifyrepo', join(dir, 'updateinfo.xml'), join(dir, 'repodata')])).code, 0);
   return dir;
@@ -56,7 +57,8 @@ describe('sync', () => {
 
       // The upstream moves on: one package more, one less.
       await rm(join(up, 'bear-4.1-1.noarch.rpm'));
-      await copyTree(join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages'), join(up, 'new'));
+      await mkdir(join(up, 'new'));
+      await copyFile(await complexRpm(), join(up, 'new', basename(await complexRpm())));
       assert.equal((await txrepo(['createrepo', '-q', '--update', '--keep-all-metadata', '-g', join(up, 'comps.xml'), up])).code, 0);
       const third = JSON.parse((await tx(['sync', 'mirror', '--json'])).stdout);
       assert.equal(third.downloaded, 1, 'only the new package is downloaded');
@@ -214,7 +216,7 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
 
   test("a damaged package the upstream's metadata vouches for", async () => {
     const dir = join(work, `upstream-${n++}`);
-    await copyTree(ASSETS, dir);
+    await copyTree(SAMPLES, dir);
     // One flipped bit in the payload, before the metadata is made: its checksums match.
     const file = join(dir, 'bear-4.1-1.noarch.rpm');
     const bytes = await readFile(file);
@@ -223,7 +225,7 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
     assert.equal((await txrepo(['createrepo', '-q', dir])).code, 0);
     const server = await serveDirectory(dir);
     try {
-      await expectRefused(server.url, /bear-4.1-1.noarch.rpm: the MD5 digest of header and payload does not match \(the file is damaged\); rebuild or re-download it\n$/);
+      await expectRefused(server.url, /bear-4.1-1.noarch.rpm: the payload's SHA256 digest does not match \(the file is damaged\); rebuild or re-download it\n$/);
     } finally {
       await server.close();
     }
@@ -280,12 +282,13 @@ describe('deploy from a yum repo', () => {
     assert.equal(byDir.snapshot.packages, 35);
     assert.ok(byDir.added.every((h: string) => /^Packages\/[a-z]\/[^/]+\.rpm$/.test(h)));
     // By URL, with one package more; a tampered package is refused.
-    await copyTree(join(SHARED, 'fixtures/pulp-fixtures/rpm-new/assets/packages'), join(up, 'extra'));
+    await mkdir(join(up, 'extra'));
+    await copyFile(await complexRpm(), join(up, 'extra', basename(await complexRpm())));
     assert.equal((await txrepo(['createrepo', '-q', '--update', up])).code, 0);
     const server = await serveDirectory(up);
     try {
       const byUrl = JSON.parse((await tx(['deploy', 'exp', server.url, '--json'])).stdout);
-      assert.deepEqual(byUrl.added, ['Packages/c/complex-package-2.3.4-5.el8.x86_64.rpm']);
+      assert.deepEqual(byUrl.added, [`Packages/t/${basename(await complexRpm())}`]);
       const file = join(up, 'cat-1.0-1.noarch.rpm');
       const bytes = await readFile(file);
       bytes[100] ^= 1;
