@@ -1,3 +1,4 @@
+// needs: createrepo_c modifyrepo_c dnf rpm rpmbuild xz root
 // The reliability suite: `npm run test:reliability` (full: hundreds of trials, writes
 // docs/reliability.md) or `node reliability/run.ts --scale ci` (bounded, in CI; writes
 // .cache/reliability-ci.md). Exits 1 if any scenario found a failure.

@@ -53,7 +53,7 @@ console.log(`txrepo demo: store ${dir}, serving on ${url}
   the index        ${url}/repos/all_latest.json
 
 Install from it with dnf (into a throw-away root):
-  dnf --installroot=/tmp/txrepo-demo-root --releasever=1 --setopt=reposdir=/nonexistent --nogpgcheck \\
+  dnf --installroot="$(mktemp -d)" --releasever=1 --setopt=reposdir=/nonexistent --nogpgcheck \\
       --repofrompath=demo,${url}/repos/demo/tags/latest/ --repo=demo -y install bear
 
 Or work on the store with the CLI:

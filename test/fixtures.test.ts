@@ -1,3 +1,4 @@
+// needs: rpm rpmbuild
 // Checks that the RPMs built from test/fixtures/specs really carry the
 // features other tests rely on, by asking rpm itself. If a spec is broken (or
 // rpmbuild silently drops something) this fails loudly.

@@ -1,3 +1,4 @@
+// needs: rpm rpmbuild
 // The committed sample packages (samples/zoo) are what their recipe
 // (scripts/build-samples.ts) builds: byte for byte with the rpmbuild they were built
 // with, else the same packages header by header. So the demo's and the tests'

@@ -40,9 +40,19 @@ export class Tmpfs {
     await rm(this.filler, { force: true });
   }
 
+  /**
+   * Remounts read-only or read-write. The kernel refuses a read-only remount while a
+   * file is open for writing, and a process just killed may take a moment to be torn
+   * down: a busy mount is tried again for up to 5 s.
+   */
   async remount(mode: 'ro' | 'rw'): Promise<void> {
-    const r = await run('mount', ['-o', `remount,${mode}`, this.dir]);
-    if (r.code !== 0) throw new Error(`mount -o remount,${mode} ${this.dir} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const r = await run('mount', ['-o', `remount,${mode}`, this.dir]);
+      if (r.code === 0) return;
+      if (!/busy/.test(r.stderr) || Date.now() > deadline) throw new Error(`mount -o remount,${mode} ${this.dir} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
   }
 
   /** Unmounts (lazily if something still holds it, so the scenario's cleanup never hangs). */

@@ -1,3 +1,4 @@
+// needs: createrepo_c rpmbuild xz
 // txrepo createrepo against createrepo_c on the same inputs and options: the metadata
 // must agree package by package (helpers/mdcompare.ts) and, apart from file mtimes,
 // byte for byte.

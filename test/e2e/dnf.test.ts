@@ -1,3 +1,4 @@
+// needs: dnf createrepo_c rpm rpmbuild xz root
 // End to end: repos written by `txrepo createrepo`, served over HTTP, used by the real
 // dnf in throw-away installroots: listing, dependency resolution, install, upgrade after
 // `createrepo --update`, and xz / zstd compressed metadata.

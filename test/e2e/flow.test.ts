@@ -1,3 +1,4 @@
+// needs: dnf rpmbuild root
 // The user's whole CI flow with real rpmbuild, a real txrepo server and real dnf:
 // two flows at once, each building packages, making the build job's mini repo,
 // deploying through the server, pinning a set, injecting it into a reposync-style

@@ -1,3 +1,4 @@
+// needs: dnf root
 // Several txrepo servers sharing one PostgreSQL catalog and one S3 bucket, as behind
 // a load balancer: writes through both at once, one server killed in the middle of a
 // deploy, gc run beside them, and dnf installing through either (through one of them

@@ -24,6 +24,9 @@ export const ON_SHARED_BACKENDS = TEST_BACKEND === 'pg-s3';
 /** For a test that is about the embedded backends' own files (SQLite, the blob directory). */
 export const LOCAL_ONLY = { skip: ON_SHARED_BACKENDS ? 'about the embedded store\'s own files; this pass runs on PostgreSQL and S3' : false } as const;
 
+/** For a test that does not touch a store's backends: it runs once, in the first pass. */
+export const FIRST_PASS_ONLY = { skip: ON_SHARED_BACKENDS ? 'does not depend on the backends; it ran in the first pass' : false } as const;
+
 /** The PostgreSQL the tests may use, or why there is none. */
 export const PG_BASE = process.env.TXREPO_TEST_PG || undefined;
 export const NEEDS_PG = { skip: PG_BASE ? false : 'set TXREPO_TEST_PG=postgres://USER:PASSWORD@HOST:PORT/DATABASE to run it (.ci/run does)' } as const;

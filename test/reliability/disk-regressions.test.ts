@@ -1,3 +1,4 @@
+// needs: createrepo_c modifyrepo_c root
 // Regressions found by the reliability suite's disk scenario (reliability/scenarios/
 // disk.ts): full disks and read-only stores, on a real size-limited tmpfs. Mounting
 // needs root: the tests skip only when not run as root.

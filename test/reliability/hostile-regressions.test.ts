@@ -1,3 +1,4 @@
+// needs: createrepo_c
 // Regressions found by the reliability suite's hostile-input scenario
 // (reliability/scenarios/hostile.ts): each test fails on the code before its fix.
 

@@ -1,3 +1,4 @@
+// needs: rpm rpmbuild
 // An RPM's own digests (header SHA256/SHA1, payload digest, MD5 of header + payload):
 // what the store verifies at ingest. Every real package verifies, and checks what
 // `rpm -K --nosignature` checks; a single flipped bit that leaves the file well-formed

@@ -1,3 +1,4 @@
+// needs: rpmbuild
 // Hostile and broken RPM files: each must give an RpmFormatError that names the file,
 // quickly, without a crash, a hang or a large allocation.
 

@@ -1,3 +1,4 @@
+// needs: dnf rpmbuild root
 // Repositories, deploy, snapshots, tags and export through the CLI, on a real store.
 
 import assert from 'node:assert/strict';

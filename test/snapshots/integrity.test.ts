@@ -1,3 +1,4 @@
+// needs: rpmbuild
 // fsck finds damage; diff reports upgrades with their changelog; a deploy killed at
 // any instant leaves a store that fsck passes, and the retry succeeds.
 

@@ -1,3 +1,4 @@
+// needs: dnf rpm rpmbuild root
 // txrepo sync against upstreams on loopback: mirroring, no-op when unchanged, extra
 // metadata carried over, and hostile upstreams refused with nothing committed.
 
