@@ -1,6 +1,6 @@
 // File-system steps that several layers need for their commit protocols.
 
-import { chmod, open, rm } from 'node:fs/promises';
+import { chmod, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileCreated, fsyncDir, renameEntry, syncFile } from './durable.ts';
 import { atPath } from './errors.ts';
@@ -25,6 +25,21 @@ export async function replaceFile(stage: string, path: string, data: string | Ui
     await fh.close().catch(() => {});
     await rm(stage, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Writes all of `data` at the file's current position. FileHandle.write makes one
+ * write(2), which may write only a part (a disk that fills up mid-write takes what fits
+ * and says so only on the next call); a caller that hashed the whole chunk would then
+ * name a file by bytes it does not hold. This writes on until all is written, and a
+ * full disk fails with ENOSPC.
+ */
+export async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.length; ) {
+    const { bytesWritten } = await fh.write(data, at, data.length - at);
+    if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    at += bytesWritten;
   }
 }
 

@@ -2,6 +2,6 @@
 // several layers.
 export { eachLimited } from './each-limited.ts';
 export { atPath } from './errors.ts';
-export { readSmallFile, replaceFile } from './fs.ts';
+export { readSmallFile, replaceFile, writeAll } from './fs.ts';
 export { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from './durable.ts';
 export { crashPoint } from './crash.ts';

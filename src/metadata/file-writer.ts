@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { createCompressor, SUFFIX, type CompressionType } from './compression.ts';
 import type { RepomdRecord } from './repomd.ts';
+import { writeAll } from '../common/index.ts';
 
 const FLUSH_AT = 256 * 1024;
 const UNIQUE_PREFIX = /^([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})-/;
@@ -59,7 +60,7 @@ export class MetadataFileWriter {
       w.compressor.on('data', (chunk: Buffer) => {
         w.hash.update(chunk);
         w.size += chunk.length;
-        w.writeChain = w.writeChain.then(() => w.fh.write(chunk).then(() => undefined));
+        w.writeChain = w.writeChain.then(() => writeAll(w.fh, chunk));
         w.writeChain.catch((e) => (w.failure ??= e));
       });
       w.compressor.on('error', (e) => (w.failure ??= e));
@@ -90,7 +91,7 @@ export class MetadataFileWriter {
     } else {
       this.hash.update(buf);
       this.size += buf.length;
-      await this.fh.write(buf);
+      await writeAll(this.fh, buf);
     }
     if (this.failure) throw this.failure;
   }

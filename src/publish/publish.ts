@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, replaceFile, syncFile } from '../common/index.ts';
+import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, replaceFile, syncFile, writeAll } from '../common/index.ts';
 import { acquireLock } from '../createrepo/index.ts';
 
 export class PublishError extends Error {
@@ -222,7 +222,7 @@ async function download(source: PublishSource, f: PublishedFile, temp: string): 
       size += (chunk as Buffer).length;
       if (size > f.size) throw new PublishError(`${f.href}: more than the ${f.size} bytes the snapshot lists`);
       hash.update(chunk as Buffer);
-      await fh.write(chunk as Buffer).catch((e: unknown) => Promise.reject(atPath(e, temp)));
+      await writeAll(fh, chunk as Buffer).catch((e: unknown) => Promise.reject(atPath(e, temp)));
     }
     await syncFile(fh, temp);
   } catch (e) {

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
+import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile, writeAll } from '../common/index.ts';
 import { assertDigest, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 
 async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
@@ -153,7 +153,7 @@ export class LocalBlobStore implements BlobStore {
       write: async (data) => {
         hash.update(data);
         size += data.length;
-        await fh.write(data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
+        await writeAll(fh, data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
       },
       commit: async (expect) => {
         try {

@@ -34,7 +34,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atPath } from '../common/index.ts';
+import { atPath, writeAll } from '../common/index.ts';
 import { assertDigest, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { StoreError, type BlobLedger } from './catalog.ts';
 
@@ -279,7 +279,7 @@ export class S3BlobStore implements BlobStore {
       write: async (data) => {
         hash.update(data);
         size += data.length;
-        await fh.write(data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
+        await writeAll(fh, data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
       },
       commit: async (expect) => {
         try {

@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atPath, fileCreated } from '../common/index.ts';
+import { atPath, fileCreated, writeAll } from '../common/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
 import { UpstreamError, type Upstream } from './source.ts';
 
@@ -85,7 +85,7 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
         state.size += chunk.length;
         if (state.size > limit) throw tooLarge();
         for (const h of state.hashes) h.update(chunk);
-        await fh.write(chunk).catch(onDisk);
+        await writeAll(fh, chunk).catch(onDisk);
       }
       await fh.close();
       fh = undefined;
