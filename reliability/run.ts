@@ -65,6 +65,8 @@ for (const scenario of chosen) {
     report = { trials: 0, faults: 0, failures: [{ trial: 'the scenario itself', detail: (e as Error).stack ?? String(e) }], figures: [] };
   }
   const seconds = (performance.now() - t0) / 1000;
+  // A scenario that tested nothing has failed, whatever it says.
+  if (report.trials === 0 && report.failures.length === 0) report.failures.push({ trial: 'the scenario itself', detail: 'it ran no trials' });
   results.push({ scenario, report, seconds });
   process.stderr.write(`   ${scenario.name}: ${report.trials} trials, ${report.faults} faults, ${report.failures.length} failures, ${seconds.toFixed(0)} s\n`);
   for (const f of report.failures) process.stderr.write(`   FAIL ${f.trial}: ${f.detail}\n`);

@@ -41,9 +41,10 @@ function timedRun(args: string[], trace: string): Promise<{ code: number | null;
  * Runs txrepo and kills it with SIGKILL `delayMs` after its `step`-th protocol step
  * (step 0: at a random instant of its start-up), watching its trace file.
  */
-function killAtStep(args: string[], trace: string, step: number, delayMs: number): Promise<{ killed: boolean }> {
+function killAtStep(args: string[], trace: string, step: number, delayMs: number, pauseMs = 0): Promise<{ killed: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(TXREPO, args, { stdio: 'ignore', env: envFor(args, { ...process.env, TXREPO_CRASH_TRACE: trace }) });
+    const env = { ...process.env, TXREPO_CRASH_TRACE: trace, ...(pauseMs ? { TXREPO_CRASH_PAUSE: String(pauseMs) } : {}) };
+    const child = spawn(TXREPO, args, { stdio: 'ignore', env: envFor(args, env) });
     let armed = false;
     const arm = () => {
       armed = true;
@@ -119,6 +120,9 @@ export async function afterFault(op: Operation, w: World, root: string, cal: Cal
   return outcome;
 }
 
+/** How long each step waits in the paused trials: long enough to be killed in. */
+const PAUSE_MS = 25;
+
 export const crash: Scenario = {
   name: 'crash',
   title: 'Crash injection (SIGKILL at random instants)',
@@ -140,20 +144,27 @@ export const crash: Scenario = {
           const trace = join(root, 'trace');
           // A random step to reach, then a random delay of up to 20 ms: the kill lands
           // anywhere in the protocol, between its steps or inside one (a write, a hash,
-          // a transaction), not only during start-up, which would prove little.
-          const step = Math.floor(ctx.random() * cal.steps);
-          const delay = ctx.random() * 20;
-          const { killed } = await killAtStep(op.args(root, w), trace, step, delay);
-          const at = `${step === 0 ? 'before the first step' : `${delay.toFixed(1)} ms after step ${step}`}`;
+          // a transaction), not only during start-up, which would prove little. Every
+          // other trial runs with a pause before each step (TXREPO_CRASH_PAUSE) and
+          // kills within it, after a step that has another after it: on a fast machine
+          // a whole tag move takes a millisecond, and only such a kill surely lands
+          // inside its protocol.
+          const paused = i % 2 === 1 && cal.steps > 1;
+          const step = paused ? 1 + Math.floor(ctx.random() * (cal.steps - 1)) : Math.floor(ctx.random() * cal.steps);
+          const delay = ctx.random() * (paused ? PAUSE_MS : 20);
+          const { killed } = await killAtStep(op.args(root, w), trace, step, delay, paused ? PAUSE_MS : 0);
+          const at = `${step === 0 ? 'before the first step' : `${delay.toFixed(1)} ms after step ${step}${paused ? ' (steps paused)' : ''}`}`;
           const reached = (await readTrace(trace)).length;
           rec.trials++;
           if (killed) rec.faults++;
-          if (!killed) counts.finished++;
+          if (!killed || reached >= cal.steps) counts.finished++;
           else if (reached === 0) counts.beforeFirstStep++;
           else counts.midProtocol++;
           const outcome = await afterFault(op, w, root, cal, rec, `${op.name}, killed ${at} (it had reached step ${reached} of ${cal.steps})`);
           counts[outcome]++;
         }
+        // Kills that all landed before or after the protocol tested none of it.
+        if (counts.midProtocol === 0) rec.fail(`${op.name}: ${perOp} kills`, `none landed inside the commit protocol (after its first step, before its last): ${JSON.stringify(counts)}`);
         ctx.log(`${op.name}: ${JSON.stringify(counts)}`);
         rows.push([op.name, cal.steps, `${Math.round(cal.firstStepMs)} / ${Math.round(cal.ms)} ms`, perOp, counts.midProtocol, counts.beforeFirstStep, counts.finished, counts.before, counts.after, counts.failed]);
       }

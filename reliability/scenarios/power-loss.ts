@@ -23,6 +23,7 @@ export const powerLoss: Scenario = {
         const root = join(ctx.work, 'trial');
         const cal = await calibrate(op, w, root, rec);
         if (!cal) continue;
+        if (cal.steps < 2) rec.fail(`${op.name}: the clean run`, `it took ${cal.steps} protocol steps: the crash points did not record (TXREPO_CRASH_TRACE)`);
         const counts = { before: 0, after: 0, failed: 0, notReached: 0 };
         // Full scale also kills at each step without the power loss (a crash that keeps
         // the page cache): the same checks must hold.
@@ -35,7 +36,10 @@ export const powerLoss: Scenario = {
           const steps = await readTrace(trace);
           const step = steps.find((s) => s.n === n);
           if (!step || r.code === 0) {
+            // Every run takes the clean run's steps: one not reached means the crash
+            // point did not fire, and the trial proved nothing.
             counts.notReached++;
+            rec.fail(`${op.name}, ${mode} before step ${n} of ${cal.steps}`, r.code === 0 ? 'the run finished: the crash point did not fire' : `the run stopped (exit ${r.code}) before reaching step ${n}: ${r.stderr.trim().split('\n')[0]}`);
             continue;
           }
           rec.trials++;

@@ -3,7 +3,10 @@
 //   TXREPO_CRASH_TRACE=FILE  each step is appended to FILE as "N<TAB>kind<TAB>path";
 //   TXREPO_CRASH_AT=N        the process kills itself (SIGKILL) just before step N;
 //   TXREPO_CRASH_MODE=power  it first undoes what a power loss could undo at that
-//                            instant (see PowerLoss).
+//                            instant (see PowerLoss);
+//   TXREPO_CRASH_PAUSE=MS    each step waits MS milliseconds first, so that a kill
+//                            from outside lands between two steps even in an
+//                            operation that takes a millisecond.
 // The last step of every run is "exit". With none of these set, crashPoint() is one
 // comparison, and nothing is recorded.
 
@@ -12,6 +15,7 @@ import { dirname, resolve } from 'node:path';
 
 const AT = Number(process.env.TXREPO_CRASH_AT ?? 0) || 0;
 const TRACE = process.env.TXREPO_CRASH_TRACE;
+const PAUSE = Math.min(Number(process.env.TXREPO_CRASH_PAUSE ?? 0) || 0, 1000);
 const ACTIVE = AT > 0 || !!TRACE;
 let steps = 0;
 
@@ -118,6 +122,7 @@ export function crashPoint(kind: string, path: string): void {
   if (!ACTIVE) return;
   steps++;
   if (TRACE) appendFileSync(TRACE, `${steps}\t${kind}\t${path}\n`);
+  if (PAUSE > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PAUSE);
   if (steps === AT) {
     sim?.apply();
     process.kill(process.pid, 'SIGKILL');
