@@ -1,23 +1,9 @@
-// Reads the step trace a txrepo process writes with TXREPO_CRASH_TRACE (src/common/crash.ts).
+// The step trace a txrepo process writes with TXREPO_CRASH_TRACE (src/common/crash.ts):
+// read by test/helpers/crash.ts; what its steps mean for the scenarios is here.
 
-import { readFile } from 'node:fs/promises';
+import type { Step } from '../../test/helpers/crash.ts';
 
-export interface Step {
-  n: number;
-  kind: string;
-  path: string;
-}
-
-export async function readTrace(file: string): Promise<Step[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [n, kind, path] = line.split('\t');
-      return { n: Number(n), kind: kind!, path: path ?? '' };
-    });
-}
+export { readTrace, type Step } from '../../test/helpers/crash.ts';
 
 /**
  * The step after which the operation is committed: the last catalog COMMIT, or for a

@@ -4,9 +4,9 @@
 // old repomd.xml or the new one, and every file either lists; a crash before the
 // rename leaves the old state plus unreferenced files that the next run cleans up.
 
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fsyncDir } from '../common/index.ts';
+import { fileCreated, fsyncDir, renameEntry, syncFile } from '../common/index.ts';
 import { renderRepomd, type Repomd } from '../metadata/index.ts';
 
 /** Old metadata files of createrepo_c's unique naming: `<hex checksum>-<name>`. */
@@ -30,7 +30,7 @@ export async function commitRepodata(opts: CommitOptions): Promise<Set<string>> 
     keep.add(name);
     const staged = join(opts.stagingDir, name);
     const present = await stat(staged).then(() => true, () => false);
-    if (present) await rename(staged, join(repodata, name));
+    if (present) await renameEntry(staged, join(repodata, name));
   }
   await fsyncDir(repodata);
 
@@ -41,12 +41,13 @@ export async function commitRepodata(opts: CommitOptions): Promise<Set<string>> 
   const tmp = join(repodata, `.repomd.xml.${process.pid}.tmp`);
   const fh = await open(tmp, 'w', 0o644);
   try {
+    fileCreated(tmp);
     await fh.writeFile(renderRepomd(opts.repomd));
-    await fh.sync();
+    await syncFile(fh, tmp);
   } finally {
     await fh.close();
   }
-  await rename(tmp, join(repodata, 'repomd.xml'));
+  await renameEntry(tmp, join(repodata, 'repomd.xml'));
   await fsyncDir(repodata);
   return keep;
 }

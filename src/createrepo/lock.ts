@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atPath } from '../common/index.ts';
+import { atPath, renameEntry } from '../common/index.ts';
 
 export const LOCK_DIR = '.repodata';
 const OWNER_FILE = 'txrepo.lock.json';
@@ -75,7 +75,8 @@ export async function acquireLock(repoDir: string, opts: { ignoreLock?: boolean 
     await writeFile(ownerFile, JSON.stringify(owner)).catch((e: unknown) => Promise.reject(atPath(e, ownerFile)));
     for (let attempt = 0; ; attempt++) {
       try {
-        await rename(mine, dir);
+        // A protocol step (crash.ts can stop a run here): from now the lock is held.
+        await renameEntry(mine, dir);
         break;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { createCompressor, SUFFIX, type CompressionType } from './compression.ts';
 import type { RepomdRecord } from './repomd.ts';
-import { writeAll } from '../common/index.ts';
+import { syncFile, writeAll } from '../common/index.ts';
 
 const FLUSH_AT = 256 * 1024;
 const UNIQUE_PREFIX = /^([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})-/;
@@ -112,7 +112,7 @@ export class MetadataFileWriter {
     if (this.failure) throw this.failure;
     const { opts } = this;
     const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
-    if (opts.fsync) await this.fh.sync();
+    if (opts.fsync) await syncFile(this.fh, this.tempPath);
     await this.fh.close();
     await utimes(this.tempPath, timestamp, timestamp);
     const checksum = this.hash.digest('hex');

@@ -9,6 +9,7 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyTree, listRepodata, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
+import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
 import { run, TXREPO, txrepo } from '../helpers/run.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 
@@ -167,24 +168,22 @@ describe('crashes and readers', () => {
 
   test('SIGKILL at random instants leaves old or new metadata, and the next run succeeds', async () => {
     const dir = await bigRepo(12);
-    // Kill instants within the time a run takes on this machine (the first one's), so
-    // that kills land mid-run on a fast machine too.
-    const t0 = performance.now();
-    const first = await txrepo(['createrepo', '-q', dir]);
-    const span = performance.now() - t0;
-    assert.equal(first.code, 0, first.stderr);
-    let killedMidRun = 0;
+    // A first run counts the steps of the protocol (take the lock, write and fsync the
+    // files, move them in, switch repomd.xml); each trial is killed after a random one.
+    const trace = join(work, `trace-${n++}`);
+    const steps = (await protocolSteps(['createrepo', '-q', dir], trace)).length;
+    assert.ok(steps >= 10, `createrepo takes ${steps} protocol steps`);
     for (let trial = 0; trial < 12; trial++) {
       // Change the package set so each run writes different metadata.
       await rm(join(dir, `part${trial % 12}`, 'bear-4.1-1.noarch.rpm'), { force: true });
-      const child = spawn(TXREPO, ['createrepo', '-q', '--workers', String(1 + (trial % 4)), dir], { stdio: 'ignore' });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, Math.floor(span * (0.1 + 0.8 * Math.random()))));
-      if (child.kill('SIGKILL')) killedMidRun++;
-      await exited;
-      assert.equal(await consistent(dir), undefined, `after kill ${trial}`);
+      // From step 2 on: step 1 (taking the lock) has been done.
+      const step = 2 + Math.floor(Math.random() * (steps - 3));
+      const kill = await killAfterStep(['createrepo', '-q', '--workers', String(1 + (trial % 4)), dir], trace, step);
+      assert.ok(kill.midProtocol, `trial ${trial}: the kill after step ${step} did not land inside the protocol (${kill.steps.length} steps)`);
+      assert.equal(await consistent(dir), undefined, `after kill ${trial} (after step ${step}, ${kill.steps.at(-1)?.kind} ${kill.steps.at(-1)?.path})`);
     }
-    assert.ok(killedMidRun > 0);
+    // Step 1 took the lock, and every killed run left it behind.
+    assert.ok((await readdir(dir)).includes('.repodata'), 'the killed runs left no lock to take over');
     const after = await txrepo(['createrepo', '-q', dir]);
     assert.equal(after.code, 0, `the run after the crashes must take over the stale lock: ${after.stderr}`);
     assert.equal(await consistent(dir), undefined);

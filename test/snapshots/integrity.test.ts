@@ -8,6 +8,7 @@ import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
+import { protocolSteps, killAfterStep } from '../helpers/crash.ts';
 import { inStore, mustRun, TXREPO, txrepo } from '../helpers/run.ts';
 import { LOCAL_ONLY, storeEnv } from '../helpers/backends.ts';
 import { sample, SAMPLES } from '../helpers/samples.ts';
@@ -93,19 +94,16 @@ describe('crashes', () => {
     const tx = inStore(store);
     await tx(['repo', 'create', 'el9']);
     const rpms = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm'));
-    // Kill instants within the time a deploy takes on this machine (measured on a first
-    // one), so that kills land mid-run on a fast machine too.
-    const t0 = performance.now();
-    await tx(['deploy', 'el9', ...rpms.slice(-3).map((f) => join(SAMPLES, f))]);
-    const span = performance.now() - t0;
-    let killed = 0;
+    // A first deploy of three new packages counts the steps of its commit protocol; each
+    // trial deploys three others and is killed after a random one of the first half.
+    const trace = join(work, `trace-${n++}`);
+    const steps = (await protocolSteps(['deploy', 'el9', ...rpms.slice(-3).map((f) => join(SAMPLES, f)), '--store', store], trace, storeEnv(store))).length;
+    assert.ok(steps > 10, `a deploy takes ${steps} protocol steps`);
     for (let trial = 0; trial < 10; trial++) {
       const batch = rpms.slice((trial * 3) % rpms.length, ((trial * 3) % rpms.length) + 3).map((f) => join(SAMPLES, f));
-      const child = spawn(TXREPO, ['deploy', 'el9', ...batch, '--store', store], { stdio: 'ignore', env: storeEnv(store) });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, Math.floor(span * (0.1 + 0.8 * Math.random()))));
-      if (child.kill('SIGKILL')) killed++;
-      await exited;
+      const step = 1 + Math.floor(Math.random() * (steps / 2));
+      const kill = await killAfterStep(['deploy', 'el9', ...batch, '--store', store], trace, step, { env: storeEnv(store) });
+      assert.ok(kill.midProtocol, `trial ${trial}: the kill after step ${step} did not land inside the protocol (${kill.steps.length} steps)`);
       const check = await txrepo(['fsck', '--store', store]);
       assert.equal(check.code, 0, `fsck after kill ${trial}:\n${check.stdout}${check.stderr}`);
       // The retry of the same deploy succeeds and every package of it is in latest.
@@ -113,7 +111,6 @@ describe('crashes', () => {
       const latest = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout);
       for (const f of batch) assert.ok(latest.files.some((x: { href: string }) => x.href.endsWith(f.slice(f.lastIndexOf('/') + 1))), `${f} in latest`);
     }
-    assert.ok(killed > 0, 'some deploys were killed mid-run');
     await tx(['fsck', '--verify-blobs']);
   });
 });

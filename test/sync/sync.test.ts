@@ -15,6 +15,7 @@ import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
 import { storeEnv } from '../helpers/backends.ts';
+import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
 
@@ -134,32 +135,35 @@ describe('sync', () => {
 
   test('sync killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
     const up = await upstream();
-    // Every response is slow, metadata included: a sync that finds all its packages
-    // stored already (after the first trial) still takes > 800 ms, so each kill, at
-    // 100-700 ms, lands mid-run, in any phase.
-    const server = await serveDirectory(up, { slow: /./, delayMs: 200 });
+    const server = await serveDirectory(up);
     const store = join(work, `store-${n++}`);
     const tx = inStore(store);
     try {
-      await tx(['repo', 'create', 'm', '--upstream', server.url]);
-      let killed = 0;
+      // The fewest steps a trial takes: a sync into a new repo of a store that holds
+      // the packages already (counted in another store). Each trial syncs into a new
+      // repo and is killed after a random one of them: early on in a download, later
+      // around the commits.
+      const trace = join(work, `trace-${n++}`);
+      const calibration = join(work, `store-${n++}`);
+      const fresh = async (s: string) => {
+        await txrepo(['repo', 'delete', 'm', '--store', s], { env: storeEnv(s) });
+        assert.equal((await txrepo(['repo', 'create', 'm', '--upstream', server.url, '--store', s])).code, 0);
+      };
+      await fresh(calibration);
+      await protocolSteps(['sync', 'm', '--store', calibration], trace, storeEnv(calibration));
+      await fresh(calibration);
+      const steps = (await protocolSteps(['sync', 'm', '--store', calibration], trace, storeEnv(calibration))).length;
+      assert.ok(steps > 5, `a sync of stored packages takes ${steps} protocol steps`);
       for (let trial = 0; trial < 8; trial++) {
-        const child = spawn(TXREPO, ['sync', 'm', '--store', store], { stdio: 'ignore', env: storeEnv(store) });
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 600)));
-        if (child.kill('SIGKILL')) killed++;
-        await exited;
+        await fresh(store);
+        const step = 1 + Math.floor(Math.random() * (steps - 1));
+        const kill = await killAfterStep(['sync', 'm', '--store', store], trace, step, { env: storeEnv(store) });
+        assert.ok(kill.midProtocol, `trial ${trial}: the kill after step ${step} did not land inside the protocol (${kill.steps.length} steps)`);
         const check = await txrepo(['fsck', '--store', store]);
         assert.equal(check.code, 0, `fsck after kill ${trial}:\n${check.stdout}${check.stderr}`);
         // Whatever was committed is a whole snapshot of the upstream.
         for (const s of JSON.parse((await tx(['snapshots', 'm', '--json'])).stdout)) assert.equal(s.packages, 35);
-        // Drop what the killed run committed, so that every trial syncs again.
-        if (trial % 2 === 1) {
-          await tx(['repo', 'delete', 'm']);
-          await tx(['repo', 'create', 'm', '--upstream', server.url]);
-        }
       }
-      assert.ok(killed > 0, 'some syncs were killed mid-run');
       const done = JSON.parse((await tx(['sync', 'm', '--json'])).stdout);
       assert.equal(done.packages, 35);
       await tx(['fsck', '--verify-blobs']);
