@@ -5,12 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyTree, mdcompare, metadataText, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { mustRun, txrepo } from '../helpers/run.ts';
 import { buildTestRpms, complexRpm } from '../helpers/fixtures.ts';
-import { writeLegacyRpm } from '../helpers/legacy-rpm.ts';
+import { int32s, rewriteHeader, strings, valuesOf, writeLegacyRpm, type Entry } from '../helpers/legacy-rpm.ts';
 import { sample, SAMPLES } from '../helpers/samples.ts';
 
 
@@ -68,6 +68,50 @@ describe('same metadata as createrepo_c', () => {
     for (const name of (await readdir(SAMPLES)).filter((n) => n.endsWith('.rpm'))) await writeLegacyRpm(join(SAMPLES, name), join(dir, name));
     const { ours, theirs } = await both(dir, []);
     await assertSameMetadata(ours, theirs);
+  });
+
+  test('on packages with the weak dependencies of rpm before 4.12 (MISSINGOK requires, the old SUGGESTS and ENHANCES tags)', async () => {
+    // rpm < 4.12 had no Recommends/Supplements tags: a recommends was a requires marked
+    // MISSINGOK, or an entry of the old SUGGESTS tag marked STRONG; a supplements, an
+    // old ENHANCES entry marked STRONG. Today's packages rewritten that way.
+    const built = await buildTestRpms();
+    const dir = join(work, 'legacy-weak');
+    await mkdir(dir);
+    const MISSINGOK = 1 << 19;
+    const STRONG = 1 << 27;
+    const weak = { recommends: [5046, 5047, 5048], suggests: [5049, 5050, 5051], supplements: [5052, 5053, 5054], enhances: [5055, 5056, 5057] };
+    const toLegacy = (recommendsAsRequires: boolean) => (entries: Entry[]) => {
+      const get = (tags: number[]) => tags.map((t) => (entries.find((e) => e.tag === t) ? valuesOf(entries.find((e) => e.tag === t)!) : []));
+      const [rn, rv, rf] = get(weak.recommends);
+      const [sn, sv, sf] = get(weak.suggests);
+      const [pn, pv, pf] = get(weak.supplements);
+      const [en, ev, ef] = get(weak.enhances);
+      const [qn, qv, qf] = get([1049, 1050, 1048]);
+      const drop = new Set([...Object.values(weak).flat(), ...(recommendsAsRequires ? [1048, 1049, 1050] : [])]);
+      const out = entries.filter((e) => !drop.has(e.tag));
+      const triple = (tags: number[], names: unknown[], versions: unknown[], flags: unknown[]) =>
+        names.length ? [strings(tags[0]!, names as string[]), strings(tags[1]!, versions as string[]), int32s(tags[2]!, flags as number[])] : [];
+      if (recommendsAsRequires) {
+        out.push(...triple([1049, 1050, 1048], [...qn!, ...rn!], [...qv!, ...rv!], [...qf!, ...rf!.map((f) => Number(f) | MISSINGOK)]));
+        out.push(...triple([1156, 1157, 1158], sn!, sv!, sf!));
+      } else {
+        out.push(...triple([1156, 1157, 1158], [...rn!, ...sn!], [...rv!, ...sv!], [...rf!.map((f) => Number(f) | STRONG), ...sf!]));
+      }
+      out.push(...triple([1159, 1160, 1161], [...pn!, ...en!], [...pv!, ...ev!], [...pf!.map((f) => Number(f) | STRONG), ...ef!]));
+      return out;
+    };
+    for (const [name, asRequires] of [['txfix-weakdeps-1.2.3-4.noarch.rpm', false], [basename(await complexRpm()), true]] as const) {
+      await writeFile(join(dir, name), rewriteHeader(await readFile(join(built, name)), toLegacy(asRequires)));
+    }
+    const { ours, theirs } = await both(dir, []);
+    await assertSameMetadata(ours, theirs);
+    // The legacy rules fired: the recommends and supplements are there, as such.
+    const primary = await metadataText(ours, 'primary');
+    for (const dep of ['txfix-recommended', 'txfix-supplemented', 'txfix-suggested', 'txfix-enhanced', '(txfix-bananas or txfix-magic)', '((txfix-hiding and txfix-attic) unless txfix-light)']) {
+      assert.ok(primary.includes(`name="${dep}"`), `${dep} in primary.xml`);
+    }
+    assert.match(primary, /<rpm:recommends>\s*<rpm:entry name="\(txfix-bananas or txfix-magic\)"\/>/);
+    assert.match(primary, /<rpm:supplements>[^]*?name="txfix-supplemented"[^]*?<\/rpm:supplements>/);
   });
 
   test('on packages built to cover weak/rich deps, epochs, ~ and ^, ghosts, scriptlets, text and changelogs', async () => {

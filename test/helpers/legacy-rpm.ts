@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 
-interface Entry {
+export interface Entry {
   tag: number;
   type: number;
   count: number;
@@ -121,15 +121,19 @@ const int32 = (tag: number, value: number): Entry => {
 /** Main header tags rpm 4.14 added: the payload digest and its algorithm. */
 const PAYLOAD_DIGEST_TAGS = new Set([5092, 5093, 5097]);
 
-/** The bytes of `rpm` as an rpm older than 4.14 would have written the package. */
-export function toLegacyLayout(rpm: Buffer): Buffer {
+/**
+ * The package with its main header rewritten by `edit` (which gets the entries, region
+ * tag left out, and returns the new ones), signed with the digests of rpm before 4.14:
+ * the header's SHA1 and the MD5 of header and payload.
+ */
+export function rewriteHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[]): Buffer {
   const lead = rpm.subarray(0, 96);
   const sig = readHeader(rpm, 96);
   const mainStart = sig.end + ((8 - (sig.end % 8)) % 8);
   const main = readHeader(rpm, mainStart);
   const payload = rpm.subarray(main.end);
 
-  const header = writeHeader(main.entries.filter((e) => !PAYLOAD_DIGEST_TAGS.has(e.tag)), main.region ?? 63);
+  const header = writeHeader(edit(main.entries), main.region ?? 63);
   const md5 = createHash('md5').update(header).update(payload).digest();
   const sha1 = createHash('sha1').update(header).digest('hex');
   const payloadSize = sig.entries.find((e) => e.tag === 1007);
@@ -144,6 +148,27 @@ export function toLegacyLayout(rpm: Buffer): Buffer {
   );
   const pad = Buffer.alloc((8 - (signature.length % 8)) % 8);
   return Buffer.concat([lead, signature, pad, header, payload]);
+}
+
+/** The bytes of `rpm` as an rpm older than 4.14 would have written the package. */
+export function toLegacyLayout(rpm: Buffer): Buffer {
+  return rewriteHeader(rpm, (entries) => entries.filter((e) => !PAYLOAD_DIGEST_TAGS.has(e.tag)));
+}
+
+/** A string-array entry (names, versions). */
+export const strings = (tag: number, values: string[]): Entry => ({ tag, type: 8, count: values.length, data: Buffer.from(values.map((v) => `${v}\0`).join('')) });
+
+/** An INT32-array entry (flags). */
+export function int32s(tag: number, values: number[]): Entry {
+  const data = Buffer.alloc(4 * values.length);
+  values.forEach((v, i) => data.writeUInt32BE(v >>> 0, 4 * i));
+  return { tag, type: 4, count: values.length, data };
+}
+
+/** The values of a string-array or INT32-array entry. */
+export function valuesOf(e: Entry): (string | number)[] {
+  if (e.type === 4) return Array.from({ length: e.count }, (_, i) => e.data.readUInt32BE(4 * i));
+  return e.data.toString('utf8').split('\0').slice(0, e.count);
 }
 
 /** Writes the legacy form of the package at `from` to `to`. */
