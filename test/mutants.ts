@@ -74,4 +74,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/reliability/disk-regressions.test.ts'],
     testName: 'cut short',
   },
+  {
+    id: 'createrepo-no-lock',
+    about: "createrepo takes over a live run's lock as if it were stale: two runs on one directory at once",
+    file: 'src/createrepo/lock.ts',
+    from: '      if (!stale && !opts.ignoreLock) {',
+    to: '      if (false) {',
+    tests: ['test/createrepo/transactions.test.ts'],
+    testName: 'two runs at once',
+  },
 ];

@@ -9,7 +9,7 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyTree, listRepodata, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
-import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
+import { killAfterStep, protocolSteps, readTrace } from '../helpers/crash.ts';
 import { run, TXREPO, txrepo } from '../helpers/run.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 
@@ -149,13 +149,22 @@ describe('locking', () => {
     assert.equal(forced.code, 0, forced.stderr);
   });
 
-  test('two runs at once: one wins, the other is refused, the repo is consistent', async () => {
+  test('two runs at once: one wins, the others are refused, the repo is consistent', async () => {
     const dir = await freshRepo();
-    const results = await Promise.all([txrepo(['createrepo', '-q', dir]), txrepo(['createrepo', '-q', dir]), txrepo(['createrepo', '-q', dir])]);
-    const ok = results.filter((r) => r.code === 0).length;
-    assert.ok(ok >= 1, 'at least one run succeeds');
-    for (const r of results) if (r.code !== 0) assert.match(r.stderr, /is locked by txrepo \(pid \d+/);
+    // The first run waits a moment before each protocol step (crash.ts), so it holds
+    // the lock while the others start: they must be refused, naming it.
+    const trace = join(work, `trace-${n++}`);
+    const first = spawn(TXREPO, ['createrepo', '-q', dir], { stdio: 'ignore', env: { ...process.env, TXREPO_CRASH_TRACE: trace, TXREPO_CRASH_PAUSE: '150' } });
+    const firstDone = new Promise<number | null>((done) => first.on('exit', done));
+    while ((await readTrace(trace)).length < 2) await new Promise((r) => setTimeout(r, 5)); // step 1, the lock, is done
+    const others = await Promise.all([txrepo(['createrepo', '-q', dir]), txrepo(['createrepo', '-q', dir])]);
+    for (const r of others) {
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`is locked by txrepo \\(pid ${first.pid} on `));
+    }
+    assert.equal(await firstDone, 0);
     assert.equal(await consistent(dir), undefined);
+    assert.ok(!(await readdir(dir)).includes('.repodata'), 'the lock was released');
   });
 });
 
