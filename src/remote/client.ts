@@ -10,18 +10,21 @@ import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import type { CreateRepoRequest, CreateSetRequest, DeployRequest, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
 import type { DeployResult, FsckReport, GcReport, SetManifest, SnapshotDiff } from '../snapshots/index.ts';
+import { isFailureKind, kindOfClassName, kindOfStatus, type FailureKind } from '../common/index.ts';
 import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove } from '../store/index.ts';
 import type { SyncResult } from '../sync/index.ts';
 
-/** The server refused or failed a request; `name` is the server's error type. */
+/** The server refused or failed a request; `kind` is the server's kind of failure. */
 export class RemoteError extends Error {
   override name = 'RemoteError';
   readonly status: number;
+  readonly kind: FailureKind;
   constructor(message: string, status: number, type?: string) {
     super(message);
     this.status = status;
-    // The server's own error types, so that the CLI reports them as it would locally.
-    if (type && /^[A-Za-z]+Error$/.test(type)) this.name = type;
+    // The server's kind, so that the CLI reports it as it would locally (a server
+    // before the kinds sent its error class names: they map to the same kinds).
+    this.kind = isFailureKind(type) ? type : ((type ? kindOfClassName(type) : undefined) ?? kindOfStatus(status));
   }
 }
 
@@ -43,9 +46,9 @@ export class RemoteTxrepo implements Txrepo {
     try {
       url = new URL(server);
     } catch {
-      throw new RemoteError(`--server ${JSON.stringify(server)} is not a URL: give http://HOST:PORT`, 0, 'UsageError');
+      throw new RemoteError(`--server ${JSON.stringify(server)} is not a URL: give http://HOST:PORT`, 0, 'usage');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError(`--server ${server}: give an http:// or https:// URL`, 0, 'UsageError');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError(`--server ${server}: give an http:// or https:// URL`, 0, 'usage');
     this.base = new URL(url.pathname.endsWith('/') ? url.href : `${url.href}/`);
     this.token = opts.token;
     this.actor = opts.actor;
@@ -92,7 +95,7 @@ export class RemoteTxrepo implements Txrepo {
     try {
       value = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new RemoteError(`${this.base.origin}: HTTP ${res.statusCode}: not a txrepo API answer: ${text.slice(0, 200)}`, res.statusCode ?? 0);
+      throw new RemoteError(`${this.base.origin}: HTTP ${res.statusCode}: not a txrepo API answer: ${text.slice(0, 200)}`, res.statusCode ?? 0, 'unavailable');
     }
     if ((res.statusCode ?? 500) >= 400) {
       const err = (value as { error?: { type?: string; message?: string } } | undefined)?.error;

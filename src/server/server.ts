@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
+import { errorDocument, kindOf } from '../common/index.ts';
 import type { Store } from '../store/index.ts';
 import { serveApi } from './api.ts';
 import { HttpError, pathSegments, sendJson, sendText, statusOf, storageStatus } from './http.ts';
@@ -89,9 +90,7 @@ export function createTxrepoServer(opts: ServerOptions): Server {
           if (!res.headersSent) {
             // A full or read-only store is not a bug: the client gets the reason.
             const message = status >= 500 && !(e instanceof HttpError) && !storageStatus(e) ? 'internal error (see the server log)' : shorten(e.message);
-            // HttpError is the server's own: clients get what kind of refusal it is.
-            const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
-            sendJson(res, status, { error: { type, message } }, e instanceof HttpError ? e.headers : {});
+            sendJson(res, status, errorDocument(kindOf(e), message), e instanceof HttpError ? e.headers : {});
           } else {
             res.destroy();
           }

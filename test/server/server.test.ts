@@ -181,7 +181,7 @@ describe('hostile requests', () => {
     await tx()(['token', 'revoke', 'short-lived']);
     const revoked = await http(server.url, 'POST', '/api/v1/repos', { headers: { ...json, authorization: `Bearer ${other}` }, body: JSON.stringify({ name: 'el11' }) });
     assert.equal(revoked.status, 401);
-    assert.equal(JSON.parse(revoked.body.toString()).error.type, 'AuthError');
+    assert.equal(JSON.parse(revoked.body.toString()).error.type, 'auth');
     const cli = await txrepo(['repo', 'create', 'el12', '--server', server.url]);
     assert.equal(cli.code, 1);
     assert.match(cli.stderr, /give a token/);

@@ -5,6 +5,7 @@ import { COMPRESSION_TYPES } from '../../metadata/index.ts';
 import { CHECKSUM_TYPES } from '../../rpm/index.ts';
 import { integer, list, oneOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { print } from '../output.ts';
 import { progressBar } from '../progress.ts';
 
 export const help = `Usage: txrepo createrepo DIR [options]
@@ -94,11 +95,9 @@ export async function run(argv: string[]): Promise<number> {
     ignoreLock: v['ignore-lock'],
     onProgress: (done, total) => progress.update(done, total),
   }).finally(() => progress.finish());
-  if (v.json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  } else if (!v.quiet) {
+  if (v.json || !v.quiet) {
     const reuse = result.reused ? ` (${result.reused} reused from the old metadata)` : '';
-    process.stdout.write(`${result.dir}: ${result.packages} packages${reuse}, revision ${result.revision}\n`);
+    print(v.json, result, () => `${result.dir}: ${result.packages} packages${reuse}, revision ${result.revision}`);
   }
   return 0;
 }

@@ -3,7 +3,8 @@
 import { exportSnapshot, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { LOCAL_HELP, LOCAL_OPTION, print, withStore } from '../store.ts';
+import { LOCAL_HELP, LOCAL_OPTION, withStore } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo export REPO[@REF] DIR
 

@@ -7,7 +7,8 @@ import { readSmallFile, replaceFile } from '../../common/index.ts';
 import { IniError, injectMirrors, loadMirrors } from '../../inject/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, serverOf, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { serverOf, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo inject CONF... (--set ID | --mirrors URI) [--allow-proxy] [-o OUT]
 

@@ -1,8 +1,9 @@
 // txrepo set create|list|show|extend|keep|release
 
-import { parse } from '../args.ts';
+import { action as actionOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 import type { SnapshotSet } from '../../store/index.ts';
 
 export const help = `Usage: txrepo set create [--label L] [--ttl 3d] REPO[@REF]...
@@ -39,14 +40,12 @@ function describe(s: SnapshotSet): string {
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('set', argv, options);
-  const [action, ...args] = positionals;
+  const [given, ...args] = positionals;
+  const action = actionOf('set', given, ['create', 'list', 'show', 'extend', 'keep', 'release']);
   const one = () => {
     if (args.length !== 1) throw new UsageError(`give one set id: txrepo set ${action} ID`);
     return args[0];
   };
-  if (!['create', 'list', 'show', 'extend', 'keep', 'release'].includes(action ?? '')) {
-    throw new UsageError(`give an action: create, list, show, extend, keep or release (got ${JSON.stringify(action ?? '')})`);
-  }
   if (action === 'create' && args.length === 0) throw new UsageError('give the repositories to pin: txrepo set create REPO[@REF]...');
   if (action === 'extend' && v.ttl === undefined) throw new UsageError('give the new lease: txrepo set extend ID --ttl DURATION');
   return withTxrepo(v, async (tx) => {

@@ -3,7 +3,8 @@
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo sync REPO [--from URL|PATH] [--mirror]
 
