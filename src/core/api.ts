@@ -2,8 +2,8 @@
 // (on a local store, or on a server through RemoteTxrepo), and the HTTP API serves it
 // (LocalTxrepo behind /api/v1). Requests and results are plain JSON values.
 
-import type { AuditEntry, Repository, Snapshot, SnapshotFile, SnapshotSet, Tag, TagMove, TokenInfo } from '../store/index.ts';
-import type { DeployResult, FsckReport, GcReport, SetManifest, SnapshotDiff } from '../snapshots/index.ts';
+import type { AuditEntry, Repository, Snapshot, SnapshotFile, Tag, TagMove, TokenInfo } from '../store/index.ts';
+import type { DeployResult, FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import type { SyncResult } from '../sync/index.ts';
 
 export interface CreateRepoRequest {
@@ -98,13 +98,13 @@ export interface Txrepo {
   tags(repo: string): Promise<Tag[]>;
   tagHistory(repo: string, tag?: string): Promise<TagMove[]>;
 
-  createSet(r: CreateSetRequest): Promise<SnapshotSet>;
-  listSets(): Promise<SnapshotSet[]>;
+  createSet(r: CreateSetRequest): Promise<SetView>;
+  listSets(): Promise<SetView[]>;
   showSet(id: string): Promise<SetManifest>;
   /** A new lease end: TTL from now ('forever': kept until released). */
-  extendSet(id: string, ttl: string): Promise<SnapshotSet>;
-  keepSet(id: string): Promise<SnapshotSet>;
-  releaseSet(id: string): Promise<SnapshotSet>;
+  extendSet(id: string, ttl: string): Promise<SetView>;
+  keepSet(id: string): Promise<SetView>;
+  releaseSet(id: string): Promise<SetView>;
   promote(r: PromoteRequest): Promise<TagMove[]>;
 
   gc(r: { dryRun?: boolean; grace?: string }): Promise<GcReport>;

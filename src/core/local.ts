@@ -22,6 +22,7 @@ import {
   parseRepoRef,
   resolveRef,
   setManifest,
+  viewOfSet,
   type DeployResult,
   type IngestedPackage,
 } from '../snapshots/index.ts';
@@ -203,28 +204,29 @@ export class LocalTxrepo implements Txrepo {
     return this.catalog.tagHistory(repo, tag);
   }
 
-  createSet(r: { refs: string[]; label?: string; ttl?: string }) {
-    return this.mutation('set create', undefined, r, () => createSet(this.store, { ...r, actor: this.actor }));
+  async createSet(r: { refs: string[]; label?: string; ttl?: string }) {
+    return viewOfSet(await this.mutation('set create', undefined, r, () => createSet(this.store, { ...r, actor: this.actor })));
   }
 
-  listSets() {
-    return this.catalog.listSets();
+  async listSets() {
+    const now = new Date();
+    return (await this.catalog.listSets()).map((s) => viewOfSet(s, now));
   }
 
   showSet(id: string) {
     return setManifest(this.store, id);
   }
 
-  extendSet(id: string, ttl: string) {
-    return this.mutation('set extend', undefined, { id, ttl }, () => this.catalog.updateSet(id, { expiresAt: leaseEnd(ttl) ?? null }));
+  async extendSet(id: string, ttl: string) {
+    return viewOfSet(await this.mutation('set extend', undefined, { id, ttl }, () => this.catalog.updateSet(id, { expiresAt: leaseEnd(ttl) ?? null })));
   }
 
-  keepSet(id: string) {
-    return this.mutation('set keep', undefined, { id }, () => this.catalog.updateSet(id, { expiresAt: null }));
+  async keepSet(id: string) {
+    return viewOfSet(await this.mutation('set keep', undefined, { id }, () => this.catalog.updateSet(id, { expiresAt: null })));
   }
 
-  releaseSet(id: string) {
-    return this.mutation('set release', undefined, { id }, () => this.catalog.updateSet(id, { release: true }));
+  async releaseSet(id: string) {
+    return viewOfSet(await this.mutation('set release', undefined, { id }, () => this.catalog.updateSet(id, { release: true })));
   }
 
   promote(r: PromoteRequest) {

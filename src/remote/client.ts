@@ -9,9 +9,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import type { CreateRepoRequest, CreateSetRequest, DeployRequest, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
-import type { DeployResult, FsckReport, GcReport, SetManifest, SnapshotDiff } from '../snapshots/index.ts';
+import type { DeployResult, FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { isFailureKind, kindOfClassName, kindOfStatus, type FailureKind } from '../common/index.ts';
-import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove } from '../store/index.ts';
+import type { AuditEntry, Repository, Snapshot, Tag, TagMove } from '../store/index.ts';
 import type { SyncResult } from '../sync/index.ts';
 
 /** The server refused or failed a request; `kind` is the server's kind of failure. */
@@ -188,22 +188,22 @@ export class RemoteTxrepo implements Txrepo {
     return this.call<TagMove[]>('GET', `/api/v1/repos/${enc(repo)}/history${tag ? `?tag=${enc(tag)}` : ''}`);
   }
   createSet(r: CreateSetRequest) {
-    return this.call<SnapshotSet>('POST', '/api/v1/sets', r);
+    return this.call<SetView>('POST', '/api/v1/sets', r);
   }
   listSets() {
-    return this.call<SnapshotSet[]>('GET', '/api/v1/sets');
+    return this.call<SetView[]>('GET', '/api/v1/sets');
   }
   showSet(id: string) {
     return this.call<SetManifest>('GET', `/api/v1/sets/${enc(id)}`);
   }
   extendSet(id: string, ttl: string) {
-    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/extend`, { ttl });
+    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/extend`, { ttl });
   }
   keepSet(id: string) {
-    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/keep`, {});
+    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/keep`, {});
   }
   releaseSet(id: string) {
-    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/release`, {});
+    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/release`, {});
   }
   promote(r: PromoteRequest) {
     return this.call<TagMove[]>('POST', `/api/v1/sets/${enc(r.set)}/promote`, { tag: r.tag, force: r.force, reason: r.reason });
