@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import type { CreateRepoRequest, CreateSetRequest, DeployRequest, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
+import type { CreateRepoRequest, CreateSetRequest, DeployOutcome, DeployRequest, LogEntry, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SnapshotSummary, SyncOutcome, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
 import type { DeployResult, FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { isFailureKind, kindOfClassName, kindOfStatus, type FailureKind } from '../common/index.ts';
 import type { AuditEntry, Repository, Snapshot, Tag, TagMove } from '../store/index.ts';
@@ -137,7 +137,7 @@ export class RemoteTxrepo implements Txrepo {
     return this.call<{ deleted: string }>('DELETE', `/api/v1/repos/${enc(name)}`);
   }
 
-  async deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult> {
+  async deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome> {
     const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
     const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
     const uploads = [...(r.uploads ?? [])];
@@ -154,7 +154,7 @@ export class RemoteTxrepo implements Txrepo {
     }
     for (let retries = 0; ; retries++) {
       try {
-        return await this.call<DeployResult>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
+        return await this.call<DeployOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
       } catch (e) {
         // The server had a package when asked, so it was not sent, but a gc removed it
         // before the deploy (it was unused and older than gc's grace): send it after all.
@@ -167,10 +167,10 @@ export class RemoteTxrepo implements Txrepo {
   }
 
   sync(r: SyncRequest) {
-    return this.call<SyncResult>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r);
+    return this.call<SyncOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r);
   }
   snapshots(repo: string) {
-    return this.call<Snapshot[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);
+    return this.call<SnapshotSummary[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);
   }
   showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}) {
     return this.call<SnapshotDetails>('GET', `/api/v1/repos/${enc(repo)}/snapshots/${enc(ref)}${opts.files ? '?files=1' : ''}`);
@@ -218,7 +218,7 @@ export class RemoteTxrepo implements Txrepo {
     const q = new URLSearchParams();
     if (r.repo) q.set('repo', r.repo);
     if (r.limit) q.set('limit', String(r.limit));
-    return this.call<AuditEntry[]>('GET', `/api/v1/log${q.size ? `?${q}` : ''}`);
+    return this.call<LogEntry[]>('GET', `/api/v1/log${q.size ? `?${q}` : ''}`);
   }
   async close() {}
 }

@@ -34,9 +34,9 @@ export async function run(argv: string[]): Promise<number> {
   const progress = progressBar('reading packages', !v.json && Boolean(process.stderr.isTTY));
   const result = await withTxrepo(v, (tx) => tx.deploy({ repo, sources, message: v.message }, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
-    result.snapshot
-      ? `${result.snapshot.id}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.snapshot.packages} in all)`
-      : `${result.latest}\t${result.path}\t(nothing new: latest stays)`,
+    result.unchanged
+      ? `${result.snapshot}\t${result.path}\t(nothing new: latest stays)`
+      : `${result.snapshot}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.packages} in all)`,
   );
   return 0;
 }

@@ -30,11 +30,11 @@ export async function run(argv: string[]): Promise<number> {
       [
         `snapshot ${s.id} of ${repo}${tags.length ? ` [${tags.join(', ')}]` : ''}`,
         `  parent    ${s.parent ?? '-'}`,
-        `  created   ${s.createdAt} by ${s.actor}`,
+        `  created   ${s.createdAt} by ${s.createdBy}`,
         `  message   ${s.message}`,
         `  packages  ${s.packages}`,
         `  path      ${value.path}`,
-        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.digest}`) : []),
+        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.sha256}`) : []),
       ].join('\n'),
     );
     return 0;

@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
   const result = await withTxrepo(v, (tx) => tx.sync(request, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
-    result.unchanged ? `${result.latest}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.latest}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
+    result.unchanged ? `${result.snapshot}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.snapshot}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
   );
   return 0;
 }
