@@ -95,6 +95,8 @@ describe('snapshots', () => {
       assert.ok(!('actor' in s), 'a snapshot has createdBy, not actor');
       assert.ok(Array.isArray(s.tags));
     }
+    const latest = (await json(['show', 'app'])).id;
+    assert.ok(list.find((s: { id: string }) => s.id === latest).tags.includes('latest'), 'a snapshot lists the tags that point at it');
     assert.deepEqual(await api('/repos/app/snapshots'), list);
     assert.equal(typeof (await json(['repo', 'show', 'app'])).createdBy, 'string');
     assert.equal(typeof (await json(['set', 'create', 'app'])).createdBy, 'string');
