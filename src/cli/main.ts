@@ -24,6 +24,7 @@ ${lines.join('\n')}
 Global options, before or after the command (for the commands that take them):
   --store DIR, --catalog URL, --blobs URL, --server URL, --token TOKEN, --json
 
+Exit status: 0 done, 1 failed, 2 usage error, 70 a bug in txrepo.
 Run 'txrepo COMMAND --help' for a command's options; docs/cli.md has them all.`;
 }
 

@@ -110,11 +110,13 @@ export const STORE_HELP = `      --store DIR          the store (default: $TXREP
                            (default: $TXREPO_BLOBS, else DIR/blobs)
       --server URL         act on a txrepo server instead (default: $TXREPO_SERVER)
       --token TOKEN        the server's access token for changes (default: $TXREPO_TOKEN)
-      --json               print JSON on stdout`;
+      --json               print one JSON document on stdout: the result, or
+                           {"error": {"type", "message"}} (see docs/cli.md)`;
 
 export const LOCAL_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
       --catalog URL        its catalog in PostgreSQL: postgres://USER@HOST/DB[?schema=S]
                            (default: $TXREPO_CATALOG, else DIR/catalog.sqlite)
       --blobs URL          its blobs in S3-compatible storage: s3://BUCKET/PREFIX
                            (default: $TXREPO_BLOBS, else DIR/blobs)
-      --json               print JSON on stdout`;
+      --json               print one JSON document on stdout: the result, or
+                           {"error": {"type", "message"}} (see docs/cli.md)`;

@@ -32,16 +32,17 @@ Options:
       --workers N              packages read in parallel, 1-100 (default 5)
   -g, --groupfile FILE         comps file to include (as "group" and compressed "group_gz")
       --general-compress-type T  compression of the metadata: ${COMPRESSION_TYPES.filter((c) => c !== 'none').join(', ')} (default gz)
-      --skip-symlinks          do not follow symlinks
+      --skip-symlinks          skip every symlink (otherwise symlinks are followed, and a
+                               *.rpm one that leads nowhere fails the run)
       --keep-all-metadata      keep the other records (updateinfo, modules, ...) of the old repomd.xml
       --ignore-lock            run even if DIR/.repodata (the lock) exists
       --no-database            accepted for compatibility; txrepo never writes sqlite databases
-      --json                   print a JSON summary on stdout
+      --json                   print a JSON summary on stdout (or the error, as JSON)
   -q, --quiet                  no progress bar
   -h, --help                   this help
 
-Exit status: 0 on success, 1 when a package or the directory cannot be used (nothing is
-changed then), 2 on a usage error.`;
+Exit status: 0 on success, 1 when a package (a *.rpm symlink that leads nowhere too) or
+the directory cannot be used (nothing is changed then), 2 on a usage error.`;
 
 const options = {
   update: { type: 'boolean' },

@@ -18,7 +18,7 @@ deploy or sync on its way may list them).
 
 Options:
       --dry-run            only list what would go, and the bytes it would free
-      --grace DURATION     the grace window (default 1h)
+      --grace DURATION     the grace window (default 1h; 0s: none)
 ${STORE_HELP}
   -h, --help               this help`;
 

@@ -19,7 +19,7 @@ Options:
       --no-compress        store FILE uncompressed
   -s, --checksum TYPE      checksum type (default: the repo's)
       --ignore-lock        run even if the repo lock (DIR/.repodata) exists
-      --json               print a JSON summary on stdout
+      --json               print a JSON summary on stdout (or the error, as JSON)
   -h, --help               this help`;
 
 const options = {

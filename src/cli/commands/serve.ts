@@ -26,7 +26,8 @@ Options:
                            request's Host header)
       --grace DURATION     how long a tag path still serves the files of the
                            snapshots the tag left (default 1h: a dnf client that read
-                           repomd.xml just before a move finishes its downloads)
+                           repomd.xml just before a move finishes its downloads;
+                           0s: only the current snapshot's)
       --workers N          server processes sharing the port (default 1; on a machine
                            with cores to spare, up to one per core); each serves
                            reads and takes writes, which the catalog serialises
@@ -37,8 +38,8 @@ Options:
                            object store (or a CDN before it) carries them
       --quiet              no access log on stdout
 ${LOCAL_HELP}
-                           (serve: one JSON object a line on stdout: the start-up,
-                           then one per request; see docs/cli.md)
+                           (for serve: one JSON object a line on stdout, the
+                           start-up's, then one per request as the access log)
   -h, --help               this help`;
 
 const options = {
