@@ -107,7 +107,7 @@ export function parse<O extends Options>(command: string, argv: string[], option
 }
 
 /** The action of a command with several (repo create|list...), or a usage error naming the nearest. */
-export function action<A extends string>(command: string, given: string | undefined, actions: readonly A[]): A {
+export function actionOf<A extends string>(command: string, given: string | undefined, actions: readonly A[]): A {
   if (given !== undefined && (actions as readonly string[]).includes(given)) return given as A;
   const got = given === undefined ? 'none' : JSON.stringify(given);
   const hint = given === undefined ? '' : didYouMean(given, actions);

@@ -34,7 +34,7 @@ export class RequestError extends Error {
 }
 
 /** The request an audit row recorded; a row written by hand (or damaged) stays text. */
-function parseArgs(text: string): unknown {
+function recordedRequest(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -267,7 +267,7 @@ export class LocalTxrepo implements Txrepo {
   }
 
   async log(r: { repo?: string; limit?: number }): Promise<LogEntry[]> {
-    return (await this.catalog.listAudit(r)).map((e) => ({ ...e, args: parseArgs(e.args) }));
+    return (await this.catalog.listAudit(r)).map((e) => ({ ...e, args: recordedRequest(e.args) }));
   }
 
   close() {

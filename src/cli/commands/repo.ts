@@ -1,6 +1,6 @@
 // txrepo repo create|list|show|delete
 
-import { action as actionOf, integer, parse } from '../args.ts';
+import { actionOf, integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';

@@ -38,8 +38,8 @@ Options:
                            object store (or a CDN before it) carries them
       --quiet              no access log on stdout
 ${LOCAL_HELP}
-                           (for serve: one JSON object a line on stdout, the
-                           start-up's, then one per request as the access log)
+                           (serve writes one JSON object a line instead: the
+                           start-up's, then one per request, the access log)
   -h, --help               this help`;
 
 const options = {

@@ -1,6 +1,6 @@
 // txrepo set create|list|show|extend|keep|release
 
-import { action as actionOf, parse } from '../args.ts';
+import { actionOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';

@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { checkTokenName } from '../../snapshots/index.ts';
-import { action as actionOf, parse } from '../args.ts';
+import { actionOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { auditScope, type AuditScope } from '../../store/index.ts';
 import { actor, LOCAL_HELP, LOCAL_OPTION, withStore } from '../store.ts';
@@ -52,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       default: {
+        // revoke (actionOf allows no other)
         const t = await auditScope.run(audited('token revoke', needName()), () => catalog.revokeToken(needName()));
         print(v.json, t, () => `token ${t.name} revoked`);
         return 0;
