@@ -132,7 +132,7 @@ export function leadingGlobals(argv: string[]): { globals: string[]; rest: strin
       throw new UsageError(`unknown option ${word.slice(0, eq < 0 ? undefined : eq)} before the command${didYouMean(word, known)}\nGlobal options: ${Object.keys(GLOBAL_OPTIONS).map((o) => `--${o}`).join(' ')}; run 'txrepo --help' for the commands.`);
     }
     if (GLOBAL_OPTIONS[name].type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value (got ${JSON.stringify(word)})`);
+      if (eq >= 0) throw new UsageError(`--${name} takes no value (got ${JSON.stringify(word)}): write --${name} alone`);
       globals.push(word);
     } else if (eq >= 0) {
       globals.push(word);
