@@ -106,7 +106,7 @@ export async function backendsBench(opts: { smallDir: string; work: string; runs
       const store = join(work, `serve-${b.name.replace(/\W+/g, '-')}`);
       const env = b.env(store);
       await tx(['repo', 'create', 'bench', '--store', store], env);
-      const id = JSON.parse(await tx(['deploy', 'bench', source, '--store', store, '--json'], env)).snapshot.id as string;
+      const id = JSON.parse(await tx(['deploy', 'bench', source, '--store', store, '--json'], env)).snapshot as string;
       const files = JSON.parse(await tx(['show', `bench@${id}`, '--files', '--json', '--store', store], env)).files as { href: string; size: number; kind: string }[];
       const packages = files.filter((f) => f.kind === 'package');
       const bytes = packages.reduce((n, f) => n + f.size, 0);

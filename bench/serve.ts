@@ -73,7 +73,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   for (const f of large) await link(join(opts.largeDir, f), join(source, f));
   await tx(['repo', 'create', 'bench', '--store', store]);
   const deployed = JSON.parse(await tx(['deploy', 'bench', source, '--store', store, '--json']));
-  const id: string = deployed.snapshot.id;
+  const id: string = deployed.snapshot;
   const exported = join(work, 'exported');
   await tx(['export', `bench@${id}`, exported, '--store', store]);
   const files = JSON.parse(await tx(['show', `bench@${id}`, '--files', '--json', '--store', store])).files as { href: string; size: number; kind: string }[];

@@ -31,7 +31,7 @@ await tx.createRepo({ name: 'demo' });
 const half = Math.floor(rpms.length / 2);
 const first = await tx.deploy({ repo: 'demo', sources: rpms.slice(0, half).map((f) => join(samples, f)), message: 'first build' });
 const second = await tx.deploy({ repo: 'demo', sources: rpms.slice(half).map((f) => join(samples, f)), message: 'second build' });
-await tx.tag({ repo: 'demo', tag: 'latest.tested', ref: first.latest, reason: 'the demo tests passed' });
+await tx.tag({ repo: 'demo', tag: 'latest.tested', ref: first.snapshot, reason: 'the demo tests passed' });
 const set = await tx.createSet({ refs: ['demo'], label: 'demo run', ttl: 'forever' });
 
 const listen = async (address: string) => startServer({ store, listen: address, graceMs: 3_600_000 });
@@ -45,10 +45,10 @@ try {
 const url = running.url;
 console.log(`txrepo demo: store ${dir}, serving on ${url}
 
-  repository demo: ${second.snapshot?.packages} packages in 2 snapshots (${first.latest}, ${second.latest})
+  repository demo: ${second.packages} packages in 2 snapshots (${first.snapshot}, ${second.snapshot})
   latest           ${url}/repos/demo/tags/latest/
   latest.tested    ${url}/repos/demo/tags/latest.tested/
-  a snapshot       ${url}/repos/demo/snapshots/${first.latest}/
+  a snapshot       ${url}/repos/demo/snapshots/${first.snapshot}/
   a set            ${url}/sets/${set.id}/repos.repo
   the index        ${url}/repos/all_latest.json
 
@@ -58,7 +58,7 @@ Install from it with dnf (into a throw-away root):
 
 Or work on the store with the CLI:
   bin/txrepo snapshots demo --store ${dir}
-  bin/txrepo diff demo@${first.latest} demo@${second.latest} --store ${dir}
+  bin/txrepo diff demo@${first.snapshot} demo@${second.snapshot} --store ${dir}
 
 Ctrl-C stops the server.`);
 

@@ -95,7 +95,7 @@ async function snapshotFilesPresent(root: string, w: World, id: string): Promise
       if (f.href === 'repodata/repomd.xml') continue;
       const path = join(root, 'PUBLIC', f.href);
       const st = await stat(path).catch(() => undefined);
-      if (!st || st.size !== f.size || (await sha256(path)) !== f.digest) return `PUBLIC: ${f.href} of the older generation (${id}) is ${st ? 'damaged' : 'missing'}`;
+      if (!st || st.size !== f.size || (await sha256(path)) !== f.sha256) return `PUBLIC: ${f.href} of the older generation (${id}) is ${st ? 'damaged' : 'missing'}`;
     }
     return undefined;
   });
@@ -116,7 +116,7 @@ async function publishedSnapshot(root: string, w: World, candidates: string[]): 
       for (const f of s.files ?? []) {
         const path = join(root, 'PUBLIC', f.href);
         const st = await stat(path).catch(() => undefined);
-        if (!st || st.size !== f.size || (await sha256(path)) !== f.digest) return { problem: `PUBLIC serves ${id}, but ${f.href} is ${st ? 'damaged' : 'missing'}` };
+        if (!st || st.size !== f.size || (await sha256(path)) !== f.sha256) return { problem: `PUBLIC serves ${id}, but ${f.href} is ${st ? 'damaged' : 'missing'}` };
       }
       return { id };
     }

@@ -115,7 +115,7 @@ export async function storeState(store: string): Promise<StoreState> {
       for (const s of await t.snapshots(repo.name)) {
         const d = await t.showSnapshot(repo.name, s.id, { files: true });
         const h = createHash('sha256');
-        for (const f of (d.files ?? []).filter((f) => f.href !== 'repodata/repomd.xml').sort((a, b) => (a.href < b.href ? -1 : 1))) h.update(`${f.href} ${f.digest}\n`);
+        for (const f of (d.files ?? []).filter((f) => f.href !== 'repodata/repomd.xml').sort((a, b) => (a.href < b.href ? -1 : 1))) h.update(`${f.href} ${f.sha256}\n`);
         const key = h.digest('hex').slice(0, 16);
         state.ids[s.id] = key;
         r.snapshots.push(key);

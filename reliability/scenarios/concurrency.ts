@@ -117,9 +117,9 @@ export const concurrency: Scenario = {
     const snapshotIds: string[] = [];
     for (const [repo, seed] of [['app', seedApp], ['lib', seedLib]] as const) {
       for (const f of seed) {
-        const out = JSON.parse((await mustTx(store, ['deploy', repo, asset(f), '--json'])).stdout) as { snapshot?: { id: string }; added: string[] };
-        deployed.push({ repo, href: out.added[0], snapshot: out.snapshot?.id });
-        if (out.snapshot) snapshotIds.push(out.snapshot.id);
+        const out = JSON.parse((await mustTx(store, ['deploy', repo, asset(f), '--json'])).stdout) as { snapshot: string; unchanged: boolean; added: string[] };
+        deployed.push({ repo, href: out.added[0], snapshot: out.unchanged ? undefined : out.snapshot });
+        if (!out.unchanged) snapshotIds.push(out.snapshot);
       }
     }
     const firstStable = snapshotIds[2];
@@ -201,11 +201,11 @@ export const concurrency: Scenario = {
                   if (!p.timedOut) rec.fail(trial, describeProc(p));
                   continue;
                 }
-                const out = parse<{ snapshot?: { id: string }; added: string[] }>(trial, p);
+                const out = parse<{ snapshot: string; unchanged: boolean; added: string[] }>(trial, p);
                 if (!out) continue;
-                if (!out.snapshot || out.added.length !== 1) rec.fail(trial, `a new package made no snapshot: ${p.stdout}`);
-                deployed.push({ repo, href: `Packages/c/${name}-1.0-1.noarch.rpm`, snapshot: out.snapshot?.id });
-                if (out.snapshot) snapshotIds.push(out.snapshot.id);
+                if (out.unchanged || out.added.length !== 1) rec.fail(trial, `a new package made no snapshot: ${p.stdout}`);
+                deployed.push({ repo, href: `Packages/c/${name}-1.0-1.noarch.rpm`, snapshot: out.unchanged ? undefined : out.snapshot });
+                if (!out.unchanged) snapshotIds.push(out.snapshot);
               }
             })(),
           );

@@ -90,8 +90,8 @@ export const readers: Scenario = {
     };
 
     await mustTx(store, ['repo', 'create', 'app', '--retain-last', '3', '--keep', '1']);
-    const first = JSON.parse((await mustTx(store, ['deploy', 'app', hello.get(versions[0])!, ...fillers.slice(0, 8).map(asset), '--json'])).stdout).snapshot.id as string;
-    const second = JSON.parse((await mustTx(store, ['deploy', 'app', hello.get(versions[1])!, '--json'])).stdout).snapshot.id as string;
+    const first = JSON.parse((await mustTx(store, ['deploy', 'app', hello.get(versions[0])!, ...fillers.slice(0, 8).map(asset), '--json'])).stdout).snapshot as string;
+    const second = JSON.parse((await mustTx(store, ['deploy', 'app', hello.get(versions[1])!, '--json'])).stdout).snapshot as string;
     await learn(first);
     await learn(second);
     await mustTx(store, ['tag', 'app', 'stable', first, '--expect', 'none']);
@@ -157,7 +157,8 @@ export const readers: Scenario = {
           continue;
         }
         if (newVersion) next++;
-        const id = (JSON.parse(p.stdout) as { snapshot?: { id: string } }).snapshot?.id;
+        const out = JSON.parse(p.stdout) as { snapshot: string; unchanged: boolean };
+        const id = out.unchanged ? undefined : out.snapshot;
         if (id) {
           await learn(id);
           deploys.push({ id, what });

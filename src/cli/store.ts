@@ -8,24 +8,19 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Txrepo } from '../core/index.ts';
 import { openStore, type Backends, type Store } from '../store/index.ts';
+import { GLOBAL_OPTIONS } from './args.ts';
 import { UsageError } from './errors.ts';
 
-/** The options of commands that work on a local store only. */
+/** The options of commands that work on a local store only (not through a server). */
 export const LOCAL_OPTION = {
-  store: { type: 'string' },
-  catalog: { type: 'string' },
-  blobs: { type: 'string' },
-  json: { type: 'boolean' },
+  store: GLOBAL_OPTIONS.store,
+  catalog: GLOBAL_OPTIONS.catalog,
+  blobs: GLOBAL_OPTIONS.blobs,
+  json: GLOBAL_OPTIONS.json,
 } as const;
 
-export const STORE_OPTION = {
-  store: { type: 'string' },
-  catalog: { type: 'string' },
-  blobs: { type: 'string' },
-  server: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+/** The options of commands that work on a local store or through a server. */
+export const STORE_OPTION = GLOBAL_OPTIONS;
 
 export function storeDir(flag: string | undefined): string {
   if (flag) return flag;
@@ -108,10 +103,6 @@ export async function withTxrepo<T>(v: Target, fn: (tx: Txrepo) => Promise<T>): 
   }
 }
 
-export function print(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
-}
-
 export const STORE_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
       --catalog URL        its catalog in PostgreSQL: postgres://USER@HOST/DB[?schema=S]
                            (default: $TXREPO_CATALOG, else DIR/catalog.sqlite)
@@ -119,11 +110,13 @@ export const STORE_HELP = `      --store DIR          the store (default: $TXREP
                            (default: $TXREPO_BLOBS, else DIR/blobs)
       --server URL         act on a txrepo server instead (default: $TXREPO_SERVER)
       --token TOKEN        the server's access token for changes (default: $TXREPO_TOKEN)
-      --json               print JSON on stdout`;
+      --json               print one JSON document on stdout: the result, or
+                           {"error": {"type", "message"}} (see docs/cli.md)`;
 
 export const LOCAL_HELP = `      --store DIR          the store (default: $TXREPO_STORE, else ~/.local/share/txrepo/store)
       --catalog URL        its catalog in PostgreSQL: postgres://USER@HOST/DB[?schema=S]
                            (default: $TXREPO_CATALOG, else DIR/catalog.sqlite)
       --blobs URL          its blobs in S3-compatible storage: s3://BUCKET/PREFIX
                            (default: $TXREPO_BLOBS, else DIR/blobs)
-      --json               print JSON on stdout`;
+      --json               print one JSON document on stdout: the result, or
+                           {"error": {"type", "message"}} (see docs/cli.md)`;

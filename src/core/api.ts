@@ -2,9 +2,8 @@
 // (on a local store, or on a server through RemoteTxrepo), and the HTTP API serves it
 // (LocalTxrepo behind /api/v1). Requests and results are plain JSON values.
 
-import type { AuditEntry, Repository, Snapshot, SnapshotFile, SnapshotSet, Tag, TagMove, TokenInfo } from '../store/index.ts';
-import type { DeployResult, FsckReport, GcReport, SetManifest, SnapshotDiff } from '../snapshots/index.ts';
-import type { SyncResult } from '../sync/index.ts';
+import type { AuditEntry, FileKind, Repository, Snapshot, Tag, TagMove, TokenInfo } from '../store/index.ts';
+import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 
 export interface CreateRepoRequest {
   name: string;
@@ -45,10 +44,63 @@ export interface SyncRequest {
   message?: string;
 }
 
-export interface SnapshotDetails extends Snapshot {
+/** A snapshot in a list: with the tags that point at it. */
+export interface SnapshotSummary extends Snapshot {
   tags: string[];
+}
+
+/** One file of a snapshot's tree, as both shells show it. */
+export interface SnapshotFileView {
+  href: string;
+  kind: FileKind;
+  size: number;
+  sha256: string;
+}
+
+export interface SnapshotDetails extends SnapshotSummary {
+  /** Its path on a txrepo server: /repos/<repo>/snapshots/<id>/. */
   path: string;
-  files?: SnapshotFile[];
+  files?: SnapshotFileView[];
+}
+
+/**
+ * What a deploy or a sync did. `snapshot` is the snapshot `latest` points at after it:
+ * the new one, or the one it already pointed at when nothing was new (`unchanged`).
+ */
+export interface CommitOutcome {
+  repo: string;
+  snapshot: string;
+  unchanged: boolean;
+  /** The snapshot's path on a txrepo server. */
+  path: string;
+  /** Packages in the snapshot. */
+  packages: number;
+}
+
+export interface DeployOutcome extends CommitOutcome {
+  /** Hrefs of the packages added, and of those the repo's --keep policy removed. */
+  added: string[];
+  removed: string[];
+}
+
+export interface SyncOutcome extends CommitOutcome {
+  /** Files downloaded from the upstream (packages and metadata the store lacked). */
+  downloaded: number;
+}
+
+/** One entry of the audit log; `args` is the request as it was made (JSON). */
+export interface LogEntry extends Omit<AuditEntry, 'args'> {
+  args: unknown;
+}
+
+/** What export wrote. */
+export interface ExportOutcome {
+  repo: string;
+  snapshot: string;
+  dir: string;
+  files: number;
+  /** Files hard-linked from the store (the others were copied). */
+  linked: number;
 }
 
 export interface TagRequest {
@@ -86,10 +138,10 @@ export interface Txrepo {
   showRepo(name: string): Promise<RepoDetails>;
   deleteRepo(name: string): Promise<{ deleted: string }>;
 
-  deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult>;
-  sync(r: SyncRequest, progress?: Progress): Promise<SyncResult>;
+  deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome>;
+  sync(r: SyncRequest, progress?: Progress): Promise<SyncOutcome>;
 
-  snapshots(repo: string): Promise<Snapshot[]>;
+  snapshots(repo: string): Promise<SnapshotSummary[]>;
   showSnapshot(repo: string, ref: string, opts?: { files?: boolean }): Promise<SnapshotDetails>;
   /** Two REPO@REF (the repos may differ). */
   diff(a: string, b: string): Promise<SnapshotDiff>;
@@ -98,18 +150,18 @@ export interface Txrepo {
   tags(repo: string): Promise<Tag[]>;
   tagHistory(repo: string, tag?: string): Promise<TagMove[]>;
 
-  createSet(r: CreateSetRequest): Promise<SnapshotSet>;
-  listSets(): Promise<SnapshotSet[]>;
+  createSet(r: CreateSetRequest): Promise<SetView>;
+  listSets(): Promise<SetView[]>;
   showSet(id: string): Promise<SetManifest>;
   /** A new lease end: TTL from now ('forever': kept until released). */
-  extendSet(id: string, ttl: string): Promise<SnapshotSet>;
-  keepSet(id: string): Promise<SnapshotSet>;
-  releaseSet(id: string): Promise<SnapshotSet>;
+  extendSet(id: string, ttl: string): Promise<SetView>;
+  keepSet(id: string): Promise<SetView>;
+  releaseSet(id: string): Promise<SetView>;
   promote(r: PromoteRequest): Promise<TagMove[]>;
 
   gc(r: { dryRun?: boolean; grace?: string }): Promise<GcReport>;
   fsck(r: { verifyBlobs?: boolean }): Promise<FsckReport>;
-  log(r: { repo?: string; limit?: number }): Promise<AuditEntry[]>;
+  log(r: { repo?: string; limit?: number }): Promise<LogEntry[]>;
 
   close(): Promise<void>;
 }

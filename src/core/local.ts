@@ -22,15 +22,24 @@ import {
   parseRepoRef,
   resolveRef,
   setManifest,
-  type DeployResult,
+  viewOfSet,
   type IngestedPackage,
 } from '../snapshots/index.ts';
-import { auditScope, NotFoundError, type AuditScope, type Store } from '../store/index.ts';
-import type { CreateRepoRequest, DeployRequest, Progress, PromoteRequest, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import { auditScope, NotFoundError, type AuditScope, type Snapshot, type Store } from '../store/index.ts';
+import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 
 /** A request the core refuses as given (a field out of range). */
 export class RequestError extends Error {
   override name = 'RequestError';
+}
+
+/** The request an audit row recorded; a row written by hand (or damaged) stays text. */
+function recordedRequest(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
@@ -102,9 +111,9 @@ export class LocalTxrepo implements Txrepo {
     });
   }
 
-  deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult> {
+  async deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome> {
     const { repo } = r;
-    return this.mutation('deploy', repo, r, async () => {
+    const result = await this.mutation('deploy', repo, r, async () => {
       checkRepoName(repo);
       if (!(await this.catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}; create it with 'txrepo repo create ${repo}'`);
       if (!r.sources?.length && !r.uploads?.length) throw new DeployInputError('nothing to deploy: give at least one source');
@@ -113,6 +122,13 @@ export class LocalTxrepo implements Txrepo {
       if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads)));
       return commitPackages(this.store, { repo, packages, actor: this.actor, message: r.message });
     });
+    return { ...(await this.outcome(repo, result)), added: result.added, removed: result.removed };
+  }
+
+  /** What a deploy or sync did, in the words of the API: the snapshot latest points at now. */
+  private async outcome(repo: string, r: { snapshot?: Snapshot; latest: string; path: string }): Promise<CommitOutcome> {
+    const snapshot = r.snapshot ?? (await this.catalog.getSnapshot(repo, r.latest));
+    return { repo, snapshot: r.latest, unchanged: r.snapshot === undefined, path: r.path, packages: snapshot?.packages ?? 0 };
   }
 
   /** A yum repo (URL, or directory with repodata) or local RPM files. */
@@ -151,7 +167,7 @@ export class LocalTxrepo implements Txrepo {
 
   async sync(r: SyncRequest, progress?: Progress) {
     const { sync } = await import('../sync/index.ts');
-    return this.mutation('sync', r.repo, r, () => {
+    const result = await this.mutation('sync', r.repo, r, () => {
       // The CLI checks --parallel, the API does not: zero (or less) downloads at a time
       // would fetch no package at all and commit the upstream as an empty repo.
       if (r.parallel !== undefined && !(Number.isSafeInteger(r.parallel) && r.parallel >= 1 && r.parallel <= 64)) {
@@ -159,6 +175,7 @@ export class LocalTxrepo implements Txrepo {
       }
       return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: progress });
     });
+    return { ...(await this.outcome(r.repo, result)), downloaded: result.downloaded };
   }
 
   /** Refuses a bad or unknown repository name with a message that says what to do. */
@@ -166,15 +183,17 @@ export class LocalTxrepo implements Txrepo {
     if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
   }
 
-  async snapshots(repo: string) {
+  async snapshots(repo: string): Promise<SnapshotSummary[]> {
     await this.requireRepo(repo);
-    return this.catalog.listSnapshots(repo);
+    const tags = await this.catalog.listTags(repo);
+    return (await this.catalog.listSnapshots(repo)).map((s) => ({ ...s, tags: tags.filter((t) => t.snapshot === s.id).map((t) => t.tag) }));
   }
 
-  async showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}) {
+  async showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}): Promise<SnapshotDetails> {
     const s = await resolveRef(this.catalog, checkRepoName(repo), ref);
     const tags = (await this.catalog.listTags(repo)).filter((t) => t.snapshot === s.id).map((t) => t.tag);
-    return { ...s, tags, path: `/repos/${repo}/snapshots/${s.id}/`, files: opts.files ? await this.catalog.snapshotFiles(s.id) : undefined };
+    const files = opts.files ? (await this.catalog.snapshotFiles(s.id)).map((f) => ({ href: f.href, kind: f.kind, size: f.size, sha256: f.digest })) : undefined;
+    return { ...s, tags, path: `/repos/${repo}/snapshots/${s.id}/`, files };
   }
 
   async diff(a: string, b: string) {
@@ -203,28 +222,29 @@ export class LocalTxrepo implements Txrepo {
     return this.catalog.tagHistory(repo, tag);
   }
 
-  createSet(r: { refs: string[]; label?: string; ttl?: string }) {
-    return this.mutation('set create', undefined, r, () => createSet(this.store, { ...r, actor: this.actor }));
+  async createSet(r: { refs: string[]; label?: string; ttl?: string }) {
+    return viewOfSet(await this.mutation('set create', undefined, r, () => createSet(this.store, { ...r, actor: this.actor })));
   }
 
-  listSets() {
-    return this.catalog.listSets();
+  async listSets() {
+    const now = new Date();
+    return (await this.catalog.listSets()).map((s) => viewOfSet(s, now));
   }
 
   showSet(id: string) {
     return setManifest(this.store, id);
   }
 
-  extendSet(id: string, ttl: string) {
-    return this.mutation('set extend', undefined, { id, ttl }, () => this.catalog.updateSet(id, { expiresAt: leaseEnd(ttl) ?? null }));
+  async extendSet(id: string, ttl: string) {
+    return viewOfSet(await this.mutation('set extend', undefined, { id, ttl }, () => this.catalog.updateSet(id, { expiresAt: leaseEnd(ttl) ?? null })));
   }
 
-  keepSet(id: string) {
-    return this.mutation('set keep', undefined, { id }, () => this.catalog.updateSet(id, { expiresAt: null }));
+  async keepSet(id: string) {
+    return viewOfSet(await this.mutation('set keep', undefined, { id }, () => this.catalog.updateSet(id, { expiresAt: null })));
   }
 
-  releaseSet(id: string) {
-    return this.mutation('set release', undefined, { id }, () => this.catalog.updateSet(id, { release: true }));
+  async releaseSet(id: string) {
+    return viewOfSet(await this.mutation('set release', undefined, { id }, () => this.catalog.updateSet(id, { release: true })));
   }
 
   promote(r: PromoteRequest) {
@@ -246,8 +266,8 @@ export class LocalTxrepo implements Txrepo {
     return fsck(this.store, r);
   }
 
-  log(r: { repo?: string; limit?: number }) {
-    return this.catalog.listAudit(r);
+  async log(r: { repo?: string; limit?: number }): Promise<LogEntry[]> {
+    return (await this.catalog.listAudit(r)).map((e) => ({ ...e, args: recordedRequest(e.args) }));
   }
 
   close() {

@@ -152,7 +152,9 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
   // --update starts them only once it has more than a few packages to read.
   let pool = new ReadPool(ReadPool.threadsFor(workers), opts.update ? INLINE_BELOW : 0);
   try {
-    const { packages: found, moduleFiles } = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
+    const { packages: found, broken, moduleFiles } = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
+    // A package that cannot be read fails the run, a broken link to one included.
+    if (broken.length) throw new PackageErrors(broken.map((b) => new Error(`${b.path}: ${b.problem}; fix or remove it, or pass --skip-symlinks`)));
     const old: PreviousMetadata = opts.update || opts.keepAllMetadata ? await loadPrevious(dir, Boolean(opts.update), warn) : { packages: new Map(), order: [] };
     let read = 0;
     let reused = 0;

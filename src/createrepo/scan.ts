@@ -1,8 +1,9 @@
 // Finds the packages of a repo directory the way createrepo_c does: a recursive walk
 // for regular *.rpm files (following symlinks unless told not to), excludes applied
-// to names and repo-relative paths, then sorted by file name and directory.
+// to names and repo-relative paths, then sorted by file name and directory. Unlike
+// createrepo_c, a *.rpm symlink that cannot be followed is reported, not skipped.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { globToRegExp, matchesAny } from './glob.ts';
 
@@ -20,9 +21,18 @@ export interface FoundPackage {
   href: string;
 }
 
+/** A `*.rpm` symlink that leads to no file: a package the repo was meant to have. */
+export interface BrokenLink {
+  path: string;
+  /** What is wrong, in words: "a symlink to X, which does not exist". */
+  problem: string;
+}
+
 export interface ScanResult {
   /** Sorted by file name, then path. */
   packages: FoundPackage[];
+  /** Package symlinks that cannot be followed (dangling, loops), sorted by path. */
+  broken: BrokenLink[];
   /** Module metadata files found by the walk (modules.yaml, *.modulemd.yaml, ...), sorted. */
   moduleFiles: string[];
 }
@@ -63,8 +73,9 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
       if (matchesAny(excludes, href) || matchesAny(excludes, href.slice(href.lastIndexOf('/') + 1))) continue;
       found.push({ path: join(root, href), href });
     }
-    return { packages: found.sort(byNameThenDir), moduleFiles };
+    return { packages: found.sort(byNameThenDir), broken: [], moduleFiles };
   }
+  const broken: BrokenLink[] = [];
   const seenDirs = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
     const st = await stat(dir);
@@ -81,8 +92,13 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
         if (opts.skipSymlinks) continue;
-        const target = await stat(path).catch(() => undefined);
-        if (!target) continue; // dangling link
+        const target = await stat(path).catch(async (err: NodeJS.ErrnoException) => {
+          // A package name that leads nowhere is a package the repo would silently
+          // lose; any other dangling link is no business of ours.
+          if (e.name.endsWith('.rpm')) broken.push({ path, problem: await whyBroken(path, err) });
+          return undefined;
+        });
+        if (!target) continue;
         isDir = target.isDirectory();
         isFile = target.isFile();
       }
@@ -98,5 +114,13 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
     }
   };
   await walk(root);
-  return { packages: found.sort(byNameThenDir), moduleFiles: moduleFiles.sort() };
+  return { packages: found.sort(byNameThenDir), broken: broken.sort((a, b) => (a.path < b.path ? -1 : 1)), moduleFiles: moduleFiles.sort() };
+}
+
+/** Why a symlink cannot be followed, naming where it points. */
+async function whyBroken(path: string, err: NodeJS.ErrnoException): Promise<string> {
+  const target = await readlink(path).catch(() => '?');
+  if (err.code === 'ELOOP') return `a symlink loop (${JSON.stringify(target)} leads back to itself)`;
+  if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return `a symlink to ${JSON.stringify(target)}, which does not exist`;
+  return `a symlink to ${JSON.stringify(target)}, which cannot be followed (${err.code ?? err.message})`;
 }

@@ -10,7 +10,7 @@ import { PublishError, type PublishedFile, type PublishSource } from './publish.
 
 async function snapshotFiles(tx: Txrepo, repo: string, ref: string) {
   const s = await tx.showSnapshot(repo, ref, { files: true });
-  return { snapshot: s.id, files: (s.files ?? []).map((f) => ({ href: f.href, sha256: f.digest, size: f.size })) };
+  return { snapshot: s.id, files: (s.files ?? []).map((f) => ({ href: f.href, sha256: f.sha256, size: f.size })) };
 }
 
 export async function storeSource(tx: Txrepo, store: Store, repo: string, ref: string): Promise<PublishSource> {

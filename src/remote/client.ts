@@ -8,20 +8,23 @@ import { stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import type { CreateRepoRequest, CreateSetRequest, DeployRequest, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
-import type { DeployResult, FsckReport, GcReport, SetManifest, SnapshotDiff } from '../snapshots/index.ts';
-import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove } from '../store/index.ts';
+import type { CreateRepoRequest, CreateSetRequest, DeployOutcome, DeployRequest, LogEntry, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SnapshotSummary, SyncOutcome, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
+import type { DeployResult, FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
+import { isFailureKind, kindOfClassName, kindOfStatus, type FailureKind } from '../common/index.ts';
+import type { AuditEntry, Repository, Snapshot, Tag, TagMove } from '../store/index.ts';
 import type { SyncResult } from '../sync/index.ts';
 
-/** The server refused or failed a request; `name` is the server's error type. */
+/** The server refused or failed a request; `kind` is the server's kind of failure. */
 export class RemoteError extends Error {
   override name = 'RemoteError';
   readonly status: number;
+  readonly kind: FailureKind;
   constructor(message: string, status: number, type?: string) {
     super(message);
     this.status = status;
-    // The server's own error types, so that the CLI reports them as it would locally.
-    if (type && /^[A-Za-z]+Error$/.test(type)) this.name = type;
+    // The server's kind, so that the CLI reports it as it would locally (a server
+    // before the kinds sent its error class names: they map to the same kinds).
+    this.kind = isFailureKind(type) ? type : ((type ? kindOfClassName(type) : undefined) ?? kindOfStatus(status));
   }
 }
 
@@ -43,9 +46,9 @@ export class RemoteTxrepo implements Txrepo {
     try {
       url = new URL(server);
     } catch {
-      throw new RemoteError(`--server ${JSON.stringify(server)} is not a URL: give http://HOST:PORT`, 0, 'UsageError');
+      throw new RemoteError(`--server ${JSON.stringify(server)} is not a URL: give http://HOST:PORT`, 0, 'usage');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError(`--server ${server}: give an http:// or https:// URL`, 0, 'UsageError');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError(`--server ${server}: give an http:// or https:// URL`, 0, 'usage');
     this.base = new URL(url.pathname.endsWith('/') ? url.href : `${url.href}/`);
     this.token = opts.token;
     this.actor = opts.actor;
@@ -92,7 +95,7 @@ export class RemoteTxrepo implements Txrepo {
     try {
       value = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new RemoteError(`${this.base.origin}: HTTP ${res.statusCode}: not a txrepo API answer: ${text.slice(0, 200)}`, res.statusCode ?? 0);
+      throw new RemoteError(`${this.base.origin}: HTTP ${res.statusCode}: not a txrepo API answer: ${text.slice(0, 200)}`, res.statusCode ?? 0, 'unavailable');
     }
     if ((res.statusCode ?? 500) >= 400) {
       const err = (value as { error?: { type?: string; message?: string } } | undefined)?.error;
@@ -134,7 +137,7 @@ export class RemoteTxrepo implements Txrepo {
     return this.call<{ deleted: string }>('DELETE', `/api/v1/repos/${enc(name)}`);
   }
 
-  async deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult> {
+  async deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome> {
     const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
     const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
     const uploads = [...(r.uploads ?? [])];
@@ -151,7 +154,7 @@ export class RemoteTxrepo implements Txrepo {
     }
     for (let retries = 0; ; retries++) {
       try {
-        return await this.call<DeployResult>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
+        return await this.call<DeployOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
       } catch (e) {
         // The server had a package when asked, so it was not sent, but a gc removed it
         // before the deploy (it was unused and older than gc's grace): send it after all.
@@ -164,10 +167,10 @@ export class RemoteTxrepo implements Txrepo {
   }
 
   sync(r: SyncRequest) {
-    return this.call<SyncResult>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r);
+    return this.call<SyncOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r);
   }
   snapshots(repo: string) {
-    return this.call<Snapshot[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);
+    return this.call<SnapshotSummary[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);
   }
   showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}) {
     return this.call<SnapshotDetails>('GET', `/api/v1/repos/${enc(repo)}/snapshots/${enc(ref)}${opts.files ? '?files=1' : ''}`);
@@ -185,22 +188,22 @@ export class RemoteTxrepo implements Txrepo {
     return this.call<TagMove[]>('GET', `/api/v1/repos/${enc(repo)}/history${tag ? `?tag=${enc(tag)}` : ''}`);
   }
   createSet(r: CreateSetRequest) {
-    return this.call<SnapshotSet>('POST', '/api/v1/sets', r);
+    return this.call<SetView>('POST', '/api/v1/sets', r);
   }
   listSets() {
-    return this.call<SnapshotSet[]>('GET', '/api/v1/sets');
+    return this.call<SetView[]>('GET', '/api/v1/sets');
   }
   showSet(id: string) {
     return this.call<SetManifest>('GET', `/api/v1/sets/${enc(id)}`);
   }
   extendSet(id: string, ttl: string) {
-    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/extend`, { ttl });
+    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/extend`, { ttl });
   }
   keepSet(id: string) {
-    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/keep`, {});
+    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/keep`, {});
   }
   releaseSet(id: string) {
-    return this.call<SnapshotSet>('POST', `/api/v1/sets/${enc(id)}/release`, {});
+    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/release`, {});
   }
   promote(r: PromoteRequest) {
     return this.call<TagMove[]>('POST', `/api/v1/sets/${enc(r.set)}/promote`, { tag: r.tag, force: r.force, reason: r.reason });
@@ -215,7 +218,7 @@ export class RemoteTxrepo implements Txrepo {
     const q = new URLSearchParams();
     if (r.repo) q.set('repo', r.repo);
     if (r.limit) q.set('limit', String(r.limit));
-    return this.call<AuditEntry[]>('GET', `/api/v1/log${q.size ? `?${q}` : ''}`);
+    return this.call<LogEntry[]>('GET', `/api/v1/log${q.size ? `?${q}` : ''}`);
   }
   async close() {}
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { LocalTxrepo } from '../core/index.ts';
-import type { Store, TokenInfo } from '../store/index.ts';
+import type { BlobInfo, Store, TokenInfo } from '../store/index.ts';
 import { field, HttpError, query, readJson, sendJson } from './http.ts';
 
 export interface ApiContext {
@@ -48,7 +48,12 @@ async function upload(req: IncomingMessage, res: ServerResponse, ctx: ApiContext
   if (length > ctx.maxUpload) throw new HttpError(413, `${length} bytes is more than the ${ctx.maxUpload} this server takes`);
   // Verified as it is written: a body that does not hash to its name stores nothing.
   const blob = await ctx.store.blobs.putStream(req, { digest, size: length });
-  sendJson(res, 201, blob);
+  sendJson(res, 201, blobView(blob));
+}
+
+/** A blob as the API names it: by its sha256, like uploads and manifests. */
+function blobView(b: BlobInfo): { sha256: string; size: number } {
+  return { sha256: b.digest, size: b.size };
 }
 
 /** The route of a path: names in the places of parameters (repos/:x/tags/:y). */
@@ -156,7 +161,7 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse, ctx: A
     case 'GET blobs/:x': {
       const info = /^[0-9a-f]{64}$/.test(b) ? await ctx.store.blobs.stat(b) : undefined;
       if (!info) throw new HttpError(404, `no blob ${b}`);
-      return ok(info);
+      return ok(blobView(info));
     }
     case 'PUT blobs/:x':
       return upload(req, res, ctx, b);

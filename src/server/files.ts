@@ -52,7 +52,7 @@ export interface ServeFileOptions {
   redirectSeconds?: number;
 }
 
-export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<number> {
+export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<void> {
   const etag = `"${file.digest}"`;
   const headers: Record<string, string> = {
     'content-type': contentType(file.href),
@@ -67,14 +67,14 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
       // Not cached: the URL it points at expires. A client re-sends its Range there.
       res.writeHead(302, { location: url, 'cache-control': 'no-store', 'content-length': '0' });
       res.end();
-      return 0;
+      return;
     }
   }
   const match = req.headers['if-none-match'];
   if (match && match.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
     res.writeHead(304, headers);
     res.end();
-    return 0;
+    return;
   }
   const ifRange = req.headers['if-range'];
   const range = ifRange === undefined || ifRange === etag ? byteRange(req.headers.range, file.size) : undefined;
@@ -86,7 +86,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
   if (req.method === 'HEAD' || length === 0) {
     res.writeHead(range ? 206 : 200, headers);
     res.end();
-    return 0;
+    return;
   }
   const gone = (e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') throw new HttpError(410, `${file.href} is gone from the store (removed by gc)`);
@@ -105,13 +105,12 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     } finally {
       closeSync(fd);
     }
-    return length;
+    return;
   }
   const body = await store.blobs.open(file.digest, { start, end }).catch(gone);
   res.writeHead(range ? 206 : 200, headers);
   // A client that goes away ends the pipeline with an error: not ours to report.
   await pipeline(body, res).catch(() => {});
-  return length;
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<'drained' | 'closed'> {

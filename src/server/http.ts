@@ -2,16 +2,20 @@
 // statuses.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HTTP_STATUS, kindOf, kindOfStatus, type FailureKind } from '../common/index.ts';
 
 /** A request to answer with a status and a message (never a stack). */
 export class HttpError extends Error {
   override name = 'HttpError';
   readonly status: number;
   readonly headers: Record<string, string>;
+  /** What kind of refusal it is, for the error body (src/common/failures.ts). */
+  readonly kind: FailureKind;
   constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
     this.headers = headers;
+    this.kind = kindOfStatus(status);
   }
 }
 
@@ -93,36 +97,10 @@ export function storageStatus(e: Error): 507 | 503 | undefined {
   return undefined;
 }
 
-/** HTTP status for a failure of the core, by its type. */
+/** HTTP status for a failure: its own (HttpError), the store's disk, else its kind's. */
 export function statusOf(e: Error): number {
   if (e instanceof HttpError) return e.status;
-  const storage = storageStatus(e);
-  if (storage) return storage;
-  switch (e.name) {
-    case 'NotFoundError':
-      return 404;
-    case 'ConflictError':
-    case 'AlreadyExistsError':
-      return 409;
-    case 'UpstreamError':
-      return 502;
-    case 'InvalidNameError':
-    case 'RequestError':
-    case 'RefError':
-    case 'DeployInputError':
-    case 'BlobMismatchError':
-    case 'ChecksumMismatchError':
-    case 'UnsafeHrefError':
-    case 'RpmFormatError':
-    case 'PackageFileError':
-    case 'MetadataParseError':
-    case 'DecompressionLimitError':
-    case 'RepomdError':
-    case 'ExportError':
-      return 400;
-    default:
-      return 500;
-  }
+  return storageStatus(e) ?? HTTP_STATUS[kindOf(e)];
 }
 
 /** Field checks for API bodies: a clear 400 that names the field. */

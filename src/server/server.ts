@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
+import { errorDocument, kindOf } from '../common/index.ts';
 import type { Store } from '../store/index.ts';
 import { serveApi } from './api.ts';
 import { HttpError, pathSegments, sendJson, sendText, statusOf, storageStatus } from './http.ts';
@@ -18,10 +19,55 @@ export interface ServerOptions {
   publicUrl?: string;
   /** Largest package upload (default 4 GiB). */
   maxUpload?: number;
-  /** One line per request (default: none). */
-  accessLog?: (line: string) => void;
+  /** Called once per request, when it is answered (default: no log). */
+  accessLog?: (entry: AccessLogEntry) => void;
   /** Redirect package downloads to presigned blob URLs valid this long (seconds; object storage only). */
   redirectSeconds?: number;
+}
+
+/** One request, as the access log records it. */
+export interface AccessLogEntry {
+  /** When it was answered (ISO 8601). */
+  time: string;
+  /** The client's address. */
+  remote: string;
+  method: string;
+  /** The request's path and query, as sent (at most 512 characters). */
+  path: string;
+  status: number;
+  /** Bytes of the response body sent (0 for HEAD, 304 and redirects). */
+  bytes: number;
+  /** Milliseconds from the request to its answer. */
+  ms: number;
+}
+
+/** The access log's text line: time, client, request, status, bytes, milliseconds. */
+export function accessLogLine(e: AccessLogEntry): string {
+  return `${e.time} ${e.remote} "${e.method} ${e.path}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms`;
+}
+
+/**
+ * Counts the body bytes a response hands to its socket, whoever writes them (files,
+ * JSON, text, errors): every answer is logged with its size.
+ */
+function countBodyBytes(res: ServerResponse): () => number {
+  let bytes = 0;
+  const count = (chunk: unknown, encoding: unknown) => {
+    if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+  };
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown) {
+    count(chunk, encoding);
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) {
+    count(chunk, encoding);
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, cb);
+  } as typeof res.end;
+  // Node sends no body for HEAD, whatever is written.
+  return () => (res.req.method === 'HEAD' ? 0 : bytes);
 }
 
 export interface RunningServer {
@@ -50,20 +96,18 @@ export function createTxrepoServer(opts: ServerOptions): Server {
   const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, redirectSeconds: opts.redirectSeconds };
   const apiContext = { store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30 };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const segments = pathSegments(req.url ?? '/');
     if (segments[0] === 'api' && segments[1] === 'v1') {
       await serveApi(req, res, apiContext, segments.slice(2));
-      return 0;
+      return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
     if (segments.length === 0) {
       sendText(res, 200, 'txrepo: yum repositories under /repos/<repo>/snapshots/<id>/, /repos/<repo>/tags/<tag>/, /sets/<set>/<repo>/; the index at /repos/all_latest.json; the API under /api/v1/\n');
-      return 0;
+      return;
     }
-    const served = await serveYum(req, res, yumContext, segments);
-    if (served === false) throw new HttpError(404, 'no such path: see /repos/all_latest.json for the repositories');
-    return served;
+    if (!(await serveYum(req, res, yumContext, segments))) throw new HttpError(404, 'no such path: see /repos/all_latest.json for the repositories');
   }
 
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
@@ -73,34 +117,39 @@ export function createTxrepoServer(opts: ServerOptions): Server {
     // Read now: once a request is destroyed (a body refused half-read, a client gone),
     // req.socket is null, and the log line must not throw and take the server down.
     const client = req.socket.remoteAddress ?? '-';
+    const bytes = countBodyBytes(res);
     handle(req, res)
-      .then(
-        (bytes) => bytes,
-        (e: Error) => {
-          // The client went away mid-request (an upload cut off): nobody is left to
-          // answer, and it is no failure of the server's. Logged as nginx does, 499.
-          if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) {
-            res.statusCode = 499;
-            res.destroy();
-            return 0;
-          }
-          const status = statusOf(e);
-          if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
-          if (!res.headersSent) {
-            // A full or read-only store is not a bug: the client gets the reason.
-            const message = status >= 500 && !(e instanceof HttpError) && !storageStatus(e) ? 'internal error (see the server log)' : shorten(e.message);
-            // HttpError is the server's own: clients get what kind of refusal it is.
-            const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
-            sendJson(res, status, { error: { type, message } }, e instanceof HttpError ? e.headers : {});
-          } else {
-            res.destroy();
-          }
-          return 0;
-        },
-      )
-      .then((bytes) => {
-        // The access log: time, client, request, status, bytes, milliseconds.
-        opts.accessLog?.(`${new Date().toISOString()} ${client} "${req.method} ${(req.url ?? '').slice(0, 512)}" ${res.statusCode} ${bytes} ${(performance.now() - started).toFixed(1)}ms`);
+      .catch((e: Error) => {
+        // The client went away mid-request (an upload cut off): nobody is left to
+        // answer, and it is no failure of the server's. Logged as nginx does, 499.
+        if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) {
+          res.statusCode = 499;
+          res.destroy();
+          return;
+        }
+        const status = statusOf(e);
+        if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
+        if (!res.headersSent) {
+          // A full or read-only store is not a bug: the client gets the reason. Other
+          // failures of the server's own may name its insides: the log has them.
+          const kind = kindOf(e);
+          const hidden = status >= 500 && !(e instanceof HttpError) && !storageStatus(e);
+          const message = !hidden ? shorten(e.message) : kind === 'unavailable' ? 'the store cannot be used now (see the server log); try again later' : 'internal error (see the server log)';
+          sendJson(res, status, errorDocument(kind, message), e instanceof HttpError ? e.headers : {});
+        } else {
+          res.destroy();
+        }
+      })
+      .then(() => {
+        opts.accessLog?.({
+          time: new Date().toISOString(),
+          remote: client,
+          method: req.method ?? '-',
+          path: (req.url ?? '').slice(0, 512),
+          status: res.statusCode,
+          bytes: bytes(),
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        });
       });
   });
 }

@@ -58,12 +58,15 @@ async function serveFrom(
   snapshots: Iterable<Snapshot> | AsyncIterable<Snapshot>,
   href: string,
   cacheControl: (f: SnapshotFile) => string,
-): Promise<number> {
+): Promise<true> {
   if (!href) throw new HttpError(404, 'give a file of the repo, such as repodata/repomd.xml');
   const tried: string[] = [];
   for await (const s of snapshots) {
     const file = await ctx.lookup.find(s.id, href);
-    if (file) return serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
+    if (file) {
+      await serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
+      return true;
+    }
     tried.push(s.id);
   }
   throw new HttpError(404, `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
@@ -72,7 +75,7 @@ async function serveFrom(
 const revalidateRepomd = (f: SnapshotFile) => (f.href === 'repodata/repomd.xml' ? REVALIDATE : SHORT);
 
 /** Answers a read path; false if `segments` is not one. */
-export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: YumContext, segments: string[]): Promise<number | false> {
+export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: YumContext, segments: string[]): Promise<boolean> {
   const { catalog } = ctx.store;
   const [top, a, b, c, ...rest] = segments;
   if (top === 'repos' && a === 'all_latest.json' && segments.length === 2) {
@@ -83,7 +86,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       if (tag) latest[repo.name] = `${base}/repos/${repo.name}/snapshots/${tag.snapshot}/`;
     }
     sendJson(res, 200, { latest_ci_repos: latest }, { 'cache-control': REVALIDATE });
-    return 0;
+    return true;
   }
   if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
     const repo = name(checkRepoName, a, 'repository');
@@ -136,7 +139,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
         lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}/sets/${set.id}/${m.repo}/`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
       }
       sendText(res, 200, lines.join('\n') + '\n', { 'cache-control': IMMUTABLE });
-      return 0;
+      return true;
     }
     const member = set.members.find((m) => m.repo === b);
     if (!member) throw new HttpError(404, `set ${set.id} has no repository ${b}`);

@@ -11,6 +11,6 @@ export { diffSnapshots } from './diff.ts';
 export type { SnapshotDiff, PackageChange } from './diff.ts';
 export { gc, beyondRetention } from './gc.ts';
 export type { GcOptions, GcReport } from './gc.ts';
-export { createSet, setManifest, parseDuration, isLive, leaseEnd, DEFAULT_SET_TTL } from './sets.ts';
-export type { SetRequest, SetManifest, SetManifestFile } from './sets.ts';
+export { createSet, setManifest, parseDuration, isLive, leaseEnd, viewOfSet, DEFAULT_SET_TTL } from './sets.ts';
+export type { SetRequest, SetManifest, SetManifestFile, SetManifestRepo, SetView, LeaseEnded } from './sets.ts';
 export { SnapshotLookup } from './lookup.ts';

@@ -34,7 +34,8 @@ export interface Snapshot {
   repo: string;
   parent?: string;
   createdAt: string;
-  actor: string;
+  /** Who made it (the actor of the deploy or sync). */
+  createdBy: string;
   message: string;
   packages: number;
   /** Blob digest of the snapshot's repodata/repomd.xml. */

@@ -428,7 +428,7 @@ export class PgCatalog implements Catalog {
       }
       const now = new Date();
       const id = await this.nextId(tx, now);
-      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), actor: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
+      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), createdBy: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
       if (c.parent) snapshot.parent = c.parent;
       await tx.run('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
         id,

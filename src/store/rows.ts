@@ -19,7 +19,7 @@ export function toSnapshot(r: Row): Snapshot {
     id: String(r.id),
     repo: String(r.repo),
     createdAt: String(r.created_at),
-    actor: String(r.actor),
+    createdBy: String(r.actor),
     message: String(r.message),
     packages: Number(r.packages),
     repomd: String(r.repomd),

@@ -344,7 +344,7 @@ export class SqliteCatalog implements Catalog {
       }
       const now = new Date();
       const id = this.nextId(now);
-      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), actor: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
+      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), createdBy: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
       if (c.parent) snapshot.parent = c.parent;
       this.q('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
         id,

@@ -107,7 +107,7 @@ describe('bad input changes nothing', () => {
       [['createrepo', '--workers', '0', dir], 2, /--workers 0: give a number from 1 to 100/],
       [['createrepo', '--checksum', 'crc32', dir], 2, /--checksum "crc32": give one of/],
       [['createrepo', '--general-compress-type', 'rar', dir], 2, /give one of gz, xz, zstd/],
-      [['createrepo', '--bogus', dir], 2, /Unknown option '--bogus'/],
+      [['createrepo', '--bogus', dir], 2, /unknown option --bogus for 'txrepo createrepo'/],
       [['createrepo', '--pkglist', join(work, 'nolist'), dir], 1, /--pkglist .*nolist: cannot read it/],
       [['createrepo', '-g', join(work, 'nocomps.xml'), dir], 1, /--groupfile .*nocomps.xml: no such file/],
       [['frobnicate'], 2, /unknown command "frobnicate"/],

@@ -99,7 +99,7 @@ describe('the CI flow, end to end', () => {
         deployed = JSON.parse(await remote(['deploy', 'app', artifacts, '--json', '-m', `flow ${i}`]));
       }
       assert.deepEqual(deployed.added.sort(), [`Packages/f/flow${i}-app-1.0-${i}.noarch.rpm`, `Packages/f/flow${i}-lib-2.0-${i}.noarch.rpm`]);
-      const set = JSON.parse(await remote(['set', 'create', `app@${deployed.snapshot.id}`, '--label', `flow-${i}`, '--json'])).id;
+      const set = JSON.parse(await remote(['set', 'create', `app@${deployed.snapshot}`, '--label', `flow-${i}`, '--json'])).id;
       const conf = join(dir, `reposync-${i}.conf`);
       await writeFile(conf, reposyncConf());
       await remote(['inject', conf, '--set', set]);
@@ -109,7 +109,7 @@ describe('the CI flow, end to end', () => {
       const root = join(dir, `root-${i}`);
       await dnfWithConfig(root, conf, ['app'], ['install', `flow${i}-app`, `flow${i}-lib`]);
       assert.deepEqual(await installedPackages(root), [`flow${i}-app-1.0-${i}.noarch`, `flow${i}-lib-2.0-${i}.noarch`]);
-      return { set, snapshot: deployed.snapshot.id, rpm };
+      return { set, snapshot: deployed.snapshot, rpm };
     };
     const [one, two] = await Promise.all([flow(1, false), flow(2, true)]);
     assert.notEqual(one.snapshot, two.snapshot);
@@ -138,7 +138,7 @@ describe('the CI flow, end to end', () => {
     await local(['repo', 'create', 'repro', '--keep', '1', '--retain-last', '1']);
     const artifacts = join(dir, 'repro-1');
     await buildRpm(artifacts, { name: 'repro-tool', version: '1.0', release: '1' });
-    const pinned = JSON.parse(await remote(['deploy', 'repro', artifacts, '--json'])).snapshot.id;
+    const pinned = JSON.parse(await remote(['deploy', 'repro', artifacts, '--json'])).snapshot;
     const set = (await remote(['set', 'create', 'repro', '--label', 'run 42'])).trim();
     const manifest = JSON.parse(await remote(['set', 'show', set, '--json']));
     // Later builds replace the package (--keep 1) and gc runs with retention 1.
@@ -206,7 +206,7 @@ describe('history for outside consumers', () => {
     await local(['repo', 'create', 'moving', '--keep', '1']);
     const a1 = join(dir, 'moving-1');
     await buildRpm(a1, { name: 'movetool', version: '1.0', release: '1' });
-    const first = JSON.parse(await local(['deploy', 'moving', a1, '--json'])).snapshot.id;
+    const first = JSON.parse(await local(['deploy', 'moving', a1, '--json'])).snapshot;
     await local(['tag', 'moving', 'stable', first]);
     const root = join(dir, 'root-moving');
     const url = `${server.url}/repos/moving/tags/stable/`;
@@ -215,7 +215,7 @@ describe('history for outside consumers', () => {
     // the snapshot the tag left.
     const a2 = join(dir, 'moving-2');
     await buildRpm(a2, { name: 'movetool', version: '1.0', release: '2' });
-    const second = JSON.parse(await local(['deploy', 'moving', a2, '--json'])).snapshot.id;
+    const second = JSON.parse(await local(['deploy', 'moving', a2, '--json'])).snapshot;
     await local(['tag', 'moving', 'stable', second]);
     const r = await mustDnf(root, { moving: url }, ['install', 'movetool'], { setopt: { metadata_expire: '-1' } });
     assert.match(r.stdout, /movetool.*1\.0-1/);

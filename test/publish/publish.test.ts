@@ -35,7 +35,7 @@ describe('publish', () => {
     const tree = join(dir, 'tree');
     const ids: string[] = [];
     for (const f of ['duck-0.6-1.noarch.rpm', 'duck-0.7-1.noarch.rpm', 'duck-0.8-1.noarch.rpm']) {
-      ids.push((await tx.deploy({ repo: 'r', sources: [rpm(f)] })).latest);
+      ids.push((await tx.deploy({ repo: 'r', sources: [rpm(f)] })).snapshot);
       const result = await publish(await storeSource(tx, store, 'r', 'latest'), tree, { keepMd: 2 });
       assert.equal(result.snapshot, ids.at(-1));
       if (ids.length === 1) await writeFile(join(tree, 'README'), 'placed by the admin\n');

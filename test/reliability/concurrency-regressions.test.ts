@@ -50,7 +50,7 @@ describe('txrepo serve while another process writes', () => {
     const store = join(dir, 'serve-lock');
     const tx = inStore(store);
     await tx(['repo', 'create', 'app']);
-    const id = JSON.parse((await tx(['deploy', 'app', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot.id as string;
+    const id = JSON.parse((await tx(['deploy', 'app', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot as string;
     const token = (await tx(['token', 'create', 'ci'])).stdout.trim();
     const server = await serve(store, ['--quiet']);
     try {
@@ -87,7 +87,7 @@ describe('gc racing tag moves and set creates', () => {
     await tx(['repo', 'create', 'app', '--retain-last', '1']);
     const ids: string[] = [];
     for (const f of ['bear-4.1-1.noarch.rpm', 'camel-0.1-1.noarch.rpm', 'cat-1.0-1.noarch.rpm']) {
-      ids.push(JSON.parse((await tx(['deploy', 'app', rpm(f), '--json'])).stdout).snapshot.id);
+      ids.push(JSON.parse((await tx(['deploy', 'app', rpm(f), '--json'])).stdout).snapshot);
     }
     await sleep(50); // the moves of latest fall out of a 10 ms grace window
     const [old1, old2] = ids;

@@ -55,11 +55,11 @@ test('a publish into a new directory survives a power loss right after it return
   await powerLossAtExit(['publish', 'el9', pub, '--store', store], () => removeDir(pub));
   // Every file of the snapshot is in place with its checksum, and a second publish
   // finds nothing to do (the history survived too).
-  const files = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout).files as { href: string; digest: string }[];
+  const files = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout).files as { href: string; sha256: string }[];
   for (const f of files) {
     const data = await readFile(join(pub, f.href)).catch(() => undefined);
     assert.ok(data, `${f.href} survived`);
-    assert.equal((await import('node:crypto')).createHash('sha256').update(data).digest('hex'), f.digest, f.href);
+    assert.equal((await import('node:crypto')).createHash('sha256').update(data).digest('hex'), f.sha256, f.href);
   }
   const again = JSON.parse((await tx(['publish', 'el9', pub, '--json'])).stdout);
   assert.equal(again.changed, false);

@@ -49,17 +49,18 @@ describe('deploy and snapshots', () => {
   test('each deploy is a snapshot on top of the last; redeploying is a no-op', async () => {
     const { tx } = await freshStore();
     const first = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), rpm('duck-0.6-1.noarch.rpm'), '--json', '-m', 'build 1'])).stdout);
-    assert.equal(first.snapshot.packages, 2);
+    assert.equal(first.packages, 2);
+    assert.equal(first.unchanged, false);
     assert.match(first.path, /^\/repos\/el9\/snapshots\/\d{8}-\d{6}-\d{4}\/$/);
     const second = JSON.parse((await tx(['deploy', 'el9', SAMPLES, '--json'])).stdout);
-    assert.equal(second.snapshot.packages, 35);
-    assert.equal(second.snapshot.parent, first.snapshot.id);
+    assert.equal(second.packages, 35);
+    assert.equal(JSON.parse((await tx(['show', `el9@${second.snapshot}`, '--json'])).stdout).parent, first.snapshot);
     assert.equal(second.added.length, 33);
     const again = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout);
-    assert.equal(again.snapshot, undefined);
-    assert.equal(again.latest, second.snapshot.id);
+    assert.equal(again.unchanged, true);
+    assert.equal(again.snapshot, second.snapshot);
     const list = JSON.parse((await tx(['snapshots', 'el9', '--json'])).stdout);
-    assert.deepEqual(list.map((s: { id: string }) => s.id), [first.snapshot.id, second.snapshot.id]);
+    assert.deepEqual(list.map((s: { id: string }) => s.id), [first.snapshot, second.snapshot]);
     assert.deepEqual(list[0].message, 'build 1');
   });
 
@@ -160,12 +161,12 @@ describe('deploy and snapshots', () => {
 describe('tags', () => {
   test('compare-and-swap, history and tag@TIME', async () => {
     const { tx } = await freshStore();
-    const s1 = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    const s1 = JSON.parse((await tx(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot;
     await tx(['tag', 'el9', 'tested', 'latest', '--expect', 'none', '-m', 'run 1 passed']);
     await new Promise((r) => setTimeout(r, 20));
     const between = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 20));
-    const s2 = JSON.parse((await tx(['deploy', 'el9', rpm('cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    const s2 = JSON.parse((await tx(['deploy', 'el9', rpm('cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot;
     let r = await tx(['tag', 'el9', 'tested', s2, '--expect', 'none'], 1);
     assert.match(r.stderr, /tag tested of el9 points at .*, not \(nothing\)/);
     await tx(['tag', 'el9', 'tested', s2, '--expect', s1, '-m', 'run 2 passed']);
@@ -200,7 +201,7 @@ describe('concurrency', () => {
     await reader;
     const lastDeploy = Math.max(...deploysDone);
     assert.ok(readsDone.filter((t) => t < lastDeploy).length >= 2, `reads completed while deploys ran: ${readsDone.filter((t) => t < lastDeploy).length}`);
-    const ids = results.map((r) => JSON.parse(r.stdout).snapshot.id);
+    const ids = results.map((r) => JSON.parse(r.stdout).snapshot);
     assert.equal(new Set(ids).size, names.length, 'every deploy made its own snapshot');
     const latest = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout);
     assert.equal(latest.packages, names.length, 'no deploy was lost');

@@ -48,8 +48,8 @@ describe('diff', () => {
       ['2.0', ['2.0-1', '1.0-1']],
     ]);
     await tx(['repo', 'create', 'a']);
-    const s1 = JSON.parse((await tx(['deploy', 'a', v1, join(SAMPLES, 'bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
-    const s2 = JSON.parse((await tx(['deploy', 'a', v2, join(SAMPLES, 'cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot.id;
+    const s1 = JSON.parse((await tx(['deploy', 'a', v1, join(SAMPLES, 'bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot;
+    const s2 = JSON.parse((await tx(['deploy', 'a', v2, join(SAMPLES, 'cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot;
     const diff = JSON.parse((await tx(['diff', `a@${s1}`, `a@${s2}`, '--json'])).stdout);
     assert.deepEqual(diff.added.map((p: { name: string }) => p.name), ['cat']);
     assert.deepEqual(diff.removed, []);
@@ -71,14 +71,14 @@ describe('fsck', () => {
     await tx(['repo', 'create', 'el9']);
     await tx(['deploy', 'el9', SAMPLES]);
     await tx(['fsck', '--verify-blobs']);
-    const files = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout).files as { href: string; digest: string }[];
+    const files = JSON.parse((await tx(['show', 'el9', '--files', '--json'])).stdout).files as { href: string; sha256: string }[];
     const bear = files.find((f) => f.href.endsWith('bear-4.1-1.noarch.rpm'))!;
-    const blob = join(store, 'blobs/sha256', bear.digest.slice(0, 2), bear.digest);
+    const blob = join(store, 'blobs/sha256', bear.sha256.slice(0, 2), bear.sha256);
     await chmod(blob, 0o644);
     await writeFile(blob, 'corrupted');
     let r = await tx(['fsck'], 1);
     const size = (await stat(sample('bear-4.1-1.noarch.rpm'))).size;
-    assert.ok(r.stdout.includes(`Packages/b/bear-4.1-1.noarch.rpm: blob ${bear.digest} has 9 bytes, the catalog says ${size}`), r.stdout);
+    assert.ok(r.stdout.includes(`Packages/b/bear-4.1-1.noarch.rpm: blob ${bear.sha256} has 9 bytes, the catalog says ${size}`), r.stdout);
     r = await tx(['fsck', '--verify-blobs'], 1);
     assert.match(r.stdout, /does not hash to its name \(corrupted\)/);
     const { rm } = await import('node:fs/promises');

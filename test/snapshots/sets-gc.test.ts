@@ -37,17 +37,19 @@ describe('sets', () => {
     assert.equal(parseDuration('90s'), 90_000);
     assert.equal(parseDuration('3d'), 3 * 86_400_000);
     assert.equal(parseDuration('1d12h'), 36 * 3_600_000);
-    for (const bad of ['', '3', 'd', '-1d', '1.5h', '0s', '3 days']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
+    // Nothing is a duration too: gc --grace 0s.
+    for (const zero of ['0s', '0m', '0h', '0d', '0w', '0h0m']) assert.equal(parseDuration(zero), 0, zero);
+    for (const bad of ['', '0', '3', 'd', '-1d', '1.5h', '3 days']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
   });
 
   test('pin one snapshot per repo by id, tag or tag@TIME; leases extend, keep and release; a released set stays released', async () => {
     await withCore(async (tx) => {
       await tx.createRepo({ name: 'a' });
       await tx.createRepo({ name: 'b' });
-      const a1 = (await tx.deploy({ repo: 'a', sources: [rpm('bear-4.1-1.noarch.rpm')] })).latest;
-      const b1 = (await tx.deploy({ repo: 'b', sources: [rpm('cat-1.0-1.noarch.rpm')] })).latest;
+      const a1 = (await tx.deploy({ repo: 'a', sources: [rpm('bear-4.1-1.noarch.rpm')] })).snapshot;
+      const b1 = (await tx.deploy({ repo: 'b', sources: [rpm('cat-1.0-1.noarch.rpm')] })).snapshot;
       await tx.tag({ repo: 'b', tag: 'tested', ref: b1 });
-      const a2 = (await tx.deploy({ repo: 'a', sources: [rpm('camel-0.1-1.noarch.rpm')] })).latest;
+      const a2 = (await tx.deploy({ repo: 'a', sources: [rpm('camel-0.1-1.noarch.rpm')] })).snapshot;
       const s = await tx.createSet({ refs: [`a@${a1}`, 'b@tested'], label: 'run 1', ttl: '2h' });
       assert.deepEqual(s.members, [
         { repo: 'a', snapshot: a1 },
@@ -92,10 +94,10 @@ describe('promote', () => {
     await withCore(async (tx) => {
       await tx.createRepo({ name: 'a' });
       await tx.createRepo({ name: 'b' });
-      const a1 = (await tx.deploy({ repo: 'a', sources: [rpm('bear-4.1-1.noarch.rpm')] })).latest;
-      const b1 = (await tx.deploy({ repo: 'b', sources: [rpm('cat-1.0-1.noarch.rpm')] })).latest;
+      const a1 = (await tx.deploy({ repo: 'a', sources: [rpm('bear-4.1-1.noarch.rpm')] })).snapshot;
+      const b1 = (await tx.deploy({ repo: 'b', sources: [rpm('cat-1.0-1.noarch.rpm')] })).snapshot;
       const first = await tx.createSet({ refs: ['a', 'b'], label: 'flow 1' });
-      const a2 = (await tx.deploy({ repo: 'a', sources: [rpm('camel-0.1-1.noarch.rpm')] })).latest;
+      const a2 = (await tx.deploy({ repo: 'a', sources: [rpm('camel-0.1-1.noarch.rpm')] })).snapshot;
       const second = await tx.createSet({ refs: ['a', 'b'], label: 'flow 2' });
 
       const moves = await tx.promote({ set: second.id, tag: 'latest.tested' });
@@ -137,7 +139,7 @@ describe('gc', () => {
       await tx.deploy({ repo: 'forever', sources: [rpm('wolf-9.4-2.noarch.rpm')] });
       const ids: string[] = [];
       for (const f of ['bear-4.1-1.noarch.rpm', 'camel-0.1-1.noarch.rpm', 'cat-1.0-1.noarch.rpm', 'dog-4.23-1.noarch.rpm', 'duck-0.6-1.noarch.rpm']) {
-        ids.push((await tx.deploy({ repo: 'r', sources: [rpm(f)] })).latest);
+        ids.push((await tx.deploy({ repo: 'r', sources: [rpm(f)] })).snapshot);
         await tx.deploy({ repo: 'forever', sources: [rpm(f)] });
       }
       await tx.tag({ repo: 'r', tag: 'stable', ref: ids[0] });

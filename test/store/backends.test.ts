@@ -357,11 +357,11 @@ describe('S3 blobs: gc and writers', () => {
       await tx.deploy({ repo: 'el9', sources: [sample('bear-4.1-1.noarch.rpm')] });
       assert.deepEqual((await tx.fsck({ verifyBlobs: true })).problems, []);
       const bear = (await tx.showSnapshot('el9', 'latest', { files: true })).files!.find((f) => f.href.endsWith('bear-4.1-1.noarch.rpm'))!;
-      const Key = `${prefix}/sha256/${bear.digest.slice(0, 2)}/${bear.digest}`;
+      const Key = `${prefix}/sha256/${bear.sha256.slice(0, 2)}/${bear.sha256}`;
       const Bucket = where.pathname.slice(1);
       await client.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.from('corrupted') }));
       const size = (await stat(sample('bear-4.1-1.noarch.rpm'))).size;
-      assert.ok((await tx.fsck({})).problems.join('\n').includes(`bear-4.1-1.noarch.rpm: blob ${bear.digest} has 9 bytes, the catalog says ${size}`));
+      assert.ok((await tx.fsck({})).problems.join('\n').includes(`bear-4.1-1.noarch.rpm: blob ${bear.sha256} has 9 bytes, the catalog says ${size}`));
       assert.match((await tx.fsck({ verifyBlobs: true })).problems.join('\n'), /does not hash to its name \(corrupted\)/);
       await client.send(new DeleteObjectCommand({ Bucket, Key }));
       assert.match((await tx.fsck({})).problems.join('\n'), /bear-4.1-1.noarch.rpm: blob [0-9a-f]+ is missing/);

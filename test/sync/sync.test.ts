@@ -284,7 +284,7 @@ describe('deploy from a yum repo', () => {
     const tx = inStore(join(work, `store-${n++}`));
     await tx(['repo', 'create', 'exp']);
     const byDir = JSON.parse((await tx(['deploy', 'exp', up, '--json'])).stdout);
-    assert.equal(byDir.snapshot.packages, 35);
+    assert.equal(byDir.packages, 35);
     assert.ok(byDir.added.every((h: string) => /^Packages\/[a-z]\/[^/]+\.rpm$/.test(h)));
     // By URL, with one package more; a tampered package is refused.
     await mkdir(join(up, 'extra'));

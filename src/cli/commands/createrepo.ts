@@ -5,6 +5,7 @@ import { COMPRESSION_TYPES } from '../../metadata/index.ts';
 import { CHECKSUM_TYPES } from '../../rpm/index.ts';
 import { integer, list, oneOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { print } from '../output.ts';
 import { progressBar } from '../progress.ts';
 
 export const help = `Usage: txrepo createrepo DIR [options]
@@ -31,16 +32,17 @@ Options:
       --workers N              packages read in parallel, 1-100 (default 5)
   -g, --groupfile FILE         comps file to include (as "group" and compressed "group_gz")
       --general-compress-type T  compression of the metadata: ${COMPRESSION_TYPES.filter((c) => c !== 'none').join(', ')} (default gz)
-      --skip-symlinks          do not follow symlinks
+      --skip-symlinks          skip every symlink (otherwise symlinks are followed, and a
+                               *.rpm one that leads nowhere fails the run)
       --keep-all-metadata      keep the other records (updateinfo, modules, ...) of the old repomd.xml
       --ignore-lock            run even if DIR/.repodata (the lock) exists
       --no-database            accepted for compatibility; txrepo never writes sqlite databases
-      --json                   print a JSON summary on stdout
+      --json                   print a JSON summary on stdout (or the error, as JSON)
   -q, --quiet                  no progress bar
   -h, --help                   this help
 
-Exit status: 0 on success, 1 when a package or the directory cannot be used (nothing is
-changed then), 2 on a usage error.`;
+Exit status: 0 on success, 1 when a package (a *.rpm symlink that leads nowhere too) or
+the directory cannot be used (nothing is changed then), 2 on a usage error.`;
 
 const options = {
   update: { type: 'boolean' },
@@ -94,11 +96,9 @@ export async function run(argv: string[]): Promise<number> {
     ignoreLock: v['ignore-lock'],
     onProgress: (done, total) => progress.update(done, total),
   }).finally(() => progress.finish());
-  if (v.json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  } else if (!v.quiet) {
+  if (v.json || !v.quiet) {
     const reuse = result.reused ? ` (${result.reused} reused from the old metadata)` : '';
-    process.stdout.write(`${result.dir}: ${result.packages} packages${reuse}, revision ${result.revision}\n`);
+    print(v.json, result, () => `${result.dir}: ${result.packages} packages${reuse}, revision ${result.revision}`);
   }
   return 0;
 }

@@ -3,7 +3,8 @@
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo deploy REPO SOURCE... [-m MESSAGE]
 
@@ -33,9 +34,9 @@ export async function run(argv: string[]): Promise<number> {
   const progress = progressBar('reading packages', !v.json && Boolean(process.stderr.isTTY));
   const result = await withTxrepo(v, (tx) => tx.deploy({ repo, sources, message: v.message }, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
-    result.snapshot
-      ? `${result.snapshot.id}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.snapshot.packages} in all)`
-      : `${result.latest}\t${result.path}\t(nothing new: latest stays)`,
+    result.unchanged
+      ? `${result.snapshot}\t${result.path}\t(nothing new: latest stays)`
+      : `${result.snapshot}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.packages} in all)`,
   );
   return 0;
 }

@@ -3,7 +3,8 @@
 import { parseRepoRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo diff REPO@A REPO@B
 

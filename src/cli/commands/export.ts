@@ -1,9 +1,11 @@
 // txrepo export REPO@REF DIR
 
 import { exportSnapshot, parseRepoRef, resolveRef } from '../../snapshots/index.ts';
+import type { ExportOutcome } from '../../core/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { LOCAL_HELP, LOCAL_OPTION, print, withStore } from '../store.ts';
+import { LOCAL_HELP, LOCAL_OPTION, withStore } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo export REPO[@REF] DIR
 
@@ -21,8 +23,8 @@ export async function run(argv: string[]): Promise<number> {
   const { repo, ref } = parseRepoRef(positionals[0]);
   return withStore(v, async (store) => {
     const snapshot = await resolveRef(store.catalog, repo, ref);
-    const result = await exportSnapshot(store, snapshot, positionals[1]);
-    print(v.json, { snapshot: snapshot.id, ...result }, () => `exported ${repo} snapshot ${snapshot.id} to ${result.dir} (${result.files} files)`);
+    const result: ExportOutcome = { repo, snapshot: snapshot.id, ...(await exportSnapshot(store, snapshot, positionals[1])) };
+    print(v.json, result, () => `exported ${repo} snapshot ${snapshot.id} to ${result.dir} (${result.files} files)`);
     return 0;
   });
 }

@@ -2,7 +2,8 @@
 
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo gc [--dry-run] [--grace DURATION]
 
@@ -17,7 +18,7 @@ deploy or sync on its way may list them).
 
 Options:
       --dry-run            only list what would go, and the bytes it would free
-      --grace DURATION     the grace window (default 1h)
+      --grace DURATION     the grace window (default 1h; 0s: none)
 ${STORE_HELP}
   -h, --help               this help`;
 

@@ -5,9 +5,11 @@ import { stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { readSmallFile, replaceFile } from '../../common/index.ts';
 import { IniError, injectMirrors, loadMirrors } from '../../inject/index.ts';
+import { NotFoundError } from '../../store/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, serverOf, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { serverOf, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo inject CONF... (--set ID | --mirrors URI) [--allow-proxy] [-o OUT]
 
@@ -60,6 +62,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!base) throw new UsageError('--set on a local store needs the URL of the server that serves it: give --base-url URL (or --server URL)');
     if (!/^https?:\/\/[^/]/.test(base)) throw new UsageError(`--base-url ${JSON.stringify(base)}: give an http(s) URL`);
     const manifest = await withTxrepo(v, (tx) => tx.showSet(v.set!));
+    // A removed snapshot's URL answers 410: a config pointing there fails later, and worse.
+    const gone = manifest.repos.filter((r) => r.gone).map((r) => `${r.repo}@${r.snapshot}`);
+    if (gone.length) throw new NotFoundError(`set ${manifest.id}: gc has removed ${gone.join(', ')} since its lease ended; pin the snapshots again in a new set ('txrepo set create')`);
     mirrors = new Map(manifest.repos.map((r) => [r.repo, `${base}${r.path}`]));
   }
 

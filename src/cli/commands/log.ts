@@ -2,7 +2,8 @@
 
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo log [REPO] [--limit N]
 
@@ -22,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError('give at most one repository: txrepo log [REPO]');
   const limit = integer('limit', v.limit, 1, 1_000_000);
   const entries = await withTxrepo(v, (tx) => tx.log({ repo: positionals[0], limit }));
-  print(v.json, entries, () => entries.map((e) => `${e.at}\t${e.actor}\t${e.command}${e.repo ? ` ${e.repo}` : ''}\t${e.result}\t${e.args}`).join('\n') || 'no changes recorded yet');
+  const args = (a: unknown) => (typeof a === 'string' ? a : JSON.stringify(a));
+  print(v.json, entries, () => entries.map((e) => `${e.at}\t${e.actor}\t${e.command}${e.repo ? ` ${e.repo}` : ''}\t${e.result}\t${args(e.args)}`).join('\n') || 'no changes recorded yet');
   return 0;
 }

@@ -3,6 +3,7 @@
 import { modifyrepo } from '../../createrepo/index.ts';
 import { oneOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo modifyrepo FILE DIR/repodata [--mdtype TYPE]
        txrepo modifyrepo --remove TYPE DIR/repodata
@@ -18,7 +19,7 @@ Options:
       --no-compress        store FILE uncompressed
   -s, --checksum TYPE      checksum type (default: the repo's)
       --ignore-lock        run even if the repo lock (DIR/.repodata) exists
-      --json               print a JSON summary on stdout
+      --json               print a JSON summary on stdout (or the error, as JSON)
   -h, --help               this help`;
 
 const options = {
@@ -47,8 +48,6 @@ export async function run(argv: string[]): Promise<number> {
     checksum: oneOf('checksum', v.checksum, ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const),
     ignoreLock: v['ignore-lock'],
   });
-  if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else if (result.added) process.stdout.write(`${result.repodata}: ${result.added.type} -> ${result.added.href}\n`);
-  else process.stdout.write(`${result.repodata}: removed ${result.removed}\n`);
+  print(v.json, result, () => (result.added ? `${result.repodata}: ${result.added.type} -> ${result.added.href}` : `${result.repodata}: removed ${result.removed}`));
   return 0;
 }

@@ -2,7 +2,8 @@
 
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo promote SET --tag TAG [--force] [-m REASON]
 

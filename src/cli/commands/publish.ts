@@ -2,7 +2,8 @@
 
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { actor, LOCAL_HELP, LOCAL_OPTION, namesStore, openLocalStore, print } from '../store.ts';
+import { actor, LOCAL_HELP, LOCAL_OPTION, namesStore, openLocalStore } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo publish REPO[@REF] DIR [--keep-md N] [--keep-days D] [--from URL]
 

@@ -1,8 +1,9 @@
 // txrepo repo create|list|show|delete
 
-import { integer, parse } from '../args.ts';
+import { actionOf, integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo repo create NAME [--upstream URL] [--keep N] [--retain-last N] [--retain-days D]
        txrepo repo list
@@ -33,13 +34,13 @@ function days(value: string | undefined): number | undefined {
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('repo', argv, options);
-  const [action, name, ...rest] = positionals;
+  const [given, name, ...rest] = positionals;
+  const action = actionOf('repo', given, ['create', 'list', 'show', 'delete']);
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const needName = () => {
     if (!name) throw new UsageError(`give the repository name: txrepo repo ${action} NAME`);
     return name;
   };
-  if (!['create', 'list', 'show', 'delete'].includes(action ?? '')) throw new UsageError(`give an action: create, list, show or delete (got ${JSON.stringify(action ?? '')})`);
   const create = action === 'create' ? { keep: integer('keep', v.keep, 1, 1_000_000), retainLast: integer('retain-last', v['retain-last'], 1, 1_000_000), retainDays: days(v['retain-days']) } : undefined;
   return withTxrepo(v, async (tx) => {
     switch (action) {

@@ -26,7 +26,8 @@ Options:
                            request's Host header)
       --grace DURATION     how long a tag path still serves the files of the
                            snapshots the tag left (default 1h: a dnf client that read
-                           repomd.xml just before a move finishes its downloads)
+                           repomd.xml just before a move finishes its downloads;
+                           0s: only the current snapshot's)
       --workers N          server processes sharing the port (default 1; on a machine
                            with cores to spare, up to one per core); each serves
                            reads and takes writes, which the catalog serialises
@@ -37,6 +38,8 @@ Options:
                            object store (or a CDN before it) carries them
       --quiet              no access log on stdout
 ${LOCAL_HELP}
+                           (serve writes one JSON object a line instead: the
+                           start-up's, then one per request, the access log)
   -h, --help               this help`;
 
 const options = {
@@ -64,8 +67,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Several processes share the listening socket (node:cluster): the process that
   // runs this command starts them and reports; each runs the server on the store.
-  if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store));
-  const { startServer } = await import('../../server/index.ts');
+  if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store), v.json);
+  const { accessLogLine, startServer } = await import('../../server/index.ts');
   const store = await openLocalStore(v);
   if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
     await store.close();
@@ -77,13 +80,13 @@ export async function run(argv: string[]): Promise<number> {
     graceMs,
     publicUrl: v['public-url'],
     redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
-    accessLog: v.quiet ? undefined : (line) => process.stdout.write(line + '\n'),
+    accessLog: v.quiet ? undefined : (entry) => process.stdout.write((v.json ? JSON.stringify({ event: 'request', ...entry }) : accessLogLine(entry)) + '\n'),
   }).catch(async (e: NodeJS.ErrnoException) => {
     await store.close();
     if (e.code === 'EADDRINUSE') throw new UsageError(`--listen ${listen}: the address is in use; pick another port`);
     throw e;
   });
-  if (cluster.isPrimary) process.stderr.write(`txrepo serve: listening on ${running.url} (store ${store.dir})\n`);
+  if (cluster.isPrimary) started(v.json, running.url, store.dir, 1);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
@@ -94,8 +97,17 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Reports where the server listens: on stderr for people (and for whoever waits for
+ * the line), and with --json also as the first line of stdout, before the requests'.
+ */
+function started(json: boolean | undefined, url: string, store: string, processes: number): void {
+  process.stderr.write(`txrepo serve: listening on ${url} (store ${store}${processes > 1 ? `, ${processes} processes` : ''})\n`);
+  if (json) process.stdout.write(JSON.stringify({ event: 'listening', url, store, processes }) + '\n');
+}
+
 /** Starts the workers, reports where they listen, and stops them on SIGINT/SIGTERM. */
-async function supervise(count: number, listen: string, store: string): Promise<number> {
+async function supervise(count: number, listen: string, store: string, json: boolean | undefined): Promise<number> {
   let stopping = false;
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
@@ -114,7 +126,7 @@ async function supervise(count: number, listen: string, store: string): Promise<
     for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     throw e;
   });
-  process.stderr.write(`txrepo serve: listening on ${url} (store ${resolve(store)}, ${count} processes)\n`);
+  started(json, url, resolve(store), count);
   // A worker that dies later is replaced: the others serve meanwhile.
   cluster.on('exit', () => {
     if (!stopping) fork();

@@ -1,9 +1,10 @@
 // txrepo set create|list|show|extend|keep|release
 
-import { parse } from '../args.ts';
+import { actionOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
-import type { SnapshotSet } from '../../store/index.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
+import type { SetManifest, SetView } from '../../snapshots/index.ts';
 
 export const help = `Usage: txrepo set create [--label L] [--ttl 3d] REPO[@REF]...
        txrepo set list
@@ -19,7 +20,8 @@ of sets can be live at once. Served at /sets/ID/REPO/, with a ready yum config a
 
   create    pins the snapshots and prints the set's id
   show      the set and its manifest: every file of every snapshot with its sha256,
-            enough to reproduce the run (--json)
+            enough to reproduce the run (--json); once the lease ended, when and
+            how (released or expired), and which snapshots gc has removed since
   extend    sets the lease to end DURATION from now ('forever': no end)
   keep      keeps the set until it is released
   release   ends the lease now (for good)
@@ -32,21 +34,30 @@ ${STORE_HELP}
 
 const options = { ...STORE_OPTION, label: { type: 'string' }, ttl: { type: 'string' } } as const;
 
-function describe(s: SnapshotSet): string {
-  const lease = s.releasedAt ? `released ${s.releasedAt}` : s.expiresAt ? `lease until ${s.expiresAt}` : 'kept (no end)';
-  return [`set ${s.id}${s.label ? ` (${s.label})` : ''}: ${lease}`, ...s.members.map((m) => `  ${m.repo}@${m.snapshot}`)].join('\n');
+/** The set's first line: its id, label and lease. */
+function heading(s: SetView): string {
+  const lease = s.ended ? `lease ended ${s.ended.at} (${s.ended.how})` : s.expiresAt ? `lease until ${s.expiresAt}` : 'kept (no end)';
+  return `set ${s.id}${s.label ? ` (${s.label})` : ''}: ${lease}`;
+}
+
+function describe(s: SetView): string {
+  return [heading(s), ...s.members.map((m) => `  ${m.repo}@${m.snapshot}`)].join('\n');
+}
+
+/** The set and what is left of each pinned snapshot: its files, or that gc removed it. */
+function describeManifest(m: SetManifest): string {
+  const repos = m.repos.map((r) => `  ${r.repo}@${r.snapshot}: ${r.gone ? 'removed by gc since the lease ended' : `${r.files.length} files at ${r.path}`}`);
+  return [heading(m), ...repos].join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('set', argv, options);
-  const [action, ...args] = positionals;
+  const [given, ...args] = positionals;
+  const action = actionOf('set', given, ['create', 'list', 'show', 'extend', 'keep', 'release']);
   const one = () => {
     if (args.length !== 1) throw new UsageError(`give one set id: txrepo set ${action} ID`);
     return args[0];
   };
-  if (!['create', 'list', 'show', 'extend', 'keep', 'release'].includes(action ?? '')) {
-    throw new UsageError(`give an action: create, list, show, extend, keep or release (got ${JSON.stringify(action ?? '')})`);
-  }
   if (action === 'create' && args.length === 0) throw new UsageError('give the repositories to pin: txrepo set create REPO[@REF]...');
   if (action === 'extend' && v.ttl === undefined) throw new UsageError('give the new lease: txrepo set extend ID --ttl DURATION');
   return withTxrepo(v, async (tx) => {
@@ -63,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'show': {
         const m = await tx.showSet(one());
-        print(v.json, m, () => [describe(m), ...m.repos.map((r) => `  ${r.repo}: ${r.files.length} files at ${r.path}`)].join('\n'));
+        print(v.json, m, () => describeManifest(m));
         return 0;
       }
       case 'extend': {

@@ -3,7 +3,8 @@
 import { parseRepoRef } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo show REPO[@REF]
 
@@ -29,11 +30,11 @@ export async function run(argv: string[]): Promise<number> {
       [
         `snapshot ${s.id} of ${repo}${tags.length ? ` [${tags.join(', ')}]` : ''}`,
         `  parent    ${s.parent ?? '-'}`,
-        `  created   ${s.createdAt} by ${s.actor}`,
+        `  created   ${s.createdAt} by ${s.createdBy}`,
         `  message   ${s.message}`,
         `  packages  ${s.packages}`,
         `  path      ${value.path}`,
-        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.digest}`) : []),
+        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.sha256}`) : []),
       ].join('\n'),
     );
     return 0;

@@ -2,7 +2,8 @@
 
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo snapshots REPO
 
@@ -17,11 +18,9 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo snapshots REPO');
   const repo = positionals[0];
   return withTxrepo(v, async (tx) => {
-    const snapshots = await tx.snapshots(repo);
-    const tags = await tx.tags(repo);
-    const list = snapshots.map((s) => ({ ...s, tags: tags.filter((t) => t.snapshot === s.id).map((t) => t.tag) }));
+    const list = await tx.snapshots(repo);
     print(v.json, list, () =>
-      list.length ? list.map((s) => `${s.id}\t${s.packages} packages\t${s.actor}\t${s.message}${s.tags.length ? `\t[${s.tags.join(', ')}]` : ''}`).join('\n') : `${repo} has no snapshots yet`,
+      list.length ? list.map((s) => `${s.id}\t${s.packages} packages\t${s.createdBy}\t${s.message}${s.tags.length ? `\t[${s.tags.join(', ')}]` : ''}`).join('\n') : `${repo} has no snapshots yet`,
     );
     return 0;
   });

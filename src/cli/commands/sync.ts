@@ -3,7 +3,8 @@
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { progressBar } from '../progress.ts';
-import { print, STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo sync REPO [--from URL|PATH] [--mirror]
 
@@ -33,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
   const result = await withTxrepo(v, (tx) => tx.sync(request, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
-    result.unchanged ? `${result.latest}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.latest}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
+    result.unchanged ? `${result.snapshot}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.snapshot}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
   );
   return 0;
 }

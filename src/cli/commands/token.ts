@@ -2,10 +2,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { checkTokenName } from '../../snapshots/index.ts';
-import { parse } from '../args.ts';
+import { actionOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { auditScope, type AuditScope } from '../../store/index.ts';
-import { actor, LOCAL_HELP, LOCAL_OPTION, print, withStore } from '../store.ts';
+import { actor, LOCAL_HELP, LOCAL_OPTION, withStore } from '../store.ts';
+import { print } from '../output.ts';
 
 export const help = `Usage: txrepo token create NAME
        txrepo token list
@@ -26,7 +27,8 @@ function audited(command: string, name: string): AuditScope {
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('token', argv, LOCAL_OPTION);
-  const [action, name, ...rest] = positionals;
+  const [given, name, ...rest] = positionals;
+  const action = actionOf('token', given, ['create', 'list', 'revoke']);
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const needName = () => {
     if (!name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
@@ -49,13 +51,12 @@ export async function run(argv: string[]): Promise<number> {
         print(v.json, tokens, () => tokens.map((t) => `${t.name}\t${t.createdAt}\t${t.createdBy}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`).join('\n') || 'no tokens yet');
         return 0;
       }
-      case 'revoke': {
+      default: {
+        // revoke (actionOf allows no other)
         const t = await auditScope.run(audited('token revoke', needName()), () => catalog.revokeToken(needName()));
         print(v.json, t, () => `token ${t.name} revoked`);
         return 0;
       }
-      default:
-        throw new UsageError(`give an action: create, list or revoke (got ${JSON.stringify(action ?? '')})`);
     }
   });
 }
