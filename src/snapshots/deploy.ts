@@ -53,7 +53,9 @@ export async function collectRpmFiles(sources: string[]): Promise<string[]> {
     if (st.isDirectory()) {
       // Loaded on demand: deploying files needs none of the createrepo layer.
       const { scanPackages } = await import('../createrepo/index.ts');
-      const { packages } = await scanPackages(source);
+      const { packages, broken } = await scanPackages(source);
+      // A package that cannot be read fails the deploy, a broken link to one included.
+      if (broken.length) throw new DeployInputError(broken.map((b) => `${b.path}: ${b.problem}; fix or remove it`).join('\n'));
       if (packages.length === 0) throw new DeployInputError(`${source}: no .rpm files in this directory`);
       files.push(...packages.map((p) => p.path));
     } else if (source.endsWith('.rpm')) {

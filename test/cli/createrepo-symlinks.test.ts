@@ -85,3 +85,17 @@ describe('createrepo and package symlinks', () => {
     assert.equal(document(await txrepo(['createrepo', good, '--json'])).packages, 1);
   });
 });
+
+describe('deploy of a directory with a broken package symlink', () => {
+  test('fails naming the link, and commits nothing', async () => {
+    const src = join(dir, `deploy-src-${n++}`);
+    await mkdir(src);
+    await copyFile(sample('bear-4.1-1.noarch.rpm'), join(src, 'bear-4.1-1.noarch.rpm'));
+    await symlink('nowhere.rpm', join(src, 'dangling.rpm'));
+    const store = join(dir, `store-${n++}`);
+    assert.equal((await txrepo(['repo', 'create', 'el9', '--store', store])).code, 0);
+    const r = await txrepo(['deploy', 'el9', src, '--store', store, '--json']);
+    assertJsonError(r, 1, 'invalid_input', new RegExp(`${join(src, 'dangling.rpm')}: .*nowhere\\.rpm`));
+    assert.deepEqual(JSON.parse((await txrepo(['snapshots', 'el9', '--store', store, '--json'])).stdout), []);
+  });
+});
