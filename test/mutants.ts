@@ -83,4 +83,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/createrepo/transactions.test.ts'],
     testName: 'two runs at once',
   },
+  {
+    id: 'path-dot-segments',
+    about: "the server lets '.' and '..' path segments through (docs/http-api.md promises 400)",
+    file: 'src/server/http.ts',
+    from: "    if (d === '.' || d === '..') throw",
+    to: "    if (false) throw",
+    tests: ['test/server/server.test.ts'],
+    testName: 'traversal',
+  },
 ];
