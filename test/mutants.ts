@@ -92,4 +92,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/server/server.test.ts'],
     testName: 'traversal',
   },
+  {
+    id: 'sqlite-busy-handler',
+    about: "a writer waits for another process's lock in SQLite's busy handler, in the server's only thread (reads wait with it)",
+    file: 'src/store/sqlite-catalog.ts',
+    from: '      const busy = this.tryBegin();',
+    to: "      this.db.exec('BEGIN IMMEDIATE');\n      const busy = undefined;",
+    tests: ['test/reliability/concurrency-regressions.test.ts'],
+    testName: 'reads are answered',
+  },
 ];
