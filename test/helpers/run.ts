@@ -47,3 +47,15 @@ export function inStore(store: string) {
     return r;
   };
 }
+
+/**
+ * Waits until `ready()` holds, polling: for what happens in another process at its own
+ * pace (a log line, a file). Fails with `what` if it has not happened in `ms`.
+ */
+export async function waitFor(what: string, ready: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await ready())) {
+    if (performance.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -20,7 +20,7 @@ import { checkRepoName, collectRpmFiles, DeployInputError, InvalidNameError } fr
 import { openTestStore } from '../helpers/backends.ts';
 import { checkHref, ChecksumMismatchError, downloadToBlob, openUpstream, UnsafeHrefError } from '../../src/sync/index.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { txrepo } from '../helpers/run.ts';
+import { txrepo, waitFor } from '../helpers/run.ts';
 import { serve } from '../helpers/serve.ts';
 import { sample } from '../helpers/samples.ts';
 
@@ -103,7 +103,7 @@ describe('serve', () => {
     try {
       // Chunked: the body is read until it passes 1 MiB, then refused (413) and destroyed.
       await send(s.url, 'POST', '/api/v1/repos', { 'content-type': 'application/json' }, 3 << 20);
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor('the access log line of the refused request', () => s.log.some((l) => /"POST \/api\/v1\/repos" 413 /.test(l)));
       assert.equal(s.child.exitCode, null, 'the server exited');
       const res = await fetch(`${s.url}/repos/all_latest.json`);
       assert.equal(res.status, 200);
@@ -119,7 +119,8 @@ describe('serve', () => {
     s.child.stderr!.on('data', (d: string) => (stderr += d));
     try {
       await send(s.url, 'PUT', `/api/v1/blobs/${'cd'.repeat(32)}`, { 'content-length': String(10 << 20) }, 10 << 20, 1 << 20);
-      await new Promise((r) => setTimeout(r, 500));
+      await waitFor('the access log line of the cut-off upload', () => s.log.some((l) => l.includes('/api/v1/blobs/')));
+      await waitFor('the staged part of the upload to go', async () => (await readdir(join(store, 'tmp'))).length === 0);
       const line = s.log.find((l) => l.includes('/api/v1/blobs/'));
       assert.match(line ?? '', /" 499 /, s.log.join('\n'));
       assert.doesNotMatch(stderr, /^\s+at /m);
