@@ -17,6 +17,8 @@ const KNOWN = new Set([
   'MetadataParseError',
   'DecompressionLimitError',
   'StoreError',
+  'NoStoreError',
+  'NotAStoreError',
   'BlobMismatchError',
   'NotFoundError',
   'ConflictError',

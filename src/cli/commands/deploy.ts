@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const [repo, ...sources] = positionals;
   if (!repo || sources.length === 0) throw new UsageError('give the repository and at least one source: txrepo deploy REPO SOURCE...');
   const progress = progressBar('reading packages', !v.json && Boolean(process.stderr.isTTY));
-  const result = await withTxrepo(v, (tx) => tx.deploy({ repo, sources, message: v.message }, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
+  const result = await withTxrepo(v, 'writes', (tx) => tx.deploy({ repo, sources, message: v.message }, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
     result.snapshot
       ? `${result.snapshot.id}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.snapshot.packages} in all)`

@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     const base = (v['base-url'] ?? serverOf(v))?.replace(/\/+$/, '');
     if (!base) throw new UsageError('--set on a local store needs the URL of the server that serves it: give --base-url URL (or --server URL)');
     if (!/^https?:\/\/[^/]/.test(base)) throw new UsageError(`--base-url ${JSON.stringify(base)}: give an http(s) URL`);
-    const manifest = await withTxrepo(v, (tx) => tx.showSet(v.set!));
+    const manifest = await withTxrepo(v, 'reads', (tx) => tx.showSet(v.set!));
     mirrors = new Map(manifest.repos.map((r) => [r.repo, `${base}${r.path}`]));
   }
 

@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     result = await publish(await serverSource(tx, v.from, repo, ref), positionals[1], { keepMd, keepDays });
   } else {
     const { LocalTxrepo } = await import('../../core/index.ts');
-    const store = await openLocalStore(v);
+    const store = await openLocalStore(v, 'reads');
     const tx = new LocalTxrepo(store, actor());
     try {
       result = await publish(await storeSource(tx, store, repo, ref), positionals[1], { keepMd, keepDays });

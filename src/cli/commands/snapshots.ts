@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('snapshots', argv, STORE_OPTION);
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo snapshots REPO');
   const repo = positionals[0];
-  return withTxrepo(v, async (tx) => {
+  return withTxrepo(v, 'reads', async (tx) => {
     const snapshots = await tx.snapshots(repo);
     const tags = await tx.tags(repo);
     const list = snapshots.map((s) => ({ ...s, tags: tags.filter((t) => t.snapshot === s.id).map((t) => t.tag) }));

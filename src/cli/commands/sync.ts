@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const progress = progressBar('syncing packages', !v.json && Boolean(process.stderr.isTTY));
   const parallel = integer('parallel', v.parallel, 1, 64);
   const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
-  const result = await withTxrepo(v, (tx) => tx.sync(request, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
+  const result = await withTxrepo(v, 'writes', (tx) => tx.sync(request, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
   print(v.json, result, () =>
     result.unchanged ? `${result.latest}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.latest}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
   );

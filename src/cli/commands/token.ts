@@ -28,13 +28,14 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('token', argv, LOCAL_OPTION);
   const [action, name, ...rest] = positionals;
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-  const needName = () => {
-    if (!name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
-    // Same alphabet as repos and tags: the name shows in logs and tag history.
-    return checkTokenName(name);
-  };
+  // Checked before the store is opened: a mistyped command makes no store.
+  if (!['create', 'list', 'revoke'].includes(action ?? '')) throw new UsageError(`give an action: create, list or revoke (got ${JSON.stringify(action ?? '')})`);
+  if (action !== 'list' && !name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
+  // Same alphabet as repos and tags: the name shows in logs and tag history.
+  const needName = () => checkTokenName(name!);
+  if (action !== 'list') needName();
   const { hashToken } = await import('../../server/index.ts');
-  return withStore(v, async ({ catalog }) => {
+  return withStore(v, action === 'list' ? 'reads' : 'writes', async ({ catalog }) => {
     switch (action) {
       case 'create': {
         const token = `txr_${randomBytes(32).toString('base64url')}`;
@@ -49,13 +50,11 @@ export async function run(argv: string[]): Promise<number> {
         print(v.json, tokens, () => tokens.map((t) => `${t.name}\t${t.createdAt}\t${t.createdBy}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`).join('\n') || 'no tokens yet');
         return 0;
       }
-      case 'revoke': {
+      default: {
         const t = await auditScope.run(audited('token revoke', needName()), () => catalog.revokeToken(needName()));
         print(v.json, t, () => `token ${t.name} revoked`);
         return 0;
       }
-      default:
-        throw new UsageError(`give an action: create, list or revoke (got ${JSON.stringify(action ?? '')})`);
     }
   });
 }
