@@ -125,6 +125,28 @@ export function statusOf(e: Error): number {
   }
 }
 
+/**
+ * Refusals quote the input they refuse, and a request body may hold a megabyte in one
+ * field: the client gets the start of such a message, not its input echoed whole.
+ */
+function shorten(message: string): string {
+  return message.length > 4096 ? `${message.slice(0, 4000)}… (${message.length} characters)` : message;
+}
+
+/**
+ * The answer to a failed request: its status and JSON body. A server's own failure (a
+ * bug) is logged to stderr, and the client only hears that there was one; a full or
+ * read-only store is not a bug, and the client gets the reason.
+ */
+export function failure(req: IncomingMessage, e: Error): { status: number; body: { error: { type: string; message: string } }; headers: Record<string, string> } {
+  const status = statusOf(e);
+  if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
+  const message = status >= 500 && !(e instanceof HttpError) && !storageStatus(e) ? 'internal error (see the server log)' : shorten(e.message);
+  // HttpError is the server's own: clients get what kind of refusal it is.
+  const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
+  return { status, body: { error: { type, message } }, headers: e instanceof HttpError ? e.headers : {} };
+}
+
 /** Field checks for API bodies: a clear 400 that names the field. */
 export const field = {
   string(body: Record<string, unknown>, name: string, required = false): string | undefined {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
 import { serveApi } from './api.ts';
-import { HttpError, pathSegments, sendJson, sendText, statusOf, storageStatus } from './http.ts';
+import { failure, HttpError, pathSegments, sendJson, sendText } from './http.ts';
 import { serveYum } from './yum.ts';
 
 export interface ServerOptions {
@@ -31,14 +31,6 @@ export interface RunningServer {
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-
-/**
- * Refusals quote the input they refuse, and a request body may hold a megabyte in one
- * field: the client gets the start of such a message, not its input echoed whole.
- */
-function shorten(message: string): string {
-  return message.length > 4096 ? `${message.slice(0, 4000)}… (${message.length} characters)` : message;
-}
 
 export function createTxrepoServer(opts: ServerOptions): Server {
   const lookup = new SnapshotLookup(opts.store.catalog);
@@ -84,14 +76,9 @@ export function createTxrepoServer(opts: ServerOptions): Server {
             res.destroy();
             return 0;
           }
-          const status = statusOf(e);
-          if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
+          const { status, body, headers } = failure(req, e);
           if (!res.headersSent) {
-            // A full or read-only store is not a bug: the client gets the reason.
-            const message = status >= 500 && !(e instanceof HttpError) && !storageStatus(e) ? 'internal error (see the server log)' : shorten(e.message);
-            // HttpError is the server's own: clients get what kind of refusal it is.
-            const type = e instanceof HttpError ? (status === 401 ? 'AuthError' : 'RequestError') : e.name;
-            sendJson(res, status, { error: { type, message } }, e instanceof HttpError ? e.headers : {});
+            sendJson(res, status, body, headers);
           } else {
             res.destroy();
           }
