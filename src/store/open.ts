@@ -118,7 +118,7 @@ async function readMarker(path: string, dir: string): Promise<Marker | undefined
 }
 
 /**
- * What making a store writes before its marker (see `open`), so what a making that was
+ * What making a store writes before its marker (see openStore), so what a making that was
  * cut off (a SIGKILL), or one still under way in another process, leaves: such a
  * directory is finished, not refused. Directories count only while they hold no files.
  */
@@ -208,8 +208,9 @@ function whyNone(site: Exclude<Site, { kind: 'store' }>): string {
 }
 
 /**
- * The marker of the store at `root`, made first if `create` allows: refuses (writing
- * nothing) a path with no store when it does not, and a directory of other things.
+ * The marker of the store at `root`: the one there, or, where a store may be made
+ * (`create`, and nothing else there), the one to write once its backends opened, its
+ * directory made. Anything else is refused before a thing is written.
  */
 async function markerFor(root: string, dir: string, given: Backends, create: boolean): Promise<{ marker: Marker; fresh: boolean; existed: boolean }> {
   const site = await survey(root, dir);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serveDirectory, type StaticServer } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { mustRun, run, TXREPO, txrepo, type RunResult } from '../helpers/run.ts';
+import { inStore, mustRun, run, TXREPO, type RunResult } from '../helpers/run.ts';
 import { sample, sampleRpms } from '../helpers/samples.ts';
 import { serve, type Served } from '../helpers/serve.ts';
 import { slowLink, type SlowLink } from '../helpers/slow-link.ts';
@@ -59,8 +59,9 @@ before(async () => {
   const store = join(dir, 'store');
   const rpms = await sampleRpms();
   groups = Array.from({ length: 7 }, (_, i) => rpms.slice(i * 5, i * 5 + 5).map(sample));
-  for (const repo of ['app', 'm-terminal', 'm-quiet', 'm-pipes']) await mustRun(TXREPO, ['repo', 'create', repo, '--store', store]);
-  token = (await txrepo(['token', 'create', 'ci', '--store', store])).stdout.trim();
+  const local = inStore(store);
+  for (const repo of ['app', 'm-terminal', 'm-quiet', 'm-pipes']) await local(['repo', 'create', repo]);
+  token = (await local(['token', 'create', 'ci'])).stdout.trim();
   server = await serve(store, ['--quiet']);
   link = await slowLink(server.url, LINK_BYTES_PER_SECOND);
   // Upstreams for sync, one per run, each with its own packages; every package answer
