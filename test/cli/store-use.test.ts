@@ -8,7 +8,7 @@ import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/pro
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { run, TXREPO, txrepo, type RunResult } from '../helpers/run.ts';
+import { run, TXREPO, txrepo } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
 import { storeEnv } from '../helpers/backends.ts';
 
@@ -232,5 +232,3 @@ describe('txrepo init', () => {
     await exited;
   });
 });
-
-export type { RunResult };
