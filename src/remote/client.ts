@@ -211,7 +211,7 @@ export class RemoteTxrepo implements Txrepo {
   async deploy(r: DeployRequest, progress?: Progress): Promise<DeployResult> {
     const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
     const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
-    const uploads = [...(r.uploads ?? [])];
+    const uploads: UploadedPackage[] = [...(r.uploads ?? [])];
     const sent = new Map<string, string>(); // sha256 -> local file
     if (local.length) {
       const { collectRpmFiles } = await import('../snapshots/index.ts');
