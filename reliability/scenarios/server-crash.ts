@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ON_SHARED_BACKENDS, storeEnv } from '../../test/helpers/backends.ts';
-import { serve, type Served } from '../../test/helpers/serve.ts';
+import { initStore, serve, type Served } from '../../test/helpers/serve.ts';
 import { Recorder, type Context, type Report, type Scenario } from '../lib/harness.ts';
 import { fsckProblems, mustTx, withLocal } from '../lib/world.ts';
 import { buildMany, describeProc, txProc } from '../lib/writers.ts';
@@ -40,6 +40,7 @@ export const serverCrash: Scenario = {
     const survivor = await start(store);
     // On the embedded backends the second server is on the same directory.
     const secondDir = ON_SHARED_BACKENDS ? join(ctx.work, 'second-server') : store;
+    if (ON_SHARED_BACKENDS) await initStore(secondDir, { env });
     let victim: Served = await start(secondDir);
     // How long a deploy through a server takes here, client start to exit: the kills
     // fall within it (a kill after the deploy ended would test nothing).

@@ -1,13 +1,16 @@
 // What a command works on: a store this process opens (--store DIR, else
-// $TXREPO_STORE, else the user's data directory; created on first use, with the
-// catalog and blobs of --catalog/$TXREPO_CATALOG and --blobs/$TXREPO_BLOBS, else the
-// embedded ones), or a txrepo server (--server URL --token T, or $TXREPO_SERVER /
-// $TXREPO_TOKEN).
+// $TXREPO_STORE, else the user's data directory; with the catalog and blobs of
+// --catalog/$TXREPO_CATALOG and --blobs/$TXREPO_BLOBS, else the embedded ones), or a
+// txrepo server (--server URL --token T, or $TXREPO_SERVER / $TXREPO_TOKEN).
+//
+// Each command says whether it reads or writes the store: one that writes makes the
+// store where there is none yet (src/store/open.ts says where that may be), one that
+// reads refuses a path with no store and leaves it as it was.
 
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Txrepo } from '../core/index.ts';
-import { openStore, type Backends, type Store } from '../store/index.ts';
+import { NoStoreError, NotAStoreError, openStore, type Backends, type Store } from '../store/index.ts';
 import { GLOBAL_OPTIONS } from './args.ts';
 import { UsageError } from './errors.ts';
 
@@ -22,11 +25,45 @@ export const LOCAL_OPTION = {
 /** The options of commands that work on a local store or through a server. */
 export const STORE_OPTION = GLOBAL_OPTIONS;
 
-export function storeDir(flag: string | undefined): string {
-  if (flag) return flag;
-  if (process.env.TXREPO_STORE) return process.env.TXREPO_STORE;
+/** What a command does with a local store: 'writes' makes it where there is none. */
+export type StoreUse = 'reads' | 'writes';
+
+/** The store's directory, and who named it (for what a message tells the user to do). */
+interface StorePath {
+  dir: string;
+  from: '--store' | '$TXREPO_STORE' | 'default';
+}
+
+function storePath(flag: string | undefined): StorePath {
+  if (flag) return { dir: flag, from: '--store' };
+  if (process.env.TXREPO_STORE) return { dir: process.env.TXREPO_STORE, from: '$TXREPO_STORE' };
   const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'txrepo', 'store');
+  return { dir: join(data, 'txrepo', 'store'), from: 'default' };
+}
+
+export function storeDir(flag: string | undefined): string {
+  return storePath(flag).dir;
+}
+
+/** A word for a shell command line, quoted when it needs to be. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Adds to the store layer's refusal what the user can do about it, in the CLI's words. */
+function withAdvice(e: unknown, where: StorePath, v: Local): unknown {
+  const same = v.catalog !== undefined || v.blobs !== undefined ? ' (with the same --catalog, --blobs)' : '';
+  if (e instanceof NoStoreError) {
+    const advice = {
+      '--store': `create one with 'txrepo init --store ${shellWord(where.dir)}'${same}, or give --store the directory of an existing store`,
+      $TXREPO_STORE: `$TXREPO_STORE names it: create one with 'txrepo init'${same}, or point $TXREPO_STORE at an existing store`,
+      default: `it is the default store: create one with 'txrepo init'${same}, or give --store DIR or $TXREPO_STORE`,
+    }[where.from];
+    e.message += `; ${advice}`;
+  } else if (e instanceof NotAStoreError) {
+    e.message += where.from === '$TXREPO_STORE' ? '; point $TXREPO_STORE at another directory, or at an existing store' : '; give --store another directory, or that of an existing store';
+  }
+  return e;
 }
 
 /** Who is acting, for snapshots, tag history and the audit log. */
@@ -58,14 +95,19 @@ export function backendsOf(v: Local): Backends {
   return { catalog: pick(v.catalog, process.env.TXREPO_CATALOG), blobs: pick(v.blobs, process.env.TXREPO_BLOBS) };
 }
 
-/** Opens the store the options name. */
-export function openLocalStore(v: Local): Promise<Store> {
-  return openStore(storeDir(v.store), backendsOf(v));
+/** Opens the store the options name; `use` 'writes' makes it where there is none yet. */
+export async function openLocalStore(v: Local, use: StoreUse): Promise<Store> {
+  const where = storePath(v.store);
+  try {
+    return await openStore(where.dir, backendsOf(v), { create: use === 'writes' });
+  } catch (e) {
+    throw withAdvice(e, where, v);
+  }
 }
 
 /** For commands that need the store's files themselves (export, token, serve). */
-export async function withStore<T>(v: Local, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openLocalStore(v);
+export async function withStore<T>(v: Local, use: StoreUse, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openLocalStore(v, use);
   try {
     return await fn(store);
   } finally {
@@ -84,8 +126,8 @@ export function serverOf(v: Target): string | undefined {
   return namesStore(v) ? undefined : process.env.TXREPO_SERVER || undefined;
 }
 
-/** Runs `fn` on the local store or, with --server, on the server. */
-export async function withTxrepo<T>(v: Target, fn: (tx: Txrepo) => Promise<T>): Promise<T> {
+/** Runs `fn` on the local store (see StoreUse) or, with --server, on the server. */
+export async function withTxrepo<T>(v: Target, use: StoreUse, fn: (tx: Txrepo) => Promise<T>): Promise<T> {
   const server = serverOf(v);
   let tx: Txrepo;
   if (server !== undefined) {
@@ -94,7 +136,7 @@ export async function withTxrepo<T>(v: Target, fn: (tx: Txrepo) => Promise<T>): 
     tx = new RemoteTxrepo(server, { token: v.token ?? process.env.TXREPO_TOKEN, actor: actor() });
   } else {
     const { LocalTxrepo } = await import('../core/index.ts');
-    tx = new LocalTxrepo(await openLocalStore(v), actor());
+    tx = new LocalTxrepo(await openLocalStore(v, use), actor());
   }
   try {
     return await fn(tx);

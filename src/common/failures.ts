@@ -35,6 +35,8 @@ const KIND_OF_CLASS: Record<string, FailureKind> = {
   IniError: 'invalid_input',
   MirrorsError: 'invalid_input',
   NotFoundError: 'not_found',
+  NoStoreError: 'not_found',
+  NotAStoreError: 'invalid_input',
   ConflictError: 'conflict',
   AlreadyExistsError: 'already_exists',
   RpmFormatError: 'bad_package',

@@ -125,9 +125,31 @@ export interface PromoteRequest {
   reason?: string;
 }
 
-export interface Progress {
-  (done: number, total: number): void;
+/**
+ * A stage of a long operation, as a progress report names it: reading local packages
+ * ('read'), hashing or uploading them to a server ('hash', 'upload'), fetching the
+ * packages of a yum repo ('fetch'), syncing an upstream's packages ('sync').
+ */
+export type ProgressStage = 'read' | 'hash' | 'upload' | 'fetch' | 'sync';
+
+/** How far a long operation is: `done` of `total` (bytes or packages) of its current stage. */
+export interface ProgressReport {
+  stage: ProgressStage;
+  unit: 'bytes' | 'packages';
+  done: number;
+  total: number;
 }
+
+export interface Progress {
+  (report: ProgressReport): void;
+}
+
+/**
+ * The media type of an API answer that streams a long operation's progress reports,
+ * one JSON object a line, before its result: what a client asks for (Accept) to follow
+ * a deploy or sync the server runs (docs/http-api.md).
+ */
+export const PROGRESS_MEDIA_TYPE = 'application/x-ndjson';
 
 export interface Txrepo {
   /** Who acts: recorded with snapshots, tag moves and in the audit log. */

@@ -26,7 +26,7 @@ import {
   type IngestedPackage,
 } from '../snapshots/index.ts';
 import { auditScope, NotFoundError, type AuditScope, type Snapshot, type Store } from '../store/index.ts';
-import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 
 /** A request the core refuses as given (a field out of range). */
 export class RequestError extends Error {
@@ -40,6 +40,11 @@ function recordedRequest(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** The counting callback of the lower layers, as reports of a stage in packages. */
+function counting(stage: ProgressStage, progress: Progress | undefined): ((done: number, total: number) => void) | undefined {
+  return progress && ((done, total) => progress({ stage, unit: 'packages', done, total }));
 }
 
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
@@ -119,7 +124,7 @@ export class LocalTxrepo implements Txrepo {
       if (!r.sources?.length && !r.uploads?.length) throw new DeployInputError('nothing to deploy: give at least one source');
       const packages: IngestedPackage[] = [];
       for (const source of r.sources ?? []) packages.push(...(await this.ingestSource(source, progress)));
-      if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads)));
+      if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads, progress)));
       return commitPackages(this.store, { repo, packages, actor: this.actor, message: r.message });
     });
     return { ...(await this.outcome(repo, result)), added: result.added, removed: result.removed };
@@ -134,15 +139,15 @@ export class LocalTxrepo implements Txrepo {
   /** A yum repo (URL, or directory with repodata) or local RPM files. */
   private async ingestSource(source: string, progress?: Progress): Promise<IngestedPackage[]> {
     const isRepo = /^https?:\/\//i.test(source) || Boolean(await stat(join(source, 'repodata', 'repomd.xml')).catch(() => undefined));
-    if (!isRepo) return ingestFiles(this.store, await collectRpmFiles([source]), progress);
+    if (!isRepo) return ingestFiles(this.store, await collectRpmFiles([source]), counting('read', progress));
     // Loaded only for yum repo sources: deploying files needs no HTTP client.
     const { ingestRepo } = await import('../sync/index.ts');
-    const { packages } = await ingestRepo(this.store, source, { onProgress: progress });
+    const { packages } = await ingestRepo(this.store, source, { onProgress: counting('fetch', progress) });
     return packages.map((p) => ({ ...p, href: packageHref(basename(p.href)) }));
   }
 
   /** Packages a client uploaded as blobs: their records are read (digests verified) from the blobs. */
-  private async ingestUploads(uploads: { sha256: string; fileName: string }[]): Promise<IngestedPackage[]> {
+  private async ingestUploads(uploads: { sha256: string; fileName: string }[], progress?: Progress): Promise<IngestedPackage[]> {
     const { readPackage } = await import('../rpm/index.ts');
     const out: IngestedPackage[] = [];
     const records = [];
@@ -160,6 +165,7 @@ export class LocalTxrepo implements Txrepo {
         .finally(() => copy.release());
       records.push(record);
       out.push({ href, digest: u.sha256, size: record.sizePackage, source: u.fileName });
+      progress?.({ stage: 'read', unit: 'packages', done: out.length, total: uploads.length });
     }
     await this.catalog.putPackages(records);
     return out;
@@ -173,7 +179,7 @@ export class LocalTxrepo implements Txrepo {
       if (r.parallel !== undefined && !(Number.isSafeInteger(r.parallel) && r.parallel >= 1 && r.parallel <= 64)) {
         throw new RequestError(`parallel ${r.parallel}: give a whole number from 1 to 64`);
       }
-      return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: progress });
+      return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress) });
     });
     return { ...(await this.outcome(r.repo, result)), downloaded: result.downloaded };
   }

@@ -231,8 +231,8 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
       distro: distros,
       records: recs,
     };
-    const current = await commitRepodata({ repoDir: dir, stagingDir: lock.dir, repomd });
-    const removed = await pruneOldMetadata(join(dir, 'repodata'), current, opts.retainOldMd ?? DEFAULT_RETAIN_OLD_MD);
+    const generation = await commitRepodata({ repoDir: dir, stagingDir: lock.dir, repomd });
+    const removed = await pruneOldMetadata(join(dir, 'repodata'), generation, opts.retainOldMd ?? DEFAULT_RETAIN_OLD_MD);
     return { dir, packages: found.length, read, reused, revision: repomd.revision, records: repomd.records, removedOldMetadata: removed };
   } finally {
     await pool.close();

@@ -45,6 +45,8 @@ export interface PublishOptions {
   /** Generations younger than this are kept too (default 0). */
   keepDays?: number;
   now?: Date;
+  /** Bytes of the files this run writes (those the tree lacks), as they are written. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 interface Generation {
@@ -132,6 +134,8 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
     const replaced = new Set<string>();
     const touched = new Set<string>();
     const stage = () => join(lock.dir, `publish-${process.pid}-${n++}`);
+    // The files to write, first: their bytes are the run's progress.
+    const missing: PublishedFile[] = [];
     for (const f of source.files) {
       if (f.href === 'repodata/repomd.xml') continue;
       const path = join(root, f.href);
@@ -139,6 +143,13 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
       // A file the history says has this content is trusted; any other is checked.
       if (st?.size === f.size && (known.get(f.href) === f.sha256 || (!known.has(f.href) && (await sha256Of(path)) === f.sha256))) continue;
       if (st) replaced.add(f.href);
+      missing.push(f);
+    }
+    const total = missing.reduce((sum, f) => sum + f.size, 0);
+    let done = 0;
+    const progress = (bytes: number) => opts.onProgress?.((done += bytes), total);
+    for (const f of missing) {
+      const path = join(root, f.href);
       const temp = stage();
       const local = source.localPath(f);
       if (local) {
@@ -153,8 +164,9 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
           await syncFile(fh, temp).finally(() => fh.close());
           written++;
         }
+        progress(f.size);
       } else {
-        await download(source, f, temp);
+        await download(source, f, temp, progress);
         written++;
       }
       // Directories only once the file verified: a failed run leaves no empty ones.
@@ -212,7 +224,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
 }
 
 /** Streams a file of the source to `temp`, verifying its sha256 and size, and fsyncs it. */
-async function download(source: PublishSource, f: PublishedFile, temp: string): Promise<void> {
+async function download(source: PublishSource, f: PublishedFile, temp: string, progress?: (bytes: number) => void): Promise<void> {
   const hash = createHash('sha256');
   let size = 0;
   const fh = await open(temp, 'w', 0o644);
@@ -223,6 +235,7 @@ async function download(source: PublishSource, f: PublishedFile, temp: string): 
       if (size > f.size) throw new PublishError(`${f.href}: more than the ${f.size} bytes the snapshot lists`);
       hash.update(chunk as Buffer);
       await writeAll(fh, chunk as Buffer).catch((e: unknown) => Promise.reject(atPath(e, temp)));
+      progress?.((chunk as Buffer).length);
     }
     await syncFile(fh, temp);
   } catch (e) {

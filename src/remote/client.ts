@@ -1,6 +1,8 @@
 // The operations of a txrepo server, over its /api/v1 (see docs/http-api.md): what the
 // CLI uses with --server. Local files given to deploy are uploaded first, as blobs
-// named by their sha256 (the server checks the name against the content).
+// named by their sha256 (the server checks the name against the content). For the long
+// operations (deploy, sync), a caller that follows progress gets the server's progress
+// too: the answer then comes as NDJSON lines, progress reports and the result last.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -8,8 +10,9 @@ import { stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import type { CreateRepoRequest, CreateSetRequest, DeployOutcome, DeployRequest, LogEntry, Progress, PromoteRequest, RepoDetails, RepoSummary, SnapshotDetails, SnapshotSummary, SyncOutcome, SyncRequest, TagRequest, Txrepo, UploadedPackage } from '../core/index.ts';
-import type { DeployResult, FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
+import { createInterface } from 'node:readline';
+import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
+import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { isFailureKind, kindOfClassName, kindOfStatus, type FailureKind } from '../common/index.ts';
 import type { AuditEntry, Repository, Snapshot, Tag, TagMove } from '../store/index.ts';
 import type { SyncResult } from '../sync/index.ts';
@@ -29,6 +32,22 @@ export class RemoteError extends Error {
 }
 
 const enc = encodeURIComponent;
+
+/** A package to upload: where it is, how large, and its sha256 once hashed. */
+interface LocalPackage {
+  path: string;
+  size: number;
+  sha256?: string;
+}
+
+/** A progress report of the server's, if the line is one (anything else is left alone). */
+function reportOf(value: unknown): ProgressReport | undefined {
+  const r = (value as { progress?: Partial<ProgressReport> } | undefined)?.progress;
+  // A stage is a short word: a newer server's unknown one shows as it is, nothing else does.
+  if (!r || typeof r.stage !== 'string' || !/^[a-z-]{1,32}$/.test(r.stage) || (r.unit !== 'bytes' && r.unit !== 'packages')) return undefined;
+  if (!Number.isFinite(r.done) || !Number.isFinite(r.total)) return undefined;
+  return { stage: r.stage, unit: r.unit, done: r.done!, total: r.total! };
+}
 
 export interface RemoteOptions {
   token?: string;
@@ -54,10 +73,13 @@ export class RemoteTxrepo implements Txrepo {
     this.actor = opts.actor;
   }
 
-  /** Sends one request; resolves the response once its headers are in. */
-  private send(method: string, path: string, body?: { json?: unknown; file?: string; size?: number }): Promise<IncomingMessage> {
+  /**
+   * Sends one request; resolves the response once its headers are in. `sent` hears of
+   * each piece of an uploaded file as it goes out; `accept`: the answer's media type.
+   */
+  private send(method: string, path: string, body?: { json?: unknown; file?: string; size?: number; sent?: (bytes: number) => void }, accept = 'application/json'): Promise<IncomingMessage> {
     const url = new URL(path.replace(/^\//, ''), this.base);
-    const headers: Record<string, string> = { 'x-txrepo-actor': this.actor, accept: 'application/json' };
+    const headers: Record<string, string> = { 'x-txrepo-actor': this.actor, accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let payload: Buffer | undefined;
     if (body?.json !== undefined) {
@@ -75,6 +97,8 @@ export class RemoteTxrepo implements Txrepo {
       if (body?.file !== undefined) {
         const file = createReadStream(body.file);
         file.on('error', (e) => req.destroy(e));
+        const sent = body.sent;
+        if (sent) file.on('data', (chunk) => sent(chunk.length));
         file.pipe(req);
       } else {
         req.end(payload);
@@ -84,6 +108,28 @@ export class RemoteTxrepo implements Txrepo {
 
   private async call<T>(method: string, path: string, json?: unknown): Promise<T> {
     return this.reply<T>(await this.send(method, path, json === undefined ? undefined : { json }));
+  }
+
+  /** A call whose answer streams the server's progress to `progress`, when given. */
+  private async follow<T>(method: string, path: string, json: unknown, progress: Progress | undefined): Promise<T> {
+    if (!progress) return this.call<T>(method, path, json);
+    const res = await this.send(method, path, { json }, `${PROGRESS_MEDIA_TYPE}, application/json;q=0.5`);
+    // A server refuses a request (401, 400) before it starts streaming: plain JSON.
+    if (!String(res.headers['content-type'] ?? '').startsWith(PROGRESS_MEDIA_TYPE)) return this.reply<T>(res);
+    for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+      if (!line.trim()) continue;
+      let value: { result?: T; error?: { type?: string; message?: string }; status?: number };
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new RemoteError(`${this.base.origin}: not a txrepo progress line: ${line.slice(0, 200)}`, res.statusCode ?? 0);
+      }
+      const report = reportOf(value);
+      if (report) progress(report);
+      else if (value?.error) throw new RemoteError(value.error.message ?? `HTTP ${value.status}`, Number(value.status) || 500, value.error.type);
+      else if (value && 'result' in value) return value.result as T;
+    }
+    throw new RemoteError(`${this.base.origin}: the answer ended before its result (did the server stop?)`, res.statusCode ?? 0);
   }
 
   /** The JSON of an answer; a RemoteError with the server's message for a refusal. */
@@ -104,21 +150,49 @@ export class RemoteTxrepo implements Txrepo {
     return value as T;
   }
 
-  /** Uploads a local package unless the server has it; its name and digest for deploy. */
-  private async upload(path: string): Promise<UploadedPackage> {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    const sha256 = hash.digest('hex');
+  /**
+   * Uploads the local packages the server lacks: hashes them all (their names on the
+   * server), asks which it has, and sends the others; both in bytes to `progress`.
+   */
+  private async uploadAll(paths: string[], progress?: Progress): Promise<LocalPackage[]> {
+    const packages: LocalPackage[] = [];
+    for (const path of paths) packages.push({ path, size: (await stat(path)).size });
+    const bytes = (list: LocalPackage[]) => list.reduce((n, p) => n + p.size, 0);
+    let hashed = 0;
+    const hashTotal = bytes(packages);
+    for (const p of packages) {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(p.path)) {
+        hash.update(chunk as Buffer);
+        hashed += (chunk as Buffer).length;
+        progress?.({ stage: 'hash', unit: 'bytes', done: hashed, total: hashTotal });
+      }
+      p.sha256 = hash.digest('hex');
+    }
+    const missing: LocalPackage[] = [];
+    for (const p of packages) if (!(await this.has(p.sha256!))) missing.push(p);
+    let uploaded = 0;
+    const uploadTotal = bytes(missing);
+    for (const p of missing) {
+      await this.put(p.path, p.sha256!, (n) => {
+        uploaded += n;
+        progress?.({ stage: 'upload', unit: 'bytes', done: uploaded, total: uploadTotal });
+      });
+    }
+    return packages;
+  }
+
+  /** Whether the server has the blob SHA256. */
+  private async has(sha256: string): Promise<boolean> {
     const head = await this.send('HEAD', `/api/v1/blobs/${sha256}`);
     head.resume();
-    if (head.statusCode !== 200) await this.put(path, sha256);
-    return { sha256, fileName: basename(path) };
+    return head.statusCode === 200;
   }
 
   /** Uploads a local package as the blob SHA256 (the server checks its content against the name). */
-  private async put(path: string, sha256: string): Promise<void> {
+  private async put(path: string, sha256: string, sent?: (bytes: number) => void): Promise<void> {
     const { size } = await stat(path);
-    await this.reply(await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size })).catch((e: RemoteError) => {
+    await this.reply(await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size, sent })).catch((e: RemoteError) => {
       e.message = `${path}: ${e.message}`;
       throw e;
     });
@@ -140,21 +214,18 @@ export class RemoteTxrepo implements Txrepo {
   async deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome> {
     const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
     const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
-    const uploads = [...(r.uploads ?? [])];
+    const uploads: UploadedPackage[] = [...(r.uploads ?? [])];
     const sent = new Map<string, string>(); // sha256 -> local file
     if (local.length) {
       const { collectRpmFiles } = await import('../snapshots/index.ts');
-      const files = await collectRpmFiles(local);
-      for (const [i, f] of files.entries()) {
-        const u = await this.upload(f);
-        sent.set(u.sha256, f);
-        uploads.push(u);
-        progress?.(i + 1, files.length);
+      for (const p of await this.uploadAll(await collectRpmFiles(local), progress)) {
+        sent.set(p.sha256!, p.path);
+        uploads.push({ sha256: p.sha256!, fileName: basename(p.path) });
       }
     }
     for (let retries = 0; ; retries++) {
       try {
-        return await this.call<DeployOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message });
+        return await this.follow<DeployOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message }, progress);
       } catch (e) {
         // The server had a package when asked, so it was not sent, but a gc removed it
         // before the deploy (it was unused and older than gc's grace): send it after all.
@@ -166,8 +237,8 @@ export class RemoteTxrepo implements Txrepo {
     }
   }
 
-  sync(r: SyncRequest) {
-    return this.call<SyncOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r);
+  sync(r: SyncRequest, progress?: Progress) {
+    return this.follow<SyncOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r, progress);
   }
   snapshots(repo: string) {
     return this.call<SnapshotSummary[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);

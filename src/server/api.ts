@@ -4,9 +4,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { LocalTxrepo } from '../core/index.ts';
+import { LocalTxrepo, PROGRESS_MEDIA_TYPE, type Progress } from '../core/index.ts';
 import type { BlobInfo, Store, TokenInfo } from '../store/index.ts';
-import { field, HttpError, query, readJson, sendJson } from './http.ts';
+import { failure, field, HttpError, query, readJson, sendJson } from './http.ts';
 
 export interface ApiContext {
   store: Store;
@@ -54,6 +54,51 @@ async function upload(req: IncomingMessage, res: ServerResponse, ctx: ApiContext
 /** A blob as the API names it: by its sha256, like uploads and manifests. */
 function blobView(b: BlobInfo): { sha256: string; size: number } {
   return { sha256: b.digest, size: b.size };
+}
+
+/** Whether the client asked to follow a long operation's progress (Accept: PROGRESS_MEDIA_TYPE). */
+function wantsProgress(req: IncomingMessage): boolean {
+  return String(req.headers.accept ?? '')
+    .split(',')
+    .some((range) => {
+      const [type, ...params] = range.split(';').map((s) => s.trim());
+      return type === PROGRESS_MEDIA_TYPE && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+    });
+}
+
+/** Reports sent per stage, at most: enough for a progress bar, few lines for a long sync. */
+const REPORT_INTERVAL_MS = 200;
+
+/**
+ * Answers with the result of a long operation; a client that asked for its progress
+ * gets it as it goes, one JSON object a line: {"progress": {...}} reports (a stage's
+ * first and last, and one each REPORT_INTERVAL_MS between), then {"status": S,
+ * "result": ...} or {"status": S, "error": {...}}. That HTTP status is 200: it goes out
+ * before the outcome is known, so the outcome's status is in the last line.
+ */
+async function answerLong<T>(req: IncomingMessage, res: ServerResponse, status: number, run: (progress?: Progress) => Promise<T>): Promise<void> {
+  if (!wantsProgress(req)) return sendJson(res, status, await run());
+  res.writeHead(200, { 'content-type': `${PROGRESS_MEDIA_TYPE}; charset=utf-8`, 'cache-control': 'no-store' });
+  // A client that went away misses the rest; the operation still completes, as without progress.
+  const line = (value: unknown) => {
+    if (!res.destroyed && !res.writableEnded) res.write(JSON.stringify(value) + '\n');
+  };
+  let stage: string | undefined;
+  let sentAt = 0;
+  const progress: Progress = (r) => {
+    const now = Date.now();
+    if (r.stage === stage && r.done < r.total && now - sentAt < REPORT_INTERVAL_MS) return;
+    stage = r.stage;
+    sentAt = now;
+    line({ progress: r });
+  };
+  try {
+    line({ status, result: await run(progress) });
+  } catch (e) {
+    const { status: failed, body } = failure(req, e as Error);
+    line({ status: failed, ...body });
+  }
+  res.end();
 }
 
 /** The route of a path: names in the places of parameters (repos/:x/tags/:y). */
@@ -113,12 +158,14 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse, ctx: A
       if (!Array.isArray(uploads) || uploads.some((u) => !u || typeof u.sha256 !== 'string' || typeof u.fileName !== 'string')) {
         throw new HttpError(400, '"uploads" must be a list of {"sha256": ..., "fileName": ...}');
       }
-      return ok(await tx.deploy({ repo: b, sources: urlsOnly(field.strings(body, 'sources'), 'source'), uploads, message: field.string(body, 'message') }), 201);
+      const request = { repo: b, sources: urlsOnly(field.strings(body, 'sources'), 'source'), uploads, message: field.string(body, 'message') };
+      return answerLong(req, res, 201, (progress) => tx.deploy(request, progress));
     }
     case 'POST repos/:x/sync': {
       const from = field.string(body, 'from');
       if (from !== undefined) urlsOnly([from], 'from');
-      return ok(await tx.sync({ repo: b, from, mirror: field.boolean(body, 'mirror'), parallel: field.number(body, 'parallel'), message: field.string(body, 'message') }));
+      const request = { repo: b, from, mirror: field.boolean(body, 'mirror'), parallel: field.number(body, 'parallel'), message: field.string(body, 'message') };
+      return answerLong(req, res, 200, (progress) => tx.sync(request, progress));
     }
     case 'GET repos/:x/snapshots':
       return ok(await tx.snapshots(b));

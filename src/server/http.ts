@@ -2,7 +2,7 @@
 // statuses.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTP_STATUS, kindOf, kindOfStatus, type FailureKind } from '../common/index.ts';
+import { errorDocument, HTTP_STATUS, kindOf, kindOfStatus, type FailureKind } from '../common/index.ts';
 
 /** A request to answer with a status and a message (never a stack). */
 export class HttpError extends Error {
@@ -101,6 +101,30 @@ export function storageStatus(e: Error): 507 | 503 | undefined {
 export function statusOf(e: Error): number {
   if (e instanceof HttpError) return e.status;
   return storageStatus(e) ?? HTTP_STATUS[kindOf(e)];
+}
+
+/**
+ * Refusals quote the input they refuse, and a request body may hold a megabyte in one
+ * field: the client gets the start of such a message, not its input echoed whole.
+ */
+function shorten(message: string): string {
+  return message.length > 4096 ? `${message.slice(0, 4000)}… (${message.length} characters)` : message;
+}
+
+/**
+ * The answer to a failed request: its status and JSON body. A server's own failure (a
+ * bug) is logged to stderr, and the client only hears that there was one; a full or
+ * read-only store is not a bug, and the client gets the reason.
+ */
+export function failure(req: IncomingMessage, e: Error): { status: number; body: ReturnType<typeof errorDocument>; headers: Record<string, string> } {
+  const status = statusOf(e);
+  if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
+  // A full or read-only store is not a bug: the client gets the reason. Other failures
+  // of the server's own may name its insides: the log has them.
+  const kind = kindOf(e);
+  const hidden = status >= 500 && !(e instanceof HttpError) && !storageStatus(e);
+  const message = !hidden ? shorten(e.message) : kind === 'unavailable' ? 'the store cannot be used now (see the server log); try again later' : 'internal error (see the server log)';
+  return { status, body: errorDocument(kind, message), headers: e instanceof HttpError ? e.headers : {} };
 }
 
 /** Field checks for API bodies: a clear 400 that names the field. */

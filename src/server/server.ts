@@ -5,10 +5,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
-import { errorDocument, kindOf } from '../common/index.ts';
+
 import type { Store } from '../store/index.ts';
 import { serveApi } from './api.ts';
-import { HttpError, pathSegments, sendJson, sendText, statusOf, storageStatus } from './http.ts';
+import { failure, HttpError, pathSegments, sendJson, sendText } from './http.ts';
 import { serveYum } from './yum.ts';
 
 export interface ServerOptions {
@@ -78,14 +78,6 @@ export interface RunningServer {
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-/**
- * Refusals quote the input they refuse, and a request body may hold a megabyte in one
- * field: the client gets the start of such a message, not its input echoed whole.
- */
-function shorten(message: string): string {
-  return message.length > 4096 ? `${message.slice(0, 4000)}… (${message.length} characters)` : message;
-}
-
 export function createTxrepoServer(opts: ServerOptions): Server {
   const lookup = new SnapshotLookup(opts.store.catalog);
   const baseUrl = (req: IncomingMessage) => {
@@ -127,18 +119,9 @@ export function createTxrepoServer(opts: ServerOptions): Server {
           res.destroy();
           return;
         }
-        const status = statusOf(e);
-        if (status >= 500) process.stderr.write(`txrepo serve: ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
-        if (!res.headersSent) {
-          // A full or read-only store is not a bug: the client gets the reason. Other
-          // failures of the server's own may name its insides: the log has them.
-          const kind = kindOf(e);
-          const hidden = status >= 500 && !(e instanceof HttpError) && !storageStatus(e);
-          const message = !hidden ? shorten(e.message) : kind === 'unavailable' ? 'the store cannot be used now (see the server log); try again later' : 'internal error (see the server log)';
-          sendJson(res, status, errorDocument(kind, message), e instanceof HttpError ? e.headers : {});
-        } else {
-          res.destroy();
-        }
+        const { status, body, headers } = failure(req, e);
+        if (!res.headersSent) sendJson(res, status, body, headers);
+        else res.destroy();
       })
       .then(() => {
         opts.accessLog?.({

@@ -1,6 +1,6 @@
 // Public surface of the store layer: blob storage and the catalog, behind interfaces.
-export { openStore, StoreError, STORE_FORMAT } from './open.ts';
-export type { Store, Backends } from './open.ts';
+export { openStore, NoStoreError, NotAStoreError, StoreError, STORE_FORMAT } from './open.ts';
+export type { Store, Backends, OpenOptions } from './open.ts';
 export { BlobMismatchError } from './blobs.ts';
 export type { BlobStore, BlobInfo, BlobWriter, Expected, LocalCopy } from './blobs.ts';
 export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, STALE_CLAIM_MS } from './catalog.ts';

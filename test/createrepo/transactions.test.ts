@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyTree, listRepodata, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
@@ -185,13 +185,14 @@ describe('crashes and readers', () => {
     for (let trial = 0; trial < 12; trial++) {
       // Change the package set so each run writes different metadata.
       await rm(join(dir, `part${trial % 12}`, 'bear-4.1-1.noarch.rpm'), { force: true });
-      // From step 2 on: step 1 (taking the lock) has been done.
-      const step = 2 + Math.floor(Math.random() * (steps - 3));
+      // From step 3 on, the lock is held: it is step 1, or, taking over a killed run's
+      // stale lock, step 2 (the first attempt meets the old lock).
+      const step = 3 + Math.floor(Math.random() * (steps - 4));
       const kill = await killAfterStep(['createrepo', '-q', '--workers', String(1 + (trial % 4)), dir], trace, step);
       assert.ok(kill.midProtocol, `trial ${trial}: the kill after step ${step} did not land inside the protocol (${kill.steps.length} steps)`);
       assert.equal(await consistent(dir), undefined, `after kill ${trial} (after step ${step}, ${kill.steps.at(-1)?.kind} ${kill.steps.at(-1)?.path})`);
     }
-    // Step 1 took the lock, and every killed run left it behind.
+    // Every killed run held the lock, and left it behind.
     assert.ok((await readdir(dir)).includes('.repodata'), 'the killed runs left no lock to take over');
     const after = await txrepo(['createrepo', '-q', dir]);
     assert.equal(after.code, 0, `the run after the crashes must take over the stale lock: ${after.stderr}`);
@@ -277,6 +278,22 @@ describe('retention and modifyrepo', () => {
     assert.equal(r.code, 0);
     assert.equal(kinds(await listRepodata(dir)), 1);
     assert.equal(await consistent(dir), undefined);
+  });
+
+  test('runs within one second keep the files of the generation just replaced (found by the torn-repo reader test)', async () => {
+    // Metadata files carry the run's time in whole seconds as their mtime: two runs in
+    // one second gave two generations the same mtime, and pruning, sorting by it alone,
+    // could keep the older one and delete the files of the repomd.xml a client had
+    // just read. Same-second runs, made certain: every file's mtime set equal.
+    const dir = await freshRepo();
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+    for (let i = 0; i < 3; i++) {
+      await rm(join(dir, `duck-0.${6 + i}-1.noarch.rpm`));
+      const previous = await repomdRecords(dir);
+      for (const f of await listRepodata(dir)) await utimes(join(dir, 'repodata', f), second, second);
+      assert.equal((await txrepo(['createrepo', '-q', dir])).code, 0);
+      for (const rec of previous) assert.ok((await stat(join(dir, rec.href)).catch(() => undefined))?.isFile(), `run ${i}: ${rec.href} of the replaced repomd.xml is gone`);
+    }
   });
 
   test('modifyrepo adds, replaces and removes records atomically', async () => {

@@ -15,7 +15,7 @@ import { dnfWithConfig, installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { mustRun, txrepo } from '../helpers/run.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { initStore, serve, type Served } from '../helpers/serve.ts';
 import { ON_SHARED_BACKENDS, storeEnv } from '../helpers/backends.ts';
 
 let dir: string;
@@ -68,7 +68,10 @@ before(async () => {
   await local(['repo', 'create', 'app']);
   token = (await local(['token', 'create', 'deployer'])).trim();
   server = await serve(store);
-  if (ON_SHARED_BACKENDS) other = await serve(join(dir, 'second-server'), [], { env: storeEnv(store) });
+  if (ON_SHARED_BACKENDS) {
+    await initStore(join(dir, 'second-server'), { env: storeEnv(store) });
+    other = await serve(join(dir, 'second-server'), [], { env: storeEnv(store) });
+  }
 });
 after(async () => {
   await server?.stop();

@@ -14,7 +14,7 @@ import { hasDnf, installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { NEEDS_PG, pgUrl, s3Url, startS3Server, type S3Server } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { initStore, serve, type Served } from '../helpers/serve.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 
 const skip = NEEDS_PG.skip || (hasDnf() ? false : 'needs dnf');
@@ -51,6 +51,7 @@ before(async () => {
   token = (await admin(['token', 'create', 'deployer'])).trim();
   // Two servers, each with a local directory of its own (for staging), on one catalog
   // and one bucket; the second sends package downloads to the bucket.
+  for (const d of ['a', 'b', 'c']) await initStore(join(dir, d), { env });
   a = await serve(join(dir, 'a'), ['--quiet'], { env });
   b = await serve(join(dir, 'b'), ['--quiet', '--redirect-downloads', '10m'], { env });
   rpms = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).sort();

@@ -2,7 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { storeEnv } from './backends.ts';
-import { TXREPO } from './run.ts';
+import { mustRun, TXREPO } from './run.ts';
 
 export interface Served {
   url: string;
@@ -12,6 +12,14 @@ export interface Served {
   stderr(): string;
   stop(): Promise<void>;
   child: ChildProcess;
+}
+
+/**
+ * Makes the store a server is to serve (serve needs one): a second server's own
+ * directory on shared backends, which `env` names (TXREPO_CATALOG, TXREPO_BLOBS).
+ */
+export async function initStore(store: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  await mustRun(TXREPO, ['init', '--store', store], { env: { ...storeEnv(store), ...opts.env } });
 }
 
 /** `env`: added to the environment of the server (a preload, say; backends: TXREPO_CATALOG, TXREPO_BLOBS). */

@@ -6,7 +6,7 @@ import { CHECKSUM_TYPES } from '../../rpm/index.ts';
 import { integer, list, oneOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
-import { progressBar } from '../progress.ts';
+import { progressBar, showsProgress } from '../progress.ts';
 
 export const help = `Usage: txrepo createrepo DIR [options]
 
@@ -73,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('createrepo', argv, options);
   if (positionals.length !== 1) throw new UsageError(`give exactly one directory (got ${positionals.length}).\nUsage: txrepo createrepo DIR [options]`);
   if (v.database) throw new UsageError('--database: txrepo does not write sqlite databases (dnf and yum build their own from the XML); drop the option');
-  const progress = progressBar('reading packages', !v.quiet && !v.json && Boolean(process.stderr.isTTY));
+  const progress = progressBar('reading packages', showsProgress(v));
   const result = await createrepo({
     dir: positionals[0],
     update: v.update,

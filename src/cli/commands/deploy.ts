@@ -2,7 +2,7 @@
 
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { progressBar } from '../progress.ts';
+import { showsProgress, stagedProgress } from '../progress.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
 
@@ -20,19 +20,23 @@ path.
 With --server, local files and directories are uploaded to the server (each checked
 against its sha256 on arrival) and URLs are fetched by the server.
 
+On a terminal, progress bars show on stderr: packages read, or, with --server, bytes
+hashed and uploaded, then the packages the server reads.
+
 Options:
   -m, --message MSG        a message recorded with the snapshot
+  -q, --quiet              no progress bars
 ${STORE_HELP}
   -h, --help               this help`;
 
-const options = { ...STORE_OPTION, message: { type: 'string', short: 'm' } } as const;
+const options = { ...STORE_OPTION, message: { type: 'string', short: 'm' }, quiet: { type: 'boolean', short: 'q' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('deploy', argv, options);
   const [repo, ...sources] = positionals;
   if (!repo || sources.length === 0) throw new UsageError('give the repository and at least one source: txrepo deploy REPO SOURCE...');
-  const progress = progressBar('reading packages', !v.json && Boolean(process.stderr.isTTY));
-  const result = await withTxrepo(v, (tx) => tx.deploy({ repo, sources, message: v.message }, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
+  const progress = stagedProgress(showsProgress(v));
+  const result = await withTxrepo(v, 'writes', (tx) => tx.deploy({ repo, sources, message: v.message }, progress?.report).finally(() => progress?.finish()));
   print(v.json, result, () =>
     result.unchanged
       ? `${result.snapshot}\t${result.path}\t(nothing new: latest stays)`

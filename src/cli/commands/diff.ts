@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('diff', argv, STORE_OPTION);
   if (positionals.length !== 2) throw new UsageError('give two snapshots: txrepo diff REPO@A REPO@B');
   const [a, b] = positionals.map(parseRepoRef);
-  const diff = await withTxrepo(v, (tx) => tx.diff(positionals[0], positionals[1]));
+  const diff = await withTxrepo(v, 'reads', (tx) => tx.diff(positionals[0], positionals[1]));
   print(v.json, diff, () => {
     const lines = [`${a.repo}@${diff.from} -> ${b.repo}@${diff.to}`];
     for (const p of diff.added) lines.push(`  added      ${p.name}.${p.arch} ${p.to}`);

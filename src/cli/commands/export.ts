@@ -21,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('export', argv, LOCAL_OPTION);
   if (positionals.length !== 2) throw new UsageError('give REPO@REF and DIR: txrepo export REPO@REF DIR');
   const { repo, ref } = parseRepoRef(positionals[0]);
-  return withStore(v, async (store) => {
+  return withStore(v, 'reads', async (store) => {
     const snapshot = await resolveRef(store.catalog, repo, ref);
     const result: ExportOutcome = { repo, snapshot: snapshot.id, ...(await exportSnapshot(store, snapshot, positionals[1])) };
     print(v.json, result, () => `exported ${repo} snapshot ${snapshot.id} to ${result.dir} (${result.files} files)`);

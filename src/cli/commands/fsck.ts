@@ -22,7 +22,7 @@ const options = { ...STORE_OPTION, 'verify-blobs': { type: 'boolean' } } as cons
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('fsck', argv, options);
   if (positionals.length) throw new UsageError(`fsck takes no arguments (got ${positionals.join(' ')})`);
-  const report = await withTxrepo(v, (tx) => tx.fsck({ verifyBlobs: v['verify-blobs'] }));
+  const report = await withTxrepo(v, 'reads', (tx) => tx.fsck({ verifyBlobs: v['verify-blobs'] }));
   print(v.json, report, () =>
     [
       ...report.problems.map((p) => `problem: ${p}`),

@@ -27,7 +27,7 @@ const options = { ...STORE_OPTION, 'dry-run': { type: 'boolean' }, grace: { type
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('gc', argv, options);
   if (positionals.length) throw new UsageError(`gc takes no arguments (got ${positionals.join(' ')})`);
-  const r = await withTxrepo(v, (tx) => tx.gc({ dryRun: v['dry-run'], grace: v.grace }));
+  const r = await withTxrepo(v, v['dry-run'] ? 'reads' : 'writes', (tx) => tx.gc({ dryRun: v['dry-run'], grace: v.grace }));
   const verb = r.dryRun ? 'would remove' : 'removed';
   print(v.json, r, () =>
     [

@@ -10,6 +10,7 @@ export interface Command {
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   createrepo: { summary: 'make yum/dnf metadata (repodata/) for a directory of RPMs', load: () => import('./createrepo.ts') },
   modifyrepo: { summary: 'add, replace or remove updateinfo, comps, modules... in a repo', load: () => import('./modifyrepo.ts') },
+  init: { summary: 'make a store (or check that one is there)', load: () => import('./init.ts') },
   repo: { summary: 'create, list, show or delete repositories in the store', load: () => import('./repo.ts') },
   deploy: { summary: 'add packages to a repository as a new snapshot (moves latest)', load: () => import('./deploy.ts') },
   sync: { summary: 'mirror an upstream yum repo into a repository (no snapshot if unchanged)', load: () => import('./sync.ts') },

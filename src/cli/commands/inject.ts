@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     const base = (v['base-url'] ?? serverOf(v))?.replace(/\/+$/, '');
     if (!base) throw new UsageError('--set on a local store needs the URL of the server that serves it: give --base-url URL (or --server URL)');
     if (!/^https?:\/\/[^/]/.test(base)) throw new UsageError(`--base-url ${JSON.stringify(base)}: give an http(s) URL`);
-    const manifest = await withTxrepo(v, (tx) => tx.showSet(v.set!));
+    const manifest = await withTxrepo(v, 'reads', (tx) => tx.showSet(v.set!));
     // A removed snapshot's URL answers 410: a config pointing there fails later, and worse.
     const gone = manifest.repos.filter((r) => r.gone).map((r) => `${r.repo}@${r.snapshot}`);
     if (gone.length) throw new NotFoundError(`set ${manifest.id}: gc has removed ${gone.join(', ')} since its lease ended; pin the snapshots again in a new set ('txrepo set create')`);

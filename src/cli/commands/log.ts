@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('log', argv, options);
   if (positionals.length > 1) throw new UsageError('give at most one repository: txrepo log [REPO]');
   const limit = integer('limit', v.limit, 1, 1_000_000);
-  const entries = await withTxrepo(v, (tx) => tx.log({ repo: positionals[0], limit }));
+  const entries = await withTxrepo(v, 'reads', (tx) => tx.log({ repo: positionals[0], limit }));
   const args = (a: unknown) => (typeof a === 'string' ? a : JSON.stringify(a));
   print(v.json, entries, () => entries.map((e) => `${e.at}\t${e.actor}\t${e.command}${e.repo ? ` ${e.repo}` : ''}\t${e.result}\t${args(e.args)}`).join('\n') || 'no changes recorded yet');
   return 0;

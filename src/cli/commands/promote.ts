@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('promote', argv, options);
   if (positionals.length !== 1) throw new UsageError('give one set: txrepo promote SET --tag TAG');
   if (!v.tag) throw new UsageError('give the tag to move: txrepo promote SET --tag TAG');
-  const moves = await withTxrepo(v, (tx) => tx.promote({ set: positionals[0], tag: v.tag!, force: v.force, reason: v.message }));
+  const moves = await withTxrepo(v, 'writes', (tx) => tx.promote({ set: positionals[0], tag: v.tag!, force: v.force, reason: v.message }));
   print(v.json, moves, () => moves.map((m) => `${m.repo}: ${m.tag} ${m.from ?? '(new)'} -> ${m.to}`).join('\n') || `every ${v.tag} already points at the set's snapshots`);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { progressBar, showsProgress } from '../progress.ts';
 import { actor, LOCAL_HELP, LOCAL_OPTION, namesStore, openLocalStore } from '../store.ts';
 import { print } from '../output.ts';
 
@@ -19,10 +20,12 @@ Options:
       --keep-days D        also keep generations published less than D days ago
       --from URL           read the snapshot from a txrepo server (default: the local
                            store); files are verified against their sha256
+  -q, --quiet              no progress bar (on stderr when it is a terminal: the bytes
+                           of the files DIR lacks, as they are downloaded or copied)
 ${LOCAL_HELP}
   -h, --help               this help`;
 
-const options = { ...LOCAL_OPTION, from: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' } } as const;
+const options = { ...LOCAL_OPTION, from: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('publish', argv, options);
@@ -33,17 +36,19 @@ export async function run(argv: string[]): Promise<number> {
   const { parseRepoRef } = await import('../../snapshots/index.ts');
   const { publish, serverSource, storeSource } = await import('../../publish/index.ts');
   const { repo, ref } = parseRepoRef(positionals[0]);
+  const progress = progressBar(v.from !== undefined ? 'downloading files' : 'writing files', showsProgress(v), 'bytes');
+  const opts = { keepMd, keepDays, onProgress: (done: number, total: number) => progress.update(done, total) };
   let result;
   if (v.from !== undefined) {
     const { RemoteTxrepo } = await import('../../remote/index.ts');
     const tx = new RemoteTxrepo(v.from, { actor: actor() });
-    result = await publish(await serverSource(tx, v.from, repo, ref), positionals[1], { keepMd, keepDays });
+    result = await publish(await serverSource(tx, v.from, repo, ref), positionals[1], opts).finally(() => progress.finish());
   } else {
     const { LocalTxrepo } = await import('../../core/index.ts');
-    const store = await openLocalStore(v);
+    const store = await openLocalStore(v, 'reads');
     const tx = new LocalTxrepo(store, actor());
     try {
-      result = await publish(await storeSource(tx, store, repo, ref), positionals[1], { keepMd, keepDays });
+      result = await publish(await storeSource(tx, store, repo, ref), positionals[1], opts).finally(() => progress.finish());
     } finally {
       await store.close();
     }

@@ -42,7 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     return name;
   };
   const create = action === 'create' ? { keep: integer('keep', v.keep, 1, 1_000_000), retainLast: integer('retain-last', v['retain-last'], 1, 1_000_000), retainDays: days(v['retain-days']) } : undefined;
-  return withTxrepo(v, async (tx) => {
+  const use = action === 'create' || action === 'delete' ? 'writes' : 'reads';
+  return withTxrepo(v, use, async (tx) => {
     switch (action) {
       case 'create': {
         const repo = await tx.createRepo({ name: needName(), upstream: v.upstream, ...create });

@@ -5,11 +5,13 @@ import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, storeDir } from '../store.ts';
+import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, storeDir, withStore } from '../store.ts';
 
 export const help = `Usage: txrepo serve [--listen HOST:PORT] [--public-url URL] [--grace DURATION]
 
-Serves the store over HTTP until stopped (Ctrl-C, SIGTERM):
+Serves the store over HTTP until stopped (Ctrl-C, SIGTERM). The store must exist
+('txrepo init' makes one; so does the first command that writes to it, such as
+'txrepo token create NAME'):
 
   /repos/<repo>/snapshots/<id>/      a snapshot (immutable: cached forever)
   /repos/<repo>/tags/<tag>/          follows the tag (latest, latest.tested, ...)
@@ -67,9 +69,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Several processes share the listening socket (node:cluster): the process that
   // runs this command starts them and reports; each runs the server on the store.
-  if (workers > 1 && cluster.isPrimary) return supervise(workers, listen, storeDir(v.store), v.json);
+  if (workers > 1 && cluster.isPrimary) {
+    // Refused here, once, rather than by every worker as it starts.
+    await withStore(v, 'reads', async () => {});
+    return supervise(workers, listen, storeDir(v.store), v.json);
+  }
   const { accessLogLine, startServer } = await import('../../server/index.ts');
-  const store = await openLocalStore(v);
+  const store = await openLocalStore(v, 'reads');
   if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
     await store.close();
     throw new UsageError(`--redirect-downloads: the store's blobs are in a local directory (${store.backends.blobs}), which has no URLs to redirect to; it needs blobs in object storage (--blobs s3://BUCKET/PREFIX)`);

@@ -60,7 +60,8 @@ export async function run(argv: string[]): Promise<number> {
   };
   if (action === 'create' && args.length === 0) throw new UsageError('give the repositories to pin: txrepo set create REPO[@REF]...');
   if (action === 'extend' && v.ttl === undefined) throw new UsageError('give the new lease: txrepo set extend ID --ttl DURATION');
-  return withTxrepo(v, async (tx) => {
+  const use = action === 'list' || action === 'show' ? 'reads' : 'writes';
+  return withTxrepo(v, use, async (tx) => {
     switch (action) {
       case 'create': {
         const s = await tx.createSet({ refs: args, label: v.label, ttl: v.ttl });

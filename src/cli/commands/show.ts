@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('show', argv, options);
   if (positionals.length !== 1) throw new UsageError('give one REPO@REF: txrepo show REPO@REF');
   const { repo, ref } = parseRepoRef(positionals[0]);
-  return withTxrepo(v, async (tx) => {
+  return withTxrepo(v, 'reads', async (tx) => {
     const value = await tx.showSnapshot(repo, ref, { files: v.files });
     const { files, tags } = value;
     const s = value;

@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('snapshots', argv, STORE_OPTION);
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo snapshots REPO');
   const repo = positionals[0];
-  return withTxrepo(v, async (tx) => {
+  return withTxrepo(v, 'reads', async (tx) => {
     const list = await tx.snapshots(repo);
     print(v.json, list, () =>
       list.length ? list.map((s) => `${s.id}\t${s.packages} packages\t${s.createdBy}\t${s.message}${s.tags.length ? `\t[${s.tags.join(', ')}]` : ''}`).join('\n') : `${repo} has no snapshots yet`,

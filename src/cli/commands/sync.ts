@@ -2,7 +2,7 @@
 
 import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
-import { progressBar } from '../progress.ts';
+import { showsProgress, stagedProgress } from '../progress.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
 
@@ -21,18 +21,20 @@ Options:
                            (default: keep them, adding the upstream's)
       --parallel N         downloads at a time (default 16)
   -m, --message MSG        a message recorded with the snapshot
+  -q, --quiet              no progress bar (shown on stderr when it is a terminal; with
+                           --server, the server sends its progress)
 ${STORE_HELP}
   -h, --help               this help`;
 
-const options = { ...STORE_OPTION, from: { type: 'string' }, mirror: { type: 'boolean' }, parallel: { type: 'string' }, message: { type: 'string', short: 'm' } } as const;
+const options = { ...STORE_OPTION, from: { type: 'string' }, mirror: { type: 'boolean' }, parallel: { type: 'string' }, message: { type: 'string', short: 'm' }, quiet: { type: 'boolean', short: 'q' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('sync', argv, options);
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo sync REPO [--from URL]');
-  const progress = progressBar('syncing packages', !v.json && Boolean(process.stderr.isTTY));
+  const progress = stagedProgress(showsProgress(v));
   const parallel = integer('parallel', v.parallel, 1, 64);
   const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
-  const result = await withTxrepo(v, (tx) => tx.sync(request, (d, t) => progress.update(d, t)).finally(() => progress.finish()));
+  const result = await withTxrepo(v, 'writes', (tx) => tx.sync(request, progress?.report).finally(() => progress?.finish()));
   print(v.json, result, () =>
     result.unchanged ? `${result.snapshot}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.snapshot}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
   );

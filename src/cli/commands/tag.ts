@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('tag', argv, options);
   if (positionals.length !== 3) throw new UsageError('give REPO, TAG and REF: txrepo tag REPO TAG REF');
   const [repo, tag, ref] = positionals;
-  return withTxrepo(v, async (tx) => {
+  return withTxrepo(v, 'writes', async (tx) => {
     const move = await tx.tag({ repo, tag, ref, expect: v.expect, reason: v.message });
     print(v.json, move, () => `${repo}: ${tag} ${move.from ?? '(new)'} -> ${move.to}`);
     return 0;

@@ -20,7 +20,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('tags', argv, options);
   if (positionals.length !== 1) throw new UsageError('give one repository: txrepo tags REPO');
   const repo = positionals[0];
-  return withTxrepo(v, async (tx) => {
+  return withTxrepo(v, 'reads', async (tx) => {
     if (v.history) {
       const moves = await tx.tagHistory(repo, v.tag);
       print(v.json, moves, () => moves.map((m) => `${m.at}\t${m.tag}\t${m.from ?? '(new)'} -> ${m.to}\t${m.actor}\t${m.reason}${m.set ? `\tset ${m.set}` : ''}`).join('\n') || 'no tag moves yet');

@@ -30,13 +30,13 @@ export async function run(argv: string[]): Promise<number> {
   const [given, name, ...rest] = positionals;
   const action = actionOf('token', given, ['create', 'list', 'revoke']);
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-  const needName = () => {
-    if (!name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
-    // Same alphabet as repos and tags: the name shows in logs and tag history.
-    return checkTokenName(name);
-  };
+  // Checked before the store is opened: a mistyped command makes no store.
+  if (action !== 'list' && !name) throw new UsageError(`give the token's name: txrepo token ${action} NAME`);
+  // Same alphabet as repos and tags: the name shows in logs and tag history.
+  const needName = () => checkTokenName(name!);
+  if (action !== 'list') needName();
   const { hashToken } = await import('../../server/index.ts');
-  return withStore(v, async ({ catalog }) => {
+  return withStore(v, action === 'list' ? 'reads' : 'writes', async ({ catalog }) => {
     switch (action) {
       case 'create': {
         const token = `txr_${randomBytes(32).toString('base64url')}`;
@@ -52,7 +52,6 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       default: {
-        // revoke (actionOf allows no other)
         const t = await auditScope.run(audited('token revoke', needName()), () => catalog.revokeToken(needName()));
         print(v.json, t, () => `token ${t.name} revoked`);
         return 0;
