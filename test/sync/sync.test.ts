@@ -136,37 +136,33 @@ describe('sync', () => {
   test('sync killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
     const up = await upstream();
     const server = await serveDirectory(up);
-    const store = join(work, `store-${n++}`);
-    const tx = inStore(store);
     try {
-      // The fewest steps a trial takes: a sync into a new repo of a store that holds
-      // the packages already (counted in another store). Each trial syncs into a new
-      // repo and is killed after a random one of them: early on in a download, later
-      // around the commits.
+      // A first sync into a store of its own counts the steps of the protocol; each
+      // trial syncs into a new store and is killed after a random one of them: in the
+      // downloads, or around the commits. The retry in that store completes it.
       const trace = join(work, `trace-${n++}`);
-      const calibration = join(work, `store-${n++}`);
-      const fresh = async (s: string) => {
-        await txrepo(['repo', 'delete', 'm', '--store', s], { env: storeEnv(s) });
-        assert.equal((await txrepo(['repo', 'create', 'm', '--upstream', server.url, '--store', s])).code, 0);
+      const newStore = async () => {
+        const store = join(work, `store-${n++}`);
+        await inStore(store)(['repo', 'create', 'm', '--upstream', server.url]);
+        return store;
       };
-      await fresh(calibration);
-      await protocolSteps(['sync', 'm', '--store', calibration], trace, storeEnv(calibration));
-      await fresh(calibration);
-      const steps = (await protocolSteps(['sync', 'm', '--store', calibration], trace, storeEnv(calibration))).length;
-      assert.ok(steps > 5, `a sync of stored packages takes ${steps} protocol steps`);
-      for (let trial = 0; trial < 8; trial++) {
-        await fresh(store);
+      const first = await newStore();
+      const steps = (await protocolSteps(['sync', 'm', '--store', first], trace, storeEnv(first))).length;
+      assert.ok(steps > 40, `a sync takes ${steps} protocol steps`);
+      for (let trial = 0; trial < 6; trial++) {
+        const store = await newStore();
+        const tx = inStore(store);
         const step = 1 + Math.floor(Math.random() * (steps - 1));
-        const kill = await killAfterStep(['sync', 'm', '--store', store], trace, step, { env: storeEnv(store) });
+        const kill = await killAfterStep(['sync', 'm', '--store', store], trace, step, { env: storeEnv(store), pauseMs: 5 });
         assert.ok(kill.midProtocol, `trial ${trial}: the kill after step ${step} did not land inside the protocol (${kill.steps.length} steps)`);
         const check = await txrepo(['fsck', '--store', store]);
         assert.equal(check.code, 0, `fsck after kill ${trial}:\n${check.stdout}${check.stderr}`);
         // Whatever was committed is a whole snapshot of the upstream.
         for (const s of JSON.parse((await tx(['snapshots', 'm', '--json'])).stdout)) assert.equal(s.packages, 35);
+        const done = JSON.parse((await tx(['sync', 'm', '--json'])).stdout);
+        assert.equal(done.packages, 35);
+        await tx(['fsck', '--verify-blobs']);
       }
-      const done = JSON.parse((await tx(['sync', 'm', '--json'])).stdout);
-      assert.equal(done.packages, 35);
-      await tx(['fsck', '--verify-blobs']);
     } finally {
       await server.close();
     }
