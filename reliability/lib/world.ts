@@ -153,9 +153,11 @@ export async function cloneTree(from: string, to: string): Promise<void> {
 }
 
 /** A static file server on loopback: the upstream yum repo that sync reads. */
-export async function staticServer(root: string): Promise<{ url: string; close(): Promise<void>; server: Server }> {
+export async function staticServer(root: string): Promise<{ url: string; close(): Promise<void>; server: Server; requests: string[] }> {
+  const requests: string[] = [];
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
     if (path.split('/').includes('..')) return void res.writeHead(400).end();
     const data = await readFile(join(root, path)).catch(() => undefined);
     if (!data) return void res.writeHead(404).end();
@@ -169,7 +171,7 @@ export async function staticServer(root: string): Promise<{ url: string; close()
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { url, server, close: () => new Promise((r) => server.close(() => r())) };
+  return { url, server, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** A yum repo directory made by createrepo_c from some fixture packages. */

@@ -10,14 +10,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { hasDnf, installedPackages, mustDnf } from '../helpers/dnf.ts';
+import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { NEEDS_PG, pgUrl, s3Url, startS3Server, type S3Server } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { txrepo } from '../helpers/run.ts';
 import { initStore, serve, type Served } from '../helpers/serve.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 
-const skip = NEEDS_PG.skip || (hasDnf() ? false : 'needs dnf');
+const skip = NEEDS_PG.skip;
 
 let dir: string;
 let s3: S3Server | undefined;

@@ -193,10 +193,8 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
     const store = join(work, `store-${n++}`);
     const tx = inStore(store);
     await tx(['repo', 'create', 'm']);
-    const started = Date.now();
     const r = await tx(['sync', 'm', '--from', from], 1);
     assert.match(r.stderr, pattern);
-    assert.ok(Date.now() - started < 60_000);
     assert.equal(JSON.parse((await tx(['snapshots', 'm', '--json'])).stdout).length, 0, 'nothing committed');
     await tx(['fsck']);
   }
