@@ -31,7 +31,8 @@ export const FIRST_PASS_ONLY = { skip: ON_SHARED_BACKENDS ? 'does not depend on 
 export const PG_BASE = process.env.TXREPO_TEST_PG || undefined;
 export const NEEDS_PG = { skip: PG_BASE ? false : 'set TXREPO_TEST_PG=postgres://USER:PASSWORD@HOST:PORT/DATABASE to run it (.ci/run does)' } as const;
 
-const AWS_ENV = {
+/** Credentials for the tests' S3-compatible server (s3rver takes any). */
+export const AWS_ENV = {
   AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
   AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
   AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
@@ -167,10 +168,13 @@ export async function startS3Server(bucket = 'txrepo-test'): Promise<S3Server> {
   });
   return {
     url: `http://127.0.0.1:${port}/${bucket}`,
+    // Twice is once: a test may stop it early, and its cleanup stop it again.
     close: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };
