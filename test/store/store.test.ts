@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { readPackage } from '../../src/rpm/index.ts';
 import { AlreadyExistsError, BlobMismatchError, ConflictError, nextSnapshotId, openStore, paginate, type Store } from '../../src/store/index.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { txrepo } from '../helpers/run.ts';
+import { run, TXREPO } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
 
 const BEAR = sample('bear-4.1-1.noarch.rpm');
@@ -95,7 +95,8 @@ describe('catalog', () => {
   test('a second process sees committed state (WAL) and reopening keeps the schema', async () => {
     // A real second process, while this one holds the catalog open (its WAL not
     // checkpointed): it sees the repository and the tag moves committed above.
-    const other = await txrepo(['tags', 'el9', '--history', '--json', '--store', join(dir, 'store')]);
+    // (run, not txrepo(): this store is the embedded one on every pass.)
+    const other = await run(TXREPO, ['tags', 'el9', '--history', '--json', '--store', join(dir, 'store')]);
     assert.equal(other.code, 0, other.stderr);
     assert.match(other.stdout, /run 2 passed/);
     const again = await openStore(join(dir, 'store'));
