@@ -101,4 +101,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/reliability/concurrency-regressions.test.ts'],
     testName: 'reads are answered',
   },
+  {
+    id: 'sync-reuse-any-size',
+    about: 'sync reuses a stored blob whatever size the upstream lists for it (and records that size)',
+    file: 'src/sync/sync.ts',
+    from: 'await blobs.touch(p.pkgid, p.sizePackage)',
+    to: 'await blobs.touch(p.pkgid)',
+    tests: ['test/sync/sync.test.ts'],
+    testName: 'another size',
+  },
 ];

@@ -68,8 +68,12 @@ export interface BlobStore {
   /** Starts a blob written piece by piece (hashed as it goes). */
   create(): Promise<BlobWriter>;
   stat(digest: string): Promise<BlobInfo | undefined>;
-  /** Marks a stored blob as used now (see above); false if there is no such blob. */
-  touch(digest: string): Promise<boolean>;
+  /**
+   * Marks a stored blob as used now (see above); false if there is no such blob, or,
+   * given `size`, if the stored one has another size (a caller that knows it never
+   * relies on a blob that is not what it expects).
+   */
+  touch(digest: string, size?: number): Promise<boolean>;
   /** A small blob's content (or bytes [start, end) of it); undefined if there is no such blob. */
   read(digest: string, range?: { start: number; end: number }): Promise<Buffer | undefined>;
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;

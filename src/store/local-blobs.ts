@@ -88,9 +88,9 @@ export class LocalBlobStore implements BlobStore {
     await fsyncDir(dir);
   }
 
-  async touch(digest: string): Promise<boolean> {
+  async touch(digest: string, size?: number): Promise<boolean> {
     const st = await this.stat(digest);
-    return st !== undefined && this.reuse(digest, st.size);
+    return st !== undefined && (size === undefined || st.size === size) && this.reuse(digest, st.size);
   }
 
   /**

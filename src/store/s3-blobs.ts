@@ -225,8 +225,8 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  touch(digest: string): Promise<boolean> {
-    return this.reuse(digest);
+  touch(digest: string, size?: number): Promise<boolean> {
+    return this.reuse(digest, size);
   }
 
   /**
@@ -235,7 +235,7 @@ export class S3BlobStore implements BlobStore {
    * removal is over, so that gc's delete cannot take the new copy). The use is
    * recorded before the blob is looked at: a gc that claims it later sees the use and
    * leaves it; one that removed it already has left nothing to look at. Without
-   * `size`, any size will do (touch(): the caller knows none).
+   * `size`, any size will do (a touch() of a caller that knows none).
    */
   private async reuse(digest: string, size?: number): Promise<boolean> {
     if (await this.uses.record(digest)) {

@@ -115,7 +115,9 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
     const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType, up.describe(primaryRecord.href));
     // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
-    let digest = type === 'sha256' && (await blobs.touch(p.pkgid)) ? p.pkgid : undefined;
+    // With the listed size: a stored blob of another size is not the listed file (the
+    // metadata says something else, or the blob is damaged), and the download decides.
+    let digest = type === 'sha256' && (await blobs.touch(p.pkgid, p.sizePackage)) ? p.pkgid : undefined;
     if (!digest) {
       const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage });
       digest = blob.digest;
