@@ -67,6 +67,8 @@ function prepare() {
 
 try {
   const { files, skipped, reliability, pg } = prepare();
+  // Both passes get the database: the tests of the PostgreSQL catalog itself run in each.
+  if (pg) process.env.TXREPO_TEST_PG = pg;
   if (values.plan) {
     process.stdout.write(JSON.stringify({ run: files, skipped, reliability, postgres: pg ?? (values.only === 'local' || !postgresUnavailable() ? 'made when the tests run' : null) }, null, 2) + '\n');
     process.exit(0);

@@ -29,7 +29,7 @@ export const FIRST_PASS_ONLY = { skip: ON_SHARED_BACKENDS ? 'does not depend on 
 
 /** The PostgreSQL the tests may use, or why there is none. */
 export const PG_BASE = process.env.TXREPO_TEST_PG || undefined;
-export const NEEDS_PG = { skip: PG_BASE ? false : 'set TXREPO_TEST_PG=postgres://USER:PASSWORD@HOST:PORT/DATABASE to run it (.ci/run does)' } as const;
+export const NEEDS_PG = { skip: PG_BASE ? false : 'set TXREPO_TEST_PG=postgres://USER:PASSWORD@HOST:PORT/DATABASE to run it (npm test sets one up as root)' } as const;
 
 /** Credentials for the tests' S3-compatible server (s3rver takes any). */
 export const AWS_ENV = {
