@@ -136,7 +136,7 @@ export const MUTANTS: Mutant[] = [
     from: "    openChecksum: { type: 'sha256', value: f.openDigest },",
     to: "    openChecksum: { type: 'sha256', value: f.digest },",
     tests: ['test/snapshots/deploy.test.ts'],
-    testName: 'snapshot on top of the last',
+    testName: 'repodata equals what createrepo_c writes',
   },
   {
     id: 'inv4-tag-other-repo',
@@ -144,8 +144,8 @@ export const MUTANTS: Mutant[] = [
     file: 'src/store/sqlite-catalog.ts',
     from: "      if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(u.repo, u.to))",
     to: "      if (!this.q('SELECT 1 FROM snapshots WHERE id = ?').get(u.to))",
-    tests: ['test/store/store.test.ts'],
-    testName: 'repos, packages, snapshots and tags',
+    tests: ['test/store/backends.test.ts'],
+    testName: 'compare-and-swap across writers',
   },
   {
     id: 'inv5-ids',

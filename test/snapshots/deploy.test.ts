@@ -64,7 +64,7 @@ describe('deploy and snapshots', () => {
     assert.deepEqual(list[0].message, 'build 1');
   });
 
-  test("a snapshot's repodata equals what txrepo createrepo writes for the same packages", async () => {
+  test("a snapshot's repodata equals what createrepo_c writes for the same packages", async () => {
     const { tx } = await freshStore();
     await tx(['deploy', 'el9', SAMPLES]);
     await assertSameAsCreaterepo(tx, 'el9@latest');

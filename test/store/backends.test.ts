@@ -12,7 +12,7 @@ import { PgCatalog } from '../../src/store/pg-catalog.ts';
 import { S3BlobStore } from '../../src/store/s3-blobs.ts';
 import { SqliteCatalog } from '../../src/store/sqlite-catalog.ts';
 import { LocalBlobStore } from '../../src/store/local-blobs.ts';
-import { BlobMismatchError, ConflictError, openStore, paginate, StoreError, type BlobStore, type Catalog } from '../../src/store/index.ts';
+import { BlobMismatchError, ConflictError, NotFoundError, openStore, paginate, StoreError, type BlobStore, type Catalog } from '../../src/store/index.ts';
 import { NEEDS_PG, pgUrl, s3Url, startS3Server, type S3Server } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { sample } from '../helpers/samples.ts';
@@ -109,6 +109,12 @@ for (const kind of catalogs) {
           expect = to;
         }
         assert.equal((await b.tagHistory('el9', 'tested')).length, 10);
+        // A tag names a snapshot of its own repository (store.md, invariant 4).
+        await a.createRepo({ name: 'other', createdBy: 't' });
+        const foreign = await a.commitSnapshot({ repo: 'other', parent: undefined, pages: page(3), files: [], packages: 1, repomd: digest('3'), actor: 't', message: '3', tags: ['latest'] });
+        await assert.rejects(a.moveTag({ repo: 'el9', tag: 'tested', to: foreign.id, actor: 't', reason: 'x' }), NotFoundError);
+        await assert.rejects(b.commitSnapshot({ repo: 'el9', parent: foreign.id, pages: page(4), files: [], packages: 1, repomd: digest('4'), actor: 't', message: '4', tags: ['latest'] }), ConflictError);
+        assert.equal((await b.getTag('el9', 'tested'))?.snapshot, expect);
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
