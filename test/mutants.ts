@@ -113,10 +113,10 @@ export const MUTANTS: Mutant[] = [
   // One per invariant of docs/store.md ("Invariants").
   {
     id: 'inv1-blob-name',
-    about: "invariant 1 (a blob's sha256 is its name): a local blob is stored under the digest the caller claims, unchecked",
-    file: 'src/store/local-blobs.ts',
-    from: '    if (expect?.digest && expect.digest !== info.digest) {',
-    to: '    if (false) {',
+    about: "invariant 1 (a blob's sha256 is its name): a blob is stored under the digest the caller claims, unchecked (the check both blob stores use)",
+    file: 'src/store/staged-blob.ts',
+    from: '  if (expect?.digest && expect.digest !== info.digest) throw',
+    to: '  if (false) throw',
     tests: ['test/store/store.test.ts', 'test/store/backends.test.ts'],
     testName: 'content-addressed',
   },
@@ -264,5 +264,25 @@ export const MUTANTS: Mutant[] = [
     to: '',
     tests: ['test/store/backends.test.ts'],
     testName: 'the blob ledger',
+  },
+  // The staged writer and its checks (src/store/staged-blob.ts), which both blob stores
+  // use: each caught on the local and the S3 blob store.
+  {
+    id: 'staged-size-unchecked',
+    about: 'a blob written piece by piece is stored whatever its size, against the size the caller expects',
+    file: 'src/store/staged-blob.ts',
+    from: '  if (expect?.size !== undefined && expect.size !== info.size) throw',
+    to: '  if (false) throw',
+    tests: ['test/store/backends.test.ts'],
+    testName: 'piece by piece',
+  },
+  {
+    id: 'staged-taken-on-trust',
+    about: "a staged file is stored under the digest the caller expects without being hashed, though the caller did not hash it",
+    file: 'src/store/staged-blob.ts',
+    from: '  return hashed && expect?.digest && expect.size !== undefined ?',
+    to: '  return expect?.digest && expect.size !== undefined ?',
+    tests: ['test/store/backends.test.ts'],
+    testName: 'piece by piece',
   },
 ];

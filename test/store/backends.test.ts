@@ -281,6 +281,36 @@ for (const kind of blobKinds) {
       }
     });
 
+    test('a blob written piece by piece, streamed or staged is verified before it is stored', async () => {
+      const { blobs, close } = await kind.open();
+      try {
+        const text = 'piece by piece';
+        const wrong = await blobs.create();
+        await wrong.write(Buffer.from('piece '));
+        await wrong.write(Buffer.from('by piece'));
+        await assert.rejects(wrong.commit({ digest: digest('something else') }), BlobMismatchError);
+        await wrong.abort();
+        assert.equal(await blobs.stat(digest(text)), undefined);
+        const right = await blobs.create();
+        await right.write(Buffer.from(text));
+        assert.deepEqual(await right.commit({ digest: digest(text), size: text.length }), { digest: digest(text), size: text.length });
+        // A stream that ends before the size announced.
+        await assert.rejects(blobs.putStream(Readable.from([Buffer.from('short')]), { size: 10 }), BlobMismatchError);
+        assert.equal(await blobs.stat(digest('short')), undefined);
+        // A staged file is hashed (the caller did not vouch for it), and consumed either way.
+        const staged = blobs.stagingPath()!;
+        await writeFile(staged, 'staged');
+        await assert.rejects(blobs.adopt(staged, { digest: digest('other'), size: 6 }), BlobMismatchError);
+        assert.equal(await stat(staged).catch(() => undefined), undefined);
+        assert.equal(await blobs.stat(digest('staged')), undefined);
+        const again = blobs.stagingPath()!;
+        await writeFile(again, 'staged');
+        assert.deepEqual(await blobs.adopt(again, { size: 6 }), { digest: digest('staged'), size: 6 });
+      } finally {
+        await close();
+      }
+    });
+
     test('a large blob (in parts, on S3) reads back whole and by range', async () => {
       const { blobs, close } = await kind.open();
       try {
