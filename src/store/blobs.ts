@@ -135,9 +135,3 @@ export async function sweepStagingDir(dir: string, before: Date): Promise<{ file
   }
   return { files, bytes };
 }
-
-const DIGEST = /^[0-9a-f]{64}$/;
-
-export function assertDigest(digest: string): void {
-  if (!DIGEST.test(digest)) throw new Error(`not a sha256 digest: ${JSON.stringify(digest)}`);
-}

@@ -1,36 +1,29 @@
-// Blobs in a local directory: STORE/blobs/sha256/<first 2 hex>/<64 hex>. A blob is
+// Blobs in a local directory: STORE/blobs/, laid out as blob-layout.ts says. A blob is
 // written to STORE/tmp, fsynced, verified, then linked into place (so it appears whole
 // or not at all) and its directory fsynced.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile, writeAll } from '../common/index.ts';
-import { assertDigest, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
-
-async function hashHandle(fh: FileHandle): Promise<BlobInfo> {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let size = 0;
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, size);
-    if (bytesRead === 0) break;
-    hash.update(buf.subarray(0, bytesRead));
-    size += bytesRead;
-  }
-  return { digest: hash.digest('hex'), size };
-}
+import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
+import { blobAt, blobDir, blobPath, BLOBS_DIR } from './blob-layout.ts';
+import { putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { checkBlob, hashHandle, StagedBlob, vouchedFor } from './staged-blob.ts';
 
 export class LocalBlobStore implements BlobStore {
+  /** STORE/blobs: the blob root. */
+  private readonly base: string;
+  /** The directory of the fan-out directories. */
   readonly root: string;
   private readonly tmp: string;
-  /** Prefix directories known to exist. */
+  /** Fan-out directories known to exist. */
   private readonly dirs = new Set<string>();
 
   constructor(storeDir: string) {
-    this.root = join(storeDir, 'blobs', 'sha256');
+    this.base = join(storeDir, 'blobs');
+    this.root = join(this.base, BLOBS_DIR);
     this.tmp = join(storeDir, 'tmp');
   }
 
@@ -40,10 +33,14 @@ export class LocalBlobStore implements BlobStore {
   }
 
   localPath(digest: string): string {
-    assertDigest(digest);
-    // Concatenated, not join()ed: a deploy asks for hundreds of these, and root is
+    // Concatenated, not join()ed: a deploy asks for hundreds of these, and the base is
     // already absolute and normalised.
-    return `${this.root}/${digest.slice(0, 2)}/${digest}`;
+    return `${this.base}/${blobPath(digest)}`;
+  }
+
+  /** The fan-out directory a blob is linked into. */
+  private dirOf(digest: string): string {
+    return `${this.base}/${blobDir(digest)}`;
   }
 
   stagingPath(): string {
@@ -64,21 +61,12 @@ export class LocalBlobStore implements BlobStore {
     return join(this.tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  private check(info: BlobInfo, expect: Expected | undefined, what: string) {
-    if (expect?.digest && expect.digest !== info.digest) {
-      throw new BlobMismatchError(`${what}: sha256 is ${info.digest}, expected ${expect.digest}`, info);
-    }
-    if (expect?.size !== undefined && expect.size !== info.size) {
-      throw new BlobMismatchError(`${what}: ${info.size} bytes, expected ${expect.size}`, info);
-    }
-  }
-
   /** Moves a verified temp file into place; an existing blob is the same content. */
   private async install(temp: string, digest: string): Promise<void> {
     const final = this.localPath(digest);
-    const dir = join(this.root, digest.slice(0, 2));
+    const dir = this.dirOf(digest);
     if (!this.dirs.has(dir)) {
-      // The prefix directory's own entry must be durable too, or a power loss could take
+      // The fan-out directory's own entry must be durable too, or a power loss could take
       // the blob with it. Another process may have just created it and died before its
       // fsync, so the parent is fsynced on first use either way (once per process).
       if (!(await makeDirDurable(dir))) await fsyncDir(this.root);
@@ -109,8 +97,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
-    const info = { digest: createHash('sha256').update(data).digest('hex'), size: data.length };
-    this.check(info, expect, 'blob');
+    const info = checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, 'blob');
     if (await this.reuse(info.digest, info.size)) return info;
     const existing = await this.stat(info.digest);
     const temp = this.tempPath();
@@ -126,7 +113,7 @@ export class LocalBlobStore implements BlobStore {
       if (existing) {
         // A blob of the wrong size is damaged (fsck reports it): the good copy replaces it.
         await renameEntry(temp, this.localPath(info.digest));
-        await fsyncDir(join(this.root, info.digest.slice(0, 2)));
+        await fsyncDir(this.dirOf(info.digest));
       } else {
         await this.install(temp, info.digest);
       }
@@ -137,43 +124,25 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async create(): Promise<BlobWriter> {
-    const temp = this.tempPath();
-    const fh = await open(temp, 'wx', 0o444);
-    fileCreated(temp);
-    const hash = createHash('sha256');
-    let size = 0;
-    let open_ = true;
-    const finish = async () => {
-      if (open_) {
-        open_ = false;
-        await fh.close();
-      }
-    };
+    const staged = await StagedBlob.create(this.tempPath(), 0o444);
+    // It becomes a blob by link: a power loss before its fsync would leave it empty.
+    fileCreated(staged.path);
     return {
-      write: async (data) => {
-        hash.update(data);
-        size += data.length;
-        await writeAll(fh, data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
-      },
+      write: (data) => staged.write(data),
       commit: async (expect) => {
         try {
-          const info = { digest: hash.digest('hex'), size };
-          this.check(info, expect, 'blob');
+          const info = staged.written(expect);
           if (!(await this.reuse(info.digest, info.size))) {
-            await syncFile(fh, temp);
-            await finish();
-            await this.install(temp, info.digest);
+            await staged.sync();
+            await staged.close();
+            await this.install(staged.path, info.digest);
           }
           return info;
         } finally {
-          await finish();
-          await rm(temp, { force: true });
+          await staged.remove();
         }
       },
-      abort: async () => {
-        await finish().catch(() => {});
-        await rm(temp, { force: true });
-      },
+      abort: () => staged.abort(),
     };
   }
 
@@ -209,12 +178,7 @@ export class LocalBlobStore implements BlobStore {
       const fh = await open(temp, 'r');
       let info: BlobInfo;
       try {
-        if (hashed && expect?.digest && expect.size !== undefined) {
-          info = { digest: expect.digest, size: expect.size };
-        } else {
-          info = await hashHandle(fh);
-          this.check(info, expect, what);
-        }
+        info = vouchedFor(expect, hashed) ?? checkBlob(await hashHandle(fh), expect, what);
         if (await this.reuse(info.digest, info.size)) return info;
         await syncFile(fh, temp);
       } finally {
@@ -292,11 +256,12 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<BlobInfo & { usedAt: Date }> {
-    for (const prefix of (await readdir(this.root).catch(() => [] as string[])).sort()) {
-      for (const name of (await readdir(join(this.root, prefix))).sort()) {
-        if (!/^[0-9a-f]{64}$/.test(name)) continue;
-        const st = await stat(join(this.root, prefix, name)).catch(() => undefined);
-        if (st?.isFile()) yield { digest: name, size: st.size, usedAt: st.mtime };
+    for (const dir of (await readdir(this.root).catch(() => [] as string[])).sort()) {
+      for (const name of (await readdir(join(this.root, dir))).sort()) {
+        const digest = blobAt(`${BLOBS_DIR}/${dir}/${name}`);
+        if (!digest) continue;
+        const st = await stat(this.localPath(digest)).catch(() => undefined);
+        if (st?.isFile()) yield { digest, size: st.size, usedAt: st.mtime };
       }
     }
   }

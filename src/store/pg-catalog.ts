@@ -14,11 +14,7 @@ import pg from 'pg';
 import type { PackageRecord } from '../rpm/index.ts';
 import { crashPoint } from '../common/index.ts';
 import {
-  AlreadyExistsError,
-  ConflictError,
-  NotFoundError,
   StoreError,
-  STALE_CLAIM_MS,
   auditScope,
   type AuditEntry,
   type Catalog,
@@ -41,9 +37,10 @@ import {
   type TagUpdate,
   type TokenInfo,
 } from './catalog.ts';
-import { compareIds, nextSnapshotId } from './ids.ts';
+import * as rules from './catalog-rules.ts';
+import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
-import { newMove, toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
+import { toAudit, toMove, toRepo, toSet, toSnapshot, toTag, toToken, type Row } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -118,13 +115,11 @@ function connectionFailure(e: unknown, url: string): unknown {
   }
 }
 
-const isUniqueViolation = (e: unknown) => (e as { code?: unknown })?.code === '23505';
-
-/** A transaction's connection: counts the rows its statements change (for the audit row). */
+/** A transaction's connection (or the pool, for one statement): counts the rows its statements change (for the audit row). */
 class Tx {
   changes = 0;
-  private readonly client: pg.PoolClient;
-  constructor(client: pg.PoolClient) {
+  private readonly client: pg.PoolClient | pg.Pool;
+  constructor(client: pg.PoolClient | pg.Pool) {
     this.client = client;
   }
 
@@ -148,6 +143,263 @@ function chunks<T>(items: T[], size = BATCH): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** The catalog's rows on PostgreSQL, for the rules (catalog-rules.ts), in a transaction's connection. */
+class PgStorage implements CatalogStorage {
+  private readonly tx: Tx;
+  constructor(tx: Tx) {
+    this.tx = tx;
+  }
+
+  async hasRepo(name: string): Promise<boolean> {
+    return (await this.tx.row('SELECT 1 AS x FROM repos WHERE name = $1', [name])) !== undefined;
+  }
+
+  async insertRepo(r: Repository): Promise<void> {
+    await this.tx.run('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      r.name,
+      r.upstream ?? null,
+      r.keep ?? null,
+      r.retainLast ?? null,
+      r.retainDays ?? null,
+      r.createdAt,
+      r.createdBy,
+    ]);
+  }
+
+  async deleteRepoRow(name: string): Promise<void> {
+    await this.tx.run('DELETE FROM repos WHERE name = $1', [name]);
+  }
+
+  async hasSnapshot(repo: string, id: string): Promise<boolean> {
+    return (await this.tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [repo, id])) !== undefined;
+  }
+
+  async lastId(): Promise<string | undefined> {
+    const r = await this.tx.row('SELECT last_id FROM id_state WHERE one = 1');
+    return r ? String(r.last_id) : undefined;
+  }
+
+  async setLastId(id: string): Promise<void> {
+    await this.tx.run('INSERT INTO id_state (one, last_id) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id', [id]);
+  }
+
+  async insertSnapshot(s: Snapshot): Promise<void> {
+    await this.tx.run('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      s.id,
+      s.repo,
+      s.parent ?? null,
+      s.createdAt,
+      s.createdBy,
+      s.message,
+      s.packages,
+      s.repomd,
+    ]);
+  }
+
+  async insertFiles(snapshot: string, files: SnapshotFile[]): Promise<void> {
+    for (const batch of chunks(files)) {
+      await this.tx.run('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[])', [
+        snapshot,
+        batch.map((f) => f.href),
+        batch.map((f) => f.digest),
+        batch.map((f) => f.size),
+        batch.map((f) => f.kind),
+      ]);
+    }
+  }
+
+  async storedPages(keys: string[]): Promise<string[]> {
+    return this.digestsOf('SELECT page AS digest FROM page_info WHERE page = ANY($1::text[])', keys);
+  }
+
+  async insertPages(pages: PackagePage[]): Promise<void> {
+    const entries = pages.flatMap((page) => page.packages.map((p, seq) => ({ page: page.key, seq, ...p })));
+    for (const batch of chunks(entries)) {
+      await this.tx.run('INSERT INTO package_pages (page, seq, href, digest, size) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[])', [
+        batch.map((e) => e.page),
+        batch.map((e) => e.seq),
+        batch.map((e) => e.href),
+        batch.map((e) => e.digest),
+        batch.map((e) => e.size),
+      ]);
+    }
+    for (const batch of chunks(pages)) {
+      await this.tx.run('INSERT INTO page_info (page, count, last) SELECT * FROM unnest($1::text[], $2::int[], $3::text[])', [
+        batch.map((p) => p.key),
+        batch.map((p) => p.packages.length),
+        batch.map((p) => p.packages[p.packages.length - 1].href),
+      ]);
+    }
+  }
+
+  async listPages(snapshot: string, keys: string[]): Promise<void> {
+    const listed = keys.map((key, seq) => ({ key, seq }));
+    for (const batch of chunks(listed)) {
+      await this.tx.run('INSERT INTO snapshot_pages (snapshot, seq, page) SELECT $1, * FROM unnest($2::int[], $3::text[])', [snapshot, batch.map((p) => p.seq), batch.map((p) => p.key)]);
+    }
+  }
+
+  async deleteSnapshots(ids: string[]): Promise<number> {
+    await this.tx.run('DELETE FROM snapshot_files WHERE snapshot = ANY($1::text[])', [ids]);
+    await this.tx.run('DELETE FROM snapshot_pages WHERE snapshot = ANY($1::text[])', [ids]);
+    return this.tx.run('DELETE FROM snapshots WHERE id = ANY($1::text[])', [ids]);
+  }
+
+  async deleteSnapshotsOf(repo: string): Promise<void> {
+    await this.tx.run('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = $1)', [repo]);
+    await this.tx.run('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = $1)', [repo]);
+    await this.tx.run('DELETE FROM snapshots WHERE repo = $1', [repo]);
+  }
+
+  async dropUnlistedPages(): Promise<number> {
+    const n = await this.tx.run('DELETE FROM page_info i WHERE NOT EXISTS (SELECT 1 FROM snapshot_pages s WHERE s.page = i.page)');
+    await this.tx.run('DELETE FROM package_pages p WHERE NOT EXISTS (SELECT 1 FROM page_info i WHERE i.page = p.page)');
+    return n;
+  }
+
+  dropUnlistedRenderings(): Promise<number> {
+    return this.tx.run('DELETE FROM repodata_pages r WHERE r.page IS NULL OR NOT EXISTS (SELECT 1 FROM page_info i WHERE i.page = r.page)');
+  }
+
+  dropUnlistedRecords(before: string): Promise<number> {
+    return this.tx.run('DELETE FROM packages k WHERE (k.added_at IS NULL OR k.added_at < $1) AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = k.digest)', [before]);
+  }
+
+  async tagTarget(repo: string, tag: string): Promise<string | undefined> {
+    const r = await this.tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [repo, tag]);
+    return r ? String(r.snapshot) : undefined;
+  }
+
+  async pointTag(repo: string, tag: string, to: string, at: string): Promise<void> {
+    await this.tx.run('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES ($1, $2, $3, $4) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at', [
+      repo,
+      tag,
+      to,
+      at,
+    ]);
+  }
+
+  async appendTagMove(m: TagMove): Promise<void> {
+    await this.tx.run('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason, set_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      m.repo,
+      m.tag,
+      m.from ?? null,
+      m.to,
+      m.at,
+      m.actor,
+      m.reason,
+      m.set ?? null,
+    ]);
+  }
+
+  async deleteTagsOf(repo: string): Promise<void> {
+    await this.tx.run('DELETE FROM tags WHERE repo = $1', [repo]);
+    await this.tx.run('DELETE FROM tag_history WHERE repo = $1', [repo]);
+  }
+
+  async taggedAmong(ids: string[]): Promise<string[]> {
+    return (await this.tx.rows('SELECT id FROM unnest($1::text[]) AS id WHERE id IN (SELECT snapshot FROM tags)', [ids])).map((r) => String(r.id));
+  }
+
+  async tagMovesSince(since: string): Promise<TagMove[]> {
+    return (await this.tx.rows('SELECT * FROM tag_history WHERE at >= $1 ORDER BY seq', [since])).map(toMove);
+  }
+
+  /** Sets (by id) with their members, in two statements. */
+  async readSets(where: string, params: unknown[]): Promise<SnapshotSet[]> {
+    const sets = await this.tx.rows(`SELECT * FROM sets ${where} ORDER BY id`, params);
+    if (!sets.length) return [];
+    const members = await this.tx.rows('SELECT set_id, repo, snapshot FROM set_members WHERE set_id = ANY($1::text[]) ORDER BY set_id, repo', [sets.map((r) => String(r.id))]);
+    const bySet = new Map<string, { repo: string; snapshot: string }[]>();
+    for (const m of members) {
+      const id = String(m.set_id);
+      if (!bySet.has(id)) bySet.set(id, []);
+      bySet.get(id)!.push({ repo: String(m.repo), snapshot: String(m.snapshot) });
+    }
+    return sets.map((r) => toSet(r, bySet.get(String(r.id)) ?? []));
+  }
+
+  async readSet(id: string): Promise<SnapshotSet | undefined> {
+    return (await this.readSets('WHERE id = $1', [id]))[0];
+  }
+
+  liveSets(at: string): Promise<SnapshotSet[]> {
+    return this.readSets('WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > $1)', [at]);
+  }
+
+  async insertSet(set: SnapshotSet): Promise<void> {
+    await this.tx.run('INSERT INTO sets (id, label, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)', [set.id, set.label ?? null, set.createdAt, set.createdBy, set.expiresAt ?? null]);
+    for (const m of set.members) await this.tx.run('INSERT INTO set_members (set_id, repo, snapshot) VALUES ($1, $2, $3)', [set.id, m.repo, m.snapshot]);
+  }
+
+  async setLeaseEnd(id: string, expiresAt: string | null): Promise<void> {
+    await this.tx.run('UPDATE sets SET expires_at = $1 WHERE id = $2', [expiresAt, id]);
+  }
+
+  async setReleased(id: string, at: string): Promise<void> {
+    await this.tx.run('UPDATE sets SET released_at = $1 WHERE id = $2', [at, id]);
+  }
+
+  async readToken(name: string): Promise<TokenInfo | undefined> {
+    const r = await this.tx.row('SELECT * FROM tokens WHERE name = $1', [name]);
+    return r ? toToken(r) : undefined;
+  }
+
+  async insertToken(t: TokenInfo & { hash: string }): Promise<void> {
+    await this.tx.run('INSERT INTO tokens (name, hash, created_at, created_by) VALUES ($1, $2, $3, $4)', [t.name, t.hash, t.createdAt, t.createdBy]);
+  }
+
+  async setRevoked(name: string, at: string): Promise<void> {
+    await this.tx.run('UPDATE tokens SET revoked_at = $1 WHERE name = $2', [at, name]);
+  }
+
+  async recordUses(digests: string[], at: string): Promise<void> {
+    for (const batch of chunks(digests)) {
+      await this.tx.run('INSERT INTO blob_uses (digest, used_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET used_at = excluded.used_at', [batch, at]);
+    }
+  }
+
+  usedAmong(digests: string[], since: string): Promise<string[]> {
+    return this.digestsOf('SELECT digest FROM blob_uses WHERE digest = ANY($1::text[]) AND used_at >= $2', digests, since);
+  }
+
+  claimedAmong(digests: string[], since: string): Promise<string[]> {
+    return this.digestsOf('SELECT digest FROM blob_removals WHERE digest = ANY($1::text[]) AND claimed_at >= $2', digests, since);
+  }
+
+  listedAmong(digests: string[]): Promise<string[]> {
+    return this.digestsOf(
+      `SELECT d AS digest FROM unnest($1::text[]) AS d
+       WHERE EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = d)
+          OR EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = d)
+          OR EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = d)`,
+      digests,
+    );
+  }
+
+  async claim(digests: string[], at: string): Promise<void> {
+    for (const batch of chunks(digests)) {
+      await this.tx.run('INSERT INTO blob_removals (digest, claimed_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at', [batch, at]);
+    }
+  }
+
+  async dropClaimsBefore(before: string): Promise<void> {
+    await this.tx.run('DELETE FROM blob_removals WHERE claimed_at < $1', [before]);
+  }
+
+  async forgetBlobs(digests: string[]): Promise<void> {
+    await this.tx.run('DELETE FROM blob_removals WHERE digest = ANY($1::text[])', [digests]);
+    await this.tx.run('DELETE FROM blob_uses WHERE digest = ANY($1::text[])', [digests]);
+  }
+
+  /** The `digest` column a query over a list ($1, in batches) and more parameters answers. */
+  private async digestsOf(sql: string, list: string[], ...params: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const batch of chunks(list)) for (const r of await this.tx.rows(sql, [batch, ...params])) out.push(String(r.digest));
+    return out;
+  }
 }
 
 export class PgCatalog implements Catalog {
@@ -201,7 +453,7 @@ export class PgCatalog implements Catalog {
       await tx.run(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       const version = await this.version(tx);
       if (version > PG_MIGRATIONS.length) {
-        throw new StoreError(`--catalog ${redactUrl(this.url)}: the catalog has schema version ${version}, newer than this txrepo (${PG_MIGRATIONS.length}); upgrade txrepo`);
+        throw new StoreError(`--catalog ${redactUrl(this.url)}: ${rules.newerSchema(version, PG_MIGRATIONS.length)}`);
       }
       if (version === 0) await tx.run('CREATE TABLE txrepo_schema (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL)');
       for (let v = version; v < PG_MIGRATIONS.length; v++) await tx.run(PG_MIGRATIONS[v]);
@@ -273,27 +525,23 @@ export class PgCatalog implements Catalog {
     }
   }
 
+  /** A change that a rule makes (catalog-rules.ts), in a write transaction that carries its audit row. */
+  private change<T>(rule: (tx: CatalogStorage) => Rule<T>): Promise<T> {
+    return this.write((tx) => runAsync(rule(new PgStorage(tx))), true);
+  }
+
+  /** Storage reads of one statement each, outside any transaction. */
+  private async once<T>(read: (storage: PgStorage) => Promise<T>): Promise<T> {
+    try {
+      return await read(new PgStorage(new Tx(this.pool)));
+    } catch (e) {
+      throw connectionFailure(e, this.url);
+    }
+  }
+
   async createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository> {
     const created: Repository = { ...repo, createdAt: new Date().toISOString() };
-    try {
-      await this.write(
-        (tx) =>
-          tx.run('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-            created.name,
-            created.upstream ?? null,
-            created.keep ?? null,
-            created.retainLast ?? null,
-            created.retainDays ?? null,
-            created.createdAt,
-            created.createdBy,
-          ]),
-        true,
-      );
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AlreadyExistsError(`repository ${repo.name} already exists`);
-      throw e;
-    }
-    return created;
+    return this.change((tx) => rules.createRepo(tx, created));
   }
 
   async getRepo(name: string): Promise<Repository | undefined> {
@@ -306,30 +554,9 @@ export class PgCatalog implements Catalog {
   }
 
   async deleteRepo(name: string): Promise<void> {
-    await this.write(async (tx) => {
-      if (!(await tx.row('SELECT 1 AS x FROM repos WHERE name = $1', [name]))) throw new NotFoundError(`no repository ${name}`);
-      const pinned = await tx.rows(
-        `SELECT s.id FROM sets s JOIN set_members m ON m.set_id = s.id
-         WHERE m.repo = $1 AND s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2) ORDER BY s.id`,
-        [name, new Date().toISOString()],
-      );
-      if (pinned.length) throw new ConflictError(`repository ${name} has snapshots pinned by live sets (${pinned.map((r) => String(r.id)).join(', ')}); release them first ('txrepo set release ID')`);
-      await tx.run('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = $1)', [name]);
-      await tx.run('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = $1)', [name]);
-      await this.dropUnlistedPages(tx);
-      await tx.run('DELETE FROM snapshots WHERE repo = $1', [name]);
-      await tx.run('DELETE FROM tags WHERE repo = $1', [name]);
-      await tx.run('DELETE FROM tag_history WHERE repo = $1', [name]);
-      await tx.run('DELETE FROM repos WHERE name = $1', [name]);
-    }, true);
+    return this.change((tx) => rules.deleteRepo(tx, name));
   }
 
-  /** Pages no snapshot lists any more; resolves how many. */
-  private async dropUnlistedPages(tx: Tx): Promise<number> {
-    const n = await tx.run('DELETE FROM page_info i WHERE NOT EXISTS (SELECT 1 FROM snapshot_pages s WHERE s.page = i.page)');
-    await tx.run('DELETE FROM package_pages p WHERE NOT EXISTS (SELECT 1 FROM page_info i WHERE i.page = p.page)');
-    return n;
-  }
 
   async putPackages(records: PackageRecord[]): Promise<void> {
     // One row per digest: an upsert may not touch a row twice in one statement.
@@ -419,108 +646,11 @@ export class PgCatalog implements Catalog {
   }
 
   async commitSnapshot(c: SnapshotCommit): Promise<Snapshot> {
-    return this.write(async (tx) => {
-      if (!(await tx.row('SELECT 1 AS x FROM repos WHERE name = $1', [c.repo]))) throw new NotFoundError(`no repository ${c.repo}`);
-      const latest = await tx.row("SELECT snapshot FROM tags WHERE repo = $1 AND tag = 'latest'", [c.repo]);
-      const current = latest ? String(latest.snapshot) : undefined;
-      if (current !== c.parent) {
-        throw new ConflictError(`repository ${c.repo} moved on: latest is ${current ?? '(none)'}, the new snapshot was based on ${c.parent ?? '(none)'}`);
-      }
-      const now = new Date();
-      const id = await this.nextId(tx, now);
-      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), createdBy: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
-      if (c.parent) snapshot.parent = c.parent;
-      await tx.run('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-        id,
-        c.repo,
-        c.parent ?? null,
-        snapshot.createdAt,
-        c.actor,
-        c.message,
-        c.packages,
-        c.repomd,
-      ]);
-      for (const batch of chunks(c.files)) {
-        await tx.run('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[])', [
-          id,
-          batch.map((f) => f.href),
-          batch.map((f) => f.digest),
-          batch.map((f) => f.size),
-          batch.map((f) => f.kind),
-        ]);
-      }
-      await this.insertPages(tx, id, c.pages);
-      for (const tag of c.tags) await this.setTag(tx, c.repo, tag, id, c.actor, c.message || 'commit', snapshot.createdAt);
-      return snapshot;
-    }, true);
+    return this.change((tx) => rules.commitSnapshot(tx, c));
   }
 
-  /** Lists a snapshot's pages, storing those the catalog does not have yet. */
-  private async insertPages(tx: Tx, snapshot: string, pages: (PageRef | PackagePage)[]): Promise<void> {
-    const keys = [...new Set(pages.map((p) => p.key))];
-    const known = new Set<string>();
-    for (const batch of chunks(keys)) {
-      for (const r of await tx.rows('SELECT page FROM page_info WHERE page = ANY($1::text[])', [batch])) known.add(String(r.page));
-    }
-    // A page is content-addressed: one already stored has these very entries.
-    const fresh: PackagePage[] = [];
-    for (const page of pages) {
-      if (known.has(page.key)) continue;
-      if (!('packages' in page)) throw new Error(`package page ${page.key} is not in the catalog and the commit does not give its packages`);
-      fresh.push(page);
-      known.add(page.key);
-    }
-    const entries = fresh.flatMap((page) => page.packages.map((p, seq) => ({ page: page.key, seq, ...p })));
-    for (const batch of chunks(entries)) {
-      await tx.run('INSERT INTO package_pages (page, seq, href, digest, size) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[])', [
-        batch.map((e) => e.page),
-        batch.map((e) => e.seq),
-        batch.map((e) => e.href),
-        batch.map((e) => e.digest),
-        batch.map((e) => e.size),
-      ]);
-    }
-    for (const batch of chunks(fresh)) {
-      await tx.run('INSERT INTO page_info (page, count, last) SELECT * FROM unnest($1::text[], $2::int[], $3::text[])', [
-        batch.map((p) => p.key),
-        batch.map((p) => p.packages.length),
-        batch.map((p) => p.packages[p.packages.length - 1].href),
-      ]);
-    }
-    const listed = pages.map((p, seq) => ({ key: p.key, seq }));
-    for (const batch of chunks(listed)) {
-      await tx.run('INSERT INTO snapshot_pages (snapshot, seq, page) SELECT $1, * FROM unnest($2::int[], $3::text[])', [snapshot, batch.map((p) => p.seq), batch.map((p) => p.key)]);
-    }
-  }
 
-  private async setTag(tx: Tx, repo: string, tag: string, to: string, actor: string, reason: string, at: string, set?: string): Promise<TagMove> {
-    const prev = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [repo, tag]);
-    await tx.run('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES ($1, $2, $3, $4) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at', [
-      repo,
-      tag,
-      to,
-      at,
-    ]);
-    await tx.run('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason, set_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      repo,
-      tag,
-      prev ? String(prev.snapshot) : null,
-      to,
-      at,
-      actor,
-      reason,
-      set ?? null,
-    ]);
-    return newMove(repo, tag, prev ? String(prev.snapshot) : undefined, to, at, actor, reason, set);
-  }
 
-  /** The next id of the shared snapshot/set sequence (inside a write transaction). */
-  private async nextId(tx: Tx, now: Date): Promise<string> {
-    const last = await tx.row('SELECT last_id FROM id_state WHERE one = 1');
-    const id = nextSnapshotId(now, last ? String(last.last_id) : undefined);
-    await tx.run('INSERT INTO id_state (one, last_id) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id', [id]);
-    return id;
-  }
 
   async getSnapshot(repo: string, id: string): Promise<Snapshot | undefined> {
     const [r] = await this.rows('SELECT * FROM snapshots WHERE repo = $1 AND id = $2', [repo, id]);
@@ -557,7 +687,7 @@ export class PgCatalog implements Catalog {
   async snapshotPages(id: string): Promise<PageRef[]> {
     const rows = await this.rows('SELECT s.page, i.count, i.last FROM snapshot_pages s LEFT JOIN page_info i ON i.page = s.page WHERE s.snapshot = $1 ORDER BY s.seq', [id]);
     return rows.map((r) => {
-      if (r.count === null) throw new Error(`the catalog lists package page ${String(r.page)} in snapshot ${id} but has no page_info row for it; run 'txrepo fsck'`);
+      if (r.count === null) throw new Error(rules.pageWithoutInfo(String(r.page), id));
       return { key: String(r.page), count: Number(r.count), last: String(r.last) };
     });
   }
@@ -576,24 +706,16 @@ export class PgCatalog implements Catalog {
   }
 
   async moveTag(u: TagUpdate): Promise<TagMove> {
-    return this.write(async (tx) => {
-      if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [u.repo, u.to]))) throw new NotFoundError(`repository ${u.repo} has no snapshot ${u.to}`);
-      if (u.expect !== undefined) {
-        const cur = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [u.repo, u.tag]);
-        const now = cur ? String(cur.snapshot) : null;
-        if (now !== u.expect) throw new ConflictError(`tag ${u.tag} of ${u.repo} points at ${now ?? '(nothing)'}, not ${u.expect ?? '(nothing)'}`);
-      }
-      return this.setTag(tx, u.repo, u.tag, u.to, u.actor, u.reason, new Date().toISOString());
-    }, true);
+    return this.change((tx) => rules.moveTag(tx, u));
   }
 
   async getTag(repo: string, tag: string): Promise<Tag | undefined> {
     const [r] = await this.rows('SELECT * FROM tags WHERE repo = $1 AND tag = $2', [repo, tag]);
-    return r ? { repo, tag, snapshot: String(r.snapshot), movedAt: String(r.moved_at) } : undefined;
+    return r ? toTag(r) : undefined;
   }
 
   async listTags(repo: string): Promise<Tag[]> {
-    return (await this.rows('SELECT * FROM tags WHERE repo = $1 ORDER BY tag', [repo])).map((r) => ({ repo, tag: String(r.tag), snapshot: String(r.snapshot), movedAt: String(r.moved_at) }));
+    return (await this.rows('SELECT * FROM tags WHERE repo = $1 ORDER BY tag', [repo])).map(toTag);
   }
 
   async tagHistory(repo: string, tag?: string): Promise<TagMove[]> {
@@ -611,103 +733,36 @@ export class PgCatalog implements Catalog {
 
   // Sets
 
-  private async readSets(tx: Tx, where: string, params: unknown[]): Promise<SnapshotSet[]> {
-    const sets = await tx.rows(`SELECT * FROM sets ${where} ORDER BY id`, params);
-    if (!sets.length) return [];
-    const members = await tx.rows('SELECT set_id, repo, snapshot FROM set_members WHERE set_id = ANY($1::text[]) ORDER BY set_id, repo', [sets.map((r) => String(r.id))]);
-    const bySet = new Map<string, { repo: string; snapshot: string }[]>();
-    for (const m of members) {
-      const id = String(m.set_id);
-      if (!bySet.has(id)) bySet.set(id, []);
-      bySet.get(id)!.push({ repo: String(m.repo), snapshot: String(m.snapshot) });
-    }
-    return sets.map((r) => {
-      const id = String(r.id);
-      const set: SnapshotSet = { id, createdAt: String(r.created_at), createdBy: String(r.created_by), members: bySet.get(id) ?? [] };
-      if (r.label !== null) set.label = String(r.label);
-      if (r.expires_at !== null) set.expiresAt = String(r.expires_at);
-      if (r.released_at !== null) set.releasedAt = String(r.released_at);
-      return set;
-    });
-  }
 
-  private async readSet(tx: Tx, id: string): Promise<SnapshotSet | undefined> {
-    return (await this.readSets(tx, 'WHERE id = $1', [id]))[0];
-  }
 
   async createSet(n: NewSet): Promise<SnapshotSet> {
-    return this.write(async (tx) => {
-      for (const m of n.members) {
-        if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [m.repo, m.snapshot]))) throw new NotFoundError(`repository ${m.repo} has no snapshot ${m.snapshot}`);
-      }
-      const now = new Date();
-      const id = await this.nextId(tx, now);
-      await tx.run('INSERT INTO sets (id, label, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)', [id, n.label ?? null, now.toISOString(), n.actor, n.expiresAt ?? null]);
-      for (const m of n.members) await tx.run('INSERT INTO set_members (set_id, repo, snapshot) VALUES ($1, $2, $3)', [id, m.repo, m.snapshot]);
-      return (await this.readSet(tx, id))!;
-    }, true);
+    return this.change((tx) => rules.createSet(tx, n));
   }
 
   async getSet(id: string): Promise<SnapshotSet | undefined> {
-    return this.read((tx) => this.readSet(tx, id));
+    return this.read((tx) => new PgStorage(tx).readSet(id));
   }
 
   async listSets(opts: { liveAt?: string } = {}): Promise<SnapshotSet[]> {
-    return this.read((tx) =>
-      opts.liveAt === undefined ? this.readSets(tx, '', []) : this.readSets(tx, 'WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > $1)', [opts.liveAt]),
-    );
+    return this.read((tx) => (opts.liveAt === undefined ? new PgStorage(tx).readSets('', []) : new PgStorage(tx).liveSets(opts.liveAt)));
   }
 
   async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
-    return this.write(async (tx) => {
-      const set = await this.readSet(tx, id);
-      if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
-      if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
-      if ('release' in change) await tx.run('UPDATE sets SET released_at = $1 WHERE id = $2', [new Date().toISOString(), id]);
-      else await tx.run('UPDATE sets SET expires_at = $1 WHERE id = $2', [change.expiresAt, id]);
-      return (await this.readSet(tx, id))!;
-    }, true);
+    return this.change((tx) => rules.updateSet(tx, id, change));
   }
 
   async promoteSet(p: Promotion): Promise<TagMove[]> {
-    return this.write(async (tx) => {
-      const set = await this.readSet(tx, p.set);
-      if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
-      const backwards: string[] = [];
-      for (const m of set.members) {
-        if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [m.repo, m.snapshot]))) {
-          throw new NotFoundError(`set ${p.set}: snapshot ${m.snapshot} of ${m.repo} is gone (removed by gc after the set's lease ended)`);
-        }
-        const cur = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [m.repo, p.tag]);
-        if (cur && compareIds(m.snapshot, String(cur.snapshot)) < 0) backwards.push(`${m.repo}: ${p.tag} is at ${String(cur.snapshot)}, newer than ${m.snapshot}`);
-      }
-      if (backwards.length && !p.force) throw new ConflictError(`promoting set ${p.set} would move ${p.tag} back in time (${backwards.join('; ')}); use --force to do it anyway`);
-      const at = new Date().toISOString();
-      const moves: TagMove[] = [];
-      for (const m of set.members) {
-        const cur = await tx.row('SELECT snapshot FROM tags WHERE repo = $1 AND tag = $2', [m.repo, p.tag]);
-        if (cur && String(cur.snapshot) === m.snapshot) continue; // already there: no move to record
-        moves.push(await this.setTag(tx, m.repo, p.tag, m.snapshot, p.actor, p.reason, at, p.set));
-      }
-      return moves;
-    }, true);
+    return this.change((tx) => rules.promoteSet(tx, p));
   }
 
   async tagMovesSince(since: string): Promise<TagMove[]> {
-    return (await this.rows('SELECT * FROM tag_history WHERE at >= $1 ORDER BY seq', [since])).map(toMove);
+    return this.once((storage) => storage.tagMovesSince(since));
   }
 
   // Tokens and the audit log
 
   async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
-    const createdAt = new Date().toISOString();
-    try {
-      await this.write((tx) => tx.run('INSERT INTO tokens (name, hash, created_at, created_by) VALUES ($1, $2, $3, $4)', [t.name, t.hash, createdAt, t.createdBy]), true);
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AlreadyExistsError(`a token named ${t.name} already exists; revoke it first or pick another name`);
-      throw e;
-    }
-    return { name: t.name, createdAt, createdBy: t.createdBy };
+    return this.change((tx) => rules.createToken(tx, t));
   }
 
   async listTokens(): Promise<TokenInfo[]> {
@@ -715,12 +770,7 @@ export class PgCatalog implements Catalog {
   }
 
   async revokeToken(name: string): Promise<TokenInfo> {
-    return this.write(async (tx) => {
-      const r = await tx.row('SELECT * FROM tokens WHERE name = $1', [name]);
-      if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
-      if (r.revoked_at === null) await tx.run('UPDATE tokens SET revoked_at = $1 WHERE name = $2', [new Date().toISOString(), name]);
-      return toToken((await tx.row('SELECT * FROM tokens WHERE name = $1', [name]))!);
-    }, true);
+    return this.change((tx) => rules.revokeToken(tx, name));
   }
 
   async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
@@ -742,41 +792,13 @@ export class PgCatalog implements Catalog {
       opts.repo === undefined
         ? await this.rows('SELECT * FROM audit ORDER BY seq DESC LIMIT $1', [limit])
         : await this.rows('SELECT * FROM audit WHERE repo = $1 ORDER BY seq DESC LIMIT $2', [opts.repo, limit]);
-    return rows.reverse().map((r) => {
-      const e: AuditEntry = { seq: Number(r.seq), at: String(r.at), actor: String(r.actor), command: String(r.command), args: String(r.args), result: String(r.result) };
-      if (r.repo !== null) e.repo = String(r.repo);
-      return e;
-    });
+    return rows.reverse().map(toAudit);
   }
 
   // Garbage collection
 
   async sweep(s: CatalogSweep): Promise<CatalogSweepResult> {
-    return this.write(async (tx) => {
-      // The plan was made outside this transaction: what a tag or a set took since stays.
-      const kept = (
-        await tx.rows(
-          `SELECT id FROM unnest($1::text[]) AS id WHERE id IN (SELECT snapshot FROM tags)
-             OR id IN (SELECT m.snapshot FROM set_members m JOIN sets s ON s.id = m.set_id WHERE s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2))
-             OR id IN (SELECT to_snapshot FROM tag_history WHERE at >= $3)
-             OR id IN (SELECT from_snapshot FROM tag_history WHERE at >= $3 AND from_snapshot IS NOT NULL)`,
-          [s.snapshots, s.keep.liveAt, s.keep.movedSince],
-        )
-      ).map((r) => String(r.id));
-      const ids = s.snapshots.filter((id) => !kept.includes(id));
-      await tx.run('DELETE FROM snapshot_files WHERE snapshot = ANY($1::text[])', [ids]);
-      await tx.run('DELETE FROM snapshot_pages WHERE snapshot = ANY($1::text[])', [ids]);
-      const snapshots = await tx.run('DELETE FROM snapshots WHERE id = ANY($1::text[])', [ids]);
-      // What no snapshot uses any more: pages, their cached renderings, and records
-      // that are in no page and were not ingested lately (a commit may be on its way).
-      const pages = await this.dropUnlistedPages(tx);
-      const cacheRows = await tx.run('DELETE FROM repodata_pages r WHERE r.page IS NULL OR NOT EXISTS (SELECT 1 FROM page_info i WHERE i.page = r.page)');
-      const records = await tx.run(
-        'DELETE FROM packages k WHERE (k.added_at IS NULL OR k.added_at < $1) AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = k.digest)',
-        [s.recordsBefore],
-      );
-      return { snapshots, kept, pages, records, cacheRows };
-    }, true);
+    return this.change((tx) => rules.sweep(tx, s));
   }
 
   async referencedBlobs(without: string[] = []): Promise<Set<string>> {
@@ -793,59 +815,26 @@ export class PgCatalog implements Catalog {
     });
   }
 
-  // The blob ledger
+  // The blob ledger: writes that never carry a mutation's audit row (that goes with the change itself)
 
   async recordBlobUses(digests: string[]): Promise<string[]> {
-    const unique = [...new Set(digests)];
-    if (!unique.length) return [];
-    return this.write(async (tx) => {
-      const now = new Date();
-      await tx.run('DELETE FROM blob_removals WHERE claimed_at < $1', [new Date(now.getTime() - STALE_CLAIM_MS).toISOString()]);
-      const removing: string[] = [];
-      for (const batch of chunks(unique)) {
-        await tx.run('INSERT INTO blob_uses (digest, used_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET used_at = excluded.used_at', [batch, now.toISOString()]);
-        for (const r of await tx.rows('SELECT digest FROM blob_removals WHERE digest = ANY($1::text[])', [batch])) removing.push(String(r.digest));
-      }
-      return removing;
-    });
+    // No transaction for nothing: a read-only catalog still answers an empty call.
+    if (!digests.length) return [];
+    return this.write((tx) => runAsync(rules.recordBlobUses(new PgStorage(tx), digests)));
   }
 
   async blobRemovalsPending(digests: string[]): Promise<string[]> {
-    if (!digests.length) return [];
-    const fresh = new Date(Date.now() - STALE_CLAIM_MS).toISOString();
-    return (await this.rows('SELECT digest FROM blob_removals WHERE digest = ANY($1::text[]) AND claimed_at >= $2', [digests, fresh])).map((r) => String(r.digest));
+    return digests.length ? this.once((storage) => storage.claimedAmong(digests, rules.liveClaimsSince())) : [];
   }
 
   async claimBlobRemovals(digests: string[], unusedSince: string): Promise<string[]> {
-    const unique = [...new Set(digests)];
-    if (!unique.length) return [];
-    return this.write(async (tx) => {
-      const claimed: string[] = [];
-      const at = new Date().toISOString();
-      for (const batch of chunks(unique)) {
-        const rows = await tx.rows(
-          `SELECT d AS digest FROM unnest($1::text[]) AS d
-           WHERE NOT EXISTS (SELECT 1 FROM blob_uses u WHERE u.digest = d AND u.used_at >= $2)
-             AND NOT EXISTS (SELECT 1 FROM blob_removals c WHERE c.digest = d AND c.claimed_at >= $3)
-             AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = d)
-             AND NOT EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = d)
-             AND NOT EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = d)`,
-          [batch, unusedSince, new Date(Date.now() - STALE_CLAIM_MS).toISOString()],
-        );
-        const mine = rows.map((r) => String(r.digest));
-        await tx.run('INSERT INTO blob_removals (digest, claimed_at) SELECT d, $2 FROM unnest($1::text[]) AS d ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at', [mine, at]);
-        claimed.push(...mine);
-      }
-      return claimed;
-    });
+    if (!digests.length) return [];
+    return this.write((tx) => runAsync(rules.claimBlobRemovals(new PgStorage(tx), digests, unusedSince)));
   }
 
   async finishBlobRemovals(digests: string[]): Promise<void> {
     if (!digests.length) return;
-    await this.write(async (tx) => {
-      await tx.run('DELETE FROM blob_removals WHERE digest = ANY($1::text[])', [digests]);
-      await tx.run('DELETE FROM blob_uses WHERE digest = ANY($1::text[])', [digests]);
-    });
+    await this.write((tx) => runAsync(rules.finishBlobRemovals(new PgStorage(tx), digests)));
   }
 
   async close(): Promise<void> {

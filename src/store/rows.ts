@@ -1,7 +1,7 @@
 // Catalog rows as domain objects: the same columns in every backend (SQLite and
 // PostgreSQL share one schema; see docs/store.md).
 
-import type { Repository, Snapshot, TagMove, TokenInfo } from './catalog.ts';
+import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
 
 export type Row = Record<string, string | number | null>;
 
@@ -41,10 +41,21 @@ export function toToken(r: Row): TokenInfo {
   return t;
 }
 
-/** The move setTag() makes, as both catalogs report it. */
-export function newMove(repo: string, tag: string, from: string | undefined, to: string, at: string, actor: string, reason: string, set?: string): TagMove {
-  const move: TagMove = { repo, tag, to, at, actor, reason };
-  if (from !== undefined) move.from = from;
-  if (set) move.set = set;
-  return move;
+export function toTag(r: Row): Tag {
+  return { repo: String(r.repo), tag: String(r.tag), snapshot: String(r.snapshot), movedAt: String(r.moved_at) };
+}
+
+/** A set's row with its members (ordered by repo). */
+export function toSet(r: Row, members: { repo: string; snapshot: string }[]): SnapshotSet {
+  const set: SnapshotSet = { id: String(r.id), createdAt: String(r.created_at), createdBy: String(r.created_by), members };
+  if (r.label !== null) set.label = String(r.label);
+  if (r.expires_at !== null) set.expiresAt = String(r.expires_at);
+  if (r.released_at !== null) set.releasedAt = String(r.released_at);
+  return set;
+}
+
+export function toAudit(r: Row): AuditEntry {
+  const e: AuditEntry = { seq: Number(r.seq), at: String(r.at), actor: String(r.actor), command: String(r.command), args: String(r.args), result: String(r.result) };
+  if (r.repo !== null) e.repo = String(r.repo);
+  return e;
 }

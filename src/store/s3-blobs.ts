@@ -1,5 +1,5 @@
-// Blobs in S3-compatible object storage: s3://BUCKET/PREFIX, each blob at
-// PREFIX/sha256/<first 2 hex>/<64 hex>, as in a local store.
+// Blobs in S3-compatible object storage: s3://BUCKET/PREFIX, the prefix laid out as a
+// local store's blob directory (blob-layout.ts).
 //
 // What makes it a blob store:
 // - A blob is whole or absent: S3 shows an object only once its PUT (or the completion
@@ -34,9 +34,11 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atPath, writeAll } from '../common/index.ts';
-import { assertDigest, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { atPath } from '../common/index.ts';
+import { blobAt, blobPath, BLOBS_DIR, fanOut } from './blob-layout.ts';
+import { BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { StoreError, type BlobLedger } from './catalog.ts';
+import { checkBlob, hashFile, StagedBlob, vouchedFor } from './staged-blob.ts';
 
 /** Blobs up to this size go in one PUT; larger ones in parts of this size. */
 const PART_SIZE = 16 << 20;
@@ -198,8 +200,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private key(digest: string): string {
-    assertDigest(digest);
-    return `${this.where.prefix}sha256/${digest.slice(0, 2)}/${digest}`;
+    return `${this.where.prefix}${blobPath(digest)}`;
   }
 
   localPath(): undefined {
@@ -208,11 +209,6 @@ export class S3BlobStore implements BlobStore {
 
   stagingPath(): string {
     return join(this.tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);
-  }
-
-  private check(info: BlobInfo, expect: Expected | undefined, what: string) {
-    if (expect?.digest && expect.digest !== info.digest) throw new BlobMismatchError(`${what}: sha256 is ${info.digest}, expected ${expect.digest}`, info);
-    if (expect?.size !== undefined && expect.size !== info.size) throw new BlobMismatchError(`${what}: ${info.size} bytes, expected ${expect.size}`, info);
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
@@ -247,8 +243,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
-    const info = { digest: createHash('sha256').update(data).digest('hex'), size: data.length };
-    this.check(info, expect, 'blob');
+    const info = checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, 'blob');
     if (await this.reuse(info.digest, info.size)) return info;
     if (data.length <= PART_SIZE) await this.putObject(info, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     else {
@@ -264,38 +259,20 @@ export class S3BlobStore implements BlobStore {
   }
 
   async create(): Promise<BlobWriter> {
-    const temp = this.stagingPath();
-    const fh = await open(temp, 'wx', 0o600);
-    const hash = createHash('sha256');
-    let size = 0;
-    let closed = false;
-    const close = async () => {
-      if (!closed) {
-        closed = true;
-        await fh.close();
-      }
-    };
+    const staged = await StagedBlob.create(this.stagingPath(), 0o600);
     return {
-      write: async (data) => {
-        hash.update(data);
-        size += data.length;
-        await writeAll(fh, data).catch((e: unknown) => Promise.reject(atPath(e, temp)));
-      },
+      write: (data) => staged.write(data),
       commit: async (expect) => {
         try {
-          await close();
-          const info = { digest: hash.digest('hex'), size };
-          this.check(info, expect, 'blob');
-          if (!(await this.reuse(info.digest, info.size))) await this.uploadFile(temp, info);
+          await staged.close();
+          const info = staged.written(expect);
+          if (!(await this.reuse(info.digest, info.size))) await this.uploadFile(staged.path, info);
           return info;
         } finally {
-          await rm(temp, { force: true });
+          await staged.remove();
         }
       },
-      abort: async () => {
-        await close().catch(() => {});
-        await rm(temp, { force: true });
-      },
+      abort: () => staged.abort(),
     };
   }
 
@@ -321,18 +298,7 @@ export class S3BlobStore implements BlobStore {
 
   async adopt(path: string, expect?: Expected, opts: { hashed?: boolean } = {}): Promise<BlobInfo> {
     try {
-      let info: BlobInfo;
-      if (opts.hashed && expect?.digest && expect.size !== undefined) info = { digest: expect.digest, size: expect.size };
-      else {
-        const hash = createHash('sha256');
-        let size = 0;
-        for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-          hash.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
-        }
-        info = { digest: hash.digest('hex'), size };
-        this.check(info, expect, path);
-      }
+      const info = vouchedFor(expect, opts.hashed) ?? checkBlob(await hashFile(path), expect, path);
       if (!(await this.reuse(info.digest, info.size))) await this.uploadFile(path, info);
       return info;
     } finally {
@@ -441,7 +407,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private cachePath(digest: string): string {
-    return join(this.cache, digest.slice(0, 2), digest);
+    return join(this.cache, fanOut(digest), digest);
   }
 
   private async fromCache(digest: string): Promise<Buffer | undefined> {
@@ -544,7 +510,7 @@ export class S3BlobStore implements BlobStore {
       let KeyMarker: string | undefined;
       let UploadIdMarker: string | undefined;
       for (;;) {
-        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.where.bucket, Prefix: `${this.where.prefix}sha256/`, KeyMarker, UploadIdMarker }));
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.where.bucket, Prefix: `${this.where.prefix}${BLOBS_DIR}/`, KeyMarker, UploadIdMarker }));
         for (const up of page.Uploads ?? []) {
           if (up.Initiated && up.Initiated < before) {
             await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.where.bucket, Key: up.Key, UploadId: up.UploadId }));
@@ -563,7 +529,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<BlobInfo & { usedAt: Date }> {
-    const Prefix = `${this.where.prefix}sha256/`;
+    const Prefix = `${this.where.prefix}${BLOBS_DIR}/`;
     let ContinuationToken: string | undefined;
     for (;;) {
       let page;
@@ -573,8 +539,8 @@ export class S3BlobStore implements BlobStore {
         throw this.failure(e, 'cannot list blobs');
       }
       for (const o of page.Contents ?? []) {
-        const name = (o.Key ?? '').slice(Prefix.length + 3);
-        if (/^[0-9a-f]{64}$/.test(name) && o.Key === this.key(name)) yield { digest: name, size: Number(o.Size ?? 0), usedAt: o.LastModified ?? new Date(0) };
+        const digest = blobAt((o.Key ?? '').slice(this.where.prefix.length));
+        if (digest) yield { digest, size: Number(o.Size ?? 0), usedAt: o.LastModified ?? new Date(0) };
       }
       if (!page.IsTruncated) break;
       ContinuationToken = page.NextContinuationToken;

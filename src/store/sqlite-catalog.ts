@@ -10,9 +10,6 @@ import { pathToFileURL } from 'node:url';
 import type { PackageRecord } from '../rpm/index.ts';
 import { crashPoint } from '../common/index.ts';
 import {
-  AlreadyExistsError,
-  ConflictError,
-  NotFoundError,
   type Catalog,
   type PackageIdentity,
   type PackagePage,
@@ -35,11 +32,11 @@ import {
   type CatalogSweepResult,
   auditScope,
   StoreError,
-  STALE_CLAIM_MS,
 } from './catalog.ts';
-import { compareIds, nextSnapshotId } from './ids.ts';
-import { insertPages, MIGRATIONS } from './sqlite-schema.ts';
-import { newMove, toMove, toRepo, toSnapshot, toToken, type Row } from './rows.ts';
+import * as rules from './catalog-rules.ts';
+import { runNow, type CatalogStorage, type Rule } from './catalog-rules.ts';
+import { MIGRATIONS } from './sqlite-schema.ts';
+import { toAudit, toMove, toRepo, toSet, toSnapshot, toTag, toToken, type Row } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -91,10 +88,236 @@ function diskFailure(e: unknown, path: string, opening = false): unknown {
   return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`);
 }
 
+/** The catalog's rows on SQLite, for the rules (catalog-rules.ts): every call answers at once. */
+class SqliteStorage implements CatalogStorage {
+  private readonly q: (sql: string) => StatementSync;
+  constructor(q: (sql: string) => StatementSync) {
+    this.q = q;
+  }
+
+  hasRepo(name: string): boolean {
+    return this.q('SELECT 1 FROM repos WHERE name = ?').get(name) !== undefined;
+  }
+
+  insertRepo(r: Repository): void {
+    this.q('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      r.name,
+      r.upstream ?? null,
+      r.keep ?? null,
+      r.retainLast ?? null,
+      r.retainDays ?? null,
+      r.createdAt,
+      r.createdBy,
+    );
+  }
+
+  deleteRepoRow(name: string): void {
+    this.q('DELETE FROM repos WHERE name = ?').run(name);
+  }
+
+  hasSnapshot(repo: string, id: string): boolean {
+    return this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(repo, id) !== undefined;
+  }
+
+  lastId(): string | undefined {
+    const r = this.q('SELECT last_id FROM id_state WHERE one = 1').get() as Row | undefined;
+    return r ? String(r.last_id) : undefined;
+  }
+
+  setLastId(id: string): void {
+    this.q('INSERT INTO id_state (one, last_id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id').run(id);
+  }
+
+  insertSnapshot(s: Snapshot): void {
+    this.q('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      s.id,
+      s.repo,
+      s.parent ?? null,
+      s.createdAt,
+      s.createdBy,
+      s.message,
+      s.packages,
+      s.repomd,
+    );
+  }
+
+  insertFiles(snapshot: string, files: SnapshotFile[]): void {
+    const file = this.q('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) VALUES (?, ?, ?, ?, ?)');
+    for (const f of files) file.run(snapshot, f.href, f.digest, f.size, f.kind);
+  }
+
+  storedPages(keys: string[]): string[] {
+    return (this.q('SELECT i.page FROM json_each(?) j JOIN page_info i ON i.page = j.value').all(JSON.stringify(keys)) as Row[]).map((r) => String(r.page));
+  }
+
+  insertPages(pages: PackagePage[]): void {
+    const entry = this.q('INSERT INTO package_pages (page, seq, href, digest, size) VALUES (?, ?, ?, ?, ?)');
+    const info = this.q('INSERT INTO page_info (page, count, last) VALUES (?, ?, ?)');
+    for (const page of pages) {
+      for (const [i, p] of page.packages.entries()) entry.run(page.key, i, p.href, p.digest, p.size);
+      info.run(page.key, page.packages.length, page.packages[page.packages.length - 1].href);
+    }
+  }
+
+  listPages(snapshot: string, keys: string[]): void {
+    const listed = this.q('INSERT INTO snapshot_pages (snapshot, seq, page) VALUES (?, ?, ?)');
+    for (const [seq, key] of keys.entries()) listed.run(snapshot, seq, key);
+  }
+
+  deleteSnapshots(ids: string[]): number {
+    const list = JSON.stringify(ids);
+    this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT value FROM json_each(?))').run(list);
+    this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT value FROM json_each(?))').run(list);
+    return Number(this.q('DELETE FROM snapshots WHERE id IN (SELECT value FROM json_each(?))').run(list).changes);
+  }
+
+  deleteSnapshotsOf(repo: string): void {
+    this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(repo);
+    this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(repo);
+    this.q('DELETE FROM snapshots WHERE repo = ?').run(repo);
+  }
+
+  dropUnlistedPages(): number {
+    const pages = Number(this.q('DELETE FROM page_info WHERE page NOT IN (SELECT page FROM snapshot_pages)').run().changes);
+    this.q('DELETE FROM package_pages WHERE page NOT IN (SELECT page FROM page_info)').run();
+    return pages;
+  }
+
+  dropUnlistedRenderings(): number {
+    return Number(this.q('DELETE FROM repodata_pages WHERE page IS NULL OR page NOT IN (SELECT page FROM page_info)').run().changes);
+  }
+
+  dropUnlistedRecords(before: string): number {
+    return Number(this.q('DELETE FROM packages WHERE (added_at IS NULL OR added_at < ?) AND digest NOT IN (SELECT digest FROM package_pages)').run(before).changes);
+  }
+
+  tagTarget(repo: string, tag: string): string | undefined {
+    const r = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(repo, tag) as Row | undefined;
+    return r ? String(r.snapshot) : undefined;
+  }
+
+  pointTag(repo: string, tag: string, to: string, at: string): void {
+    this.q('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at').run(repo, tag, to, at);
+  }
+
+  appendTagMove(m: TagMove): void {
+    this.q('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason, set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      m.repo,
+      m.tag,
+      m.from ?? null,
+      m.to,
+      m.at,
+      m.actor,
+      m.reason,
+      m.set ?? null,
+    );
+  }
+
+  deleteTagsOf(repo: string): void {
+    this.q('DELETE FROM tags WHERE repo = ?').run(repo);
+    this.q('DELETE FROM tag_history WHERE repo = ?').run(repo);
+  }
+
+  taggedAmong(ids: string[]): string[] {
+    return (this.q('SELECT value AS id FROM json_each(?) WHERE value IN (SELECT snapshot FROM tags)').all(JSON.stringify(ids)) as Row[]).map((r) => String(r.id));
+  }
+
+  tagMovesSince(since: string): TagMove[] {
+    return (this.q('SELECT * FROM tag_history WHERE at >= ? ORDER BY seq').all(since) as Row[]).map(toMove);
+  }
+
+  readSet(id: string): SnapshotSet | undefined {
+    const r = this.q('SELECT * FROM sets WHERE id = ?').get(id) as Row | undefined;
+    if (!r) return undefined;
+    const members = (this.q('SELECT repo, snapshot FROM set_members WHERE set_id = ? ORDER BY repo').all(id) as Row[]).map((m) => ({ repo: String(m.repo), snapshot: String(m.snapshot) }));
+    return toSet(r, members);
+  }
+
+  /** Every set, in id order. */
+  allSets(): SnapshotSet[] {
+    return (this.q('SELECT id FROM sets ORDER BY id').all() as Row[]).map((r) => this.readSet(String(r.id))!);
+  }
+
+  liveSets(at: string): SnapshotSet[] {
+    const rows = this.q('SELECT id FROM sets WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY id').all(at) as Row[];
+    return rows.map((r) => this.readSet(String(r.id))!);
+  }
+
+  insertSet(set: SnapshotSet): void {
+    this.q('INSERT INTO sets (id, label, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?)').run(set.id, set.label ?? null, set.createdAt, set.createdBy, set.expiresAt ?? null);
+    const member = this.q('INSERT INTO set_members (set_id, repo, snapshot) VALUES (?, ?, ?)');
+    for (const m of set.members) member.run(set.id, m.repo, m.snapshot);
+  }
+
+  setLeaseEnd(id: string, expiresAt: string | null): void {
+    this.q('UPDATE sets SET expires_at = ? WHERE id = ?').run(expiresAt, id);
+  }
+
+  setReleased(id: string, at: string): void {
+    this.q('UPDATE sets SET released_at = ? WHERE id = ?').run(at, id);
+  }
+
+  readToken(name: string): TokenInfo | undefined {
+    const r = this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined;
+    return r ? toToken(r) : undefined;
+  }
+
+  insertToken(t: TokenInfo & { hash: string }): void {
+    this.q('INSERT INTO tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(t.name, t.hash, t.createdAt, t.createdBy);
+  }
+
+  setRevoked(name: string, at: string): void {
+    this.q('UPDATE tokens SET revoked_at = ? WHERE name = ?').run(at, name);
+  }
+
+  recordUses(digests: string[], at: string): void {
+    this.q('INSERT INTO blob_uses (digest, used_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (digest) DO UPDATE SET used_at = excluded.used_at').run(at, JSON.stringify(digests));
+  }
+
+  usedAmong(digests: string[], since: string): string[] {
+    return this.digests('SELECT u.digest FROM json_each(?) j JOIN blob_uses u ON u.digest = j.value WHERE u.used_at >= ?', digests, since);
+  }
+
+  claimedAmong(digests: string[], since: string): string[] {
+    return this.digests('SELECT r.digest FROM json_each(?) j JOIN blob_removals r ON r.digest = j.value WHERE r.claimed_at >= ?', digests, since);
+  }
+
+  listedAmong(digests: string[]): string[] {
+    return this.digests(
+      `SELECT value AS digest FROM json_each(?) j
+       WHERE EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = j.value)
+          OR EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = j.value)
+          OR EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = j.value)`,
+      digests,
+    );
+  }
+
+  claim(digests: string[], at: string): void {
+    const claim = this.q('INSERT INTO blob_removals (digest, claimed_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at');
+    for (const d of digests) claim.run(d, at);
+  }
+
+  dropClaimsBefore(before: string): void {
+    this.q('DELETE FROM blob_removals WHERE claimed_at < ?').run(before);
+  }
+
+  forgetBlobs(digests: string[]): void {
+    const list = JSON.stringify(digests);
+    this.q('DELETE FROM blob_removals WHERE digest IN (SELECT value FROM json_each(?))').run(list);
+    this.q('DELETE FROM blob_uses WHERE digest IN (SELECT value FROM json_each(?))').run(list);
+  }
+
+  /** The digests a query over a list of them (and more parameters) answers. */
+  private digests(sql: string, digests: string[], ...params: string[]): string[] {
+    return (this.q(sql).all(JSON.stringify(digests), ...params) as Row[]).map((r) => String(r.digest));
+  }
+}
+
 export class SqliteCatalog implements Catalog {
   private readonly db: DatabaseSync;
   private readonly path: string;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly storage = new SqliteStorage((sql) => this.q(sql));
 
   constructor(path: string) {
     this.path = path;
@@ -141,7 +364,7 @@ export class SqliteCatalog implements Catalog {
     this.transaction(() => {
       const version = this.version();
       if (version > MIGRATIONS.length) {
-        throw new Error(`the catalog has schema version ${version}, newer than this txrepo (${MIGRATIONS.length}); upgrade txrepo`);
+        throw new Error(rules.newerSchema(version, MIGRATIONS.length));
       }
       for (let v = version; v < MIGRATIONS.length; v++) {
         const step = MIGRATIONS[v];
@@ -223,27 +446,14 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  /** A change that a rule makes (catalog-rules.ts), in a write transaction that carries its audit row. */
+  private change<T>(rule: (tx: CatalogStorage) => Rule<T>): Promise<T> {
+    return this.write(() => runNow(rule(this.storage)), true);
+  }
+
   async createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository> {
     const created: Repository = { ...repo, createdAt: new Date().toISOString() };
-    try {
-      await this.write(
-        () =>
-          this.q('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-            created.name,
-            created.upstream ?? null,
-            created.keep ?? null,
-            created.retainLast ?? null,
-            created.retainDays ?? null,
-            created.createdAt,
-            created.createdBy,
-          ),
-        true,
-      );
-    } catch (e) {
-      if (/UNIQUE constraint failed/.test((e as Error).message)) throw new AlreadyExistsError(`repository ${repo.name} already exists`);
-      throw diskFailure(e, this.path);
-    }
-    return created;
+    return this.change((tx) => rules.createRepo(tx, created));
   }
 
   async getRepo(name: string): Promise<Repository | undefined> {
@@ -256,23 +466,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async deleteRepo(name: string): Promise<void> {
-    await this.write(() => {
-      if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(name)) throw new NotFoundError(`no repository ${name}`);
-      const pinned = this.q(
-        `SELECT s.id FROM sets s JOIN set_members m ON m.set_id = s.id
-         WHERE m.repo = ? AND s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.id`,
-      ).all(name, new Date().toISOString()) as Row[];
-      if (pinned.length) throw new ConflictError(`repository ${name} has snapshots pinned by live sets (${pinned.map((r) => String(r.id)).join(', ')}); release them first ('txrepo set release ID')`);
-      this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
-      this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT id FROM snapshots WHERE repo = ?)').run(name);
-      // Pages no snapshot lists any more go with it.
-      this.q('DELETE FROM package_pages WHERE page NOT IN (SELECT page FROM snapshot_pages)').run();
-      this.q('DELETE FROM page_info WHERE page NOT IN (SELECT page FROM snapshot_pages)').run();
-      this.q('DELETE FROM snapshots WHERE repo = ?').run(name);
-      this.q('DELETE FROM tags WHERE repo = ?').run(name);
-      this.q('DELETE FROM tag_history WHERE repo = ?').run(name);
-      this.q('DELETE FROM repos WHERE name = ?').run(name);
-    }, true);
+    return this.change((tx) => rules.deleteRepo(tx, name));
   }
 
   async putPackages(records: PackageRecord[]): Promise<void> {
@@ -299,7 +493,6 @@ export class SqliteCatalog implements Catalog {
     }
     return out;
   }
-
   async getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>> {
     const out = new Map<string, PackageIdentity>();
     const rows = this.q('SELECT p.digest, p.name, p.arch, p.epoch, p.version, p.release FROM json_each(?) j JOIN packages p ON p.digest = j.value').all(JSON.stringify(digests)) as Row[];
@@ -335,57 +528,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async commitSnapshot(c: SnapshotCommit): Promise<Snapshot> {
-    return this.write(() => {
-      if (!this.q('SELECT 1 FROM repos WHERE name = ?').get(c.repo)) throw new NotFoundError(`no repository ${c.repo}`);
-      const latest = this.q("SELECT snapshot FROM tags WHERE repo = ? AND tag = 'latest'").get(c.repo) as Row | undefined;
-      const current = latest ? String(latest.snapshot) : undefined;
-      if (current !== c.parent) {
-        throw new ConflictError(`repository ${c.repo} moved on: latest is ${current ?? '(none)'}, the new snapshot was based on ${c.parent ?? '(none)'}`);
-      }
-      const now = new Date();
-      const id = this.nextId(now);
-      const snapshot: Snapshot = { id, repo: c.repo, createdAt: now.toISOString(), createdBy: c.actor, message: c.message, packages: c.packages, repomd: c.repomd };
-      if (c.parent) snapshot.parent = c.parent;
-      this.q('INSERT INTO snapshots (id, repo, parent, created_at, actor, message, packages, repomd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        id,
-        c.repo,
-        c.parent ?? null,
-        snapshot.createdAt,
-        c.actor,
-        c.message,
-        c.packages,
-        c.repomd,
-      );
-      const file = this.q('INSERT INTO snapshot_files (snapshot, href, digest, size, kind) VALUES (?, ?, ?, ?, ?)');
-      for (const f of c.files) file.run(id, f.href, f.digest, f.size, f.kind);
-      insertPages(this.db, id, c.pages);
-      for (const tag of c.tags) this.setTag(c.repo, tag, id, c.actor, c.message || 'commit', snapshot.createdAt);
-      return snapshot;
-    }, true);
-  }
-
-  private setTag(repo: string, tag: string, to: string, actor: string, reason: string, at: string, set?: string): TagMove {
-    const prev = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(repo, tag) as Row | undefined;
-    this.q('INSERT INTO tags (repo, tag, snapshot, moved_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET snapshot = excluded.snapshot, moved_at = excluded.moved_at').run(repo, tag, to, at);
-    this.q('INSERT INTO tag_history (repo, tag, from_snapshot, to_snapshot, at, actor, reason, set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      repo,
-      tag,
-      prev ? String(prev.snapshot) : null,
-      to,
-      at,
-      actor,
-      reason,
-      set ?? null,
-    );
-    return newMove(repo, tag, prev ? String(prev.snapshot) : undefined, to, at, actor, reason, set);
-  }
-
-  /** The next id of the shared snapshot/set sequence (inside a write transaction). */
-  private nextId(now: Date): string {
-    const last = this.q('SELECT last_id FROM id_state WHERE one = 1').get() as Row | undefined;
-    const id = nextSnapshotId(now, last ? String(last.last_id) : undefined);
-    this.q('INSERT INTO id_state (one, last_id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id').run(id);
-    return id;
+    return this.change((tx) => rules.commitSnapshot(tx, c));
   }
 
   async getSnapshot(repo: string, id: string): Promise<Snapshot | undefined> {
@@ -422,7 +565,7 @@ export class SqliteCatalog implements Catalog {
     // Each page's last entry gives its count (seq + 1) and where it ends.
     const rows = this.q('SELECT s.page, i.count, i.last FROM snapshot_pages s LEFT JOIN page_info i ON i.page = s.page WHERE s.snapshot = ? ORDER BY s.seq').all(id) as Row[];
     return rows.map((r) => {
-      if (r.count === null) throw new Error(`the catalog lists package page ${String(r.page)} in snapshot ${id} but has no page_info row for it; run 'txrepo fsck'`);
+      if (r.count === null) throw new Error(rules.pageWithoutInfo(String(r.page), id));
       return { key: String(r.page), count: Number(r.count), last: String(r.last) };
     });
   }
@@ -439,24 +582,16 @@ export class SqliteCatalog implements Catalog {
   }
 
   async moveTag(u: TagUpdate): Promise<TagMove> {
-    return this.write(() => {
-      if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(u.repo, u.to)) throw new NotFoundError(`repository ${u.repo} has no snapshot ${u.to}`);
-      if (u.expect !== undefined) {
-        const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(u.repo, u.tag) as Row | undefined;
-        const now = cur ? String(cur.snapshot) : null;
-        if (now !== u.expect) throw new ConflictError(`tag ${u.tag} of ${u.repo} points at ${now ?? '(nothing)'}, not ${u.expect ?? '(nothing)'}`);
-      }
-      return this.setTag(u.repo, u.tag, u.to, u.actor, u.reason, new Date().toISOString());
-    }, true);
+    return this.change((tx) => rules.moveTag(tx, u));
   }
 
   async getTag(repo: string, tag: string): Promise<Tag | undefined> {
     const r = this.q('SELECT * FROM tags WHERE repo = ? AND tag = ?').get(repo, tag) as Row | undefined;
-    return r ? { repo, tag, snapshot: String(r.snapshot), movedAt: String(r.moved_at) } : undefined;
+    return r ? toTag(r) : undefined;
   }
 
   async listTags(repo: string): Promise<Tag[]> {
-    return (this.q('SELECT * FROM tags WHERE repo = ? ORDER BY tag').all(repo) as Row[]).map((r) => ({ repo, tag: String(r.tag), snapshot: String(r.snapshot), movedAt: String(r.moved_at) }));
+    return (this.q('SELECT * FROM tags WHERE repo = ? ORDER BY tag').all(repo) as Row[]).map(toTag);
   }
 
   async tagHistory(repo: string, tag?: string): Promise<TagMove[]> {
@@ -469,99 +604,36 @@ export class SqliteCatalog implements Catalog {
     return r ? String(r.to_snapshot) : undefined;
   }
 
-  // Sets
-
-  private readSet(id: string): SnapshotSet | undefined {
-    const r = this.q('SELECT * FROM sets WHERE id = ?').get(id) as Row | undefined;
-    if (!r) return undefined;
-    const set: SnapshotSet = {
-      id,
-      createdAt: String(r.created_at),
-      createdBy: String(r.created_by),
-      members: (this.q('SELECT repo, snapshot FROM set_members WHERE set_id = ? ORDER BY repo').all(id) as Row[]).map((m) => ({ repo: String(m.repo), snapshot: String(m.snapshot) })),
-    };
-    if (r.label !== null) set.label = String(r.label);
-    if (r.expires_at !== null) set.expiresAt = String(r.expires_at);
-    if (r.released_at !== null) set.releasedAt = String(r.released_at);
-    return set;
+  async tagMovesSince(since: string): Promise<TagMove[]> {
+    return this.storage.tagMovesSince(since);
   }
 
+  // Sets
+
   async createSet(n: NewSet): Promise<SnapshotSet> {
-    return this.write(() => {
-      for (const m of n.members) {
-        if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(m.repo, m.snapshot)) throw new NotFoundError(`repository ${m.repo} has no snapshot ${m.snapshot}`);
-      }
-      const now = new Date();
-      const id = this.nextId(now);
-      this.q('INSERT INTO sets (id, label, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?)').run(id, n.label ?? null, now.toISOString(), n.actor, n.expiresAt ?? null);
-      const member = this.q('INSERT INTO set_members (set_id, repo, snapshot) VALUES (?, ?, ?)');
-      for (const m of n.members) member.run(id, m.repo, m.snapshot);
-      return this.readSet(id)!;
-    }, true);
+    return this.change((tx) => rules.createSet(tx, n));
   }
 
   async getSet(id: string): Promise<SnapshotSet | undefined> {
-    return this.readSet(id);
+    return this.storage.readSet(id);
   }
 
   async listSets(opts: { liveAt?: string } = {}): Promise<SnapshotSet[]> {
-    const rows =
-      opts.liveAt === undefined
-        ? this.q('SELECT id FROM sets ORDER BY id').all()
-        : this.q('SELECT id FROM sets WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY id').all(opts.liveAt);
-    return (rows as Row[]).map((r) => this.readSet(String(r.id))!);
+    return opts.liveAt === undefined ? this.storage.allSets() : this.storage.liveSets(opts.liveAt);
   }
 
   async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
-    return this.write(() => {
-      const set = this.readSet(id);
-      if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
-      if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
-      if ('release' in change) this.q('UPDATE sets SET released_at = ? WHERE id = ?').run(new Date().toISOString(), id);
-      else this.q('UPDATE sets SET expires_at = ? WHERE id = ?').run(change.expiresAt, id);
-      return this.readSet(id)!;
-    }, true);
+    return this.change((tx) => rules.updateSet(tx, id, change));
   }
 
   async promoteSet(p: Promotion): Promise<TagMove[]> {
-    return this.write(() => {
-      const set = this.readSet(p.set);
-      if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
-      const backwards: string[] = [];
-      for (const m of set.members) {
-        if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(m.repo, m.snapshot)) {
-          throw new NotFoundError(`set ${p.set}: snapshot ${m.snapshot} of ${m.repo} is gone (removed by gc after the set's lease ended)`);
-        }
-        const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(m.repo, p.tag) as Row | undefined;
-        if (cur && compareIds(m.snapshot, String(cur.snapshot)) < 0) backwards.push(`${m.repo}: ${p.tag} is at ${String(cur.snapshot)}, newer than ${m.snapshot}`);
-      }
-      if (backwards.length && !p.force) throw new ConflictError(`promoting set ${p.set} would move ${p.tag} back in time (${backwards.join('; ')}); use --force to do it anyway`);
-      const at = new Date().toISOString();
-      const moves: TagMove[] = [];
-      for (const m of set.members) {
-        const cur = this.q('SELECT snapshot FROM tags WHERE repo = ? AND tag = ?').get(m.repo, p.tag) as Row | undefined;
-        if (cur && String(cur.snapshot) === m.snapshot) continue; // already there: no move to record
-        moves.push(this.setTag(m.repo, p.tag, m.snapshot, p.actor, p.reason, at, p.set));
-      }
-      return moves;
-    }, true);
-  }
-
-  async tagMovesSince(since: string): Promise<TagMove[]> {
-    return (this.q('SELECT * FROM tag_history WHERE at >= ? ORDER BY seq').all(since) as Row[]).map(toMove);
+    return this.change((tx) => rules.promoteSet(tx, p));
   }
 
   // Tokens and the audit log
 
   async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
-    const createdAt = new Date().toISOString();
-    try {
-      await this.write(() => this.q('INSERT INTO tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(t.name, t.hash, createdAt, t.createdBy), true);
-    } catch (e) {
-      if (/UNIQUE constraint failed/.test((e as Error).message)) throw new AlreadyExistsError(`a token named ${t.name} already exists; revoke it first or pick another name`);
-      throw diskFailure(e, this.path);
-    }
-    return { name: t.name, createdAt, createdBy: t.createdBy };
+    return this.change((tx) => rules.createToken(tx, t));
   }
 
   async listTokens(): Promise<TokenInfo[]> {
@@ -569,12 +641,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async revokeToken(name: string): Promise<TokenInfo> {
-    return this.write(() => {
-      const r = this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined;
-      if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
-      if (r.revoked_at === null) this.q('UPDATE tokens SET revoked_at = ? WHERE name = ?').run(new Date().toISOString(), name);
-      return toToken(this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row);
-    }, true);
+    return this.change((tx) => rules.revokeToken(tx, name));
   }
 
   async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
@@ -602,40 +669,13 @@ export class SqliteCatalog implements Catalog {
   async listAudit(opts: { repo?: string; limit?: number }): Promise<AuditEntry[]> {
     const limit = opts.limit ?? 1000;
     const rows = opts.repo === undefined ? this.q('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(limit) : this.q('SELECT * FROM audit WHERE repo = ? ORDER BY seq DESC LIMIT ?').all(opts.repo, limit);
-    return (rows as Row[]).reverse().map((r) => {
-      const e: AuditEntry = { seq: Number(r.seq), at: String(r.at), actor: String(r.actor), command: String(r.command), args: String(r.args), result: String(r.result) };
-      if (r.repo !== null) e.repo = String(r.repo);
-      return e;
-    });
+    return (rows as Row[]).reverse().map(toAudit);
   }
 
   // Garbage collection
 
   async sweep(s: CatalogSweep): Promise<CatalogSweepResult> {
-    return this.write(() => {
-      // The plan was made outside this transaction: what a tag or a set took since stays.
-      const kept = (
-        this.q(
-          `SELECT value AS id FROM json_each(?) WHERE value IN (SELECT snapshot FROM tags)
-             OR value IN (SELECT m.snapshot FROM set_members m JOIN sets s ON s.id = m.set_id WHERE s.released_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?))
-             OR value IN (SELECT to_snapshot FROM tag_history WHERE at >= ?)
-             OR value IN (SELECT from_snapshot FROM tag_history WHERE at >= ?)`,
-        ).all(JSON.stringify(s.snapshots), s.keep.liveAt, s.keep.movedSince, s.keep.movedSince) as Row[]
-      ).map((r) => String(r.id));
-      const ids = JSON.stringify(s.snapshots.filter((id) => !kept.includes(id)));
-      this.q('DELETE FROM snapshot_files WHERE snapshot IN (SELECT value FROM json_each(?))').run(ids);
-      this.q('DELETE FROM snapshot_pages WHERE snapshot IN (SELECT value FROM json_each(?))').run(ids);
-      const snapshots = Number(this.q('DELETE FROM snapshots WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes);
-      // What no snapshot uses any more: pages, their cached renderings, and records
-      // that are in no page and were not ingested lately (a commit may be on its way).
-      const pages = Number(this.q('DELETE FROM page_info WHERE page NOT IN (SELECT page FROM snapshot_pages)').run().changes);
-      this.q('DELETE FROM package_pages WHERE page NOT IN (SELECT page FROM page_info)').run();
-      const cacheRows = Number(this.q('DELETE FROM repodata_pages WHERE page IS NULL OR page NOT IN (SELECT page FROM page_info)').run().changes);
-      const records = Number(
-        this.q('DELETE FROM packages WHERE (added_at IS NULL OR added_at < ?) AND digest NOT IN (SELECT digest FROM package_pages)').run(s.recordsBefore).changes,
-      );
-      return { snapshots, kept, pages, records, cacheRows };
-    }, true);
+    return this.change((tx) => rules.sweep(tx, s));
   }
 
   async referencedBlobs(without: string[] = []): Promise<Set<string>> {
@@ -657,52 +697,26 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
-  // The blob ledger
+  // The blob ledger: writes that never carry a mutation's audit row (that goes with the change itself)
 
   async recordBlobUses(digests: string[]): Promise<string[]> {
+    // No transaction for nothing: a read-only store still answers an empty call.
     if (!digests.length) return [];
-    return this.write(() => {
-      const now = new Date();
-      const list = JSON.stringify(digests);
-      this.q('DELETE FROM blob_removals WHERE claimed_at < ?').run(new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
-      this.q('INSERT INTO blob_uses (digest, used_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (digest) DO UPDATE SET used_at = excluded.used_at').run(now.toISOString(), list);
-      return (this.q('SELECT r.digest FROM json_each(?) j JOIN blob_removals r ON r.digest = j.value').all(list) as Row[]).map((r) => String(r.digest));
-    });
+    return this.write(() => runNow(rules.recordBlobUses(this.storage, digests)));
   }
 
   async blobRemovalsPending(digests: string[]): Promise<string[]> {
-    if (!digests.length) return [];
-    const fresh = new Date(Date.now() - STALE_CLAIM_MS).toISOString();
-    return (this.q('SELECT r.digest FROM json_each(?) j JOIN blob_removals r ON r.digest = j.value WHERE r.claimed_at >= ?').all(JSON.stringify(digests), fresh) as Row[]).map((r) => String(r.digest));
+    return digests.length ? this.storage.claimedAmong(digests, rules.liveClaimsSince()) : [];
   }
 
   async claimBlobRemovals(digests: string[], unusedSince: string): Promise<string[]> {
     if (!digests.length) return [];
-    return this.write(() => {
-      const claimed = (
-        this.q(
-          `SELECT DISTINCT value AS digest FROM json_each(?) j
-           WHERE NOT EXISTS (SELECT 1 FROM blob_uses u WHERE u.digest = j.value AND u.used_at >= ?)
-             AND NOT EXISTS (SELECT 1 FROM blob_removals c WHERE c.digest = j.value AND c.claimed_at >= ?)
-             AND NOT EXISTS (SELECT 1 FROM package_pages p WHERE p.digest = j.value)
-             AND NOT EXISTS (SELECT 1 FROM snapshot_files f WHERE f.digest = j.value)
-             AND NOT EXISTS (SELECT 1 FROM repodata_pages r WHERE r.blob = j.value)`,
-        ).all(JSON.stringify(digests), unusedSince, new Date(Date.now() - STALE_CLAIM_MS).toISOString()) as Row[]
-      ).map((r) => String(r.digest));
-      const claim = this.q('INSERT INTO blob_removals (digest, claimed_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET claimed_at = excluded.claimed_at');
-      const at = new Date().toISOString();
-      for (const d of claimed) claim.run(d, at);
-      return claimed;
-    });
+    return this.write(() => runNow(rules.claimBlobRemovals(this.storage, digests, unusedSince)));
   }
 
   async finishBlobRemovals(digests: string[]): Promise<void> {
     if (!digests.length) return;
-    await this.write(() => {
-      const list = JSON.stringify(digests);
-      this.q('DELETE FROM blob_removals WHERE digest IN (SELECT value FROM json_each(?))').run(list);
-      this.q('DELETE FROM blob_uses WHERE digest IN (SELECT value FROM json_each(?))').run(list);
-    });
+    await this.write(() => runNow(rules.finishBlobRemovals(this.storage, digests)));
   }
 
   async close(): Promise<void> {

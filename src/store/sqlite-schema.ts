@@ -2,7 +2,7 @@
 // write transaction (see SqliteCatalog.migrate). docs/store.md describes the tables.
 
 import type { DatabaseSync } from 'node:sqlite';
-import type { PackagePage, PageRef } from './catalog.ts';
+import type { PackagePage } from './catalog.ts';
 import { paginate } from './pages.ts';
 
 type Row = Record<string, string | number | null>;
@@ -37,22 +37,19 @@ const V3_SCHEMA = `
   ) WITHOUT ROWID;`;
 
 /**
- * Lists a snapshot's pages, storing the pages the catalog does not have yet (and, from
- * schema version 4 on, their count and last href in page_info).
+ * Migration 3's listing of a snapshot's pages, storing the pages the catalog does not
+ * have yet, in that version's tables (no page_info: migration 4 fills it). A page is
+ * content-addressed: one already stored has these very entries. Commits list pages
+ * through the catalog's rules (catalog-rules.ts).
  */
-export function insertPages(db: DatabaseSync, snapshot: string, pages: (PageRef | PackagePage)[], schema = SCHEMA_VERSION): void {
-  const withInfo = schema >= 4;
-  const known = db.prepare(withInfo ? 'SELECT 1 FROM page_info WHERE page = ?' : 'SELECT 1 FROM package_pages WHERE page = ? LIMIT 1');
+function insertPagesV3(db: DatabaseSync, snapshot: string, pages: PackagePage[]): void {
+  const known = db.prepare('SELECT 1 FROM package_pages WHERE page = ? LIMIT 1');
   const entry = db.prepare('INSERT INTO package_pages (page, seq, href, digest, size) VALUES (?, ?, ?, ?, ?)');
-  const info = withInfo ? db.prepare('INSERT INTO page_info (page, count, last) VALUES (?, ?, ?)') : undefined;
   const listed = db.prepare('INSERT INTO snapshot_pages (snapshot, seq, page) VALUES (?, ?, ?)');
   const present = new Set<string>();
   for (const [seq, page] of pages.entries()) {
-    // A page is content-addressed: one already stored has these very entries.
     if (!present.has(page.key) && !known.get(page.key)) {
-      if (!('packages' in page)) throw new Error(`package page ${page.key} is not in the catalog and the commit does not give its packages`);
       for (const [i, p] of page.packages.entries()) entry.run(page.key, i, p.href, p.digest, p.size);
-      info?.run(page.key, page.packages.length, page.packages[page.packages.length - 1].href);
     }
     present.add(page.key);
     listed.run(snapshot, seq, page.key);
@@ -134,7 +131,7 @@ export const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
     const files = db.prepare("SELECT href, digest, size FROM snapshot_files WHERE snapshot = ? AND kind = 'package'");
     for (const { snapshot } of snapshots) {
       const packages = (files.all(snapshot) as Row[]).map((r) => ({ href: String(r.href), digest: String(r.digest), size: Number(r.size), kind: 'package' as const }));
-      insertPages(db, String(snapshot), paginate(packages), 3);
+      insertPagesV3(db, String(snapshot), paginate(packages));
     }
     db.exec("DELETE FROM snapshot_files WHERE kind = 'package'");
   },

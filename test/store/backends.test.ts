@@ -143,6 +143,46 @@ for (const kind of catalogs) {
       }
     });
 
+    test('a released set stays released; a repo a live set pins is not deleted; a promotion needs every member', async () => {
+      const [a, b] = await kind.open();
+      try {
+        await a.createRepo({ name: 'el9', createdBy: 't' });
+        const s1 = await a.commitSnapshot({ repo: 'el9', parent: undefined, pages: page(1), files: [], packages: 1, repomd: digest('1'), actor: 't', message: '1', tags: ['latest'] });
+        const set = await b.createSet({ members: [{ repo: 'el9', snapshot: s1.id }], actor: 't' });
+        await assert.rejects(a.deleteRepo('el9'), (e: Error) => e instanceof ConflictError && e.message.includes(set.id));
+        assert.ok(await b.getRepo('el9'), 'the pinned repo stays');
+        const released = await b.updateSet(set.id, { release: true });
+        assert.ok(released.releasedAt);
+        await assert.rejects(a.updateSet(set.id, { expiresAt: new Date(Date.now() + 3600_000).toISOString() }), ConflictError);
+        await assert.rejects(a.updateSet(set.id, { release: true }), ConflictError);
+        assert.deepEqual(await b.getSet(set.id), released, 'the refused changes changed nothing');
+        await a.deleteRepo('el9');
+        assert.equal(await b.getRepo('el9'), undefined);
+        await assert.rejects(b.promoteSet({ set: set.id, tag: 'tested', actor: 't', reason: 'x' }), NotFoundError);
+        await assert.rejects(b.updateSet('20990101-000000-0001', { release: true }), NotFoundError);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test('the sweep keeps a snapshot a tag moved from lately', async () => {
+      const [a, b] = await kind.open();
+      try {
+        await a.createRepo({ name: 'el9', createdBy: 't' });
+        const s1 = await a.commitSnapshot({ repo: 'el9', parent: undefined, pages: page(1), files: [], packages: 1, repomd: digest('1'), actor: 't', message: '1', tags: ['latest'] });
+        const before = new Date(Date.now() - 60_000).toISOString();
+        await a.commitSnapshot({ repo: 'el9', parent: s1.id, pages: page(2), files: [], packages: 1, repomd: digest('2'), actor: 't', message: '2', tags: ['latest'] });
+        // latest moved from s1 a moment ago: a client may still be reading s1 through it.
+        const now = new Date().toISOString();
+        const swept = await b.sweep({ snapshots: [s1.id], keep: { liveAt: now, movedSince: before }, recordsBefore: before });
+        assert.deepEqual([swept.snapshots, swept.kept], [0, [s1.id]]);
+        const later = new Date(Date.now() + 1000).toISOString();
+        assert.equal((await b.sweep({ snapshots: [s1.id], keep: { liveAt: later, movedSince: later }, recordsBefore: before })).snapshots, 1);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
     test('the blob ledger: a claimed blob is reported to writers, a used one is not claimed', async () => {
       const [a, b] = await kind.open();
       try {
@@ -236,6 +276,36 @@ for (const kind of blobKinds) {
         const listed = [];
         for await (const b of blobs.list()) listed.push(b.digest);
         assert.deepEqual(listed, [a.digest]);
+      } finally {
+        await close();
+      }
+    });
+
+    test('a blob written piece by piece, streamed or staged is verified before it is stored', async () => {
+      const { blobs, close } = await kind.open();
+      try {
+        const text = 'piece by piece';
+        const wrong = await blobs.create();
+        await wrong.write(Buffer.from('piece '));
+        await wrong.write(Buffer.from('by piece'));
+        await assert.rejects(wrong.commit({ digest: digest('something else') }), BlobMismatchError);
+        await wrong.abort();
+        assert.equal(await blobs.stat(digest(text)), undefined);
+        const right = await blobs.create();
+        await right.write(Buffer.from(text));
+        assert.deepEqual(await right.commit({ digest: digest(text), size: text.length }), { digest: digest(text), size: text.length });
+        // A stream that ends before the size announced.
+        await assert.rejects(blobs.putStream(Readable.from([Buffer.from('short')]), { size: 10 }), BlobMismatchError);
+        assert.equal(await blobs.stat(digest('short')), undefined);
+        // A staged file is hashed (the caller did not vouch for it), and consumed either way.
+        const staged = blobs.stagingPath()!;
+        await writeFile(staged, 'staged');
+        await assert.rejects(blobs.adopt(staged, { digest: digest('other'), size: 6 }), BlobMismatchError);
+        assert.equal(await stat(staged).catch(() => undefined), undefined);
+        assert.equal(await blobs.stat(digest('staged')), undefined);
+        const again = blobs.stagingPath()!;
+        await writeFile(again, 'staged');
+        assert.deepEqual(await blobs.adopt(again, { size: 6 }), { digest: digest('staged'), size: 6 });
       } finally {
         await close();
       }
