@@ -661,7 +661,7 @@ export class PgCatalog implements Catalog {
   async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
     return this.write(async (tx) => {
       const set = await this.readSet(tx, id);
-      if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
+      if (!set) throw new NotFoundError(`no set ${id}`, { list: 'sets' });
       if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
       if ('release' in change) await tx.run('UPDATE sets SET released_at = $1 WHERE id = $2', [new Date().toISOString(), id]);
       else await tx.run('UPDATE sets SET expires_at = $1 WHERE id = $2', [change.expiresAt, id]);
@@ -672,7 +672,7 @@ export class PgCatalog implements Catalog {
   async promoteSet(p: Promotion): Promise<TagMove[]> {
     return this.write(async (tx) => {
       const set = await this.readSet(tx, p.set);
-      if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
+      if (!set) throw new NotFoundError(`no set ${p.set}`, { list: 'sets' });
       const backwards: string[] = [];
       for (const m of set.members) {
         if (!(await tx.row('SELECT 1 AS x FROM snapshots WHERE repo = $1 AND id = $2', [m.repo, m.snapshot]))) {
@@ -717,7 +717,7 @@ export class PgCatalog implements Catalog {
   async revokeToken(name: string): Promise<TokenInfo> {
     return this.write(async (tx) => {
       const r = await tx.row('SELECT * FROM tokens WHERE name = $1', [name]);
-      if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
+      if (!r) throw new NotFoundError(`no token named ${name}`, { list: 'tokens' });
       if (r.revoked_at === null) await tx.run('UPDATE tokens SET revoked_at = $1 WHERE name = $2', [new Date().toISOString(), name]);
       return toToken((await tx.row('SELECT * FROM tokens WHERE name = $1', [name]))!);
     }, true);

@@ -88,7 +88,8 @@ function diskFailure(e: unknown, path: string, opening = false): unknown {
     : problem === 'read-only file system'
       ? 'the store can be read but not changed; mount it read-write to change it'
       : 'run txrepo as a user who may write the store';
-  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`);
+  const kind = problem.startsWith('no space') ? 'storage_full' : problem === 'read-only file system' ? 'storage_read_only' : 'unavailable';
+  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`, kind);
 }
 
 export class SqliteCatalog implements Catalog {
@@ -515,7 +516,7 @@ export class SqliteCatalog implements Catalog {
   async updateSet(id: string, change: LeaseChange): Promise<SnapshotSet> {
     return this.write(() => {
       const set = this.readSet(id);
-      if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
+      if (!set) throw new NotFoundError(`no set ${id}`, { list: 'sets' });
       if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
       if ('release' in change) this.q('UPDATE sets SET released_at = ? WHERE id = ?').run(new Date().toISOString(), id);
       else this.q('UPDATE sets SET expires_at = ? WHERE id = ?').run(change.expiresAt, id);
@@ -526,7 +527,7 @@ export class SqliteCatalog implements Catalog {
   async promoteSet(p: Promotion): Promise<TagMove[]> {
     return this.write(() => {
       const set = this.readSet(p.set);
-      if (!set) throw new NotFoundError(`no set ${p.set}; see 'txrepo set list'`);
+      if (!set) throw new NotFoundError(`no set ${p.set}`, { list: 'sets' });
       const backwards: string[] = [];
       for (const m of set.members) {
         if (!this.q('SELECT 1 FROM snapshots WHERE repo = ? AND id = ?').get(m.repo, m.snapshot)) {
@@ -571,7 +572,7 @@ export class SqliteCatalog implements Catalog {
   async revokeToken(name: string): Promise<TokenInfo> {
     return this.write(() => {
       const r = this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined;
-      if (!r) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
+      if (!r) throw new NotFoundError(`no token named ${name}`, { list: 'tokens' });
       if (r.revoked_at === null) this.q('UPDATE tokens SET revoked_at = ? WHERE name = ?').run(new Date().toISOString(), name);
       return toToken(this.q('SELECT * FROM tokens WHERE name = ?').get(name) as Row);
     }, true);
