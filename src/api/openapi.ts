@@ -15,8 +15,7 @@ function failures(route: Route): Record<string, unknown> {
   if (route.body) statuses.add(413);
   if (route.upload) statuses.add(411).add(413);
   if (route.progress) statuses.add(502);
-  const error = { description: 'a failure: its type and message', content: { 'application/json': { schema: shape('Error') } } };
-  return Object.fromEntries([...statuses].sort().map((s) => [String(s), error]));
+  return Object.fromEntries([...statuses].sort().map((s) => [String(s), { $ref: '#/components/responses/Failure' }]));
 }
 
 function operation(id: string, route: Route, head = false): Record<string, unknown> {
@@ -69,6 +68,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths,
     components: {
       schemas: SHAPES,
+      responses: { Failure: { description: 'a failure: its type and message (docs/cli.md, "Error types")', content: { 'application/json': { schema: shape('Error') } } } },
       securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'a token of txrepo token create' } },
     },
   };

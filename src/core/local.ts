@@ -27,7 +27,7 @@ import {
 } from '../snapshots/index.ts';
 import { auditScope, NotFoundError, type AuditScope, type Snapshot, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
-import { Failure } from '../common/index.ts';
+import { Failure, kindOf, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
 export class RequestError extends Failure {
@@ -39,6 +39,16 @@ export class RequestError extends Failure {
 export class UploadMissingError extends Failure {
   override name = 'UploadMissingError';
   readonly kind = 'upload_missing';
+}
+
+/** An uploaded package that cannot be read, named by its file name; of the reader's kind (a bad package, as it would be locally). */
+class UploadReadError extends Failure {
+  override name = 'UploadReadError';
+  readonly kind: FailureKind;
+  constructor(message: string, kind: FailureKind) {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 /** The request an audit row recorded; a row written by hand (or damaged) stays text. */
@@ -168,7 +178,7 @@ export class LocalTxrepo implements Txrepo {
       const href = packageHref(u.fileName);
       const record = await readPackage(copy.path, { checksumType: 'sha256', locationHref: href, verifyDigests: true })
         .catch((e: Error) => {
-          throw new DeployInputError(`${u.fileName}: ${e.message.replace(copy.path, 'the upload')}`);
+          throw new UploadReadError(`${u.fileName}: ${e.message.replace(copy.path, 'the upload')}`, kindOf(e));
         })
         .finally(() => copy.release());
       records.push(record);

@@ -22,6 +22,8 @@ export interface ApiContext {
   maxUpload: number;
   /** The message of a failure, as the client is to read it. */
   explain?: Explain;
+  /** Hears of every route the server registers (METHOD, URL): for the test that holds them to the OpenAPI document. */
+  onRoute?: (method: string, url: string) => void;
 }
 
 /** Largest JSON request body. */
@@ -97,6 +99,9 @@ export async function createApi(ctx: ApiContext): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request) => {
     if (routeOf(request)?.route.body && request.body === undefined) request.body = {};
   });
+
+  const onRoute = ctx.onRoute;
+  if (onRoute) app.addHook('onRoute', (r) => (Array.isArray(r.method) ? r.method : [r.method]).forEach((m) => onRoute(m, r.url)));
 
   app.setReplySerializer((value) => JSON.stringify(value, null, 2) + '\n');
   app.setNotFoundHandler((request) => {
