@@ -86,7 +86,7 @@ const isApi = (segments: string[]) => segments[0] === 'api' && segments[1] === '
  * The server: every request's path is checked first (pathSegments: 400, 414), then
  * the API's go to Fastify (api.ts) and the rest to the hand-tuned yum paths (yum.ts,
  * files.ts), which serve packages without a framework's cost per request. Every
- * answer gets its access log line when it is done, with the bytes of its body.
+ * answer gets its access log line, with the bytes of its body.
  */
 export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const lookup = new SnapshotLookup(opts.store.catalog);
@@ -130,25 +130,32 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     // req.socket is null, and the log line must not throw and take the server down.
     const client = req.socket.remoteAddress ?? '-';
     const bytes = countBodyBytes(res);
-    res.once('close', () => {
+    const log = (status = res.statusCode) =>
       opts.accessLog?.({
         time: new Date().toISOString(),
         remote: client,
         method: req.method ?? '-',
         path: (req.url ?? '').slice(0, 512),
-        status: res.statusCode,
+        status,
         bytes: bytes(),
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
-    });
     let segments: string[];
     try {
       segments = pathSegments(req.url ?? '/');
     } catch (e) {
-      return refuse(req, res, e as Error);
+      refuse(req, res, e as Error);
+      return log();
     }
-    if (isApi(segments)) return api.routing(req, res);
-    serveRead(req, res, segments).catch((e: Error) => refuse(req, res, e));
+    if (isApi(segments)) {
+      // Fastify answers in its own time: the line is written when the answer is done,
+      // or the connection is gone; a client that left mid-request is a 499, as in nginx.
+      res.once('close', () => log(!req.complete && !res.writableFinished ? 499 : res.statusCode));
+      return api.routing(req, res);
+    }
+    serveRead(req, res, segments)
+      .catch((e: Error) => refuse(req, res, e))
+      .then(() => log());
   });
 }
 
