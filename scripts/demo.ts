@@ -9,6 +9,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalTxrepo } from '../src/core/index.ts';
+import { messageWithAdvice } from '../src/cli/advice.ts';
 import { startServer } from '../src/server/index.ts';
 import { openStore } from '../src/store/index.ts';
 
@@ -34,7 +35,7 @@ const second = await tx.deploy({ repo: 'demo', sources: rpms.slice(half).map((f)
 await tx.tag({ repo: 'demo', tag: 'latest.tested', ref: first.snapshot, reason: 'the demo tests passed' });
 const set = await tx.createSet({ refs: ['demo'], label: 'demo run', ttl: 'forever' });
 
-const listen = async (address: string) => startServer({ store, listen: address, graceMs: 3_600_000 });
+const listen = async (address: string) => startServer({ store, listen: address, graceMs: 3_600_000, explain: messageWithAdvice });
 let running;
 try {
   running = await listen(values.listen ?? '127.0.0.1:8080');

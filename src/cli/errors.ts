@@ -1,11 +1,14 @@
 // How a failure reaches the user: one screen of message (no stack unless it is a bug),
-// its kind (src/common/failures.ts) and the exit status the kind gives.
+// with the CLI's advice (advice.ts); its type and exit status follow from its kind
+// (src/common/failures.ts).
 
-import { exitStatusOf, kindOf, type FailureKind } from '../common/index.ts';
+import { exitStatusOf, Failure, kindOf, typeOf, type FailureType } from '../common/index.ts';
+import { messageWithAdvice } from './advice.ts';
 
 /** Wrong command-line usage; exit status 2 like createrepo_c and most tools. */
-export class UsageError extends Error {
+export class UsageError extends Failure {
   override name = 'UsageError';
+  readonly kind = 'usage';
 }
 
 const SYSTEM_PROBLEMS: Record<string, string> = {
@@ -21,26 +24,32 @@ const SYSTEM_PROBLEMS: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
-export interface Failure {
-  type: FailureKind;
+export interface DescribedFailure {
+  type: FailureType;
   message: string;
   status: number;
 }
 
-/** Turns any failure into a one-screen message, its kind and an exit status. */
-export function describeFailure(e: unknown): Failure {
-  const type = kindOf(e);
-  const status = exitStatusOf(type);
-  if (type === 'internal' && !(e instanceof Error && e.name === 'RemoteError')) {
+/** The message of a system error: the file and the problem, in words. */
+function systemMessage(err: NodeJS.ErrnoException): string | undefined {
+  if (typeof err.code !== 'string' || !err.path) return undefined;
+  // A copy's error names its source, but a full or read-only disk is its destination's.
+  const dest = (err as { dest?: string }).dest;
+  const where = dest && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(err.code) ? dest : err.path;
+  return `${where}: ${SYSTEM_PROBLEMS[err.code] ?? err.code}`;
+}
+
+/** Turns any failure into a one-screen message, its type and exit status (by its kind). */
+export function describeFailure(e: unknown): DescribedFailure {
+  const kind = kindOf(e);
+  const type = typeOf(kind);
+  const status = exitStatusOf(kind);
+  // A bug of this process's: the stack, for the report. A server's bug came with its
+  // kind and a message that says so (its log has the stack).
+  if (type === 'internal' && !(e instanceof Error && 'kind' in e)) {
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
     return { type, status, message: `unexpected failure (this is a bug in txrepo, please report it):\n${msg}` };
   }
-  const err = e as NodeJS.ErrnoException;
-  if (type === 'io' && typeof err.code === 'string' && err.path) {
-    // A copy's error names its source, but a full or read-only disk is its destination's.
-    const dest = (err as { dest?: string }).dest;
-    const where = dest && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(err.code) ? dest : err.path;
-    return { type, status, message: `${where}: ${SYSTEM_PROBLEMS[err.code] ?? err.code}` };
-  }
-  return { type, status, message: (e as Error).message };
+  const err = e as Error;
+  return { type, status, message: (type === 'io' && !(err instanceof Failure) ? systemMessage(err) : undefined) ?? messageWithAdvice(err) };
 }

@@ -2,7 +2,7 @@
 // turns failures into messages and exit statuses.
 
 import { readFileSync } from 'node:fs';
-import { errorDocument } from '../common/index.ts';
+import { errorDocument, kindOf } from '../common/index.ts';
 import { didYouMean, leadingGlobals, wantsJson } from './args.ts';
 import { describeFailure, UsageError } from './errors.ts';
 import { COMMANDS } from './commands/index.ts';
@@ -69,11 +69,11 @@ if (import.meta.main) {
       process.exitCode = status;
     },
     (e) => {
-      const { type, message, status } = describeFailure(e);
+      const { message, status } = describeFailure(e);
       process.stderr.write(`txrepo: ${message}\n`);
       // Scripts read one JSON document on stdout: the error's, unless the command had
       // already printed its result (a failure while closing the store, say).
-      if (wantsJson(argv) && !wroteDocument()) process.stdout.write(JSON.stringify(errorDocument(type, message), null, 2) + '\n');
+      if (wantsJson(argv) && !wroteDocument()) process.stdout.write(JSON.stringify(errorDocument(kindOf(e), message), null, 2) + '\n');
       process.exitCode = status;
     },
   );

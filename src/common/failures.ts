@@ -1,10 +1,12 @@
-// The kinds of failure txrepo reports to scripts: the `type` of the CLI's JSON errors
-// (`--json`) and of the server's error bodies (/api/v1). One table maps every error
-// class the layers throw (by name: classes cross worker threads and the network as
-// names) to a kind; a kind gives the CLI's exit status and the server's HTTP status.
-// A script branches on the kind, never on a message. docs/cli.md lists them.
+// The kinds of failure. Every error txrepo throws says what kind of failure it is (its
+// `kind`, set by its class: a Failure, below), and one table gives what follows from a
+// kind: the `type` scripts branch on (the CLI's `--json` errors and the server's error
+// bodies, listed in docs/cli.md), the CLI's exit status, the server's HTTP status and
+// whether a remote client retries. No layer decides any of these from a class name or
+// a message text.
 
-export const FAILURE_KINDS = [
+/** The types of failure scripts see: stable, documented in docs/cli.md ("Error types"). */
+export const FAILURE_TYPES = [
   'usage',
   'invalid_input',
   'not_found',
@@ -14,105 +16,160 @@ export const FAILURE_KINDS = [
   'bad_metadata',
   'locked',
   'auth',
+  'forbidden',
   'upstream',
   'unavailable',
   'io',
   'internal',
 ] as const;
 
-export type FailureKind = (typeof FAILURE_KINDS)[number];
+export type FailureType = (typeof FAILURE_TYPES)[number];
 
-/** Error class name -> kind. A class not listed is a bug: 'internal'. */
-const KIND_OF_CLASS: Record<string, FailureKind> = {
-  UsageError: 'usage',
-  InvalidNameError: 'invalid_input',
-  RequestError: 'invalid_input',
-  RefError: 'invalid_input',
-  DeployInputError: 'invalid_input',
-  CreaterepoInputError: 'invalid_input',
-  ScanError: 'invalid_input',
-  ExportError: 'invalid_input',
-  IniError: 'invalid_input',
-  MirrorsError: 'invalid_input',
-  NotFoundError: 'not_found',
-  NoStoreError: 'not_found',
-  NotAStoreError: 'invalid_input',
-  ConflictError: 'conflict',
-  AlreadyExistsError: 'already_exists',
-  RpmFormatError: 'bad_package',
-  PackageFileError: 'bad_package',
-  PackageErrors: 'bad_package',
-  BlobMismatchError: 'bad_package',
-  ChecksumMismatchError: 'bad_package',
-  RepomdError: 'bad_metadata',
-  MetadataParseError: 'bad_metadata',
-  DecompressionLimitError: 'bad_metadata',
-  UnsafeHrefError: 'bad_metadata',
-  LockedError: 'locked',
-  AuthError: 'auth',
-  UpstreamError: 'upstream',
-  StoreError: 'unavailable',
-  PublishError: 'io',
-};
+/**
+ * What a remote client does about a failure of the server's: nothing (report it), or
+ * upload the packages the server lacks and send the request again.
+ */
+export type Retry = 'no' | 'upload-again';
 
-/** Exit status of the CLI: 2 for usage (like createrepo_c), 70 (EX_SOFTWARE) for a bug. */
-export function exitStatusOf(kind: FailureKind): number {
-  return kind === 'usage' ? 2 : kind === 'internal' ? 70 : 1;
-}
-
-/** HTTP status of the server's answer for a kind. */
-export const HTTP_STATUS: Record<FailureKind, number> = {
-  usage: 400,
-  invalid_input: 400,
-  not_found: 404,
-  conflict: 409,
-  already_exists: 409,
-  bad_package: 400,
-  bad_metadata: 400,
-  locked: 409,
-  auth: 401,
-  upstream: 502,
-  unavailable: 503,
-  io: 500,
-  internal: 500,
-};
-
-/** The kind of an HTTP status, for answers that carry no kind of ours. */
-export function kindOfStatus(status: number): FailureKind {
-  if (status === 401 || status === 403) return 'auth';
-  if (status === 404 || status === 410) return 'not_found';
-  if (status === 409 || status === 412) return 'conflict';
-  if (status === 502 || status === 504) return 'upstream';
-  if (status === 503 || status === 507 || status === 0) return 'unavailable';
-  if (status >= 400 && status < 500) return 'invalid_input';
-  return 'internal';
-}
-
-export function isFailureKind(s: unknown): s is FailureKind {
-  return typeof s === 'string' && (FAILURE_KINDS as readonly string[]).includes(s);
+interface KindRow {
+  type: FailureType;
+  http: number;
+  retry?: Retry;
+  /** The server tells the client only that it failed: the message may name its insides (paths, hosts). */
+  withheld?: true;
 }
 
 /**
- * The kind of any thrown value: an error that carries its kind (a server's answer,
- * an HTTP refusal), else its class, else a system error with a path (the file system
- * failed: 'io'), else a bug.
+ * The one table: each kind, its type, its HTTP status (and what a client retries). A
+ * kind finer than its type keeps the type's meaning for scripts and says more to
+ * programs (the status; a retry): a full disk is still `io` or `unavailable`.
+ */
+const KINDS = {
+  usage: { type: 'usage', http: 400 },
+  invalid_input: { type: 'invalid_input', http: 400 },
+  method_not_allowed: { type: 'invalid_input', http: 405 },
+  length_required: { type: 'invalid_input', http: 411 },
+  too_large: { type: 'invalid_input', http: 413 },
+  path_too_long: { type: 'invalid_input', http: 414 },
+  range_not_satisfiable: { type: 'invalid_input', http: 416 },
+  /** A deploy names an uploaded package the server no longer has (gc took it): upload it again. */
+  upload_missing: { type: 'invalid_input', http: 400, retry: 'upload-again' },
+  not_found: { type: 'not_found', http: 404 },
+  /** What was there and is no more: a set's snapshot gc removed, a file gone from the store. */
+  gone: { type: 'not_found', http: 410 },
+  conflict: { type: 'conflict', http: 409 },
+  already_exists: { type: 'already_exists', http: 409 },
+  bad_package: { type: 'bad_package', http: 400 },
+  bad_metadata: { type: 'bad_metadata', http: 400 },
+  locked: { type: 'locked', http: 409 },
+  auth: { type: 'auth', http: 401 },
+  forbidden: { type: 'forbidden', http: 403 },
+  upstream: { type: 'upstream', http: 502 },
+  unavailable: { type: 'unavailable', http: 503, withheld: true },
+  /** The store's catalog has no room: not the server's fault, the request may succeed later. */
+  storage_full: { type: 'unavailable', http: 507 },
+  storage_read_only: { type: 'unavailable', http: 503 },
+  io: { type: 'io', http: 500, withheld: true },
+  disk_full: { type: 'io', http: 507 },
+  read_only: { type: 'io', http: 503 },
+  internal: { type: 'internal', http: 500, withheld: true },
+} as const satisfies Record<string, KindRow>;
+
+export type FailureKind = keyof typeof KINDS;
+
+export const FAILURE_KINDS = Object.keys(KINDS) as FailureKind[];
+
+export function isFailureKind(s: unknown): s is FailureKind {
+  return typeof s === 'string' && Object.hasOwn(KINDS, s);
+}
+
+/** The type scripts see for a kind. */
+export function typeOf(kind: FailureKind): FailureType {
+  return KINDS[kind].type;
+}
+
+/** The server's HTTP status for a kind. */
+export function httpStatusOf(kind: FailureKind): number {
+  return KINDS[kind].http;
+}
+
+/** What a remote client does when the server fails with this kind. */
+export function retryOf(kind: FailureKind): Retry {
+  return (KINDS[kind] as KindRow).retry ?? 'no';
+}
+
+/** Whether the server keeps a failure's message to its log (the client hears only its type). */
+export function isWithheld(kind: FailureKind): boolean {
+  return (KINDS[kind] as KindRow).withheld === true;
+}
+
+/** Exit status of the CLI: 2 for usage (like createrepo_c), 70 (EX_SOFTWARE) for a bug, else 1. */
+export function exitStatusOf(kind: FailureKind): number {
+  const type = typeOf(kind);
+  return type === 'usage' ? 2 : type === 'internal' ? 70 : 1;
+}
+
+/** The kind of an HTTP status (0: no answer), for answers that carry no kind of ours (a proxy's, say). */
+const KIND_OF_STATUS: Record<number, FailureKind> = {
+  0: 'unavailable',
+  401: 'auth',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  410: 'gone',
+  411: 'length_required',
+  412: 'conflict',
+  413: 'too_large',
+  414: 'path_too_long',
+  416: 'range_not_satisfiable',
+  502: 'upstream',
+  503: 'unavailable',
+  504: 'upstream',
+  507: 'storage_full',
+};
+
+export function kindOfStatus(status: number): FailureKind {
+  return KIND_OF_STATUS[status] ?? (status >= 400 && status < 500 ? 'invalid_input' : 'internal');
+}
+
+/**
+ * An error that knows its kind. Each class of the layers sets its kind once (`kind =
+ * 'not_found'`); the kind travels with the error across worker threads and the
+ * network (as a field), so nothing downstream reads class names or messages.
+ */
+export abstract class Failure extends Error {
+  abstract readonly kind: FailureKind;
+}
+
+/** A system error's kind: a full disk and a read-only file system are the user's to fix. */
+function kindOfSystemError(e: NodeJS.ErrnoException): FailureKind | undefined {
+  if (typeof e.code !== 'string') return undefined;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return 'disk_full';
+  if (e.code === 'EROFS') return 'read_only';
+  return e.path ? 'io' : undefined;
+}
+
+/**
+ * The kind of any thrown value: the kind it carries (every error of txrepo's, and a
+ * server's answer), else a system error's (the file system failed), else a bug.
  */
 export function kindOf(e: unknown): FailureKind {
   if (!(e instanceof Error)) return 'internal';
   const carried = (e as { kind?: unknown }).kind;
   if (isFailureKind(carried)) return carried;
-  if (Object.hasOwn(KIND_OF_CLASS, e.name)) return KIND_OF_CLASS[e.name];
-  const err = e as NodeJS.ErrnoException;
-  if (typeof err.code === 'string' && err.path) return 'io';
-  return 'internal';
+  return kindOfSystemError(e as NodeJS.ErrnoException) ?? 'internal';
 }
 
-/** The kind of an error class name (an older server's `type`), if it is one of ours. */
-export function kindOfClassName(name: string): FailureKind | undefined {
-  return Object.hasOwn(KIND_OF_CLASS, name) ? KIND_OF_CLASS[name] : undefined;
+export interface ErrorDocument {
+  error: { type: FailureType; message: string; kind?: FailureKind };
 }
 
-/** The JSON document of a failure, the same from the CLI (--json) and the server. */
-export function errorDocument(type: FailureKind, message: string): { error: { type: FailureKind; message: string } } {
-  return { error: { type, message } };
+/**
+ * The JSON document of a failure, the same from the CLI (--json) and the server: its
+ * type and message, and its kind when that says more than the type.
+ */
+export function errorDocument(kind: FailureKind, message: string): ErrorDocument {
+  const type = typeOf(kind);
+  return { error: type === kind ? { type, message } : { type, message, kind } };
 }

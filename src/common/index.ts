@@ -5,4 +5,4 @@ export { atPath } from './errors.ts';
 export { readSmallFile, replaceFile, writeAll } from './fs.ts';
 export { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from './durable.ts';
 export { crashPoint } from './crash.ts';
-export { errorDocument, exitStatusOf, FAILURE_KINDS, HTTP_STATUS, isFailureKind, kindOf, kindOfClassName, kindOfStatus, type FailureKind } from './failures.ts';
+export { errorDocument, exitStatusOf, Failure, FAILURE_KINDS, FAILURE_TYPES, httpStatusOf, isFailureKind, isWithheld, kindOf, kindOfStatus, retryOf, typeOf, type ErrorDocument, type FailureKind, type FailureType, type Retry } from './failures.ts';

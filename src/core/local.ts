@@ -27,10 +27,28 @@ import {
 } from '../snapshots/index.ts';
 import { auditScope, NotFoundError, type AuditScope, type Snapshot, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import { Failure, kindOf, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
-export class RequestError extends Error {
+export class RequestError extends Failure {
   override name = 'RequestError';
+  readonly kind = 'invalid_input';
+}
+
+/** A deploy names an upload the store does not have (never sent, or gc took it since): a client sends it again. */
+export class UploadMissingError extends Failure {
+  override name = 'UploadMissingError';
+  readonly kind = 'upload_missing';
+}
+
+/** An uploaded package that cannot be read, named by its file name; of the reader's kind (a bad package, as it would be locally). */
+class UploadReadError extends Failure {
+  override name = 'UploadReadError';
+  readonly kind: FailureKind;
+  constructor(message: string, kind: FailureKind) {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 /** The request an audit row recorded; a row written by hand (or damaged) stays text. */
@@ -105,7 +123,7 @@ export class LocalTxrepo implements Txrepo {
 
   async showRepo(name: string) {
     const repo = await this.catalog.getRepo(checkRepoName(name));
-    if (!repo) throw new NotFoundError(`no repository ${name}; see 'txrepo repo list'`);
+    if (!repo) throw new NotFoundError(`no repository ${name}`, { list: 'repos' });
     return { ...repo, snapshots: (await this.catalog.listSnapshots(name)).length, tags: await this.catalog.listTags(name) };
   }
 
@@ -120,7 +138,7 @@ export class LocalTxrepo implements Txrepo {
     const { repo } = r;
     const result = await this.mutation('deploy', repo, r, async () => {
       checkRepoName(repo);
-      if (!(await this.catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}; create it with 'txrepo repo create ${repo}'`);
+      if (!(await this.catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}`, { createRepo: repo });
       if (!r.sources?.length && !r.uploads?.length) throw new DeployInputError('nothing to deploy: give at least one source');
       const packages: IngestedPackage[] = [];
       for (const source of r.sources ?? []) packages.push(...(await this.ingestSource(source, progress)));
@@ -156,11 +174,11 @@ export class LocalTxrepo implements Txrepo {
       if (!/^[0-9a-f]{64}$/.test(u.sha256)) throw new DeployInputError(`${JSON.stringify(u.sha256)} is not a sha256 digest`);
       // touch(): the blob must still be there, and stays while this deploy commits.
       const copy = (await this.store.blobs.touch(u.sha256)) ? await this.store.blobs.localCopy(u.sha256) : undefined;
-      if (!copy) throw new DeployInputError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
+      if (!copy) throw new UploadMissingError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
       const href = packageHref(u.fileName);
       const record = await readPackage(copy.path, { checksumType: 'sha256', locationHref: href, verifyDigests: true })
         .catch((e: Error) => {
-          throw new DeployInputError(`${u.fileName}: ${e.message.replace(copy.path, 'the upload')}`);
+          throw new UploadReadError(`${u.fileName}: ${e.message.replace(copy.path, 'the upload')}`, kindOf(e));
         })
         .finally(() => copy.release());
       records.push(record);
@@ -186,7 +204,7 @@ export class LocalTxrepo implements Txrepo {
 
   /** Refuses a bad or unknown repository name with a message that says what to do. */
   private async requireRepo(repo: string): Promise<void> {
-    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}`, { list: 'repos' });
   }
 
   async snapshots(repo: string): Promise<SnapshotSummary[]> {
@@ -257,7 +275,7 @@ export class LocalTxrepo implements Txrepo {
     return this.mutation('promote', undefined, r, async () => {
       const tag = checkTagName(r.tag);
       const set = await this.catalog.getSet(r.set);
-      if (!set) throw new NotFoundError(`no set ${r.set}; see 'txrepo set list'`);
+      if (!set) throw new NotFoundError(`no set ${r.set}`, { list: 'sets' });
       const reason = r.reason ?? `promote set ${set.id}${set.label ? ` (${set.label})` : ''}`;
       return this.catalog.promoteSet({ set: set.id, tag, force: r.force, actor: this.actor, reason });
     });

@@ -23,6 +23,7 @@ import { acquireLock } from './lock.ts';
 import { orderedMap } from './ordered.ts';
 import { INLINE_BELOW, ReadPool } from './read-pool.ts';
 import { scanPackages, type FoundPackage } from './scan.ts';
+import { Failure } from '../common/index.ts';
 
 /**
  * Old generations kept by default. createrepo_c keeps none, so a client that read
@@ -69,7 +70,8 @@ export interface CreaterepoResult {
 }
 
 /** Some packages could not be read; nothing was changed. */
-export class PackageErrors extends Error {
+export class PackageErrors extends Failure {
+  readonly kind = 'bad_package';
   readonly errors: Error[];
   constructor(errors: Error[]) {
     const head = errors.slice(0, 20).map((e) => `  ${e.message}`).join('\n');
@@ -80,8 +82,9 @@ export class PackageErrors extends Error {
   }
 }
 
-export class CreaterepoInputError extends Error {
+export class CreaterepoInputError extends Failure {
   override name = 'CreaterepoInputError';
+  readonly kind = 'invalid_input';
 }
 
 /** The previous primary/filelists/other records, if the package list and format are the same. */

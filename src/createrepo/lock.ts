@@ -10,15 +10,16 @@
 import { hostname } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atPath, renameEntry } from '../common/index.ts';
+import { atPath, Failure, renameEntry } from '../common/index.ts';
 
 export const LOCK_DIR = '.repodata';
 const OWNER_FILE = 'txrepo.lock.json';
 // Our private lock under construction, and old locks moved aside to be removed.
 const PRIVATE = /^\.repodata\.(?:(\d+)\.[0-9a-z]+\.tmp|stale\.(\d+)\.\d+)$/;
 
-export class LockedError extends Error {
+export class LockedError extends Failure {
   override name = 'LockedError';
+  readonly kind = 'locked';
 }
 
 interface Owner {

@@ -3,14 +3,17 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { Failure, type FailureKind } from '../common/index.ts';
 import type { RenderedPackage } from '../metadata/index.ts';
 import { renderBatch, renderTask, type BatchReply, type ReadTask } from './read-worker.ts';
 
-/** An error carried back from a worker, with its original name and message. */
-export class WorkerReportedError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
+/** An error carried back from a worker, with its original name, message and kind. */
+export class WorkerReportedError extends Failure {
+  readonly kind: FailureKind;
+  constructor(reported: { name: string; message: string; kind: FailureKind }) {
+    super(reported.message);
+    this.name = reported.name;
+    this.kind = reported.kind;
   }
 }
 
@@ -79,7 +82,7 @@ export class ReadPool {
         const waiter = this.waiting.get(o.id);
         this.waiting.delete(o.id);
         if (!o.ok) {
-          waiter?.reject(new WorkerReportedError(o.name, o.message));
+          waiter?.reject(new WorkerReportedError(o));
           continue;
         }
         const [p, f, l] = o.lengths;
@@ -117,7 +120,7 @@ export class ReadPool {
     }
     if (this.workers.length === 0) {
       const r = renderTask(full);
-      return 'primary' in r ? Promise.resolve(r) : Promise.reject(new WorkerReportedError(r.name, r.message));
+      return 'primary' in r ? Promise.resolve(r) : Promise.reject(new WorkerReportedError(r));
     }
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {

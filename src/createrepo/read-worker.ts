@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { renderPackage, type RenderedPackage } from '../metadata/index.ts';
 import { readPackageSync, type ChecksumType } from '../rpm/index.ts';
+import { kindOf, type FailureKind } from '../common/index.ts';
 
 export interface ReadTask {
   id: number;
@@ -15,21 +16,28 @@ export interface ReadTask {
   changelogLimit: number;
 }
 
-export type TaskOutcome = { id: number; ok: true; lengths: [number, number, number] } | { id: number; ok: false; name: string; message: string };
+export type TaskOutcome = { id: number; ok: true; lengths: [number, number, number] } | { id: number; ok: false } & ReadFailure;
 
 export interface BatchReply {
   buffer: ArrayBuffer;
   outcomes: TaskOutcome[];
 }
 
+/** A package that could not be read, as it crosses back from a worker: its kind with it. */
+export interface ReadFailure {
+  name: string;
+  message: string;
+  kind: FailureKind;
+}
+
 /** Reads and renders one package; errors come back as values, not exceptions. */
-export function renderTask(t: ReadTask): RenderedPackage | { name: string; message: string } {
+export function renderTask(t: ReadTask): RenderedPackage | ReadFailure {
   try {
     const r = readPackageSync(t.path, { checksumType: t.checksumType, locationHref: t.href, locationBase: t.base });
     return renderPackage(r, t.changelogLimit);
   } catch (e) {
     const err = e as Error;
-    return { name: err.name, message: err.message };
+    return { name: err.name, message: err.message, kind: kindOf(err) };
   }
 }
 
@@ -42,7 +50,7 @@ export function renderBatch(batch: ReadTask[]): BatchReply {
   let at = 0;
   const outcomes = rendered.map((r, i): TaskOutcome => {
     const id = batch[i].id;
-    if (!('primary' in r)) return { id, ok: false, name: r.name, message: r.message };
+    if (!('primary' in r)) return { id, ok: false, ...r };
     const p = bytes.write(r.primary as string, at);
     const f = bytes.write(r.filelists as string, at + p);
     const o = bytes.write(r.other as string, at + p + f);

@@ -6,6 +6,7 @@
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { globToRegExp, matchesAny } from './glob.ts';
+import { Failure } from '../common/index.ts';
 
 export interface ScanOptions {
   excludes?: string[];
@@ -42,8 +43,9 @@ export function isModuleMetadata(name: string): boolean {
   return name.endsWith('modules.yaml') || name.endsWith('.modulemd.yaml') || name.endsWith('.modulemd-defaults.yaml');
 }
 
-export class ScanError extends Error {
+export class ScanError extends Failure {
   override name = 'ScanError';
+  readonly kind = 'invalid_input';
 }
 
 const byNameThenDir = (x: FoundPackage, y: FoundPackage) => {

@@ -7,6 +7,7 @@
 // baseurl, or taking the place of its mirrorlist/metalink, or added after its last
 // option), loses `mirrorlist` and `metalink`, and gets `proxy=_none_` unless proxies
 // are allowed. Every other option of the section is kept.
+import { Failure } from '../common/index.ts';
 
 export interface InjectOptions {
   /** Leave each section's proxy setting alone (default: proxy=_none_). */
@@ -19,8 +20,9 @@ export interface InjectResult {
   injected: string[];
 }
 
-export class IniError extends Error {
+export class IniError extends Failure {
   override name = 'IniError';
+  readonly kind = 'invalid_input';
 }
 
 const SECTION = /^\[([^\]]*)\]\s*(?:[#;].*)?$/;

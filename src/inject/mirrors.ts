@@ -6,13 +6,14 @@
 // Unlike the established client, nothing fails silently: an unreachable or broken
 // source is an error, never a quiet fall-back to the upstream repos.
 
-import { readSmallFile } from '../common/index.ts';
+import { Failure, readSmallFile } from '../common/index.ts';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export class MirrorsError extends Error {
+export class MirrorsError extends Failure {
   override name = 'MirrorsError';
+  readonly kind = 'invalid_input';
 }
 
 const MAX_BYTES = 16 << 20;

@@ -4,6 +4,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
+import { Failure } from '../common/index.ts';
 
 // Loaded on first use: most runs never touch xz, and start-up time counts.
 const require = createRequire(import.meta.url);
@@ -46,8 +47,9 @@ export function createCompressor(type: CompressionType): Transform | undefined {
   }
 }
 
-export class DecompressionLimitError extends Error {
+export class DecompressionLimitError extends Failure {
   override name = 'DecompressionLimitError';
+  readonly kind = 'bad_metadata';
 }
 
 /** Fails the stream once more than `limit` bytes have come out of it (bomb guard). */

@@ -11,9 +11,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { sax } from './sax.ts';
 import type { ChangelogEntry, Dependency, DependencyFlags, PackageRecord } from '../rpm/index.ts';
 import { compressionOf, createDecompressor, DecompressionLimitError, limitBytes } from './compression.ts';
+import { Failure } from '../common/index.ts';
 
-export class MetadataParseError extends Error {
+export class MetadataParseError extends Failure {
   override name = 'MetadataParseError';
+  readonly kind = 'bad_metadata';
 }
 
 export interface ParseLimits {

@@ -3,6 +3,7 @@
 
 import { sax } from './sax.ts';
 import { escapeAttr as a, escapeText as t } from './xml.ts';
+import { Failure } from '../common/index.ts';
 
 export const REPO_NS = 'http://linux.duke.edu/metadata/repo';
 
@@ -84,8 +85,9 @@ export function renderRepomd(md: Repomd): string {
   return s + '</repomd>\n';
 }
 
-export class RepomdError extends Error {
+export class RepomdError extends Failure {
   override name = 'RepomdError';
+  readonly kind = 'bad_metadata';
 }
 
 /** repomd.xml files beyond this size are refused (yum itself stops at 100 KiB). */

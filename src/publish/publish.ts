@@ -16,11 +16,12 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, replaceFile, syncFile, writeAll } from '../common/index.ts';
+import { atPath, Failure, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, replaceFile, syncFile, writeAll } from '../common/index.ts';
 import { acquireLock } from '../createrepo/index.ts';
 
-export class PublishError extends Error {
+export class PublishError extends Failure {
   override name = 'PublishError';
+  readonly kind = 'io';
 }
 
 export interface PublishedFile {

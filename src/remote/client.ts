@@ -11,33 +11,78 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ROUTES, routeUrl, type Route } from '../api/index.ts';
 import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
 import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
-import { isFailureKind, kindOfClassName, kindOfStatus, type FailureKind } from '../common/index.ts';
-import type { AuditEntry, Repository, Snapshot, Tag, TagMove } from '../store/index.ts';
-import type { SyncResult } from '../sync/index.ts';
+import { Failure, isFailureKind, kindOfStatus, retryOf, type FailureKind } from '../common/index.ts';
+import type { Repository, Tag, TagMove } from '../store/index.ts';
+
+/**
+ * The error class names a server before the kinds sent as `type`, and their kinds: such
+ * a server is still understood. Nothing else reads a class name.
+ */
+const OLDER_SERVERS_TYPES: Record<string, FailureKind> = {
+  InvalidNameError: 'invalid_input',
+  RequestError: 'invalid_input',
+  RefError: 'invalid_input',
+  DeployInputError: 'invalid_input',
+  HttpError: 'invalid_input',
+  NotFoundError: 'not_found',
+  ConflictError: 'conflict',
+  AlreadyExistsError: 'already_exists',
+  RpmFormatError: 'bad_package',
+  BlobMismatchError: 'bad_package',
+  ChecksumMismatchError: 'bad_package',
+  RepomdError: 'bad_metadata',
+  MetadataParseError: 'bad_metadata',
+  DecompressionLimitError: 'bad_metadata',
+  UnsafeHrefError: 'bad_metadata',
+  UpstreamError: 'upstream',
+  StoreError: 'unavailable',
+};
+
+/**
+ * The kind of a server's refusal: its `kind` if it sent one (a finer one than its
+ * type), else its `type`, else an older server's class name, else its HTTP status.
+ */
+function kindOfAnswer(status: number, error: { type?: unknown; kind?: unknown } | undefined): FailureKind {
+  if (isFailureKind(error?.kind)) return error.kind;
+  if (isFailureKind(error?.type)) return error.type;
+  if (typeof error?.type === 'string' && Object.hasOwn(OLDER_SERVERS_TYPES, error.type)) return OLDER_SERVERS_TYPES[error.type];
+  return kindOfStatus(status);
+}
 
 /** The server refused or failed a request; `kind` is the server's kind of failure. */
-export class RemoteError extends Error {
+export class RemoteError extends Failure {
   override name = 'RemoteError';
   readonly status: number;
   readonly kind: FailureKind;
-  constructor(message: string, status: number, type?: string) {
+  /** `type`: the error body's type (or kind), if the server sent one; else the status says. */
+  constructor(message: string, status: number, type?: string, kind?: string) {
     super(message);
     this.status = status;
-    // The server's kind, so that the CLI reports it as it would locally (a server
-    // before the kinds sent its error class names: they map to the same kinds).
-    this.kind = isFailureKind(type) ? type : ((type ? kindOfClassName(type) : undefined) ?? kindOfStatus(status));
+    this.kind = kindOfAnswer(status, { type, kind });
   }
 }
 
-const enc = encodeURIComponent;
 
 /** A package to upload: where it is, how large, and its sha256 once hashed. */
 interface LocalPackage {
   path: string;
   size: number;
   sha256?: string;
+}
+
+const totalSize = (list: LocalPackage[]) => list.reduce((n, p) => n + p.size, 0);
+
+/** One request of a route: its parameters, query, and JSON body or file. */
+interface Call {
+  params?: Record<string, string>;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  file?: { path: string; size: number; sent?: (bytes: number) => void };
+  /** HEAD, to ask a GET route for its headers only. */
+  method?: 'HEAD';
 }
 
 /** A progress report of the server's, if the line is one (anything else is left alone). */
@@ -74,30 +119,32 @@ export class RemoteTxrepo implements Txrepo {
   }
 
   /**
-   * Sends one request; resolves the response once its headers are in. `sent` hears of
-   * each piece of an uploaded file as it goes out; `accept`: the answer's media type.
+   * Sends one request of the route table: the route's path with `params` filled in,
+   * `query`, and a JSON `body` or a `file` to upload. Resolves the response once its
+   * headers are in. `sent` hears of each piece of an uploaded file as it goes out;
+   * `accept`: the answer's media type; `method`: HEAD, to ask a GET route for headers.
    */
-  private send(method: string, path: string, body?: { json?: unknown; file?: string; size?: number; sent?: (bytes: number) => void }, accept = 'application/json'): Promise<IncomingMessage> {
-    const url = new URL(path.replace(/^\//, ''), this.base);
+  private send(route: Route, call: Call = {}, accept = 'application/json'): Promise<IncomingMessage> {
+    const url = new URL(routeUrl(route, call.params, call.query).replace(/^\//, ''), this.base);
     const headers: Record<string, string> = { 'x-txrepo-actor': this.actor, accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let payload: Buffer | undefined;
-    if (body?.json !== undefined) {
-      payload = Buffer.from(JSON.stringify(body.json));
+    if (call.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(call.body));
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
-    } else if (body?.file !== undefined) {
+    } else if (call.file !== undefined) {
       headers['content-type'] = 'application/x-rpm';
-      headers['content-length'] = String(body.size);
+      headers['content-length'] = String(call.file.size);
     }
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers }, resolve);
+      const req = request(url, { method: call.method ?? route.method, headers }, resolve);
       req.on('error', (e: NodeJS.ErrnoException) => reject(new RemoteError(`${this.base.origin}: ${e.code === 'ECONNREFUSED' ? 'connection refused (is txrepo serve running there?)' : e.message}`, 0)));
-      if (body?.file !== undefined) {
-        const file = createReadStream(body.file);
+      if (call.file !== undefined) {
+        const file = createReadStream(call.file.path);
         file.on('error', (e) => req.destroy(e));
-        const sent = body.sent;
+        const sent = call.file.sent;
         if (sent) file.on('data', (chunk) => sent(chunk.length));
         file.pipe(req);
       } else {
@@ -106,19 +153,19 @@ export class RemoteTxrepo implements Txrepo {
     });
   }
 
-  private async call<T>(method: string, path: string, json?: unknown): Promise<T> {
-    return this.reply<T>(await this.send(method, path, json === undefined ? undefined : { json }));
+  private async call<T>(route: Route, call: Call = {}): Promise<T> {
+    return this.reply<T>(await this.send(route, call));
   }
 
   /** A call whose answer streams the server's progress to `progress`, when given. */
-  private async follow<T>(method: string, path: string, json: unknown, progress: Progress | undefined): Promise<T> {
-    if (!progress) return this.call<T>(method, path, json);
-    const res = await this.send(method, path, { json }, `${PROGRESS_MEDIA_TYPE}, application/json;q=0.5`);
+  private async follow<T>(route: Route, call: Call, progress: Progress | undefined): Promise<T> {
+    if (!progress) return this.call<T>(route, call);
+    const res = await this.send(route, call, `${PROGRESS_MEDIA_TYPE}, application/json;q=0.5`);
     // A server refuses a request (401, 400) before it starts streaming: plain JSON.
     if (!String(res.headers['content-type'] ?? '').startsWith(PROGRESS_MEDIA_TYPE)) return this.reply<T>(res);
     for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
       if (!line.trim()) continue;
-      let value: { result?: T; error?: { type?: string; message?: string }; status?: number };
+      let value: { result?: T; error?: { type?: string; kind?: string; message?: string }; status?: number };
       try {
         value = JSON.parse(line);
       } catch {
@@ -126,7 +173,7 @@ export class RemoteTxrepo implements Txrepo {
       }
       const report = reportOf(value);
       if (report) progress(report);
-      else if (value?.error) throw new RemoteError(value.error.message ?? `HTTP ${value.status}`, Number(value.status) || 500, value.error.type);
+      else if (value?.error) throw new RemoteError(value.error.message ?? `HTTP ${value.status}`, Number(value.status) || 500, value.error.type, value.error.kind);
       else if (value && 'result' in value) return value.result as T;
     }
     throw new RemoteError(`${this.base.origin}: the answer ended before its result (did the server stop?)`, res.statusCode ?? 0);
@@ -144,152 +191,148 @@ export class RemoteTxrepo implements Txrepo {
       throw new RemoteError(`${this.base.origin}: HTTP ${res.statusCode}: not a txrepo API answer: ${text.slice(0, 200)}`, res.statusCode ?? 0, 'unavailable');
     }
     if ((res.statusCode ?? 500) >= 400) {
-      const err = (value as { error?: { type?: string; message?: string } } | undefined)?.error;
-      throw new RemoteError(err?.message ?? `HTTP ${res.statusCode}`, res.statusCode ?? 0, err?.type);
+      const err = (value as { error?: { type?: string; kind?: string; message?: string } } | undefined)?.error;
+      throw new RemoteError(err?.message ?? `HTTP ${res.statusCode}`, res.statusCode ?? 0, err?.type, err?.kind);
     }
     return value as T;
   }
 
-  /**
-   * Uploads the local packages the server lacks: hashes them all (their names on the
-   * server), asks which it has, and sends the others; both in bytes to `progress`.
-   */
-  private async uploadAll(paths: string[], progress?: Progress): Promise<LocalPackage[]> {
+  /** Hashes local packages: their names on the server; in bytes to `progress`. */
+  private async hashAll(paths: string[], progress?: Progress): Promise<LocalPackage[]> {
     const packages: LocalPackage[] = [];
     for (const path of paths) packages.push({ path, size: (await stat(path)).size });
-    const bytes = (list: LocalPackage[]) => list.reduce((n, p) => n + p.size, 0);
     let hashed = 0;
-    const hashTotal = bytes(packages);
+    const total = totalSize(packages);
     for (const p of packages) {
       const hash = createHash('sha256');
       for await (const chunk of createReadStream(p.path)) {
         hash.update(chunk as Buffer);
         hashed += (chunk as Buffer).length;
-        progress?.({ stage: 'hash', unit: 'bytes', done: hashed, total: hashTotal });
+        progress?.({ stage: 'hash', unit: 'bytes', done: hashed, total });
       }
       p.sha256 = hash.digest('hex');
-    }
-    const missing: LocalPackage[] = [];
-    for (const p of packages) if (!(await this.has(p.sha256!))) missing.push(p);
-    let uploaded = 0;
-    const uploadTotal = bytes(missing);
-    for (const p of missing) {
-      await this.put(p.path, p.sha256!, (n) => {
-        uploaded += n;
-        progress?.({ stage: 'upload', unit: 'bytes', done: uploaded, total: uploadTotal });
-      });
     }
     return packages;
   }
 
+  /** Uploads the packages the server lacks (it is asked for each), in bytes to `progress`. */
+  private async uploadMissing(packages: LocalPackage[], progress?: Progress): Promise<void> {
+    const missing: LocalPackage[] = [];
+    for (const p of packages) if (!(await this.has(p.sha256!))) missing.push(p);
+    let uploaded = 0;
+    const total = totalSize(missing);
+    for (const p of missing) {
+      await this.put(p, (n) => {
+        uploaded += n;
+        progress?.({ stage: 'upload', unit: 'bytes', done: uploaded, total });
+      });
+    }
+  }
+
   /** Whether the server has the blob SHA256. */
   private async has(sha256: string): Promise<boolean> {
-    const head = await this.send('HEAD', `/api/v1/blobs/${sha256}`);
+    const head = await this.send(ROUTES.hasBlob, { method: 'HEAD', params: { sha256 } });
     head.resume();
     return head.statusCode === 200;
   }
 
-  /** Uploads a local package as the blob SHA256 (the server checks its content against the name). */
-  private async put(path: string, sha256: string, sent?: (bytes: number) => void): Promise<void> {
-    const { size } = await stat(path);
-    await this.reply(await this.send('PUT', `/api/v1/blobs/${sha256}`, { file: path, size, sent })).catch((e: RemoteError) => {
-      e.message = `${path}: ${e.message}`;
+  /** Uploads a local package as the blob of its sha256 (the server checks its content against the name). */
+  private async put(p: LocalPackage, sent?: (bytes: number) => void): Promise<void> {
+    const { size } = await stat(p.path);
+    await this.reply(await this.send(ROUTES.upload, { params: { sha256: p.sha256! }, file: { path: p.path, size, sent } })).catch((e: RemoteError) => {
+      e.message = `${p.path}: ${e.message}`;
       throw e;
     });
   }
 
   createRepo(r: CreateRepoRequest) {
-    return this.call<Repository>('POST', '/api/v1/repos', r);
+    return this.call<Repository>(ROUTES.createRepo, { body: r });
   }
   listRepos() {
-    return this.call<RepoSummary[]>('GET', '/api/v1/repos');
+    return this.call<RepoSummary[]>(ROUTES.listRepos);
   }
   showRepo(name: string) {
-    return this.call<RepoDetails>('GET', `/api/v1/repos/${enc(name)}`);
+    return this.call<RepoDetails>(ROUTES.showRepo, { params: { repo: name } });
   }
   deleteRepo(name: string) {
-    return this.call<{ deleted: string }>('DELETE', `/api/v1/repos/${enc(name)}`);
+    return this.call<{ deleted: string }>(ROUTES.deleteRepo, { params: { repo: name } });
   }
 
   async deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome> {
     const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
     const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
     const uploads: UploadedPackage[] = [...(r.uploads ?? [])];
-    const sent = new Map<string, string>(); // sha256 -> local file
+    let packages: LocalPackage[] = [];
     if (local.length) {
       const { collectRpmFiles } = await import('../snapshots/index.ts');
-      for (const p of await this.uploadAll(await collectRpmFiles(local), progress)) {
-        sent.set(p.sha256!, p.path);
-        uploads.push({ sha256: p.sha256!, fileName: basename(p.path) });
-      }
+      packages = await this.hashAll(await collectRpmFiles(local), progress);
+      await this.uploadMissing(packages, progress);
+      for (const p of packages) uploads.push({ sha256: p.sha256!, fileName: basename(p.path) });
     }
+    const call = { params: { repo: r.repo }, body: { sources: urls, uploads, message: r.message } };
     for (let retries = 0; ; retries++) {
       try {
-        return await this.follow<DeployOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/deploy`, { sources: urls, uploads, message: r.message }, progress);
+        return await this.follow<DeployOutcome>(ROUTES.deploy, call, progress);
       } catch (e) {
         // The server had a package when asked, so it was not sent, but a gc removed it
-        // before the deploy (it was unused and older than gc's grace): send it after all.
-        const gone = e instanceof RemoteError ? /no uploaded blob ([0-9a-f]{64})/.exec(e.message)?.[1] : undefined;
-        const path = gone === undefined ? undefined : sent.get(gone);
-        if (gone === undefined || path === undefined || retries >= sent.size) throw e;
-        await this.put(path, gone);
+        // before the deploy (it was unused and older than gc's grace): send the ones it
+        // lacks after all, and deploy again.
+        if (!(e instanceof RemoteError) || retryOf(e.kind) !== 'upload-again' || retries >= packages.length) throw e;
+        await this.uploadMissing(packages);
       }
     }
   }
 
   sync(r: SyncRequest, progress?: Progress) {
-    return this.follow<SyncOutcome>('POST', `/api/v1/repos/${enc(r.repo)}/sync`, r, progress);
+    return this.follow<SyncOutcome>(ROUTES.sync, { params: { repo: r.repo }, body: r }, progress);
   }
   snapshots(repo: string) {
-    return this.call<SnapshotSummary[]>('GET', `/api/v1/repos/${enc(repo)}/snapshots`);
+    return this.call<SnapshotSummary[]>(ROUTES.snapshots, { params: { repo } });
   }
   showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}) {
-    return this.call<SnapshotDetails>('GET', `/api/v1/repos/${enc(repo)}/snapshots/${enc(ref)}${opts.files ? '?files=1' : ''}`);
+    return this.call<SnapshotDetails>(ROUTES.showSnapshot, { params: { repo, ref }, query: { files: opts.files ? '1' : undefined } });
   }
   diff(a: string, b: string) {
-    return this.call<SnapshotDiff>('GET', `/api/v1/diff?a=${enc(a)}&b=${enc(b)}`);
+    return this.call<SnapshotDiff>(ROUTES.diff, { query: { a, b } });
   }
   tag(r: TagRequest) {
-    return this.call<TagMove>('PUT', `/api/v1/repos/${enc(r.repo)}/tags/${enc(r.tag)}`, { ref: r.ref, expect: r.expect, reason: r.reason });
+    return this.call<TagMove>(ROUTES.tag, { params: { repo: r.repo, tag: r.tag }, body: { ref: r.ref, expect: r.expect, reason: r.reason } });
   }
   tags(repo: string) {
-    return this.call<Tag[]>('GET', `/api/v1/repos/${enc(repo)}/tags`);
+    return this.call<Tag[]>(ROUTES.tags, { params: { repo } });
   }
   tagHistory(repo: string, tag?: string) {
-    return this.call<TagMove[]>('GET', `/api/v1/repos/${enc(repo)}/history${tag ? `?tag=${enc(tag)}` : ''}`);
+    return this.call<TagMove[]>(ROUTES.history, { params: { repo }, query: { tag: tag || undefined } });
   }
   createSet(r: CreateSetRequest) {
-    return this.call<SetView>('POST', '/api/v1/sets', r);
+    return this.call<SetView>(ROUTES.createSet, { body: r });
   }
   listSets() {
-    return this.call<SetView[]>('GET', '/api/v1/sets');
+    return this.call<SetView[]>(ROUTES.listSets);
   }
   showSet(id: string) {
-    return this.call<SetManifest>('GET', `/api/v1/sets/${enc(id)}`);
+    return this.call<SetManifest>(ROUTES.showSet, { params: { set: id } });
   }
   extendSet(id: string, ttl: string) {
-    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/extend`, { ttl });
+    return this.call<SetView>(ROUTES.extendSet, { params: { set: id }, body: { ttl } });
   }
   keepSet(id: string) {
-    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/keep`, {});
+    return this.call<SetView>(ROUTES.keepSet, { params: { set: id }, body: {} });
   }
   releaseSet(id: string) {
-    return this.call<SetView>('POST', `/api/v1/sets/${enc(id)}/release`, {});
+    return this.call<SetView>(ROUTES.releaseSet, { params: { set: id }, body: {} });
   }
   promote(r: PromoteRequest) {
-    return this.call<TagMove[]>('POST', `/api/v1/sets/${enc(r.set)}/promote`, { tag: r.tag, force: r.force, reason: r.reason });
+    return this.call<TagMove[]>(ROUTES.promote, { params: { set: r.set }, body: { tag: r.tag, force: r.force, reason: r.reason } });
   }
   gc(r: { dryRun?: boolean; grace?: string }) {
-    return this.call<GcReport>('POST', '/api/v1/gc', r);
+    return this.call<GcReport>(ROUTES.gc, { body: r });
   }
   fsck(r: { verifyBlobs?: boolean }) {
-    return this.call<FsckReport>('GET', `/api/v1/fsck${r.verifyBlobs ? '?verifyBlobs=1' : ''}`);
+    return this.call<FsckReport>(ROUTES.fsck, { query: { verifyBlobs: r.verifyBlobs ? '1' : undefined } });
   }
   log(r: { repo?: string; limit?: number }) {
-    const q = new URLSearchParams();
-    if (r.repo) q.set('repo', r.repo);
-    if (r.limit) q.set('limit', String(r.limit));
-    return this.call<LogEntry[]>('GET', `/api/v1/log${q.size ? `?${q}` : ''}`);
+    return this.call<LogEntry[]>(ROUTES.log, { query: { repo: r.repo || undefined, limit: r.limit ? String(r.limit) : undefined } });
   }
   async close() {}
 }

@@ -1,8 +1,11 @@
+import { Failure } from '../common/index.ts';
+
 /**
  * A file is not a readable RPM package. The message names the file and says what is
  * wrong with it, so a CLI can print it as is.
  */
-export class RpmFormatError extends Error {
+export class RpmFormatError extends Failure {
+  readonly kind = 'bad_package';
   readonly path: string;
   constructor(path: string, problem: string) {
     super(`${path}: not a valid RPM package: ${problem}`);
@@ -42,7 +45,8 @@ const IO_PROBLEMS: Record<string, string> = {
 };
 
 /** A package file could not be read at all (permissions, I/O); names the file. */
-export class PackageFileError extends Error {
+export class PackageFileError extends Failure {
+  readonly kind = 'bad_package';
   readonly path: string;
   readonly code: string | undefined;
   constructor(path: string, cause: NodeJS.ErrnoException) {

@@ -38,7 +38,7 @@ function byteRange(header: string | undefined, size: number): { start: number; e
     start = Number(m[1]);
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
-  if (start >= size || start > end) throw new HttpError(416, `range ${header} is outside the file (${size} bytes)`, { 'content-range': `bytes */${size}` });
+  if (start >= size || start > end) throw new HttpError('range_not_satisfiable', `range ${header} is outside the file (${size} bytes)`, { 'content-range': `bytes */${size}` });
   return { start, end };
 }
 
@@ -89,7 +89,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     return;
   }
   const gone = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new HttpError(410, `${file.href} is gone from the store (removed by gc)`);
+    if (e.code === 'ENOENT') throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
     throw e;
   };
   const path = store.blobs.localPath(file.digest);

@@ -1,4 +1,4 @@
 // Public surface of the server layer: txrepo serve.
 export { accessLogLine, createTxrepoServer, startServer } from './server.ts';
 export type { AccessLogEntry, ServerOptions, RunningServer } from './server.ts';
-export { hashToken } from './api.ts';
+export { hashToken } from './tokens.ts';

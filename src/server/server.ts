@@ -7,8 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
 
 import type { Store } from '../store/index.ts';
-import { serveApi } from './api.ts';
-import { failure, HttpError, pathSegments, sendJson, sendText } from './http.ts';
+import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
 import { serveYum } from './yum.ts';
 
 export interface ServerOptions {
@@ -23,6 +22,8 @@ export interface ServerOptions {
   accessLog?: (entry: AccessLogEntry) => void;
   /** Redirect package downloads to presigned blob URLs valid this long (seconds; object storage only). */
   redirectSeconds?: number;
+  /** The message of a failure as the client is to read it (the CLI's, with its advice); default: the error's own. */
+  explain?: Explain;
 }
 
 /** One request, as the access log records it. */
@@ -78,7 +79,16 @@ export interface RunningServer {
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-export function createTxrepoServer(opts: ServerOptions): Server {
+/** Whether a path is the API's: /api/v1 or under it. */
+const isApi = (segments: string[]) => segments[0] === 'api' && segments[1] === 'v1';
+
+/**
+ * The server: every request's path is checked first (pathSegments: 400, 414), then
+ * the API's go to Fastify (api.ts) and the rest to the hand-tuned yum paths (yum.ts,
+ * files.ts), which serve packages without a framework's cost per request. Every
+ * answer gets its access log line, with the bytes of its body.
+ */
+export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const lookup = new SnapshotLookup(opts.store.catalog);
   const baseUrl = (req: IncomingMessage) => {
     if (opts.publicUrl) return opts.publicUrl.replace(/\/+$/, '');
@@ -86,20 +96,30 @@ export function createTxrepoServer(opts: ServerOptions): Server {
     return `http://${HOST.test(host) ? host : 'localhost'}`;
   };
   const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, redirectSeconds: opts.redirectSeconds };
-  const apiContext = { store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30 };
+  // Loaded here, not at import: commands that only hash a token need no HTTP framework.
+  const { createApi } = await import('./api.ts');
+  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const segments = pathSegments(req.url ?? '/');
-    if (segments[0] === 'api' && segments[1] === 'v1') {
-      await serveApi(req, res, apiContext, segments.slice(2));
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
+  async function serveRead(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
     if (segments.length === 0) {
       sendText(res, 200, 'txrepo: yum repositories under /repos/<repo>/snapshots/<id>/, /repos/<repo>/tags/<tag>/, /sets/<set>/<repo>/; the index at /repos/all_latest.json; the API under /api/v1/\n');
       return;
     }
-    if (!(await serveYum(req, res, yumContext, segments))) throw new HttpError(404, 'no such path: see /repos/all_latest.json for the repositories');
+    if (!(await serveYum(req, res, yumContext, segments))) throw new HttpError('not_found', 'no such path: see /repos/all_latest.json for the repositories');
+  }
+
+  /** The answer to a failure of the read paths (the API answers its own). */
+  function refuse(req: IncomingMessage, res: ServerResponse, e: Error): void {
+    // The client went away mid-request: nobody is left to answer. Logged as nginx does, 499.
+    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) {
+      res.statusCode = 499;
+      res.destroy();
+      return;
+    }
+    const { status, body, headers } = failure(req, e, opts.explain);
+    if (!res.headersSent) sendJson(res, status, body, headers);
+    else res.destroy();
   }
 
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
@@ -110,39 +130,41 @@ export function createTxrepoServer(opts: ServerOptions): Server {
     // req.socket is null, and the log line must not throw and take the server down.
     const client = req.socket.remoteAddress ?? '-';
     const bytes = countBodyBytes(res);
-    handle(req, res)
-      .catch((e: Error) => {
-        // The client went away mid-request (an upload cut off): nobody is left to
-        // answer, and it is no failure of the server's. Logged as nginx does, 499.
-        if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) {
-          res.statusCode = 499;
-          res.destroy();
-          return;
-        }
-        const { status, body, headers } = failure(req, e);
-        if (!res.headersSent) sendJson(res, status, body, headers);
-        else res.destroy();
-      })
-      .then(() => {
-        opts.accessLog?.({
-          time: new Date().toISOString(),
-          remote: client,
-          method: req.method ?? '-',
-          path: (req.url ?? '').slice(0, 512),
-          status: res.statusCode,
-          bytes: bytes(),
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        });
+    const log = (status = res.statusCode) =>
+      opts.accessLog?.({
+        time: new Date().toISOString(),
+        remote: client,
+        method: req.method ?? '-',
+        path: (req.url ?? '').slice(0, 512),
+        status,
+        bytes: bytes(),
+        ms: Math.round((performance.now() - started) * 10) / 10,
       });
+    let segments: string[];
+    try {
+      segments = pathSegments(req.url ?? '/');
+    } catch (e) {
+      refuse(req, res, e as Error);
+      return log();
+    }
+    if (isApi(segments)) {
+      // Fastify answers in its own time: the line is written when the answer is done,
+      // or the connection is gone; a client that left mid-request is a 499, as in nginx.
+      res.once('close', () => log(!req.complete && !res.writableFinished ? 499 : res.statusCode));
+      return api.routing(req, res);
+    }
+    serveRead(req, res, segments)
+      .catch((e: Error) => refuse(req, res, e))
+      .then(() => log());
   });
 }
 
 /** Starts a server on HOST:PORT (port 0: any free port). */
 export async function startServer(opts: ServerOptions & { listen: string }): Promise<RunningServer> {
   const m = /^(.*):(\d+)$/.exec(opts.listen);
-  if (!m) throw new HttpError(400, `--listen ${JSON.stringify(opts.listen)}: give HOST:PORT, such as 127.0.0.1:8080`);
+  if (!m) throw new HttpError('invalid_input', `--listen ${JSON.stringify(opts.listen)}: give HOST:PORT, such as 127.0.0.1:8080`);
   const host = m[1].replace(/^\[(.*)\]$/, '$1');
-  const server = createTxrepoServer(opts);
+  const server = await createTxrepoServer(opts);
   // Keep-alive connections of dnf's parallel downloads are reused across requests.
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

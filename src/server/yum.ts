@@ -36,17 +36,17 @@ const REVALIDATE = 'no-cache';
 const SHORT = 'public, max-age=60';
 
 function name<T>(check: (s: string) => T, s: string | undefined, what: string): T {
-  if (s === undefined) throw new HttpError(404, `give a ${what}`);
+  if (s === undefined) throw new HttpError('not_found', `give a ${what}`);
   try {
     return check(s);
   } catch (e) {
-    throw new HttpError(404, (e as Error).message);
+    throw new HttpError('not_found', (e as Error).message);
   }
 }
 
 async function snapshotOf(ctx: YumContext, repo: string, id: string): Promise<Snapshot> {
   const s = isSnapshotId(id) ? await ctx.store.catalog.getSnapshot(repo, id) : undefined;
-  if (!s) throw new HttpError(404, (await ctx.store.catalog.getRepo(repo)) ? `${repo} has no snapshot ${id}` : `no repository ${repo}`);
+  if (!s) throw new HttpError('not_found', (await ctx.store.catalog.getRepo(repo)) ? `${repo} has no snapshot ${id}` : `no repository ${repo}`);
   return s;
 }
 
@@ -59,7 +59,7 @@ async function serveFrom(
   href: string,
   cacheControl: (f: SnapshotFile) => string,
 ): Promise<true> {
-  if (!href) throw new HttpError(404, 'give a file of the repo, such as repodata/repomd.xml');
+  if (!href) throw new HttpError('not_found', 'give a file of the repo, such as repodata/repomd.xml');
   const tried: string[] = [];
   for await (const s of snapshots) {
     const file = await ctx.lookup.find(s.id, href);
@@ -69,7 +69,7 @@ async function serveFrom(
     }
     tried.push(s.id);
   }
-  throw new HttpError(404, `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
+  throw new HttpError('not_found', `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
 }
 
 const revalidateRepomd = (f: SnapshotFile) => (f.href === 'repodata/repomd.xml' ? REVALIDATE : SHORT);
@@ -93,11 +93,11 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
     const href = rest.join('/');
     // The common case first: a snapshot path needs one query.
     if (b === 'snapshots') return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, c)], href, () => IMMUTABLE);
-    if (!(await catalog.getRepo(repo))) throw new HttpError(404, `no repository ${repo}`);
+    if (!(await catalog.getRepo(repo))) throw new HttpError('not_found', `no repository ${repo}`);
     if (b === 'tags') {
       const tag = name(checkTagName, c, 'tag');
       const current = await catalog.getTag(repo, tag);
-      if (!current) throw new HttpError(404, `${repo} has no tag ${tag}`);
+      if (!current) throw new HttpError('not_found', `${repo} has no tag ${tag}`);
       // The current snapshot first; only for a file it lacks, those the tag left within
       // the grace window, newest first (repomd.xml is always the current one).
       async function* snapshots() {
@@ -120,10 +120,10 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       try {
         time = parseTime(c);
       } catch (e) {
-        throw new HttpError(404, (e as Error).message);
+        throw new HttpError('not_found', (e as Error).message);
       }
       const id = await catalog.tagAt(repo, 'latest', time);
-      if (!id) throw new HttpError(404, `${repo} had no snapshot at ${time}`);
+      if (!id) throw new HttpError('not_found', `${repo} had no snapshot at ${time}`);
       const past = Date.parse(time) <= Date.now();
       return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, id)], href, (f) => (past ? IMMUTABLE : revalidateRepomd(f)));
     }
@@ -131,7 +131,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
   }
   if (top === 'sets' && a !== undefined && b !== undefined) {
     const set = await catalog.getSet(a);
-    if (!set) throw new HttpError(404, `no set ${a}`);
+    if (!set) throw new HttpError('not_found', `no set ${a}`);
     if (b === 'repos.repo' && c === undefined) {
       const base = ctx.baseUrl(req);
       const lines = [`# txrepo set ${set.id}${set.label ? ` (${set.label})` : ''}: one pinned snapshot per repository`];
@@ -142,9 +142,9 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       return true;
     }
     const member = set.members.find((m) => m.repo === b);
-    if (!member) throw new HttpError(404, `set ${set.id} has no repository ${b}`);
+    if (!member) throw new HttpError('not_found', `set ${set.id} has no repository ${b}`);
     const snapshot = await catalog.getSnapshot(member.repo, member.snapshot);
-    if (!snapshot) throw new HttpError(410, `snapshot ${member.snapshot} of ${member.repo} is gone (removed by gc after set ${set.id}'s lease ended)`);
+    if (!snapshot) throw new HttpError('gone', `snapshot ${member.snapshot} of ${member.repo} is gone (removed by gc after set ${set.id}'s lease ended)`);
     return serveFrom(req, res, ctx, [snapshot], [c, ...rest].filter((x) => x !== undefined).join('/'), () => IMMUTABLE);
   }
   return false;

@@ -4,7 +4,7 @@
 
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { eachLimited } from '../common/index.ts';
+import { eachLimited, Failure } from '../common/index.ts';
 import { readPackage, rpmvercmp, type PackageRecord } from '../rpm/index.ts';
 import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type PackageIdentity, type PackagePage, type PageRef, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { generateRepodata } from './repodata.ts';
@@ -26,8 +26,9 @@ export interface DeployResult {
   path: string;
 }
 
-export class DeployInputError extends Error {
+export class DeployInputError extends Failure {
   override name = 'DeployInputError';
+  readonly kind = 'invalid_input';
 }
 
 /** Where a package lives in a snapshot's tree: Packages/<first letter>/<file name>. */
@@ -133,7 +134,7 @@ export interface CommitPackagesOptions {
 export async function commitPackages(store: Store, opts: CommitPackagesOptions): Promise<DeployResult> {
   const { catalog } = store;
   const repo = await catalog.getRepo(opts.repo);
-  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo}'`);
+  if (!repo) throw new NotFoundError(`no repository ${opts.repo}`, { createRepo: opts.repo });
   const incoming = new Map<string, IngestedPackage>();
   for (const p of opts.packages) {
     const same = incoming.get(p.href);
@@ -208,7 +209,7 @@ export async function commitPackages(store: Store, opts: CommitPackagesOptions):
 
 /** Deploys local .rpm files and directories of them (see also the CLI, which adds yum repos). */
 export async function deploy(store: Store, opts: DeployOptions): Promise<DeployResult> {
-  if (!(await store.catalog.getRepo(opts.repo))) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo}'`);
+  if (!(await store.catalog.getRepo(opts.repo))) throw new NotFoundError(`no repository ${opts.repo}`, { createRepo: opts.repo });
   const packages = await ingestFiles(store, await collectRpmFiles(opts.sources), opts.onProgress);
   return commitPackages(store, { repo: opts.repo, packages, actor: opts.actor, message: opts.message });
 }

@@ -8,9 +8,11 @@ import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promis
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Snapshot, Store } from '../store/index.ts';
+import { Failure } from '../common/index.ts';
 
-export class ExportError extends Error {
+export class ExportError extends Failure {
   override name = 'ExportError';
+  readonly kind = 'invalid_input';
 }
 
 export async function exportSnapshot(store: Store, snapshot: Snapshot, dir: string): Promise<{ dir: string; files: number; linked: number }> {

@@ -2,10 +2,13 @@
 // restricted to a safe alphabet (docs/design.md: [A-Za-z0-9][A-Za-z0-9._-]*), and never
 // "." or "..".
 
+import { Failure } from '../common/index.ts';
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-export class InvalidNameError extends Error {
+export class InvalidNameError extends Failure {
   override name = 'InvalidNameError';
+  readonly kind = 'invalid_input';
 }
 
 function check(kind: string, name: string): string {

@@ -1,9 +1,11 @@
 // REF: a snapshot id, a tag name, or tag@TIME (where the tag pointed at TIME).
 
 import { isSnapshotId, NotFoundError, type Catalog, type Snapshot } from '../store/index.ts';
+import { Failure } from '../common/index.ts';
 
-export class RefError extends Error {
+export class RefError extends Failure {
   override name = 'RefError';
+  readonly kind = 'invalid_input';
 }
 
 /** Splits REPO@REF; REF defaults to `latest`. */
@@ -20,7 +22,7 @@ export function parseTime(s: string): string {
 }
 
 export async function resolveRef(catalog: Catalog, repo: string, ref: string): Promise<Snapshot> {
-  if (!(await catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}; see 'txrepo repo list'`);
+  if (!(await catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}`, { list: 'repos' });
   let id: string | undefined;
   if (isSnapshotId(ref)) {
     id = ref;
@@ -33,10 +35,10 @@ export async function resolveRef(catalog: Catalog, repo: string, ref: string): P
       if (!id) throw new NotFoundError(`tag ${tag} of ${repo} pointed at nothing at ${time}`);
     } else {
       id = (await catalog.getTag(repo, ref))?.snapshot;
-      if (!id) throw new NotFoundError(`${repo} has no tag ${ref}${ref === 'latest' ? ' (nothing was deployed yet)' : ''}; see 'txrepo tags ${repo}'`);
+      if (!id) throw new NotFoundError(`${repo} has no tag ${ref}${ref === 'latest' ? ' (nothing was deployed yet)' : ''}`, { list: 'tags', repo });
     }
   }
   const snapshot = await catalog.getSnapshot(repo, id);
-  if (!snapshot) throw new NotFoundError(`${repo} has no snapshot ${id}; see 'txrepo snapshots ${repo}'`);
+  if (!snapshot) throw new NotFoundError(`${repo} has no snapshot ${id}`, { list: 'snapshots', repo });
   return snapshot;
 }

@@ -98,7 +98,7 @@ export interface SetManifest extends SetView {
 
 export async function setManifest(store: Store, id: string): Promise<SetManifest> {
   const set = await store.catalog.getSet(id);
-  if (!set) throw new NotFoundError(`no set ${id}; see 'txrepo set list'`);
+  if (!set) throw new NotFoundError(`no set ${id}`, { list: 'sets' });
   const repos: SetManifestRepo[] = [];
   for (const m of set.members) {
     if (!(await store.catalog.getSnapshot(m.repo, m.snapshot))) {

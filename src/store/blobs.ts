@@ -5,6 +5,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { Failure } from '../common/index.ts';
 
 export interface BlobInfo {
   digest: string;
@@ -17,8 +18,9 @@ export interface Expected {
   size?: number;
 }
 
-export class BlobMismatchError extends Error {
+export class BlobMismatchError extends Failure {
   override name = 'BlobMismatchError';
+  readonly kind = 'bad_package';
   /** What the content turned out to be. */
   readonly actual?: BlobInfo;
   constructor(message: string, actual?: BlobInfo) {

@@ -135,7 +135,7 @@ export interface CatalogStorage {
 // Messages that reads and the schema give too.
 
 export const noRepo = (name: string) => `no repository ${name}`;
-export const noSet = (id: string) => `no set ${id}; see 'txrepo set list'`;
+export const noSet = (id: string) => `no set ${id}`;
 export const newerSchema = (version: number, known: number) => `the catalog has schema version ${version}, newer than this txrepo (${known}); upgrade txrepo`;
 export const pageWithoutInfo = (page: string, snapshot: string) =>
   `the catalog lists package page ${page} in snapshot ${snapshot} but has no page_info row for it; run 'txrepo fsck'`;
@@ -251,7 +251,7 @@ export function* createSet(tx: CatalogStorage, n: NewSet): Rule<SnapshotSet> {
 /** A lease may be extended, kept or released until it is released: that is final. */
 export function* updateSet(tx: CatalogStorage, id: string, change: LeaseChange): Rule<SnapshotSet> {
   const set = yield* step(tx.readSet(id));
-  if (!set) throw new NotFoundError(noSet(id));
+  if (!set) throw new NotFoundError(noSet(id), { list: 'sets' });
   if (set.releasedAt) throw new ConflictError(`set ${id} was released at ${set.releasedAt}; a released set stays released (create a new one)`);
   if ('release' in change) yield* step(tx.setReleased(id, new Date().toISOString()));
   else yield* step(tx.setLeaseEnd(id, change.expiresAt));
@@ -265,7 +265,7 @@ export function* updateSet(tx: CatalogStorage, id: string, change: LeaseChange):
  */
 export function* promoteSet(tx: CatalogStorage, p: Promotion): Rule<TagMove[]> {
   const set = yield* step(tx.readSet(p.set));
-  if (!set) throw new NotFoundError(noSet(p.set));
+  if (!set) throw new NotFoundError(noSet(p.set), { list: 'sets' });
   const backwards: string[] = [];
   for (const m of set.members) {
     if (!(yield* step(tx.hasSnapshot(m.repo, m.snapshot)))) {
@@ -296,7 +296,7 @@ export function* createToken(tx: CatalogStorage, t: { name: string; hash: string
 /** Revoking a revoked token changes nothing (it keeps its first revocation time). */
 export function* revokeToken(tx: CatalogStorage, name: string): Rule<TokenInfo> {
   const token = yield* step(tx.readToken(name));
-  if (!token) throw new NotFoundError(`no token named ${name}; see 'txrepo token list'`);
+  if (!token) throw new NotFoundError(`no token named ${name}`, { list: 'tokens' });
   if (token.revokedAt !== undefined) return token;
   yield* step(tx.setRevoked(name, new Date().toISOString()));
   return (yield* step(tx.readToken(name)))!;

@@ -4,6 +4,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PackageRecord } from '../rpm/index.ts';
+import { Failure } from '../common/index.ts';
 
 export interface Repository {
   name: string;
@@ -215,16 +216,30 @@ export interface CatalogSweepResult {
 }
 
 /** A compare-and-swap failed: someone else changed the state first. */
-export class ConflictError extends Error {
+export class ConflictError extends Failure {
   override name = 'ConflictError';
+  readonly kind = 'conflict';
 }
 
-export class NotFoundError extends Error {
+/**
+ * Where a user may look for what exists instead, or what would make it: the CLI turns
+ * it into advice in its own words ("see 'txrepo repo list'"); this layer has none.
+ */
+export type Remedy = { list: 'repos' | 'sets' | 'tokens' } | { list: 'tags' | 'snapshots'; repo: string } | { createRepo: string; upstream?: boolean };
+
+export class NotFoundError extends Failure {
   override name = 'NotFoundError';
+  readonly kind = 'not_found';
+  readonly remedy?: Remedy;
+  constructor(message: string, remedy?: Remedy) {
+    super(message);
+    this.remedy = remedy;
+  }
 }
 
-export class AlreadyExistsError extends Error {
+export class AlreadyExistsError extends Failure {
   override name = 'AlreadyExistsError';
+  readonly kind = 'already_exists';
 }
 
 /**
@@ -248,8 +263,13 @@ export interface AuditScope {
 export const auditScope = new AsyncLocalStorage<AuditScope>();
 
 /** The store cannot be used as it is (not a store, a full or read-only disk): the message says what to do. */
-export class StoreError extends Error {
+export class StoreError extends Failure {
   override name = 'StoreError';
+  readonly kind: 'unavailable' | 'storage_full' | 'storage_read_only' | 'not_found' | 'invalid_input';
+  constructor(message: string, kind: StoreError['kind'] = 'unavailable') {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 /**

@@ -66,7 +66,7 @@ export class NoStoreError extends StoreError {
   override name = 'NoStoreError';
   readonly dir: string;
   constructor(dir: string, why: string) {
-    super(`no txrepo store at ${dir}: ${why}`);
+    super(`no txrepo store at ${dir}: ${why}`, 'not_found');
     this.dir = dir;
   }
 }
@@ -76,7 +76,7 @@ export class NotAStoreError extends StoreError {
   override name = 'NotAStoreError';
   readonly dir: string;
   constructor(dir: string, what: string) {
-    super(`${dir} ${what}; a store is made only in a new or empty directory`);
+    super(`${dir} ${what}; a store is made only in a new or empty directory`, 'invalid_input');
     this.dir = dir;
   }
 }

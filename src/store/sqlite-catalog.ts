@@ -85,7 +85,8 @@ function diskFailure(e: unknown, path: string, opening = false): unknown {
     : problem === 'read-only file system'
       ? 'the store can be read but not changed; mount it read-write to change it'
       : 'run txrepo as a user who may write the store';
-  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`);
+  const kind = problem.startsWith('no space') ? 'storage_full' : problem === 'read-only file system' ? 'storage_read_only' : 'unavailable';
+  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`, kind);
 }
 
 /** The catalog's rows on SQLite, for the rules (catalog-rules.ts): every call answers at once. */

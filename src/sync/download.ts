@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atPath, fileCreated, writeAll } from '../common/index.ts';
+import { atPath, Failure, fileCreated, writeAll } from '../common/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
 import { UpstreamError, type Upstream } from './source.ts';
 
@@ -20,8 +20,9 @@ export interface ExpectedFile {
   maxSize: number;
 }
 
-export class ChecksumMismatchError extends Error {
+export class ChecksumMismatchError extends Failure {
   override name = 'ChecksumMismatchError';
+  readonly kind = 'bad_package';
 }
 
 const ATTEMPTS = 4;

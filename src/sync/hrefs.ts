@@ -2,8 +2,11 @@
 // URLs, '..' segments (also percent-encoded), encoded slashes, backslashes and control
 // characters are refused.
 
-export class UnsafeHrefError extends Error {
+import { Failure } from '../common/index.ts';
+
+export class UnsafeHrefError extends Failure {
   override name = 'UnsafeHrefError';
+  readonly kind = 'bad_metadata';
 }
 
 export function checkHref(href: string, source: string): string {

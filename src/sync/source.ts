@@ -7,9 +7,11 @@ import https from 'node:https';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkHref } from './hrefs.ts';
+import { Failure } from '../common/index.ts';
 
-export class UpstreamError extends Error {
+export class UpstreamError extends Failure {
   override name = 'UpstreamError';
+  readonly kind = 'upstream';
 }
 
 export interface Upstream {

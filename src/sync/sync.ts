@@ -158,7 +158,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
 export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {
   const { catalog } = store;
   const repo = await catalog.getRepo(opts.repo);
-  if (!repo) throw new NotFoundError(`no repository ${opts.repo}; create it with 'txrepo repo create ${opts.repo} --upstream URL'`);
+  if (!repo) throw new NotFoundError(`no repository ${opts.repo}`, { createRepo: opts.repo, upstream: true });
   const from = opts.from ?? repo.upstream;
   if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
   const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress });

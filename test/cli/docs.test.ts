@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { COMMANDS } from '../../src/cli/commands/index.ts';
-import { FAILURE_KINDS } from '../../src/common/index.ts';
+import { FAILURE_TYPES } from '../../src/common/index.ts';
 import { REPO_ROOT } from '../helpers/run.ts';
 
 const read = (path: string) => readFile(join(REPO_ROOT, path), 'utf8');
@@ -32,7 +32,7 @@ describe('docs/cli.md', () => {
     const doc = await read('docs/cli.md');
     const table = doc.slice(doc.indexOf('### Error types'), doc.indexOf('## Names'));
     const documented = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
-    assert.deepEqual(documented, [...FAILURE_KINDS]);
+    assert.deepEqual(documented, [...FAILURE_TYPES]);
   });
 });
 

@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
 import { integer, parse } from '../args.ts';
+import { messageWithAdvice } from '../advice.ts';
 import { UsageError } from '../errors.ts';
 import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, storeDir, withStore } from '../store.ts';
 
@@ -86,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
     graceMs,
     publicUrl: v['public-url'],
     redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
+    // The server's messages read as the CLI's: a remote CLI shows them as they come.
+    explain: messageWithAdvice,
     accessLog: v.quiet ? undefined : (entry) => process.stdout.write((v.json ? JSON.stringify({ event: 'request', ...entry }) : accessLogLine(entry)) + '\n'),
   }).catch(async (e: NodeJS.ErrnoException) => {
     await store.close();

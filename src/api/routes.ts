@@ -1,0 +1,173 @@
+// The one table of /api/v1: every route's method, path (with named parameters), what it
+// takes (query, body) and answers, as JSON Schema, and the permission it needs. The
+// server dispatches from it (src/server/api.ts), the remote client calls from it
+// (src/remote/client.ts) and the OpenAPI document is made from it (openapi.ts);
+// docs/http-api.md describes it for people.
+
+import { boolean, extended, integer, listOf, object, orNull, shape, string, time, type JsonSchema } from './shapes.ts';
+
+/** What a request may do: read (anonymous) or change the store (a token). Token scopes will refine 'write'. */
+export type Permission = 'read' | 'write';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface Route {
+  method: Method;
+  /** Under /api/v1, parameters as `:name`. */
+  path: string;
+  summary: string;
+  permission: Permission;
+  /** The query parameters, as an object schema of strings. */
+  query?: JsonSchema;
+  /** The JSON body. */
+  body?: JsonSchema;
+  /** The body is a file, streamed (Content-Length required), not JSON. */
+  upload?: true;
+  /** The answer: its status and shape. */
+  answer: { status: number; schema: JsonSchema };
+  /** The answer may come as NDJSON progress lines when asked (Accept: application/x-ndjson). */
+  progress?: true;
+}
+
+/** An optional string field of a body (null means absent). */
+const text = (description?: string) => orNull(string(description));
+const flag = orNull(boolean);
+const number = (description: string) => orNull({ type: 'number', description });
+const ok = (schema: JsonSchema, status = 200) => ({ status, schema });
+/** Query parameters; others are ignored, as they always were. */
+const queryOf = object;
+
+const REPO_NAME = string('[A-Za-z0-9][A-Za-z0-9._-]*');
+const TTL = string("a duration (3d, 12h, 1d12h) or 'forever'");
+
+export const ROUTES = {
+  health: { method: 'GET', path: '/health', summary: 'whether this server reaches its catalog and blobs (503 if not): for load balancers', permission: 'read', answer: ok(object({ catalog: string(), blobs: string() })) },
+  openapi: { method: 'GET', path: '/openapi.json', summary: 'this document', permission: 'read', answer: ok({ type: 'object' }) },
+
+  listRepos: { method: 'GET', path: '/repos', summary: 'repositories, with their latest', permission: 'read', answer: ok(listOf(extended('Repository', { 'latest?': string() }))) },
+  createRepo: {
+    method: 'POST',
+    path: '/repos',
+    summary: 'create a repository',
+    permission: 'write',
+    body: object({ name: REPO_NAME, 'upstream?': text('an http(s) URL'), 'keep?': number('builds kept per name.arch'), 'retainLast?': number('snapshots gc keeps'), 'retainDays?': number('days gc keeps snapshots') }),
+    answer: ok(shape('Repository'), 201),
+  },
+  showRepo: { method: 'GET', path: '/repos/:repo', summary: 'a repository, its snapshot count and tags', permission: 'read', answer: ok(extended('Repository', { snapshots: integer(), tags: listOf(shape('Tag')) })) },
+  deleteRepo: { method: 'DELETE', path: '/repos/:repo', summary: 'delete a repository (refused while a live set pins it)', permission: 'write', answer: ok(object({ deleted: string() })) },
+  deploy: {
+    method: 'POST',
+    path: '/repos/:repo/deploy',
+    summary: 'deploy uploaded packages and yum repos at http(s) URLs into a new snapshot',
+    permission: 'write',
+    body: object({
+      'uploads?': orNull(listOf(object({ sha256: string(), fileName: string('NAME.rpm') }))),
+      'sources?': orNull(listOf(string('an http(s) URL of a yum repo'))),
+      'message?': text(),
+    }),
+    answer: ok(extended('CommitOutcome', { added: listOf(string()), removed: listOf(string()) }), 201),
+    progress: true,
+  },
+  sync: {
+    method: 'POST',
+    path: '/repos/:repo/sync',
+    summary: 'sync a repository from its upstream',
+    permission: 'write',
+    body: object({ 'from?': text('an http(s) URL'), 'mirror?': flag, 'parallel?': number('downloads at a time, 1 to 64'), 'message?': text() }),
+    answer: ok(extended('CommitOutcome', { downloaded: integer() })),
+    progress: true,
+  },
+  snapshots: { method: 'GET', path: '/repos/:repo/snapshots', summary: 'snapshots, oldest first', permission: 'read', answer: ok(listOf(shape('Snapshot'))) },
+  showSnapshot: {
+    method: 'GET',
+    path: '/repos/:repo/snapshots/:ref',
+    summary: 'one snapshot (REF: id, tag, TAG@TIME), with its files when asked',
+    permission: 'read',
+    query: queryOf({ 'files?': string('1: with its files') }),
+    answer: ok(extended('Snapshot', { path: string(), 'files?': listOf(object({ href: string(), kind: { type: 'string', enum: ['package', 'metadata'] }, size: integer(), sha256: string() })) })),
+  },
+  tags: { method: 'GET', path: '/repos/:repo/tags', summary: 'tags', permission: 'read', answer: ok(listOf(shape('Tag'))) },
+  tag: {
+    method: 'PUT',
+    path: '/repos/:repo/tags/:tag',
+    summary: 'move a tag',
+    permission: 'write',
+    body: object({ ref: string('REF'), 'expect?': text("REF, or 'none'"), 'reason?': text() }),
+    answer: ok(shape('Move')),
+  },
+  history: { method: 'GET', path: '/repos/:repo/history', summary: 'tag moves, oldest first', permission: 'read', query: queryOf({ 'tag?': string() }), answer: ok(listOf(shape('Move'))) },
+  diff: {
+    method: 'GET',
+    path: '/diff',
+    summary: 'packages added, removed, upgraded, downgraded between two snapshots',
+    permission: 'read',
+    query: queryOf({ a: string('REPO@REF'), b: string('REPO@REF') }),
+    answer: ok(object({ from: string(), to: string(), added: listOf(shape('PackageChange')), removed: listOf(shape('PackageChange')), upgraded: listOf(shape('PackageChange')), downgraded: listOf(shape('PackageChange')) })),
+  },
+
+  listSets: { method: 'GET', path: '/sets', summary: 'sets', permission: 'read', answer: ok(listOf(shape('Set'))) },
+  createSet: {
+    method: 'POST',
+    path: '/sets',
+    summary: 'pin snapshots in a set',
+    permission: 'write',
+    body: object({ refs: listOf(string('REPO[@REF]')), 'label?': text(), 'ttl?': orNull(TTL) }),
+    answer: ok(shape('Set'), 201),
+  },
+  showSet: {
+    method: 'GET',
+    path: '/sets/:set',
+    summary: 'a set and its manifest: every file of every pinned snapshot',
+    permission: 'read',
+    answer: ok(
+      extended('Set', {
+        repos: listOf(object({ repo: string(), snapshot: string(), gone: boolean, 'path?': string(), files: listOf(object({ href: string(), sha256: string(), size: integer(), path: string() })) })),
+      }),
+    ),
+  },
+  extendSet: { method: 'POST', path: '/sets/:set/extend', summary: 'the lease ends TTL from now', permission: 'write', body: object({ ttl: TTL }), answer: ok(shape('Set')) },
+  keepSet: { method: 'POST', path: '/sets/:set/keep', summary: 'the lease never ends', permission: 'write', body: object({}), answer: ok(shape('Set')) },
+  releaseSet: { method: 'POST', path: '/sets/:set/release', summary: 'end the lease now, for good', permission: 'write', body: object({}), answer: ok(shape('Set')) },
+  promote: {
+    method: 'POST',
+    path: '/sets/:set/promote',
+    summary: 'move TAG in every repository of the set, in one transaction',
+    permission: 'write',
+    body: object({ tag: string(), 'force?': flag, 'reason?': text() }),
+    answer: ok(listOf(shape('Move'))),
+  },
+
+  hasBlob: { method: 'GET', path: '/blobs/:sha256', summary: 'whether the server has a blob (HEAD: skip the upload)', permission: 'read', answer: ok(shape('Blob')) },
+  upload: { method: 'PUT', path: '/blobs/:sha256', summary: 'upload a package as the blob of its sha256 (Content-Length required)', permission: 'write', upload: true, answer: ok(shape('Blob'), 201) },
+
+  gc: { method: 'POST', path: '/gc', summary: 'garbage collection', permission: 'write', body: object({ 'dryRun?': flag, 'grace?': text('a duration') }), answer: ok(object({ dryRun: boolean, snapshots: listOf(object({ repo: string(), id: string(), createdAt: time })), blobs: integer(), bytes: integer(), staging: object({ files: integer(), bytes: integer() }), protectedBy: object({ tags: integer(), tagGrace: integer(), sets: integer() }) })) },
+  fsck: { method: 'GET', path: '/fsck', summary: "the store's check", permission: 'read', query: queryOf({ 'verifyBlobs?': string('1: re-hash every blob') }), answer: ok(object({ snapshots: integer(), files: integer(), blobsVerified: integer(), problems: listOf(string()) })) },
+  log: {
+    method: 'GET',
+    path: '/log',
+    summary: 'the audit log, oldest first',
+    permission: 'read',
+    query: queryOf({ 'repo?': string(), 'limit?': { type: 'string', pattern: '^[0-9]{1,6}$', description: 'a whole number' } }),
+    answer: ok(listOf(object({ seq: integer(), at: time, actor: string(), command: string(), 'repo?': string(), args: {}, result: string() }))),
+  },
+} as const satisfies Record<string, Route>;
+
+export type RouteId = keyof typeof ROUTES;
+
+export const API_PREFIX = '/api/v1';
+
+/** The names of a path's parameters, in order. */
+export function pathParameters(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
+}
+
+/** A route's path with its parameters filled in (encoded), under /api/v1, with the query. */
+export function routeUrl(route: Route, params: Record<string, string> = {}, query: Record<string, string | undefined> = {}): string {
+  const path = route.path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    if (params[name] === undefined) throw new Error(`${route.method} ${route.path}: no value for :${name}`);
+    return encodeURIComponent(params[name]);
+  });
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, v);
+  return `${API_PREFIX}${path}${q.size ? `?${q}` : ''}`;
+}
