@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { LocalTxrepo } from '../src/core/index.ts';
 import { messageWithAdvice } from '../src/cli/advice.ts';
 import { startServer } from '../src/server/index.ts';
+import { LATEST_INDEX_PATH, setRepoFilePath, snapshotPath, tagPath } from '../src/snapshots/index.ts';
 import { openStore } from '../src/store/index.ts';
 
 const { values } = parseArgs({ options: { listen: { type: 'string' }, store: { type: 'string' } } });
@@ -47,15 +48,15 @@ const url = running.url;
 console.log(`txrepo demo: store ${dir}, serving on ${url}
 
   repository demo: ${second.packages} packages in 2 snapshots (${first.snapshot}, ${second.snapshot})
-  latest           ${url}/repos/demo/tags/latest/
-  latest.tested    ${url}/repos/demo/tags/latest.tested/
-  a snapshot       ${url}/repos/demo/snapshots/${first.snapshot}/
-  a set            ${url}/sets/${set.id}/repos.repo
-  the index        ${url}/repos/all_latest.json
+  latest           ${url}${tagPath('demo', 'latest')}
+  latest.tested    ${url}${tagPath('demo', 'latest.tested')}
+  a snapshot       ${url}${snapshotPath('demo', first.snapshot)}
+  a set            ${url}${setRepoFilePath(set.id)}
+  the index        ${url}${LATEST_INDEX_PATH}
 
 Install from it with dnf (into a throw-away root):
   dnf --installroot="$(mktemp -d)" --releasever=1 --setopt=reposdir=/nonexistent --nogpgcheck \\
-      --repofrompath=demo,${url}/repos/demo/tags/latest/ --repo=demo -y install bear
+      --repofrompath=demo,${url}${tagPath('demo', 'latest')} --repo=demo -y install bear
 
 Or work on the store with the CLI:
   bin/txrepo snapshots demo --store ${dir}

@@ -22,6 +22,7 @@ import {
   parseRepoRef,
   resolveRef,
   setManifest,
+  snapshotPath,
   viewOfSet,
   type IngestedPackage,
 } from '../snapshots/index.ts';
@@ -217,7 +218,7 @@ export class LocalTxrepo implements Txrepo {
     const s = await resolveRef(this.catalog, checkRepoName(repo), ref);
     const tags = (await this.catalog.listTags(repo)).filter((t) => t.snapshot === s.id).map((t) => t.tag);
     const files = opts.files ? (await this.catalog.snapshotFiles(s.id)).map((f) => ({ href: f.href, kind: f.kind, size: f.size, sha256: f.digest })) : undefined;
-    return { ...s, tags, path: `/repos/${repo}/snapshots/${s.id}/`, files };
+    return { ...s, tags, path: snapshotPath(repo, s.id), files };
   }
 
   async diff(a: string, b: string) {

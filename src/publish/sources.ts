@@ -5,6 +5,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Txrepo } from '../core/index.ts';
+import { fileUnder, snapshotPath } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
 import { PublishError, type PublishedFile, type PublishSource } from './publish.ts';
 
@@ -29,7 +30,7 @@ export async function serverSource(tx: Txrepo, server: string, repo: string, ref
   const base = server.replace(/\/+$/, '');
   const fetchFile = (f: PublishedFile) =>
     new Promise<Readable>((resolve, reject) => {
-      const url = `${base}/repos/${encodeURIComponent(repo)}/snapshots/${snapshot}/${f.href.split('/').map(encodeURIComponent).join('/')}`;
+      const url = base + fileUnder(snapshotPath(repo, snapshot), f.href);
       const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, (res: IncomingMessage) => {
         if (res.statusCode !== 200) {
           res.resume();

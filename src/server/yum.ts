@@ -14,7 +14,7 @@
 // disk: nothing outside the store can be reached.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkRepoName, checkTagName, parseTime, type SnapshotLookup } from '../snapshots/index.ts';
+import { checkRepoName, checkTagName, parseTime, setMemberPath, snapshotPath, type SnapshotLookup } from '../snapshots/index.ts';
 import { isSnapshotId, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { serveFile } from './files.ts';
 import { HttpError, sendJson, sendText } from './http.ts';
@@ -83,7 +83,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
     const latest: Record<string, string> = {};
     for (const repo of await catalog.listRepos()) {
       const tag = await catalog.getTag(repo.name, 'latest');
-      if (tag) latest[repo.name] = `${base}/repos/${repo.name}/snapshots/${tag.snapshot}/`;
+      if (tag) latest[repo.name] = base + snapshotPath(repo.name, tag.snapshot);
     }
     sendJson(res, 200, { latest_ci_repos: latest }, { 'cache-control': REVALIDATE });
     return true;
@@ -136,7 +136,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       const base = ctx.baseUrl(req);
       const lines = [`# txrepo set ${set.id}${set.label ? ` (${set.label})` : ''}: one pinned snapshot per repository`];
       for (const m of set.members) {
-        lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}/sets/${set.id}/${m.repo}/`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
+        lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}${setMemberPath(set.id, m.repo)}`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
       }
       sendText(res, 200, lines.join('\n') + '\n', { 'cache-control': IMMUTABLE });
       return true;

@@ -14,3 +14,4 @@ export type { GcOptions, GcReport } from './gc.ts';
 export { createSet, setManifest, parseDuration, isLive, leaseEnd, viewOfSet, DEFAULT_SET_TTL } from './sets.ts';
 export type { SetRequest, SetManifest, SetManifestFile, SetManifestRepo, SetView, LeaseEnded } from './sets.ts';
 export { SnapshotLookup } from './lookup.ts';
+export { atPath, fileUnder, LATEST_INDEX_PATH, setMemberPath, setRepoFilePath, snapshotPath, tagPath } from './paths.ts';

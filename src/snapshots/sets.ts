@@ -4,6 +4,7 @@
 import { NotFoundError, type SnapshotSet, type Store } from '../store/index.ts';
 import { checkRepoName } from './names.ts';
 import { parseRepoRef, RefError, resolveRef } from './refs.ts';
+import { setMemberPath } from './paths.ts';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -105,7 +106,7 @@ export async function setManifest(store: Store, id: string): Promise<SetManifest
       repos.push({ repo: m.repo, snapshot: m.snapshot, gone: true, files: [] });
       continue;
     }
-    const base = `/sets/${set.id}/${m.repo}/`;
+    const base = setMemberPath(set.id, m.repo);
     const files = (await store.catalog.snapshotFiles(m.snapshot)).map((f) => ({ href: f.href, sha256: f.digest, size: f.size, path: base + f.href }));
     repos.push({ repo: m.repo, snapshot: m.snapshot, gone: false, path: base, files });
   }
