@@ -101,9 +101,9 @@ function connectionFailure(e: unknown, url: string): unknown {
     case '42501':
       return new StoreError(`${where}: ${err.message}; the catalog's user needs to own its schema`);
     case '53100':
-      return new StoreError(`${where}: the PostgreSQL server's disk is full (${err.message}); the change was not made: free some space there and run the command again`);
+      return new StoreError(`${where}: the PostgreSQL server's disk is full (${err.message}); the change was not made: free some space there and run the command again`, 'storage_full');
     case '25006':
-      return new StoreError(`${where}: the PostgreSQL server is read-only (${err.message}); the change was not made: point --catalog at the primary`);
+      return new StoreError(`${where}: the PostgreSQL server is read-only (${err.message}); the change was not made: point --catalog at the primary`, 'storage_read_only');
     case '55P03':
       return new StoreError(`${where}: another writer held the catalog's writer lock for ${LOCK_TIMEOUT}; the change was not made: run the command again`);
     case '57P01':
