@@ -18,8 +18,8 @@ export class LocalBlobStore implements BlobStore {
   /** The directory of the fan-out directories. */
   readonly root: string;
   private readonly tmp: string;
-  /** Fan-out directories known to exist. */
-  private readonly dirs = new Set<string>();
+  /** Fan-out directories made durable by this process: one promise per directory, so parallel installs share it. */
+  private readonly dirs = new Map<string, Promise<void>>();
 
   constructor(storeDir: string) {
     this.base = join(storeDir, 'blobs');
@@ -65,13 +65,20 @@ export class LocalBlobStore implements BlobStore {
   private async install(temp: string, digest: string): Promise<void> {
     const final = this.localPath(digest);
     const dir = this.dirOf(digest);
-    if (!this.dirs.has(dir)) {
-      // The fan-out directory's own entry must be durable too, or a power loss could take
-      // the blob with it. Another process may have just created it and died before its
-      // fsync, so the parent is fsynced on first use either way (once per process).
-      if (!(await makeDirDurable(dir))) await fsyncDir(this.root);
-      this.dirs.add(dir);
+    // The fan-out directory's own entry must be durable too, or a power loss could take
+    // the blob with it. Another process may have just created it and died before its
+    // fsync, so the parent is fsynced on first use either way (once per process). Parallel
+    // installs into one new directory wait on the same promise: one mkdir, one fsync, and
+    // the same protocol steps on every run (the power-loss trials count on that).
+    let ready = this.dirs.get(dir);
+    if (!ready) {
+      ready = makeDirDurable(dir).then(async (made) => {
+        if (!made) await fsyncDir(this.root);
+      });
+      this.dirs.set(dir, ready);
+      ready.catch(() => this.dirs.delete(dir));
     }
+    await ready;
     await linkEntry(temp, final, { existingIsSame: true });
     await fsyncDir(dir);
   }
