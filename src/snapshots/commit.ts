@@ -9,10 +9,10 @@
 
 import { basename } from 'node:path';
 import type { RepomdRecord } from '../metadata/index.ts';
-import { rpmvercmp } from '../rpm/index.ts';
-import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type Catalog, type PackageIdentity, type PackagePage, type PageRef, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type Catalog, type PackagePage, type PageRef, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import type { IngestedPackage } from './ingest.ts';
+import { keptByPolicy } from './keep-policy.ts';
 import { generateRepodata } from './repodata.ts';
 
 /** What an operation does to its parent's package list. */
@@ -248,32 +248,14 @@ async function packagesOf(catalog: Catalog, pages: (PageRef | PackagePage)[]): P
   return pages.flatMap((p) => ('packages' in p ? p.packages : loaded.get(p.key)!));
 }
 
-function compareEvr(a: PackageIdentity, b: PackageIdentity): number {
-  return Number(a.epoch) - Number(b.epoch) || rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release);
-}
-
-/** The repo's keep policy: the newest `keep` builds of each name.arch. */
-function newest<T extends { id: PackageIdentity }>(items: T[], keep: number): T[] {
-  const groups = new Map<string, T[]>();
-  for (const x of items) {
-    const key = `${x.id.name}.${x.id.arch}`;
-    const list = groups.get(key);
-    if (list) list.push(x);
-    else groups.set(key, [x]);
-  }
-  const kept = new Set<T>();
-  for (const list of groups.values()) for (const x of list.sort((a, b) => compareEvr(b.id, a.id)).slice(0, keep)) kept.add(x);
-  return items.filter((x) => kept.has(x));
-}
-
 /**
- * The policy looks at every build of a name.arch, wherever its pages are: this reads
- * the whole package list, and cuts it afresh when it drops any.
+ * The repo's keep policy looks at every build of a name.arch, wherever its pages are:
+ * this reads the whole package list, and cuts it afresh when the policy drops any.
  */
 async function keepNewest(catalog: Catalog, next: NextList, keep: number): Promise<NextList> {
   const all = await packagesOf(catalog, next.pages);
   const identities = await catalog.getPackageIdentities([...new Set(all.map((f) => f.digest))]);
-  const kept = new Set(newest(all.map((f) => ({ file: f, id: identities.get(f.digest)! })), keep).map((x) => x.file));
+  const kept = new Set(keptByPolicy(all.map((f) => ({ file: f, id: identities.get(f.digest)! })), keep).map((x) => x.file));
   const removed = all.filter((f) => !kept.has(f)).map((f) => f.href);
   return removed.length ? { pages: paginate(all.filter((f) => kept.has(f))), added: next.added, removed: [...next.removed, ...removed] } : next;
 }

@@ -129,9 +129,10 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
     opts.onProgress?.(++done, listed.length);
   });
 
-  // Records come from the packages' own headers, parsed once at ingest (those the
-  // catalog lacks). The packages' own digests are verified too: the upstream's
-  // metadata may list a damaged file.
+  // Records come from the packages' own headers, parsed once at ingest: those the
+  // catalog has were read (and verified) when their content first came in. The
+  // packages' own digests are verified too: the upstream's metadata may list a
+  // damaged file.
   const sources = new Map(packages.map((f) => [f.digest, f.source]));
   const known = await catalog.getPackages([...sources.keys()]);
   const fresh = [...sources].filter(([d]) => !known.has(d)).map(([digest, source]) => ({ digest, source, locationHref: '', timeFile: fileTimes.get(digest) }));
