@@ -15,6 +15,7 @@ import {
   fsck,
   gc,
   ingestFiles,
+  ingestStored,
   leaseEnd,
   packageHref,
   parseDuration,
@@ -24,9 +25,11 @@ import {
   setManifest,
   snapshotPath,
   viewOfSet,
+  type CommitResult,
   type IngestedPackage,
+  type StoredPackageFailures,
 } from '../snapshots/index.ts';
-import { auditScope, NotFoundError, type AuditScope, type Snapshot, type Store } from '../store/index.ts';
+import { auditScope, NotFoundError, type AuditScope, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 import { Failure, kindOf, type FailureKind } from '../common/index.ts';
 
@@ -65,6 +68,13 @@ function recordedRequest(text: string): unknown {
 function counting(stage: ProgressStage, progress: Progress | undefined): ((done: number, total: number) => void) | undefined {
   return progress && ((done, total) => progress({ stage, unit: 'packages', done, total }));
 }
+
+/** An uploaded package that cannot be ingested is named by its file name. */
+const UPLOAD_FAILURES: StoredPackageFailures = {
+  blobCalled: 'the upload',
+  missing: (p) => new UploadMissingError(`${p.source}: no uploaded blob ${p.digest}; upload it first (PUT /api/v1/blobs/${p.digest})`),
+  unreadable: (p, message, e) => new UploadReadError(`${p.source}: ${message}`, kindOf(e)),
+};
 
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
 export const DEFAULT_GRACE = '1h';
@@ -146,13 +156,12 @@ export class LocalTxrepo implements Txrepo {
       if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads, progress)));
       return commitPackages(this.store, { repo, packages, actor: this.actor, message: r.message });
     });
-    return { ...(await this.outcome(repo, result)), added: result.added, removed: result.removed };
+    return { ...this.outcome(repo, result), added: result.added, removed: result.removed };
   }
 
   /** What a deploy or sync did, in the words of the API: the snapshot latest points at now. */
-  private async outcome(repo: string, r: { snapshot?: Snapshot; latest: string; path: string }): Promise<CommitOutcome> {
-    const snapshot = r.snapshot ?? (await this.catalog.getSnapshot(repo, r.latest));
-    return { repo, snapshot: r.latest, unchanged: r.snapshot === undefined, path: r.path, packages: snapshot?.packages ?? 0 };
+  private outcome(repo: string, r: CommitResult): CommitOutcome {
+    return { repo, snapshot: r.latest, unchanged: r.unchanged, path: r.path, packages: r.packages };
   }
 
   /** A yum repo (URL, or directory with repodata) or local RPM files. */
@@ -167,27 +176,14 @@ export class LocalTxrepo implements Txrepo {
 
   /** Packages a client uploaded as blobs: their records are read (digests verified) from the blobs. */
   private async ingestUploads(uploads: { sha256: string; fileName: string }[], progress?: Progress): Promise<IngestedPackage[]> {
-    const { readPackage } = await import('../rpm/index.ts');
-    const out: IngestedPackage[] = [];
-    const records = [];
     for (const u of uploads) {
       if (!/^[^/]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.') || UNSERVABLE_NAME.test(u.fileName)) throw new DeployInputError(`${JSON.stringify(u.fileName)} is not a package file name (NAME.rpm: no directories, control characters or backslashes)`);
       if (!/^[0-9a-f]{64}$/.test(u.sha256)) throw new DeployInputError(`${JSON.stringify(u.sha256)} is not a sha256 digest`);
-      // touch(): the blob must still be there, and stays while this deploy commits.
-      const copy = (await this.store.blobs.touch(u.sha256)) ? await this.store.blobs.localCopy(u.sha256) : undefined;
-      if (!copy) throw new UploadMissingError(`${u.fileName}: no uploaded blob ${u.sha256}; upload it first (PUT /api/v1/blobs/${u.sha256})`);
-      const href = packageHref(u.fileName);
-      const record = await readPackage(copy.path, { checksumType: 'sha256', locationHref: href, verifyDigests: true })
-        .catch((e: Error) => {
-          throw new UploadReadError(`${u.fileName}: ${e.message.replace(copy.path, 'the upload')}`, kindOf(e));
-        })
-        .finally(() => copy.release());
-      records.push(record);
-      out.push({ href, digest: u.sha256, size: record.sizePackage, source: u.fileName });
-      progress?.({ stage: 'read', unit: 'packages', done: out.length, total: uploads.length });
     }
-    await this.catalog.putPackages(records);
-    return out;
+    const stored = uploads.map((u) => ({ digest: u.sha256, locationHref: packageHref(u.fileName), source: u.fileName }));
+    // touch: the blob must still be there, and stays while this deploy commits.
+    const records = await ingestStored(this.store, stored, { failures: UPLOAD_FAILURES, touch: true, onProgress: counting('read', progress) });
+    return stored.map((p, i) => ({ href: p.locationHref, digest: p.digest, size: records[i].sizePackage, source: p.source }));
   }
 
   async sync(r: SyncRequest, progress?: Progress) {
@@ -200,7 +196,7 @@ export class LocalTxrepo implements Txrepo {
       }
       return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress) });
     });
-    return { ...(await this.outcome(r.repo, result)), downloaded: result.downloaded };
+    return { ...this.outcome(r.repo, result), downloaded: result.downloaded };
   }
 
   /** Refuses a bad or unknown repository name with a message that says what to do. */

@@ -2,13 +2,12 @@
 // src/parsehdr.c).
 
 import type { ChangelogEntry, PackageRecord } from '../rpm/index.ts';
-import { packageOpening } from './filelists.ts';
-import { escapeAttr as a, escapeText as t } from './xml.ts';
+import { documentHeader, escapeAttr as a, escapeText as t, packageOpening } from './xml.ts';
 
 export const OTHER_NS = 'http://linux.duke.edu/metadata/other';
 
 export function otherHeader(count: number): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<otherdata xmlns="${OTHER_NS}" packages="${count}">\n`;
+  return documentHeader('otherdata', `xmlns="${OTHER_NS}"`, count);
 }
 
 export const OTHER_FOOTER = '</otherdata>';

@@ -1,14 +1,14 @@
 // primary.xml: one <package> element per package (createrepo_c: src/xml_dump_primary.c).
 
 import { isPrimaryFile } from '../rpm/index.ts';
-import type { Dependency, PackageFile, PackageRecord } from '../rpm/index.ts';
-import { escapeAttr as a, escapeText as t } from './xml.ts';
+import type { Dependency, PackageRecord } from '../rpm/index.ts';
+import { documentHeader, escapeAttr as a, escapeText as t, fileElement, versionElement } from './xml.ts';
 
 export const PRIMARY_NS = 'http://linux.duke.edu/metadata/common';
 export const RPM_NS = 'http://linux.duke.edu/metadata/rpm';
 
 export function primaryHeader(count: number): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<metadata xmlns="${PRIMARY_NS}" xmlns:rpm="${RPM_NS}" packages="${count}">\n`;
+  return documentHeader('metadata', `xmlns="${PRIMARY_NS}" xmlns:rpm="${RPM_NS}"`, count);
 }
 
 export const PRIMARY_FOOTER = '</metadata>';
@@ -33,18 +33,13 @@ function dependencies(tag: string, deps: Dependency[], withPre = false): string 
   return deps.length === 0 ? '' : s === '' ? `    <rpm:${tag}/>\n` : `    <rpm:${tag}>\n${s}    </rpm:${tag}>\n`;
 }
 
-export function fileElement(f: PackageFile, indent: string): string {
-  const type = f.type === 'file' ? '' : ` type="${f.type}"`;
-  return `${indent}<file${type}>${t(f.path)}</file>\n`;
-}
-
 export function primaryPackage(p: PackageRecord): string {
   const base = p.locationBase ? ` xml:base="${a(p.locationBase)}"` : '';
   let s =
     '<package type="rpm">\n' +
     `  <name>${t(p.name)}</name>\n` +
     `  <arch>${t(p.arch)}</arch>\n` +
-    `  <version epoch="${a(p.epoch)}" ver="${a(p.version)}" rel="${a(p.release)}"/>\n` +
+    versionElement(p) +
     `  <checksum type="${a(p.checksumType)}" pkgid="YES">${p.pkgid}</checksum>\n` +
     `  <summary>${t(p.summary)}</summary>\n` +
     `  <description>${t(p.description)}</description>\n` +

@@ -1,8 +1,13 @@
-// Public surface of the snapshots layer: repositories, snapshots, tags, deploy, export.
+// Public surface of the snapshots layer: repositories, snapshots, tags, ingest, the
+// commit loop, deploy, export.
 export { checkRepoName, checkTagName, checkTokenName, InvalidNameError } from './names.ts';
 export { parseRepoRef, parseTime, resolveRef, RefError } from './refs.ts';
-export { deploy, ingestFiles, commitPackages, collectRpmFiles, packageHref, DeployInputError, UNSERVABLE_NAME } from './deploy.ts';
-export type { DeployOptions, DeployResult, IngestedPackage, CommitPackagesOptions } from './deploy.ts';
+export { deploy, commitPackages, collectRpmFiles, DeployInputError } from './deploy.ts';
+export type { DeployOptions, DeployResult, CommitPackagesOptions } from './deploy.ts';
+export { ingestFiles, ingestStored, packageHref, UNSERVABLE_NAME } from './ingest.ts';
+export type { IngestedPackage, StoredPackage, StoredPackageFailures, StoredIngestOptions } from './ingest.ts';
+export { commitOnLatest } from './commit.ts';
+export type { CommitRequest, CommitResult, ListChange, ExtraMetadata, ListEdit } from './commit.ts';
 export { exportSnapshot, ExportError } from './export.ts';
 export { generateRepodata } from './repodata.ts';
 export { fsck } from './fsck.ts';

@@ -73,11 +73,12 @@ export function pageIndexOf(pages: PageRef[], href: string): number {
 }
 
 /**
- * The pages of `pages` with `changed` (page index -> that page's package list plus
- * packages added to it) cut again. Boundaries depend only on hrefs, so cutting one
- * page's grown list gives exactly the pages a full paginate would; the rest are kept.
- * Only for additions: removing a page's last package moves a boundary, and that needs
- * a full paginate.
+ * The pages of `pages` with `changed` (page index -> that page's new package list)
+ * cut again. Boundaries depend only on hrefs, so cutting one page's changed list gives
+ * exactly the pages a full paginate would, as long as the list still ends where the
+ * page ended; the rest are kept. A page that lost its last package no longer ends
+ * there: give the run of it and the pages after it up to a boundary as one list, under
+ * its first page, and the others of the run as empty lists.
  */
 export function replacePages(pages: PageRef[], changed: Map<number, SnapshotFile[]>): (PageRef | PackagePage)[] {
   const out: (PageRef | PackagePage)[] = [];

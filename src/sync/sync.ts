@@ -7,9 +7,9 @@
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
-import { readPackageSync, RpmFormatError, type PackageRecord } from '../rpm/index.ts';
-import { generateRepodata, type IngestedPackage } from '../snapshots/index.ts';
-import { ConflictError, NotFoundError, paginate, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { RpmFormatError } from '../rpm/index.ts';
+import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
+import { NotFoundError, type Store } from '../store/index.ts';
 import { downloadToBlob } from './download.ts';
 import { checkHref } from './hrefs.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
@@ -26,13 +26,8 @@ export interface SyncOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface SyncResult {
-  snapshot?: Snapshot;
-  latest: string;
-  path: string;
-  packages: number;
+export interface SyncResult extends CommitResult {
   downloaded: number;
-  unchanged: boolean;
 }
 
 /**
@@ -61,11 +56,17 @@ async function readSmall(up: Upstream, href: string, limit: number): Promise<str
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** A downloaded package that cannot be ingested is named by where it came from. */
+const DOWNLOAD_FAILURES: StoredPackageFailures = {
+  missing: (p) => new UpstreamError(`${p.source}: its blob ${p.digest} is gone from the store (removed by gc meanwhile?); run the sync again`),
+  unreadable: (_, message, e) => (e instanceof RpmFormatError ? new UpstreamError(message) : undefined),
+};
+
 export interface IngestedRepo {
   /** Packages with their upstream hrefs, verified and stored (blob and record). */
   packages: IngestedPackage[];
   /** Extra metadata files (comps, updateinfo, ...), stored, with their repomd records. */
-  extras: { record: RepomdRecord; file: SnapshotFile }[];
+  extras: ExtraMetadata[];
   downloaded: number;
 }
 
@@ -128,30 +129,14 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
     opts.onProgress?.(++done, listed.length);
   });
 
-  // Records come from the packages' own headers, parsed once at ingest. The packages'
-  // own digests are verified too: the upstream's metadata may list a damaged file.
+  // Records come from the packages' own headers, parsed once at ingest: those the
+  // catalog has were read (and verified) when their content first came in. The
+  // packages' own digests are verified too: the upstream's metadata may list a
+  // damaged file.
   const sources = new Map(packages.map((f) => [f.digest, f.source]));
-  const digests = [...sources.keys()];
-  const known = await catalog.getPackages(digests);
-  const fresh: PackageRecord[] = [];
-  for (const d of digests) {
-    if (known.has(d)) continue;
-    const copy = await blobs.localCopy(d);
-    if (!copy) throw new UpstreamError(`${sources.get(d)}: its blob ${d} is gone from the store (removed by gc meanwhile?); run the sync again`);
-    const path = copy.path;
-    let record;
-    try {
-      record = readPackageSync(path, { checksumType: 'sha256', locationHref: '', verifyDigests: true });
-    } catch (e) {
-      // Named by where it came from, not by its blob's path.
-      if (e instanceof RpmFormatError && e.message.startsWith(`${path}: `)) throw new UpstreamError(`${sources.get(d)}: ${e.message.slice(path.length + 2)}`);
-      throw e;
-    } finally {
-      await copy.release();
-    }
-    fresh.push({ ...record, timeFile: fileTimes.get(d) ?? record.timeFile });
-  }
-  await catalog.putPackages(fresh);
+  const known = await catalog.getPackages([...sources.keys()]);
+  const fresh = [...sources].filter(([d]) => !known.has(d)).map(([digest, source]) => ({ digest, source, locationHref: '', timeFile: fileTimes.get(digest) }));
+  await ingestStored(store, fresh, { failures: DOWNLOAD_FAILURES });
   return { packages, extras, downloaded };
 }
 
@@ -162,39 +147,12 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   const from = opts.from ?? repo.upstream;
   if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
   const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress });
-  const upstreamFiles = new Map<string, SnapshotFile>(packages.map((p) => [p.href, { href: p.href, digest: p.digest, size: p.size, kind: 'package' }]));
-
-  for (let attempt = 0; ; attempt++) {
-    const latest = (await catalog.getTag(opts.repo, 'latest'))?.snapshot;
-    const currentFiles = latest ? await catalog.snapshotFiles(latest) : [];
-    const files = new Map<string, SnapshotFile>(opts.mirror ? [] : currentFiles.filter((f) => f.kind === 'package').map((f) => [f.href, f]));
-    for (const f of upstreamFiles.values()) files.set(f.href, f);
-    const packageFiles = [...files.values()];
-
-    const signature = (list: SnapshotFile[]) => list.map((f) => `${f.href}\0${f.digest}`).sort().join('\n');
-    const currentExtras = currentFiles.filter((f) => f.kind === 'metadata' && !/-(primary|filelists|other)\.xml(\.\w+)?$/.test(f.href) && f.href !== 'repodata/repomd.xml');
-    if (latest && signature(packageFiles) === signature(currentFiles.filter((f) => f.kind === 'package')) && signature(extras.map((e) => e.file)) === signature(currentExtras)) {
-      return { latest, path: `/repos/${opts.repo}/snapshots/${latest}/`, packages: packageFiles.length, downloaded, unchanged: true };
-    }
-
-    const pages = paginate(packageFiles);
-    const repodata = await generateRepodata(store, pages, { timestamp: Math.floor(Date.now() / 1000), extra: extras.map((e) => e.record) });
-    try {
-      const snapshot = await catalog.commitSnapshot({
-        repo: opts.repo,
-        parent: latest,
-        pages,
-        files: [...repodata.files, ...extras.map((e) => e.file)],
-        packages: packageFiles.length,
-        repomd: repodata.repomd,
-        actor: opts.actor,
-        message: opts.message ?? `sync from ${from}`,
-        tags: ['latest'],
-      });
-      return { snapshot, latest: snapshot.id, path: `/repos/${opts.repo}/snapshots/${snapshot.id}/`, packages: packageFiles.length, downloaded, unchanged: false };
-    } catch (e) {
-      if (e instanceof ConflictError && attempt < 50) continue;
-      throw e;
-    }
-  }
+  const result = await commitOnLatest(store, {
+    repo: opts.repo,
+    change: opts.mirror ? { kind: 'replace', packages } : { kind: 'add', packages, sameHref: 'replace' },
+    extras,
+    actor: opts.actor,
+    message: opts.message ?? `sync from ${from}`,
+  });
+  return { ...result, downloaded };
 }

@@ -1,0 +1,124 @@
+// Ingest: how a package gets into the store, whichever way it came. Local files are
+// read and copied in as blobs; packages already stored as blobs (a client's uploads, a
+// sync's downloads) are read from their blobs. Either way the record comes from the
+// package's own headers, read once here, and the package's own digests are verified
+// (docs/store.md, "Commit protocol", steps 1 and 2): nothing is committed here, the
+// records wait in the catalog for the commit that lists them.
+
+import { basename } from 'node:path';
+import { eachLimited } from '../common/index.ts';
+import { readPackage, type PackageRecord } from '../rpm/index.ts';
+import type { Store } from '../store/index.ts';
+import { DeployInputError } from './deploy.ts';
+
+/** A package in the store (blob and record), ready to be added to a repository. */
+export interface IngestedPackage {
+  /** Where it goes in the snapshot tree. */
+  href: string;
+  digest: string;
+  size: number;
+  /** The file or URL it came from, for messages. */
+  source: string;
+}
+
+/** Where a package lives in a snapshot's tree: Packages/<first letter>/<file name>. */
+export function packageHref(fileName: string): string {
+  return `Packages/${fileName[0].toLowerCase()}/${fileName}`;
+}
+
+/**
+ * Control characters and backslashes in a package's file name: the server refuses
+ * them in paths (and yum clients mangle them), so its href could never be downloaded.
+ */
+export const UNSERVABLE_NAME = /[\x00-\x1f\x7f\\]/;
+
+type Progress = (done: number, total: number) => void;
+
+/** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */
+function readVerified(path: string, locationHref: string): Promise<PackageRecord> {
+  return readPackage(path, { checksumType: 'sha256', locationHref, verifyDigests: true });
+}
+
+/**
+ * Reads local RPM files and stores them (blob and record). Every file is read, and its
+ * own digests verified, before anything is stored: one bad file fails the whole ingest.
+ */
+export async function ingestFiles(store: Store, paths: string[], onProgress?: Progress): Promise<IngestedPackage[]> {
+  const records: { path: string; record: PackageRecord }[] = [];
+  for (const [i, path] of paths.entries()) {
+    if (UNSERVABLE_NAME.test(basename(path))) throw new DeployInputError(`${JSON.stringify(path)}: the file name has control characters or backslashes, which no URL of the repo could carry; rename the file`);
+    records.push({ path, record: await readVerified(path, packageHref(basename(path))) });
+    onProgress?.(i + 1, paths.length);
+  }
+  // The digest check catches a file that changed after it was read. A few at a time:
+  // each ends in fsyncs, which overlap.
+  await eachLimited(records, 4, ({ path, record }) => store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage }).then(() => {}));
+  await store.catalog.putPackages(records.map((x) => x.record));
+  return records.map(({ path, record }) => ({ href: record.locationHref, digest: record.pkgid, size: record.sizePackage, source: path }));
+}
+
+/** A package already stored as a blob, whose record is to be read from it. */
+export interface StoredPackage {
+  digest: string;
+  /** Its href in a snapshot tree, for the record ('' when it has none of its own). */
+  locationHref: string;
+  /** What messages call it: an upload's file name, the upstream URL it came from. */
+  source: string;
+  /** The file time to record instead of the blob's own (a mirror keeps its upstream's). */
+  timeFile?: number;
+}
+
+/** How the caller reports a stored package that cannot be ingested, in its own words. */
+export interface StoredPackageFailures {
+  /**
+   * The blob's local path means nothing to whoever sent the package: in a reader's
+   * message it is replaced by this (default: the package's `source`).
+   */
+  blobCalled?: string;
+  /** The blob is not in the store. */
+  missing(p: StoredPackage): Error;
+  /**
+   * Reading the package failed with `e`, whose message, with the blob's path renamed,
+   * is `message`: the error to throw instead, or undefined to let `e` through.
+   */
+  unreadable(p: StoredPackage, message: string, e: Error): Error | undefined;
+}
+
+export interface StoredIngestOptions {
+  failures: StoredPackageFailures;
+  /**
+   * Mark each blob used (touch) before relying on it: its caller did not just store or
+   * touch it (an upload may be old), and gc must leave it while the commit comes.
+   */
+  touch?: boolean;
+  onProgress?: Progress;
+}
+
+/**
+ * Ingests packages already stored as blobs: reads each record from its blob (through
+ * a local copy, for object storage), verifying the package's own digests, one at a
+ * time, then stores the records. Any failure stops the ingest before a record is stored.
+ */
+export async function ingestStored(store: Store, packages: StoredPackage[], opts: StoredIngestOptions): Promise<PackageRecord[]> {
+  const records: PackageRecord[] = [];
+  for (const p of packages) {
+    records.push(await readStored(store, p, opts));
+    opts.onProgress?.(records.length, packages.length);
+  }
+  await store.catalog.putPackages(records);
+  return records;
+}
+
+async function readStored(store: Store, p: StoredPackage, opts: StoredIngestOptions): Promise<PackageRecord> {
+  const { failures } = opts;
+  const copy = !opts.touch || (await store.blobs.touch(p.digest)) ? await store.blobs.localCopy(p.digest) : undefined;
+  if (!copy) throw failures.missing(p);
+  try {
+    const record = await readVerified(copy.path, p.locationHref);
+    return p.timeFile === undefined ? record : { ...record, timeFile: p.timeFile };
+  } catch (e) {
+    throw failures.unreadable(p, (e as Error).message.replace(copy.path, failures.blobCalled ?? p.source), e as Error) ?? e;
+  } finally {
+    await copy.release();
+  }
+}
