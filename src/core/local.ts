@@ -2,8 +2,7 @@
 // and what `txrepo serve` does for each /api/v1 request. Every mutation is recorded in
 // the audit log, with its actor, arguments and result (failures too).
 
-import { stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import {
   checkRepoName,
   checkTagName,
@@ -24,6 +23,7 @@ import {
   resolveRef,
   setManifest,
   snapshotPath,
+  sourceKind,
   viewOfSet,
   type CommitResult,
   type IngestedPackage,
@@ -166,8 +166,7 @@ export class LocalTxrepo implements Txrepo {
 
   /** A yum repo (URL, or directory with repodata) or local RPM files. */
   private async ingestSource(source: string, progress?: Progress): Promise<IngestedPackage[]> {
-    const isRepo = /^https?:\/\//i.test(source) || Boolean(await stat(join(source, 'repodata', 'repomd.xml')).catch(() => undefined));
-    if (!isRepo) return ingestFiles(this.store, await collectRpmFiles([source]), counting('read', progress));
+    if ((await sourceKind(source)) === 'files') return ingestFiles(this.store, await collectRpmFiles([source]), counting('read', progress));
     // Loaded only for yum repo sources: deploying files needs no HTTP client.
     const { ingestRepo } = await import('../sync/index.ts');
     const { packages } = await ingestRepo(this.store, source, { onProgress: counting('fetch', progress) });

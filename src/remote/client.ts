@@ -16,6 +16,7 @@ import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type CreateSetRequest, typ
 import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { Failure, isFailureKind, kindOfStatus, retryOf, type FailureKind } from '../common/index.ts';
 import type { Repository, Tag, TagMove } from '../store/index.ts';
+import type { ListedFile } from '../sync/index.ts';
 
 /**
  * The error class names a server before the kinds sent as `type`, and their kinds: such
@@ -71,6 +72,8 @@ interface LocalPackage {
   path: string;
   size: number;
   sha256?: string;
+  /** For a file of a local yum repo directory: the checksum its metadata lists, verified when hashed. */
+  listed?: ListedFile;
 }
 
 const totalSize = (list: LocalPackage[]) => list.reduce((n, p) => n + p.size, 0);
@@ -198,19 +201,28 @@ export class RemoteTxrepo implements Txrepo {
   }
 
   /** Hashes local packages: their names on the server; in bytes to `progress`. */
-  private async hashAll(paths: string[], progress?: Progress): Promise<LocalPackage[]> {
+  private async hashAll(files: { path: string; listed?: ListedFile }[], progress?: Progress): Promise<LocalPackage[]> {
     const packages: LocalPackage[] = [];
-    for (const path of paths) packages.push({ path, size: (await stat(path)).size });
+    for (const f of files) packages.push({ ...f, size: (await stat(f.path)).size });
     let hashed = 0;
     const total = totalSize(packages);
     for (const p of packages) {
       const hash = createHash('sha256');
+      const listedHash = p.listed && p.listed.checksumType !== 'sha256' ? createHash(p.listed.checksumType) : undefined;
       for await (const chunk of createReadStream(p.path)) {
         hash.update(chunk as Buffer);
+        listedHash?.update(chunk as Buffer);
         hashed += (chunk as Buffer).length;
         progress?.({ stage: 'hash', unit: 'bytes', done: hashed, total });
       }
       p.sha256 = hash.digest('hex');
+      if (p.listed) {
+        const digest = listedHash?.digest('hex') ?? p.sha256;
+        if (digest !== p.listed.checksum || p.size !== p.listed.size) {
+          const { ChecksumMismatchError } = await import('../sync/index.ts');
+          throw new ChecksumMismatchError(`${p.path}: ${p.size} bytes with ${p.listed.checksumType} ${digest}, but the repo's metadata lists ${p.listed.size} bytes with ${p.listed.checksum}; the file or the metadata is damaged`);
+        }
+      }
     }
     return packages;
   }
@@ -259,13 +271,21 @@ export class RemoteTxrepo implements Txrepo {
   }
 
   async deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome> {
-    const urls = (r.sources ?? []).filter((s) => /^https?:\/\//i.test(s));
-    const local = (r.sources ?? []).filter((s) => !/^https?:\/\//i.test(s));
+    // The server fetches the URLs; the client uploads the files, including those a
+    // local yum repo directory lists (the server cannot read this machine's disk).
+    const { collectRpmFiles, sourceKind } = await import('../snapshots/index.ts');
+    const urls: string[] = [];
+    const files: { path: string; listed?: ListedFile }[] = [];
+    for (const source of r.sources ?? []) {
+      const kind = await sourceKind(source);
+      if (kind === 'repo-url') urls.push(source);
+      else if (kind === 'repo-dir') files.push(...(await (await import('../sync/index.ts')).listedPackageFiles(source)).map((listed) => ({ path: listed.path, listed })));
+      else files.push(...(await collectRpmFiles([source])).map((path) => ({ path })));
+    }
     const uploads: UploadedPackage[] = [...(r.uploads ?? [])];
     let packages: LocalPackage[] = [];
-    if (local.length) {
-      const { collectRpmFiles } = await import('../snapshots/index.ts');
-      packages = await this.hashAll(await collectRpmFiles(local), progress);
+    if (files.length) {
+      packages = await this.hashAll(files, progress);
       await this.uploadMissing(packages, progress);
       for (const p of packages) uploads.push({ sha256: p.sha256!, fileName: basename(p.path) });
     }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openApiDocument, type RouteId } from '../api/index.ts';
 import { PROGRESS_MEDIA_TYPE, type LocalTxrepo, type Progress } from '../core/index.ts';
+import { isRepoUrl } from '../snapshots/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
 import { failure, HttpError, type Explain } from './http.ts';
 
@@ -39,10 +40,9 @@ const answer = (value: unknown, status?: number): Answer => ({ value, status });
 /** The handler answered itself (a stream of progress lines). */
 const ANSWERED: Answer = {};
 
-const URL_ONLY = /^https?:\/\//i;
 
 function urlsOnly(values: string[], what: string): string[] {
-  for (const v of values) if (!URL_ONLY.test(v)) throw new HttpError('invalid_input', `${what} ${JSON.stringify(v)}: the server only takes http(s) URLs (upload local packages: PUT /api/v1/blobs/SHA256)`);
+  for (const v of values) if (!isRepoUrl(v)) throw new HttpError('invalid_input', `${what} ${JSON.stringify(v)}: the server only takes http(s) URLs (upload local packages: PUT /api/v1/blobs/SHA256)`);
   return values;
 }
 

@@ -4,6 +4,8 @@ export { checkRepoName, checkTagName, checkTokenName, InvalidNameError } from '.
 export { parseRepoRef, parseTime, resolveRef, RefError } from './refs.ts';
 export { deploy, commitPackages, collectRpmFiles, DeployInputError } from './deploy.ts';
 export type { DeployOptions, DeployResult, CommitPackagesOptions } from './deploy.ts';
+export { isRepoUrl, sourceKind } from './sources.ts';
+export type { SourceKind } from './sources.ts';
 export { ingestFiles, ingestStored, packageHref, UNSERVABLE_NAME } from './ingest.ts';
 export type { IngestedPackage, StoredPackage, StoredPackageFailures, StoredIngestOptions } from './ingest.ts';
 export { commitOnLatest } from './commit.ts';

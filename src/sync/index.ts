@@ -1,6 +1,6 @@
 // Public surface of the sync layer: mirroring upstream yum repos into the store.
-export { sync, ingestRepo } from './sync.ts';
-export type { SyncOptions, SyncResult, IngestedRepo } from './sync.ts';
+export { sync, ingestRepo, listedPackageFiles } from './sync.ts';
+export type { SyncOptions, SyncResult, IngestedRepo, ListedFile } from './sync.ts';
 export { openUpstream, UpstreamError } from './source.ts';
 export type { Upstream } from './source.ts';
 export { checkHref, UnsafeHrefError } from './hrefs.ts';

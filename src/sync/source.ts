@@ -6,6 +6,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isRepoUrl } from '../snapshots/index.ts';
 import { checkHref } from './hrefs.ts';
 import { Failure } from '../common/index.ts';
 
@@ -105,7 +106,7 @@ class DirectoryUpstream implements Upstream {
 }
 
 export function openUpstream(location: string): Upstream {
-  if (/^https?:\/\//i.test(location)) return new HttpUpstream(location);
+  if (isRepoUrl(location)) return new HttpUpstream(location);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('file:')) {
     throw new UpstreamError(`${location}: only http://, https:// and local paths are supported`);
   }

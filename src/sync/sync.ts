@@ -4,13 +4,15 @@
 // snapshot, and makes no snapshot when nothing changed. Nothing is committed unless
 // every file arrived and verified.
 
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError } from '../rpm/index.ts';
 import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
 import { NotFoundError, type Store } from '../store/index.ts';
-import { downloadToBlob } from './download.ts';
+import { ChecksumMismatchError, downloadToBlob } from './download.ts';
 import { checkHref } from './hrefs.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
 
@@ -62,6 +64,67 @@ const DOWNLOAD_FAILURES: StoredPackageFailures = {
   unreadable: (_, message, e) => (e instanceof RpmFormatError ? new UpstreamError(message) : undefined),
 };
 
+const REPOMD_HREF = 'repodata/repomd.xml';
+
+/** An upstream's repomd.xml, its records' hrefs checked, and its primary record. */
+async function readRepomd(up: Upstream): Promise<{ repomd: ReturnType<typeof parseRepomd>; primaryRecord: RepomdRecord }> {
+  const where = up.describe(REPOMD_HREF);
+  const repomd = parseRepomd(await readSmall(up, REPOMD_HREF, REPOMD_MAX_BYTES), where);
+  for (const r of repomd.records) {
+    checkHref(r.href, where);
+    if (r.base) throw new UpstreamError(`${where}: the ${r.type} record points elsewhere (xml:base ${r.base}); mirror that location instead`);
+  }
+  const primaryRecord = repomd.records.find((r) => r.type === 'primary');
+  if (!primaryRecord) throw new UpstreamError(`${where}: lists no primary metadata`);
+  return { repomd, primaryRecord };
+}
+
+/** Real metadata compresses about 10:1; a primary.xml that expands beyond 50:1 (and 32 MiB) is treated as a bomb. */
+const primaryLimit = (compressedSize: number) => Math.min(8 * 2 ** 30, Math.max(32 * 2 ** 20, compressedSize * 50));
+
+/** A package file of a local yum repo directory, with the checksum its metadata lists. */
+export interface ListedFile {
+  path: string;
+  checksumType: string;
+  checksum: string;
+  size: number;
+}
+
+/**
+ * The package files a local yum repo directory's metadata lists (its primary.xml
+ * verified against repomd.xml): what a deploy of the directory takes, locally and
+ * through a server alike (the remote client uploads these, the server cannot read
+ * the client's disk). The files themselves are verified by whoever reads them.
+ */
+export async function listedPackageFiles(dir: string): Promise<ListedFile[]> {
+  const up = openUpstream(dir);
+  const { primaryRecord } = await readRepomd(up);
+  const primaryPath = up.describe(primaryRecord.href);
+  const type = hashName(primaryRecord.checksum.type, up.describe(REPOMD_HREF));
+  const { digest, size } = await hashFile(primaryPath, type).catch((e: NodeJS.ErrnoException) => {
+    throw new UpstreamError(`${primaryPath}: ${e.code === 'ENOENT' ? 'listed in repomd.xml but missing' : e.message}`);
+  });
+  if (digest !== primaryRecord.checksum.value.toLowerCase()) throw new ChecksumMismatchError(`${primaryPath}: its ${type} is ${digest}, repomd.xml lists ${primaryRecord.checksum.value}; the repo's metadata is stale or damaged (run createrepo_c on it)`);
+  const listed = await parsePrimary(createReadStream(primaryPath), primaryRecord.href, primaryPath, { maxBytes: primaryLimit(size) });
+  return listed.map((p) => ({
+    path: up.describe(checkHref(p.locationHref, primaryPath)),
+    checksumType: hashName(p.checksumType, primaryPath),
+    checksum: p.pkgid.toLowerCase(),
+    size: p.sizePackage,
+  }));
+}
+
+/** A file's digest of `type` and its size. */
+async function hashFile(path: string, type: string): Promise<{ digest: string; size: number }> {
+  const h = createHash(type);
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    h.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { digest: h.digest('hex'), size };
+}
+
 export interface IngestedRepo {
   /** Packages with their upstream hrefs, verified and stored (blob and record). */
   packages: IngestedPackage[];
@@ -77,24 +140,14 @@ export interface IngestedRepo {
 export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<IngestedRepo> {
   const { catalog, blobs } = store;
   const up = openUpstream(location);
-
-  const repomdHref = 'repodata/repomd.xml';
-  const repomd = parseRepomd(await readSmall(up, repomdHref, REPOMD_MAX_BYTES), up.describe(repomdHref));
-  for (const r of repomd.records) {
-    checkHref(r.href, up.describe(repomdHref));
-    if (r.base) throw new UpstreamError(`${up.describe(repomdHref)}: the ${r.type} record points elsewhere (xml:base ${r.base}); mirror that location instead`);
-  }
-  const primaryRecord = repomd.records.find((r) => r.type === 'primary');
-  if (!primaryRecord) throw new UpstreamError(`${up.describe(repomdHref)}: lists no primary metadata`);
+  const { repomd, primaryRecord } = await readRepomd(up);
 
   const fetchMetadata = (r: RepomdRecord) =>
-    downloadToBlob(store, up, r.href, { checksumType: hashName(r.checksum.type, up.describe(repomdHref)), checksum: r.checksum.value, size: r.size >= 0 ? r.size : undefined, maxSize: 1 << 30 });
+    downloadToBlob(store, up, r.href, { checksumType: hashName(r.checksum.type, up.describe(REPOMD_HREF)), checksum: r.checksum.value, size: r.size >= 0 ? r.size : undefined, maxSize: 1 << 30 });
 
-  // The upstream's package list, from its primary.xml. Real metadata compresses about
-  // 10:1; a file that expands beyond 50:1 (and 32 MiB) is treated as a bomb.
+  // The upstream's package list, from its primary.xml (its expansion bounded).
   const primaryBlob = await fetchMetadata(primaryRecord);
-  const limit = Math.min(8 * 2 ** 30, Math.max(32 * 2 ** 20, primaryBlob.size * 50));
-  const listed = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: limit });
+  const listed = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: primaryLimit(primaryBlob.size) });
 
   // Extra metadata (comps, updateinfo, modules, ...) goes into the snapshot as is.
   const extras: IngestedRepo['extras'] = [];

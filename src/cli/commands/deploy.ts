@@ -18,7 +18,8 @@ different file under the same name is refused. Prints the snapshot id and its UR
 path.
 
 With --server, local files and directories are uploaded to the server (each checked
-against its sha256 on arrival) and URLs are fetched by the server.
+against its sha256 on arrival; a yum repo directory's listed packages, checked against
+its metadata first) and URLs are fetched by the server.
 
 On a terminal, progress bars show on stderr: packages read, or, with --server, bytes
 hashed and uploaded, then the packages the server reads.
