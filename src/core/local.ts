@@ -29,7 +29,7 @@ import {
   type IngestedPackage,
   type StoredPackageFailures,
 } from '../snapshots/index.ts';
-import { auditScope, NotFoundError, type AuditScope, type Store } from '../store/index.ts';
+import { auditScope, type AuditScope, NotFoundError, repoOrFail, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 import { Failure, kindOf, type FailureKind } from '../common/index.ts';
 
@@ -133,8 +133,7 @@ export class LocalTxrepo implements Txrepo {
   }
 
   async showRepo(name: string) {
-    const repo = await this.catalog.getRepo(checkRepoName(name));
-    if (!repo) throw new NotFoundError(`no repository ${name}`, { list: 'repos' });
+    const repo = await repoOrFail(this.catalog, checkRepoName(name));
     return { ...repo, snapshots: (await this.catalog.listSnapshots(name)).length, tags: await this.catalog.listTags(name) };
   }
 
@@ -149,7 +148,7 @@ export class LocalTxrepo implements Txrepo {
     const { repo } = r;
     const result = await this.mutation('deploy', repo, r, async () => {
       checkRepoName(repo);
-      if (!(await this.catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}`, { createRepo: repo });
+      await repoOrFail(this.catalog, repo, { createRepo: repo });
       if (!r.sources?.length && !r.uploads?.length) throw new DeployInputError('nothing to deploy: give at least one source');
       const packages: IngestedPackage[] = [];
       for (const source of r.sources ?? []) packages.push(...(await this.ingestSource(source, progress)));
@@ -200,7 +199,7 @@ export class LocalTxrepo implements Txrepo {
 
   /** Refuses a bad or unknown repository name with a message that says what to do. */
   private async requireRepo(repo: string): Promise<void> {
-    if (!(await this.catalog.getRepo(checkRepoName(repo)))) throw new NotFoundError(`no repository ${repo}`, { list: 'repos' });
+    await repoOrFail(this.catalog, checkRepoName(repo));
   }
 
   async snapshots(repo: string): Promise<SnapshotSummary[]> {

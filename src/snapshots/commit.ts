@@ -9,7 +9,7 @@
 
 import { basename } from 'node:path';
 import type { RepomdRecord } from '../metadata/index.ts';
-import { ConflictError, NotFoundError, pageIndexOf, paginate, replacePages, type Catalog, type PackagePage, type PageRef, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
+import { type Catalog, ConflictError, type PackagePage, pageIndexOf, type PageRef, paginate, replacePages, repoOrFail, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import { snapshotPath } from './paths.ts';
 import type { IngestedPackage } from './ingest.ts';
@@ -79,8 +79,7 @@ const count = (pages: PageRef[]) => pages.reduce((n, p) => n + p.count, 0);
  * again on top of a concurrent commit. No snapshot when nothing changes.
  */
 export async function commitOnLatest(store: Store, req: CommitRequest): Promise<CommitResult> {
-  const repo = await store.catalog.getRepo(req.repo);
-  if (!repo) throw new NotFoundError(`no repository ${req.repo}`, { createRepo: req.repo });
+  const repo = await repoOrFail(store.catalog, req.repo, { createRepo: req.repo });
   const change = incoming(req.change);
   for (let attempt = 0; ; attempt++) {
     const parent = (await store.catalog.getTag(req.repo, 'latest'))?.snapshot;

@@ -3,7 +3,7 @@
 
 import { stat } from 'node:fs/promises';
 import { Failure } from '../common/index.ts';
-import { NotFoundError, type Store } from '../store/index.ts';
+import { repoOrFail, type Store } from '../store/index.ts';
 import { commitOnLatest, type CommitResult } from './commit.ts';
 import { ingestFiles, type IngestedPackage } from './ingest.ts';
 
@@ -51,7 +51,7 @@ export async function collectRpmFiles(sources: string[]): Promise<string[]> {
 
 /** Deploys local .rpm files and directories of them (see also the CLI, which adds yum repos). */
 export async function deploy(store: Store, opts: DeployOptions): Promise<DeployResult> {
-  if (!(await store.catalog.getRepo(opts.repo))) throw new NotFoundError(`no repository ${opts.repo}`, { createRepo: opts.repo });
+  await repoOrFail(store.catalog, opts.repo, { createRepo: opts.repo });
   const packages = await ingestFiles(store, await collectRpmFiles(opts.sources), opts.onProgress);
   return commitPackages(store, { repo: opts.repo, packages, actor: opts.actor, message: opts.message });
 }

@@ -1,6 +1,6 @@
 // REF: a snapshot id, a tag name, or tag@TIME (where the tag pointed at TIME).
 
-import { isSnapshotId, NotFoundError, type Catalog, type Snapshot } from '../store/index.ts';
+import { type Catalog, isSnapshotId, NotFoundError, repoOrFail, type Snapshot } from '../store/index.ts';
 import { Failure } from '../common/index.ts';
 
 export class RefError extends Failure {
@@ -22,7 +22,7 @@ export function parseTime(s: string): string {
 }
 
 export async function resolveRef(catalog: Catalog, repo: string, ref: string): Promise<Snapshot> {
-  if (!(await catalog.getRepo(repo))) throw new NotFoundError(`no repository ${repo}`, { list: 'repos' });
+  await repoOrFail(catalog, repo);
   let id: string | undefined;
   if (isSnapshotId(ref)) {
     id = ref;

@@ -13,6 +13,7 @@
 import {
   AlreadyExistsError,
   ConflictError,
+  noRepo,
   NotFoundError,
   STALE_CLAIM_MS,
   type CatalogSweep,
@@ -134,7 +135,6 @@ export interface CatalogStorage {
 
 // Messages that reads and the schema give too.
 
-export const noRepo = (name: string) => `no repository ${name}`;
 export const noSet = (id: string) => `no set ${id}`;
 export const newerSchema = (version: number, known: number) => `the catalog has schema version ${version}, newer than this txrepo (${known}); upgrade txrepo`;
 export const pageWithoutInfo = (page: string, snapshot: string) =>

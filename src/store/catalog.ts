@@ -237,6 +237,18 @@ export class NotFoundError extends Failure {
   }
 }
 
+export const noRepo = (name: string) => `no repository ${name}`;
+
+/**
+ * The repository NAME, or the not-found failure every operation gives for it, with
+ * the remedy the caller's context suggests (default: list the repositories).
+ */
+export async function repoOrFail(catalog: Pick<Catalog, 'getRepo'>, name: string, remedy: Remedy = { list: 'repos' }): Promise<Repository> {
+  const repo = await catalog.getRepo(name);
+  if (!repo) throw new NotFoundError(noRepo(name), remedy);
+  return repo;
+}
+
 export class AlreadyExistsError extends Failure {
   override name = 'AlreadyExistsError';
   readonly kind = 'already_exists';

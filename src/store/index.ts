@@ -3,7 +3,7 @@ export { openStore, NoStoreError, NotAStoreError, StoreError, STORE_FORMAT } fro
 export type { Store, Backends, OpenOptions } from './open.ts';
 export { BlobMismatchError } from './blobs.ts';
 export type { BlobStore, BlobInfo, BlobWriter, Expected, LocalCopy } from './blobs.ts';
-export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, STALE_CLAIM_MS, type Remedy } from './catalog.ts';
+export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, repoOrFail, STALE_CLAIM_MS, type Remedy } from './catalog.ts';
 export type { Catalog, BlobLedger, Repository, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, TokenInfo, AuditEntry, AuditScope, CatalogSweep, CatalogSweepResult } from './catalog.ts';
 export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';
 export { paginate, pageKey, byFileNameThenPath, pageIndexOf, replacePages } from './pages.ts';

@@ -11,7 +11,7 @@ import { eachLimited } from '../common/index.ts';
 import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError } from '../rpm/index.ts';
 import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
-import { NotFoundError, type Store } from '../store/index.ts';
+import { repoOrFail, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob } from './download.ts';
 import { checkHref } from './hrefs.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
@@ -195,8 +195,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
 
 export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {
   const { catalog } = store;
-  const repo = await catalog.getRepo(opts.repo);
-  if (!repo) throw new NotFoundError(`no repository ${opts.repo}`, { createRepo: opts.repo, upstream: true });
+  const repo = await repoOrFail(catalog, opts.repo, { createRepo: opts.repo, upstream: true });
   const from = opts.from ?? repo.upstream;
   if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
   const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress });
