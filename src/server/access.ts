@@ -84,7 +84,7 @@ export function needsToken(scope: RouteScope, isPrivate: boolean): boolean {
 export function whyToken(scope: RouteScope, method: string): string {
   if (scope === 'public') return 'this server is private';
   if (scope === 'read') return 'this read is not public (the audit log, tag history, fsck and set manifests are for token holders)';
-  return method === 'GET' ? `this request needs ${scope}` : 'this request changes the store';
+  return method === 'GET' || method === 'HEAD' ? `this request needs ${scope}` : 'this request changes the store';
 }
 
 export interface RequestParts {
