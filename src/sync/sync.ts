@@ -13,7 +13,7 @@ import { RpmFormatError } from '../rpm/index.ts';
 import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
 import { repoOrFail, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob } from './download.ts';
-import { checkHref } from './hrefs.ts';
+import { checkHref, checkPackageHref } from './hrefs.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
 
 export interface SyncOptions {
@@ -107,7 +107,7 @@ export async function listedPackageFiles(dir: string): Promise<ListedFile[]> {
   if (digest !== primaryRecord.checksum.value.toLowerCase()) throw new ChecksumMismatchError(`${primaryPath}: its ${type} is ${digest}, repomd.xml lists ${primaryRecord.checksum.value}; the repo's metadata is stale or damaged (run createrepo_c on it)`);
   const listed = await parsePrimary(createReadStream(primaryPath), primaryRecord.href, primaryPath, { maxBytes: primaryLimit(size) });
   return listed.map((p) => ({
-    path: up.describe(checkHref(p.locationHref, primaryPath)),
+    path: up.describe(checkPackageHref(p.locationHref, primaryPath)),
     checksumType: hashName(p.checksumType, primaryPath),
     checksum: p.pkgid.toLowerCase(),
     size: p.sizePackage,
@@ -166,7 +166,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   let downloaded = 0;
   let done = 0;
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
-    const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
+    const href = checkPackageHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType, up.describe(primaryRecord.href));
     // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
     // With the listed size: a stored blob of another size is not the listed file (the
