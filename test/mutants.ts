@@ -449,9 +449,9 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'xml-unsafe-names',
     about: 'package file names with characters XML cannot hold are let in (primary.xml unreadable for dnf)',
-    file: 'src/snapshots/ingest.ts',
-    from: "  return checkXmlText(name, `${what}: the file name`);",
-    to: '  return name;',
+    file: 'src/common/text.ts',
+    from: '  if (XML_UNSAFE.test(value)) refuse(',
+    to: '  if (false) refuse(',
     tests: ['test/security/hostile-values.test.ts'],
     testName: 'XML cannot hold',
   },
