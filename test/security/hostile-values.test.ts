@@ -62,7 +62,7 @@ describe('what XML cannot hold is refused before anything is stored', () => {
       const put = await fetch(`${server.url}/api/v1/blobs/${sha}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-length': String(bytes.length) }, body: bytes });
       assert.ok(put.status === 201 || put.status === 200, `upload: ${put.status}`);
       const r = await api('POST', '/repos/el9/deploy', { uploads: [{ sha256: sha, fileName: `camel${char}-0.1-1.noarch.rpm` }] });
-      const body = await r.json();
+      const body = (await r.json()) as { error: { type: string; message: string } };
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(body.error.type, 'invalid_input');
       assert.match(body.error.message, /XML metadata cannot hold it/);
@@ -133,7 +133,7 @@ describe('free text is one line of printable text', () => {
   test('a set label with a section of its own (finding 1): refused through the API and the CLI; no set made', async () => {
     const label = 'x\n\n[evil]\nbaseurl=http://127.0.0.1:1/\ngpgcheck=0\n#';
     const r = await api('POST', '/sets', { refs: ['el9'], label });
-    const body = await r.json();
+    const body = (await r.json()) as { error: { type: string; message: string } };
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.match(body.error.message, /^label "x\\n\\n\[evil\]\\nbaseurl=.*": a line feed \(U\+000A\) at character 2; a label is one line of printable text$/);
     const cli = await txrepo(['set', 'create', 'el9', '--label', label, '--store', store]);
