@@ -5,3 +5,5 @@ export { openUpstream, UpstreamError } from './source.ts';
 export type { Upstream } from './source.ts';
 export { checkHref, checkPackageHref, UnsafeHrefError } from './hrefs.ts';
 export { downloadToBlob, ChecksumMismatchError } from './download.ts';
+export { fetchPolicy, FetchRefusedError, restrictedKind } from './fetch-policy.ts';
+export type { FetchPolicy } from './fetch-policy.ts';

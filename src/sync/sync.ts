@@ -14,6 +14,7 @@ import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, ty
 import { repoOrFail, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
+import type { FetchPolicy } from './fetch-policy.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
 
 export interface SyncOptions {
@@ -26,6 +27,8 @@ export interface SyncOptions {
   message?: string;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Where a server may fetch from for its client (fetch-policy.ts); none: anywhere. */
+  fetchPolicy?: FetchPolicy;
 }
 
 export interface SyncResult extends CommitResult {
@@ -137,9 +140,9 @@ export interface IngestedRepo {
  * Fetches a yum repo's packages (and, with `extras`, its extra metadata) into the
  * store, verified against the repo's own checksums. Commits nothing.
  */
-export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<IngestedRepo> {
+export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void; fetchPolicy?: FetchPolicy } = {}): Promise<IngestedRepo> {
   const { catalog, blobs } = store;
-  const up = openUpstream(location);
+  const up = openUpstream(location, opts.fetchPolicy);
   const { repomd, primaryRecord } = await readRepomd(up);
 
   const fetchMetadata = (r: RepomdRecord) =>
@@ -198,7 +201,7 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   const repo = await repoOrFail(catalog, opts.repo, { createRepo: opts.repo, upstream: true });
   const from = opts.from ?? repo.upstream;
   if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
-  const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress });
+  const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress, fetchPolicy: opts.fetchPolicy });
   const result = await commitOnLatest(store, {
     repo: opts.repo,
     change: opts.mirror ? { kind: 'replace', packages } : { kind: 'add', packages, sameHref: 'replace' },
