@@ -431,6 +431,12 @@ export const hostile: Scenario = {
     await syncCase('href ../../etc/passwd', (repo) => rewritePrimary(repo, relocate(UPSTREAM_RPMS[0], '../../etc/passwd')));
     await syncCase('href /etc/passwd', (repo) => rewritePrimary(repo, relocate(UPSTREAM_RPMS[0], '/etc/passwd')));
     await syncCase('href http://evil.invalid/x.rpm', (repo) => rewritePrimary(repo, relocate(UPSTREAM_RPMS[0], 'http://evil.invalid/x.rpm')));
+    // A package where the metadata lives would stand beside (or over) repomd.xml.
+    await syncCase('href repodata/repomd.xml', (repo) => rewritePrimary(repo, relocate(UPSTREAM_RPMS[0], 'repodata/repomd.xml')));
+    // Characters XML cannot hold would make the snapshot's primary.xml unreadable for dnf.
+    for (const [what, char] of [['U+FFFE', '\ufffe'], ['U+FFFF', '\uffff']]) {
+      await syncCase(`href with ${what}`, (repo) => rewritePrimary(repo, relocate(UPSTREAM_RPMS[0], `x${char}-${UPSTREAM_RPMS[0]}`)));
+    }
     // URL resolution turns %2e%2e into "..": the package below sits outside the repo,
     // with the checksum primary.xml lists, so only the href check can stop it.
     await syncCase('href %2e%2e/ (encoded dots) to a file outside the repo', async (repo, root) => {
@@ -604,6 +610,11 @@ export const hostile: Scenario = {
     await httpCase({ area: 'api', name: 'sync from a local path', send: () => json('/api/v1/repos/mirror/sync', { from: '/etc' }), status: 400, names: /from/ });
     await httpCase({ area: 'api', name: 'deploy source file:///etc/passwd', send: () => json('/api/v1/repos/el9/deploy', { sources: ['file:///etc/passwd'] }), status: 400, names: /source/ });
     await httpCase({ area: 'api', name: 'deploy upload named ../../x.rpm', send: () => json('/api/v1/repos/el9/deploy', { uploads: [{ sha256: '0'.repeat(64), fileName: '../../x.rpm' }] }), status: 400, names: /x\.rpm/ });
+    for (const [what, char] of [['a lone surrogate', '\ud800'], ['U+FFFE', '\ufffe'], ['U+FFFF', '\uffff']]) {
+      await httpCase({ area: 'api', name: `deploy upload named with ${what}`, send: () => json('/api/v1/repos/el9/deploy', { uploads: [{ sha256: '0'.repeat(64), fileName: `x${char}.rpm` }] }), status: 400, names: /XML metadata cannot hold/ });
+    }
+    await httpCase({ area: 'api', name: 'set label with a repos.repo section of its own', send: () => json('/api/v1/sets', { refs: ['el9'], label: 'x\n\n[evil]\nbaseurl=http://evil.invalid/\ngpgcheck=0\n#' }), status: 400, names: /label/ });
+    await httpCase({ area: 'api', name: 'tag reason with an escape sequence', send: () => json('/api/v1/repos/el9/tags/x', { ref: 'latest', reason: 'ok\x1b[2J' }, 'PUT'), status: 400, names: /reason/ });
     await httpCase({ area: 'api', name: 'deploy uploads of the wrong shape', send: () => json('/api/v1/repos/el9/deploy', { uploads: { sha256: 1 } }), status: 400, names: /uploads/ });
     await httpCase({ area: 'api', name: 'set ttl -3d', send: () => json('/api/v1/sets', { refs: ['el9'], ttl: '-3d' }), status: 400, names: /-3d/ });
     await httpCase({ area: 'api', name: 'tag ref of 1 MB', send: () => json('/api/v1/repos/el9/tags/x', { ref: 'r'.repeat(1_000_000) }, 'PUT'), status: 404, names: /rrrr/ });

@@ -18,7 +18,7 @@ import {
   leaseEnd,
   packageHref,
   parseDuration,
-  UNSERVABLE_NAME,
+  checkPackageName,
   parseRepoRef,
   resolveRef,
   setManifest,
@@ -31,7 +31,7 @@ import {
 } from '../snapshots/index.ts';
 import { auditScope, type AuditScope, NotFoundError, repoOrFail, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
-import { Failure, kindOf, type FailureKind } from '../common/index.ts';
+import { checkOneLine, Failure, forTerminal, kindOf, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
 export class RequestError extends Failure {
@@ -76,6 +76,19 @@ const UPLOAD_FAILURES: StoredPackageFailures = {
   unreadable: (p, message, e) => new UploadReadError(`${p.source}: ${message}`, kindOf(e)),
 };
 
+/**
+ * The free text a request carries (a deploy's message, a tag move's reason, a set's
+ * label) is shown in lists, logs and repos.repo: one line of printable text, checked
+ * before anything is done.
+ */
+function checkFreeText(args: unknown): void {
+  if (typeof args !== 'object' || args === null) return;
+  for (const field of ['message', 'reason', 'label'] as const) {
+    const value = (args as Record<string, unknown>)[field];
+    if (typeof value === 'string') checkOneLine(value, field);
+  }
+}
+
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
 export const DEFAULT_GRACE = '1h';
 
@@ -104,7 +117,10 @@ export class LocalTxrepo implements Txrepo {
     };
     let value: T;
     try {
-      value = await auditScope.run(scope, fn);
+      value = await auditScope.run(scope, () => {
+        checkFreeText(args);
+        return fn();
+      });
     } catch (e) {
       // The log must not hide the real error (a read-only or full disk fails both).
       await this.catalog.appendAudit(scope.entry(`error: ${(e as Error).message}`)).catch(() => {});
@@ -175,7 +191,8 @@ export class LocalTxrepo implements Txrepo {
   /** Packages a client uploaded as blobs: their records are read (digests verified) from the blobs. */
   private async ingestUploads(uploads: { sha256: string; fileName: string }[], progress?: Progress): Promise<IngestedPackage[]> {
     for (const u of uploads) {
-      if (!/^[^/]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.') || UNSERVABLE_NAME.test(u.fileName)) throw new DeployInputError(`${JSON.stringify(u.fileName)} is not a package file name (NAME.rpm: no directories, control characters or backslashes)`);
+      if (!/^[^/]+\.rpm$/.test(u.fileName) || u.fileName.startsWith('.')) throw new DeployInputError(`${forTerminal(JSON.stringify(u.fileName))} is not a package file name (NAME.rpm, no directories, not starting with a dot)`);
+      checkPackageName(u.fileName, `upload ${forTerminal(JSON.stringify(u.fileName))}`);
       if (!/^[0-9a-f]{64}$/.test(u.sha256)) throw new DeployInputError(`${JSON.stringify(u.sha256)} is not a sha256 digest`);
     }
     const stored = uploads.map((u) => ({ digest: u.sha256, locationHref: packageHref(u.fileName), source: u.fileName }));

@@ -14,6 +14,7 @@
 // disk: nothing outside the store can be reached.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { forTerminal } from '../common/index.ts';
 import { checkRepoName, checkTagName, parseTime, setMemberPath, snapshotPath, type SnapshotLookup } from '../snapshots/index.ts';
 import { isSnapshotId, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { serveFile } from './files.ts';
@@ -134,7 +135,9 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
     if (!set) throw new HttpError('not_found', `no set ${a}`);
     if (b === 'repos.repo' && c === undefined) {
       const base = ctx.baseUrl(req);
-      const lines = [`# txrepo set ${set.id}${set.label ? ` (${set.label})` : ''}: one pinned snapshot per repository`];
+      // The label is checked when the set is made; escaped here too, for sets made before
+      // that check: a line feed in it would start a section of its own.
+      const lines = [`# txrepo set ${set.id}${set.label ? ` (${forTerminal(set.label)})` : ''}: one pinned snapshot per repository`];
       for (const m of set.members) {
         lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}${setMemberPath(set.id, m.repo)}`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
       }

@@ -8,11 +8,12 @@
 // protocol", steps 3 to 6).
 
 import { basename } from 'node:path';
+import { checkXmlText } from '../common/index.ts';
 import type { RepomdRecord } from '../metadata/index.ts';
 import { type Catalog, ConflictError, type PackagePage, pageIndexOf, type PageRef, paginate, replacePages, repoOrFail, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import { snapshotPath } from './paths.ts';
-import type { IngestedPackage } from './ingest.ts';
+import { inRepodata, type IngestedPackage } from './ingest.ts';
 import { keptByPolicy } from './keep-policy.ts';
 import { generateRepodata } from './repodata.ts';
 
@@ -140,6 +141,9 @@ function incoming(change: ListChange): Incoming {
   const refuse = change.kind === 'add' && change.sameHref === 'refuse';
   const packages = new Map<string, IngestedPackage>();
   for (const p of change.packages) {
+    // The last guard for every way in (deploy, sync, copy): the ways in refuse these first, naming their source.
+    if (inRepodata(p.href)) throw new DeployInputError(`${p.source}: refusing package href ${JSON.stringify(p.href)}: repodata/ is where the repo's metadata lives`);
+    checkXmlText(p.href, `${p.source}: package href`);
     const same = packages.get(p.href);
     if (refuse && same && same.digest !== p.digest) throw new DeployInputError(`${p.source} and ${same.source}: two different files named ${basename(p.href)} in one deploy`);
     packages.set(p.href, p);

@@ -6,7 +6,7 @@
 // records wait in the catalog for the commit that lists them.
 
 import { basename } from 'node:path';
-import { eachLimited } from '../common/index.ts';
+import { checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
 import { readPackage, type PackageRecord } from '../rpm/index.ts';
 import type { Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
@@ -32,6 +32,19 @@ export function packageHref(fileName: string): string {
  */
 export const UNSERVABLE_NAME = /[\x00-\x1f\x7f\\]/;
 
+/**
+ * Refuses a package file name no repo could carry: one its URL cannot (control
+ * characters, backslashes) or its primary.xml cannot (what XML 1.0 cannot hold).
+ * `what` names where it came from.
+ */
+export function checkPackageName(name: string, what: string): string {
+  if (UNSERVABLE_NAME.test(name)) throw new DeployInputError(`${what}: the file name has control characters or backslashes, which no URL of the repo could carry; rename the file`);
+  return checkXmlText(name, `${what}: the file name`);
+}
+
+/** Whether an href is where a repo's metadata lives: no package may be put there (it would stand beside, or over, repomd.xml). */
+export const inRepodata = (href: string): boolean => /^repodata(\/|$)/i.test(href);
+
 type Progress = (done: number, total: number) => void;
 
 /** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */
@@ -46,7 +59,7 @@ function readVerified(path: string, locationHref: string): Promise<PackageRecord
 export async function ingestFiles(store: Store, paths: string[], onProgress?: Progress): Promise<IngestedPackage[]> {
   const records: { path: string; record: PackageRecord }[] = [];
   for (const [i, path] of paths.entries()) {
-    if (UNSERVABLE_NAME.test(basename(path))) throw new DeployInputError(`${JSON.stringify(path)}: the file name has control characters or backslashes, which no URL of the repo could carry; rename the file`);
+    checkPackageName(basename(path), forTerminal(JSON.stringify(path)));
     records.push({ path, record: await readVerified(path, packageHref(basename(path))) });
     onProgress?.(i + 1, paths.length);
   }

@@ -3,5 +3,7 @@ export { sync, ingestRepo, listedPackageFiles } from './sync.ts';
 export type { SyncOptions, SyncResult, IngestedRepo, ListedFile } from './sync.ts';
 export { openUpstream, UpstreamError } from './source.ts';
 export type { Upstream } from './source.ts';
-export { checkHref, UnsafeHrefError } from './hrefs.ts';
+export { checkHref, checkPackageHref, UnsafeHrefError } from './hrefs.ts';
 export { downloadToBlob, ChecksumMismatchError } from './download.ts';
+export { fetchPolicy, FetchRefusedError, restrictedKind } from './fetch-policy.ts';
+export type { FetchPolicy } from './fetch-policy.ts';

@@ -5,8 +5,10 @@ import { createReadStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { isRepoUrl } from '../snapshots/index.ts';
+import { FetchRefusedError, type FetchPolicy } from './fetch-policy.ts';
 import { checkHref } from './hrefs.ts';
 import { Failure } from '../common/index.ts';
 
@@ -35,10 +37,14 @@ const agents = {
 };
 const MAX_REDIRECTS = 5;
 
-function get(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
+function get(url: URL, headers: Record<string, string>, policy?: FetchPolicy): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-    const req = (protocol === 'https:' ? https : http).get(url, { headers, agent: agents[protocol], timeout: TIMEOUT_MS }, resolve);
+    // An address in the URL is checked here (no lookup is made for one); a name, on
+    // each address it resolves to, as the connection is made.
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    if (policy && isIP(literal)) policy.check(literal, literal);
+    const req = (protocol === 'https:' ? https : http).get(url, { headers, agent: agents[protocol], timeout: TIMEOUT_MS, ...(policy ? { lookup: policy.lookup } : {}) }, resolve);
     // An idle connection (no headers, or a body that stalls) fails the attempt.
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
@@ -47,8 +53,10 @@ function get(url: URL, headers: Record<string, string>): Promise<IncomingMessage
 
 class HttpUpstream implements Upstream {
   private readonly base: URL;
-  constructor(url: string) {
+  private readonly policy?: FetchPolicy;
+  constructor(url: string, policy?: FetchPolicy) {
     this.base = new URL(url.endsWith('/') ? url : `${url}/`);
+    this.policy = policy;
   }
 
   describe(href: string): string {
@@ -61,8 +69,9 @@ class HttpUpstream implements Upstream {
     let res: IncomingMessage;
     for (let redirects = 0; ; redirects++) {
       try {
-        res = await get(at, offset ? { range: `bytes=${offset}-` } : {});
+        res = await get(at, offset ? { range: `bytes=${offset}-` } : {}, this.policy);
       } catch (e) {
+        if (e instanceof FetchRefusedError) throw new FetchRefusedError(`${url}: ${e.message}`);
         const err = e as NodeJS.ErrnoException;
         throw new UpstreamError(`${url}: cannot fetch (${err.code ?? err.message})`);
       }
@@ -105,8 +114,9 @@ class DirectoryUpstream implements Upstream {
   }
 }
 
-export function openUpstream(location: string): Upstream {
-  if (isRepoUrl(location)) return new HttpUpstream(location);
+/** `policy`: where a server may fetch from for a client (fetch-policy.ts); none for the local CLI. */
+export function openUpstream(location: string, policy?: FetchPolicy): Upstream {
+  if (isRepoUrl(location)) return new HttpUpstream(location, policy);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('file:')) {
     throw new UpstreamError(`${location}: only http://, https:// and local paths are supported`);
   }

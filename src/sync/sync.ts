@@ -13,7 +13,8 @@ import { RpmFormatError } from '../rpm/index.ts';
 import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
 import { repoOrFail, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob } from './download.ts';
-import { checkHref } from './hrefs.ts';
+import { checkHref, checkPackageHref } from './hrefs.ts';
+import type { FetchPolicy } from './fetch-policy.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
 
 export interface SyncOptions {
@@ -26,6 +27,8 @@ export interface SyncOptions {
   message?: string;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Where a server may fetch from for its client (fetch-policy.ts); none: anywhere. */
+  fetchPolicy?: FetchPolicy;
 }
 
 export interface SyncResult extends CommitResult {
@@ -107,7 +110,7 @@ export async function listedPackageFiles(dir: string): Promise<ListedFile[]> {
   if (digest !== primaryRecord.checksum.value.toLowerCase()) throw new ChecksumMismatchError(`${primaryPath}: its ${type} is ${digest}, repomd.xml lists ${primaryRecord.checksum.value}; the repo's metadata is stale or damaged (run createrepo_c on it)`);
   const listed = await parsePrimary(createReadStream(primaryPath), primaryRecord.href, primaryPath, { maxBytes: primaryLimit(size) });
   return listed.map((p) => ({
-    path: up.describe(checkHref(p.locationHref, primaryPath)),
+    path: up.describe(checkPackageHref(p.locationHref, primaryPath)),
     checksumType: hashName(p.checksumType, primaryPath),
     checksum: p.pkgid.toLowerCase(),
     size: p.sizePackage,
@@ -137,9 +140,9 @@ export interface IngestedRepo {
  * Fetches a yum repo's packages (and, with `extras`, its extra metadata) into the
  * store, verified against the repo's own checksums. Commits nothing.
  */
-export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<IngestedRepo> {
+export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void; fetchPolicy?: FetchPolicy } = {}): Promise<IngestedRepo> {
   const { catalog, blobs } = store;
-  const up = openUpstream(location);
+  const up = openUpstream(location, opts.fetchPolicy);
   const { repomd, primaryRecord } = await readRepomd(up);
 
   const fetchMetadata = (r: RepomdRecord) =>
@@ -166,7 +169,7 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   let downloaded = 0;
   let done = 0;
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
-    const href = checkHref(p.locationHref, up.describe(primaryRecord.href));
+    const href = checkPackageHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType, up.describe(primaryRecord.href));
     // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
     // With the listed size: a stored blob of another size is not the listed file (the
@@ -198,7 +201,7 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   const repo = await repoOrFail(catalog, opts.repo, { createRepo: opts.repo, upstream: true });
   const from = opts.from ?? repo.upstream;
   if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
-  const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress });
+  const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress, fetchPolicy: opts.fetchPolicy });
   const result = await commitOnLatest(store, {
     repo: opts.repo,
     change: opts.mirror ? { kind: 'replace', packages } : { kind: 'add', packages, sameHref: 'replace' },

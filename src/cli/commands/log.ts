@@ -4,6 +4,7 @@ import { integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
+import { forTerminal as t } from '../../common/index.ts';
 
 export const help = `Usage: txrepo log [REPO] [--limit N]
 
@@ -24,6 +25,6 @@ export async function run(argv: string[]): Promise<number> {
   const limit = integer('limit', v.limit, 1, 1_000_000);
   const entries = await withTxrepo(v, 'reads', (tx) => tx.log({ repo: positionals[0], limit }));
   const args = (a: unknown) => (typeof a === 'string' ? a : JSON.stringify(a));
-  print(v.json, entries, () => entries.map((e) => `${e.at}\t${e.actor}\t${e.command}${e.repo ? ` ${e.repo}` : ''}\t${e.result}\t${args(e.args)}`).join('\n') || 'no changes recorded yet');
+  print(v.json, entries, () => entries.map((e) => `${e.at}\t${t(e.actor)}\t${e.command}${e.repo ? ` ${e.repo}` : ''}\t${t(e.result)}\t${t(args(e.args))}`).join('\n') || 'no changes recorded yet');
   return 0;
 }

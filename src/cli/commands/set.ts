@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
 import type { SetManifest, SetView } from '../../snapshots/index.ts';
+import { forTerminal as t } from '../../common/index.ts';
 
 export const help = `Usage: txrepo set create [--label L] [--ttl 3d] REPO[@REF]...
        txrepo set list
@@ -37,7 +38,7 @@ const options = { ...STORE_OPTION, label: { type: 'string' }, ttl: { type: 'stri
 /** The set's first line: its id, label and lease. */
 function heading(s: SetView): string {
   const lease = s.ended ? `lease ended ${s.ended.at} (${s.ended.how})` : s.expiresAt ? `lease until ${s.expiresAt}` : 'kept (no end)';
-  return `set ${s.id}${s.label ? ` (${s.label})` : ''}: ${lease}`;
+  return `set ${s.id}${s.label ? ` (${t(s.label)})` : ''}: ${lease}`;
 }
 
 function describe(s: SetView): string {

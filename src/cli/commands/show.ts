@@ -5,6 +5,7 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
+import { forTerminal as t } from '../../common/index.ts';
 
 export const help = `Usage: txrepo show REPO[@REF]
 
@@ -30,8 +31,8 @@ export async function run(argv: string[]): Promise<number> {
       [
         `snapshot ${s.id} of ${repo}${tags.length ? ` [${tags.join(', ')}]` : ''}`,
         `  parent    ${s.parent ?? '-'}`,
-        `  created   ${s.createdAt} by ${s.createdBy}`,
-        `  message   ${s.message}`,
+        `  created   ${s.createdAt} by ${t(s.createdBy)}`,
+        `  message   ${t(s.message)}`,
         `  packages  ${s.packages}`,
         `  path      ${value.path}`,
         ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.sha256}`) : []),

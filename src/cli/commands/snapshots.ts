@@ -4,6 +4,7 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
+import { forTerminal as t } from '../../common/index.ts';
 
 export const help = `Usage: txrepo snapshots REPO
 
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
   return withTxrepo(v, 'reads', async (tx) => {
     const list = await tx.snapshots(repo);
     print(v.json, list, () =>
-      list.length ? list.map((s) => `${s.id}\t${s.packages} packages\t${s.createdBy}\t${s.message}${s.tags.length ? `\t[${s.tags.join(', ')}]` : ''}`).join('\n') : `${repo} has no snapshots yet`,
+      list.length ? list.map((s) => `${s.id}\t${s.packages} packages\t${t(s.createdBy)}\t${t(s.message)}${s.tags.length ? `\t[${s.tags.join(', ')}]` : ''}`).join('\n') : `${repo} has no snapshots yet`,
     );
     return 0;
   });

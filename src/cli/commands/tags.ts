@@ -4,6 +4,7 @@ import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
+import { forTerminal as t } from '../../common/index.ts';
 
 export const help = `Usage: txrepo tags REPO [--history [--tag TAG]]
 
@@ -23,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   return withTxrepo(v, 'reads', async (tx) => {
     if (v.history) {
       const moves = await tx.tagHistory(repo, v.tag);
-      print(v.json, moves, () => moves.map((m) => `${m.at}\t${m.tag}\t${m.from ?? '(new)'} -> ${m.to}\t${m.actor}\t${m.reason}${m.set ? `\tset ${m.set}` : ''}`).join('\n') || 'no tag moves yet');
+      print(v.json, moves, () => moves.map((m) => `${m.at}\t${m.tag}\t${m.from ?? '(new)'} -> ${m.to}\t${t(m.actor)}\t${t(m.reason)}${m.set ? `\tset ${m.set}` : ''}`).join('\n') || 'no tag moves yet');
     } else {
       const tags = await tx.tags(repo);
       print(v.json, tags, () => tags.map((t) => `${t.tag}\t${t.snapshot}\t${t.movedAt}`).join('\n') || `${repo} has no tags yet`);
