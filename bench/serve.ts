@@ -125,7 +125,7 @@ http {
     process.stderr.write(`  downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s\n`);
 
     // A set of 20 repositories, injected into a reposync config.
-    const token = (await tx(['token', 'create', 'bench', '--store', store])).trim();
+    const token = (await tx(['token', 'create', 'bench', '--scope', 'admin', '--store', store])).trim();
     const names = Array.from({ length: 20 }, (_, i) => `repo${String(i).padStart(2, '0')}`);
     const one = join(opts.smallDir, small[0]);
     for (const name of names) {

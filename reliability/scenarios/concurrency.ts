@@ -124,7 +124,7 @@ export const concurrency: Scenario = {
     }
     const firstStable = snapshotIds[2];
     await mustTx(store, ['tag', 'app', 'stable', firstStable, '--expect', 'none']);
-    const token = (JSON.parse((await mustTx(store, ['token', 'create', 'writers', '--json'])).stdout) as { token: string }).token;
+    const token = (JSON.parse((await mustTx(store, ['token', 'create', 'writers', '--scope', 'admin', '--json'])).stdout) as { token: string }).token;
     const server = await serve(store, ['--grace', GC_GRACE, '--quiet']);
     // On PostgreSQL and S3, a second server, with a directory of its own, on the same
     // catalog and bucket: the remote writers alternate between the two.

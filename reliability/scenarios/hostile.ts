@@ -463,7 +463,7 @@ export const hostile: Scenario = {
     /** The server's store: the template with a token, a revoked one, and one to revoke later. */
     const prepareApiStore = async () => {
       await cloneTree(template, apiStore);
-      const create = async (name: string) => JSON.parse((await mustTx(apiStore, ['token', 'create', name, '--json'])).stdout).token as string;
+      const create = async (name: string) => JSON.parse((await mustTx(apiStore, ['token', 'create', name, '--scope', 'admin', '--json'])).stdout).token as string;
       const t = { token: await create('bot'), revoked: await create('gone'), late: await create('late') };
       await mustTx(apiStore, ['token', 'revoke', 'gone']);
       return t;

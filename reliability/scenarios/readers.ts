@@ -95,7 +95,7 @@ export const readers: Scenario = {
     await learn(first);
     await learn(second);
     await mustTx(store, ['tag', 'app', 'stable', first, '--expect', 'none']);
-    const token = (JSON.parse((await mustTx(store, ['token', 'create', 'readers', '--json'])).stdout) as { token: string }).token;
+    const token = (JSON.parse((await mustTx(store, ['token', 'create', 'readers', '--scope', 'admin', '--json'])).stdout) as { token: string }).token;
     const server = await serve(store, ['--grace', timing.grace, '--quiet']);
     const remote: Target = { server: server.url, token };
     const api = (method: string, path: string, body?: unknown) =>

@@ -34,7 +34,7 @@ export const serverCrash: Scenario = {
     ctx.log(`building ${names.length} packages`);
     const rpms = await buildMany(join(ctx.work, 'rpms'), names);
     await mustTx(store, ['repo', 'create', 'app']);
-    const token = (JSON.parse((await mustTx(store, ['token', 'create', 'deployers', '--json'])).stdout) as { token: string }).token;
+    const token = (JSON.parse((await mustTx(store, ['token', 'create', 'deployers', '--scope', 'admin', '--json'])).stdout) as { token: string }).token;
     const env = storeEnv(store);
     const start = (dir: string) => serve(dir, ['--quiet'], { env });
     const survivor = await start(store);

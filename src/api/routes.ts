@@ -1,22 +1,46 @@
 // The one table of /api/v1: every route's method, path (with named parameters), what it
-// takes (query, body) and answers, as JSON Schema, and the permission it needs. The
+// takes (query, body) and answers, as JSON Schema, and the scope it needs. The
 // server dispatches from it (src/server/api.ts), the remote client calls from it
 // (src/remote/client.ts) and the OpenAPI document is made from it (openapi.ts);
 // docs/http-api.md describes it for people.
 
 import { boolean, extended, integer, listOf, object, orNull, shape, string, time, type JsonSchema } from './shapes.ts';
 
-/** What a request may do: read (anonymous) or change the store (a token). Token scopes will refine 'write'. */
-export type Permission = 'read' | 'write';
+/**
+ * What a request to a route needs (docs/security.md; a token's scopes: src/store/token-scopes.ts):
+ *
+ *   none    nothing, ever: health checks, the API document
+ *   public  nothing, unless the server runs with --private: then any valid token
+ *   read    any valid token: reads that reveal operations (the audit log, tag history,
+ *           fsck, set manifests) or cost the server much
+ *   deploy  deploy:GLOB matching every repository the request touches
+ *   tag     tag:GLOB matching every repository the request touches
+ *   admin   admin
+ *
+ * A token a request presents is checked on every route but 'none' ones (401 if it is
+ * unknown, expired or revoked); admin implies every scope.
+ */
+export type RouteScope = 'none' | 'public' | 'read' | 'deploy' | 'tag' | 'admin';
+
+/**
+ * Where a deploy or tag route's request names the repositories it touches: the :repo
+ * path parameter, the REPO[@REF] entries of the body's `refs`, the repositories the
+ * set :set pins, or none (an upload: a deploy scope for any repository will do).
+ */
+export type ReposOf = 'path' | 'refs' | 'set' | 'any';
+
+/** A route's scope, and for deploy and tag, where the repositories are. */
+export type Access = { scope: 'none' | 'public' | 'read' | 'admin'; repos?: never } | { scope: 'deploy' | 'tag'; repos: ReposOf };
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-export interface Route {
+export type Route = Access & {
   method: Method;
   /** Under /api/v1, parameters as `:name`. */
   path: string;
   summary: string;
-  permission: Permission;
+  /** A query parameter's value that makes the request cost much more, and the scope it then needs (fsck's verifyBlobs=1: admin). */
+  heavier?: { query: string; value: string; scope: 'admin' };
   /** The query parameters, as an object schema of strings. */
   query?: JsonSchema;
   /** The JSON body. */
@@ -27,7 +51,7 @@ export interface Route {
   answer: { status: number; schema: JsonSchema };
   /** The answer may come as NDJSON progress lines when asked (Accept: application/x-ndjson). */
   progress?: true;
-}
+};
 
 /** An optional string field of a body (null means absent). */
 const text = (description?: string) => orNull(string(description));
@@ -41,25 +65,26 @@ const REPO_NAME = string('[A-Za-z0-9][A-Za-z0-9._-]*');
 const TTL = string("a duration (3d, 12h, 1d12h) or 'forever'");
 
 export const ROUTES = {
-  health: { method: 'GET', path: '/health', summary: 'whether this server reaches its catalog and blobs (503 if not): for load balancers', permission: 'read', answer: ok(object({ catalog: string(), blobs: string() })) },
-  openapi: { method: 'GET', path: '/openapi.json', summary: 'this document', permission: 'read', answer: ok({ type: 'object' }) },
+  health: { method: 'GET', path: '/health', summary: 'whether this server reaches its catalog and blobs (503 if not): for load balancers', scope: 'none', answer: ok(object({ catalog: string(), blobs: string() })) },
+  openapi: { method: 'GET', path: '/openapi.json', summary: 'this document', scope: 'none', answer: ok({ type: 'object' }) },
 
-  listRepos: { method: 'GET', path: '/repos', summary: 'repositories, with their latest', permission: 'read', answer: ok(listOf(extended('Repository', { 'latest?': string() }))) },
+  listRepos: { method: 'GET', path: '/repos', summary: 'repositories, with their latest', scope: 'public', answer: ok(listOf(extended('Repository', { 'latest?': string() }))) },
   createRepo: {
     method: 'POST',
     path: '/repos',
     summary: 'create a repository',
-    permission: 'write',
+    scope: 'admin',
     body: object({ name: REPO_NAME, 'upstream?': text('an http(s) URL'), 'keep?': number('builds kept per name.arch'), 'retainLast?': number('snapshots gc keeps'), 'retainDays?': number('days gc keeps snapshots') }),
     answer: ok(shape('Repository'), 201),
   },
-  showRepo: { method: 'GET', path: '/repos/:repo', summary: 'a repository, its snapshot count and tags', permission: 'read', answer: ok(extended('Repository', { snapshots: integer(), tags: listOf(shape('Tag')) })) },
-  deleteRepo: { method: 'DELETE', path: '/repos/:repo', summary: 'delete a repository (refused while a live set pins it)', permission: 'write', answer: ok(object({ deleted: string() })) },
+  showRepo: { method: 'GET', path: '/repos/:repo', summary: 'a repository, its snapshot count and tags', scope: 'public', answer: ok(extended('Repository', { snapshots: integer(), tags: listOf(shape('Tag')) })) },
+  deleteRepo: { method: 'DELETE', path: '/repos/:repo', summary: 'delete a repository (refused while a live set pins it)', scope: 'admin', answer: ok(object({ deleted: string() })) },
   deploy: {
     method: 'POST',
     path: '/repos/:repo/deploy',
     summary: 'deploy uploaded packages and yum repos at http(s) URLs into a new snapshot',
-    permission: 'write',
+    scope: 'deploy',
+    repos: 'path',
     body: object({
       'uploads?': orNull(listOf(object({ sha256: string(), fileName: string('NAME.rpm') }))),
       'sources?': orNull(listOf(string('an http(s) URL of a yum repo'))),
@@ -72,45 +97,48 @@ export const ROUTES = {
     method: 'POST',
     path: '/repos/:repo/sync',
     summary: 'sync a repository from its upstream',
-    permission: 'write',
+    scope: 'deploy',
+    repos: 'path',
     body: object({ 'from?': text('an http(s) URL'), 'mirror?': flag, 'parallel?': number('downloads at a time, 1 to 64'), 'message?': text() }),
     answer: ok(extended('CommitOutcome', { downloaded: integer() })),
     progress: true,
   },
-  snapshots: { method: 'GET', path: '/repos/:repo/snapshots', summary: 'snapshots, oldest first', permission: 'read', answer: ok(listOf(shape('Snapshot'))) },
+  snapshots: { method: 'GET', path: '/repos/:repo/snapshots', summary: 'snapshots, oldest first', scope: 'public', answer: ok(listOf(shape('Snapshot'))) },
   showSnapshot: {
     method: 'GET',
     path: '/repos/:repo/snapshots/:ref',
     summary: 'one snapshot (REF: id, tag, TAG@TIME), with its files when asked',
-    permission: 'read',
+    scope: 'public',
     query: queryOf({ 'files?': string('1: with its files') }),
     answer: ok(extended('Snapshot', { path: string(), 'files?': listOf(object({ href: string(), kind: { type: 'string', enum: ['package', 'metadata'] }, size: integer(), sha256: string() })) })),
   },
-  tags: { method: 'GET', path: '/repos/:repo/tags', summary: 'tags', permission: 'read', answer: ok(listOf(shape('Tag'))) },
+  tags: { method: 'GET', path: '/repos/:repo/tags', summary: 'tags', scope: 'public', answer: ok(listOf(shape('Tag'))) },
   tag: {
     method: 'PUT',
     path: '/repos/:repo/tags/:tag',
     summary: 'move a tag',
-    permission: 'write',
+    scope: 'tag',
+    repos: 'path',
     body: object({ ref: string('REF'), 'expect?': text("REF, or 'none'"), 'reason?': text() }),
     answer: ok(shape('Move')),
   },
-  history: { method: 'GET', path: '/repos/:repo/history', summary: 'tag moves, oldest first', permission: 'read', query: queryOf({ 'tag?': string() }), answer: ok(listOf(shape('Move'))) },
+  history: { method: 'GET', path: '/repos/:repo/history', summary: 'tag moves, oldest first', scope: 'read', query: queryOf({ 'tag?': string() }), answer: ok(listOf(shape('Move'))) },
   diff: {
     method: 'GET',
     path: '/diff',
     summary: 'packages added, removed, upgraded, downgraded between two snapshots',
-    permission: 'read',
+    scope: 'public',
     query: queryOf({ a: string('REPO@REF'), b: string('REPO@REF') }),
     answer: ok(object({ from: string(), to: string(), added: listOf(shape('PackageChange')), removed: listOf(shape('PackageChange')), upgraded: listOf(shape('PackageChange')), downgraded: listOf(shape('PackageChange')) })),
   },
 
-  listSets: { method: 'GET', path: '/sets', summary: 'sets', permission: 'read', answer: ok(listOf(shape('Set'))) },
+  listSets: { method: 'GET', path: '/sets', summary: 'sets', scope: 'public', answer: ok(listOf(shape('Set'))) },
   createSet: {
     method: 'POST',
     path: '/sets',
     summary: 'pin snapshots in a set',
-    permission: 'write',
+    scope: 'tag',
+    repos: 'refs',
     body: object({ refs: listOf(string('REPO[@REF]')), 'label?': text(), 'ttl?': orNull(TTL) }),
     answer: ok(shape('Set'), 201),
   },
@@ -118,35 +146,36 @@ export const ROUTES = {
     method: 'GET',
     path: '/sets/:set',
     summary: 'a set and its manifest: every file of every pinned snapshot',
-    permission: 'read',
+    scope: 'read',
     answer: ok(
       extended('Set', {
         repos: listOf(object({ repo: string(), snapshot: string(), gone: boolean, 'path?': string(), files: listOf(object({ href: string(), sha256: string(), size: integer(), path: string() })) })),
       }),
     ),
   },
-  extendSet: { method: 'POST', path: '/sets/:set/extend', summary: 'the lease ends TTL from now', permission: 'write', body: object({ ttl: TTL }), answer: ok(shape('Set')) },
-  keepSet: { method: 'POST', path: '/sets/:set/keep', summary: 'the lease never ends', permission: 'write', body: object({}), answer: ok(shape('Set')) },
-  releaseSet: { method: 'POST', path: '/sets/:set/release', summary: 'end the lease now, for good', permission: 'write', body: object({}), answer: ok(shape('Set')) },
+  extendSet: { method: 'POST', path: '/sets/:set/extend', summary: 'the lease ends TTL from now', scope: 'tag', repos: 'set', body: object({ ttl: TTL }), answer: ok(shape('Set')) },
+  keepSet: { method: 'POST', path: '/sets/:set/keep', summary: 'the lease never ends', scope: 'tag', repos: 'set', body: object({}), answer: ok(shape('Set')) },
+  releaseSet: { method: 'POST', path: '/sets/:set/release', summary: 'end the lease now, for good', scope: 'tag', repos: 'set', body: object({}), answer: ok(shape('Set')) },
   promote: {
     method: 'POST',
     path: '/sets/:set/promote',
     summary: 'move TAG in every repository of the set, in one transaction',
-    permission: 'write',
+    scope: 'tag',
+    repos: 'set',
     body: object({ tag: string(), 'force?': flag, 'reason?': text() }),
     answer: ok(listOf(shape('Move'))),
   },
 
-  hasBlob: { method: 'GET', path: '/blobs/:sha256', summary: 'whether the server has a blob (HEAD: skip the upload)', permission: 'read', answer: ok(shape('Blob')) },
-  upload: { method: 'PUT', path: '/blobs/:sha256', summary: 'upload a package as the blob of its sha256 (Content-Length required)', permission: 'write', upload: true, answer: ok(shape('Blob'), 201) },
+  hasBlob: { method: 'GET', path: '/blobs/:sha256', summary: 'whether the server has a blob (HEAD: skip the upload)', scope: 'public', answer: ok(shape('Blob')) },
+  upload: { method: 'PUT', path: '/blobs/:sha256', summary: 'upload a package as the blob of its sha256 (Content-Length required)', scope: 'deploy', repos: 'any', upload: true, answer: ok(shape('Blob'), 201) },
 
-  gc: { method: 'POST', path: '/gc', summary: 'garbage collection', permission: 'write', body: object({ 'dryRun?': flag, 'grace?': text('a duration') }), answer: ok(object({ dryRun: boolean, snapshots: listOf(object({ repo: string(), id: string(), createdAt: time })), blobs: integer(), bytes: integer(), staging: object({ files: integer(), bytes: integer() }), protectedBy: object({ tags: integer(), tagGrace: integer(), sets: integer() }) })) },
-  fsck: { method: 'GET', path: '/fsck', summary: "the store's check", permission: 'read', query: queryOf({ 'verifyBlobs?': string('1: re-hash every blob') }), answer: ok(object({ snapshots: integer(), files: integer(), blobsVerified: integer(), problems: listOf(string()) })) },
+  gc: { method: 'POST', path: '/gc', summary: 'garbage collection', scope: 'admin', body: object({ 'dryRun?': flag, 'grace?': text('a duration') }), answer: ok(object({ dryRun: boolean, snapshots: listOf(object({ repo: string(), id: string(), createdAt: time })), blobs: integer(), bytes: integer(), staging: object({ files: integer(), bytes: integer() }), protectedBy: object({ tags: integer(), tagGrace: integer(), sets: integer() }) })) },
+  fsck: { method: 'GET', path: '/fsck', summary: "the store's check", scope: 'read', heavier: { query: 'verifyBlobs', value: '1', scope: 'admin' }, query: queryOf({ 'verifyBlobs?': string('1: re-hash every blob') }), answer: ok(object({ snapshots: integer(), files: integer(), blobsVerified: integer(), problems: listOf(string()) })) },
   log: {
     method: 'GET',
     path: '/log',
     summary: 'the audit log, oldest first',
-    permission: 'read',
+    scope: 'read',
     query: queryOf({ 'repo?': string(), 'limit?': { type: 'string', pattern: '^[0-9]{1,6}$', description: 'a whole number' } }),
     answer: ok(listOf(object({ seq: integer(), at: time, actor: string(), command: string(), 'repo?': string(), args: {}, result: string() }))),
   },

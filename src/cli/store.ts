@@ -151,7 +151,7 @@ export const STORE_HELP = `      --store DIR          the store (default: $TXREP
       --blobs URL          its blobs in S3-compatible storage: s3://BUCKET/PREFIX
                            (default: $TXREPO_BLOBS, else DIR/blobs)
       --server URL         act on a txrepo server instead (default: $TXREPO_SERVER)
-      --token TOKEN        the server's access token for changes (default: $TXREPO_TOKEN)
+      --token TOKEN        the server's access token (default: $TXREPO_TOKEN)
       --json               print one JSON document on stdout: the result, or
                            {"error": {"type", "message"}} (see docs/cli.md)`;
 

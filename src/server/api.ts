@@ -1,9 +1,10 @@
 // /api/v1 (docs/http-api.md), on Fastify: the routes come from the one table
 // (src/api/routes.ts), each with its handler (handlers.ts); Fastify matches them,
 // checks query and body against the table's schemas, and runs the hooks that every
-// route shares: the token a 'write' route needs (before its body is read), the 1 MiB
-// limit of JSON bodies, no caching, errors as {"error": {"type", "message"}} with the
-// status of their kind.
+// route shares: the token and scope the table says a route needs (access.ts: the token
+// before the body is read, the scope before the body is checked), the 1 MiB limit of
+// JSON bodies, no caching, errors as {"error": {"type", "message"}} with the status of
+// their kind.
 
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -14,7 +15,7 @@ import type { Store, TokenInfo } from '../store/index.ts';
 import { HANDLERS, type Call } from './handlers.ts';
 import { failure, HttpError, MAX_PATH, readJson, type Explain } from './http.ts';
 import { schemaError } from './schema-errors.ts';
-import { hashToken } from './tokens.ts';
+import { authenticate, authorize, needsToken, scopeNeeded, whyToken } from './access.ts';
 
 export interface ApiContext {
   store: Store;
@@ -22,21 +23,14 @@ export interface ApiContext {
   maxUpload: number;
   /** The message of a failure, as the client is to read it. */
   explain?: Explain;
+  /** Every read needs a token (txrepo serve --private), not only those the table says. */
+  private?: boolean;
   /** Hears of every route the server registers (METHOD, URL): for the test that holds them to the OpenAPI document. */
   onRoute?: (method: string, url: string) => void;
 }
 
 /** Largest JSON request body. */
 const JSON_LIMIT = 1 << 20;
-
-async function authenticate(req: IncomingMessage, store: Store): Promise<TokenInfo> {
-  const header = req.headers.authorization;
-  const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!m) throw new HttpError('auth', 'this request changes the store: give a token (Authorization: Bearer TOKEN; txrepo --token or $TXREPO_TOKEN)', { 'www-authenticate': 'Bearer realm="txrepo"' });
-  const token = await store.catalog.tokenByHash(hashToken(m[1]));
-  if (!token) throw new HttpError('auth', 'the token is not valid (unknown or revoked)', { 'www-authenticate': 'Bearer realm="txrepo", error="invalid_token"' });
-  return token;
-}
 
 /** The actor recorded for a request: the token's name, and who the client says it is. */
 function actorOf(req: IncomingMessage, token: TokenInfo | undefined): string {
@@ -90,14 +84,24 @@ export async function createApi(ctx: ApiContext): Promise<FastifyInstance> {
     readJson(request.raw, JSON_LIMIT).then((body) => done(null, body), done);
   });
 
+  // Who may call a route, from the table (access.ts): the token first, before a body
+  // is read (401); its scope once the body names the repositories (403), before the
+  // body is checked, so that a request it may not make learns nothing more.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    const matched = routeOf(request);
-    if (matched?.route.permission === 'write') tokens.set(request, await authenticate(request.raw, ctx.store));
+    const route = routeOf(request)?.route;
+    if (!route || route.scope === 'none') return;
+    const scope = scopeNeeded(route, request.query as Record<string, unknown>);
+    const required = needsToken(scope, ctx.private === true);
+    const token = await authenticate(request.raw, ctx.store.catalog, { required, why: whyToken(scope, request.method), challenge: 'Bearer' });
+    if (token) tokens.set(request, token);
   });
-  // A route that takes a body gets {} for none.
   app.addHook('preValidation', async (request) => {
-    if (routeOf(request)?.route.body && request.body === undefined) request.body = {};
+    const route = routeOf(request)?.route;
+    const token = tokens.get(request);
+    if (route && token) await authorize(token, route, { params: request.params as Record<string, string>, query: request.query as Record<string, unknown>, body: request.body }, ctx.store.catalog);
+    // A route that takes a body gets {} for none.
+    if (route?.body && request.body === undefined) request.body = {};
   });
 
   const onRoute = ctx.onRoute;

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
 
 import type { Store } from '../store/index.ts';
+import { authenticate } from './access.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
 import { serveYum } from './yum.ts';
 
@@ -24,6 +25,8 @@ export interface ServerOptions {
   redirectSeconds?: number;
   /** The message of a failure as the client is to read it (the CLI's, with its advice); default: the error's own. */
   explain?: Explain;
+  /** Every read needs a token, the yum paths' too (txrepo serve --private); default: reads are anonymous. */
+  private?: boolean;
 }
 
 /** One request, as the access log records it. */
@@ -98,10 +101,15 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, redirectSeconds: opts.redirectSeconds };
   // Loaded here, not at import: commands that only hash a token need no HTTP framework.
   const { createApi } = await import('./api.ts');
-  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain });
+  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private });
+  const isPrivate = opts.private === true;
 
   async function serveRead(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
+    // Anonymous reads, the common case, cost nothing here; a token given is checked (access.ts).
+    if (isPrivate || req.headers.authorization !== undefined) {
+      await authenticate(req, opts.store.catalog, { required: isPrivate, why: 'this server is private', challenge: 'Basic' });
+    }
     if (segments.length === 0) {
       sendText(res, 200, 'txrepo: yum repositories under /repos/<repo>/snapshots/<id>/, /repos/<repo>/tags/<tag>/, /sets/<set>/<repo>/; the index at /repos/all_latest.json; the API under /api/v1/\n');
       return;

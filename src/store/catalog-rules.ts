@@ -30,9 +30,11 @@ import {
   type SnapshotSet,
   type TagMove,
   type TagUpdate,
+  type NewToken,
   type TokenInfo,
 } from './catalog.ts';
 import { compareIds, nextSnapshotId } from './ids.ts';
+import { checkScopes, ScopeError } from './token-scopes.ts';
 
 /** What a storage call gives back: the value (SQLite), or a promise of it (PostgreSQL). */
 export type Io<T> = T | Promise<T>;
@@ -286,11 +288,32 @@ export function* promoteSet(tx: CatalogStorage, p: Promotion): Rule<TagMove[]> {
 
 // Tokens
 
-export function* createToken(tx: CatalogStorage, t: { name: string; hash: string; createdBy: string }): Rule<TokenInfo> {
+/**
+ * A token has at least one valid scope (token-scopes.ts), and an expiry, if any, still
+ * to come: a token dead on arrival is a mistake, not a request.
+ */
+export function* createToken(tx: CatalogStorage, t: NewToken): Rule<TokenInfo> {
+  const scopes = checkScopes(t.scopes);
+  const createdAt = new Date().toISOString();
+  if (t.expiresAt !== undefined && !(Date.parse(t.expiresAt) > Date.parse(createdAt))) {
+    throw new ScopeError(`token ${t.name} would expire at ${t.expiresAt}, which is not after now (${createdAt}): give an expiry to come, such as 90d`);
+  }
   if (yield* step(tx.readToken(t.name))) throw new AlreadyExistsError(`a token named ${t.name} already exists; revoke it first or pick another name`);
-  const token: TokenInfo = { name: t.name, createdAt: new Date().toISOString(), createdBy: t.createdBy };
+  const token: TokenInfo = { name: t.name, scopes, createdAt, createdBy: t.createdBy };
+  if (t.expiresAt !== undefined) token.expiresAt = t.expiresAt;
   yield* step(tx.insertToken({ ...token, hash: t.hash }));
   return token;
+}
+
+/**
+ * Why a token may not be used at `now`, or undefined: it may. A revoked token stays
+ * revoked; an expired one stays expired. The server asks this of every token a request
+ * presents; `token list` shows it.
+ */
+export function tokenRefusal(token: TokenInfo, now = Date.now()): string | undefined {
+  if (token.revokedAt !== undefined) return `token ${token.name} was revoked at ${token.revokedAt}`;
+  if (token.expiresAt !== undefined && Date.parse(token.expiresAt) <= now) return `token ${token.name} expired at ${token.expiresAt}`;
+  return undefined;
 }
 
 /** Revoking a revoked token changes nothing (it keeps its first revocation time). */

@@ -173,9 +173,22 @@ export interface Promotion {
 
 export interface TokenInfo {
   name: string;
+  /** What it may do (token-scopes.ts): read, deploy:GLOB, tag:GLOB, admin. */
+  scopes: string[];
   createdAt: string;
   createdBy: string;
+  /** When it stops working (undefined: never). */
+  expiresAt?: string;
   revokedAt?: string;
+}
+
+/** A token to store: its hash (never the token), its scopes and when it expires. */
+export interface NewToken {
+  name: string;
+  hash: string;
+  scopes: string[];
+  expiresAt?: string;
+  createdBy: string;
 }
 
 /** One mutation, as the audit log records it. */
@@ -366,12 +379,15 @@ export interface Catalog extends BlobLedger {
   /** Tag moves (of every repo) at or after `since`. */
   tagMovesSince(since: string): Promise<TagMove[]>;
 
-  /** Stores a token's hash under a name; the token itself is never stored. */
-  createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo>;
+  /** Stores a token's hash under a name, with its scopes; the token itself is never stored. */
+  createToken(t: NewToken): Promise<TokenInfo>;
   listTokens(): Promise<TokenInfo[]>;
   revokeToken(name: string): Promise<TokenInfo>;
-  /** The live (not revoked) token with this hash. */
-  tokenByHash(hash: string): Promise<TokenInfo | undefined>;
+  /**
+   * The token with this hash, revoked and expired ones too: whoever accepts a token
+   * asks tokenRefusal (catalog-rules.ts) whether it may be used now.
+   */
+  findToken(hash: string): Promise<TokenInfo | undefined>;
 
   appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
   listAudit(opts: { repo?: string; limit?: number }): Promise<AuditEntry[]>;

@@ -35,11 +35,13 @@ import {
   type Tag,
   type TagMove,
   type TagUpdate,
+  type NewToken,
   type TokenInfo,
 } from './catalog.ts';
 import * as rules from './catalog-rules.ts';
 import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
+import { scopesText } from './token-scopes.ts';
 import { toAudit, toMove, toRepo, toSet, toSnapshot, toTag, toToken, type Row } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
@@ -348,7 +350,7 @@ class PgStorage implements CatalogStorage {
   }
 
   async insertToken(t: TokenInfo & { hash: string }): Promise<void> {
-    await this.tx.run('INSERT INTO tokens (name, hash, created_at, created_by) VALUES ($1, $2, $3, $4)', [t.name, t.hash, t.createdAt, t.createdBy]);
+    await this.tx.run('INSERT INTO tokens (name, hash, scopes, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [t.name, t.hash, scopesText(t.scopes), t.createdAt, t.createdBy, t.expiresAt ?? null]);
   }
 
   async setRevoked(name: string, at: string): Promise<void> {
@@ -761,7 +763,7 @@ export class PgCatalog implements Catalog {
 
   // Tokens and the audit log
 
-  async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
+  async createToken(t: NewToken): Promise<TokenInfo> {
     return this.change((tx) => rules.createToken(tx, t));
   }
 
@@ -773,8 +775,8 @@ export class PgCatalog implements Catalog {
     return this.change((tx) => rules.revokeToken(tx, name));
   }
 
-  async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
-    const [r] = await this.rows('SELECT * FROM tokens WHERE hash = $1 AND revoked_at IS NULL', [hash]);
+  async findToken(hash: string): Promise<TokenInfo | undefined> {
+    const [r] = await this.rows('SELECT * FROM tokens WHERE hash = $1', [hash]);
     return r ? toToken(r) : undefined;
   }
 

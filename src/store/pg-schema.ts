@@ -1,5 +1,5 @@
 // The catalog's PostgreSQL schema: the same tables, columns and meanings as the SQLite
-// schema at its version 6 (sqlite-schema.ts; docs/store.md describes them), written
+// schema at its version 7 (sqlite-schema.ts; docs/store.md describes them), written
 // for PostgreSQL. Its migrations are numbered on their own, from version 0 up; each
 // runs once, in one transaction, under the catalog's writer lock (PgCatalog.migrate).
 //
@@ -145,6 +145,11 @@ export const PG_MIGRATIONS: string[] = [
      claimed_at TEXT COLLATE "C" NOT NULL
    );
    CREATE INDEX repodata_pages_blob ON repodata_pages(blob);`,
+  // 2: SQLite schema version 7: token scopes (token-scopes.ts, space-separated) and
+  // expiry. Tokens made before scopes existed could do everything: they keep that, as admin.
+  `ALTER TABLE tokens ADD COLUMN scopes TEXT;
+   ALTER TABLE tokens ADD COLUMN expires_at TEXT COLLATE "C";
+   UPDATE tokens SET scopes = 'admin';`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

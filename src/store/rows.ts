@@ -2,6 +2,7 @@
 // PostgreSQL share one schema; see docs/store.md).
 
 import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
+import { scopesOfText } from './token-scopes.ts';
 
 export type Row = Record<string, string | number | null>;
 
@@ -35,8 +36,10 @@ export function toMove(r: Row): TagMove {
   return m;
 }
 
+/** A token row; one without scopes (none is written so) gets none: only what every token may, read. */
 export function toToken(r: Row): TokenInfo {
-  const t: TokenInfo = { name: String(r.name), createdAt: String(r.created_at), createdBy: String(r.created_by) };
+  const t: TokenInfo = { name: String(r.name), scopes: scopesOfText(r.scopes === null ? null : String(r.scopes)), createdAt: String(r.created_at), createdBy: String(r.created_by) };
+  if (r.expires_at !== null) t.expiresAt = String(r.expires_at);
   if (r.revoked_at !== null) t.revokedAt = String(r.revoked_at);
   return t;
 }

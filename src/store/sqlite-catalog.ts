@@ -26,6 +26,7 @@ import {
   type NewSet,
   type LeaseChange,
   type Promotion,
+  type NewToken,
   type TokenInfo,
   type AuditEntry,
   type CatalogSweep,
@@ -36,6 +37,7 @@ import {
 import * as rules from './catalog-rules.ts';
 import { runNow, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { MIGRATIONS } from './sqlite-schema.ts';
+import { scopesText } from './token-scopes.ts';
 import { toAudit, toMove, toRepo, toSet, toSnapshot, toTag, toToken, type Row } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
@@ -264,7 +266,7 @@ class SqliteStorage implements CatalogStorage {
   }
 
   insertToken(t: TokenInfo & { hash: string }): void {
-    this.q('INSERT INTO tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(t.name, t.hash, t.createdAt, t.createdBy);
+    this.q('INSERT INTO tokens (name, hash, scopes, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(t.name, t.hash, scopesText(t.scopes), t.createdAt, t.createdBy, t.expiresAt ?? null);
   }
 
   setRevoked(name: string, at: string): void {
@@ -633,7 +635,7 @@ export class SqliteCatalog implements Catalog {
 
   // Tokens and the audit log
 
-  async createToken(t: { name: string; hash: string; createdBy: string }): Promise<TokenInfo> {
+  async createToken(t: NewToken): Promise<TokenInfo> {
     return this.change((tx) => rules.createToken(tx, t));
   }
 
@@ -645,8 +647,8 @@ export class SqliteCatalog implements Catalog {
     return this.change((tx) => rules.revokeToken(tx, name));
   }
 
-  async tokenByHash(hash: string): Promise<TokenInfo | undefined> {
-    const r = this.q('SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as Row | undefined;
+  async findToken(hash: string): Promise<TokenInfo | undefined> {
+    const r = this.q('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
     return r ? toToken(r) : undefined;
   }
 

@@ -198,6 +198,11 @@ export const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
      claimed_at TEXT NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX repodata_pages_blob ON repodata_pages(blob);`,
+  // 7: token scopes (token-scopes.ts, space-separated) and expiry. Tokens made before
+  // scopes existed could do everything: they keep that, as admin.
+  `ALTER TABLE tokens ADD COLUMN scopes TEXT;
+   ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+   UPDATE tokens SET scopes = 'admin';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

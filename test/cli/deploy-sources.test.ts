@@ -44,7 +44,7 @@ before(async () => {
   const served = join(work, 'served');
   await initStore(served);
   await inStore(served)(['repo', 'create', 'el9']);
-  token = (await inStore(served)(['token', 'create', 'ci'])).stdout.trim();
+  token = (await inStore(served)(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   server = await serve(served);
 });
 after(async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { API_PREFIX, ROUTES } from '../../src/api/index.ts';
 import { COMMANDS } from '../../src/cli/commands/index.ts';
 import { FAILURE_TYPES } from '../../src/common/index.ts';
 import { REPO_ROOT } from '../helpers/run.ts';
@@ -42,5 +43,26 @@ describe('README', () => {
     const section = readme.slice(readme.indexOf('## Commands'), readme.indexOf('\n## ', readme.indexOf('## Commands') + 1));
     for (const name of Object.keys(COMMANDS)) assert.match(section, new RegExp(`\\b${name}\\b`), name);
     assert.match(section, /docs\/cli\.md/);
+  });
+});
+
+describe('docs/http-api.md', () => {
+  test("the route table names every route of /api/v1 with the scope src/api/routes.ts gives it", async () => {
+    const doc = await read('docs/http-api.md');
+    const table = doc.slice(doc.indexOf('| method and path | scope |'), doc.indexOf('\n\n', doc.indexOf('| method and path | scope |')));
+    const documented = new Map<string, string>();
+    for (const row of table.split('\n').slice(2)) {
+      const [, first, scope] = row.split('|').map((c) => c.trim());
+      const m = /`(GET|POST|PUT|DELETE)`?.*?(\/api\/v1\S*?)`/.exec(first);
+      assert.ok(m, `a row of the table without a method and path: ${row}`);
+      documented.set(`${m[1]} ${m[2].replace(/<(\w+)>/g, ':$1')}`, scope);
+    }
+    for (const [id, route] of Object.entries(ROUTES)) {
+      const scope = documented.get(`${route.method} ${API_PREFIX}${route.path}`);
+      assert.ok(scope !== undefined, `${id} (${route.method} ${route.path}) is not in docs/http-api.md's route table`);
+      assert.equal(scope.split(/[:;( ]/)[0], route.scope, `${id}: docs/http-api.md says ${scope}`);
+      if ('heavier' in route) assert.match(scope, new RegExp(`${route.heavier.scope} with \`${route.heavier.query}=${route.heavier.value}\``), id);
+    }
+    assert.equal(documented.size, Object.keys(ROUTES).length, 'the table has rows for routes the API does not have');
   });
 });

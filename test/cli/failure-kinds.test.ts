@@ -45,7 +45,7 @@ let upstream: StaticServer;
 
 before(async () => {
   ({ dir, store, snapshot } = await storeWithApp('txrepo-kinds-'));
-  token = (await txrepo(['token', 'create', 'ci', '--store', store])).stdout.trim().split(/\s/)[0]!;
+  token = (await txrepo(['token', 'create', 'ci', '--scope', 'admin', '--store', store])).stdout.trim().split(/\s/)[0]!;
   assert.equal((await txrepo(['repo', 'create', 'mirror', '--store', store])).code, 0);
   // An upstream whose repomd.xml is no XML; a missing one is another's.
   await mkdir(join(dir, 'up', 'broken', 'repodata'), { recursive: true });

@@ -131,7 +131,7 @@ describe('results as JSON', () => {
       ['gc', '--dry-run'],
       ['gc'],
       ['log'],
-      ['token', 'create', 'ci'],
+      ['token', 'create', 'ci', '--scope', 'admin'],
       ['token', 'list'],
       ['token', 'revoke', 'ci'],
       ['repo', 'delete', 'mirror'],

@@ -61,7 +61,7 @@ before(async () => {
   groups = Array.from({ length: 7 }, (_, i) => rpms.slice(i * 5, i * 5 + 5).map(sample));
   const local = inStore(store);
   for (const repo of ['app', 'm-terminal', 'm-quiet', 'm-pipes']) await local(['repo', 'create', repo]);
-  token = (await local(['token', 'create', 'ci'])).stdout.trim();
+  token = (await local(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   server = await serve(store, ['--quiet']);
   link = await slowLink(server.url, LINK_BYTES_PER_SECOND);
   // Upstreams for sync, one per run, each with its own packages; every package answer

@@ -130,7 +130,7 @@ describe('commands that read need a store, and write nothing where there is none
 describe('commands that write make the store, but only in a new or empty directory', () => {
   test('a directory that is not empty and not a store is refused by name, and left as it was', async () => {
     const before = await listing(rpms);
-    for (const args of [['repo', 'create', 'app'], ['token', 'create', 'ci'], ['deploy', 'app', sample('bear-4.1-1.noarch.rpm')], ['gc'], ['init']]) {
+    for (const args of [['repo', 'create', 'app'], ['token', 'create', 'ci', '--scope', 'admin'], ['deploy', 'app', sample('bear-4.1-1.noarch.rpm')], ['gc'], ['init']]) {
       const r = await txrepo([...args, '--store', rpms]);
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, /^txrepo: .*rpms is not a txrepo store \(it has no txrepo-store\.json\) and is not empty: it holds "bear-4\.1-1\.noarch\.rpm", "cat-1\.0-1\.noarch\.rpm"; a store is made only in a new or empty directory; give --store another directory/, args.join(' '));
@@ -157,7 +157,7 @@ describe('commands that write make the store, but only in a new or empty directo
 
     const empty = join(dir, 'empty-for-writers');
     await mkdir(empty);
-    r = await txrepo(['token', 'create', 'ci', '--store', empty]);
+    r = await txrepo(['token', 'create', 'ci', '--scope', 'admin', '--store', empty]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^txr_/);
     r = await txrepo(['token', 'list', '--store', empty]);

@@ -25,8 +25,9 @@ const assertMove = (m: object, what: string) => {
   for (const k of keys(m)) assert.ok(MOVE.includes(k), `${what}: ${k} is not a field of a move`);
   for (const k of ['actor', 'at', 'reason', 'repo', 'tag', 'to']) assert.ok(k in m, `${what}: no ${k}`);
 };
+/** An API call with the test's token (the log and tag history are for token holders). */
 const api = async (path: string, init: RequestInit = {}): Promise<any> => {
-  const res = await fetch(`${server.url}/api/v1${path}`, init);
+  const res = await fetch(`${server.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
   assert.ok(res.ok, `${path}: ${res.status}`);
   return res.json();
 };
@@ -35,7 +36,7 @@ const json = async (args: string[]) => document(await tx([...args, '--json']));
 before(async () => {
   let store: string;
   ({ dir, store, tx, snapshot: first } = await storeWithApp('txrepo-cli-names-'));
-  token = (await tx(['token', 'create', 'ci'])).stdout.trim();
+  token = (await tx(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   server = await serve(store);
 });
 
@@ -138,7 +139,7 @@ describe('sets and the log', () => {
     assert.deepEqual(await api('/log?repo=app'), log);
     const text = (await tx(['log', 'app'])).stdout;
     assert.match(text, /\tdeploy app\tok\t\{"repo":"app","sources":\[/);
-    const remote = document(await txrepo(['log', 'app', '--json', '--server', server.url]));
+    const remote = document(await txrepo(['log', 'app', '--json', '--server', server.url, '--token', token]));
     assert.equal(remote.find((e: { command: string }) => e.command === 'deploy').args.repo, 'app');
   });
 });

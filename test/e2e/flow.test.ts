@@ -66,7 +66,7 @@ before(async () => {
   dir = await tempDir('txrepo-flow-');
   store = join(dir, 'store');
   await local(['repo', 'create', 'app']);
-  token = (await local(['token', 'create', 'deployer'])).trim();
+  token = (await local(['token', 'create', 'deployer', '--scope', 'admin'])).trim();
   server = await serve(store);
   if (ON_SHARED_BACKENDS) {
     await initStore(join(dir, 'second-server'), { env: storeEnv(store) });

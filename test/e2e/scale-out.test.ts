@@ -48,7 +48,7 @@ before(async () => {
   schema = `scale_${process.pid}_${Date.now().toString(36)}`;
   env = { ...process.env, TXREPO_CATALOG: pgUrl(schema), TXREPO_BLOBS: s3Url(schema, s3Base) };
   await admin(['repo', 'create', 'app']);
-  token = (await admin(['token', 'create', 'deployer'])).trim();
+  token = (await admin(['token', 'create', 'deployer', '--scope', 'admin'])).trim();
   // Two servers, each with a local directory of its own (for staging), on one catalog
   // and one bucket; the second sends package downloads to the bucket.
   for (const d of ['a', 'b', 'c']) await initStore(join(dir, d), { env });

@@ -56,7 +56,7 @@ describe('txrepo serve while another process writes', () => {
     const tx = inStore(store);
     await tx(['repo', 'create', 'app']);
     const id = JSON.parse((await tx(['deploy', 'app', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot as string;
-    const token = (await tx(['token', 'create', 'ci'])).stdout.trim();
+    const token = (await tx(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
     const server = await serve(store, ['--quiet']);
     try {
       // A cron gc or a CLI deploy on the store directory holds the write lock ...
@@ -137,7 +137,7 @@ describe('remote deploy racing gc', () => {
     const store = join(dir, 'remote-gc');
     const tx = inStore(store);
     await tx(['repo', 'create', 'app']);
-    const token = (await tx(['token', 'create', 'ci'])).stdout.trim();
+    const token = (await tx(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
     const server = await serve(store, ['--quiet']);
     // The server has the package as a blob no snapshot lists, from an upload an hour
     // ago whose deploy never came (a job that failed after uploading).

@@ -70,7 +70,7 @@ describe('a full disk', () => {
 
   test('through the server, a full store is a 507 that says so, not a 500 "internal error"', { skip }, async () => {
     const { store, held } = await freshStore('served');
-    const token = (await txrepo(['token', 'create', 'ci', '--store', store])).stdout.trim().split(/\s/)[0]!;
+    const token = (await txrepo(['token', 'create', 'ci', '--scope', 'admin', '--store', store])).stdout.trim().split(/\s/)[0]!;
     const server = await serve(store);
     try {
       await fs!.fill(0);

@@ -73,7 +73,7 @@ describe('serve', () => {
   before(async () => {
     store = join(dir, 'served');
     assert.equal((await txrepo(['repo', 'create', 'el9', '--store', store])).code, 0);
-    token = JSON.parse((await txrepo(['token', 'create', 'bot', '--json', '--store', store])).stdout).token;
+    token = JSON.parse((await txrepo(['token', 'create', 'bot', '--scope', 'admin', '--json', '--store', store])).stdout).token;
   });
 
   /** Sends `total` bytes of body in 64 KiB chunks, stopping at `abortAfter`; resolves with the status (0: none). */

@@ -32,7 +32,7 @@ before(async () => {
   store = join(work, 'store');
   await tx()(['repo', 'create', 'el9']);
   await tx()(['deploy', 'el9', sample('bear-4.1-1.noarch.rpm')]);
-  token = (await tx()(['token', 'create', 'ci'])).stdout.trim();
+  token = (await tx()(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   server = await serve(store);
 });
 after(async () => {

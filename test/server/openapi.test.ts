@@ -78,11 +78,13 @@ describe('the OpenAPI document', FIRST_PASS_ONLY, () => {
 describe('served', FIRST_PASS_ONLY, () => {
   let served: Served;
   let served_store: string;
+  let reader: string;
   before(async () => {
     served_store = join(dir, 'served');
     assert.equal((await txrepo(['repo', 'create', 'app', '--store', served_store])).code, 0);
     assert.equal((await txrepo(['deploy', 'app', sample('bear-4.1-1.noarch.rpm'), '--store', served_store])).code, 0);
     assert.equal((await txrepo(['set', 'create', 'app', '--store', served_store])).code, 0);
+    reader = (await txrepo(['token', 'create', 'reader', '--scope', 'read', '--store', served_store])).stdout.trim();
     served = await serve(served_store);
   });
   after(() => served?.stop());
@@ -112,7 +114,8 @@ describe('served', FIRST_PASS_ONLY, () => {
       ['/health', '/health'],
     ];
     for (const [template, path] of paths) {
-      const res = await fetch(`${served.url}${API_PREFIX}${path}`);
+      // A token with read: the log, tag history, fsck and set manifests are for token holders.
+      const res = await fetch(`${served.url}${API_PREFIX}${path}`, { headers: { authorization: `Bearer ${reader}` } });
       assert.equal(res.status, 200, path);
       const schema = doc.paths[template].get.responses['200'].content!['application/json'].schema;
       const validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"txrepo#/components/')));

@@ -54,7 +54,7 @@ before(async () => {
   S1 = json(await tx()(['deploy', 'el9', sample('bear-4.1-1.noarch.rpm'), '--json'])).snapshot;
   S2 = json(await tx()(['deploy', 'el9', sample('cat-1.0-1.noarch.rpm'), '--json'])).snapshot;
   created = Object.fromEntries(json(await tx()(['snapshots', 'el9', '--json'])).map((s: { id: string; createdAt: string }) => [s.id, s.createdAt]));
-  token = (await tx()(['token', 'create', 'ci'])).stdout.trim();
+  token = (await tx()(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   server = await serve(store, ['--quiet']);
 });
 after(async () => {

@@ -55,7 +55,7 @@ before(async () => {
   between = new Date().toISOString();
   await new Promise((r) => setTimeout(r, 20));
   B = JSON.parse((await tx()(['deploy', 'el9', rpm('cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot;
-  token = (await tx()(['token', 'create', 'ci'])).stdout.trim();
+  token = (await tx()(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   server = await serve(store);
 });
 after(async () => {
@@ -178,7 +178,7 @@ describe('hostile requests', () => {
     assert.equal((await http(server.url, 'POST', '/api/v1/repos', { headers: { ...json, authorization: 'Bearer txr_wrong' }, body })).status, 401);
     assert.equal((await http(server.url, 'POST', '/api/v1/repos', { headers: { ...json, authorization: 'Basic abc' }, body })).status, 401);
     assert.equal((await http(server.url, 'GET', '/api/v1/repos')).status, 200);
-    const other = (await tx()(['token', 'create', 'short-lived'])).stdout.trim();
+    const other = (await tx()(['token', 'create', 'short-lived', '--scope', 'admin'])).stdout.trim();
     assert.equal((await http(server.url, 'POST', '/api/v1/repos', { headers: { ...json, authorization: `Bearer ${other}` }, body })).status, 201);
     await tx()(['token', 'revoke', 'short-lived']);
     const revoked = await http(server.url, 'POST', '/api/v1/repos', { headers: { ...json, authorization: `Bearer ${other}` }, body: JSON.stringify({ name: 'el11' }) });
@@ -244,7 +244,7 @@ describe('remote CLI', () => {
     const bad = await txrepo(['deploy', 'el9', corrupt, '--server', server.url, '--token', token]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /corrupt\.rpm/);
-    const log = JSON.parse((await txrepo(['log', 'el9', '--json', '--server', server.url])).stdout);
+    const log = JSON.parse((await txrepo(['log', 'el9', '--json', '--server', server.url, '--token', token])).stdout);
     const deploys = log.filter((e: { command: string }) => e.command === 'deploy');
     assert.match(deploys.at(-2).actor, /^token:ci \(.+@.+\)$/);
     assert.equal(deploys.at(-2).result, 'ok');

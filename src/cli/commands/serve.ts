@@ -20,7 +20,12 @@ Serves the store over HTTP until stopped (Ctrl-C, SIGTERM). The store must exist
   /sets/<set>/<repo>/                the snapshot a set pins; /sets/<set>/repos.repo
   /repos/all_latest.json             {"latest_ci_repos": {"<repo>": "<snapshot URL>"}}
   /api/v1/...                        every txrepo operation as JSON (changes need a
-                                     token: 'txrepo token create NAME')
+                                     token with their scope: 'txrepo token create
+                                     NAME --scope SCOPE'; see docs/security.md)
+
+Reads are anonymous, but for the audit log, tag history, fsck and set manifests
+(any token); with --private every read needs a token too (dnf: username= and
+password=TOKEN in the .repo file).
 
 Options:
       --listen HOST:PORT   where to listen (default 127.0.0.1:8080; port 0: any)
@@ -39,6 +44,9 @@ Options:
                            package downloads with a redirect to a presigned URL of
                            the blob, valid for DURATION (such as 15m), so that the
                            object store (or a CDN before it) carries them
+      --private            every read needs a token, the yum paths' too: a token as
+                           the password of HTTP Basic (dnf's username= and
+                           password=), or Authorization: Bearer TOKEN
       --quiet              no access log on stdout
 ${LOCAL_HELP}
                            (serve writes one JSON object a line instead: the
@@ -52,6 +60,7 @@ const options = {
   grace: { type: 'string' },
   workers: { type: 'string' },
   quiet: { type: 'boolean' },
+  private: { type: 'boolean' },
   'redirect-downloads': { type: 'string' },
 } as const;
 
@@ -73,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   if (workers > 1 && cluster.isPrimary) {
     // Refused here, once, rather than by every worker as it starts.
     await withStore(v, 'reads', async () => {});
-    return supervise(workers, listen, storeDir(v.store), v.json);
+    return supervise(workers, listen, storeDir(v.store), v.json, v.private);
   }
   const { accessLogLine, startServer } = await import('../../server/index.ts');
   const store = await openLocalStore(v, 'reads');
@@ -86,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     listen,
     graceMs,
     publicUrl: v['public-url'],
+    private: v.private,
     redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
     // The server's messages read as the CLI's: a remote CLI shows them as they come.
     explain: messageWithAdvice,
@@ -95,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     if (e.code === 'EADDRINUSE') throw new UsageError(`--listen ${listen}: the address is in use; pick another port`);
     throw e;
   });
-  if (cluster.isPrimary) started(v.json, running.url, store.dir, 1);
+  if (cluster.isPrimary) started(v.json, running.url, store.dir, 1, v.private);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
@@ -110,13 +120,13 @@ export async function run(argv: string[]): Promise<number> {
  * Reports where the server listens: on stderr for people (and for whoever waits for
  * the line), and with --json also as the first line of stdout, before the requests'.
  */
-function started(json: boolean | undefined, url: string, store: string, processes: number): void {
-  process.stderr.write(`txrepo serve: listening on ${url} (store ${store}${processes > 1 ? `, ${processes} processes` : ''})\n`);
-  if (json) process.stdout.write(JSON.stringify({ event: 'listening', url, store, processes }) + '\n');
+function started(json: boolean | undefined, url: string, store: string, processes: number, isPrivate: boolean | undefined): void {
+  process.stderr.write(`txrepo serve: listening on ${url} (store ${store}${processes > 1 ? `, ${processes} processes` : ''}${isPrivate ? ', private: every read needs a token' : ''})\n`);
+  if (json) process.stdout.write(JSON.stringify({ event: 'listening', url, store, processes, ...(isPrivate && { private: true }) }) + '\n');
 }
 
 /** Starts the workers, reports where they listen, and stops them on SIGINT/SIGTERM. */
-async function supervise(count: number, listen: string, store: string, json: boolean | undefined): Promise<number> {
+async function supervise(count: number, listen: string, store: string, json: boolean | undefined, isPrivate: boolean | undefined): Promise<number> {
   let stopping = false;
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
@@ -135,7 +145,7 @@ async function supervise(count: number, listen: string, store: string, json: boo
     for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     throw e;
   });
-  started(json, url, resolve(store), count);
+  started(json, url, resolve(store), count, isPrivate);
   // A worker that dies later is replaced: the others serve meanwhile.
   cluster.on('exit', () => {
     if (!stopping) fork();
