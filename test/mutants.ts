@@ -542,4 +542,12 @@ export const MUTANTS: Mutant[] = [
     to: "   UPDATE tokens SET scopes = 'read';",
     tests: ['test/security/old-tokens.test.ts'],
   },
+  {
+    id: 'server-fetches-anywhere',
+    about: "the server fetches its clients' deploy URLs and sync upstreams with no policy (loopback and private addresses reachable)",
+    file: 'src/server/api.ts',
+    from: ', { fetchPolicy: ctx.fetchPolicy })',
+    to: ')',
+    tests: ['test/security/server-fetch.test.ts'],
+  },
 ];

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
-import { serve } from '../../test/helpers/serve.ts';
+import { FETCH_LOOPBACK, serve } from '../../test/helpers/serve.ts';
 import { mib, Recorder, type Context, type Report, type Scenario } from '../lib/harness.ts';
 import {
   asset,
@@ -607,6 +607,10 @@ export const hostile: Scenario = {
     for (const parallel of [0, -1, 0.5]) {
       await httpCase({ area: 'api', name: `sync with parallel: ${parallel}`, send: () => json('/api/v1/repos/mirror/sync', { from: `${upB.url}repo/`, parallel }), status: 400, names: /parallel/ });
     }
+    // Server-side fetches (this server allows only 127.0.0.1, for its test upstreams).
+    await httpCase({ area: 'api', name: 'sync from the cloud metadata address', send: () => json('/api/v1/repos/mirror/sync', { from: 'http://169.254.169.254/latest/meta-data/' }), status: 400, names: /169\.254\.169\.254: a link-local address/ });
+    await httpCase({ area: 'api', name: 'deploy source on loopback [::1]', send: () => json('/api/v1/repos/el9/deploy', { sources: ['http://[::1]:1/'] }), status: 400, names: /::1.*a loopback address/ });
+    await httpCase({ area: 'api', name: 'sync from a private address as a number (167772161)', send: () => json('/api/v1/repos/mirror/sync', { from: 'http://167772161/' }), status: 400, names: /10\.0\.0\.1: a private address/ });
     await httpCase({ area: 'api', name: 'sync from a local path', send: () => json('/api/v1/repos/mirror/sync', { from: '/etc' }), status: 400, names: /from/ });
     await httpCase({ area: 'api', name: 'deploy source file:///etc/passwd', send: () => json('/api/v1/repos/el9/deploy', { sources: ['file:///etc/passwd'] }), status: 400, names: /source/ });
     await httpCase({ area: 'api', name: 'deploy upload named ../../x.rpm', send: () => json('/api/v1/repos/el9/deploy', { uploads: [{ sha256: '0'.repeat(64), fileName: '../../x.rpm' }] }), status: 400, names: /x\.rpm/ });
@@ -714,7 +718,7 @@ export const hostile: Scenario = {
 
 /** `txrepo serve` on a store, reporting its peak RSS into `rssFile` on exit. */
 async function startServer(store: string, rssFile: string) {
-  const served = await serve(store, [], { env: rssEnv(rssFile) });
+  const served = await serve(store, FETCH_LOOPBACK, { env: rssEnv(rssFile) });
   return { ...served, access: served.log };
 }
 

@@ -29,6 +29,7 @@ import {
   type IngestedPackage,
   type StoredPackageFailures,
 } from '../snapshots/index.ts';
+import type { FetchPolicy } from '../sync/index.ts';
 import { auditScope, type AuditScope, NotFoundError, repoOrFail, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 import { checkOneLine, Failure, forTerminal, kindOf, type FailureKind } from '../common/index.ts';
@@ -92,13 +93,20 @@ function checkFreeText(args: unknown): void {
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
 export const DEFAULT_GRACE = '1h';
 
+export interface LocalTxrepoOptions {
+  /** Where fetches for this caller may go (a server's, for its clients); none: anywhere. */
+  fetchPolicy?: FetchPolicy;
+}
+
 export class LocalTxrepo implements Txrepo {
   readonly actor: string;
   readonly store: Store;
+  private readonly fetchPolicy?: FetchPolicy;
 
-  constructor(store: Store, actor: string) {
+  constructor(store: Store, actor: string, opts: LocalTxrepoOptions = {}) {
     this.store = store;
     this.actor = actor;
+    this.fetchPolicy = opts.fetchPolicy;
   }
 
   private get catalog() {
@@ -184,7 +192,7 @@ export class LocalTxrepo implements Txrepo {
     if ((await sourceKind(source)) === 'files') return ingestFiles(this.store, await collectRpmFiles([source]), counting('read', progress));
     // Loaded only for yum repo sources: deploying files needs no HTTP client.
     const { ingestRepo } = await import('../sync/index.ts');
-    const { packages } = await ingestRepo(this.store, source, { onProgress: counting('fetch', progress) });
+    const { packages } = await ingestRepo(this.store, source, { onProgress: counting('fetch', progress), fetchPolicy: this.fetchPolicy });
     return packages.map((p) => ({ ...p, href: packageHref(basename(p.href)) }));
   }
 
@@ -209,7 +217,7 @@ export class LocalTxrepo implements Txrepo {
       if (r.parallel !== undefined && !(Number.isSafeInteger(r.parallel) && r.parallel >= 1 && r.parallel <= 64)) {
         throw new RequestError(`parallel ${r.parallel}: give a whole number from 1 to 64`);
       }
-      return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress) });
+      return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress), fetchPolicy: this.fetchPolicy });
     });
     return { ...this.outcome(r.repo, result), downloaded: result.downloaded };
   }

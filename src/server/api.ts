@@ -15,6 +15,7 @@ import type { Store, TokenInfo } from '../store/index.ts';
 import { HANDLERS, type Call } from './handlers.ts';
 import { failure, HttpError, MAX_PATH, readJson, type Explain } from './http.ts';
 import { schemaError } from './schema-errors.ts';
+import type { FetchPolicy } from '../sync/index.ts';
 import { authenticate, authorize, needsToken, scopeNeeded, whyToken } from './access.ts';
 
 export interface ApiContext {
@@ -25,6 +26,8 @@ export interface ApiContext {
   explain?: Explain;
   /** Every read needs a token (txrepo serve --private), not only those the table says. */
   private?: boolean;
+  /** Where the server may fetch from for a client (deploy sources, sync upstreams). */
+  fetchPolicy: FetchPolicy;
   /** Hears of every route the server registers (METHOD, URL): for the test that holds them to the OpenAPI document. */
   onRoute?: (method: string, url: string) => void;
 }
@@ -136,7 +139,7 @@ export async function createApi(ctx: ApiContext): Promise<FastifyInstance> {
           params: request.params as Record<string, string>,
           query: request.query as Record<string, string | undefined>,
           body: present(request.body),
-          tx: new LocalTxrepo(ctx.store, actorOf(request.raw, token)),
+          tx: new LocalTxrepo(ctx.store, actorOf(request.raw, token), { fetchPolicy: ctx.fetchPolicy }),
           store: ctx.store,
           maxUpload: ctx.maxUpload,
           request,

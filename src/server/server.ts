@@ -27,6 +27,11 @@ export interface ServerOptions {
   explain?: Explain;
   /** Every read needs a token, the yum paths' too (txrepo serve --private); default: reads are anonymous. */
   private?: boolean;
+  /**
+   * Hosts, addresses and ranges (CIDR) the server may fetch from for a client although
+   * they are loopback, link-local or private (serve --fetch-allow); default: none.
+   */
+  fetchAllow?: string[];
 }
 
 /** One request, as the access log records it. */
@@ -101,7 +106,8 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, redirectSeconds: opts.redirectSeconds };
   // Loaded here, not at import: commands that only hash a token need no HTTP framework.
   const { createApi } = await import('./api.ts');
-  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private });
+  const { fetchPolicy } = await import('../sync/index.ts');
+  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private, fetchPolicy: fetchPolicy(opts.fetchAllow) });
   const isPrivate = opts.private === true;
 
   async function serveRead(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {

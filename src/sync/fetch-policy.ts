@@ -13,7 +13,7 @@ import { Failure } from '../common/index.ts';
 
 export class FetchRefusedError extends Failure {
   override name = 'FetchRefusedError';
-  readonly kind = 'forbidden';
+  readonly kind = 'invalid_input';
 }
 
 /** The ranges refused by default, with the word a refusal uses for each. */

@@ -14,7 +14,7 @@ import { serveDirectory, type StaticServer } from '../helpers/http.ts';
 import { removeDir } from '../helpers/repo.ts';
 import { txrepo, type RunResult } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { FETCH_LOOPBACK, serve, type Served } from '../helpers/serve.ts';
 import { document, storeWithApp } from './cli.ts';
 
 /** docs/cli.md's table: each type's exit status and HTTP status. */
@@ -52,7 +52,7 @@ before(async () => {
   await writeFile(join(dir, 'up', 'broken', 'repodata', 'repomd.xml'), 'this is no repomd.xml\n');
   upstream = await serveDirectory(join(dir, 'up'));
   await writeFile(join(dir, 'broken-1.0-1.noarch.rpm'), 'not an rpm');
-  server = await serve(store);
+  server = await serve(store, FETCH_LOOPBACK);
 });
 after(async () => {
   await server?.stop();

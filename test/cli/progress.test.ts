@@ -13,7 +13,7 @@ import { serveDirectory, type StaticServer } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, mustRun, run, TXREPO, type RunResult } from '../helpers/run.ts';
 import { sample, sampleRpms } from '../helpers/samples.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { FETCH_LOOPBACK, serve, type Served } from '../helpers/serve.ts';
 import { slowLink, type SlowLink } from '../helpers/slow-link.ts';
 
 let dir: string;
@@ -62,7 +62,7 @@ before(async () => {
   const local = inStore(store);
   for (const repo of ['app', 'm-terminal', 'm-quiet', 'm-pipes']) await local(['repo', 'create', repo]);
   token = (await local(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
-  server = await serve(store, ['--quiet']);
+  server = await serve(store, ['--quiet', ...FETCH_LOOPBACK]);
   link = await slowLink(server.url, LINK_BYTES_PER_SECOND);
   // Upstreams for sync, one per run, each with its own packages; every package answer
   // waits, so that a sync takes a few seconds on the server.

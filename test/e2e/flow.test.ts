@@ -15,7 +15,7 @@ import { dnfWithConfig, installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { mustRun, txrepo } from '../helpers/run.ts';
-import { initStore, serve, type Served } from '../helpers/serve.ts';
+import { FETCH_LOOPBACK, initStore, serve, type Served } from '../helpers/serve.ts';
 import { ON_SHARED_BACKENDS, storeEnv } from '../helpers/backends.ts';
 
 let dir: string;
@@ -67,7 +67,7 @@ before(async () => {
   store = join(dir, 'store');
   await local(['repo', 'create', 'app']);
   token = (await local(['token', 'create', 'deployer', '--scope', 'admin'])).trim();
-  server = await serve(store);
+  server = await serve(store, FETCH_LOOPBACK);
   if (ON_SHARED_BACKENDS) {
     await initStore(join(dir, 'second-server'), { env: storeEnv(store) });
     other = await serve(join(dir, 'second-server'), [], { env: storeEnv(store) });

@@ -49,3 +49,10 @@ export async function serve(store: string, args: string[] = [], opts: { env?: No
     },
   };
 }
+
+/**
+ * The serve arguments of a server that fetches for its clients from the tests' own
+ * upstreams, which listen on loopback: a server refuses loopback by default
+ * (src/sync/fetch-policy.ts).
+ */
+export const FETCH_LOOPBACK = ['--fetch-allow', '127.0.0.1'];

@@ -22,7 +22,7 @@ import { serveDirectory, type StaticServer } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, mustRun, TXREPO } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { FETCH_LOOPBACK, serve, type Served } from '../helpers/serve.ts';
 
 /** The repository the requests touch, and one they do not. */
 const REPO = 'el9';
@@ -191,8 +191,8 @@ before(async () => {
   await tx(['token', 'revoke', 'revoked']);
   tokens.set('an expired token', (await tx(['token', 'create', 'expired', '--scope', 'admin', '--expires', '1s'])).stdout.trim());
   servers = [
-    { name: 'anonymous reads', isPrivate: false, served: await serve(store, ['--quiet']) },
-    { name: '--private', isPrivate: true, served: await serve(store, ['--quiet', '--private']) },
+    { name: 'anonymous reads', isPrivate: false, served: await serve(store, ['--quiet', ...FETCH_LOOPBACK]) },
+    { name: '--private', isPrivate: true, served: await serve(store, ['--quiet', '--private', ...FETCH_LOOPBACK]) },
   ];
   // The blob the deploys name, uploaded once; and the expired token well past its second.
   const up = await call(servers[0].served.url, { method: 'PUT', path: routeUrl(ROUTES.upload, { sha256: rpmSha }), file: rpm }, adminToken);

@@ -13,6 +13,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { API_PREFIX, openApiDocument, ROUTES } from '../../src/api/index.ts';
 import { createApi } from '../../src/server/api.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
+import { fetchPolicy } from '../../src/sync/index.ts';
 import { openApiText } from '../../scripts/openapi.ts';
 import { FIRST_PASS_ONLY } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
@@ -45,7 +46,7 @@ after(async () => {
 describe('the OpenAPI document', FIRST_PASS_ONLY, () => {
   test('lists every route the server has, and no other', async () => {
     const registered: string[] = [];
-    const app = await createApi({ store, maxUpload: 1, onRoute: (method, url) => registered.push(`${method} ${url}`) });
+    const app = await createApi({ store, maxUpload: 1, fetchPolicy: fetchPolicy(), onRoute: (method, url) => registered.push(`${method} ${url}`) });
     await app.close();
     assert.deepEqual(registered.sort(), documented());
     // The table is what both come from: every route of it is in both.

@@ -47,6 +47,12 @@ Options:
       --private            every read needs a token, the yum paths' too: a token as
                            the password of HTTP Basic (dnf's username= and
                            password=), or Authorization: Bearer TOKEN
+      --fetch-allow HOST|ADDRESS|CIDR
+                           what the server may fetch from for a client (deploy
+                           URLs, sync upstreams, their redirects) although it is
+                           loopback, link-local or private, which it refuses by
+                           default (repeat, or separate by commas); see
+                           docs/security.md
       --quiet              no access log on stdout
 ${LOCAL_HELP}
                            (serve writes one JSON object a line instead: the
@@ -61,6 +67,7 @@ const options = {
   workers: { type: 'string' },
   quiet: { type: 'boolean' },
   private: { type: 'boolean' },
+  'fetch-allow': { type: 'string', multiple: true },
   'redirect-downloads': { type: 'string' },
 } as const;
 
@@ -73,6 +80,14 @@ export async function run(argv: string[]): Promise<number> {
   const redirectMs = v['redirect-downloads'] === undefined ? undefined : parseDuration(v['redirect-downloads']);
   // S3 presigns for at most 7 days.
   if (redirectMs !== undefined && !(redirectMs >= 1000 && redirectMs <= 7 * 86_400_000)) throw new UsageError(`--redirect-downloads ${v['redirect-downloads']}: give a duration from 1s to 7d`);
+  const fetchAllow = (v['fetch-allow'] ?? []).flatMap((a) => a.split(',')).filter(Boolean);
+  // Checked now, not at the first fetch: a mistyped range is the operator's, at start-up.
+  const { fetchPolicy } = await import('../../sync/index.ts');
+  try {
+    fetchPolicy(fetchAllow);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const listen = v.listen ?? '127.0.0.1:8080';
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
     throw new UsageError(`--listen ${JSON.stringify(listen)}: give HOST:PORT, such as 127.0.0.1:8080 (port 0: any free port)`);
@@ -96,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     graceMs,
     publicUrl: v['public-url'],
     private: v.private,
+    fetchAllow,
     redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
     // The server's messages read as the CLI's: a remote CLI shows them as they come.
     explain: messageWithAdvice,
