@@ -13,7 +13,7 @@ import { mib, ms, Recorder, type Context, type Report, type Scenario } from '../
 import { asset, assetRpms, fsckProblems, mustTx, withLocal } from '../lib/world.ts';
 import { startProbe } from '../lib/read-probe.ts';
 import { buildMany, describeProc, txProc, type Proc, type Target } from '../lib/writers.ts';
-import { initStore, serve } from '../../test/helpers/serve.ts';
+import { initStore, MANY_CLIENTS, serve } from '../../test/helpers/serve.ts';
 import { ON_SHARED_BACKENDS, storeEnv } from '../../test/helpers/backends.ts';
 
 /** gc's grace window: longer than any writer here takes from storing its blobs to committing. */
@@ -125,11 +125,11 @@ export const concurrency: Scenario = {
     const firstStable = snapshotIds[2];
     await mustTx(store, ['tag', 'app', 'stable', firstStable, '--expect', 'none']);
     const token = (JSON.parse((await mustTx(store, ['token', 'create', 'writers', '--scope', 'admin', '--json'])).stdout) as { token: string }).token;
-    const server = await serve(store, ['--grace', GC_GRACE, '--quiet']);
+    const server = await serve(store, ['--grace', GC_GRACE, '--quiet', ...MANY_CLIENTS]);
     // On PostgreSQL and S3, a second server, with a directory of its own, on the same
     // catalog and bucket: the remote writers alternate between the two.
     if (ON_SHARED_BACKENDS) await initStore(join(ctx.work, 'second-server'), { env: storeEnv(store) });
-    const second = ON_SHARED_BACKENDS ? await serve(join(ctx.work, 'second-server'), ['--grace', GC_GRACE, '--quiet'], { env: storeEnv(store) }) : undefined;
+    const second = ON_SHARED_BACKENDS ? await serve(join(ctx.work, 'second-server'), ['--grace', GC_GRACE, '--quiet', ...MANY_CLIENTS], { env: storeEnv(store) }) : undefined;
     const local: Target = { store };
     const remotes: Target[] = [server, ...(second ? [second] : [])].map((s) => ({ server: s.url, token }));
 

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { serve } from '../../test/helpers/serve.ts';
+import { MANY_CLIENTS, serve } from '../../test/helpers/serve.ts';
 import { buildBigRpm } from '../lib/big-rpm.ts';
 import { mib, ms, percentile, Recorder, type Context, type Report, type Scenario } from '../lib/harness.ts';
 import { KINDS, runLoad } from '../lib/load-client.ts';
@@ -94,7 +94,7 @@ export const load: Scenario = {
     // With its access log (as servers run): it gives the server's own time per request.
     // And with the heap probe: its live heap, on SIGUSR2 (serve() passes our environment on).
     const heapFile = join(ctx.work, 'heap.txt');
-    const server = await serve(store, [], {
+    const server = await serve(store, MANY_CLIENTS, {
       env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${join(import.meta.dirname, '../lib/heap-probe.ts')}`.trim(), TXREPO_HEAP_FILE: heapFile },
     });
     const pid = server.child.pid!;

@@ -61,6 +61,9 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     'accept-ranges': 'bytes',
   };
   if (opts.lastModified) headers['last-modified'] = new Date(opts.lastModified).toUTCString();
+  // XML is the one type served here that a browser would render (an upstream's extra
+  // metadata could be XHTML with a script in it): it is offered as a download.
+  if (headers['content-type'] === 'application/xml') headers['content-disposition'] = 'attachment';
   if (opts.redirectSeconds && file.kind === 'package') {
     const url = await store.blobs.downloadUrl(file.digest, { expiresIn: opts.redirectSeconds });
     if (url !== undefined) {

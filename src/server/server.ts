@@ -3,7 +3,7 @@
 // clients are serialised by the catalog's transactions; reads never wait for them.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SnapshotLookup } from '../snapshots/index.ts';
 
 import type { Store } from '../store/index.ts';
@@ -32,7 +32,32 @@ export interface ServerOptions {
    * they are loopback, link-local or private (serve --fetch-allow); default: none.
    */
   fetchAllow?: string[];
+  /** Bounds on connections (serve's --idle-timeout, --max-connections, --max-connections-per-client); defaults: CONNECTION_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
 }
+
+/**
+ * What one client, or all of them, may hold of the server: a connection that sends
+ * nothing, or reads nothing of what it asked for, for `idleMs` is closed; headers
+ * must arrive within `headersMs`; beyond `maxConnections`, and beyond `maxPerClient`
+ * from one address, a new connection is closed at once. 200 connections that ask
+ * for a large package and never read would otherwise hold its buffers forever.
+ */
+export interface ConnectionLimits {
+  idleMs: number;
+  headersMs: number;
+  maxConnections: number;
+  maxPerClient: number;
+}
+
+export const CONNECTION_LIMITS: ConnectionLimits = { idleMs: 60_000, headersMs: 20_000, maxConnections: 512, maxPerClient: 16 };
+
+/** Answers on every path: no type sniffing, no framing, nothing active in what is served (a mirrored XHTML file is data). */
+const SECURITY_HEADERS: [string, string][] = [
+  ['x-content-type-options', 'nosniff'],
+  ['content-security-policy', "default-src 'none'; frame-ancestors 'none'; sandbox"],
+  ['referrer-policy', 'no-referrer'],
+];
 
 /** One request, as the access log records it. */
 export interface AccessLogEntry {
@@ -103,7 +128,7 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     const host = String(req.headers.host ?? '');
     return `http://${HOST.test(host) ? host : 'localhost'}`;
   };
-  const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, redirectSeconds: opts.redirectSeconds };
+  const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, hostDerived: !opts.publicUrl, redirectSeconds: opts.redirectSeconds };
   // Loaded here, not at import: commands that only hash a token need no HTTP framework.
   const { createApi } = await import('./api.ts');
   const { fetchPolicy } = await import('../sync/index.ts');
@@ -138,8 +163,9 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
 
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
   // 16 KiB ones each waiting for 'drain'.
-  return createServer({ highWaterMark: 1 << 20 }, (req, res) => {
+  const server = createServer({ highWaterMark: 1 << 20 }, (req, res) => {
     const started = performance.now();
+    for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     // Read now: once a request is destroyed (a body refused half-read, a client gone),
     // req.socket is null, and the log line must not throw and take the server down.
     const client = req.socket.remoteAddress ?? '-';
@@ -171,6 +197,66 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
       .catch((e: Error) => refuse(req, res, e))
       .then(() => log());
   });
+  limitConnections(server, { ...CONNECTION_LIMITS, ...opts.limits });
+  return server;
+}
+
+/** Applies the limits: Node's header timeout, our idle watch, a count of connections per client address. */
+function limitConnections(server: Server, limits: ConnectionLimits): void {
+  server.headersTimeout = limits.headersMs;
+  server.requestTimeout = 0; // a long upload is not a slow one: the idle watch decides
+  server.maxConnections = limits.maxConnections;
+  watchIdle(server, limits.idleMs);
+  const perClient = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '-';
+    const held = (perClient.get(client) ?? 0) + 1;
+    if (held > limits.maxPerClient) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, held);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
+  });
+}
+
+/**
+ * Closes a connection that has waited on its client for `idleMs`: an answer the client
+ * does not read (bytes queued, none taken), or a request it does not finish sending.
+ * A client waiting on the server (a long sync answered at its end) is not idle. Node's
+ * own socket timeout is not used: it fired only after twice its time in our tests, and
+ * would close the long operations too.
+ */
+function watchIdle(server: Server, idleMs: number): void {
+  const watched = new Map<Socket, { read: number; written: number; since: number; request?: IncomingMessage }>();
+  server.on('connection', (socket: Socket) => {
+    watched.set(socket, { read: 0, written: 0, since: Date.now() });
+    socket.once('close', () => watched.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage) => {
+    const w = watched.get(req.socket);
+    if (w) w.request = req;
+  });
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [socket, w] of watched) {
+        if (socket.bytesRead !== w.read || socket.bytesWritten !== w.written) {
+          Object.assign(w, { read: socket.bytesRead, written: socket.bytesWritten, since: now });
+          continue;
+        }
+        const onClient = socket.writableLength > 0 || (w.request !== undefined && !w.request.complete);
+        if (onClient && now - w.since >= idleMs) socket.destroy();
+      }
+    },
+    Math.max(100, Math.min(1000, idleMs / 4)),
+  );
+  timer.unref();
+  server.once('close', () => clearInterval(timer));
 }
 
 /** Starts a server on HOST:PORT (port 0: any free port). */

@@ -27,6 +27,8 @@ export interface YumContext {
   graceMs: number;
   /** Base URL for absolute links (all_latest.json, repos.repo). */
   baseUrl(req: IncomingMessage): string;
+  /** Whether baseUrl comes from the request's Host header (no --public-url): then no cache may keep what embeds it. */
+  hostDerived: boolean;
   /** Redirect package downloads to the blob store's presigned URLs valid this long (s). */
   redirectSeconds?: number;
 }
@@ -75,6 +77,15 @@ async function serveFrom(
 
 const revalidateRepomd = (f: SnapshotFile) => (f.href === 'repodata/repomd.xml' ? REVALIDATE : SHORT);
 
+/**
+ * The caching of an answer with absolute links: as asked when they come from
+ * --public-url; when they come from the Host header, which any client sets, no cache
+ * keeps them (a proxy would hand one client's Host to everyone, for a year).
+ */
+function linkHeaders(ctx: YumContext, cacheControl: string): Record<string, string> {
+  return ctx.hostDerived ? { 'cache-control': 'no-store', vary: 'host' } : { 'cache-control': cacheControl };
+}
+
 /** Answers a read path; false if `segments` is not one. */
 export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: YumContext, segments: string[]): Promise<boolean> {
   const { catalog } = ctx.store;
@@ -86,7 +97,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       const tag = await catalog.getTag(repo.name, 'latest');
       if (tag) latest[repo.name] = base + snapshotPath(repo.name, tag.snapshot);
     }
-    sendJson(res, 200, { latest_ci_repos: latest }, { 'cache-control': REVALIDATE });
+    sendJson(res, 200, { latest_ci_repos: latest }, linkHeaders(ctx, REVALIDATE));
     return true;
   }
   if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
@@ -141,7 +152,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       for (const m of set.members) {
         lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}${setMemberPath(set.id, m.repo)}`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
       }
-      sendText(res, 200, lines.join('\n') + '\n', { 'cache-control': IMMUTABLE });
+      sendText(res, 200, lines.join('\n') + '\n', linkHeaders(ctx, IMMUTABLE));
       return true;
     }
     const member = set.members.find((m) => m.repo === b);

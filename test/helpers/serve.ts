@@ -56,3 +56,10 @@ export async function serve(store: string, args: string[] = [], opts: { env?: No
  * (src/sync/fetch-policy.ts).
  */
 export const FETCH_LOOPBACK = ['--fetch-allow', '127.0.0.1'];
+
+/**
+ * The serve arguments of a server that many simulated machines reach at once from one
+ * loopback address (load and concurrency scenarios): a server lets one address hold
+ * only 16 connections by default (src/server/server.ts, CONNECTION_LIMITS).
+ */
+export const MANY_CLIENTS = ['--max-connections-per-client', '1024'];

@@ -53,6 +53,13 @@ Options:
                            loopback, link-local or private, which it refuses by
                            default (repeat, or separate by commas); see
                            docs/security.md
+      --idle-timeout DURATION
+                           close a connection that sends nothing, or reads
+                           nothing of its answer, this long (default 60s)
+      --max-connections N  connections at once, in all (default 512)
+      --max-connections-per-client N
+                           connections at once from one address (default 16;
+                           raise it for many clients behind one NAT address)
       --quiet              no access log on stdout
 ${LOCAL_HELP}
                            (serve writes one JSON object a line instead: the
@@ -68,6 +75,9 @@ const options = {
   quiet: { type: 'boolean' },
   private: { type: 'boolean' },
   'fetch-allow': { type: 'string', multiple: true },
+  'idle-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-connections-per-client': { type: 'string' },
   'redirect-downloads': { type: 'string' },
 } as const;
 
@@ -88,6 +98,13 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const idleMs = v['idle-timeout'] === undefined ? undefined : parseDuration(v['idle-timeout']);
+  if (idleMs !== undefined && !(idleMs >= 1000 && idleMs <= 3_600_000)) throw new UsageError(`--idle-timeout ${v['idle-timeout']}: give a duration from 1s to 1h`);
+  const limits = {
+    ...(idleMs !== undefined && { idleMs }),
+    ...(v['max-connections'] !== undefined && { maxConnections: integer('max-connections', v['max-connections'], 1, 1_000_000) }),
+    ...(v['max-connections-per-client'] !== undefined && { maxPerClient: integer('max-connections-per-client', v['max-connections-per-client'], 1, 1_000_000) }),
+  };
   const listen = v.listen ?? '127.0.0.1:8080';
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
     throw new UsageError(`--listen ${JSON.stringify(listen)}: give HOST:PORT, such as 127.0.0.1:8080 (port 0: any free port)`);
@@ -112,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     publicUrl: v['public-url'],
     private: v.private,
     fetchAllow,
+    limits,
     redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
     // The server's messages read as the CLI's: a remote CLI shows them as they come.
     explain: messageWithAdvice,

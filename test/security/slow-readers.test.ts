@@ -1,0 +1,85 @@
+// needs: rpmbuild
+// Slow readers (issue 15, finding 2): 200 connections that ask for a 32 MiB package and
+// never read were held forever (RSS 133 -> 325 MB). Now a client address holds at most
+// --max-connections-per-client connections, one that reads nothing of its answer is
+// closed after --idle-timeout, and other clients are served meanwhile.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildBigRpm } from '../../reliability/lib/big-rpm.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
+import { inStore } from '../helpers/run.ts';
+import { serve, type Served } from '../helpers/serve.ts';
+
+const IDLE_S = 3;
+let work: string;
+let server: Served;
+let path: string;
+
+/** The server process's resident memory now, in MiB. */
+const rssMiB = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024;
+
+/** How many files (sockets, packages) the server process holds open now. */
+const openFiles = () => readdirSync(`/proc/${server.child.pid}/fd`).length;
+
+before(async () => {
+  work = await tempDir('txrepo-slow-readers-');
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rpm = await buildBigRpm(work, { name: 'big', version: '1', release: '1', bytes: 32 * 2 ** 20, random });
+  const store = join(work, 'store');
+  await inStore(store)(['repo', 'create', 'el9']);
+  await inStore(store)(['deploy', 'el9', rpm]);
+  path = `/repos/el9/tags/latest/Packages/b/big-1-1.noarch.rpm`;
+  server = await serve(store, ['--quiet', '--idle-timeout', `${IDLE_S}s`]);
+});
+after(async () => {
+  await server?.stop();
+  await removeDir(work);
+});
+
+/** A client that asks for the package and never reads a byte of the answer. */
+function slowReader(): Promise<Socket> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port: Number(new URL(server.url).port) }, () => {
+      s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      s.pause();
+      resolve(s);
+    });
+    s.on('error', () => {});
+  });
+}
+
+test('200 connections that never read: bounded in number and memory, closed after the idle timeout, others served meanwhile', async () => {
+  // Warm up: one whole download, so the baseline has the server's steady buffers.
+  const whole = await fetch(`${server.url}${path}`);
+  assert.equal((await whole.arrayBuffer()).byteLength > 32 * 2 ** 20, true);
+  const base = rssMiB();
+  const filesBefore = openFiles();
+  const sockets = await Promise.all(Array.from({ length: 200 }, slowReader));
+  let peak = base;
+  let peakFiles = filesBefore;
+  let statusMeanwhile = 0;
+  const started = Date.now();
+  // The server's side tells whether it still holds them (a client that reads nothing
+  // does not see the close either).
+  while (Date.now() - started < (IDLE_S + 5) * 1000) {
+    peak = Math.max(peak, rssMiB());
+    peakFiles = Math.max(peakFiles, openFiles());
+    // Meanwhile another client reads the metadata.
+    if (!statusMeanwhile) statusMeanwhile = (await fetch(`${server.url}/repos/el9/tags/latest/repodata/repomd.xml`, { headers: { connection: 'close' } })).status;
+    if (Date.now() - started > 1000 && openFiles() <= filesBefore) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  assert.equal(statusMeanwhile, 200);
+  assert.ok(openFiles() <= filesBefore, `the server still holds ${openFiles() - filesBefore} more files after ${elapsed.toFixed(1)} s`);
+  assert.ok(elapsed < IDLE_S + 3, `closed only after ${elapsed.toFixed(1)} s`);
+  // At most 16 connections of one client (a socket and the package each).
+  assert.ok(peakFiles - filesBefore <= 2 * 16 + 4, `the server held ${peakFiles - filesBefore} more files at once`);
+  assert.ok(peak - base < 50, `server RSS grew ${(peak - base).toFixed(1)} MiB (from ${base.toFixed(1)})`);
+  for (const s of sockets) s.destroy();
+});
