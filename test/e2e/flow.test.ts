@@ -70,7 +70,7 @@ before(async () => {
   server = await serve(store, FETCH_LOOPBACK);
   if (ON_SHARED_BACKENDS) {
     await initStore(join(dir, 'second-server'), { env: storeEnv(store) });
-    other = await serve(join(dir, 'second-server'), [], { env: storeEnv(store) });
+    other = await serve(join(dir, 'second-server'), FETCH_LOOPBACK, { env: storeEnv(store) });
   }
 });
 after(async () => {
