@@ -582,4 +582,20 @@ export const MUTANTS: Mutant[] = [
     to: 'hostDerived: false,',
     tests: ['test/security/headers.test.ts'],
   },
+  {
+    id: 'credentials-logged',
+    about: "a sync's upstream credentials are written into the audit log as given",
+    file: 'src/core/local.ts',
+    from: 'args: maskCredentials(JSON.stringify(args)), result: maskCredentials(result) }),',
+    to: 'args: JSON.stringify(args), result }),',
+    tests: ['test/security/credentials.test.ts'],
+  },
+  {
+    id: 'credentials-follow-redirect',
+    about: "an upstream's credentials are sent to whatever host its redirect leads to",
+    file: 'src/sync/source.ts',
+    from: ' && at.origin === this.base.origin',
+    to: '',
+    tests: ['test/security/credentials.test.ts'],
+  },
 ];

@@ -7,3 +7,4 @@ export { fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile
 export { crashPoint } from './crash.ts';
 export { checkOneLine, checkXmlText, describeChar, forTerminal, InvalidTextError, XML_UNSAFE } from './text.ts';
 export { errorDocument, exitStatusOf, Failure, FAILURE_KINDS, FAILURE_TYPES, httpStatusOf, isFailureKind, isWithheld, kindOf, kindOfStatus, retryOf, typeOf, type ErrorDocument, type FailureKind, type FailureType, type Retry } from './failures.ts';
+export { hasCredentials, maskCredentials } from './urls.ts';

@@ -32,7 +32,7 @@ import {
 import type { FetchPolicy } from '../sync/index.ts';
 import { auditScope, type AuditScope, NotFoundError, repoOrFail, type Store } from '../store/index.ts';
 import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
-import { checkOneLine, Failure, forTerminal, kindOf, type FailureKind } from '../common/index.ts';
+import { checkOneLine, Failure, forTerminal, hasCredentials, kindOf, maskCredentials, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
 export class RequestError extends Failure {
@@ -90,6 +90,11 @@ function checkFreeText(args: unknown): void {
   }
 }
 
+/** A repository as shown: an upstream an older txrepo stored with credentials, masked. */
+function shownRepo<R extends { upstream?: string }>(repo: R): R {
+  return repo.upstream === undefined ? repo : { ...repo, upstream: maskCredentials(repo.upstream) };
+}
+
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
 export const DEFAULT_GRACE = '1h';
 
@@ -120,7 +125,8 @@ export class LocalTxrepo implements Txrepo {
    */
   private async mutation<T>(command: string, repo: string | undefined, args: unknown, fn: () => Promise<T>): Promise<T> {
     const scope: AuditScope = {
-      entry: (result) => ({ at: new Date().toISOString(), actor: this.actor, command, repo, args: JSON.stringify(args), result }),
+      // A URL's credentials (sync --from https://USER:PASSWORD@...) never reach the log.
+      entry: (result) => ({ at: new Date().toISOString(), actor: this.actor, command, repo, args: maskCredentials(JSON.stringify(args)), result: maskCredentials(result) }),
       written: false,
     };
     let value: T;
@@ -147,18 +153,22 @@ export class LocalTxrepo implements Txrepo {
       whole('keep', r.keep);
       whole('retainLast', r.retainLast);
       if (r.retainDays !== undefined && !(Number.isFinite(r.retainDays) && r.retainDays > 0)) throw new RequestError(`retainDays ${r.retainDays}: give a number of days above 0`);
+      // A repository is shown to whoever reads it: its upstream holds no secret.
+      if (r.upstream !== undefined && hasCredentials(r.upstream)) {
+        throw new RequestError(`upstream ${maskCredentials(r.upstream)}: a stored upstream keeps no credentials (anyone who reads the repository would see them); give it without, and put them in the netrc file $TXREPO_NETRC names (machine HOST login USER password PASSWORD)`);
+      }
       return this.catalog.createRepo({ name: checkRepoName(r.name), upstream: r.upstream, keep: r.keep, retainLast: r.retainLast, retainDays: r.retainDays, createdBy: this.actor });
     });
   }
 
   async listRepos() {
     const repos = await this.catalog.listRepos();
-    return Promise.all(repos.map(async (r) => ({ ...r, latest: (await this.catalog.getTag(r.name, 'latest'))?.snapshot })));
+    return Promise.all(repos.map(async (r) => ({ ...shownRepo(r), latest: (await this.catalog.getTag(r.name, 'latest'))?.snapshot })));
   }
 
   async showRepo(name: string) {
     const repo = await repoOrFail(this.catalog, checkRepoName(name));
-    return { ...repo, snapshots: (await this.catalog.listSnapshots(name)).length, tags: await this.catalog.listTags(name) };
+    return { ...shownRepo(repo), snapshots: (await this.catalog.listSnapshots(name)).length, tags: await this.catalog.listTags(name) };
   }
 
   deleteRepo(name: string) {
@@ -311,7 +321,8 @@ export class LocalTxrepo implements Txrepo {
   }
 
   async log(r: { repo?: string; limit?: number }): Promise<LogEntry[]> {
-    return (await this.catalog.listAudit(r)).map((e) => ({ ...e, args: recordedRequest(e.args) }));
+    // Rows an older txrepo wrote may hold a URL's credentials: masked on the way out.
+    return (await this.catalog.listAudit(r)).map((e) => ({ ...e, args: recordedRequest(maskCredentials(e.args)), result: maskCredentials(e.result) }));
   }
 
   close() {

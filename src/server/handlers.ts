@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openApiDocument, type RouteId } from '../api/index.ts';
 import { PROGRESS_MEDIA_TYPE, type LocalTxrepo, type Progress } from '../core/index.ts';
+import { maskCredentials } from '../common/index.ts';
 import { isRepoUrl } from '../snapshots/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
 import { failure, HttpError, type Explain } from './http.ts';
@@ -42,7 +43,7 @@ const ANSWERED: Answer = {};
 
 
 function urlsOnly(values: string[], what: string): string[] {
-  for (const v of values) if (!isRepoUrl(v)) throw new HttpError('invalid_input', `${what} ${JSON.stringify(v)}: the server only takes http(s) URLs (upload local packages: PUT /api/v1/blobs/SHA256)`);
+  for (const v of values) if (!isRepoUrl(v)) throw new HttpError('invalid_input', `${what} ${JSON.stringify(maskCredentials(v))}: the server only takes http(s) URLs (upload local packages: PUT /api/v1/blobs/SHA256)`);
   return values;
 }
 

@@ -6,6 +6,7 @@
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { maskCredentials } from '../common/index.ts';
 import { DeployInputError } from './deploy.ts';
 
 export type SourceKind = 'repo-url' | 'repo-dir' | 'files';
@@ -19,7 +20,7 @@ export function isRepoUrl(source: string): boolean {
 export async function sourceKind(source: string): Promise<SourceKind> {
   if (isRepoUrl(source)) return 'repo-url';
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(source)) {
-    throw new DeployInputError(`${source}: only http:// and https:// URLs (of yum repos) and local paths can be deployed`);
+    throw new DeployInputError(`${maskCredentials(source)}: only http:// and https:// URLs (of yum repos) and local paths can be deployed`);
   }
   const repomd = await stat(join(source, 'repodata', 'repomd.xml')).catch(() => undefined);
   return repomd?.isFile() ? 'repo-dir' : 'files';

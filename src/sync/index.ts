@@ -7,3 +7,4 @@ export { checkHref, checkPackageHref, UnsafeHrefError } from './hrefs.ts';
 export { downloadToBlob, ChecksumMismatchError } from './download.ts';
 export { fetchPolicy, FetchRefusedError, restrictedKind } from './fetch-policy.ts';
 export type { FetchPolicy } from './fetch-policy.ts';
+export { parseNetrc, withoutCredentials } from './credentials.ts';

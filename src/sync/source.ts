@@ -8,9 +8,10 @@ import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { isRepoUrl } from '../snapshots/index.ts';
+import { basicAuth, credentialsFor, withoutCredentials } from './credentials.ts';
 import { FetchRefusedError, type FetchPolicy } from './fetch-policy.ts';
 import { checkHref } from './hrefs.ts';
-import { Failure } from '../common/index.ts';
+import { Failure, maskCredentials } from '../common/index.ts';
 
 export class UpstreamError extends Failure {
   override name = 'UpstreamError';
@@ -52,11 +53,17 @@ function get(url: URL, headers: Record<string, string>, policy?: FetchPolicy): P
 }
 
 class HttpUpstream implements Upstream {
+  /** The upstream's URL without credentials: what every message shows. */
   private readonly base: URL;
   private readonly policy?: FetchPolicy;
+  /** HTTP Basic for the upstream's own origin (credentials.ts), if it has credentials. */
+  private readonly authorization?: string;
   constructor(url: string, policy?: FetchPolicy) {
-    this.base = new URL(url.endsWith('/') ? url : `${url}/`);
+    const given = new URL(url.endsWith('/') ? url : `${url}/`);
+    this.base = withoutCredentials(given);
     this.policy = policy;
+    const credentials = credentialsFor(given);
+    if (credentials) this.authorization = basicAuth(credentials);
   }
 
   describe(href: string): string {
@@ -69,7 +76,9 @@ class HttpUpstream implements Upstream {
     let res: IncomingMessage;
     for (let redirects = 0; ; redirects++) {
       try {
-        res = await get(at, offset ? { range: `bytes=${offset}-` } : {}, this.policy);
+        // Credentials go to the upstream's own origin only, not where a redirect leads.
+        const headers: Record<string, string> = { ...(offset && { range: `bytes=${offset}-` }), ...(this.authorization && at.origin === this.base.origin && { authorization: this.authorization }) };
+        res = await get(at, headers, this.policy);
       } catch (e) {
         if (e instanceof FetchRefusedError) throw new FetchRefusedError(`${url}: ${e.message}`);
         const err = e as NodeJS.ErrnoException;
@@ -82,7 +91,7 @@ class HttpUpstream implements Upstream {
       if (redirects === MAX_REDIRECTS || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
         throw new UpstreamError(`${url}: too many redirects, or a redirect to ${next.protocol}`);
       }
-      at = next;
+      at = withoutCredentials(next);
     }
     const status = res.statusCode ?? 0;
     if (status !== 200 && status !== 206) {
@@ -118,7 +127,7 @@ class DirectoryUpstream implements Upstream {
 export function openUpstream(location: string, policy?: FetchPolicy): Upstream {
   if (isRepoUrl(location)) return new HttpUpstream(location, policy);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('file:')) {
-    throw new UpstreamError(`${location}: only http://, https:// and local paths are supported`);
+    throw new UpstreamError(`${maskCredentials(location)}: only http://, https:// and local paths are supported`);
   }
   return new DirectoryUpstream(location.startsWith('file:') ? new URL(location).pathname : location);
 }

@@ -44,6 +44,8 @@ export interface ServeOptions {
   slow?: RegExp;
   /** The first GET of each path matching this gets half the body, then the connection drops. */
   cutFirst?: RegExp;
+  /** Answer 401 unless the request has HTTP Basic with this user and password. */
+  basicAuth?: { user: string; password: string };
 }
 
 export async function serveDirectory(root: string, opts: ServeOptions = {}): Promise<StaticServer> {
@@ -61,6 +63,10 @@ export async function serveDirectory(root: string, opts: ServeOptions = {}): Pro
       return reply(res, 400, 'bad request');
     }
     requests.push(rel);
+    if (opts.basicAuth && req.headers.authorization !== `Basic ${Buffer.from(`${opts.basicAuth.user}:${opts.basicAuth.password}`).toString('base64')}`) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="upstream"');
+      return reply(res, 401, 'unauthorized');
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return reply(res, 405, 'method not allowed');
