@@ -25,13 +25,14 @@ export async function storeSource(tx: Txrepo, store: Store, repo: string, ref: s
   };
 }
 
-export async function serverSource(tx: Txrepo, server: string, repo: string, ref: string): Promise<PublishSource> {
+/** `token`: sent with each file's request, for a server whose reads need one (serve --private). */
+export async function serverSource(tx: Txrepo, server: string, repo: string, ref: string, token?: string): Promise<PublishSource> {
   const { snapshot, files } = await snapshotFiles(tx, repo, ref);
   const base = server.replace(/\/+$/, '');
   const fetchFile = (f: PublishedFile) =>
     new Promise<Readable>((resolve, reject) => {
       const url = base + fileUnder(snapshotPath(repo, snapshot), f.href);
-      const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, (res: IncomingMessage) => {
+      const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res: IncomingMessage) => {
         if (res.statusCode !== 200) {
           res.resume();
           reject(new PublishError(`${url}: HTTP ${res.statusCode}`));

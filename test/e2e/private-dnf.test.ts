@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describe as describeRun, dnf, installedPackages } from '../helpers/dnf.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { inStore } from '../helpers/run.ts';
+import { inStore, txrepo } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
 import { serve, type Served } from '../helpers/serve.ts';
 
@@ -51,6 +51,15 @@ describe('dnf and a --private server', () => {
     // dnf read the metadata and the package with the token: no anonymous read got through.
     const reads = served.log.filter((l) => l.includes('/repos/app/tags/latest/'));
     assert.ok(reads.some((l) => / 200 /.test(l) && l.includes('.rpm')), reads.join('\n'));
+  });
+
+  test('publish --from a --private server reads with --token, and is refused without', async () => {
+    const without = await txrepo(['publish', 'app', join(dir, 'pub-anonymous'), '--from', served.url]);
+    assert.notEqual(without.code, 0);
+    assert.match(without.stderr, /token/);
+    const r = await txrepo(['publish', 'app', join(dir, 'pub'), '--from', served.url, '--token', token, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).repo, 'app');
   });
 
   test('without username= and password=, or with a revoked token, dnf cannot read the repository', async () => {

@@ -20,12 +20,14 @@ Options:
       --keep-days D        also keep generations published less than D days ago
       --from URL           read the snapshot from a txrepo server (default: the local
                            store); files are verified against their sha256
+      --token TOKEN        with --from: the token a --private server wants for its
+                           reads (default: $TXREPO_TOKEN)
   -q, --quiet              no progress bar (on stderr when it is a terminal: the bytes
                            of the files DIR lacks, as they are downloaded or copied)
 ${LOCAL_HELP}
   -h, --help               this help`;
 
-const options = { ...LOCAL_OPTION, from: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } } as const;
+const options = { ...LOCAL_OPTION, from: { type: 'string' }, token: { type: 'string' }, 'keep-md': { type: 'string' }, 'keep-days': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('publish', argv, options);
@@ -41,8 +43,10 @@ export async function run(argv: string[]): Promise<number> {
   let result;
   if (v.from !== undefined) {
     const { RemoteTxrepo } = await import('../../remote/index.ts');
-    const tx = new RemoteTxrepo(v.from, { actor: actor() });
-    result = await publish(await serverSource(tx, v.from, repo, ref), positionals[1], opts).finally(() => progress.finish());
+    // A --private server wants a token for its reads too (--token, $TXREPO_TOKEN).
+    const token = v.token ?? process.env.TXREPO_TOKEN;
+    const tx = new RemoteTxrepo(v.from, { actor: actor(), token });
+    result = await publish(await serverSource(tx, v.from, repo, ref, token), positionals[1], opts).finally(() => progress.finish());
   } else {
     const { LocalTxrepo } = await import('../../core/index.ts');
     const store = await openLocalStore(v, 'reads');
