@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto';
 
 /**
  * Bounds on the server's memory. Peak resident size: the server holds at most 64
- * pooled 1 MiB read buffers (server/files.ts) and each of the CLIENTS connections at
- * most a 1 MiB chunk in flight beyond its socket's 1 MiB high-water mark, its lookup
+ * pooled 512 KiB read buffers (server/files.ts) and each of the CLIENTS connections at
+ * most a 512 KiB chunk in flight beyond its socket's 512 KiB high-water mark, its lookup
  * caches are bounded LRUs (snapshots/lookup.ts), and Node itself takes ~70 MiB, with a
  * V8 heap that keeps tens of MiB of freed memory committed under a high allocation
  * rate (a 5-minute soak of this load: resident size 120 -> 170 MiB, live heap flat at

@@ -130,8 +130,8 @@ function drainedOrClosed(res: ServerResponse): Promise<'drained' | 'closed'> {
   });
 }
 
-/** Chunks of a local file sent in one write each: few round trips, little garbage. */
-const CHUNK = 1 << 20;
+/** Chunks of a local file sent in one write each: few round trips, little garbage (and the socket's high-water mark, server.ts). */
+const CHUNK = 512 << 10;
 
 /**
  * Read buffers, reused once the socket has taken their bytes: fresh memory for every

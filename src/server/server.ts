@@ -50,7 +50,7 @@ export interface ConnectionLimits {
   maxPerClient: number;
 }
 
-export const CONNECTION_LIMITS: ConnectionLimits = { idleMs: 60_000, headersMs: 20_000, maxConnections: 512, maxPerClient: 16 };
+export const CONNECTION_LIMITS: ConnectionLimits = { idleMs: 60_000, headersMs: 20_000, maxConnections: 512, maxPerClient: 32 };
 
 /** Answers on every path: no type sniffing, no framing, nothing active in what is served (a mirrored XHTML file is data). */
 const SECURITY_HEADERS: [string, string][] = [
@@ -162,8 +162,9 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   }
 
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
-  // 16 KiB ones each waiting for 'drain'.
-  const server = createServer({ highWaterMark: 1 << 20 }, (req, res) => {
+  // 16 KiB ones each waiting for 'drain'. Not larger: it is also what a client that
+  // stops reading holds of the server's memory (32 of them, 16 MiB).
+  const server = createServer({ highWaterMark: 512 << 10 }, (req, res) => {
     const started = performance.now();
     for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     // Read now: once a request is destroyed (a body refused half-read, a client gone),

@@ -60,6 +60,6 @@ export const FETCH_LOOPBACK = ['--fetch-allow', '127.0.0.1'];
 /**
  * The serve arguments of a server that many simulated machines reach at once from one
  * loopback address (load and concurrency scenarios): a server lets one address hold
- * only 16 connections by default (src/server/server.ts, CONNECTION_LIMITS).
+ * only 32 connections by default (src/server/server.ts, CONNECTION_LIMITS).
  */
 export const MANY_CLIENTS = ['--max-connections-per-client', '1024'];

@@ -53,7 +53,7 @@ function slowReader(): Promise<Socket> {
   });
 }
 
-test('200 connections that never read: bounded in number and memory, closed after the idle timeout, others served meanwhile', async () => {
+test('200 connections that never read: bounded in number and memory, closed after the idle timeout, others served meanwhile', async (t) => {
   // Warm up: one whole download, so the baseline has the server's steady buffers.
   const whole = await fetch(`${server.url}${path}`);
   assert.equal((await whole.arrayBuffer()).byteLength > 32 * 2 ** 20, true);
@@ -78,8 +78,9 @@ test('200 connections that never read: bounded in number and memory, closed afte
   assert.equal(statusMeanwhile, 200);
   assert.ok(openFiles() <= filesBefore, `the server still holds ${openFiles() - filesBefore} more files after ${elapsed.toFixed(1)} s`);
   assert.ok(elapsed < IDLE_S + 3, `closed only after ${elapsed.toFixed(1)} s`);
-  // At most 16 connections of one client (a socket and the package each).
-  assert.ok(peakFiles - filesBefore <= 2 * 16 + 4, `the server held ${peakFiles - filesBefore} more files at once`);
+  // At most 32 connections of one client (a socket and the package each).
+  assert.ok(peakFiles - filesBefore <= 2 * 32 + 4, `the server held ${peakFiles - filesBefore} more files at once`);
+  t.diagnostic(`RSS ${base.toFixed(1)} -> ${peak.toFixed(1)} MiB, ${peakFiles - filesBefore} more files at most, closed after ${elapsed.toFixed(1)} s`);
   assert.ok(peak - base < 50, `server RSS grew ${(peak - base).toFixed(1)} MiB (from ${base.toFixed(1)})`);
   for (const s of sockets) s.destroy();
 });

@@ -58,7 +58,7 @@ Options:
                            nothing of its answer, this long (default 60s)
       --max-connections N  connections at once, in all (default 512)
       --max-connections-per-client N
-                           connections at once from one address (default 16;
+                           connections at once from one address (default 32;
                            raise it for many clients behind one NAT address)
       --quiet              no access log on stdout
 ${LOCAL_HELP}
