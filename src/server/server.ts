@@ -4,8 +4,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { forTerminal } from '../common/index.ts';
 import { SnapshotLookup } from '../snapshots/index.ts';
-
 import type { Store } from '../store/index.ts';
 import { authenticate } from './access.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
@@ -77,7 +77,8 @@ export interface AccessLogEntry {
 
 /** The access log's text line: time, client, request, status, bytes, milliseconds. */
 export function accessLogLine(e: AccessLogEntry): string {
-  return `${e.time} ${e.remote} "${e.method} ${e.path}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms`;
+  // The method and path are the client's: a control character in them is shown, not written raw into the log.
+  return `${e.time} ${e.remote} "${forTerminal(e.method)} ${forTerminal(e.path).replace(/"/g, '\\"')}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms`;
 }
 
 /**

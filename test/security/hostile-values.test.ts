@@ -188,3 +188,11 @@ describe('what an older store holds is shown, not obeyed', () => {
     }
   });
 });
+
+describe('log lines', () => {
+  test("the access log shows a client's control characters and quotes in the path, escaped", async () => {
+    const { accessLogLine } = await import('../../src/server/index.ts');
+    const line = accessLogLine({ time: 't', remote: '127.0.0.1', method: 'GET', path: '/x\x1b[2J"\n200 forged', status: 400, bytes: 0, ms: 1 });
+    assert.equal(line, 't 127.0.0.1 "GET /x\\x1b[2J\\"\\n200 forged" 400 0 1.0ms');
+  });
+});
