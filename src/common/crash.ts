@@ -1,7 +1,12 @@
 // Crash points, for the reliability suite (reliability/). Every step of a commit
 // protocol (durable.ts, and the catalog's COMMIT) calls crashPoint(). With
 //   TXREPO_CRASH_TRACE=FILE  each step is appended to FILE as "N<TAB>kind<TAB>path";
-//   TXREPO_CRASH_AT=N        the process kills itself (SIGKILL) just before step N;
+//   TXREPO_CRASH_AT=N        the process kills itself (SIGKILL) just before step N
+//                            ('exit': before its last step, the exit, whatever its
+//                            number: a run's step count can differ by one from
+//                            another's, when two of its new blobs share a fan-out
+//                            directory, which time-stamped metadata makes a matter
+//                            of chance);
 //   TXREPO_CRASH_MODE=power  it first undoes what a power loss could undo at that
 //                            instant (see PowerLoss);
 //   TXREPO_CRASH_PAUSE=MS    each step waits MS milliseconds first, so that a kill
@@ -13,10 +18,11 @@
 import { appendFileSync, chmodSync, lstatSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
+const AT_EXIT = process.env.TXREPO_CRASH_AT === 'exit';
 const AT = Number(process.env.TXREPO_CRASH_AT ?? 0) || 0;
 const TRACE = process.env.TXREPO_CRASH_TRACE;
 const PAUSE = Math.min(Number(process.env.TXREPO_CRASH_PAUSE ?? 0) || 0, 1000);
-const ACTIVE = AT > 0 || !!TRACE;
+const ACTIVE = AT > 0 || AT_EXIT || !!TRACE;
 let steps = 0;
 
 /**
@@ -123,7 +129,7 @@ export function crashPoint(kind: string, path: string): void {
   steps++;
   if (TRACE) appendFileSync(TRACE, `${steps}\t${kind}\t${path}\n`);
   if (PAUSE > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PAUSE);
-  if (steps === AT) {
+  if (steps === AT || (AT_EXIT && kind === 'exit')) {
     sim?.apply();
     process.kill(process.pid, 'SIGKILL');
   }
