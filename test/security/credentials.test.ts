@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
+import { ON_SHARED_BACKENDS } from '../helpers/backends.ts';
 import { serveDirectory, type StaticServer } from '../helpers/http.ts';
 import { copyTree, removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
@@ -44,6 +46,14 @@ test('sync --from a URL with credentials: fetched with them, and they appear now
   const shown = [(await tx(['log', '--json'])).stdout, (await tx(['log'])).stdout, (await tx(['repo', 'show', 'm', '--json'])).stdout].join('\n');
   assert.doesNotMatch(shown, new RegExp(SECRET));
   assert.match((await tx(['log', '--json'])).stdout, /http:\/\/\*\*\*@127\.0\.0\.1/);
+  // Not only shown masked: never written. The audit rows as stored (the embedded catalog's file).
+  if (!ON_SHARED_BACKENDS) {
+    const db = new DatabaseSync(join(store, 'catalog.sqlite'), { readOnly: true });
+    const rows = JSON.stringify(db.prepare('SELECT * FROM audit').all());
+    db.close();
+    assert.match(rows, /\*\*\*@127\.0\.0\.1/);
+    assert.doesNotMatch(rows, new RegExp(SECRET));
+  }
   // Through a server: its API's log and the error of a failed fetch hold no secret either.
   const token = (await tx(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
   const server: Served = await serve(store, ['--quiet', ...FETCH_LOOPBACK]);
