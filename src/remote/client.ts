@@ -78,6 +78,12 @@ interface LocalPackage {
 
 const totalSize = (list: LocalPackage[]) => list.reduce((n, p) => n + p.size, 0);
 
+/** The package files a local yum repo directory's metadata lists, each with what it lists (the sync layer, loaded on demand). */
+async function listedFilesOf(dir: string): Promise<{ path: string; listed: ListedFile }[]> {
+  const { listedPackageFiles } = await import('../sync/index.ts');
+  return (await listedPackageFiles(dir)).map((listed) => ({ path: listed.path, listed }));
+}
+
 /** One request of a route: its parameters, query, and JSON body or file. */
 interface Call {
   params?: Record<string, string>;
@@ -279,7 +285,7 @@ export class RemoteTxrepo implements Txrepo {
     for (const source of r.sources ?? []) {
       const kind = await sourceKind(source);
       if (kind === 'repo-url') urls.push(source);
-      else if (kind === 'repo-dir') files.push(...(await (await import('../sync/index.ts')).listedPackageFiles(source)).map((listed) => ({ path: listed.path, listed })));
+      else if (kind === 'repo-dir') files.push(...(await listedFilesOf(source)));
       else files.push(...(await collectRpmFiles([source])).map((path) => ({ path })));
     }
     const uploads: UploadedPackage[] = [...(r.uploads ?? [])];

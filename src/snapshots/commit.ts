@@ -13,7 +13,7 @@ import type { RepomdRecord } from '../metadata/index.ts';
 import { type Catalog, ConflictError, type PackagePage, pageIndexOf, type PageRef, paginate, replacePages, repoOrFail, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import { snapshotPath } from './paths.ts';
-import { inRepodata, type IngestedPackage } from './ingest.ts';
+import { inRepodata, refusedInRepodata, type IngestedPackage } from './ingest.ts';
 import { keptByPolicy } from './keep-policy.ts';
 import { generateRepodata } from './repodata.ts';
 
@@ -142,7 +142,7 @@ function incoming(change: ListChange): Incoming {
   const packages = new Map<string, IngestedPackage>();
   for (const p of change.packages) {
     // The last guard for every way in (deploy, sync, copy): the ways in refuse these first, naming their source.
-    if (inRepodata(p.href)) throw new DeployInputError(`${p.source}: refusing package href ${JSON.stringify(p.href)}: repodata/ is where the repo's metadata lives`);
+    if (inRepodata(p.href)) throw new DeployInputError(`${p.source}: ${refusedInRepodata(p.href)}`);
     checkXmlText(p.href, `${p.source}: package href`);
     const same = packages.get(p.href);
     if (refuse && same && same.digest !== p.digest) throw new DeployInputError(`${p.source} and ${same.source}: two different files named ${basename(p.href)} in one deploy`);

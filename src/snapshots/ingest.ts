@@ -45,6 +45,9 @@ export function checkPackageName(name: string, what: string): string {
 /** Whether an href is where a repo's metadata lives: no package may be put there (it would stand beside, or over, repomd.xml). */
 export const inRepodata = (href: string): boolean => /^repodata(\/|$)/i.test(href);
 
+/** The refusal of a package href inRepodata() holds, in the words of every way in. */
+export const refusedInRepodata = (href: string): string => `refusing package href ${JSON.stringify(href.slice(0, 200))}: repodata/ is where the repo's metadata lives`;
+
 type Progress = (done: number, total: number) => void;
 
 /** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */

@@ -4,7 +4,7 @@
 // the upstream metadata gives before it becomes a blob.
 
 import { createHash, type Hash } from 'node:crypto';
-import { open, rm, unlink } from 'node:fs/promises';
+import { open, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { atPath, Failure, fileCreated, writeAll } from '../common/index.ts';
@@ -30,10 +30,18 @@ const BACKOFF_MS = [0, 250, 1000, 3000];
 
 /** Hashes what an earlier attempt or run left in the partial file (none: empty). */
 async function hashPartial(path: string, types: string[]): Promise<{ hashes: Hash[]; size: number }> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  return fh ? hashOpened(fh, types) : { hashes: types.map((t) => createHash(t)), size: 0 };
+}
+
+/** A file hashed with each of `types` (sha256, sha1, ...), and its size; a missing file throws. */
+export async function hashFileAs(path: string, types: string[]): Promise<{ hashes: Hash[]; size: number }> {
+  return hashOpened(await open(path, 'r'), types);
+}
+
+async function hashOpened(fh: FileHandle, types: string[]): Promise<{ hashes: Hash[]; size: number }> {
   const hashes = types.map((t) => createHash(t));
   let size = 0;
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return { hashes, size };
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {

@@ -4,7 +4,7 @@
 // repodata/.
 
 import { Failure, XML_UNSAFE } from '../common/index.ts';
-import { inRepodata } from '../snapshots/index.ts';
+import { inRepodata, refusedInRepodata, UNSERVABLE_NAME } from '../snapshots/index.ts';
 
 export class UnsafeHrefError extends Failure {
   override name = 'UnsafeHrefError';
@@ -14,7 +14,7 @@ export class UnsafeHrefError extends Failure {
 export function checkHref(href: string, source: string): string {
   const bad = (why: string) => new UnsafeHrefError(`${source}: refusing href ${JSON.stringify(href.slice(0, 200))}: ${why}`);
   if (href === '' || href.length > 4096) throw bad('empty or too long');
-  if (/[\x00-\x1f\x7f\\]/.test(href)) throw bad('control characters or backslashes');
+  if (UNSERVABLE_NAME.test(href)) throw bad('control characters or backslashes');
   // It goes into the snapshot's own XML metadata: what XML cannot hold would make the
   // repo unreadable for every client.
   if (XML_UNSAFE.test(href)) throw bad('a character XML metadata cannot hold (a lone surrogate, U+FFFE or U+FFFF)');
@@ -31,6 +31,6 @@ export function checkHref(href: string, source: string): string {
 /** A package's href: as any href, and not where the repo's metadata lives (it would stand beside, or over, repomd.xml). */
 export function checkPackageHref(href: string, source: string): string {
   checkHref(href, source);
-  if (inRepodata(href)) throw new UnsafeHrefError(`${source}: refusing package href ${JSON.stringify(href.slice(0, 200))}: repodata/ is where the repo's metadata lives`);
+  if (inRepodata(href)) throw new UnsafeHrefError(`${source}: ${refusedInRepodata(href)}`);
   return href;
 }

@@ -4,7 +4,6 @@
 // snapshot, and makes no snapshot when nothing changed. Nothing is committed unless
 // every file arrived and verified.
 
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
@@ -12,7 +11,7 @@ import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '
 import { RpmFormatError } from '../rpm/index.ts';
 import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
 import { repoOrFail, type Store } from '../store/index.ts';
-import { ChecksumMismatchError, downloadToBlob } from './download.ts';
+import { ChecksumMismatchError, downloadToBlob, hashFileAs } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
@@ -104,9 +103,10 @@ export async function listedPackageFiles(dir: string): Promise<ListedFile[]> {
   const { primaryRecord } = await readRepomd(up);
   const primaryPath = up.describe(primaryRecord.href);
   const type = hashName(primaryRecord.checksum.type, up.describe(REPOMD_HREF));
-  const { digest, size } = await hashFile(primaryPath, type).catch((e: NodeJS.ErrnoException) => {
+  const { hashes, size } = await hashFileAs(primaryPath, [type]).catch((e: NodeJS.ErrnoException) => {
     throw new UpstreamError(`${primaryPath}: ${e.code === 'ENOENT' ? 'listed in repomd.xml but missing' : e.message}`);
   });
+  const digest = hashes[0]!.digest('hex');
   if (digest !== primaryRecord.checksum.value.toLowerCase()) throw new ChecksumMismatchError(`${primaryPath}: its ${type} is ${digest}, repomd.xml lists ${primaryRecord.checksum.value}; the repo's metadata is stale or damaged (run createrepo_c on it)`);
   const listed = await parsePrimary(createReadStream(primaryPath), primaryRecord.href, primaryPath, { maxBytes: primaryLimit(size) });
   return listed.map((p) => ({
@@ -115,17 +115,6 @@ export async function listedPackageFiles(dir: string): Promise<ListedFile[]> {
     checksum: p.pkgid.toLowerCase(),
     size: p.sizePackage,
   }));
-}
-
-/** A file's digest of `type` and its size. */
-async function hashFile(path: string, type: string): Promise<{ digest: string; size: number }> {
-  const h = createHash(type);
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { digest: h.digest('hex'), size };
 }
 
 export interface IngestedRepo {
