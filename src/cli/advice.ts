@@ -15,6 +15,8 @@ function adviceFor(remedy: Remedy): string {
       return "see 'txrepo set list'";
     case 'tokens':
       return "see 'txrepo token list'";
+    case 'keys':
+      return "see 'txrepo key list'";
     case 'tags':
       return `see 'txrepo tags ${remedy.repo}'`;
     case 'snapshots':

@@ -10,6 +10,7 @@
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Txrepo } from '../core/index.ts';
+import { readFileSync } from 'node:fs';
 import { NoStoreError, NotAStoreError, openStore, type Backends, type Store } from '../store/index.ts';
 import { GLOBAL_OPTIONS } from './args.ts';
 import { UsageError } from './errors.ts';
@@ -115,6 +116,30 @@ export async function withStore<T>(v: Local, use: StoreUse, fn: (store: Store) =
   }
 }
 
+/**
+ * The passphrase of the store's protected signing keys: $TXREPO_SIGNING_PASSPHRASE, or
+ * the first line of the file $TXREPO_SIGNING_PASSPHRASE_FILE names (docs/signing.md).
+ */
+export function signingPassphrase(file?: string): string | undefined {
+  const path = file ?? process.env.TXREPO_SIGNING_PASSPHRASE_FILE;
+  if (path === undefined || path === '') return process.env.TXREPO_SIGNING_PASSPHRASE || undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`passphrase file ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return text.split(/\r?\n/)[0];
+}
+
+/** A process that writes snapshots signs them with the store's keys, unlocked by the passphrase the environment gives. */
+async function configureStoreSigning(store: Store): Promise<void> {
+  const passphrase = signingPassphrase();
+  if (passphrase === undefined) return;
+  const { configureSigning } = await import('../snapshots/index.ts');
+  await configureSigning(store, { passphrase });
+}
+
 interface Target extends Local {
   server?: string;
   token?: string;
@@ -136,7 +161,14 @@ export async function withTxrepo<T>(v: Target, use: StoreUse, fn: (tx: Txrepo) =
     tx = new RemoteTxrepo(server, { token: v.token ?? process.env.TXREPO_TOKEN, actor: actor() });
   } else {
     const { LocalTxrepo } = await import('../core/index.ts');
-    tx = new LocalTxrepo(await openLocalStore(v, use), actor());
+    const store = await openLocalStore(v, use);
+    try {
+      if (use === 'writes') await configureStoreSigning(store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    tx = new LocalTxrepo(store, actor());
   }
   try {
     return await fn(tx);

@@ -3,7 +3,7 @@ export { writePackageMetadata, renderPackage, DEFAULT_CHANGELOG_LIMIT } from './
 export type { RepodataOptions, RenderedPackage } from './repodata-writer.ts';
 export { MetadataFileWriter } from './file-writer.ts';
 export type { FileWriterOptions } from './file-writer.ts';
-export { renderRepomd, parseRepomd, parseDistro, compareRecords, RepomdError, REPOMD_MAX_BYTES } from './repomd.ts';
+export { renderRepomd, parseRepomd, parseDistro, compareRecords, RepomdError, REPOMD_MAX_BYTES, REPOMD_HREF, REPOMD_SIGNATURE_HREF, REPOMD_KEY_HREF, REPOMD_FILES, isRepomdFile } from './repomd.ts';
 export type { Repomd, RepomdRecord, Checksum, Distro } from './repomd.ts';
 export { COMPRESSION_TYPES, SUFFIX, isCompressionType, compressionOf, stripCompressionSuffix, createDecompressor, decompressBuffer, limitBytes, DecompressionLimitError } from './compression.ts';
 export { splitPrimary, splitByPkgid, unescapeXml } from './chunks.ts';

@@ -7,6 +7,20 @@ import { Failure } from '../common/index.ts';
 
 export const REPO_NS = 'http://linux.duke.edu/metadata/repo';
 
+/** Where a repo's index lives: what a client reads first. */
+export const REPOMD_HREF = 'repodata/repomd.xml';
+/** Its detached OpenPGP signature (dnf's repo_gpgcheck reads it). */
+export const REPOMD_SIGNATURE_HREF = 'repodata/repomd.xml.asc';
+/** The public keys that made that signature, as createrepo-based hosts serve them. */
+export const REPOMD_KEY_HREF = 'repodata/repomd.xml.key';
+/**
+ * The files whose names every metadata generation reuses: a new one replaces them in
+ * place, last (every other metadata file is named by its checksum, and new ones stand
+ * beside old ones). They go together: a repomd.xml with another's signature is torn.
+ */
+export const REPOMD_FILES: readonly string[] = [REPOMD_HREF, REPOMD_SIGNATURE_HREF, REPOMD_KEY_HREF];
+export const isRepomdFile = (href: string): boolean => REPOMD_FILES.includes(href);
+
 export interface Checksum {
   type: string;
   value: string;

@@ -9,13 +9,14 @@
 
 import { basename } from 'node:path';
 import { checkXmlText } from '../common/index.ts';
-import type { RepomdRecord } from '../metadata/index.ts';
+import { isRepomdFile, type RepomdRecord } from '../metadata/index.ts';
 import { type Catalog, ConflictError, type PackagePage, pageIndexOf, type PageRef, paginate, replacePages, repoOrFail, type Repository, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import { snapshotPath } from './paths.ts';
 import { inRepodata, refusedInRepodata, type IngestedPackage } from './ingest.ts';
 import { keptByPolicy } from './keep-policy.ts';
 import { generateRepodata } from './repodata.ts';
+import { snapshotSigner } from './signing.ts';
 
 /** What an operation does to its parent's package list. */
 export type ListChange =
@@ -101,7 +102,7 @@ export async function commitOnLatest(store: Store, req: CommitRequest): Promise<
 async function commit(store: Store, req: CommitRequest, parent: string | undefined, next: NextList): Promise<CommitResult> {
   const timestamp = Math.floor(Date.now() / 1000);
   const extras = req.extras ?? [];
-  const repodata = await generateRepodata(store, next.pages, { timestamp, extra: extras.map((e) => e.record) });
+  const repodata = await generateRepodata(store, next.pages, { timestamp, extra: extras.map((e) => e.record), signer: await snapshotSigner(store) });
   const snapshot = await store.catalog.commitSnapshot({
     repo: req.repo,
     parent,
@@ -121,7 +122,7 @@ async function changesNothing(store: Store, parent: string, next: NextList, extr
   if (next.added.length || next.removed.length) return false;
   if (!extras) return true;
   const signature = (files: SnapshotFile[]) => files.map((f) => `${f.href}\0${f.digest}`).sort().join('\n');
-  const generated = (f: SnapshotFile) => /-(primary|filelists|other)\.xml(\.\w+)?$/.test(f.href) || f.href === 'repodata/repomd.xml';
+  const generated = (f: SnapshotFile) => /-(primary|filelists|other)\.xml(\.\w+)?$/.test(f.href) || isRepomdFile(f.href);
   const current = (await store.catalog.snapshotMetadata(parent)).filter((f) => !generated(f));
   return signature(extras.map((e) => e.file)) === signature(current);
 }

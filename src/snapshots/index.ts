@@ -22,3 +22,5 @@ export { createSet, setManifest, parseDuration, isLive, leaseEnd, viewOfSet, DEF
 export type { SetRequest, SetManifest, SetManifestFile, SetManifestRepo, SetView, LeaseEnded } from './sets.ts';
 export { SnapshotLookup } from './lookup.ts';
 export { atPath, fileUnder, LATEST_INDEX_PATH, setMemberPath, setRepoFilePath, snapshotPath, tagPath } from './paths.ts';
+export { configureSigning, snapshotSigner } from './signing.ts';
+export type { Signer } from './signing.ts';

@@ -24,9 +24,13 @@ import {
   primaryHeader,
   renderPackage,
   renderRepomd,
+  REPOMD_HREF,
+  REPOMD_KEY_HREF,
+  REPOMD_SIGNATURE_HREF,
   type RepomdRecord,
 } from '../metadata/index.ts';
 import type { PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
+import type { Signer } from './signing.ts';
 import { assembleFiles, FileChecksums, KINDS, pageRanges, PageReadError, type AssembledFile, type DocumentPart, type Kind, type PageParts } from './assemble.ts';
 
 const gzip = promisify(zlib.gzip);
@@ -155,6 +159,8 @@ export interface RepodataOptions {
   timestamp: number;
   extra?: RepomdRecord[];
   changelogLimit?: number;
+  /** Signs repomd.xml: repodata/repomd.xml.asc and .key join the files. */
+  signer?: Signer;
 }
 
 export async function generateRepodata(store: Store, pages: (PageRef | PackagePage)[], opts: RepodataOptions): Promise<GeneratedRepodata> {
@@ -207,8 +213,10 @@ async function finishRepodata(store: Store, assembled: Assembled, opts: Repodata
   const out: SnapshotFile[] = records.map((r) => ({ href: r.href, digest: r.checksum.value, size: r.size, kind: 'metadata' }));
   records.push(...(opts.extra ?? []));
   const xml = Buffer.from(renderRepomd({ revision: String(opts.timestamp), content: [], repo: [], distro: [], records }));
-  // Their fsyncs overlap; the snapshot that lists them is committed after both.
-  const [repomd] = await Promise.all([store.blobs.putBytes(xml), assembled.install()]);
-  out.push({ href: 'repodata/repomd.xml', digest: repomd.digest, size: repomd.size, kind: 'metadata' });
-  return { files: out, repomd: repomd.digest };
+  const texts: [string, Buffer][] = [[REPOMD_HREF, xml]];
+  if (opts.signer) texts.push([REPOMD_SIGNATURE_HREF, Buffer.from(await opts.signer.sign(xml))], [REPOMD_KEY_HREF, Buffer.from(opts.signer.publicKeys())]);
+  // Their fsyncs overlap; the snapshot that lists them is committed after all.
+  const [, ...blobs] = await Promise.all([assembled.install(), ...texts.map(([, bytes]) => store.blobs.putBytes(bytes))]);
+  for (const [i, [href]] of texts.entries()) out.push({ href, digest: blobs[i].digest, size: blobs[i].size, kind: 'metadata' });
+  return { files: out, repomd: blobs[0].digest };
 }

@@ -24,6 +24,8 @@ import {
   type PageRef,
   type Promotion,
   type Repository,
+  type RepoChange,
+  type SigningKey,
   type Snapshot,
   type SnapshotCommit,
   type SnapshotFile,
@@ -80,6 +82,13 @@ export interface CatalogStorage {
   hasRepo(name: string): Io<boolean>;
   insertRepo(repo: Repository): Io<void>;
   deleteRepoRow(name: string): Io<void>;
+  readRepo(name: string): Io<Repository | undefined>;
+  /** Rewrites the repo's settings (all but name and creation). */
+  writeRepoSettings(repo: Repository): Io<void>;
+
+  readSigningKey(fingerprint: string): Io<SigningKey | undefined>;
+  insertSigningKey(key: SigningKey): Io<void>;
+  deleteSigningKey(fingerprint: string): Io<void>;
 
   hasSnapshot(repo: string, id: string): Io<boolean>;
   /** The greatest snapshot or set id ever issued (id_state). */
@@ -148,6 +157,36 @@ export function* createRepo(tx: CatalogStorage, repo: Repository): Rule<Reposito
   if (yield* step(tx.hasRepo(repo.name))) throw new AlreadyExistsError(`repository ${repo.name} already exists`);
   yield* step(tx.insertRepo(repo));
   return repo;
+}
+
+/** A field of the change that is given replaces the repo's; null clears it. */
+export function* updateRepo(tx: CatalogStorage, name: string, change: RepoChange): Rule<Repository> {
+  const repo = yield* step(tx.readRepo(name));
+  if (!repo) throw new NotFoundError(noRepo(name));
+  const next: Repository = { ...repo };
+  for (const field of ['upstream', 'keep', 'retainLast', 'retainDays', 'requireSigned'] as const) {
+    const value = change[field];
+    if (value === null || (field === 'requireSigned' && Array.isArray(value) && value.length === 0)) delete next[field];
+    else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
+  }
+  yield* step(tx.writeRepoSettings(next));
+  return next;
+}
+
+// Signing keys
+
+export function* addSigningKey(tx: CatalogStorage, key: Omit<SigningKey, 'addedAt'>): Rule<SigningKey> {
+  if (yield* step(tx.readSigningKey(key.fingerprint))) throw new AlreadyExistsError(`signing key ${key.fingerprint} is already in the store`);
+  const added: SigningKey = { ...key, addedAt: new Date().toISOString() };
+  yield* step(tx.insertSigningKey(added));
+  return added;
+}
+
+export function* removeSigningKey(tx: CatalogStorage, fingerprint: string): Rule<SigningKey> {
+  const key = yield* step(tx.readSigningKey(fingerprint));
+  if (!key) throw new NotFoundError(`no signing key ${fingerprint}`, { list: 'keys' });
+  yield* step(tx.deleteSigningKey(fingerprint));
+  return key;
 }
 
 /** A repo goes with its snapshots, tags and history, unless a live set still pins one. */

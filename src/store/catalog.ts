@@ -16,8 +16,42 @@ export interface Repository {
   retainLast?: number;
   /** gc keeps snapshots younger than this many days (and the newest retainLast). */
   retainDays?: number;
+  /**
+   * Deploy and sync take only packages signed by one of these keys (OpenPGP public
+   * keys, armoured); absent: packages need no signature.
+   */
+  requireSigned?: PolicyKey[];
   createdAt: string;
   createdBy: string;
+}
+
+/** A public key a repository's package policy allows. */
+export interface PolicyKey {
+  /** Of the primary key, lowercase hex. */
+  fingerprint: string;
+  /** The key, armoured, as given. */
+  publicKey: string;
+}
+
+/** What `repo update` changes: a field given is set; null clears it. */
+export interface RepoChange {
+  upstream?: string | null;
+  keep?: number | null;
+  retainLast?: number | null;
+  retainDays?: number | null;
+  requireSigned?: PolicyKey[] | null;
+}
+
+/**
+ * A key that signs the store's snapshots (repodata/repomd.xml.asc). The private key is
+ * kept as it was imported: protected by its passphrase if it had one.
+ */
+export interface SigningKey {
+  fingerprint: string;
+  publicKey: string;
+  privateKey: string;
+  addedAt: string;
+  addedBy: string;
 }
 
 export type FileKind = 'package' | 'metadata';
@@ -238,7 +272,7 @@ export class ConflictError extends Failure {
  * Where a user may look for what exists instead, or what would make it: the CLI turns
  * it into advice in its own words ("see 'txrepo repo list'"); this layer has none.
  */
-export type Remedy = { list: 'repos' | 'sets' | 'tokens' } | { list: 'tags' | 'snapshots'; repo: string } | { createRepo: string; upstream?: boolean };
+export type Remedy = { list: 'repos' | 'sets' | 'tokens' | 'keys' } | { list: 'tags' | 'snapshots'; repo: string } | { createRepo: string; upstream?: boolean };
 
 export class NotFoundError extends Failure {
   override name = 'NotFoundError';
@@ -282,7 +316,8 @@ export interface AuditScope {
 /**
  * Set by whoever runs a mutation (core/local.ts) around it. The methods that make a
  * mutation's change (createRepo, deleteRepo, commitSnapshot, moveTag, createSet,
- * updateSet, promoteSet, createToken, revokeToken, sweep) write the scope's row in
+ * updateSet, promoteSet, createToken, revokeToken, updateRepo, addSigningKey,
+ * removeSigningKey, sweep) write the scope's row in
  * their transaction, once.
  */
 export const auditScope = new AsyncLocalStorage<AuditScope>();
@@ -333,6 +368,8 @@ export interface Catalog extends BlobLedger {
   createRepo(repo: Omit<Repository, 'createdAt'>): Promise<Repository>;
   getRepo(name: string): Promise<Repository | undefined>;
   listRepos(): Promise<Repository[]>;
+  /** Changes a repository's settings; NotFoundError if there is none. */
+  updateRepo(name: string, change: RepoChange): Promise<Repository>;
   /** Removes the repo, its tags and its snapshots' records (blobs are left to gc). */
   deleteRepo(name: string): Promise<void>;
 
@@ -388,6 +425,13 @@ export interface Catalog extends BlobLedger {
    * asks tokenRefusal (catalog-rules.ts) whether it may be used now.
    */
   findToken(hash: string): Promise<TokenInfo | undefined>;
+
+  /** Adds a snapshot signing key; AlreadyExistsError if its fingerprint is there. */
+  addSigningKey(key: Omit<SigningKey, 'addedAt'>): Promise<SigningKey>;
+  /** The signing keys, oldest first. */
+  listSigningKeys(): Promise<SigningKey[]>;
+  /** Removes a signing key (snapshots it signed keep their signatures); NotFoundError if there is none. */
+  removeSigningKey(fingerprint: string): Promise<SigningKey>;
 
   appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
   listAudit(opts: { repo?: string; limit?: number }): Promise<AuditEntry[]>;

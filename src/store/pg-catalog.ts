@@ -36,13 +36,15 @@ import {
   type TagMove,
   type TagUpdate,
   type NewToken,
+  type RepoChange,
+  type SigningKey,
   type TokenInfo,
 } from './catalog.ts';
 import * as rules from './catalog-rules.ts';
 import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { toAudit, toMove, toRepo, toSet, toSnapshot, toTag, toToken, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, type Row } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -159,15 +161,29 @@ class PgStorage implements CatalogStorage {
   }
 
   async insertRepo(r: Repository): Promise<void> {
-    await this.tx.run('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      r.name,
-      r.upstream ?? null,
-      r.keep ?? null,
-      r.retainLast ?? null,
-      r.retainDays ?? null,
-      r.createdAt,
-      r.createdBy,
-    ]);
+    await this.tx.run(`INSERT INTO repos (name, ${REPO_SETTINGS.join(', ')}, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [r.name, ...repoSettings(r), r.createdAt, r.createdBy]);
+  }
+
+  async readRepo(name: string): Promise<Repository | undefined> {
+    const r = await this.tx.row('SELECT * FROM repos WHERE name = $1', [name]);
+    return r ? toRepo(r) : undefined;
+  }
+
+  async writeRepoSettings(r: Repository): Promise<void> {
+    await this.tx.run(`UPDATE repos SET ${REPO_SETTINGS.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE name = $${REPO_SETTINGS.length + 1}`, [...repoSettings(r), r.name]);
+  }
+
+  async readSigningKey(fingerprint: string): Promise<SigningKey | undefined> {
+    const r = await this.tx.row('SELECT * FROM signing_keys WHERE fingerprint = $1', [fingerprint]);
+    return r ? toSigningKey(r) : undefined;
+  }
+
+  async insertSigningKey(k: SigningKey): Promise<void> {
+    await this.tx.run('INSERT INTO signing_keys (fingerprint, public_key, private_key, added_at, added_by) VALUES ($1, $2, $3, $4, $5)', [k.fingerprint, k.publicKey, k.privateKey, k.addedAt, k.addedBy]);
+  }
+
+  async deleteSigningKey(fingerprint: string): Promise<void> {
+    await this.tx.run('DELETE FROM signing_keys WHERE fingerprint = $1', [fingerprint]);
   }
 
   async deleteRepoRow(name: string): Promise<void> {
@@ -553,6 +569,22 @@ export class PgCatalog implements Catalog {
 
   async listRepos(): Promise<Repository[]> {
     return (await this.rows('SELECT * FROM repos ORDER BY name')).map(toRepo);
+  }
+
+  async updateRepo(name: string, change: RepoChange): Promise<Repository> {
+    return this.change((tx) => rules.updateRepo(tx, name, change));
+  }
+
+  async addSigningKey(key: Omit<SigningKey, 'addedAt'>): Promise<SigningKey> {
+    return this.change((tx) => rules.addSigningKey(tx, key));
+  }
+
+  async listSigningKeys(): Promise<SigningKey[]> {
+    return (await this.rows('SELECT * FROM signing_keys ORDER BY added_at, fingerprint')).map(toSigningKey);
+  }
+
+  async removeSigningKey(fingerprint: string): Promise<SigningKey> {
+    return this.change((tx) => rules.removeSigningKey(tx, fingerprint));
   }
 
   async deleteRepo(name: string): Promise<void> {

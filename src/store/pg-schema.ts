@@ -150,6 +150,15 @@ export const PG_MIGRATIONS: string[] = [
   `ALTER TABLE tokens ADD COLUMN scopes TEXT;
    ALTER TABLE tokens ADD COLUMN expires_at TEXT COLLATE "C";
    UPDATE tokens SET scopes = 'admin';`,
+  // 3: SQLite schema version 8: signing keys, and each repo's package signature policy.
+  `CREATE TABLE signing_keys (
+     fingerprint TEXT COLLATE "C" PRIMARY KEY,
+     public_key TEXT NOT NULL,
+     private_key TEXT NOT NULL,
+     added_at TEXT COLLATE "C" NOT NULL,
+     added_by TEXT NOT NULL
+   );
+   ALTER TABLE repos ADD COLUMN require_signed TEXT;`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -1,7 +1,7 @@
 // Catalog rows as domain objects: the same columns in every backend (SQLite and
 // PostgreSQL share one schema; see docs/store.md).
 
-import type { AuditEntry, Repository, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
+import type { AuditEntry, PolicyKey, Repository, SigningKey, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
 import { scopesOfText } from './token-scopes.ts';
 
 export type Row = Record<string, string | number | null>;
@@ -12,7 +12,18 @@ export function toRepo(r: Row): Repository {
   if (r.keep !== null) repo.keep = Number(r.keep);
   if (r.retain_last !== null) repo.retainLast = Number(r.retain_last);
   if (r.retain_days !== null) repo.retainDays = Number(r.retain_days);
+  if (r.require_signed != null) repo.requireSigned = JSON.parse(String(r.require_signed)) as PolicyKey[];
   return repo;
+}
+
+/** The settings columns of a repo's row, in REPO_SETTINGS order. */
+export const REPO_SETTINGS = ['upstream', 'keep', 'retain_last', 'retain_days', 'require_signed'] as const;
+export function repoSettings(r: Repository): (string | number | null)[] {
+  return [r.upstream ?? null, r.keep ?? null, r.retainLast ?? null, r.retainDays ?? null, r.requireSigned ? JSON.stringify(r.requireSigned) : null];
+}
+
+export function toSigningKey(r: Row): SigningKey {
+  return { fingerprint: String(r.fingerprint), publicKey: String(r.public_key), privateKey: String(r.private_key), addedAt: String(r.added_at), addedBy: String(r.added_by) };
 }
 
 export function toSnapshot(r: Row): Snapshot {

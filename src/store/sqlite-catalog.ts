@@ -27,6 +27,8 @@ import {
   type LeaseChange,
   type Promotion,
   type NewToken,
+  type RepoChange,
+  type SigningKey,
   type TokenInfo,
   type AuditEntry,
   type CatalogSweep,
@@ -38,7 +40,7 @@ import * as rules from './catalog-rules.ts';
 import { runNow, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { MIGRATIONS } from './sqlite-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { toAudit, toMove, toRepo, toSet, toSnapshot, toTag, toToken, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, type Row } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -103,15 +105,29 @@ class SqliteStorage implements CatalogStorage {
   }
 
   insertRepo(r: Repository): void {
-    this.q('INSERT INTO repos (name, upstream, keep, retain_last, retain_days, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      r.name,
-      r.upstream ?? null,
-      r.keep ?? null,
-      r.retainLast ?? null,
-      r.retainDays ?? null,
-      r.createdAt,
-      r.createdBy,
-    );
+    this.q(`INSERT INTO repos (name, ${REPO_SETTINGS.join(', ')}, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(r.name, ...repoSettings(r), r.createdAt, r.createdBy);
+  }
+
+  readRepo(name: string): Repository | undefined {
+    const r = this.q('SELECT * FROM repos WHERE name = ?').get(name) as Row | undefined;
+    return r ? toRepo(r) : undefined;
+  }
+
+  writeRepoSettings(r: Repository): void {
+    this.q(`UPDATE repos SET ${REPO_SETTINGS.map((c) => `${c} = ?`).join(', ')} WHERE name = ?`).run(...repoSettings(r), r.name);
+  }
+
+  readSigningKey(fingerprint: string): SigningKey | undefined {
+    const r = this.q('SELECT * FROM signing_keys WHERE fingerprint = ?').get(fingerprint) as Row | undefined;
+    return r ? toSigningKey(r) : undefined;
+  }
+
+  insertSigningKey(k: SigningKey): void {
+    this.q('INSERT INTO signing_keys (fingerprint, public_key, private_key, added_at, added_by) VALUES (?, ?, ?, ?, ?)').run(k.fingerprint, k.publicKey, k.privateKey, k.addedAt, k.addedBy);
+  }
+
+  deleteSigningKey(fingerprint: string): void {
+    this.q('DELETE FROM signing_keys WHERE fingerprint = ?').run(fingerprint);
   }
 
   deleteRepoRow(name: string): void {
@@ -466,6 +482,22 @@ export class SqliteCatalog implements Catalog {
 
   async listRepos(): Promise<Repository[]> {
     return (this.q('SELECT * FROM repos ORDER BY name').all() as Row[]).map(toRepo);
+  }
+
+  async updateRepo(name: string, change: RepoChange): Promise<Repository> {
+    return this.change((tx) => rules.updateRepo(tx, name, change));
+  }
+
+  async addSigningKey(key: Omit<SigningKey, 'addedAt'>): Promise<SigningKey> {
+    return this.change((tx) => rules.addSigningKey(tx, key));
+  }
+
+  async listSigningKeys(): Promise<SigningKey[]> {
+    return (this.q('SELECT * FROM signing_keys ORDER BY added_at, fingerprint').all() as Row[]).map(toSigningKey);
+  }
+
+  async removeSigningKey(fingerprint: string): Promise<SigningKey> {
+    return this.change((tx) => rules.removeSigningKey(tx, fingerprint));
   }
 
   async deleteRepo(name: string): Promise<void> {

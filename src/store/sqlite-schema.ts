@@ -203,6 +203,16 @@ export const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
   `ALTER TABLE tokens ADD COLUMN scopes TEXT;
    ALTER TABLE tokens ADD COLUMN expires_at TEXT;
    UPDATE tokens SET scopes = 'admin';`,
+  // 8: signed repos (src/signing): the keys that sign snapshots, and each repo's package
+  // signature policy (JSON: [{fingerprint, publicKey}]).
+  `CREATE TABLE signing_keys (
+     fingerprint TEXT PRIMARY KEY,
+     public_key TEXT NOT NULL,
+     private_key TEXT NOT NULL,
+     added_at TEXT NOT NULL,
+     added_by TEXT NOT NULL
+   );
+   ALTER TABLE repos ADD COLUMN require_signed TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -29,4 +29,5 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   log: { summary: 'the audit log of every change', load: () => import('./log.ts') },
   serve: { summary: 'serve repositories to yum/dnf and the API over HTTP', load: () => import('./serve.ts') },
   token: { summary: "create, list or revoke the server's access tokens", load: () => import('./token.ts') },
+  key: { summary: "import, list or remove the keys that sign the store's snapshots", load: () => import('./key.ts') },
 };

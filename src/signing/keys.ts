@@ -1,0 +1,43 @@
+// OpenPGP keys as txrepo shows and stores them: by fingerprint, with the facts a
+// person checks before trusting one (user ids, algorithm, creation and expiry).
+
+import * as openpgp from 'openpgp';
+import { Failure } from '../common/index.ts';
+
+/** A key given to txrepo is unusable: the message names it and says what to do. */
+export class SigningKeyError extends Failure {
+  override name = 'SigningKeyError';
+  readonly kind = 'invalid_input';
+}
+
+export interface KeyInfo {
+  /** Of the primary key, lowercase hex (40 digits for v4 keys, 64 for v6). */
+  fingerprint: string;
+  /** The last 16 hex digits of a v4 fingerprint (rpm and gpg show it). */
+  keyId: string;
+  userIds: string[];
+  /** e.g. "rsa 3072", "eddsaLegacy ed25519", "ed25519". */
+  algorithm: string;
+  created: string;
+  /** When the key stops being valid; absent: never. */
+  expires?: string;
+}
+
+export async function describeKey(key: openpgp.Key): Promise<KeyInfo> {
+  const algo = key.getAlgorithmInfo();
+  const expiry = await key.getExpirationTime().catch(() => null);
+  const info: KeyInfo = {
+    fingerprint: key.getFingerprint(),
+    keyId: key.getKeyID().toHex(),
+    userIds: key.getUserIDs(),
+    algorithm: [algo.algorithm, 'bits' in algo && algo.bits ? algo.bits : 'curve' in algo ? algo.curve : undefined].filter(Boolean).join(' '),
+    created: key.getCreationTime().toISOString(),
+  };
+  if (expiry instanceof Date) info.expires = expiry.toISOString();
+  return info;
+}
+
+/** A fingerprint as people type it (spaces, 0x, upper case) in the form txrepo stores. */
+export function normalFingerprint(text: string): string {
+  return text.replace(/\s+/g, '').replace(/^0x/i, '').toLowerCase();
+}
