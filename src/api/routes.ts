@@ -149,7 +149,16 @@ export const ROUTES = {
     scope: 'read',
     answer: ok(
       extended('Set', {
-        repos: listOf(object({ repo: string(), snapshot: string(), gone: boolean, 'path?': string(), files: listOf(object({ href: string(), sha256: string(), size: integer(), path: string() })) })),
+        repos: listOf(
+          object({
+            repo: string(),
+            snapshot: string(),
+            gone: boolean,
+            'path?': string(),
+            files: listOf(object({ href: string(), sha256: string(), size: integer(), path: string() })),
+            'packageKeys?': listOf(string('fingerprint of a key the repository requires its packages to be signed by')),
+          }),
+        ),
       }),
     ),
   },

@@ -43,6 +43,7 @@ export const SHAPES: Record<string, JsonSchema> = {
     'keep?': integer('builds kept per name.arch'),
     'retainLast?': integer(),
     'retainDays?': { type: 'number' },
+    'requireSigned?': listOf(object({ fingerprint: string('of an OpenPGP key its packages may be signed by'), publicKey: string('the key, armoured') })),
     createdAt: time,
     createdBy: string(),
   }),

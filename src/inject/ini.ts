@@ -6,12 +6,20 @@
 // A section whose id equals a mirror's name gets `baseurl=<url>` (replacing its
 // baseurl, or taking the place of its mirrorlist/metalink, or added after its last
 // option), loses `mirrorlist` and `metalink`, and gets `proxy=_none_` unless proxies
-// are allowed. Every other option of the section is kept.
+// are allowed. Every other option of the section is kept, but for gpgcheck,
+// repo_gpgcheck and gpgkey when the mirror is a signed txrepo repo: those say what its
+// clients check (src/snapshots/client-config.ts).
 import { Failure } from '../common/index.ts';
+import { gpgLines, type GpgChecks } from '../snapshots/index.ts';
 
 export interface InjectOptions {
   /** Leave each section's proxy setting alone (default: proxy=_none_). */
   allowProxy?: boolean;
+  /**
+   * What the clients of a mirror check (signed repos): its section's gpgcheck,
+   * repo_gpgcheck and gpgkey are replaced by these. A mirror without: left as they are.
+   */
+  checks?: ReadonlyMap<string, GpgChecks>;
 }
 
 export interface InjectResult {
@@ -73,9 +81,9 @@ function split(text: string): { sections: Section[]; eol: string; finalEol: bool
   return { sections, eol, finalEol };
 }
 
-function rewrite(section: Section, url: string, opts: InjectOptions): void {
+function rewrite(section: Section, url: string, opts: InjectOptions, checks: GpgChecks | undefined): void {
   const body = section.lines.slice(1);
-  const drop = new Set(['baseurl', 'mirrorlist', 'metalink', ...(opts.allowProxy ? [] : ['proxy'])]);
+  const drop = new Set(['baseurl', 'mirrorlist', 'metalink', ...(opts.allowProxy ? [] : ['proxy']), ...(checks ? ['gpgcheck', 'repo_gpgcheck', 'gpgkey'] : [])]);
   // Where the new baseurl goes: where the first baseurl/mirrorlist/metalink was, else
   // after the last option (trailing comments and blank lines stay after it).
   let at = body.findIndex((l) => l.key !== undefined && !l.continuation && ['baseurl', 'mirrorlist', 'metalink'].includes(l.key));
@@ -86,6 +94,7 @@ function rewrite(section: Section, url: string, opts: InjectOptions): void {
   if (at === -1) at = lastOption + 1;
   const added: Line[] = [{ text: `baseurl=${url}`, key: 'baseurl' }];
   if (!opts.allowProxy) added.push({ text: 'proxy=_none_', key: 'proxy' });
+  if (checks) added.push(...gpgLines(checks).map((text) => ({ text, key: text.slice(0, text.indexOf('=')) })));
   const kept: Line[] = [];
   for (const [i, l] of body.entries()) {
     if (i === at) kept.push(...added);
@@ -103,7 +112,7 @@ export function injectMirrors(text: string, mirrors: ReadonlyMap<string, string>
     const url = s.id === undefined ? undefined : mirrors.get(s.id);
     if (url === undefined || s.id === undefined) continue;
     if (/[\r\n]/.test(url)) throw new IniError(`the URL for ${s.id} has a line break in it`);
-    rewrite(s, url, opts);
+    rewrite(s, url, opts, opts.checks?.get(s.id));
     injected.push(s.id);
   }
   const lines = sections.flatMap((s) => s.lines.map((l) => l.text));

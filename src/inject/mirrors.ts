@@ -1,12 +1,14 @@
 // Reads a mirror map (repo name -> snapshot URL) in the shape of
 // /repos/all_latest.json: {"latest_ci_repos": {"<repo>": "<URL>"}}, or the bare
 // {"<repo>": "<URL>"} mapping, from a file, an http(s) URL or a data: URL. JSON, or
-// YAML for files written by hand (JSON is YAML too).
+// YAML for files written by hand (JSON is YAML too). txrepo's index also says, under
+// "gpg", what the clients of its signed repos check (src/snapshots/client-config.ts).
 //
 // Unlike the established client, nothing fails silently: an unreachable or broken
 // source is an error, never a quiet fall-back to the upstream repos.
 
 import { Failure, readSmallFile } from '../common/index.ts';
+import type { GpgChecks } from '../snapshots/index.ts';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,6 +72,17 @@ async function parse(text: string, where: string): Promise<unknown> {
 
 /** The mirror map of `uri`: a file path, file:, http:, https: or data: URL. */
 export async function loadMirrors(uri: string): Promise<Map<string, string>> {
+  return (await loadMirrorList(uri)).urls;
+}
+
+/** A mirror list: each repo's URL, and what its clients check (txrepo's index says, for signed repos). */
+export interface MirrorList {
+  urls: Map<string, string>;
+  checks: Map<string, GpgChecks>;
+}
+
+/** The mirror map of `uri`, with the gpg checks of its "gpg" member when it has one. */
+export async function loadMirrorList(uri: string): Promise<MirrorList> {
   let text: string;
   let base: string;
   const where = shown(uri);
@@ -103,6 +116,32 @@ export async function loadMirrors(uri: string): Promise<Map<string, string>> {
     }
     if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new MirrorsError(`${where}: the entry for ${JSON.stringify(name)} is a ${url.protocol} URL; yum needs http(s) or file`);
     out.set(name, url.href);
+  }
+  const gpg = doc && typeof doc === 'object' && 'gpg' in doc ? (doc as { gpg: unknown }).gpg : undefined;
+  return { urls: out, checks: gpg === undefined ? new Map() : checksOf(gpg, where, base) };
+}
+
+/** The "gpg" member of txrepo's index: {"<repo>": {gpgcheck, repoGpgcheck, gpgkey: [URL...]}}, checked. */
+function checksOf(gpg: unknown, where: string, base: string): Map<string, GpgChecks> {
+  if (!gpg || typeof gpg !== 'object' || Array.isArray(gpg)) throw new MirrorsError(`${where}: "gpg" is not an object of {"<repo>": {"gpgcheck": ..., "repoGpgcheck": ..., "gpgkey": [...]}}`);
+  const out = new Map<string, GpgChecks>();
+  for (const [name, value] of Object.entries(gpg)) {
+    const c = value as Partial<GpgChecks> | null;
+    const bad = () => new MirrorsError(`${where}: the gpg entry for ${JSON.stringify(name)} is not {"gpgcheck": true|false, "repoGpgcheck": true|false, "gpgkey": ["<http(s) URL>", ...]}`);
+    if (!c || typeof c !== 'object' || typeof c.gpgcheck !== 'boolean' || typeof c.repoGpgcheck !== 'boolean' || !Array.isArray(c.gpgkey)) throw bad();
+    const gpgkey = c.gpgkey.map((k) => {
+      if (typeof k !== 'string') throw bad();
+      let url: URL;
+      try {
+        url = new URL(k, base.startsWith('data:') ? undefined : base);
+      } catch {
+        throw bad();
+      }
+      // One line of the .repo file, several URLs separated by spaces: none may hold either.
+      if (!['http:', 'https:', 'file:'].includes(url.protocol) || /[\s,]/.test(url.href)) throw bad();
+      return url.href;
+    });
+    out.set(name, { gpgcheck: c.gpgcheck, repoGpgcheck: c.repoGpgcheck, gpgkey });
   }
   return out;
 }

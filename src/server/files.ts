@@ -17,6 +17,8 @@ const TYPES: [RegExp, string][] = [
   [/\.bz2$/, 'application/x-bzip2'],
   [/\.(yaml|yml)$/, 'application/yaml'],
   [/\.json$/, 'application/json'],
+  [/repomd\.xml\.asc$/, 'application/pgp-signature'],
+  [/repomd\.xml\.key$/, 'application/pgp-keys'],
 ];
 
 export function contentType(href: string): string {

@@ -8,14 +8,18 @@
 //   /repos/<repo>/at/<time>/<href>        where `latest` pointed at TIME
 //   /sets/<set>/<repo>/<href>             the snapshot the set pins: immutable
 //   /sets/<set>/repos.repo                a yum .repo file for the whole set
-//   /repos/all_latest.json                {"latest_ci_repos": {"<repo>": "<snapshot URL>"}}
+//   /repos/all_latest.json                {"latest_ci_repos": {"<repo>": "<snapshot URL>"}},
+//                                         and "gpg": {"<repo>": checks} for signed repos
+//   /keys/<fingerprint>.asc               a public key: a snapshot signing key, or a key
+//                                         a repository requires its packages signed by
 //
 // A path names a file by its href in the snapshot's catalog entry, never by a path on
 // disk: nothing outside the store can be reached.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forTerminal } from '../common/index.ts';
-import { checkRepoName, checkTagName, parseTime, setMemberPath, snapshotPath, type SnapshotLookup } from '../snapshots/index.ts';
+import { isRepomdFile, REPOMD_SIGNATURE_HREF } from '../metadata/index.ts';
+import { checkRepoName, checkTagName, gpgChecks, gpgLines, parseTime, publicKeys, setMemberPath, snapshotPath, type GpgChecks, type SnapshotLookup } from '../snapshots/index.ts';
 import { isSnapshotId, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { serveFile } from './files.ts';
 import { HttpError, sendJson, sendText } from './http.ts';
@@ -75,7 +79,24 @@ async function serveFrom(
   throw new HttpError('not_found', `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
 }
 
-const revalidateRepomd = (f: SnapshotFile) => (f.href === 'repodata/repomd.xml' ? REVALIDATE : SHORT);
+/** repomd.xml and its signature and keys change in place under a moving path: revalidated, together. */
+const revalidateRepomd = (f: SnapshotFile) => (isRepomdFile(f.href) ? REVALIDATE : SHORT);
+
+/** What a client of `snapshot` checks (client-config.ts). */
+async function checksFor(ctx: YumContext, base: string, repo: string, snapshot: string, url: string): Promise<GpgChecks | undefined> {
+  const signed = (await ctx.lookup.find(snapshot, REPOMD_SIGNATURE_HREF)) !== undefined;
+  const packageKeys = (await ctx.store.catalog.getRepo(repo))?.requireSigned?.map((k) => k.fingerprint) ?? [];
+  return gpgChecks(base, url, { signed, packageKeys });
+}
+
+/** /keys/<fingerprint>.asc: the armoured public key, if the store signs with it or a repository requires it. */
+async function serveKey(res: ServerResponse, ctx: YumContext, file: string): Promise<void> {
+  const fingerprint = /^([0-9a-f]{40}|[0-9a-f]{64})\.asc$/.exec(file)?.[1];
+  if (!fingerprint) throw new HttpError('not_found', 'give /keys/<fingerprint>.asc, the fingerprint in lowercase hex');
+  const key = (await publicKeys(ctx.store)).get(fingerprint);
+  if (!key) throw new HttpError('not_found', `no key ${fingerprint}: the store neither signs with it nor requires it of a repository's packages`);
+  sendText(res, 200, key, { 'content-type': 'application/pgp-keys', 'cache-control': SHORT });
+}
 
 /**
  * The caching of an answer with absolute links: as asked when they come from
@@ -93,11 +114,20 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
   if (top === 'repos' && a === 'all_latest.json' && segments.length === 2) {
     const base = ctx.baseUrl(req);
     const latest: Record<string, string> = {};
+    const gpg: Record<string, GpgChecks> = {};
     for (const repo of await catalog.listRepos()) {
       const tag = await catalog.getTag(repo.name, 'latest');
-      if (tag) latest[repo.name] = base + snapshotPath(repo.name, tag.snapshot);
+      if (!tag) continue;
+      latest[repo.name] = base + snapshotPath(repo.name, tag.snapshot);
+      const checks = await checksFor(ctx, base, repo.name, tag.snapshot, latest[repo.name]);
+      if (checks) gpg[repo.name] = checks;
     }
-    sendJson(res, 200, { latest_ci_repos: latest }, linkHeaders(ctx, REVALIDATE));
+    // The mirror client reads latest_ci_repos only; `txrepo inject --mirrors` reads gpg too.
+    sendJson(res, 200, { latest_ci_repos: latest, ...(Object.keys(gpg).length && { gpg }) }, linkHeaders(ctx, REVALIDATE));
+    return true;
+  }
+  if (top === 'keys' && a !== undefined && segments.length === 2) {
+    await serveKey(res, ctx, a);
     return true;
   }
   if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
@@ -116,7 +146,9 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
         const seen = new Set([current!.snapshot]);
         const now = await catalog.getSnapshot(repo, current!.snapshot);
         if (now) yield now;
-        if (href === 'repodata/repomd.xml') return;
+        // repomd.xml, its signature and keys: only the current snapshot's, or none (a
+        // signature of another snapshot's repomd.xml would be a torn repo).
+        if (isRepomdFile(href)) return;
         const since = new Date(Date.now() - ctx.graceMs).toISOString();
         for (const m of (await catalog.tagMovesSince(since)).reverse()) {
           if (m.repo !== repo || m.tag !== tag || !m.from || seen.has(m.from)) continue;
@@ -150,7 +182,9 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       // that check: a line feed in it would start a section of its own.
       const lines = [`# txrepo set ${set.id}${set.label ? ` (${forTerminal(set.label)})` : ''}: one pinned snapshot per repository`];
       for (const m of set.members) {
-        lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${base}${setMemberPath(set.id, m.repo)}`, 'enabled=1', 'gpgcheck=0', 'proxy=_none_');
+        const url = base + setMemberPath(set.id, m.repo);
+        const checks = await checksFor(ctx, base, m.repo, m.snapshot, url);
+        lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${url}`, 'enabled=1', ...gpgLines(checks), 'proxy=_none_');
       }
       sendText(res, 200, lines.join('\n') + '\n', linkHeaders(ctx, IMMUTABLE));
       return true;

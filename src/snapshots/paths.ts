@@ -19,6 +19,9 @@ export const setMemberPath = (set: string, repo: string): string => `/sets/${set
 /** A set's ready yum .repo file. */
 export const setRepoFilePath = (set: string): string => `/sets/${set}/repos.repo`;
 
+/** A public key (a snapshot signing key or a repository's package key), by fingerprint. */
+export const keyPath = (fingerprint: string): string => `/keys/${fingerprint}.asc`;
+
 /** The index of every repository's latest snapshot, in the CI mirror client's shape. */
 export const LATEST_INDEX_PATH = '/repos/all_latest.json';
 

@@ -90,6 +90,8 @@ export interface SetManifestRepo {
   /** Path on a txrepo server: /sets/<set>/<repo>/. */
   path?: string;
   files: SetManifestFile[];
+  /** Fingerprints of the keys the repository requires its packages to be signed by (see client-config.ts). */
+  packageKeys?: string[];
 }
 
 /** Everything needed to reproduce a run: every file of every pinned snapshot, with checksums. */
@@ -108,7 +110,8 @@ export async function setManifest(store: Store, id: string): Promise<SetManifest
     }
     const base = setMemberPath(set.id, m.repo);
     const files = (await store.catalog.snapshotFiles(m.snapshot)).map((f) => ({ href: f.href, sha256: f.digest, size: f.size, path: base + f.href }));
-    repos.push({ repo: m.repo, snapshot: m.snapshot, gone: false, path: base, files });
+    const packageKeys = (await store.catalog.getRepo(m.repo))?.requireSigned?.map((k) => k.fingerprint);
+    repos.push({ repo: m.repo, snapshot: m.snapshot, gone: false, path: base, files, ...(packageKeys && { packageKeys }) });
   }
   return { ...viewOfSet(set), repos };
 }

@@ -69,3 +69,16 @@ export async function snapshotSigner(store: Store): Promise<Signer | undefined> 
   const { RepomdSigner } = await signingLayer();
   return new RepomdSigner(keys);
 }
+
+/**
+ * Every public key the store vouches for, by fingerprint (armoured): the keys that
+ * sign its snapshots (the store's and this process's) and those its repositories
+ * require their packages to be signed by. Served at /keys/<fingerprint>.asc.
+ */
+export async function publicKeys(store: Store): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const k of setups.get(store)?.keys ?? []) keys.set(k.info.fingerprint, k.publicKey);
+  for (const k of await store.catalog.listSigningKeys()) keys.set(k.fingerprint, k.publicKey);
+  for (const r of await store.catalog.listRepos()) for (const k of r.requireSigned ?? []) keys.set(k.fingerprint, k.publicKey);
+  return keys;
+}

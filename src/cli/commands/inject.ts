@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { readSmallFile, replaceFile } from '../../common/index.ts';
-import { IniError, injectMirrors, loadMirrors } from '../../inject/index.ts';
+import { IniError, injectMirrors, loadMirrorList } from '../../inject/index.ts';
+import { REPOMD_SIGNATURE_HREF } from '../../metadata/index.ts';
+import { gpgChecks, type GpgChecks } from '../../snapshots/index.ts';
 import { NotFoundError } from '../../store/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
@@ -55,8 +57,9 @@ export async function run(argv: string[]): Promise<number> {
   if (v.output !== undefined && confs.length !== 1) throw new UsageError('-o takes one CONF only');
 
   let mirrors: Map<string, string>;
+  let checks = new Map<string, GpgChecks>();
   if (v.mirrors !== undefined) {
-    mirrors = await loadMirrors(v.mirrors);
+    ({ urls: mirrors, checks } = await loadMirrorList(v.mirrors));
   } else {
     const base = (v['base-url'] ?? serverOf(v))?.replace(/\/+$/, '');
     if (!base) throw new UsageError('--set on a local store needs the URL of the server that serves it: give --base-url URL (or --server URL)');
@@ -66,6 +69,11 @@ export async function run(argv: string[]): Promise<number> {
     const gone = manifest.repos.filter((r) => r.gone).map((r) => `${r.repo}@${r.snapshot}`);
     if (gone.length) throw new NotFoundError(`set ${manifest.id}: gc has removed ${gone.join(', ')} since its lease ended; pin the snapshots again in a new set ('txrepo set create')`);
     mirrors = new Map(manifest.repos.map((r) => [r.repo, `${base}${r.path}`]));
+    for (const r of manifest.repos) {
+      const signed = r.files.some((f) => f.href === REPOMD_SIGNATURE_HREF);
+      const c = gpgChecks(base, `${base}${r.path}`, { signed, packageKeys: r.packageKeys ?? [] });
+      if (c) checks.set(r.repo, c);
+    }
   }
 
   // Every file is read and rewritten before any is written: a bad one changes nothing.
@@ -75,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     if (data === undefined) throw new IniError(`${conf}: larger than ${MAX_CONF_BYTES} bytes; not a yum configuration file`);
     const text = data.toString('utf8');
     try {
-      results.push({ conf, ...injectMirrors(text, mirrors, { allowProxy: v['allow-proxy'] }) });
+      results.push({ conf, ...injectMirrors(text, mirrors, { allowProxy: v['allow-proxy'], checks }) });
     } catch (e) {
       (e as Error).message = `${conf}: ${(e as Error).message}`;
       throw e;

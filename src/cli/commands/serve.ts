@@ -1,12 +1,14 @@
 // txrepo serve [--listen HOST:PORT]
 
 import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
 import { integer, parse } from '../args.ts';
 import { messageWithAdvice } from '../advice.ts';
 import { UsageError } from '../errors.ts';
-import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, storeDir, withStore } from '../store.ts';
+import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, signingPassphrase, storeDir, withStore } from '../store.ts';
+import type { Store } from '../../store/index.ts';
 
 export const help = `Usage: txrepo serve [--listen HOST:PORT] [--public-url URL] [--grace DURATION]
 
@@ -60,6 +62,13 @@ Options:
       --max-connections-per-client N
                            connections at once from one address (default 32;
                            raise it for many clients behind one NAT address)
+      --signing-key FILE   also sign the snapshots this server makes with this
+                           OpenPGP private key (repeat for more), beside the
+                           store's own ('txrepo key import'); held in memory only
+      --signing-passphrase-file FILE
+                           the passphrase of protected signing keys, the store's
+                           and --signing-key's (default: $TXREPO_SIGNING_PASSPHRASE
+                           or the file $TXREPO_SIGNING_PASSPHRASE_FILE names)
       --quiet              no access log on stdout
 ${LOCAL_HELP}
                            (serve writes one JSON object a line instead: the
@@ -79,7 +88,25 @@ const options = {
   'max-connections': { type: 'string' },
   'max-connections-per-client': { type: 'string' },
   'redirect-downloads': { type: 'string' },
+  'signing-key': { type: 'string', multiple: true },
+  'signing-passphrase-file': { type: 'string' },
 } as const;
+
+/** The signing setup of this server process: the store's keys' passphrase, and keys of its own. */
+async function configureServerSigning(store: Store, v: { 'signing-key'?: string[]; 'signing-passphrase-file'?: string }): Promise<void> {
+  const passphrase = signingPassphrase(v['signing-passphrase-file']);
+  const keyFiles = [];
+  for (const path of v['signing-key'] ?? []) {
+    const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`--signing-key ${path}: cannot read it (${e.code ?? e.message})`);
+    });
+    keyFiles.push({ bytes, source: `--signing-key ${path}` });
+  }
+  const { configureSigning, snapshotSigner } = await import('../../snapshots/index.ts');
+  await configureSigning(store, { passphrase, keyFiles });
+  // The store's keys unlock now, or the server does not start: not at its first deploy.
+  await snapshotSigner(store);
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('serve', argv, options);
@@ -113,11 +140,17 @@ export async function run(argv: string[]): Promise<number> {
   // runs this command starts them and reports; each runs the server on the store.
   if (workers > 1 && cluster.isPrimary) {
     // Refused here, once, rather than by every worker as it starts.
-    await withStore(v, 'reads', async () => {});
+    await withStore(v, 'reads', async (store) => configureServerSigning(store, v));
     return supervise(workers, listen, storeDir(v.store), v.json, v.private);
   }
   const { accessLogLine, startServer } = await import('../../server/index.ts');
   const store = await openLocalStore(v, 'reads');
+  try {
+    await configureServerSigning(store, v);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
     await store.close();
     throw new UsageError(`--redirect-downloads: the store's blobs are in a local directory (${store.backends.blobs}), which has no URLs to redirect to; it needs blobs in object storage (--blobs s3://BUCKET/PREFIX)`);
