@@ -4,7 +4,8 @@
 // days) and every file they list; only repomd.xml is replaced in place, last, by
 // rename. See docs/publish.md.
 //
-//   DIR/repodata/repomd.xml              the current generation
+//   DIR/repodata/repomd.xml              the current generation (with repomd.xml.asc
+//                                        and repomd.xml.key when it is signed)
 //   DIR/repodata/..., DIR/Packages/...   the files of every kept generation
 //   DIR/.txrepo-publish/state.json       the kept generations, newest last
 //   DIR/.txrepo-publish/<repomd sha256>.json   the files of one generation
@@ -18,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { atPath, Failure, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, replaceFile, syncFile, writeAll } from '../common/index.ts';
 import { acquireLock } from '../createrepo/index.ts';
+import { isRepomdFile, REPOMD_HREF, REPOMD_KEY_HREF, REPOMD_SIGNATURE_HREF } from '../metadata/index.ts';
 
 export class PublishError extends Failure {
   override name = 'PublishError';
@@ -107,12 +109,29 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
+/** A tree's publish history, as publish keeps it; undefined: the tree has none. */
+export async function readGenerations(root: string): Promise<{ generations: Generation[]; files(g: Generation): Promise<PublishedFile[]> } | undefined> {
+  const stateDir = join(root, STATE_DIR);
+  const state = await readJson<State>(join(stateDir, 'state.json'));
+  if (!state) return undefined;
+  if (!Array.isArray(state.generations) || state.generations.some((g) => typeof g?.repomd !== 'string' || !/^[0-9a-f]{64}$/.test(g.repomd))) {
+    throw new PublishError(`${join(stateDir, 'state.json')} is damaged (not a list of generations); move ${stateDir} away to start the history afresh`);
+  }
+  const files = async (g: Generation) => {
+    const list = (await readJson<PublishedFile[]>(join(stateDir, `${g.repomd}.json`))) ?? [];
+    if (!Array.isArray(list)) throw new PublishError(`${join(stateDir, `${g.repomd}.json`)} is damaged (not a list of files)`);
+    for (const f of list) safeHref(String(f?.href));
+    return list;
+  };
+  return { generations: state.generations, files };
+}
+
 export async function publish(source: PublishSource, dir: string, opts: PublishOptions = {}): Promise<PublishResult> {
   const root = resolve(dir);
   const keepMd = opts.keepMd ?? 10;
   const keepDays = opts.keepDays ?? 0;
   const now = opts.now ?? new Date();
-  const repomdFile = source.files.find((f) => f.href === 'repodata/repomd.xml');
+  const repomdFile = source.files.find((f) => f.href === REPOMD_HREF);
   if (!repomdFile) throw new PublishError(`snapshot ${source.snapshot} has no repodata/repomd.xml`);
   for (const f of source.files) safeHref(f.href);
 
@@ -138,7 +157,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
     // The files to write, first: their bytes are the run's progress.
     const missing: PublishedFile[] = [];
     for (const f of source.files) {
-      if (f.href === 'repodata/repomd.xml') continue;
+      if (isRepomdFile(f.href)) continue;
       const path = join(root, f.href);
       const st = await stat(path).catch(() => undefined);
       // A file the history says has this content is trusted; any other is checked.
@@ -183,11 +202,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
     // Publishing the current snapshot again changes nothing, not even its age.
     const gen: Generation = { repo: source.repo, snapshot: source.snapshot, repomd: repomdFile.sha256, publishedAt: changed || !last ? now.toISOString() : last.publishedAt };
     await replaceFile(stage(), join(stateDir, `${gen.repomd}.json`), JSON.stringify(source.files));
-    const repomdTemp = stage();
-    await download(source, repomdFile, repomdTemp);
-    await makeDirDurable(join(root, 'repodata'));
-    await renameEntry(repomdTemp, join(root, 'repodata', 'repomd.xml'));
-    await fsyncDir(join(root, 'repodata'));
+    await switchRepomd(source, root, stage);
 
     // History: the newest keepMd generations and those younger than keepDays, minus
     // any whose files this run replaced with other content (they no longer verify).
@@ -209,7 +224,7 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
     for (const g of state.generations) {
       if (next.generations.some((k) => k.repomd === g.repomd)) continue;
       for (const f of await genFiles(g)) {
-        if (wanted.has(f.href) || f.href === 'repodata/repomd.xml') continue;
+        if (wanted.has(f.href) || isRepomdFile(f.href)) continue;
         await unlink(join(root, f.href)).then(
           () => removed++,
           () => {},
@@ -222,6 +237,31 @@ export async function publish(source: PublishSource, dir: string, opts: PublishO
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The switch to the new generation: repomd.xml and, for a signed snapshot, its key file
+ * and signature, each replaced by rename. Two renames are not one: the key file goes
+ * first (it only adds keys a client may import), then repomd.xml, then at once its
+ * signature, so that a client sees a mismatched pair only in the moment between the
+ * last two. A generation without a signature takes away the one before it.
+ */
+async function switchRepomd(source: PublishSource, root: string, stage: () => string): Promise<void> {
+  const order = [REPOMD_KEY_HREF, REPOMD_HREF, REPOMD_SIGNATURE_HREF];
+  const staged = new Map<string, string>();
+  for (const href of order) {
+    const f = source.files.find((x) => x.href === href);
+    if (!f) continue;
+    staged.set(href, stage());
+    await download(source, f, staged.get(href)!);
+  }
+  await makeDirDurable(join(root, 'repodata'));
+  for (const href of order) {
+    const temp = staged.get(href);
+    if (temp) await renameEntry(temp, join(root, href));
+    else await unlink(join(root, href)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  }
+  await fsyncDir(join(root, 'repodata'));
 }
 
 /** Streams a file of the source to `temp`, verifying its sha256 and size, and fsyncs it. */

@@ -41,3 +41,16 @@ export async function describeKey(key: openpgp.Key): Promise<KeyInfo> {
 export function normalFingerprint(text: string): string {
   return text.replace(/\s+/g, '').replace(/^0x/i, '').toLowerCase();
 }
+
+/**
+ * Every key of an armoured text that may hold several blocks one after another (a
+ * repomd.xml.key during a rotation, a file of several keys): OpenPGP.js reads one
+ * block per call.
+ */
+export async function readKeyBlocks(text: string): Promise<openpgp.Key[]> {
+  const blocks = text.match(/-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP \1 KEY BLOCK-----/g);
+  if (!blocks) throw new Error('no armoured key block (-----BEGIN PGP PUBLIC KEY BLOCK-----)');
+  const keys: openpgp.Key[] = [];
+  for (const armoredKeys of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys })));
+  return keys;
+}

@@ -12,7 +12,7 @@
 // either key accepts the repo (librepo accepts the file when one signature is good).
 
 import * as openpgp from 'openpgp';
-import { describeKey, type KeyInfo, SigningKeyError } from './keys.ts';
+import { describeKey, type KeyInfo, readKeyBlocks, SigningKeyError } from './keys.ts';
 
 /** A private key ready to sign: imported, unlocked, checked. */
 export interface UnlockedKey {
@@ -55,7 +55,7 @@ async function readPrivateKeys(bytes: string | Uint8Array, source: string): Prom
   let keys: openpgp.Key[];
   try {
     const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('latin1');
-    keys = text.includes('-----BEGIN PGP') ? await openpgp.readKeys({ armoredKeys: text }) : await openpgp.readKeys({ binaryKeys: Buffer.from(bytes) });
+    keys = text.includes('-----BEGIN PGP') ? await readKeyBlocks(text) : await openpgp.readKeys({ binaryKeys: Buffer.from(bytes) });
   } catch (e) {
     throw new SigningKeyError(`${source}: not an OpenPGP key (${(e as Error).message}); export one with 'gpg --export-secret-keys --armor KEYID'`);
   }
@@ -115,7 +115,7 @@ export async function verifyRepomd(repomd: Uint8Array, armoredSignature: string,
   let keys: openpgp.Key[];
   let signature: openpgp.Signature;
   try {
-    keys = await openpgp.readKeys({ armoredKeys });
+    keys = await readKeyBlocks(armoredKeys);
   } catch (e) {
     return { goodBy: [], problems: [`the keys are unreadable: ${(e as Error).message}`] };
   }

@@ -2,8 +2,8 @@
 // invariants of docs/store.md. Read-only; reports every problem it finds.
 
 import { createHash } from 'node:crypto';
-import { parseRepomd } from '../metadata/index.ts';
-import { pageKey, type PageRef, type Store } from '../store/index.ts';
+import { parseRepomd, REPOMD_HREF, REPOMD_KEY_HREF, REPOMD_SIGNATURE_HREF } from '../metadata/index.ts';
+import { pageKey, type PageRef, type SnapshotFile, type Store } from '../store/index.ts';
 
 
 export interface FsckReport {
@@ -11,6 +11,21 @@ export interface FsckReport {
   files: number;
   blobsVerified: number;
   problems: string[];
+}
+
+/**
+ * A signed snapshot's repomd.xml.asc verifies against its repomd.xml.key (each
+ * signature in it); a snapshot has both files or neither.
+ */
+async function signatureProblems(store: Store, byHref: Map<string, SnapshotFile>): Promise<string[]> {
+  const [signature, keys] = [byHref.get(REPOMD_SIGNATURE_HREF), byHref.get(REPOMD_KEY_HREF)];
+  if (!signature && !keys) return [];
+  if (!signature || !keys) return [`has ${signature ? REPOMD_SIGNATURE_HREF : REPOMD_KEY_HREF} without ${signature ? REPOMD_KEY_HREF : REPOMD_SIGNATURE_HREF}`];
+  const [repomd, sig, key] = await Promise.all([byHref.get(REPOMD_HREF)!, signature, keys].map((f) => store.blobs.read(f.digest)));
+  if (!repomd || !sig || !key) return []; // a missing blob is reported already
+  const { verifyRepomd } = await import('../signing/index.ts');
+  const verdict = await verifyRepomd(repomd, sig.toString('utf8'), key.toString('utf8'));
+  return verdict.problems.map((p) => `${REPOMD_SIGNATURE_HREF}: ${p}`);
 }
 
 export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): Promise<FsckReport> {
@@ -82,6 +97,7 @@ export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): 
       } catch (e) {
         problems.push(`${where}: repomd.xml: ${(e as Error).message}`);
       }
+      for (const p of await signatureProblems(store, byHref)) problems.push(`${where}: ${p}`);
     }
     for (const t of await catalog.listTags(repo.name)) if (!ids.has(t.snapshot)) problems.push(`${repo.name}: tag ${t.tag} points at ${t.snapshot}, which is not a snapshot of the repo`);
     // tag_history may name snapshots that gc removed since; only current tags must resolve.
