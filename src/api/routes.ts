@@ -32,7 +32,7 @@ export type ReposOf = 'path' | 'refs' | 'set' | 'any';
 /** A route's scope, and for deploy and tag, where the repositories are. */
 export type Access = { scope: 'none' | 'public' | 'read' | 'admin'; repos?: never } | { scope: 'deploy' | 'tag'; repos: ReposOf };
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type Route = Access & {
   method: Method;
@@ -63,6 +63,7 @@ const queryOf = object;
 
 const REPO_NAME = string('[A-Za-z0-9][A-Za-z0-9._-]*');
 const TTL = string("a duration (3d, 12h, 1d12h) or 'forever'");
+const REQUIRE_SIGNED = listOf(string('OpenPGP public keys, armoured: deploy and sync take only packages signed by one of them'));
 
 export const ROUTES = {
   health: { method: 'GET', path: '/health', summary: 'whether this server reaches its catalog and blobs (503 if not): for load balancers', scope: 'none', answer: ok(object({ catalog: string(), blobs: string() })) },
@@ -74,8 +75,29 @@ export const ROUTES = {
     path: '/repos',
     summary: 'create a repository',
     scope: 'admin',
-    body: object({ name: REPO_NAME, 'upstream?': text('an http(s) URL'), 'keep?': number('builds kept per name.arch'), 'retainLast?': number('snapshots gc keeps'), 'retainDays?': number('days gc keeps snapshots') }),
+    body: object({
+      name: REPO_NAME,
+      'upstream?': text('an http(s) URL'),
+      'keep?': number('builds kept per name.arch'),
+      'retainLast?': number('snapshots gc keeps'),
+      'retainDays?': number('days gc keeps snapshots'),
+      'requireSigned?': orNull(REQUIRE_SIGNED),
+    }),
     answer: ok(shape('Repository'), 201),
+  },
+  updateRepo: {
+    method: 'PATCH',
+    path: '/repos/:repo',
+    summary: "change a repository's settings: a field given replaces it, null clears it",
+    scope: 'admin',
+    body: object({
+      'upstream?': text('an http(s) URL'),
+      'keep?': number('builds kept per name.arch'),
+      'retainLast?': number('snapshots gc keeps'),
+      'retainDays?': number('days gc keeps snapshots'),
+      'requireSigned?': orNull(REQUIRE_SIGNED),
+    }),
+    answer: ok(shape('Repository')),
   },
   showRepo: { method: 'GET', path: '/repos/:repo', summary: 'a repository, its snapshot count and tags', scope: 'public', answer: ok(extended('Repository', { snapshots: integer(), tags: listOf(shape('Tag')) })) },
   deleteRepo: { method: 'DELETE', path: '/repos/:repo', summary: 'delete a repository (refused while a live set pins it)', scope: 'admin', answer: ok(object({ deleted: string() })) },

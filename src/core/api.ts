@@ -11,6 +11,22 @@ export interface CreateRepoRequest {
   keep?: number;
   retainLast?: number;
   retainDays?: number;
+  /**
+   * OpenPGP public keys (armoured; an entry may hold several): deploy and sync then
+   * take only packages signed by one of them.
+   */
+  requireSigned?: string[];
+}
+
+/** What `repo update` changes: a field given replaces the repo's, null clears it. */
+export interface UpdateRepoRequest {
+  name: string;
+  upstream?: string | null;
+  keep?: number | null;
+  retainLast?: number | null;
+  retainDays?: number | null;
+  /** As in CreateRepoRequest; null (or none): packages need no signature. */
+  requireSigned?: string[] | null;
 }
 
 export interface RepoSummary extends Repository {
@@ -156,6 +172,7 @@ export interface Txrepo {
   readonly actor: string;
 
   createRepo(r: CreateRepoRequest): Promise<Repository>;
+  updateRepo(r: UpdateRepoRequest): Promise<Repository>;
   listRepos(): Promise<RepoSummary[]>;
   showRepo(name: string): Promise<RepoDetails>;
   deleteRepo(name: string): Promise<{ deleted: string }>;

@@ -30,8 +30,8 @@ import {
   type StoredPackageFailures,
 } from '../snapshots/index.ts';
 import type { FetchPolicy } from '../sync/index.ts';
-import { auditScope, type AuditScope, NotFoundError, repoOrFail, type Store } from '../store/index.ts';
-import type { CommitOutcome, CreateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import { auditScope, type AuditScope, NotFoundError, type PolicyKey, repoOrFail, type Store } from '../store/index.ts';
+import type { CommitOutcome, CreateRepoRequest, UpdateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 import { checkOneLine, Failure, forTerminal, hasCredentials, kindOf, maskCredentials, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
@@ -95,6 +95,37 @@ function shownRepo<R extends { upstream?: string }>(repo: R): R {
   return repo.upstream === undefined ? repo : { ...repo, upstream: maskCredentials(repo.upstream) };
 }
 
+/** A repository's settings as given, checked: whole numbers, days, an upstream without credentials. */
+function checkSettings(r: { upstream?: string; keep?: number; retainLast?: number; retainDays?: number }): void {
+  const whole = (field: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new RequestError(`${field} ${v}: give a whole number of at least 1`);
+  };
+  whole('keep', r.keep);
+  whole('retainLast', r.retainLast);
+  if (r.retainDays !== undefined && !(Number.isFinite(r.retainDays) && r.retainDays > 0)) throw new RequestError(`retainDays ${r.retainDays}: give a number of days above 0`);
+  // A repository is shown to whoever reads it: its upstream holds no secret.
+  if (r.upstream !== undefined && hasCredentials(r.upstream)) {
+    throw new RequestError(`upstream ${maskCredentials(r.upstream)}: a stored upstream keeps no credentials (anyone who reads the repository would see them); give it without, and put them in the netrc file $TXREPO_NETRC names (machine HOST login USER password PASSWORD)`);
+  }
+}
+
+/** The keys of a package policy as given (armoured texts), read and checked; none: no policy. */
+async function policyKeys(texts: string[] | undefined): Promise<PolicyKey[] | undefined> {
+  if (!texts?.length) return undefined;
+  const { readAllowedKeys } = await import('../signing/index.ts');
+  const keys = new Map<string, PolicyKey>();
+  for (const [i, text] of texts.entries()) {
+    for (const k of await readAllowedKeys(text, `requireSigned[${i}]`)) keys.set(k.fingerprint, { fingerprint: k.fingerprint, publicKey: k.publicKey });
+  }
+  return [...keys.values()];
+}
+
+/** The audit row's request: keys by fingerprint only would need them read first; their count and size say enough. */
+function auditedSettings<R extends { requireSigned?: string[] | null }>(r: R): unknown {
+  if (!r.requireSigned) return r;
+  return { ...r, requireSigned: `${r.requireSigned.length} key file(s), ${r.requireSigned.reduce((n, t) => n + t.length, 0)} characters` };
+}
+
 /** Grace window of gc (tag moves, unreferenced blobs and records) unless told otherwise. */
 export const DEFAULT_GRACE = '1h';
 
@@ -146,18 +177,19 @@ export class LocalTxrepo implements Txrepo {
   }
 
   createRepo(r: CreateRepoRequest) {
-    return this.mutation('repo create', r.name, r, async () => {
-      const whole = (field: string, v: number | undefined) => {
-        if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new RequestError(`${field} ${v}: give a whole number of at least 1`);
-      };
-      whole('keep', r.keep);
-      whole('retainLast', r.retainLast);
-      if (r.retainDays !== undefined && !(Number.isFinite(r.retainDays) && r.retainDays > 0)) throw new RequestError(`retainDays ${r.retainDays}: give a number of days above 0`);
-      // A repository is shown to whoever reads it: its upstream holds no secret.
-      if (r.upstream !== undefined && hasCredentials(r.upstream)) {
-        throw new RequestError(`upstream ${maskCredentials(r.upstream)}: a stored upstream keeps no credentials (anyone who reads the repository would see them); give it without, and put them in the netrc file $TXREPO_NETRC names (machine HOST login USER password PASSWORD)`);
-      }
-      return this.catalog.createRepo({ name: checkRepoName(r.name), upstream: r.upstream, keep: r.keep, retainLast: r.retainLast, retainDays: r.retainDays, createdBy: this.actor });
+    return this.mutation('repo create', r.name, auditedSettings(r), async () => {
+      checkSettings(r);
+      const requireSigned = await policyKeys(r.requireSigned);
+      return this.catalog.createRepo({ name: checkRepoName(r.name), upstream: r.upstream, keep: r.keep, retainLast: r.retainLast, retainDays: r.retainDays, ...(requireSigned && { requireSigned }), createdBy: this.actor });
+    });
+  }
+
+  updateRepo(r: UpdateRepoRequest) {
+    return this.mutation('repo update', r.name, auditedSettings(r), async () => {
+      checkSettings({ upstream: r.upstream ?? undefined, keep: r.keep ?? undefined, retainLast: r.retainLast ?? undefined, retainDays: r.retainDays ?? undefined });
+      const requireSigned = r.requireSigned === null ? null : await policyKeys(r.requireSigned);
+      const { name: _, ...change } = { ...r, requireSigned };
+      return this.catalog.updateRepo(checkRepoName(r.name), change);
     });
   }
 

@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROUTES, routeUrl, type Route } from '../api/index.ts';
-import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
+import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type UpdateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
 import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { Failure, isFailureKind, kindOfStatus, retryOf, type FailureKind } from '../common/index.ts';
 import type { Repository, Tag, TagMove } from '../store/index.ts';
@@ -265,6 +265,10 @@ export class RemoteTxrepo implements Txrepo {
 
   createRepo(r: CreateRepoRequest) {
     return this.call<Repository>(ROUTES.createRepo, { body: r });
+  }
+  updateRepo(r: UpdateRepoRequest) {
+    const { name, ...body } = r;
+    return this.call<Repository>(ROUTES.updateRepo, { params: { repo: name }, body });
   }
   listRepos() {
     return this.call<RepoSummary[]>(ROUTES.listRepos);

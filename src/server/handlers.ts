@@ -123,12 +123,19 @@ const server: Pick<Record<RouteId, Handler>, 'health' | 'openapi'> = {
   },
 };
 
-const repos: Pick<Record<RouteId, Handler>, 'listRepos' | 'createRepo' | 'showRepo' | 'deleteRepo' | 'deploy' | 'sync'> = {
+const repos: Pick<Record<RouteId, Handler>, 'listRepos' | 'createRepo' | 'updateRepo' | 'showRepo' | 'deleteRepo' | 'deploy' | 'sync'> = {
   listRepos: async ({ tx }) => answer(await tx.listRepos()),
   async createRepo({ tx, body }) {
     const upstream = str(body, 'upstream');
     if (upstream !== undefined) urlsOnly([upstream], 'upstream');
-    return answer(await tx.createRepo({ name: str(body, 'name')!, upstream, keep: num(body, 'keep'), retainLast: num(body, 'retainLast'), retainDays: num(body, 'retainDays') }));
+    return answer(await tx.createRepo({ name: str(body, 'name')!, upstream, keep: num(body, 'keep'), retainLast: num(body, 'retainLast'), retainDays: num(body, 'retainDays'), requireSigned: body.requireSigned as string[] | undefined }));
+  },
+  async updateRepo({ tx, params, request }) {
+    // Here null means "clear it": read from the body as sent, nulls kept.
+    const sent = request.body as Record<string, unknown>;
+    const field = <T>(name: string) => (sent[name] === undefined ? {} : { [name]: sent[name] as T | null });
+    if (typeof sent.upstream === 'string') urlsOnly([sent.upstream], 'upstream');
+    return answer(await tx.updateRepo({ name: params.repo, ...field<string>('upstream'), ...field<number>('keep'), ...field<number>('retainLast'), ...field<number>('retainDays'), ...field<string[]>('requireSigned') }));
   },
   showRepo: async ({ tx, params }) => answer(await tx.showRepo(params.repo)),
   deleteRepo: async ({ tx, params }) => answer(await tx.deleteRepo(params.repo)),

@@ -162,7 +162,7 @@ export function* createRepo(tx: CatalogStorage, repo: Repository): Rule<Reposito
 /** A field of the change that is given replaces the repo's; null clears it. */
 export function* updateRepo(tx: CatalogStorage, name: string, change: RepoChange): Rule<Repository> {
   const repo = yield* step(tx.readRepo(name));
-  if (!repo) throw new NotFoundError(noRepo(name));
+  if (!repo) throw new NotFoundError(noRepo(name), { list: 'repos' });
   const next: Repository = { ...repo };
   for (const field of ['upstream', 'keep', 'retainLast', 'retainDays', 'requireSigned'] as const) {
     const value = change[field];

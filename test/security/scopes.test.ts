@@ -140,6 +140,7 @@ const REQUESTS: Record<RouteId, (url: string, heavier: boolean) => Promise<Reque
   openapi: () => ({ path: routeUrl(ROUTES.openapi) }),
   listRepos: () => ({ path: routeUrl(ROUTES.listRepos) }),
   createRepo: () => ({ path: routeUrl(ROUTES.createRepo), body: { name: unique('made') } }),
+  updateRepo: () => ({ path: routeUrl(ROUTES.updateRepo, { repo: REPO }), method: 'PATCH', body: { retainDays: null } }),
   showRepo: () => ({ path: routeUrl(ROUTES.showRepo, { repo: REPO }) }),
   // Not REPO, which the requests after this one need: one made for it.
   deleteRepo: async (url) => ({ path: routeUrl(ROUTES.deleteRepo, { repo: await freshRepo(url) }) }),

@@ -1,11 +1,17 @@
-// txrepo repo create|list|show|delete
+// txrepo repo create|update|list|show|delete
 
+import { readFile } from 'node:fs/promises';
+import type { UpdateRepoRequest } from '../../core/index.ts';
+import type { Repository } from '../../store/index.ts';
 import { actionOf, integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
 
 export const help = `Usage: txrepo repo create NAME [--upstream URL] [--keep N] [--retain-last N] [--retain-days D]
+                        [--require-signed KEYFILE...]
+       txrepo repo update NAME [the options of create] [--no-keep] [--no-retain]
+                        [--allow-unsigned]
        txrepo repo list
        txrepo repo show NAME
        txrepo repo delete NAME
@@ -17,13 +23,50 @@ Options:
                            than --retain-days); default: keep every snapshot
       --retain-days D      'txrepo gc' keeps snapshots younger than D days (and the
                            newest --retain-last); default: keep every snapshot
+      --require-signed KEYFILE
+                           deploy and sync take only packages whose OpenPGP
+                           signature verifies against a key of KEYFILE (a public key
+                           file: gpg --export --armor KEYID; repeat for more keys,
+                           such as the old and new key of a rotation); update: the
+                           keys given replace the repo's (docs/signing.md)
+      --allow-unsigned     update: packages need no signature any more
+      --no-keep            update: keep every build again
+      --no-retain          update: gc keeps every snapshot again
 ${STORE_HELP}
   -h, --help               this help
 
 Whatever the retention, gc keeps snapshots a tag points at (or pointed at within its
 grace window) and those a live set pins.`;
 
-const options = { ...STORE_OPTION, upstream: { type: 'string' }, keep: { type: 'string' }, 'retain-last': { type: 'string' }, 'retain-days': { type: 'string' } } as const;
+const options = {
+  ...STORE_OPTION,
+  upstream: { type: 'string' },
+  keep: { type: 'string' },
+  'retain-last': { type: 'string' },
+  'retain-days': { type: 'string' },
+  'require-signed': { type: 'string', multiple: true },
+  'allow-unsigned': { type: 'boolean' },
+  'no-keep': { type: 'boolean' },
+  'no-retain': { type: 'boolean' },
+} as const;
+
+/** The key files of --require-signed, read and checked here: a bad one is named by its file. */
+async function keyFiles(paths: string[] | undefined): Promise<string[] | undefined> {
+  if (!paths?.length) return undefined;
+  const { readAllowedKeys } = await import('../../signing/index.ts');
+  const texts = [];
+  for (const path of paths) {
+    const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`--require-signed ${path}: cannot read the key file (${e.code ?? e.message})`);
+    });
+    // Sent armoured: a binary key file becomes text the API carries.
+    texts.push((await readAllowedKeys(bytes, path)).map((k) => k.publicKey).join(''));
+  }
+  return texts;
+}
+
+/** How a repo's package policy shows: the fingerprints, or that there is none. */
+const policyOf = (r: Repository) => (r.requireSigned?.length ? `signed by ${r.requireSigned.map((k) => k.fingerprint).join(', ')}` : 'any (no signature required)');
 
 function days(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -35,19 +78,37 @@ function days(value: string | undefined): number | undefined {
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('repo', argv, options);
   const [given, name, ...rest] = positionals;
-  const action = actionOf('repo', given, ['create', 'list', 'show', 'delete']);
+  const action = actionOf('repo', given, ['create', 'update', 'list', 'show', 'delete']);
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const needName = () => {
     if (!name) throw new UsageError(`give the repository name: txrepo repo ${action} NAME`);
     return name;
   };
-  const create = action === 'create' ? { keep: integer('keep', v.keep, 1, 1_000_000), retainLast: integer('retain-last', v['retain-last'], 1, 1_000_000), retainDays: days(v['retain-days']) } : undefined;
-  const use = action === 'create' || action === 'delete' ? 'writes' : 'reads';
+  const settings = action === 'create' || action === 'update';
+  for (const o of ['upstream', 'keep', 'retain-last', 'retain-days', 'require-signed'] as const) {
+    if (!settings && v[o] !== undefined) throw new UsageError(`--${o} is for 'txrepo repo create' and 'repo update'; 'repo ${action}' does not take it`);
+  }
+  for (const o of ['allow-unsigned', 'no-keep', 'no-retain'] as const) {
+    if (action !== 'update' && v[o] !== undefined) throw new UsageError(`--${o} is for 'txrepo repo update'; 'repo ${action}' does not take it`);
+  }
+  if (v['allow-unsigned'] && v['require-signed']) throw new UsageError('give --require-signed KEYFILE or --allow-unsigned, not both');
+  const given_ = settings ? { keep: integer('keep', v.keep, 1, 1_000_000), retainLast: integer('retain-last', v['retain-last'], 1, 1_000_000), retainDays: days(v['retain-days']), requireSigned: await keyFiles(v['require-signed']) } : undefined;
+  const use = action === 'create' || action === 'delete' || action === 'update' ? 'writes' : 'reads';
   return withTxrepo(v, use, async (tx) => {
     switch (action) {
       case 'create': {
-        const repo = await tx.createRepo({ name: needName(), upstream: v.upstream, ...create });
-        print(v.json, repo, () => `created repository ${repo.name}`);
+        const repo = await tx.createRepo({ name: needName(), upstream: v.upstream, ...given_ });
+        print(v.json, repo, () => `created repository ${repo.name}${repo.requireSigned ? `; packages must be ${policyOf(repo)}` : ''}`);
+        return 0;
+      }
+      case 'update': {
+        const change: Omit<UpdateRepoRequest, 'name'> = Object.fromEntries(Object.entries({ upstream: v.upstream, ...given_ }).filter(([, x]) => x !== undefined));
+        if (v['no-keep']) change.keep = null;
+        if (v['no-retain']) Object.assign(change, { retainLast: null, retainDays: null });
+        if (v['allow-unsigned']) change.requireSigned = null;
+        if (!Object.keys(change).length) throw new UsageError('give what to change: --upstream, --keep, --retain-last, --retain-days, --require-signed, --allow-unsigned, --no-keep or --no-retain');
+        const repo = await tx.updateRepo({ name: needName(), ...change });
+        print(v.json, repo, () => `updated repository ${repo.name}; packages: ${policyOf(repo)}`);
         return 0;
       }
       case 'list': {
@@ -65,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
             `  upstream  ${repo.upstream ?? '-'}`,
             `  keep      ${repo.keep ?? 'all'} builds per name.arch`,
             `  retain    ${retention}`,
+            `  packages  ${policyOf(repo)}`,
             `  snapshots ${repo.snapshots}`,
             ...repo.tags.map((t) => `  tag       ${t.tag} -> ${t.snapshot}`),
           ].join('\n'),
