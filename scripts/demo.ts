@@ -1,7 +1,9 @@
 // npm start: the main job on the embedded defaults. Makes a store in .cache/demo-store
 // (SQLite catalog, local blobs), deploys the sample RPMs (samples/zoo, the project's
 // own) into a repository "demo", pins a set, then serves it all with `txrepo serve`
-// and prints the URLs and a ready dnf command line. Ctrl-C stops it.
+// and prints the URLs and a ready dnf command line. The store gets a signing key made
+// for it (docs/signing.md), so its snapshots are signed and dnf checks them
+// (repo_gpgcheck). Ctrl-C stops it.
 //
 //   npm start [-- --listen HOST:PORT] [--store DIR]   (default 127.0.0.1:8080, else a free port)
 
@@ -13,6 +15,9 @@ import { messageWithAdvice } from '../src/cli/advice.ts';
 import { startServer } from '../src/server/index.ts';
 import { LATEST_INDEX_PATH, setRepoFilePath, snapshotPath, tagPath } from '../src/snapshots/index.ts';
 import { openStore } from '../src/store/index.ts';
+import { REPOMD_KEY_HREF } from '../src/metadata/index.ts';
+import { unlockPrivateKey } from '../src/signing/index.ts';
+import * as openpgp from 'openpgp';
 
 const { values } = parseArgs({ options: { listen: { type: 'string' }, store: { type: 'string' } } });
 const root = resolve(import.meta.dirname, '..');
@@ -27,6 +32,12 @@ if (rpms.length === 0) {
 
 await rm(dir, { recursive: true, force: true });
 const store = await openStore(dir);
+// A key of the demo's own, made now (a real store imports one: txrepo key import).
+// EdDSA as GnuPG 2.2 knows it (the RFC 9580 Ed25519 is beyond the gpg that dnf's
+// librepo uses on many distributions: docs/signing.md).
+const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'txrepo demo', email: 'demo@txrepo.invalid' }], format: 'object' });
+const { fingerprint, publicKey } = await unlockPrivateKey(privateKey.armor(), 'the demo key').then((k) => ({ fingerprint: k.info.fingerprint, publicKey: k.publicKey }));
+await store.catalog.addSigningKey({ fingerprint, publicKey, privateKey: privateKey.armor(), addedBy: 'demo' });
 const tx = new LocalTxrepo(store, 'demo');
 await tx.createRepo({ name: 'demo' });
 // Two deploys, as two CI builds would make them: two snapshots, latest on the second.
@@ -54,8 +65,10 @@ console.log(`txrepo demo: store ${dir}, serving on ${url}
   a set            ${url}${setRepoFilePath(set.id)}
   the index        ${url}${LATEST_INDEX_PATH}
 
-Install from it with dnf (into a throw-away root):
-  dnf --installroot="$(mktemp -d)" --releasever=1 --setopt=reposdir=/nonexistent --nogpgcheck \\
+Install from it with dnf (into a throw-away root), checking the snapshot's signature
+(repo_gpgcheck; signed by ${fingerprint}):
+  dnf --installroot="$(mktemp -d)" --releasever=1 --setopt=reposdir=/nonexistent --setopt=gpgcheck=0 \\
+      --setopt=demo.repo_gpgcheck=1 --setopt=demo.gpgkey=${url}${tagPath('demo', 'latest')}${REPOMD_KEY_HREF} \\
       --repofrompath=demo,${url}${tagPath('demo', 'latest')} --repo=demo -y install bear
 
 Or work on the store with the CLI:

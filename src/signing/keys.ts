@@ -37,6 +37,17 @@ export async function describeKey(key: openpgp.Key): Promise<KeyInfo> {
   return info;
 }
 
+/**
+ * Why many dnf clients could not check signatures by this key, or undefined: librepo
+ * verifies repomd.xml.asc with the system's GnuPG, and GnuPG 2.2 (Debian 12, RHEL 8
+ * and 9) knows neither v6 keys nor the RFC 9580 Ed25519/Ed448 algorithms.
+ */
+export function clientCompatibility(info: KeyInfo, version: number): string | undefined {
+  if (version >= 5) return `a v${version} key, which GnuPG before 2.4 (and so dnf on RHEL 8 and 9, Debian 12) cannot check`;
+  if (/^(ed25519|ed448)\b/.test(info.algorithm)) return `an ${info.algorithm.split(' ')[0]} key (RFC 9580), which GnuPG before 2.4 (and so dnf on RHEL 8 and 9, Debian 12) cannot check; an RSA key, or EdDSA made by GnuPG 2.2 ('gpg --quick-gen-key UID ed25519'), works everywhere`;
+  return undefined;
+}
+
 /** A fingerprint as people type it (spaces, 0x, upper case) in the form txrepo stores. */
 export function normalFingerprint(text: string): string {
   return text.replace(/\s+/g, '').replace(/^0x/i, '').toLowerCase();

@@ -12,11 +12,13 @@
 // either key accepts the repo (librepo accepts the file when one signature is good).
 
 import * as openpgp from 'openpgp';
-import { describeKey, type KeyInfo, readKeyBlocks, SigningKeyError } from './keys.ts';
+import { clientCompatibility, describeKey, type KeyInfo, readKeyBlocks, SigningKeyError } from './keys.ts';
 
 /** A private key ready to sign: imported, unlocked, checked. */
 export interface UnlockedKey {
   info: KeyInfo;
+  /** Why some dnf clients could not check its signatures (keys.ts, clientCompatibility), if they could not. */
+  caveat?: string;
   key: openpgp.PrivateKey;
   /** The public half, armoured. */
   publicKey: string;
@@ -48,7 +50,9 @@ export async function unlockPrivateKey(bytes: string | Uint8Array, source: strin
     }
   }
   await checkCanSign(key, source);
-  return { info: await describeKey(key), key, publicKey: key.toPublic().armor() };
+  const info = await describeKey(key);
+  const caveat = clientCompatibility(info, key.keyPacket.version);
+  return { info, key, publicKey: key.toPublic().armor(), ...(caveat && { caveat }) };
 }
 
 async function readPrivateKeys(bytes: string | Uint8Array, source: string): Promise<openpgp.PrivateKey[]> {

@@ -40,13 +40,14 @@ const unlocked = new Map<string, ReturnType<typeof unlock>>();
  * keys, and keys of its own (serve --signing-key: armoured private keys, unlocked
  * here). Refuses a key file that cannot sign.
  */
-export async function configureSigning(store: Store, opts: { passphrase?: string; keyFiles?: { bytes: Uint8Array; source: string; passphrase?: string }[] }): Promise<void> {
+export async function configureSigning(store: Store, opts: { passphrase?: string; keyFiles?: { bytes: Uint8Array; source: string; passphrase?: string }[] }): Promise<SigningSetup['keys']> {
   const keys = [];
   if (opts.keyFiles?.length) {
     const { unlockPrivateKey } = await signingLayer();
     for (const f of opts.keyFiles) keys.push(await unlockPrivateKey(f.bytes, f.source, f.passphrase ?? opts.passphrase));
   }
   setups.set(store, { passphrase: opts.passphrase, keys });
+  return keys;
 }
 
 /** The signer of the snapshots committed now, or undefined: they are not signed. */

@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`${arg}: cannot read the key file (${e.code ?? e.message})`);
     });
     unlocked = await signing.unlockPrivateKey(bytes, arg!, signingPassphrase(v['passphrase-file']));
+    if (unlocked.caveat) process.stderr.write(`txrepo: warning: ${arg}: ${unlocked.caveat}\n`);
     // Stored as given (still protected), armoured.
     const openpgp = await import('openpgp');
     const text = bytes.toString('latin1');

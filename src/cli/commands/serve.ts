@@ -103,7 +103,8 @@ async function configureServerSigning(store: Store, v: { 'signing-key'?: string[
     keyFiles.push({ bytes, source: `--signing-key ${path}` });
   }
   const { configureSigning, snapshotSigner } = await import('../../snapshots/index.ts');
-  await configureSigning(store, { passphrase, keyFiles });
+  const keys = await configureSigning(store, { passphrase, keyFiles });
+  for (const k of keys) if (k.caveat) process.stderr.write(`txrepo serve: warning: signing key ${k.info.fingerprint}: ${k.caveat}\n`);
   // The store's keys unlock now, or the server does not start: not at its first deploy.
   await snapshotSigner(store);
 }
