@@ -53,7 +53,7 @@ describe('docs/http-api.md', () => {
     const documented = new Map<string, string>();
     for (const row of table.split('\n').slice(2)) {
       const [, first, scope] = row.split('|').map((c) => c.trim());
-      const m = /`(GET|POST|PUT|DELETE)`?.*?(\/api\/v1\S*?)`/.exec(first);
+      const m = /`(GET|POST|PUT|PATCH|DELETE)`?.*?(\/api\/v1\S*?)`/.exec(first);
       assert.ok(m, `a row of the table without a method and path: ${row}`);
       documented.set(`${m[1]} ${m[2].replace(/<(\w+)>/g, ':$1')}`, scope);
     }
