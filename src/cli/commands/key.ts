@@ -17,7 +17,7 @@ OpenPGP signature by each key) and repodata/repomd.xml.key (the public keys) bec
 files of the snapshot, served on every path and published with it. Two keys at once
 is a key rotation: both sign until the old one is removed.
 
-'import' takes an OpenPGP private key (gpg --export-secret-keys --armor KEYID). The
+'import' takes an OpenPGP private key, as gpg exports it (export-secret-keys). The
 store keeps it as given: a key protected by a passphrase stays protected, and every
 command that makes snapshots needs the passphrase, from $TXREPO_SIGNING_PASSPHRASE or
 the file $TXREPO_SIGNING_PASSPHRASE_FILE names (serve: --signing-passphrase-file).

@@ -26,7 +26,7 @@ Options:
       --require-signed KEYFILE
                            deploy and sync take only packages whose OpenPGP
                            signature verifies against a key of KEYFILE (a public key
-                           file: gpg --export --armor KEYID; repeat for more keys,
+                           file, as gpg exports it; repeat for more keys,
                            such as the old and new key of a rotation); update: the
                            keys given replace the repo's (docs/signing.md)
       --allow-unsigned     update: packages need no signature any more
