@@ -12,7 +12,7 @@ import { PgCatalog } from '../../src/store/pg-catalog.ts';
 import { S3BlobStore } from '../../src/store/s3-blobs.ts';
 import { SqliteCatalog } from '../../src/store/sqlite-catalog.ts';
 import { LocalBlobStore } from '../../src/store/local-blobs.ts';
-import { BlobMismatchError, ConflictError, NotFoundError, openStore, paginate, StoreError, type BlobStore, type Catalog } from '../../src/store/index.ts';
+import { AlreadyExistsError, BlobMismatchError, ConflictError, NotFoundError, openStore, paginate, StoreError, type BlobStore, type Catalog } from '../../src/store/index.ts';
 import { NEEDS_PG, pgUrl, s3Url, startS3Server, type S3Server } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { sample } from '../helpers/samples.ts';
@@ -201,6 +201,33 @@ for (const kind of catalogs) {
         const listed = page(7)[0].packages[0].digest;
         await a.commitSnapshot({ repo: 'el9', parent: undefined, pages: page(7), files: [], packages: 1, repomd: digest('r'), actor: 't', message: '', tags: ['latest'] });
         assert.deepEqual(await b.claimBlobRemovals([listed], new Date(Date.now() + 60_000).toISOString()), []);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test('signing keys and repository settings: stored once, seen by every handle, removed', async () => {
+      const [a, b] = await kind.open();
+      try {
+        const key = { fingerprint: 'f'.repeat(40), publicKey: 'PUBLIC', privateKey: 'PRIVATE', addedBy: 't' };
+        const added = await a.addSigningKey(key);
+        assert.ok(added.addedAt);
+        await assert.rejects(b.addSigningKey(key), AlreadyExistsError);
+        assert.deepEqual(await b.listSigningKeys(), [added]);
+        assert.deepEqual(await b.removeSigningKey(key.fingerprint), added);
+        assert.deepEqual(await a.listSigningKeys(), []);
+        await assert.rejects(a.removeSigningKey(key.fingerprint), NotFoundError);
+
+        await a.createRepo({ name: 'el9', keep: 3, createdBy: 't' });
+        const policy = [{ fingerprint: 'a'.repeat(40), publicKey: 'KEY A' }];
+        const updated = await b.updateRepo('el9', { requireSigned: policy, retainDays: 2.5, keep: null });
+        assert.deepEqual({ ...updated, createdAt: '' }, { name: 'el9', retainDays: 2.5, requireSigned: policy, createdAt: '', createdBy: 't' });
+        assert.deepEqual(await a.getRepo('el9'), updated);
+        // Given fields change, others stay; null (or no keys) clears.
+        assert.deepEqual((await a.updateRepo('el9', { upstream: 'https://example.org/r/' })).requireSigned, policy);
+        const cleared = await a.updateRepo('el9', { requireSigned: null, retainDays: null, upstream: null });
+        assert.deepEqual({ ...cleared, createdAt: '' }, { name: 'el9', createdAt: '', createdBy: 't' });
+        await assert.rejects(a.updateRepo('nope', { keep: 1 }), NotFoundError);
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
