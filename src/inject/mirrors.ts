@@ -130,15 +130,15 @@ function checksOf(gpg: unknown, where: string, base: string): Map<string, GpgChe
     const bad = () => new MirrorsError(`${where}: the gpg entry for ${JSON.stringify(name)} is not {"gpgcheck": true|false, "repoGpgcheck": true|false, "gpgkey": ["<http(s) URL>", ...]}`);
     if (!c || typeof c !== 'object' || typeof c.gpgcheck !== 'boolean' || typeof c.repoGpgcheck !== 'boolean' || !Array.isArray(c.gpgkey)) throw bad();
     const gpgkey = c.gpgkey.map((k) => {
-      if (typeof k !== 'string') throw bad();
+      // One line of the .repo file, several URLs separated by spaces: none may hold either.
+      if (typeof k !== 'string' || /[\s,\x00-\x1f\x7f]/.test(k)) throw bad();
       let url: URL;
       try {
         url = new URL(k, base.startsWith('data:') ? undefined : base);
       } catch {
         throw bad();
       }
-      // One line of the .repo file, several URLs separated by spaces: none may hold either.
-      if (!['http:', 'https:', 'file:'].includes(url.protocol) || /[\s,]/.test(url.href)) throw bad();
+      if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw bad();
       return url.href;
     });
     out.set(name, { gpgcheck: c.gpgcheck, repoGpgcheck: c.repoGpgcheck, gpgkey });
