@@ -27,8 +27,10 @@ let tx: ReturnType<typeof inStore>;
 const files: Record<string, string> = {};
 const fingerprints: Record<string, string> = {};
 
-async function makeKey(name: string, opts: Partial<openpgp.GenerateKeyOptions> & { passphrase?: string }) {
-  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: `txrepo ${name}`, email: `${name}@example.test` }], format: 'armored', ...opts } as openpgp.GenerateKeyOptions & { format: 'armored' });
+type KeyOptions = Omit<Parameters<typeof openpgp.generateKey>[0], 'format' | 'userIDs'>;
+
+async function makeKey(name: string, opts: KeyOptions) {
+  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: `txrepo ${name}`, email: `${name}@example.test` }], ...opts, format: 'armored' });
   files[name] = join(dir, `${name}.sec`);
   files[`${name}.pub`] = join(dir, `${name}.pub`);
   await writeFile(files[name], privateKey);

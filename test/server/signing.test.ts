@@ -86,7 +86,7 @@ describe('a server of signed repos', () => {
     // policy was deployed after the key came: signed too, and its packages must be.
     assert.match(section('policy'), new RegExp(`\\ngpgcheck=1\\nrepo_gpgcheck=1\\ngpgkey=http://[^/]+/sets/[^/]+/policy/repodata/repomd\\.xml\\.key http://[^/]+/keys/${keys['package-key'].fingerprint}\\.asc\\n`));
 
-    const index = await (await get('/repos/all_latest.json')).json();
+    const index = (await (await get('/repos/all_latest.json')).json()) as { latest_ci_repos: Record<string, string>; gpg: Record<string, { gpgkey: string[] }> };
     assert.deepEqual(Object.keys(index.gpg).sort(), ['policy', 'signed']);
     assert.deepEqual(index.gpg.signed, { gpgcheck: false, repoGpgcheck: true, gpgkey: [`${index.latest_ci_repos.signed}repodata/repomd.xml.key`] });
 
