@@ -1,14 +1,16 @@
 // Store benchmarks, side by side with the reference tools:
 //  - deploying 10 new packages into a repo of ~20,000 packages vs createrepo_c --update
 //    of the same directory (the cost of a snapshot should follow the change);
-//  - the same deploys with a signing key in the store vs without (signing each
-//    snapshot's repomd.xml should cost little: issue 16's goal, within 10%);
+//  - the same deploys with a signing key vs without, from the CLI and through a server
+//    (signing each snapshot's repomd.xml should cost little: signingBench);
 //  - syncing an upstream served on loopback vs dnf reposync of the same upstream.
 
-import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { serveDirectory } from '../test/helpers/http.ts';
+import { mustRun } from '../test/helpers/run.ts';
+import { serve } from '../test/helpers/serve.ts';
 import { measure, median, type Measure } from './measure.ts';
 
 export interface Row {
@@ -24,12 +26,65 @@ async function run(cmd: string, args: string[]): Promise<void> {
   await measure(cmd, args);
 }
 
+/** Kinds of deploy signingBench measures, besides the plain local one. */
+const SIGNING_KINDS = 4;
+
+/**
+ * Deploys of 10 with a signing key (RSA 3072, as docs/signing.md advises) vs the same
+ * deploys without, on the store of storeBench: from the CLI with a key stored without
+ * a passphrase, with one (its key derivation is slow on purpose, and a CLI process
+ * pays it each time), and through `txrepo serve`, which unlocks the key once. The
+ * signed deploys follow the unsigned ones: alternating would need a key removed each
+ * time. `local` are the plain local deploys measured before.
+ */
+async function signingBench(work: string, store: string, batchesOf: (k: number) => string[][], local: Measure[]): Promise<Row[]> {
+  const pass = join(work, 'pass');
+  await writeFile(pass, 'bench\n');
+  const keyFile = async (name: string, passphrase?: string) => {
+    const { privateKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name }], format: 'armored', ...(passphrase && { passphrase }) });
+    await writeFile(join(work, `${name}.sec`), privateKey);
+    return join(work, `${name}.sec`);
+  };
+  const deploys = async (k: number, extra: string[], env = process.env) => {
+    const out: Measure[] = [];
+    for (const batch of batchesOf(k)) out.push(await measure(TXREPO, ['deploy', 'big', ...batch, ...extra], env));
+    return out;
+  };
+  const served = async <T>(args: string[], fn: (server: string[]) => Promise<T>): Promise<T> => {
+    const s = await serve(store, args);
+    try {
+      const token = (await mustRun(TXREPO, ['token', 'create', `bench-${Date.now()}`, '--scope', 'admin', '--store', store])).stdout.trim();
+      return await fn(['--server', s.url, '--token', token]);
+    } finally {
+      await s.stop();
+    }
+  };
+  const viaServer = await served([], (server) => deploys(1, server));
+  const plainKey = await keyFile('plain');
+  await run(TXREPO, ['key', 'import', plainKey, '--store', store]);
+  const unprotected = await deploys(2, ['--store', store]);
+  await run(TXREPO, ['key', 'remove', await fingerprintOf(plainKey), '--store', store]);
+  await run(TXREPO, ['key', 'import', await keyFile('protected', 'bench'), '--passphrase-file', pass, '--store', store]);
+  const protectedLocal = await deploys(3, ['--store', store], { ...process.env, TXREPO_SIGNING_PASSPHRASE_FILE: pass });
+  const signedViaServer = await served(['--signing-passphrase-file', pass], (server) => deploys(4, server));
+  const unsigned = 'the same deploy unsigned';
+  return [
+    { scenario: 'deploy 10, signed (key without passphrase)', txrepo: median(unprotected), reference: median(local), referenceName: unsigned },
+    { scenario: 'deploy 10, signed (key with passphrase)', txrepo: median(protectedLocal), reference: median(local), referenceName: unsigned },
+    { scenario: 'deploy 10 through serve, signed', txrepo: median(signedViaServer), reference: median(viaServer), referenceName: `${unsigned}, through serve` },
+  ];
+}
+
+async function fingerprintOf(keyFile: string): Promise<string> {
+  return (await openpgp.readKey({ armoredKey: await readFile(keyFile, 'utf8') })).getFingerprint();
+}
+
 export async function storeBench(opts: { smallDir: string; work: string; runs: number; replicas: number }): Promise<Row[]> {
   const { work, runs } = opts;
   const small = (await readdir(opts.smallDir)).filter((f) => f.endsWith('.rpm')).sort();
-  // Held back: 10 per run unsigned, 10 per run signed.
-  const heldBack = small.slice(0, 20 * runs);
-  const base = small.slice(20 * runs);
+  // Held back: 10 per run for each kind of deploy measured (SIGNING_KINDS + unsigned).
+  const heldBack = small.slice(0, 10 * runs * (SIGNING_KINDS + 1));
+  const base = small.slice(10 * runs * (SIGNING_KINDS + 1));
 
   // A directory of base x replicas packages (hard links under distinct names).
   const bigDir = join(work, 'big');
@@ -38,8 +93,8 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
     for (const f of base) await link(join(opts.smallDir, f), join(bigDir, `r${r}`, `r${r}-${f}`));
   }
   const total = base.length * opts.replicas;
-  const batches = Array.from({ length: runs }, (_, i) => heldBack.slice(i * 10, i * 10 + 10).map((f) => join(opts.smallDir, f)));
-  const signedBatches = Array.from({ length: runs }, (_, i) => heldBack.slice((runs + i) * 10, (runs + i) * 10 + 10).map((f) => join(opts.smallDir, f)));
+  const batchesOf = (k: number) => Array.from({ length: runs }, (_, i) => heldBack.slice((k * runs + i) * 10, (k * runs + i) * 10 + 10).map((f) => join(opts.smallDir, f)));
+  const batches = batchesOf(0);
   process.stderr.write(`store bench: a repo of ${total} packages\n`);
 
   // txrepo: deploy everything once, then measure deploys of 10 new packages each.
@@ -48,18 +103,7 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
   await run(TXREPO, ['deploy', 'big', bigDir, '--store', store]);
   const tx: Measure[] = [];
   for (const batch of batches) tx.push(await measure(TXREPO, ['deploy', 'big', ...batch, '--store', store]));
-  // The same store with a signing key (RSA 3072, as docs/signing.md advises; protected,
-  // as a real one is): alternating signed and unsigned deploys would need a key
-  // removed each time, so the signed ones follow the unsigned ones.
-  const key = join(work, 'signing.sec');
-  const { privateKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name: 'bench' }], passphrase: 'bench', format: 'armored' });
-  await writeFile(key, privateKey);
-  await writeFile(join(work, 'pass'), 'bench\n');
-  await run(TXREPO, ['key', 'import', key, '--passphrase-file', join(work, 'pass'), '--store', store]);
-  const env = { ...process.env, TXREPO_SIGNING_PASSPHRASE_FILE: join(work, 'pass') };
-  const signed: Measure[] = [];
-  for (const batch of signedBatches) signed.push(await measure(TXREPO, ['deploy', 'big', ...batch, '--store', store], env));
-
+  const signing = await signingBench(work, store, batchesOf, tx);
   // createrepo_c --update: the same directory plus the 10 new packages, from the same baseline.
   await run('createrepo_c', ['--no-database', '--quiet', bigDir]);
   const baseline = join(work, 'baseline-repodata');
@@ -73,10 +117,7 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
     await rm(join(bigDir, 'repodata'), { recursive: true });
     await cp(baseline, join(bigDir, 'repodata'), { recursive: true, preserveTimestamps: true });
   }
-  const rows: Row[] = [
-    { scenario: `deploy 10 into ${total} packages`, txrepo: median(tx), reference: median(cr), referenceName: 'createrepo_c --update' },
-    { scenario: `deploy 10 into ${total}, signed`, txrepo: median(signed), reference: median(tx), referenceName: 'the same deploy unsigned' },
-  ];
+  const rows: Row[] = [{ scenario: `deploy 10 into ${total} packages`, txrepo: median(tx), reference: median(cr), referenceName: 'createrepo_c --update' }, ...signing];
   for (const r of rows) process.stderr.write(`  ${r.scenario}: txrepo ${r.txrepo.wall} s, ${r.referenceName} ${r.reference.wall} s\n`);
 
   // Sync vs reposync, of an upstream of the small packages served on loopback.

@@ -25,6 +25,7 @@ import {
   snapshotPath,
   sourceKind,
   viewOfSet,
+  warmSigning,
   type CommitResult,
   type IngestedPackage,
   type StoredPackageFailures,
@@ -216,6 +217,7 @@ export class LocalTxrepo implements Txrepo {
       checkRepoName(repo);
       await repoOrFail(this.catalog, repo, { createRepo: repo });
       if (!r.sources?.length && !r.uploads?.length) throw new DeployInputError('nothing to deploy: give at least one source');
+      warmSigning(this.store);
       const packages: IngestedPackage[] = [];
       for (const source of r.sources ?? []) packages.push(...(await this.ingestSource(source, progress)));
       if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads, progress)));
@@ -259,6 +261,7 @@ export class LocalTxrepo implements Txrepo {
       if (r.parallel !== undefined && !(Number.isSafeInteger(r.parallel) && r.parallel >= 1 && r.parallel <= 64)) {
         throw new RequestError(`parallel ${r.parallel}: give a whole number from 1 to 64`);
       }
+      warmSigning(this.store);
       return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress), fetchPolicy: this.fetchPolicy });
     });
     return { ...this.outcome(r.repo, result), downloaded: result.downloaded };

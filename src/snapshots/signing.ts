@@ -50,6 +50,15 @@ export async function configureSigning(store: Store, opts: { passphrase?: string
   return keys;
 }
 
+/**
+ * Starts getting the signer ready (loading OpenPGP.js, unlocking the keys), for an
+ * operation that will commit: begun before it reads and stores its packages, it
+ * overlaps their I/O. A failure shows at the commit, which asks again.
+ */
+export function warmSigning(store: Store): void {
+  snapshotSigner(store).catch(() => {});
+}
+
 /** The signer of the snapshots committed now, or undefined: they are not signed. */
 export async function snapshotSigner(store: Store): Promise<Signer | undefined> {
   const setup = setups.get(store) ?? { keys: [] };
