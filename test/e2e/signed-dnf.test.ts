@@ -10,16 +10,18 @@
 //      repos.repo as served, configs `txrepo inject` rewrote (--mirrors, --set) and a
 //      published tree on a plain static server, each with the keys the config names.
 //   2. A published tree whose repomd.xml or repomd.xml.asc was tampered with: dnf
-//      refuses it and `txrepo fsck --published` names the file.
+//      refuses it and `txrepo fsck --published` names the file (by its signature
+//      alone when the tree's history was rewritten to match).
 //   3. A repo that requires signed packages (gpgcheck=1 from repos.repo): dnf refuses
 //      an unsigned package of it; a repo with no keys and no policy stays gpgcheck=0.
 //   4. Key rotation, as docs/signing.md tells it: A; A and B; B. Old snapshots keep
 //      their signatures; a client that trusts only A stops at the first snapshot
-//      signed by B only. And `serve --signing-key` signs what the server makes.
+//      signed by B only, while one whose gpgkey is the tag's repomd.xml.key follows.
+//      And `serve --signing-key` signs what the server makes.
 //   5. `txrepo fsck` names a snapshot whose repomd.xml.asc blob was tampered with.
 //
-// Each dnf runs in a fresh installroot, but for the rotation's old client, which
-// keeps its root (and what it imported) from one snapshot to the next.
+// Each dnf runs in a fresh installroot, but for the rotation's clients, which keep
+// theirs (and the keys they imported) from one snapshot to the next.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -311,6 +313,20 @@ describe('a tampered published tree', () => {
     assert.notEqual(changed, xml);
     await replace(path, changed);
     await refused('tampered-repomd', repo, tree, 'repodata/repomd.xml');
+    // Whoever can write the tree can rewrite its history to match: then the signature
+    // alone tells, and fsck --published checks it.
+    const state = JSON.parse(await readFile(join(tree, '.txrepo-publish/state.json'), 'utf8'));
+    const list = join(tree, '.txrepo-publish', `${state.generations.at(-1).repomd}.json`);
+    const files: { href: string; sha256: string; size: number }[] = JSON.parse(await readFile(list, 'utf8'));
+    const entry = files.find((f) => f.href === 'repodata/repomd.xml')!;
+    entry.sha256 = createHash('sha256').update(changed).digest('hex');
+    entry.size = Buffer.byteLength(changed);
+    await writeFile(list, JSON.stringify(files));
+    const fsck = await txrepo(['fsck', '--published', tree]);
+    assert.equal(fsck.code, 1, fsck.stdout + fsck.stderr);
+    const problems = fsck.stdout.split('\n').filter((l) => l.startsWith('problem: '));
+    assert.equal(problems.length, 1, fsck.stdout);
+    assert.match(problems[0], new RegExp(`^problem: repodata/repomd\\.xml\\.asc: the signature by key ${keyA.fingerprint.slice(-16)} does not verify`));
   });
 
   test("repomd.xml.asc replaced by another snapshot's (a good signature of other bytes): dnf refuses it, fsck --published names it", async () => {
