@@ -37,12 +37,15 @@ export interface StoredPrivateKey {
  * (expired, revoked, no signing-capable key), and a wrong or missing passphrase, each
  * with an error that names `source` and says what to do.
  */
-export async function unlockPrivateKey(bytes: string | Uint8Array, source: string, passphrase?: string): Promise<UnlockedKey> {
+/** How a CLI user gives a passphrase; a server says its own way (see unlockPrivateKey's `howToGive`). */
+export const GIVE_PASSPHRASE = 'give it (--passphrase-file FILE, or TXREPO_SIGNING_PASSPHRASE / TXREPO_SIGNING_PASSPHRASE_FILE in the environment)';
+
+export async function unlockPrivateKey(bytes: string | Uint8Array, source: string, passphrase?: string, howToGive = GIVE_PASSPHRASE): Promise<UnlockedKey> {
   const keys = await readPrivateKeys(bytes, source);
   if (keys.length !== 1) throw new SigningKeyError(`${source}: holds ${keys.length} private keys; give one file per key`);
   let key = keys[0];
   if (!key.isDecrypted()) {
-    if (passphrase === undefined) throw new SigningKeyError(`${source}: the key is protected by a passphrase; give it (--passphrase-file FILE, or TXREPO_SIGNING_PASSPHRASE / TXREPO_SIGNING_PASSPHRASE_FILE in the environment)`);
+    if (passphrase === undefined) throw new SigningKeyError(`${source}: the key is protected by a passphrase; ${howToGive}`);
     try {
       key = await openpgp.decryptKey({ privateKey: key, passphrase });
     } catch {

@@ -19,6 +19,8 @@ export interface Signer {
 interface SigningSetup {
   /** Unlocks the store's keys that are protected. */
   passphrase?: string;
+  /** How to give a missing passphrase, in the words of this process (a server: restart it with one). */
+  howToGive?: string;
   /** Keys given to this process (already unlocked), beside the store's. */
   keys: Awaited<ReturnType<typeof unlock>>[];
 }
@@ -27,9 +29,9 @@ const setups = new WeakMap<Store, SigningSetup>();
 
 const signingLayer = () => import('../signing/index.ts');
 
-async function unlock(k: SigningKey, passphrase: string | undefined) {
+async function unlock(k: SigningKey, setup: Pick<SigningSetup, 'passphrase' | 'howToGive'>) {
   const { unlockPrivateKey } = await signingLayer();
-  return unlockPrivateKey(k.privateKey, `signing key ${k.fingerprint}`, passphrase);
+  return unlockPrivateKey(k.privateKey, `signing key ${k.fingerprint}`, setup.passphrase, setup.howToGive);
 }
 
 /** Unlocked store keys, by fingerprint and stored form (a re-imported key is unlocked again). */
@@ -40,13 +42,13 @@ const unlocked = new Map<string, ReturnType<typeof unlock>>();
  * keys, and keys of its own (serve --signing-key: armoured private keys, unlocked
  * here). Refuses a key file that cannot sign.
  */
-export async function configureSigning(store: Store, opts: { passphrase?: string; keyFiles?: { bytes: Uint8Array; source: string; passphrase?: string }[] }): Promise<SigningSetup['keys']> {
+export async function configureSigning(store: Store, opts: { passphrase?: string; howToGive?: string; keyFiles?: { bytes: Uint8Array; source: string; passphrase?: string }[] }): Promise<SigningSetup['keys']> {
   const keys = [];
   if (opts.keyFiles?.length) {
     const { unlockPrivateKey } = await signingLayer();
     for (const f of opts.keyFiles) keys.push(await unlockPrivateKey(f.bytes, f.source, f.passphrase ?? opts.passphrase));
   }
-  setups.set(store, { passphrase: opts.passphrase, keys });
+  setups.set(store, { passphrase: opts.passphrase, howToGive: opts.howToGive, keys });
   return keys;
 }
 
@@ -68,7 +70,7 @@ export async function snapshotSigner(store: Store): Promise<Signer | undefined> 
   for (const k of stored) {
     if (keys.some((x) => x.info.fingerprint === k.fingerprint)) continue;
     const id = `${k.fingerprint}\0${k.privateKey}`;
-    if (!unlocked.has(id)) unlocked.set(id, unlock(k, setup.passphrase));
+    if (!unlocked.has(id)) unlocked.set(id, unlock(k, setup));
     try {
       keys.push(await unlocked.get(id)!);
     } catch (e) {

@@ -103,7 +103,9 @@ async function configureServerSigning(store: Store, v: { 'signing-key'?: string[
     keyFiles.push({ bytes, source: `--signing-key ${path}` });
   }
   const { configureSigning, snapshotSigner } = await import('../../snapshots/index.ts');
-  const keys = await configureSigning(store, { passphrase, keyFiles });
+  // A key imported into the store after the server started, protected: its clients cannot give the passphrase.
+  const howToGive = 'this server was started without it: its operator restarts it with --signing-passphrase-file FILE';
+  const keys = await configureSigning(store, { passphrase, keyFiles, howToGive });
   for (const k of keys) if (k.caveat) process.stderr.write(`txrepo serve: warning: signing key ${k.info.fingerprint}: ${k.caveat}\n`);
   // The store's keys unlock now, or the server does not start: not at its first deploy.
   await snapshotSigner(store);
