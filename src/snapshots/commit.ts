@@ -17,6 +17,7 @@ import { inRepodata, refusedInRepodata, type IngestedPackage } from './ingest.ts
 import { keptByPolicy } from './keep-policy.ts';
 import { generateRepodata } from './repodata.ts';
 import { snapshotSigner } from './signing.ts';
+import { requireSigned } from './package-policy.ts';
 
 /** What an operation does to its parent's package list. */
 export type ListChange =
@@ -86,6 +87,7 @@ export async function commitOnLatest(store: Store, req: CommitRequest): Promise<
   for (let attempt = 0; ; attempt++) {
     const parent = (await store.catalog.getTag(req.repo, 'latest'))?.snapshot;
     const next = await applyChange(store, repo, parent ? await store.catalog.snapshotPages(parent) : [], change, req.underPolicy);
+    if (change.kind !== 'remove') await requireSigned(store, repo, next.added.flatMap((href) => change.packages.get(href) ?? []));
     if (parent && (await changesNothing(store, parent, next, req.extras))) {
       return { latest: parent, unchanged: true, path: snapshotPath(req.repo, parent), packages: count(next.pages), added: [], removed: [] };
     }
