@@ -232,6 +232,8 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
   const { prefix, have, layout } = readHeaders(fd, path, size, (bytes) => hash.update(bytes));
   const { sig, facts, signedSize, verifier } = parse(path, prefix, layout, options.verifyDigests);
   checkSignedSize(path, signedSize, layout, size);
+  // Now: `sig` reads the prefix, which may be the scratch buffer the rest of the file reuses.
+  const signer = signerOf(packageSignatures(sig));
   // The prefix is usually the scratch buffer, which the rest of the file reuses.
   verifier?.update(prefix.subarray(0, have), 0);
   // Stream the rest of the file through the checksum (and the package's digests).
@@ -251,7 +253,6 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
     headerEnd: layout.headerEnd,
   };
   if (options.locationBase) record.locationBase = options.locationBase;
-  const signer = signerOf(packageSignatures(sig));
   if (signer) record.signer = signer;
   return record;
 }

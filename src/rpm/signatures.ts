@@ -158,7 +158,8 @@ export function parseSignaturePacket(bytes: Uint8Array): SignaturePacketFacts {
   const version = body.u8('version');
   if (version === 3) return readV3(body);
   if (version === 4 || version === 6) return readV4orV6(body, version);
-  throw new PacketProblem(`it is a version ${version} signature packet; txrepo reads versions 3, 4 and 6`, version === 5);
+  // Well framed but of another version (v5 is LibrePGP's): not read, and said so.
+  throw new PacketProblem(`it is a version ${version} signature packet; txrepo reads versions 3, 4 and 6`, true);
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -241,8 +242,8 @@ function readV4orV6(c: Cursor, version: 4 | 6): SignaturePacketFacts {
   const publicKeyAlgorithm = c.u8('public-key algorithm');
   const hashAlgorithm = c.u8('hash algorithm');
   const lengthSize = version === 4 ? 2 : 4;
-  const hashed = readSubpackets(c.take(c.uint(lengthSize, 'hashed subpacket length'), 'hashed subpackets'));
-  const unhashed = readSubpackets(c.take(c.uint(lengthSize, 'unhashed subpacket length'), 'unhashed subpackets'));
+  const hashed = readSubpackets(c.take(c.uint(lengthSize, 'hashed subpacket length'), 'hashed subpacket area'));
+  const unhashed = readSubpackets(c.take(c.uint(lengthSize, 'unhashed subpacket length'), 'unhashed subpacket area'));
   const hashPrefix = c.take(2, 'hash prefix');
   if (version === 6) c.take(c.u8('salt length'), 'salt');
   if (!c.left) throw new PacketProblem('it holds no signature value');

@@ -240,8 +240,9 @@ async function keyProblem(ctx: Context, found: FoundKey, at: Date, by: string, k
   if (info.bits !== undefined && info.algorithm.startsWith('rsa') && info.bits < VERIFY_CONFIG.minRSABits) {
     return new PackageSignatureError(path, 'unsupported', `${path}: ${by} cannot be checked: the key is a ${info.bits}-bit RSA key, too weak to trust (txrepo wants ${VERIFY_CONFIG.minRSABits} bits or more)`, keyId, cause);
   }
+  // OpenPGP.js's own words stay in the cause: they name no file and are less plain.
   const what = subkey ? `its subkey ${keyId} of key ${fp} is not valid for signing` : `key ${fp} is not valid for signing`;
-  return fail('not_signing_key', `${what} (${(cause as Error)?.message ?? cause})`);
+  return fail('not_signing_key', `${what} (it is not marked for signing, or its self-signature does not verify)`);
 }
 
 /** " on <date> (<reason>)" from the newest revocation signature, for the message. */
