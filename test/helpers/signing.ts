@@ -303,21 +303,23 @@ export async function openpgpSignature(key: openpgp.PrivateKey, data: Uint8Array
 
 /**
  * A detached signature made by one key packet, whatever its flags say (OpenPGP.js's
- * sign() would pick a signing key): for a signature by an encryption-only subkey.
+ * sign() would pick a signing key): for a signature by an encryption-only subkey, or
+ * one that names another issuer fingerprint than its key's.
  */
-export async function signatureByKeyPacket(packet: openpgp.SecretSubkeyPacket | openpgp.SecretKeyPacket, data: Uint8Array): Promise<Uint8Array> {
+export async function signatureByKeyPacket(packet: openpgp.SecretSubkeyPacket | openpgp.SecretKeyPacket, data: Uint8Array, issuerFingerprint?: Uint8Array): Promise<Uint8Array> {
   const sig = new openpgp.SignaturePacket();
   sig.signatureType = openpgp.enums.signature.binary;
   sig.publicKeyAlgorithm = packet.algorithm;
   sig.hashAlgorithm = openpgp.enums.hash.sha256;
   sig.issuerKeyID = packet.getKeyID();
-  sig.issuerFingerprint = packet.getFingerprintBytes();
   sig.issuerKeyVersion = packet.version;
   const literal = new openpgp.LiteralDataPacket() as unknown as { setBytes(b: Uint8Array, f: openpgp.enums.literal): void };
   literal.setBytes(data, openpgp.enums.literal.binary);
+  // sign() takes the issuer fingerprint from the key packet: a stand-in names another.
+  const signer = issuerFingerprint ? Object.create(packet, { getFingerprintBytes: { value: () => issuerFingerprint } }) : packet;
   // sign() takes the config as a fifth argument its typings leave out.
   const sign = sig.sign as unknown as (...args: unknown[]) => Promise<void>;
-  await sign.call(sig, packet, literal, new Date(), true, openpgp.config);
+  await sign.call(sig, signer, literal, new Date(), true, openpgp.config);
   const list = new openpgp.PacketList<openpgp.SignaturePacket>();
   list.push(sig);
   return list.write();

@@ -176,6 +176,14 @@ async function craftedSignatures(cat: string, large: string) {
   const v3header = v3SignaturePacket(v3RsaSignature(v3key.privateKey, mainHeader(largeBytes), created));
   const v3whole = v3SignaturePacket(v3RsaSignature(v3key.privateKey, headerAndPayload(largeBytes), created));
   cases.set('v3', accepted(await crafted(large, pkg('v3'), { [SIGTAG.RSAHEADER]: binaryTag(SIGTAG.RSAHEADER, v3header), [SIGTAG.PGP]: binaryTag(SIGTAG.PGP, v3whole) }), v3key.keyId, 2));
+  // Dated an hour before its key was made: a signature cannot be older than its key.
+  const early = v3SignaturePacket(v3RsaSignature(v3key.privateKey, header, created - 3600));
+  cases.set('v3-before-key', refused(await crafted(cat, pkg('v3-before-key'), { [SIGTAG.RSAHEADER]: binaryTag(SIGTAG.RSAHEADER, early) }), 'bad_signature', /by key [0-9a-f]{16} claims to be made on .* UTC, before the key was created \(.* UTC\)$/, v3key.keyId));
+  // Made by an allowed key, but naming as issuer another fingerprint with the same key id
+  // (what a key id collision looks like): the key is not the one the signature names.
+  const impostor = Buffer.concat([Buffer.alloc(12, 0xee), Buffer.from(v3key.keyId, 'hex')]);
+  const collision = await signatureByKeyPacket(v3key.privateKey.keyPacket as openpgp.SecretKeyPacket, header, impostor);
+  cases.set('key-id-collision', refused(await crafted(cat, pkg('key-id-collision'), { [SIGTAG.RSAHEADER]: binaryTag(SIGTAG.RSAHEADER, collision) }), 'unknown_key', new RegExp(`is signed by key ${v3key.keyId}, which is not among`), v3key.keyId));
   // The signature value is right, the 2-byte hash prefix before it is not.
   const badPrefix = v3SignaturePacket({ ...v3RsaSignature(v3key.privateKey, header, created), hashPrefix: Buffer.from([0x00, 0x00]) });
   cases.set('v3-bad-prefix', refused(await crafted(cat, pkg('v3-bad-prefix'), { [SIGTAG.RSAHEADER]: binaryTag(SIGTAG.RSAHEADER, badPrefix) }), 'bad_signature', /RSAHEADER\) by key [0-9a-f]{16} does not verify/, v3key.keyId));
@@ -414,6 +422,8 @@ const RPM_DIFFERS: Record<string, { rpm: RpmVerdict; why: string }> = {
   'expired-before': { rpm: 'accepted', why: 'rpm 4.18 does not check key expiry; OpenPGP.js and rpm-sequoia (rpm 4.19 and later) refuse a signature made after its key expired' },
   revoked: { rpm: 'accepted', why: 'rpm 4.18 does not check revocations; a revoked key is not trusted' },
   sha1: { rpm: 'accepted', why: 'rpm 4.18 accepts SHA1 signatures; the policy refuses them, as OpenPGP.js, rpm-sequoia and RHEL 9 do' },
+  'v3-before-key': { rpm: 'accepted', why: 'rpm 4.18 does not compare the signature and key creation times; OpenPGP.js refuses a signature older than its key' },
+  'key-id-collision': { rpm: 'accepted', why: 'rpm 4.18 finds keys by key id only; the policy also holds the issuer fingerprint a signature names to its key' },
   ecdsa: { rpm: 'refused', why: 'rpm 4.18 reads neither ECDSA keys (their import fails) nor ECDSA signatures; OpenPGP.js verifies them' },
   v6: { rpm: 'unsigned', why: "rpm 4.18 predates rpm 6's OPENPGP tag and v6 signatures: it sees no signature" },
 };
