@@ -20,6 +20,7 @@ export const PROGRAMS: Readonly<Record<string, string>> = {
   rpm: 'rpm',
   rpmbuild: 'rpm',
   rpmsign: 'rpm',
+  rpmkeys: 'rpm',
   gpg: 'gnupg',
   zstd: 'zstd',
   xz: 'xz-utils',

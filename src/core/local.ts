@@ -113,10 +113,10 @@ function checkSettings(r: { upstream?: string; keep?: number; retainLast?: numbe
 /** The keys of a package policy as given (armoured texts), read and checked; none: no policy. */
 async function policyKeys(texts: string[] | undefined): Promise<PolicyKey[] | undefined> {
   if (!texts?.length) return undefined;
-  const { readAllowedKeys } = await import('../signing/index.ts');
+  const { loadPolicyKeys } = await import('../signing/index.ts');
   const keys = new Map<string, PolicyKey>();
   for (const [i, text] of texts.entries()) {
-    for (const k of await readAllowedKeys(text, `requireSigned[${i}]`)) keys.set(k.fingerprint, { fingerprint: k.fingerprint, publicKey: k.publicKey });
+    for (const k of await loadPolicyKeys(text, `requireSigned[${i}]`)) keys.set(k.fingerprint, { fingerprint: k.fingerprint, publicKey: k.key.armor() });
   }
   return [...keys.values()];
 }

@@ -130,6 +130,11 @@ export class Header {
     return this.entries.has(tag);
   }
 
+  /** How many values a tag holds (its index entry's count), without decoding them. */
+  count(tag: number): number | undefined {
+    return this.entries.get(tag)?.count;
+  }
+
   /** The first `count` strings of a STRING, STRING_ARRAY or I18NSTRING tag. */
   private decodeStrings(tag: number, entry: Entry, count: number): string[] {
     if (entry.type !== Type.STRING && entry.type !== Type.STRING_ARRAY && entry.type !== Type.I18NSTRING) {

@@ -9,6 +9,7 @@ import { deriveHeaderFacts } from './derive.ts';
 import { DigestVerifier } from './digests.ts';
 import { HeaderError, PackageFileError, RpmFormatError } from './errors.ts';
 import { Header, headerSize } from './header.ts';
+import { packageSignatures, signerOf, type PackageSignature } from './signatures.ts';
 import { Sig } from './tags.ts';
 import type { PackageRecord } from './record.ts';
 
@@ -96,6 +97,32 @@ export function verifyDigests(path: string): string[] {
     streamRest(fd, path, have, size, (bytes, offset) => verifier!.update(bytes, offset));
     return verifier!.finish(path, size);
   });
+}
+
+/** What a package's OpenPGP signatures cover, and the signatures (see signatures.ts). */
+export interface SignedParts {
+  layout: HeaderLayout;
+  /** Size of the file: header + payload signatures cover [layout.headerStart, size). */
+  size: number;
+  /** The main header's bytes, [headerStart, headerEnd): what header signatures cover. */
+  header: Uint8Array;
+  signatures: PackageSignature[];
+}
+
+/**
+ * Reads the headers of the package open as `fd` (named `path` in errors) for a
+ * signature check: a format problem is an RpmFormatError, as for readPackage; errno
+ * failures are left to the caller, who opened the file. The caller streams the
+ * payload from the same descriptor, so both come from one file.
+ */
+export function readSignedParts(fd: number, path: string): SignedParts {
+  const { size } = checkFile(fd, path);
+  const { prefix, layout } = readHeaders(fd, path, size, () => {});
+  const { sig, signedSize } = parse(path, prefix, layout, false);
+  checkSignedSize(path, signedSize, layout, size);
+  // A copy: the prefix may be the scratch buffer, which the next read reuses.
+  const header = new Uint8Array(prefix.subarray(layout.headerStart, layout.headerEnd));
+  return { layout, size, header, signatures: packageSignatures(sig) };
 }
 
 /** Opens `path` for `fn`; errno failures become a PackageFileError naming the file. */
@@ -203,8 +230,10 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
   const size = st.size;
   const hash = createHash(checksumType);
   const { prefix, have, layout } = readHeaders(fd, path, size, (bytes) => hash.update(bytes));
-  const { facts, signedSize, verifier } = parse(path, prefix, layout, options.verifyDigests);
+  const { sig, facts, signedSize, verifier } = parse(path, prefix, layout, options.verifyDigests);
   checkSignedSize(path, signedSize, layout, size);
+  // Now: `sig` reads the prefix, which may be the scratch buffer the rest of the file reuses.
+  const signer = signerOf(packageSignatures(sig));
   // The prefix is usually the scratch buffer, which the rest of the file reuses.
   verifier?.update(prefix.subarray(0, have), 0);
   // Stream the rest of the file through the checksum (and the package's digests).
@@ -224,6 +253,7 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
     headerEnd: layout.headerEnd,
   };
   if (options.locationBase) record.locationBase = options.locationBase;
+  if (signer) record.signer = signer;
   return record;
 }
 

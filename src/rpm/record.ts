@@ -71,6 +71,13 @@ export interface PackageRecord {
   sourcerpm: string;
   headerStart: number;
   headerEnd: number;
+  /**
+   * Issuer key id (16 lowercase hex digits) of the package's OpenPGP signature: its
+   * first readable header signature, else its header + payload one (src/rpm/signatures.ts).
+   * Absent when the package is unsigned. What the package claims, not verified:
+   * src/signing checks signatures against keys. Not part of the YUM metadata.
+   */
+  signer?: string;
   provides: Dependency[];
   requires: Dependency[];
   conflicts: Dependency[];

@@ -12,6 +12,15 @@ export const Sig = {
   SHA3_256: 279,
   /** Of main header + payload: 16 binary bytes. */
   MD5: 1004,
+  /**
+   * OpenPGP signatures (signatures.ts): of the main header (binary packets; rpm 6's
+   * OPENPGP is a string array of base64 packets), and of main header + payload.
+   */
+  DSAHEADER: 267,
+  RSAHEADER: 268,
+  OPENPGP: 278,
+  PGP: 1002,
+  GPG: 1005,
 } as const;
 
 export const Tag = {

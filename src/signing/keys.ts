@@ -65,29 +65,3 @@ export async function readKeyBlocks(text: string): Promise<openpgp.Key[]> {
   for (const armoredKeys of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys })));
   return keys;
 }
-
-/** A public key a repository's package policy allows, as given to `repo create|update --require-signed`. */
-export interface AllowedKey {
-  fingerprint: string;
-  /** Armoured, the public key only. */
-  publicKey: string;
-  info: KeyInfo;
-}
-
-/**
- * The public keys of a key file (armoured, one or more blocks, or binary). Refuses a
- * private key (a policy needs only the public half, and a store should not hold a
- * secret it does not use), an empty or unreadable file, each naming `source`.
- */
-export async function readAllowedKeys(bytes: string | Uint8Array, source: string): Promise<AllowedKey[]> {
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('latin1');
-  let keys: openpgp.Key[];
-  try {
-    keys = text.includes('-----BEGIN PGP') ? await readKeyBlocks(text) : await openpgp.readKeys({ binaryKeys: Buffer.from(bytes) });
-  } catch (e) {
-    throw new SigningKeyError(`${source}: not an OpenPGP public key (${(e as Error).message}); export one with 'gpg --export --armor KEYID'`);
-  }
-  if (keys.some((k) => k.isPrivate())) throw new SigningKeyError(`${source}: holds a private key; give only the public key ('gpg --export --armor KEYID')`);
-  if (!keys.length) throw new SigningKeyError(`${source}: holds no key`);
-  return Promise.all(keys.map(async (k) => ({ fingerprint: k.getFingerprint(), publicKey: k.armor(), info: await describeKey(k) })));
-}

@@ -46,7 +46,7 @@ function dataLength(store: Buffer, type: number, at: number, count: number): num
 }
 
 /** The entries of the header at `offset` (its region tag left out) and where it ends. */
-function readHeader(b: Buffer, offset: number): { entries: Entry[]; region?: number; end: number } {
+export function readHeader(b: Buffer, offset: number): { entries: Entry[]; region?: number; end: number } {
   const il = b.readUInt32BE(offset + 8);
   const dl = b.readUInt32BE(offset + 12);
   const storeStart = offset + 16 + 16 * il;
@@ -72,7 +72,7 @@ function readHeader(b: Buffer, offset: number): { entries: Entry[]; region?: num
  * A header holding `entries` under a region tag. rpm wants the index sorted by tag and
  * the data in the same order (offsets only grow), each value aligned to its type.
  */
-function writeHeader(unsorted: Entry[], region: number): Buffer {
+export function writeHeader(unsorted: Entry[], region: number): Buffer {
   const entries = [...unsorted].sort((x, y) => x.tag - y.tag);
   const chunks: Buffer[] = [];
   const offsets = new Map<Entry, number>();

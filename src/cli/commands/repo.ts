@@ -53,14 +53,14 @@ const options = {
 /** The key files of --require-signed, read and checked here: a bad one is named by its file. */
 async function keyFiles(paths: string[] | undefined): Promise<string[] | undefined> {
   if (!paths?.length) return undefined;
-  const { readAllowedKeys } = await import('../../signing/index.ts');
+  const { loadPolicyKeys } = await import('../../signing/index.ts');
   const texts = [];
   for (const path of paths) {
     const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
       throw new UsageError(`--require-signed ${path}: cannot read the key file (${e.code ?? e.message})`);
     });
     // Sent armoured: a binary key file becomes text the API carries.
-    texts.push((await readAllowedKeys(bytes, path)).map((k) => k.publicKey).join(''));
+    texts.push((await loadPolicyKeys(bytes, path)).map((k) => k.key.armor()).join(''));
   }
   return texts;
 }
