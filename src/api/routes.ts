@@ -132,7 +132,12 @@ export const ROUTES = {
     summary: 'one snapshot (REF: id, tag, TAG@TIME), with its files when asked',
     scope: 'public',
     query: queryOf({ 'files?': string('1: with its files') }),
-    answer: ok(extended('Snapshot', { path: string(), 'files?': listOf(object({ href: string(), kind: { type: 'string', enum: ['package', 'metadata'] }, size: integer(), sha256: string() })) })),
+    answer: ok(
+      extended('Snapshot', {
+        path: string(),
+        'files?': listOf(object({ href: string(), kind: { type: 'string', enum: ['package', 'metadata'] }, size: integer(), sha256: string(), 'signer?': string('a package: the key id of its OpenPGP signature; absent: unsigned') })),
+      }),
+    ),
   },
   tags: { method: 'GET', path: '/repos/:repo/tags', summary: 'tags', scope: 'public', answer: ok(listOf(shape('Tag'))) },
   tag: {

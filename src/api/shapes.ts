@@ -79,6 +79,7 @@ export const SHAPES: Record<string, JsonSchema> = {
     'from?': string(),
     'to?': string(),
     'changelog?': listOf(object({ author: string(), date: integer('Unix seconds'), text: string() })),
+    'signer?': string('key id (16 hex digits) of the OpenPGP signature of the build; absent: unsigned'),
   }),
 };
 

@@ -71,6 +71,8 @@ export interface SnapshotFileView {
   kind: FileKind;
   size: number;
   sha256: string;
+  /** A package: the key id of its OpenPGP signature; absent: unsigned. */
+  signer?: string;
 }
 
 export interface SnapshotDetails extends SnapshotSummary {

@@ -32,7 +32,7 @@ import {
 } from '../snapshots/index.ts';
 import type { FetchPolicy } from '../sync/index.ts';
 import { auditScope, type AuditScope, NotFoundError, type PolicyKey, repoOrFail, type Store } from '../store/index.ts';
-import type { CommitOutcome, CreateRepoRequest, UpdateRepoRequest, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import type { CommitOutcome, CreateRepoRequest, UpdateRepoRequest, SnapshotFileView, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 import { checkOneLine, Failure, forTerminal, hasCredentials, kindOf, maskCredentials, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
@@ -278,10 +278,20 @@ export class LocalTxrepo implements Txrepo {
     return (await this.catalog.listSnapshots(repo)).map((s) => ({ ...s, tags: tags.filter((t) => t.snapshot === s.id).map((t) => t.tag) }));
   }
 
+  /** A snapshot's files as shown, each package with its signer. */
+  private async filesOf(snapshot: string): Promise<SnapshotFileView[]> {
+    const files = await this.catalog.snapshotFiles(snapshot);
+    const records = await this.catalog.getPackages(files.filter((f) => f.kind === 'package').map((f) => f.digest));
+    return files.map((f) => {
+      const signer = records.get(f.digest)?.signer;
+      return { href: f.href, kind: f.kind, size: f.size, sha256: f.digest, ...(signer && { signer }) };
+    });
+  }
+
   async showSnapshot(repo: string, ref: string, opts: { files?: boolean } = {}): Promise<SnapshotDetails> {
     const s = await resolveRef(this.catalog, checkRepoName(repo), ref);
     const tags = (await this.catalog.listTags(repo)).filter((t) => t.snapshot === s.id).map((t) => t.tag);
-    const files = opts.files ? (await this.catalog.snapshotFiles(s.id)).map((f) => ({ href: f.href, kind: f.kind, size: f.size, sha256: f.digest })) : undefined;
+    const files = opts.files ? await this.filesOf(s.id) : undefined;
     return { ...s, tags, path: snapshotPath(repo, s.id), files };
   }
 

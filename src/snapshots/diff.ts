@@ -11,6 +11,8 @@ export interface PackageChange {
   to?: string;
   /** Upgrades: changelog entries of the new build that the old one does not have. */
   changelog?: ChangelogEntry[];
+  /** Key id of the OpenPGP signature of the build it is now (of the old one, for a removal); absent: unsigned. */
+  signer?: string;
 }
 
 export interface SnapshotDiff {
@@ -22,6 +24,7 @@ export interface SnapshotDiff {
   downgraded: PackageChange[];
 }
 
+const signed = (r: PackageRecord) => (r.signer ? { signer: r.signer } : {});
 const evr = (r: PackageRecord) => `${r.epoch !== '0' ? `${r.epoch}:` : ''}${r.version}-${r.release}`;
 const compareEvr = (a: PackageRecord, b: PackageRecord) => Number(a.epoch) - Number(b.epoch) || rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release);
 
@@ -43,16 +46,16 @@ export async function diffSnapshots(store: Store, a: Snapshot, b: Snapshot): Pro
   const diff: SnapshotDiff = { from: a.id, to: b.id, added: [], removed: [], upgraded: [], downgraded: [] };
   for (const [key, r] of after) {
     const old = before.get(key);
-    if (!old) diff.added.push({ name: r.name, arch: r.arch, to: evr(r) });
+    if (!old) diff.added.push({ name: r.name, arch: r.arch, to: evr(r), ...signed(r) });
     else {
       const c = compareEvr(r, old);
       if (c > 0) {
         const known = new Set(old.changelogs.map((e) => `${e.date}\0${e.author}\0${e.text}`));
-        diff.upgraded.push({ name: r.name, arch: r.arch, from: evr(old), to: evr(r), changelog: r.changelogs.filter((e) => !known.has(`${e.date}\0${e.author}\0${e.text}`)) });
-      } else if (c < 0) diff.downgraded.push({ name: r.name, arch: r.arch, from: evr(old), to: evr(r) });
+        diff.upgraded.push({ name: r.name, arch: r.arch, from: evr(old), to: evr(r), changelog: r.changelogs.filter((e) => !known.has(`${e.date}\0${e.author}\0${e.text}`)), ...signed(r) });
+      } else if (c < 0) diff.downgraded.push({ name: r.name, arch: r.arch, from: evr(old), to: evr(r), ...signed(r) });
     }
   }
-  for (const [key, r] of before) if (!after.has(key)) diff.removed.push({ name: r.name, arch: r.arch, from: evr(r) });
+  for (const [key, r] of before) if (!after.has(key)) diff.removed.push({ name: r.name, arch: r.arch, from: evr(r), ...signed(r) });
   for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.arch < y.arch ? -1 : 1));
   return diff;
 }

@@ -1,6 +1,6 @@
 // txrepo diff REPO@A REPO@B
 
-import { parseRepoRef } from '../../snapshots/index.ts';
+import { parseRepoRef, type PackageChange } from '../../snapshots/index.ts';
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
@@ -22,11 +22,12 @@ export async function run(argv: string[]): Promise<number> {
   const diff = await withTxrepo(v, 'reads', (tx) => tx.diff(positionals[0], positionals[1]));
   print(v.json, diff, () => {
     const lines = [`${a.repo}@${diff.from} -> ${b.repo}@${diff.to}`];
-    for (const p of diff.added) lines.push(`  added      ${p.name}.${p.arch} ${p.to}`);
-    for (const p of diff.removed) lines.push(`  removed    ${p.name}.${p.arch} ${p.from}`);
-    for (const p of diff.downgraded) lines.push(`  downgraded ${p.name}.${p.arch} ${p.from} -> ${p.to}`);
+    const by = (p: PackageChange) => (p.signer ? `  (signed by ${p.signer})` : '');
+    for (const p of diff.added) lines.push(`  added      ${p.name}.${p.arch} ${p.to}${by(p)}`);
+    for (const p of diff.removed) lines.push(`  removed    ${p.name}.${p.arch} ${p.from}${by(p)}`);
+    for (const p of diff.downgraded) lines.push(`  downgraded ${p.name}.${p.arch} ${p.from} -> ${p.to}${by(p)}`);
     for (const p of diff.upgraded) {
-      lines.push(`  upgraded   ${p.name}.${p.arch} ${p.from} -> ${p.to}`);
+      lines.push(`  upgraded   ${p.name}.${p.arch} ${p.from} -> ${p.to}${by(p)}`);
       for (const c of p.changelog ?? []) lines.push(`             * ${new Date(c.date * 1000).toISOString().slice(0, 10)} ${c.author}\n${c.text.replace(/^/gm, '               ')}`);
     }
     if (lines.length === 1) lines.push('  no package changes');

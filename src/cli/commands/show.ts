@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
         `  message   ${t(s.message)}`,
         `  packages  ${s.packages}`,
         `  path      ${value.path}`,
-        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.sha256}`) : []),
+        ...(files ? files.map((f) => `  ${f.kind === 'package' ? 'package ' : 'metadata'}  ${f.href}  ${f.sha256}${f.kind === 'package' ? `  ${f.signer ? `signed by ${f.signer}` : 'unsigned'}` : ''}`) : []),
       ].join('\n'),
     );
     return 0;
