@@ -44,8 +44,11 @@ before(async () => {
   await writeFile(join(dir, 'pass'), 'server secret\n');
   await tx(['repo', 'create', 'plain']);
   await tx(['deploy', 'plain', sample('bear-4.1-1.noarch.rpm')]);
-  await tx(['repo', 'create', 'policy', '--require-signed', keys['package-key'].pub]);
   await tx(['key', 'import', keys['store-key'].sec]);
+  // Its (unsigned) packages come before its policy, which applies to what comes after; its snapshot is signed.
+  await tx(['repo', 'create', 'policy']);
+  await tx(['deploy', 'policy', sample('bear-4.1-1.noarch.rpm')]);
+  await tx(['repo', 'update', 'policy', '--require-signed', keys['package-key'].pub]);
   await tx(['repo', 'create', 'signed']);
   await tx(['deploy', 'signed', sample('bear-4.1-1.noarch.rpm')]);
   // plain's latest predates the key: unsigned. A deploy now would sign it.
@@ -74,7 +77,6 @@ describe('a server of signed repos', () => {
   });
 
   test("repos.repo and all_latest.json carry each repo's checks; inject writes them", async () => {
-    await tx(['deploy', 'policy', sample('cat-1.0-1.noarch.rpm')]);
     const set = JSON.parse((await tx(['set', 'create', 'plain', 'signed', 'policy', '--json'])).stdout).id as string;
     const repoFile = await (await get(`/sets/${set}/repos.repo`)).text();
     const section = (id: string) => repoFile.slice(repoFile.indexOf(`[${id}]`)).split('\n\n')[0];

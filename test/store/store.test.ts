@@ -120,7 +120,8 @@ describe('catalog migrations', () => {
       // none of version 5).
       const { DatabaseSync } = await import('node:sqlite');
       const db = new DatabaseSync(join(d, 'store', 'catalog.sqlite'));
-      db.exec(`DROP TABLE blob_uses; DROP TABLE blob_removals; DROP INDEX repodata_pages_blob;
+      db.exec(`DROP TABLE signing_keys; ALTER TABLE repos DROP COLUMN require_signed;
+        DROP TABLE blob_uses; DROP TABLE blob_removals; DROP INDEX repodata_pages_blob;
         DROP TABLE sets; DROP TABLE set_members; DROP TABLE tokens; DROP TABLE audit;
         ALTER TABLE repos DROP COLUMN retain_last; ALTER TABLE repos DROP COLUMN retain_days;
         ALTER TABLE packages DROP COLUMN added_at; ALTER TABLE repodata_pages DROP COLUMN page;
