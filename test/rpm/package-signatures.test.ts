@@ -345,6 +345,14 @@ describe('package signatures', { timeout: 180_000 }, () => {
     }
   });
 
+  test('a file that is missing or not an RPM is reported as for readPackage', async () => {
+    await assert.rejects(verifyPackageSignatures(join(dir, 'missing.rpm'), policy), { name: 'PackageFileError', kind: 'bad_package', message: `${join(dir, 'missing.rpm')}: cannot read the file: no such file` });
+    const text = join(dir, 'notes.rpm');
+    await writeFile(text, 'not an rpm at all, but long enough to hold a lead: '.repeat(4));
+    await assert.rejects(verifyPackageSignatures(text, policy), { name: 'RpmFormatError', message: `${text}: not a valid RPM package: bad lead magic (the file does not start with ED AB EE DB)` });
+    await assert.rejects(verifyPackageSignatures(join(dir, 'pkgs'), policy), { name: 'RpmFormatError', message: `${join(dir, 'pkgs')}: not a valid RPM package: not a regular file` });
+  });
+
   test('the package digests still hold where only the signature header was rewritten', () => {
     // The crafted packages changed only the signature header: rpm's digests of header and payload hold.
     for (const name of ['v3', 'v6', 'ecdsa', 'rpm6-style', 'truncated', 'too-many']) assert.ok(verifyDigests(cases.get(name)!.file).length >= 3, name);
