@@ -148,12 +148,12 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Node's decoder skips what is not base64; a signature must be nothing else. */
 function decodeBase64(text: string, index: number): FoundPacket {
   const compact = text.replace(/\s+/g, '');
-  if (!compact || !BASE64.test(compact)) return { index, problem: 'is not base64 text' };
+  if (!compact || !BASE64.test(compact)) return { index, problem: 'it is not base64 text' };
   return { index, bytes: Buffer.from(compact, 'base64') };
 }
 
 /** Reads one signature packet (framing included, nothing after it); throws PacketProblem. */
-export function parseSignaturePacket(bytes: Uint8Array): SignaturePacketFacts {
+function parseSignaturePacket(bytes: Uint8Array): SignaturePacketFacts {
   const body = new Cursor(unframe(bytes));
   const version = body.u8('version');
   if (version === 3) return readV3(body);

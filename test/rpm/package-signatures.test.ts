@@ -258,7 +258,7 @@ async function hostile(cat: string) {
   add('trailing-bytes', await bin('trailing-bytes', SIGTAG.RSAHEADER, Buffer.concat([packet, Buffer.from([0, 0, 0])])), 'unreadable', /3 bytes follow its signature packet$/);
   const wrongType = { tag: SIGTAG.RSAHEADER, type: 6, count: 1, data: Buffer.from('not binary\0') };
   add('wrong-type', await crafted(cat, pkg('wrong-type'), { [SIGTAG.RSAHEADER]: wrongType }), 'unreadable', /signature header tag 268 has type 6, expected BIN$/);
-  add('garbage-base64', await crafted(cat, pkg('garbage-base64'), { [SIGTAG.OPENPGP]: openpgpTag(['this is not base64!', 'AAAA']) }), 'unreadable', /its header signature \(OPENPGP\[0\]\) cannot be read: is not base64 text$/);
+  add('garbage-base64', await crafted(cat, pkg('garbage-base64'), { [SIGTAG.OPENPGP]: openpgpTag(['this is not base64!', 'AAAA']) }), 'unreadable', /its header signature \(OPENPGP\[0\]\) cannot be read: it is not base64 text$/);
   add('too-many', await crafted(cat, pkg('too-many'), { [SIGTAG.OPENPGP]: openpgpTag(Array.from({ length: 1000 }, () => 'AAAA')) }), 'unreadable', /the tag holds 1000 signatures; txrepo reads at most 16$/);
 }
 
