@@ -2,7 +2,7 @@
 export { RpmFormatError, RpmDigestError, PackageFileError } from './errors.ts';
 export { readPackage, readPackageSync, verifyDigests, headerLayout, parseHeaders, readSignedParts, CHECKSUM_TYPES } from './read.ts';
 export type { ChecksumType, ReadOptions, HeaderLayout, SignedParts } from './read.ts';
-export { packageSignatures, parseSignaturePacket, signerOf, SIGNATURE_TAGS, MAX_OPENPGP_SIGNATURES } from './signatures.ts';
+export { packageSignatures, signerOf, SIGNATURE_TAGS, MAX_OPENPGP_SIGNATURES } from './signatures.ts';
 export type { PackageSignature, SignatureCoverage, SignaturePacketFacts } from './signatures.ts';
 export { rpmvercmp } from './vercmp.ts';
 export { DEPENDENCY_KINDS, isPrimaryFile, nevra } from './record.ts';

@@ -148,12 +148,12 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Node's decoder skips what is not base64; a signature must be nothing else. */
 function decodeBase64(text: string, index: number): FoundPacket {
   const compact = text.replace(/\s+/g, '');
-  if (!compact || !BASE64.test(compact)) return { index, problem: 'is not base64 text' };
+  if (!compact || !BASE64.test(compact)) return { index, problem: 'it is not base64 text' };
   return { index, bytes: Buffer.from(compact, 'base64') };
 }
 
 /** Reads one signature packet (framing included, nothing after it); throws PacketProblem. */
-export function parseSignaturePacket(bytes: Uint8Array): SignaturePacketFacts {
+function parseSignaturePacket(bytes: Uint8Array): SignaturePacketFacts {
   const body = new Cursor(unframe(bytes));
   const version = body.u8('version');
   if (version === 3) return readV3(body);
@@ -249,7 +249,7 @@ function readV4orV6(c: Cursor, version: 4 | 6): SignaturePacketFacts {
   if (!c.left) throw new PacketProblem('it holds no signature value');
   // Creation and expiration times count only when signed; the issuer is a hint either way.
   if (hashed.created === undefined) throw new PacketProblem('it has no signed creation time');
-  const issuer = issuerOf(hashed.keyId !== undefined || hashed.fingerprint !== undefined ? hashed : unhashed.keyId !== undefined || unhashed.fingerprint !== undefined ? unhashed : hashed);
+  const issuer = oneIssuer(issuerOf(hashed), issuerOf(unhashed));
   const facts: SignaturePacketFacts = { version, signatureType, publicKeyAlgorithm, hashAlgorithm, created: hashed.created, hashPrefix, ...issuer };
   if (hashed.expiresAfter) facts.expiresAfter = hashed.expiresAfter;
   return facts;
@@ -305,8 +305,27 @@ function readSubpacket(type: number, data: Uint8Array, found: Subpackets): void 
   }
 }
 
+/**
+ * The issuer both areas name: the hashed one's, else the unhashed one's. Naming two
+ * is refused: readers differ on which counts (OpenPGP.js takes the last, rpm 4.18 the
+ * first key id), so such a signature means different things to different verifiers.
+ */
+function oneIssuer(hashed: Issuer, unhashed: Issuer): Issuer {
+  for (const field of ['keyId', 'fingerprint'] as const) {
+    if (hashed[field] && unhashed[field] && hashed[field] !== unhashed[field]) {
+      throw new PacketProblem(`it names two issuers: ${hashed[field]} (signed) and ${unhashed[field]} (unsigned)`);
+    }
+  }
+  return hashed.keyId ? hashed : unhashed;
+}
+
+interface Issuer {
+  keyId?: string;
+  fingerprint?: string;
+}
+
 /** Key id and fingerprint from an area's subpackets; they must agree (RFC 9580 5.5.4). */
-function issuerOf(area: Subpackets): { keyId?: string; fingerprint?: string } {
+function issuerOf(area: Subpackets): Issuer {
   if (!area.fingerprint) return area.keyId ? { keyId: area.keyId } : {};
   const fp = area.fingerprint;
   // A v4 key id is the fingerprint's last 8 bytes, a v6 one its first 8.

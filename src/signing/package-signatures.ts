@@ -28,15 +28,17 @@
 // Keys: a signature counts when its issuer is an allowed primary key or one of its
 // subkeys valid for signing (bound by the primary, with the signing flag); when the
 // signature names an issuer fingerprint, it must be that key's, so a key id collision
-// cannot pass for an allowed key.
+// cannot pass for an allowed key (rpm 4.18 goes by key id alone). A signature naming
+// two issuers, a signed one and another unsigned, is refused (signatures.ts).
 //
 // Time: a key's validity is judged when the signature was made, as rpm (4.19 and later,
 // with rpm-sequoia) and OpenPGP.js do: a package signed before its key expired stays
 // accepted after the key expires; a signature made after the key expired is refused
-// ("key ... expired on ..."). A revoked key's signatures are refused (a hard revocation,
-// as `gpg --gen-revoke` makes by default, voids all; one that says the key was
-// superseded or retired voids those made after it). rpm 4.18's built-in OpenPGP parser
-// checks neither expiry nor revocation and accepts both; this policy does not.
+// ("key ... expired on ..."), and so is one dated before its key was made. A revoked
+// key's signatures are refused (a hard revocation, as `gpg --gen-revoke` makes by
+// default, voids all; one that says the key was superseded or retired voids those made
+// after it). rpm 4.18's built-in OpenPGP parser checks neither expiry nor revocation
+// and accepts both; this policy does not (see docs/signing.md for every difference).
 //
 // Why OpenPGP.js: a well-kept, audited, pure-JavaScript implementation (no native
 // code, no gpg process per package, no keyring on disk), the same library that signs
@@ -47,7 +49,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
 import { Failure } from '../common/index.ts';
-import { PackageFileError, RpmFormatError, readSignedParts, type PackageSignature, type SignaturePacketFacts, type SignedParts } from '../rpm/index.ts';
+import { PackageFileError, readSignedParts, type PackageSignature, type SignaturePacketFacts, type SignedParts } from '../rpm/index.ts';
 import { refusedHash, signatureLabel, unsupportedAlgorithm, VERIFY_CONFIG } from './algorithms.ts';
 import type { PolicyKey } from './policy-keys.ts';
 import { verifyV3 } from './v3.ts';
@@ -122,7 +124,7 @@ export async function verifyPackageSignatures(path: string, keys: readonly Polic
   if (!keys.length) throw new Error('verifyPackageSignatures: the policy allows no keys');
   const file = await openPackage(path);
   try {
-    const ctx: Context = { path, keys, parts: readParts(file, path), file };
+    const ctx: Context = { path, keys, parts: readSignedParts(file.fd, path), file };
     const { signatures } = ctx.parts;
     if (!signatures.length) throw new PackageSignatureError(path, 'unsigned', `${path} is not signed; the repo requires packages signed by ${allowed(keys)}`);
     const checked: string[] = [];
@@ -135,6 +137,7 @@ export async function verifyPackageSignatures(path: string, keys: readonly Polic
     }
     return { signer: signer!, checked };
   } catch (e) {
+    // A read that failed (EIO) names the file like readPackage's; the rest is as thrown.
     if (e instanceof Failure || typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new PackageFileError(path, e as NodeJS.ErrnoException);
   } finally {
@@ -147,15 +150,6 @@ async function openPackage(path: string): Promise<FileHandle> {
   try {
     return await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new PackageFileError(path, e as NodeJS.ErrnoException);
-  }
-}
-
-function readParts(file: FileHandle, path: string): SignedParts {
-  try {
-    return readSignedParts(file.fd, path);
-  } catch (e) {
-    if (e instanceof RpmFormatError) throw e;
     throw new PackageFileError(path, e as NodeJS.ErrnoException);
   }
 }

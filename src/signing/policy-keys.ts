@@ -51,8 +51,6 @@ export async function loadPolicyKeys(contents: string | Uint8Array, source: stri
   const text = typeof contents === 'string' ? contents : looksArmored(contents) ? Buffer.from(contents).toString('latin1') : undefined;
   if ((text ?? contents).length === 0 || (text !== undefined && !text.trim())) throw new PolicyKeyError(source, `the file is empty, it holds no key; ${EXPORT_HINT}`);
   const keys = text === undefined ? await readBinary(contents as Uint8Array, source) : await readArmored(text, source);
-  // OpenPGP.js skips packets it does not know: bytes of none it knows make no key.
-  if (!keys.length) throw new PolicyKeyError(source, `holds no OpenPGP public key; ${EXPORT_HINT}`);
   const seen = new Map<string, PolicyKey>();
   for (const key of keys) {
     if (key.isPrivate()) throw privateKeyError(source, key.getFingerprint());

@@ -315,11 +315,14 @@ export async function signatureByKeyPacket(packet: openpgp.SecretSubkeyPacket | 
   sig.issuerKeyVersion = packet.version;
   const literal = new openpgp.LiteralDataPacket() as unknown as { setBytes(b: Uint8Array, f: openpgp.enums.literal): void };
   literal.setBytes(data, openpgp.enums.literal.binary);
-  // sign() takes the issuer fingerprint from the key packet: a stand-in names another.
-  const signer = issuerFingerprint ? Object.create(packet, { getFingerprintBytes: { value: () => issuerFingerprint } }) : packet;
+  // sign() takes the issuer from the key packet: a stand-in names another fingerprint
+  // and no key id, which goes unsigned after it, as gpg lays a signature out.
+  const KeyID = packet.getKeyID().constructor as new () => openpgp.KeyID;
+  const signer = issuerFingerprint ? Object.create(packet, { getFingerprintBytes: { value: () => issuerFingerprint }, getKeyID: { value: () => new KeyID() } }) : packet;
   // sign() takes the config as a fifth argument its typings leave out.
   const sign = sig.sign as unknown as (...args: unknown[]) => Promise<void>;
   await sign.call(sig, signer, literal, new Date(), true, openpgp.config);
+  if (issuerFingerprint) sig.unhashedSubpackets.push({ type: 16, critical: false, body: issuerFingerprint.subarray(-8) } as never);
   const list = new openpgp.PacketList<openpgp.SignaturePacket>();
   list.push(sig);
   return list.write();
