@@ -93,6 +93,10 @@ describe('txrepo key', () => {
       [['key', 'import', files.rsa], /rsa\.sec: the key is protected by a passphrase; give it/],
       [['key', 'import', files.rsa, '--passphrase-file', files.wrong], /rsa\.sec: the passphrase does not unlock the key/],
       [['key', 'import', files.expired], /expired\.sec: cannot sign/],
+      [['key', 'import', '/dev/zero'], /\/dev\/zero: larger than 1 MiB, which no OpenPGP key file is/],
+      [['key', 'import', dir], /: cannot read the key file \(EISDIR\)/],
+      [['repo', 'create', 'x', '--require-signed', '/dev/zero'], /--require-signed \/dev\/zero: larger than 1 MiB/],
+      [['repo', 'create', 'x', '--require-signed', files.ed], /ed\.sec: .*private key/],
     ];
     for (const [args, message] of cases) {
       const r = await txrepo([...args, '--store', store]);

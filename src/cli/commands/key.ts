@@ -1,8 +1,8 @@
 // txrepo key import|list|remove
 
-import { readFile } from 'node:fs/promises';
 import { actionOf, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { readKeyFile } from '../key-files.ts';
 import { auditScope, type AuditScope, type SigningKey } from '../../store/index.ts';
 import { actor, LOCAL_HELP, LOCAL_OPTION, signingPassphrase, withStore } from '../store.ts';
 import { print } from '../output.ts';
@@ -58,9 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   let unlocked: Awaited<ReturnType<typeof signing.unlockPrivateKey>> | undefined;
   let armored = '';
   if (action === 'import') {
-    const bytes = await readFile(arg!).catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError(`${arg}: cannot read the key file (${e.code ?? e.message})`);
-    });
+    const bytes = await readKeyFile(arg!);
     unlocked = await signing.unlockPrivateKey(bytes, arg!, signingPassphrase(v['passphrase-file']));
     if (unlocked.caveat) process.stderr.write(`txrepo: warning: ${arg}: ${unlocked.caveat}\n`);
     // Stored as given (still protected), armoured.

@@ -1,10 +1,10 @@
 // txrepo repo create|update|list|show|delete
 
-import { readFile } from 'node:fs/promises';
 import type { UpdateRepoRequest } from '../../core/index.ts';
 import type { Repository } from '../../store/index.ts';
 import { actionOf, integer, parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
+import { readKeyFile } from '../key-files.ts';
 import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
 
@@ -56,9 +56,7 @@ async function keyFiles(paths: string[] | undefined): Promise<string[] | undefin
   const { loadPolicyKeys } = await import('../../signing/index.ts');
   const texts = [];
   for (const path of paths) {
-    const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError(`--require-signed ${path}: cannot read the key file (${e.code ?? e.message})`);
-    });
+    const bytes = await readKeyFile(path, '--require-signed ');
     // Sent armoured: a binary key file becomes text the API carries.
     texts.push((await loadPolicyKeys(bytes, path)).map((k) => k.key.armor()).join(''));
   }

@@ -1,12 +1,12 @@
 // txrepo serve [--listen HOST:PORT]
 
 import cluster from 'node:cluster';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
 import { integer, parse } from '../args.ts';
 import { messageWithAdvice } from '../advice.ts';
 import { UsageError } from '../errors.ts';
+import { readKeyFile } from '../key-files.ts';
 import { LOCAL_HELP, LOCAL_OPTION, openLocalStore, signingPassphrase, storeDir, withStore } from '../store.ts';
 import type { Store } from '../../store/index.ts';
 
@@ -97,9 +97,7 @@ async function configureServerSigning(store: Store, v: { 'signing-key'?: string[
   const passphrase = signingPassphrase(v['signing-passphrase-file']);
   const keyFiles = [];
   for (const path of v['signing-key'] ?? []) {
-    const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError(`--signing-key ${path}: cannot read it (${e.code ?? e.message})`);
-    });
+    const bytes = await readKeyFile(path, '--signing-key ');
     keyFiles.push({ bytes, source: `--signing-key ${path}` });
   }
   const { configureSigning, snapshotSigner } = await import('../../snapshots/index.ts');
