@@ -69,9 +69,9 @@ async function signingBench(work: string, store: string, batchesOf: (k: number) 
   const signedViaServer = await served(['--signing-passphrase-file', pass], (server) => deploys(4, server));
   const unsigned = 'the same deploy unsigned';
   return [
-    { scenario: 'deploy 10, signed (key without passphrase)', txrepo: median(unprotected), reference: median(local), referenceName: unsigned },
-    { scenario: 'deploy 10, signed (key with passphrase)', txrepo: median(protectedLocal), reference: median(local), referenceName: unsigned },
-    { scenario: 'deploy 10 through serve, signed', txrepo: median(signedViaServer), reference: median(viaServer), referenceName: `${unsigned}, through serve` },
+    { scenario: 'deploy 10, signed, plain key', txrepo: median(unprotected), reference: median(local), referenceName: unsigned },
+    { scenario: 'deploy 10, signed, protected key', txrepo: median(protectedLocal), reference: median(local), referenceName: unsigned },
+    { scenario: 'deploy 10 via serve, signed', txrepo: median(signedViaServer), reference: median(viaServer), referenceName: `${unsigned}, via serve` },
   ];
 }
 
