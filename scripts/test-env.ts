@@ -28,6 +28,7 @@ export const PROGRAMS: Readonly<Record<string, string>> = {
   git: 'git',
   script: 'bsdutils',
   pg_ctlcluster: 'postgresql',
+  chromium: 'chromium',
 };
 
 /** A need that is not a program: running as root. */
