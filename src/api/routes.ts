@@ -112,7 +112,7 @@ export const ROUTES = {
       'sources?': orNull(listOf(string('an http(s) URL of a yum repo'))),
       'message?': text(),
     }),
-    answer: ok(extended('CommitOutcome', { added: listOf(string()), removed: listOf(string()) }), 201),
+    answer: ok(extended('CommitOutcome', { added: listOf(string()), removed: listOf(string()), 'notKept?': listOf(string('a package given that the keep policy did not take')) }), 201),
     progress: true,
   },
   sync: {

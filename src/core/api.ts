@@ -99,6 +99,8 @@ export interface DeployOutcome extends CommitOutcome {
   /** Hrefs of the packages added, and of those the repo's --keep policy removed. */
   added: string[];
   removed: string[];
+  /** Hrefs of packages given that the --keep policy did not take (older than the builds kept). */
+  notKept: string[];
 }
 
 export interface SyncOutcome extends CommitOutcome {

@@ -223,7 +223,7 @@ export class LocalTxrepo implements Txrepo {
       if (r.uploads?.length) packages.push(...(await this.ingestUploads(r.uploads, progress)));
       return commitPackages(this.store, { repo, packages, actor: this.actor, message: r.message });
     });
-    return { ...this.outcome(repo, result), added: result.added, removed: result.removed };
+    return { ...this.outcome(repo, result), added: result.added, removed: result.removed, notKept: result.notKept ?? [] };
   }
 
   /** What a deploy or sync did, in the words of the API: the snapshot latest points at now. */

@@ -57,6 +57,11 @@ export interface CommitRequest {
 export interface ListEdit {
   added: string[];
   removed: string[];
+  /**
+   * Hrefs the change brought that the repo's keep policy left out at once (an older
+   * build than those kept): in neither list, since the list never had them.
+   */
+  notKept?: string[];
 }
 
 export interface CommitResult extends ListEdit {
@@ -89,7 +94,7 @@ export async function commitOnLatest(store: Store, req: CommitRequest): Promise<
     const next = await applyChange(store, repo, parent ? await store.catalog.snapshotPages(parent) : [], change, req.underPolicy);
     if (change.kind !== 'remove') await requireSigned(store, repo, next.added.flatMap((href) => change.packages.get(href) ?? []));
     if (parent && (await changesNothing(store, parent, next, req.extras))) {
-      return { latest: parent, unchanged: true, path: snapshotPath(req.repo, parent), packages: count(next.pages), added: [], removed: [] };
+      return { latest: parent, unchanged: true, path: snapshotPath(req.repo, parent), packages: count(next.pages), added: [], removed: [], notKept: next.notKept ?? [] };
     }
     try {
       return await commit(store, req, parent, next);
@@ -116,7 +121,7 @@ async function commit(store: Store, req: CommitRequest, parent: string | undefin
     message: typeof req.message === 'string' ? req.message : req.message(next),
     tags: ['latest'],
   });
-  return { snapshot, latest: snapshot.id, unchanged: false, path: snapshotPath(req.repo, snapshot.id), packages: snapshot.packages, added: next.added, removed: next.removed };
+  return { snapshot, latest: snapshot.id, unchanged: false, path: snapshotPath(req.repo, snapshot.id), packages: snapshot.packages, added: next.added, removed: next.removed, notKept: next.notKept ?? [] };
 }
 
 /** Neither the packages nor the extra metadata (when the request gives them) change. */
@@ -258,6 +263,16 @@ async function keepNewest(catalog: Catalog, next: NextList, keep: number): Promi
   const all = await packagesOf(catalog, next.pages);
   const identities = await catalog.getPackageIdentities([...new Set(all.map((f) => f.digest))]);
   const kept = new Set(keptByPolicy(all.map((f) => ({ file: f, id: identities.get(f.digest)! })), keep).map((x) => x.file));
-  const removed = all.filter((f) => !kept.has(f)).map((f) => f.href);
-  return removed.length ? { pages: paginate(all.filter((f) => kept.has(f))), added: next.added, removed: [...next.removed, ...removed] } : next;
+  const dropped = all.filter((f) => !kept.has(f)).map((f) => f.href);
+  if (!dropped.length) return next;
+  // A build the change brought and the policy dropped at once was never in the list:
+  // it is neither added nor removed (and, alone, makes no snapshot).
+  const added = new Set(next.added);
+  const notKept = dropped.filter((h) => added.has(h));
+  return {
+    pages: paginate(all.filter((f) => kept.has(f))),
+    added: next.added.filter((h) => !notKept.includes(h)),
+    removed: [...next.removed, ...dropped.filter((h) => !added.has(h))],
+    notKept,
+  };
 }

@@ -96,9 +96,27 @@ describe('deploy and snapshots', () => {
     await tx(['repo', 'create', 'keep1', '--keep', '1']);
     await tx(['deploy', 'keep1', rpm('duck-0.6-1.noarch.rpm'), rpm('walrus-0.71-1.noarch.rpm')]);
     const r = JSON.parse((await tx(['deploy', 'keep1', rpm('duck-0.8-1.noarch.rpm'), rpm('duck-0.7-1.noarch.rpm'), '--json'])).stdout);
-    assert.deepEqual(r.removed.sort(), ['Packages/d/duck-0.6-1.noarch.rpm', 'Packages/d/duck-0.7-1.noarch.rpm']);
+    // 0.7 came and went in one deploy: never in the list, neither added nor removed.
+    assert.deepEqual(r.added, ['Packages/d/duck-0.8-1.noarch.rpm']);
+    assert.deepEqual(r.removed, ['Packages/d/duck-0.6-1.noarch.rpm']);
+    assert.deepEqual(r.notKept, ['Packages/d/duck-0.7-1.noarch.rpm']);
     const show = JSON.parse((await tx(['show', 'keep1', '--files', '--json'])).stdout);
     assert.deepEqual(show.files.filter((f: { kind: string }) => f.kind === 'package').map((f: { href: string }) => f.href), ['Packages/d/duck-0.8-1.noarch.rpm', 'Packages/w/walrus-0.71-1.noarch.rpm']);
+  });
+
+  test('--keep: deploying only an older build than the one kept makes no snapshot, however often', async () => {
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'k', '--keep', '1']);
+    await tx(['deploy', 'k', rpm('walrus-5.21-1.noarch.rpm')]);
+    const before = (await tx(['snapshots', 'k', '--json'])).stdout;
+    for (let i = 0; i < 2; i++) {
+      const r = JSON.parse((await tx(['deploy', 'k', rpm('walrus-0.71-1.noarch.rpm'), '--json'])).stdout);
+      assert.equal(r.unchanged, true);
+      assert.deepEqual([r.added, r.removed, r.notKept], [[], [], ['Packages/w/walrus-0.71-1.noarch.rpm']]);
+      assert.equal((await tx(['snapshots', 'k', '--json'])).stdout, before, 'no snapshot made, latest stays');
+    }
+    assert.match((await tx(['deploy', 'k', rpm('walrus-0.71-1.noarch.rpm')])).stdout, /nothing new: latest stays; not kept, older than the builds the repo keeps: walrus-0\.71-1\.noarch\.rpm/);
   });
 
   test('bad input commits nothing', async () => {

@@ -38,10 +38,13 @@ export async function run(argv: string[]): Promise<number> {
   if (!repo || sources.length === 0) throw new UsageError('give the repository and at least one source: txrepo deploy REPO SOURCE...');
   const progress = stagedProgress(showsProgress(v));
   const result = await withTxrepo(v, 'writes', (tx) => tx.deploy({ repo, sources, message: v.message }, progress?.report).finally(() => progress?.finish()));
+  // A server before notKept existed leaves it out.
+  const notKept = result.notKept ?? [];
+  const skipped = notKept.length ? `; not kept, older than the builds the repo keeps: ${notKept.map((h) => h.slice(h.lastIndexOf('/') + 1)).join(', ')}` : '';
   print(v.json, result, () =>
     result.unchanged
-      ? `${result.snapshot}\t${result.path}\t(nothing new: latest stays)`
-      : `${result.snapshot}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.packages} in all)`,
+      ? `${result.snapshot}\t${result.path}\t(nothing new: latest stays${skipped})`
+      : `${result.snapshot}\t${result.path}\t(+${result.added.length}${result.removed.length ? ` -${result.removed.length}` : ''} packages, ${result.packages} in all${skipped})`,
   );
   return 0;
 }
