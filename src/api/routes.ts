@@ -156,7 +156,17 @@ export const ROUTES = {
     summary: 'packages added, removed, upgraded, downgraded between two snapshots',
     scope: 'public',
     query: queryOf({ a: string('REPO@REF'), b: string('REPO@REF') }),
-    answer: ok(object({ from: string(), to: string(), added: listOf(shape('PackageChange')), removed: listOf(shape('PackageChange')), upgraded: listOf(shape('PackageChange')), downgraded: listOf(shape('PackageChange')) })),
+    answer: ok(
+      object({
+        from: string(),
+        to: string(),
+        added: listOf(shape('PackageChange')),
+        removed: listOf(shape('PackageChange')),
+        upgraded: listOf(shape('PackageChange')),
+        downgraded: listOf(shape('PackageChange')),
+        metadata: listOf(object({ type: string("its type in repomd.xml: updateinfo, group, modules, ..."), 'from?': string('its href in the first snapshot'), 'to?': string('its href in the second') })),
+      }),
+    ),
   },
 
   listSets: { method: 'GET', path: '/sets', summary: 'sets', scope: 'public', answer: ok(listOf(shape('Set'))) },

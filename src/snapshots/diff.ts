@@ -1,6 +1,12 @@
-// txrepo diff REPO@A REPO@B: what changed between two snapshots, package by package
-// (by name.arch), with the changelog entries an upgrade brings.
+// txrepo diff REPO@A REPO@B: what changed between two snapshots. Packages: the whole
+// sets are compared, every build (a repo may keep several of a name.arch): a build
+// only one side has was added or removed, and where one side lost builds of a
+// name.arch and the other gained some, they pair up, newest with newest, as upgrades
+// (with the changelog entries the new build brings) or downgrades. Metadata: the files
+// besides those generated from the packages (updateinfo, comps, modules, ...) that
+// were added, removed or changed, by type.
 
+import { parseRepomd, REPOMD_HREF } from '../metadata/index.ts';
 import { rpmvercmp, type ChangelogEntry, type PackageRecord } from '../rpm/index.ts';
 import type { Snapshot, Store } from '../store/index.ts';
 
@@ -15,6 +21,14 @@ export interface PackageChange {
   signer?: string;
 }
 
+/** A metadata file beside the generated ones, by its type in repomd.xml (updateinfo, group, modules...). */
+export interface MetadataChange {
+  type: string;
+  /** The file's href on each side (absent: that side has none). */
+  from?: string;
+  to?: string;
+}
+
 export interface SnapshotDiff {
   from: string;
   to: string;
@@ -22,40 +36,71 @@ export interface SnapshotDiff {
   removed: PackageChange[];
   upgraded: PackageChange[];
   downgraded: PackageChange[];
+  /** Metadata files added, removed or changed (updateinfo, comps, modules, ...). */
+  metadata: MetadataChange[];
 }
 
 const signed = (r: PackageRecord) => (r.signer ? { signer: r.signer } : {});
 const evr = (r: PackageRecord) => `${r.epoch !== '0' ? `${r.epoch}:` : ''}${r.version}-${r.release}`;
 const compareEvr = (a: PackageRecord, b: PackageRecord) => Number(a.epoch) - Number(b.epoch) || rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release);
 
-async function newestByNameArch(store: Store, snapshot: Snapshot): Promise<Map<string, PackageRecord>> {
+/** Every build of a snapshot, by name.arch, oldest first. */
+async function buildsByNameArch(store: Store, snapshot: Snapshot): Promise<Map<string, PackageRecord[]>> {
   const files = (await store.catalog.snapshotFiles(snapshot.id)).filter((f) => f.kind === 'package');
   const records = await store.catalog.getPackages(files.map((f) => f.digest));
-  const out = new Map<string, PackageRecord>();
+  const out = new Map<string, PackageRecord[]>();
   for (const r of records.values()) {
     const key = `${r.name}.${r.arch}`;
-    const cur = out.get(key);
-    if (!cur || compareEvr(r, cur) > 0) out.set(key, r);
+    out.set(key, [...(out.get(key) ?? []), r]);
   }
+  for (const list of out.values()) list.sort(compareEvr);
   return out;
 }
 
-export async function diffSnapshots(store: Store, a: Snapshot, b: Snapshot): Promise<SnapshotDiff> {
-  const before = await newestByNameArch(store, a);
-  const after = await newestByNameArch(store, b);
-  const diff: SnapshotDiff = { from: a.id, to: b.id, added: [], removed: [], upgraded: [], downgraded: [] };
-  for (const [key, r] of after) {
-    const old = before.get(key);
-    if (!old) diff.added.push({ name: r.name, arch: r.arch, to: evr(r), ...signed(r) });
-    else {
-      const c = compareEvr(r, old);
-      if (c > 0) {
-        const known = new Set(old.changelogs.map((e) => `${e.date}\0${e.author}\0${e.text}`));
-        diff.upgraded.push({ name: r.name, arch: r.arch, from: evr(old), to: evr(r), changelog: r.changelogs.filter((e) => !known.has(`${e.date}\0${e.author}\0${e.text}`)), ...signed(r) });
-      } else if (c < 0) diff.downgraded.push({ name: r.name, arch: r.arch, from: evr(old), to: evr(r), ...signed(r) });
-    }
+/** The builds of `a` that `b` has no build of the same EVR of. */
+const without = (a: PackageRecord[], b: PackageRecord[]) => a.filter((x) => !b.some((y) => compareEvr(x, y) === 0));
+
+/** What changed in one name.arch: gone and new builds, paired newest with newest. */
+function diffBuilds(before: PackageRecord[], after: PackageRecord[], diff: SnapshotDiff): void {
+  const gone = without(before, after);
+  const fresh = without(after, before);
+  while (gone.length && fresh.length) {
+    const old = gone.pop()!;
+    const now = fresh.pop()!;
+    if (compareEvr(now, old) > 0) {
+      const known = new Set(old.changelogs.map((e) => `${e.date}\0${e.author}\0${e.text}`));
+      diff.upgraded.push({ name: now.name, arch: now.arch, from: evr(old), to: evr(now), changelog: now.changelogs.filter((e) => !known.has(`${e.date}\0${e.author}\0${e.text}`)), ...signed(now) });
+    } else diff.downgraded.push({ name: now.name, arch: now.arch, from: evr(old), to: evr(now), ...signed(now) });
   }
-  for (const [key, r] of before) if (!after.has(key)) diff.removed.push({ name: r.name, arch: r.arch, from: evr(r), ...signed(r) });
-  for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.arch < y.arch ? -1 : 1));
+  for (const r of fresh) diff.added.push({ name: r.name, arch: r.arch, to: evr(r), ...signed(r) });
+  for (const r of gone) diff.removed.push({ name: r.name, arch: r.arch, from: evr(r), ...signed(r) });
+}
+
+/** The records of a snapshot's repomd.xml beside those made from its packages, by type (updateinfo, group, modules...). */
+async function extraMetadata(store: Store, snapshot: Snapshot): Promise<Map<string, { href: string; checksum: string }>> {
+  const xml = await store.blobs.read(snapshot.repomd);
+  if (!xml) throw new Error(`the repomd.xml of snapshot ${snapshot.id} (blob ${snapshot.repomd}) is missing; run 'txrepo fsck'`);
+  const generated = /^(primary|filelists|other)(_db|_zck)?$/;
+  const records = parseRepomd(xml.toString('utf8'), `${snapshot.repo}@${snapshot.id}/${REPOMD_HREF}`).records.filter((r) => !generated.test(r.type));
+  return new Map(records.map((r) => [r.type, { href: r.href, checksum: r.checksum.value }]));
+}
+
+function diffMetadata(before: Map<string, { href: string; checksum: string }>, after: Map<string, { href: string; checksum: string }>): MetadataChange[] {
+  const changes: MetadataChange[] = [];
+  for (const type of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const [a, b] = [before.get(type), after.get(type)];
+    if (a?.checksum === b?.checksum) continue;
+    changes.push({ type, ...(a && { from: a.href }), ...(b && { to: b.href }) });
+  }
+  return changes;
+}
+
+export async function diffSnapshots(store: Store, a: Snapshot, b: Snapshot): Promise<SnapshotDiff> {
+  const [before, after] = await Promise.all([buildsByNameArch(store, a), buildsByNameArch(store, b)]);
+  const diff: SnapshotDiff = { from: a.id, to: b.id, added: [], removed: [], upgraded: [], downgraded: [], metadata: [] };
+  for (const key of new Set([...before.keys(), ...after.keys()])) diffBuilds(before.get(key) ?? [], after.get(key) ?? [], diff);
+  const byName = (x: PackageChange, y: PackageChange) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.arch < y.arch ? -1 : x.arch > y.arch ? 1 : (x.to ?? x.from ?? '') < (y.to ?? y.from ?? '') ? -1 : 1);
+  for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort(byName);
+  diff.metadata = diffMetadata(...(await Promise.all([extraMetadata(store, a), extraMetadata(store, b)])));
   return diff;
 }

@@ -15,7 +15,7 @@ export { generateRepodata } from './repodata.ts';
 export { fsck } from './fsck.ts';
 export type { FsckReport } from './fsck.ts';
 export { diffSnapshots } from './diff.ts';
-export type { SnapshotDiff, PackageChange } from './diff.ts';
+export type { SnapshotDiff, PackageChange, MetadataChange } from './diff.ts';
 export { gc, beyondRetention } from './gc.ts';
 export type { GcOptions, GcReport } from './gc.ts';
 export { createSet, setManifest, parseDuration, isLive, leaseEnd, viewOfSet, DEFAULT_SET_TTL } from './sets.ts';

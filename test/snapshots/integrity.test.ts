@@ -1,10 +1,10 @@
-// needs: rpmbuild
+// needs: rpmbuild createrepo_c modifyrepo_c
 // fsck finds damage; diff reports upgrades with their changelog; a deploy killed at
 // any instant leaves a store that fsck passes, and the retry succeeds.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
@@ -47,7 +47,8 @@ describe('diff', () => {
       ['1.0', ['1.0-1']],
       ['2.0', ['2.0-1', '1.0-1']],
     ]);
-    await tx(['repo', 'create', 'a']);
+    // --keep 1: the new build replaces the old one (without it both stay: see below).
+    await tx(['repo', 'create', 'a', '--keep', '1']);
     const s1 = JSON.parse((await tx(['deploy', 'a', v1, join(SAMPLES, 'bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot;
     const s2 = JSON.parse((await tx(['deploy', 'a', v2, join(SAMPLES, 'cat-1.0-1.noarch.rpm'), '--json'])).stdout).snapshot;
     const diff = JSON.parse((await tx(['diff', `a@${s1}`, `a@${s2}`, '--json'])).stdout);
@@ -61,6 +62,45 @@ describe('diff', () => {
     assert.deepEqual(back.downgraded.map((p: { from: string; to: string }) => [p.from, p.to]), [['2.0-1', '1.0-1']]);
     const text = (await tx(['diff', `a@${s1}`, 'a@latest'])).stdout;
     assert.match(text, /upgraded {3}tool.noarch 1.0-1 -> 2.0-1\n.*Dev <dev@example.com> - 2.0-1\n {15}- 2.0-1 notes/);
+  });
+
+  test('the whole package sets: a build added beside an older one is an addition, not an upgrade', async () => {
+    const tx = inStore(join(work, `store-${n++}`));
+    await tx(['repo', 'create', 'w']);
+    const s1 = JSON.parse((await tx(['deploy', 'w', sample('walrus-0.71-1.noarch.rpm'), '--json'])).stdout).snapshot;
+    const s2 = JSON.parse((await tx(['deploy', 'w', sample('walrus-5.21-1.noarch.rpm'), '--json'])).stdout).snapshot;
+    const diff = JSON.parse((await tx(['diff', `w@${s1}`, `w@${s2}`, '--json'])).stdout);
+    assert.deepEqual([diff.added, diff.removed, diff.upgraded, diff.downgraded], [[{ name: 'walrus', arch: 'noarch', to: '5.21-1' }], [], [], []]);
+    // Two builds of a name.arch for one: the newest pairs as the upgrade, the other goes.
+    await tx(['repo', 'create', 'k', '--keep', '1']);
+    const k1 = JSON.parse((await tx(['deploy', 'w', sample('duck-0.6-1.noarch.rpm'), sample('duck-0.7-1.noarch.rpm'), '--json'])).stdout).snapshot;
+    await tx(['tag', 'w', 'two-ducks', k1]);
+    const k2 = JSON.parse((await tx(['deploy', 'k', sample('duck-0.8-1.noarch.rpm'), '--json'])).stdout).snapshot;
+    const across = JSON.parse((await tx(['diff', 'w@two-ducks', `k@${k2}`, '--json'])).stdout);
+    assert.deepEqual(across.upgraded.map((p: { from: string; to: string }) => [p.from, p.to]), [['0.7-1', '0.8-1']]);
+    assert.deepEqual(across.removed.map((p: { name: string; from: string }) => `${p.name}-${p.from}`), ['duck-0.6-1', 'walrus-0.71-1', 'walrus-5.21-1']);
+  });
+
+  test('metadata-only changes: updateinfo, comps and modules added, changed or removed, with no package change', async () => {
+    const tx = inStore(join(work, `store-${n++}`));
+    const up = join(work, `upstream-${n++}`);
+    await mkdir(up);
+    for (const f of ['bear-4.1-1.noarch.rpm', 'duck-0.7-1.noarch.rpm']) await copyFile(sample(f), join(up, f));
+    await mustRun('createrepo_c', ['--no-database', '--quiet', up]);
+    await tx(['repo', 'create', 'm', '--upstream', up]);
+    const s1 = JSON.parse((await tx(['sync', 'm', '--json'])).stdout).snapshot;
+    await mustRun('modifyrepo_c', ['--mdtype=updateinfo', sample('updateinfo.xml'), join(up, 'repodata')]);
+    await mustRun('modifyrepo_c', ['--mdtype=group', sample('comps.xml'), join(up, 'repodata')]);
+    const s2 = JSON.parse((await tx(['sync', 'm', '--json'])).stdout).snapshot;
+    assert.notEqual(s2, s1, 'a metadata change alone makes a snapshot');
+    const diff = JSON.parse((await tx(['diff', `m@${s1}`, `m@${s2}`, '--json'])).stdout);
+    assert.deepEqual([diff.added, diff.removed, diff.upgraded, diff.downgraded], [[], [], [], []]);
+    assert.deepEqual(diff.metadata.map((c: { type: string; from?: string; to?: string }) => [c.type, c.from !== undefined, c.to !== undefined]), [['group', false, true], ['updateinfo', false, true]]);
+    const text = (await tx(['diff', `m@${s1}`, `m@${s2}`])).stdout;
+    assert.match(text, /metadata {3}group added\n {2}metadata {3}updateinfo added/);
+    const back = JSON.parse((await tx(['diff', `m@${s2}`, `m@${s1}`, '--json'])).stdout);
+    assert.deepEqual(back.metadata.map((c: { type: string; to?: string }) => [c.type, c.to]), [['group', undefined], ['updateinfo', undefined]]);
+    assert.match((await tx(['diff', `m@${s1}`, `m@${s1}`])).stdout, /no changes: the same packages and metadata/);
   });
 });
 

@@ -30,7 +30,8 @@ export async function run(argv: string[]): Promise<number> {
       lines.push(`  upgraded   ${p.name}.${p.arch} ${p.from} -> ${p.to}${by(p)}`);
       for (const c of p.changelog ?? []) lines.push(`             * ${new Date(c.date * 1000).toISOString().slice(0, 10)} ${c.author}\n${c.text.replace(/^/gm, '               ')}`);
     }
-    if (lines.length === 1) lines.push('  no package changes');
+    for (const m of diff.metadata) lines.push(`  metadata   ${m.type} ${m.from && m.to ? 'changed' : m.to ? 'added' : 'removed'}`);
+    if (lines.length === 1) lines.push('  no changes: the same packages and metadata');
     return lines.join('\n');
   });
   return 0;
