@@ -9,7 +9,9 @@
 //   /sets/<set>/<repo>/<href>             the snapshot the set pins: immutable
 //   /sets/<set>/repos.repo                a yum .repo file for the whole set
 //   /repos/all_latest.json                {"latest_ci_repos": {"<repo>": "<snapshot URL>"}},
-//                                         and "gpg": {"<repo>": checks} for signed repos
+//                                         and "gpg": {"<repo>": checks} for signed repos;
+//                                         ?tag=TAG: every repo's TAG instead of latest
+//   /sets/<set>/all_latest.json           the same for the set's snapshots
 //   /keys/<fingerprint>.asc               a public key: a snapshot signing key, or a key
 //                                         a repository requires its packages signed by
 //
@@ -107,23 +109,42 @@ function linkHeaders(ctx: YumContext, cacheControl: string): Record<string, stri
   return ctx.hostDerived ? { 'cache-control': 'no-store', vary: 'host' } : { 'cache-control': cacheControl };
 }
 
+/** One parameter of the request's query string (a repeated one: its last value). */
+function queryParameter(req: IncomingMessage, key: string): string | undefined {
+  const query = (req.url ?? '').split('?')[1];
+  return query === undefined ? undefined : (new URLSearchParams(query).get(key) ?? undefined);
+}
+
+/**
+ * A mirror index in the shape the CI mirror client reads, {"latest_ci_repos": {"<repo>":
+ * "<URL>"}}, with a `gpg` member for the repos whose clients check signatures
+ * (client-config.ts), which `txrepo inject --mirrors` reads and that client ignores.
+ */
+async function sendMirrorIndex(req: IncomingMessage, res: ServerResponse, ctx: YumContext, entries: { repo: string; snapshot: string; path: string }[], cacheControl: string): Promise<void> {
+  const base = ctx.baseUrl(req);
+  const urls: Record<string, string> = {};
+  const gpg: Record<string, GpgChecks> = {};
+  for (const e of entries) {
+    urls[e.repo] = base + e.path;
+    const checks = await checksFor(ctx, base, e.repo, e.snapshot, urls[e.repo]);
+    if (checks) gpg[e.repo] = checks;
+  }
+  sendJson(res, 200, { latest_ci_repos: urls, ...(Object.keys(gpg).length && { gpg }) }, linkHeaders(ctx, cacheControl));
+}
+
 /** Answers a read path; false if `segments` is not one. */
 export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: YumContext, segments: string[]): Promise<boolean> {
   const { catalog } = ctx.store;
   const [top, a, b, c, ...rest] = segments;
   if (top === 'repos' && a === 'all_latest.json' && segments.length === 2) {
-    const base = ctx.baseUrl(req);
-    const latest: Record<string, string> = {};
-    const gpg: Record<string, GpgChecks> = {};
+    // ?tag=TAG: every repository's TAG instead of latest (those without it are left out).
+    const tag = name(checkTagName, queryParameter(req, 'tag') ?? 'latest', 'tag');
+    const entries = [];
     for (const repo of await catalog.listRepos()) {
-      const tag = await catalog.getTag(repo.name, 'latest');
-      if (!tag) continue;
-      latest[repo.name] = base + snapshotPath(repo.name, tag.snapshot);
-      const checks = await checksFor(ctx, base, repo.name, tag.snapshot, latest[repo.name]);
-      if (checks) gpg[repo.name] = checks;
+      const t = await catalog.getTag(repo.name, tag);
+      if (t) entries.push({ repo: repo.name, snapshot: t.snapshot, path: snapshotPath(repo.name, t.snapshot) });
     }
-    // The mirror client reads latest_ci_repos only; `txrepo inject --mirrors` reads gpg too.
-    sendJson(res, 200, { latest_ci_repos: latest, ...(Object.keys(gpg).length && { gpg }) }, linkHeaders(ctx, REVALIDATE));
+    await sendMirrorIndex(req, res, ctx, entries, REVALIDATE);
     return true;
   }
   if (top === 'keys' && a !== undefined && segments.length === 2) {
@@ -187,6 +208,13 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
         lines.push('', `[${m.repo}]`, `name=${m.repo} (snapshot ${m.snapshot}, set ${set.id})`, `baseurl=${url}`, 'enabled=1', ...gpgLines(checks), 'proxy=_none_');
       }
       sendText(res, 200, lines.join('\n') + '\n', linkHeaders(ctx, IMMUTABLE));
+      return true;
+    }
+    if (b === 'all_latest.json' && c === undefined) {
+      const gone = [];
+      for (const m of set.members) if (!(await catalog.getSnapshot(m.repo, m.snapshot))) gone.push(`${m.repo}@${m.snapshot}`);
+      if (gone.length) throw new HttpError('gone', `set ${set.id}: gc has removed ${gone.join(', ')} since its lease ended; pin the snapshots again in a new set`);
+      await sendMirrorIndex(req, res, ctx, set.members.map((m) => ({ ...m, path: setMemberPath(set.id, m.repo) })), IMMUTABLE);
       return true;
     }
     const member = set.members.find((m) => m.repo === b);

@@ -23,6 +23,6 @@ export type { SetRequest, SetManifest, SetManifestFile, SetManifestRepo, SetView
 export { SnapshotLookup } from './lookup.ts';
 export { gpgChecks, gpgLines } from './client-config.ts';
 export type { GpgChecks } from './client-config.ts';
-export { atPath, fileUnder, keyPath, LATEST_INDEX_PATH, setMemberPath, setRepoFilePath, snapshotPath, tagPath } from './paths.ts';
+export { atPath, fileUnder, keyPath, LATEST_INDEX_PATH, setIndexPath, setMemberPath, setRepoFilePath, snapshotPath, tagPath } from './paths.ts';
 export { configureSigning, publicKeys, snapshotSigner, warmSigning } from './signing.ts';
 export type { Signer } from './signing.ts';

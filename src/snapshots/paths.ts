@@ -19,6 +19,9 @@ export const setMemberPath = (set: string, repo: string): string => `/sets/${set
 /** A set's ready yum .repo file. */
 export const setRepoFilePath = (set: string): string => `/sets/${set}/repos.repo`;
 
+/** A set's mirror index: LATEST_INDEX_PATH's shape, of the set's snapshots. */
+export const setIndexPath = (set: string): string => `/sets/${set}/all_latest.json`;
+
 /** A public key (a snapshot signing key or a repository's package key), by fingerprint. */
 export const keyPath = (fingerprint: string): string => `/keys/${fingerprint}.asc`;
 
