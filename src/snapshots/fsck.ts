@@ -28,7 +28,16 @@ async function signatureProblems(store: Store, byHref: Map<string, SnapshotFile>
   return verdict.problems.map((p) => `${REPOMD_SIGNATURE_HREF}: ${p}`);
 }
 
+/**
+ * Checks the store. The catalog is read in one consistent view (Catalog.consistentRead):
+ * on a live store, separate reads would see a commit land between them and report
+ * problems that are not there (a tag moved to a snapshot listed after the list was read).
+ */
 export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): Promise<FsckReport> {
+  return store.catalog.consistentRead(() => check(store, opts));
+}
+
+async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<FsckReport> {
   const { catalog, blobs } = store;
   const problems: string[] = [];
   let snapshotCount = 0;

@@ -441,5 +441,13 @@ export interface Catalog extends BlobLedger {
   /** Every blob digest the catalog refers to, leaving out the snapshots in `without`. */
   referencedBlobs(without?: string[]): Promise<Set<string>>;
 
+  /**
+   * Runs `fn` with every read this catalog makes for it seeing one state of the catalog
+   * (a read transaction of its own: writers go on, and `fn` sees none of their commits).
+   * For checks that compare many rows (fsck): separate reads would see a commit land
+   * between them. `fn` must only read.
+   */
+  consistentRead<T>(fn: () => Promise<T>): Promise<T>;
+
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@
 // lock (MVCC): they never wait for a writer. Reads that must see one state across
 // several statements run in one REPEATABLE READ transaction.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PackageRecord } from '../rpm/index.ts';
@@ -122,7 +123,7 @@ function connectionFailure(e: unknown, url: string): unknown {
 /** A transaction's connection (or the pool, for one statement): counts the rows its statements change (for the audit row). */
 class Tx {
   changes = 0;
-  private readonly client: pg.PoolClient | pg.Pool;
+  readonly client: pg.PoolClient | pg.Pool;
   constructor(client: pg.PoolClient | pg.Pool) {
     this.client = client;
   }
@@ -487,8 +488,19 @@ export class PgCatalog implements Catalog {
     }
   }
 
+  /** The client of a consistentRead running in this async context. */
+  private readonly view = new AsyncLocalStorage<pg.PoolClient>();
+
+  /** Every read `fn` makes sees one state: they all go to one client, in one REPEATABLE READ transaction. */
+  async consistentRead<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.view.getStore()) return fn();
+    return this.read((tx) => this.view.run(tx.client as pg.PoolClient, fn));
+  }
+
   /** Reads that must see one state of the catalog: one REPEATABLE READ transaction. */
   private async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const inView = this.view.getStore();
+    if (inView) return fn(new Tx(inView));
     const client = await this.connect();
     let broken: Error | undefined;
     try {
@@ -507,7 +519,7 @@ export class PgCatalog implements Catalog {
   /** One statement, outside any transaction (it sees one state by itself). */
   private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
     try {
-      return (await this.pool.query(sql, params)).rows as Row[];
+      return (await (this.view.getStore() ?? this.pool).query(sql, params)).rows as Row[];
     } catch (e) {
       throw connectionFailure(e, this.url);
     }
@@ -551,7 +563,7 @@ export class PgCatalog implements Catalog {
   /** Storage reads of one statement each, outside any transaction. */
   private async once<T>(read: (storage: PgStorage) => Promise<T>): Promise<T> {
     try {
-      return await read(new PgStorage(new Tx(this.pool)));
+      return await read(new PgStorage(new Tx(this.view.getStore() ?? this.pool)));
     } catch (e) {
       throw connectionFailure(e, this.url);
     }

@@ -4,6 +4,7 @@
 
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -335,18 +336,23 @@ class SqliteStorage implements CatalogStorage {
 export class SqliteCatalog implements Catalog {
   private readonly db: DatabaseSync;
   private readonly path: string;
+  /** Opened as immutable (a read-only file system): nothing writes it. */
+  private readonly immutable: boolean;
   private readonly statements = new Map<string, StatementSync>();
   private readonly storage = new SqliteStorage((sql) => this.q(sql));
 
   constructor(path: string) {
     this.path = path;
+    let immutable = false;
     try {
       this.db = new DatabaseSync(path);
       // busy_timeout first: every later statement, journal_mode included, may meet a writer.
       this.db.exec('PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
     } catch (e) {
       this.db = SqliteCatalog.openOnReadOnlyFs(path, e);
+      immutable = true;
     }
+    this.immutable = immutable;
     this.migrate();
   }
 
@@ -395,9 +401,36 @@ export class SqliteCatalog implements Catalog {
   }
 
   private q(sql: string): StatementSync {
-    let st = this.statements.get(sql);
-    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    // Inside consistentRead, on the view's own connection.
+    const view = this.view.getStore();
+    const [db, statements] = view ? [view.db, view.statements] : [this.db, this.statements];
+    let st = statements.get(sql);
+    if (!st) statements.set(sql, (st = db.prepare(sql)));
     return st;
+  }
+
+  /** The connection of a consistentRead running in this async context. */
+  private readonly view = new AsyncLocalStorage<{ db: DatabaseSync; statements: Map<string, StatementSync> }>();
+
+  /**
+   * A connection of its own, in a read transaction (WAL: the snapshot is taken at its
+   * first read, done at once), so that the view neither sees this connection's writes
+   * nor holds them up. A catalog opened as immutable has no writers: it is one state.
+   */
+  async consistentRead<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.immutable) return fn();
+    const db = new DatabaseSync(this.path, { readOnly: true });
+    try {
+      db.exec('PRAGMA busy_timeout = 30000; BEGIN');
+      db.prepare('SELECT COUNT(*) FROM repos').get();
+      return await this.view.run({ db, statements: new Map() }, fn);
+    } finally {
+      try {
+        db.exec('COMMIT');
+      } finally {
+        db.close();
+      }
+    }
   }
 
   /** A write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlocks). */
