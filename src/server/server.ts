@@ -7,7 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { forTerminal } from '../common/index.ts';
 import { SnapshotLookup } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
-import { authenticate } from './access.ts';
+import { createUi, isUiPath, wantsHtml } from '../ui/index.ts';
+import { authenticate, needsToken, whyToken } from './access.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
 import { serveYum } from './yum.ts';
 
@@ -135,8 +136,32 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const { fetchPolicy } = await import('../sync/index.ts');
   const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private, fetchPolicy: fetchPolicy(opts.fetchAllow) });
   const isPrivate = opts.private === true;
+  const ui = createUi(opts.store, lookup);
+
+  /**
+   * A page of the web UI (src/ui): the same reading rights as the API route that gives
+   * the same data, asked of a browser by HTTP Basic (a token is the password). Its
+   * failures are HTML pages with the API's status.
+   */
+  async function serveUi(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the web UI is read-only: GET or HEAD', { allow: 'GET, HEAD' });
+      // The stylesheet and script hold no data: an error page of a private server needs them too.
+      if (segments[1] !== 'assets') {
+        const route = ui.routeOf(segments);
+        const scope = route?.scope ?? 'public';
+        await authenticate(req, opts.store.catalog, { required: needsToken(scope, isPrivate), why: whyToken(scope, 'GET'), challenge: 'Basic' });
+      }
+      await ui.serve(req, res, segments);
+    } catch (e) {
+      if (res.headersSent) return void res.destroy();
+      const { status, body, headers } = failure(req, e as Error, opts.explain);
+      ui.sendError(res, status, body.error.message, headers);
+    }
+  }
 
   async function serveRead(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    if (isUiPath(segments) || (segments.length === 0 && wantsHtml(req))) return serveUi(req, res, segments);
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
     // Anonymous reads, the common case, cost nothing here; a token given is checked (access.ts).
     if (isPrivate || req.headers.authorization !== undefined) {

@@ -1,0 +1,151 @@
+// needs: chromium rpmbuild
+// The web UI in a real browser (headless chromium) over `txrepo serve` on a store with
+// a few repositories, snapshots, tags, sets and tag moves: every page loads with no
+// console error and shows the rows it should; a package whose summary, description and
+// changelog hold markup executes nothing; screenshots of each page go to
+// .cache/ui-screenshots/.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser.ts';
+import { buildRpm } from '../helpers/build.ts';
+import { removeDir, tempDir } from '../helpers/repo.ts';
+import { inStore } from '../helpers/run.ts';
+import { sample, sampleRpms, SAMPLES } from '../helpers/samples.ts';
+import { serve, type Served } from '../helpers/serve.ts';
+
+const SCRIPT = '<script>window.__xss=1</script>';
+const IMG = '"><img src=x onerror="window.__xss=2">';
+
+let dir: string;
+let store: string;
+let served: Served;
+let browser: Browser;
+let token: string;
+const ids: Record<string, string> = {};
+
+before(async () => {
+  dir = await tempDir('txrepo-ui-');
+  store = join(dir, 'store');
+  const tx = inStore(store);
+  const idOf = async (args: string[]) => JSON.parse((await tx([...args, '--json'])).stdout).snapshot as string;
+  await tx(['repo', 'create', 'zoo']);
+  ids.zoo1 = await idOf(['deploy', 'zoo', ...['bear-4.1-1', 'duck-0.6-1', 'kangaroo-0.2-1', 'walrus-0.71-1'].map((n) => sample(`${n}.noarch.rpm`)), '-m', 'the first animals']);
+  ids.zoo2 = await idOf(['deploy', 'zoo', ...['duck-0.8-1', 'kangaroo-0.3-1', 'walrus-5.21-1'].map((n) => sample(`${n}.noarch.rpm`)), '-m', 'upgrades']);
+  ids.zoo3 = await idOf(['deploy', 'zoo', sample('cat-1.0-1.noarch.rpm'), '-m', 'a cat']);
+  await tx(['tag', 'zoo', 'tested', ids.zoo1, '-m', 'first tested']);
+  await tx(['tag', 'zoo', 'tested', ids.zoo2, '-m', 'upgrades pass']);
+  await tx(['repo', 'create', 'all']);
+  ids.all = await idOf(['deploy', 'all', ...(await sampleRpms()).map((f) => join(SAMPLES, f))]);
+  const hostile = await buildRpm(join(dir, 'rpms'), { name: 'hostile', version: '1.0', release: '1', summary: `${SCRIPT} ${IMG}`, description: `${SCRIPT}\n${IMG}`, changelog: `- ${SCRIPT} ${IMG}` });
+  await tx(['repo', 'create', 'hostile']);
+  ids.hostile = await idOf(['deploy', 'hostile', hostile, '-m', `${IMG}`]);
+  ids.set = (await tx(['set', 'create', '--label', `nightly ${IMG}`, 'zoo@tested', 'all'])).stdout.trim().split(/\s+/)[0];
+  ids.ended = (await tx(['set', 'create', '--label', 'yesterday', 'zoo'])).stdout.trim().split(/\s+/)[0];
+  await tx(['set', 'release', ids.ended]);
+  token = (await tx(['token', 'create', 'viewer', '--scope', 'read'])).stdout.trim();
+  served = await serve(store);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await served?.stop();
+  await removeDir(dir);
+});
+
+/** Opens PATH in a fresh page, asserts it answered `status` with no console error, and screenshots it as NAME. */
+async function visit(path: string, name: string, opts: { status?: number; token?: boolean } = {}): Promise<WatchedPage> {
+  const w = await openPage(browser, opts.token ? { credentials: { username: 'txrepo', password: token } } : {});
+  const response = await w.page.goto(served.url + path);
+  assert.equal(response?.status(), opts.status ?? 200, `${path}: ${await w.page.content()}`);
+  await w.page.waitForLoadState('load');
+  await screenshot(w.page, name);
+  // An error page's own status is logged by the browser as a failed load: that one is expected.
+  const problems = w.problems.filter((p) => !(opts.status && p.includes(`status of ${opts.status}`)));
+  assert.deepEqual(problems, [], `${path}: ${w.problems.join('\n')}`);
+  return w;
+}
+
+const rowsOf = (page: Page, table: string) => page.locator(`table#${table} tbody tr`);
+const texts = (page: Page, selector: string) => page.locator(selector).allInnerTexts();
+
+describe('pages', () => {
+  test('home: a row per repository with its latest snapshot, and the recent changes', async () => {
+    const { page } = await visit('/', 'home');
+    assert.equal(await page.title(), 'repositories · txrepo');
+    const repos = await texts(page, 'table#repos tbody tr td:first-child');
+    assert.deepEqual(repos.sort(), ['all', 'hostile', 'zoo']);
+    const zoo = rowsOf(page, 'repos').filter({ hasText: 'zoo' });
+    assert.match(await zoo.innerText(), new RegExp(`${ids.zoo3}\\s+8\\s+latest\\s+tested`));
+    assert.ok((await rowsOf(page, 'recent').count()) >= 5);
+    assert.equal(await page.locator('footer code.cli').innerText(), 'txrepo repo list');
+    assert.equal(await page.locator('footer a.api').getAttribute('href'), '/api/v1/repos');
+    // The script shows the filter box, and it filters.
+    await page.getByLabel('Filter repositories').fill('zo');
+    assert.equal(await rowsOf(page, 'repos').locator('visible=true').count(), 1);
+  });
+
+  test('a repository: its timeline, tags, the live set that pins it, compare pickers', async () => {
+    const { page } = await visit('/ui/repos/zoo', 'repo');
+    assert.equal(await rowsOf(page, 'timeline').count(), 3);
+    assert.match(await rowsOf(page, 'timeline').first().innerText(), /a cat\s+8\s+\+1 −0/);
+    assert.match(await rowsOf(page, 'timeline').nth(1).innerText(), /upgrades\s+7\s+\+3 −0.*tested/s);
+    assert.deepEqual((await texts(page, 'table#tags tbody td:first-child')).sort(), ['latest', 'tested']);
+    assert.equal(await rowsOf(page, 'sets').count(), 1);
+    assert.match(await rowsOf(page, 'sets').innerText(), new RegExp(ids.set));
+    assert.equal(await page.getByLabel(`compare from ${ids.zoo2}`).isChecked(), true);
+  });
+
+  test('a snapshot: its packages paged and searchable', async () => {
+    const { page } = await visit(`/ui/repos/all/snapshots/${ids.all}?per=10`, 'snapshot');
+    assert.equal(await rowsOf(page, 'packages').count(), 10);
+    assert.match(await page.locator('nav.pages').first().innerText(), /page 1 of 4 \(35 packages\)/);
+    await page.locator('a[rel=next]').first().click();
+    await page.waitForURL(/page=2/);
+    assert.match(await page.locator('nav.pages').first().innerText(), /page 2 of 4/);
+    assert.equal(await rowsOf(page, 'packages').count(), 10);
+    await page.getByLabel('Search packages by name').fill('duck');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=duck/);
+    assert.deepEqual(await texts(page, 'table#packages tbody td:nth-child(2)'), ['0.6-1', '0.7-1', '0.8-1']);
+    assert.deepEqual(await page.locator('footer code.cli').innerText(), `txrepo snapshot show all ${ids.all} --files`);
+  });
+
+  test('a package: details, changelog, and a download link that works', async () => {
+    const { page } = await visit(`/ui/repos/zoo/snapshots/${ids.zoo2}/packages/Packages/d/duck-0.8-1.noarch.rpm`, 'package');
+    assert.equal(await page.locator('h1').innerText(), 'duck-0.8-1.noarch');
+    assert.match(await page.locator('.changelog').innerText(), /- duck 0\.8/);
+    assert.deepEqual(await texts(page, 'ul.files li'), ['/usr/bin/duck']);
+    const href = await page.getByRole('link', { name: 'Packages/d/duck-0.8-1.noarch.rpm' }).getAttribute('href');
+    const r = await fetch(served.url + href!);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/x-rpm');
+  });
+
+  test('an unknown snapshot: an HTML error page with the API status', async () => {
+    const { page } = await visit('/ui/repos/zoo/snapshots/20000101-000000-0001', 'error', { status: 404 });
+    assert.match(await page.locator('p.error').innerText(), /no snapshot|20000101-000000-0001/);
+  });
+});
+
+describe('escaping', () => {
+  for (const [name, path] of [
+    ['snapshot', () => `/ui/repos/hostile/snapshots/${ids.hostile}`],
+    ['package', () => `/ui/repos/hostile/snapshots/${ids.hostile}/packages/Packages/h/hostile-1.0-1.noarch.rpm`],
+    ['repo', () => '/ui/repos/hostile'],
+    ['home', () => '/'],
+  ] as const) {
+    test(`${name}: markup in a summary, description, changelog or message is shown, never run`, async () => {
+      const { page } = await visit(path(), `xss-${name}`);
+      assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+      assert.equal(await page.locator('main img').count(), 0);
+      assert.equal(await page.locator('main script').count(), 0);
+      const text = await page.locator('main').innerText();
+      assert.ok(text.includes(IMG), text);
+      if (name !== 'home' && name !== 'repo') assert.ok(text.includes(SCRIPT), text);
+    });
+  }
+});
