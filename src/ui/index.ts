@@ -10,6 +10,7 @@ import type { Store } from '../store/index.ts';
 import { assetAt } from './assets.ts';
 import type { Query, UiContext } from './context.ts';
 import { errorPage, layout } from './layout.ts';
+import { listingPage } from './pages/listing.ts';
 import { matchRoute, UI_ROUTES, type UiRoute } from './routes.ts';
 
 export { escapeHtml, html, Html } from './html.ts';
@@ -23,6 +24,9 @@ export function wantsHtml(req: IncomingMessage): boolean {
   return /(^|,)\s*text\/html\s*(;|,|$)/i.test(String(req.headers.accept ?? ''));
 }
 
+/** Whether a request names a folder (its path ends in /): a browser then gets an index page of a tree's folder. */
+export const isDirectoryRequest = (req: IncomingMessage) => (req.url ?? '').split('?')[0].endsWith('/');
+
 /** Whether a path's segments are the UI's (/ui and under it). */
 export const isUiPath = (segments: string[]) => segments[0] === 'ui';
 
@@ -31,6 +35,8 @@ export interface Ui {
   routeOf(segments: string[]): UiRoute | undefined;
   /** Answers a UI path (or `/` for a browser) whose access the server checked. */
   serve(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void>;
+  /** The index page of a folder of a snapshot tree (`path`: the URL's path, for the title). */
+  serveListing(req: IncomingMessage, res: ServerResponse, t: { repo: string; snapshot: string; dir: string; path: string }): Promise<void>;
   /** Sends an HTML error page. */
   sendError(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void;
 }
@@ -52,6 +58,9 @@ export function createUi(store: Store, lookup = new SnapshotLookup(store.catalog
   const routeOf = (segments: string[]) => (segments.length === 0 ? UI_ROUTES[0] : matchRoute(UI_ROUTES, segments)?.route);
   return {
     routeOf,
+    async serveListing(req, res, t) {
+      sendHtml(res, 200, layout(await listingPage(ctx, t)));
+    },
     sendError: (res, status, message, headers) => sendHtml(res, status, errorPage(status, message), headers),
     async serve(req, res, segments) {
       const asset = segments[0] === 'ui' && segments[1] === 'assets' ? assetAt('/' + segments.join('/')) : undefined;

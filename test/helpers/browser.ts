@@ -21,6 +21,8 @@ export interface WatchedPage {
   page: Page;
   /** Console errors, uncaught exceptions and failed requests so far. */
   problems: string[];
+  /** Closes the page's context (and its connections: a server limits those per client). */
+  close(): Promise<void>;
 }
 
 /** A new page (its own context: `credentials` for HTTP Basic) that records what went wrong. */
@@ -33,7 +35,7 @@ export async function openPage(browser: Browser, opts: { credentials?: { usernam
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  return { page, problems };
+  return { page, problems, close: () => context.close() };
 }
 
 /** A full-page screenshot into SCREENSHOTS/NAME.png; returns its path. */

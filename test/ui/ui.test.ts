@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser.ts';
 import { buildRpm } from '../helpers/build.ts';
@@ -25,6 +25,12 @@ let served: Served;
 let browser: Browser;
 let token: string;
 const ids: Record<string, string> = {};
+/** The pages a test opened: closed after it. */
+const opened: WatchedPage[] = [];
+
+afterEach(async () => {
+  for (const w of opened.splice(0)) await w.close();
+});
 
 before(async () => {
   dir = await tempDir('txrepo-ui-');
@@ -59,6 +65,7 @@ after(async () => {
 /** Opens PATH in a fresh page, asserts it answered `status` with no console error, and screenshots it as NAME. */
 async function visit(path: string, name: string, opts: { status?: number; token?: boolean } = {}): Promise<WatchedPage> {
   const w = await openPage(browser, opts.token ? { credentials: { username: 'txrepo', password: token } } : {});
+  opened.push(w);
   const response = await w.page.goto(served.url + path);
   assert.equal(response?.status(), opts.status ?? 200, `${path}: ${await w.page.content()}`);
   await w.page.waitForLoadState('load');
@@ -148,4 +155,68 @@ describe('escaping', () => {
       if (name !== 'home' && name !== 'repo') assert.ok(text.includes(SCRIPT), text);
     });
   }
+});
+
+describe('directory listings', () => {
+  test('a browser opening a tag path gets index pages whose links lead to the files', async () => {
+    const { page } = await visit('/repos/zoo/tags/latest/', 'listing-root');
+    assert.deepEqual(await texts(page, 'table#listing tbody td:first-child'), ['Packages/', 'repodata/']);
+    await page.getByRole('link', { name: 'Packages/' }).click();
+    await page.waitForURL(/\/tags\/latest\/Packages\/$/);
+    assert.deepEqual(await texts(page, 'table#listing tbody td:first-child'), ['../', 'b/', 'c/', 'd/', 'k/', 'w/']);
+    await page.getByRole('link', { name: 'd/' }).click();
+    await page.waitForURL(/\/Packages\/d\/$/);
+    await screenshot(page, 'listing-packages');
+    assert.deepEqual(await texts(page, 'table#listing tbody td:first-child'), ['../', 'duck-0.6-1.noarch.rpm', 'duck-0.8-1.noarch.rpm']);
+    const href = await page.getByRole('link', { name: 'duck-0.8-1.noarch.rpm' }).evaluate((a) => (a as unknown as { href: string }).href);
+    assert.equal(href, `${served.url}/repos/zoo/tags/latest/Packages/d/duck-0.8-1.noarch.rpm`);
+    const r = await page.request.get(href);
+    assert.equal(r.status(), 200);
+    assert.equal(r.headers()['content-type'], 'application/x-rpm');
+    await page.getByRole('link', { name: '../' }).click();
+    await page.waitForURL(/\/tags\/latest\/Packages\/$/);
+  });
+
+  test('snapshot, time and set paths list their folders too', async () => {
+    const now = encodeURIComponent(new Date(Date.now() + 1000).toISOString());
+    for (const [path, name, expected] of [
+      [`/repos/zoo/snapshots/${ids.zoo1}/`, 'listing-snapshot', ['Packages/', 'repodata/']],
+      [`/repos/zoo/snapshots/${ids.zoo1}/repodata/`, 'listing-repodata', ['../']],
+      [`/repos/zoo/at/${now}/Packages/c/`, 'listing-at', ['../', 'cat-1.0-1.noarch.rpm']],
+      [`/sets/${ids.set}/zoo/Packages/w/`, 'listing-set', ['../', 'walrus-0.71-1.noarch.rpm', 'walrus-5.21-1.noarch.rpm']],
+    ] as const) {
+      const { page } = await visit(path, name);
+      const names = await texts(page, 'table#listing tbody td:first-child');
+      assert.deepEqual(names.slice(0, expected.length), expected, path);
+    }
+    const { page } = await visit(`/repos/zoo/snapshots/${ids.zoo1}/repodata/`, 'listing-repodata');
+    await page.getByRole('link', { name: 'repomd.xml', exact: true }).click();
+    assert.match(await page.content(), /repomd/);
+  });
+
+  test('dnf-like and curl-like requests get what they always got', async () => {
+    const clients = {
+      dnf: { 'user-agent': 'libdnf (Fedora Linux 41; generic; Linux.x86_64)', accept: '*/*' },
+      curl: { 'user-agent': 'curl/8.5.0', accept: '*/*' },
+      script: {},
+    };
+    for (const [who, headers] of Object.entries(clients)) {
+      // A folder is no file: a 404 with the JSON error document, as before the UI.
+      for (const path of ['/repos/zoo/tags/latest/', `/repos/zoo/snapshots/${ids.zoo1}/Packages/`, `/sets/${ids.set}/zoo/`]) {
+        const r = await fetch(served.url + path, { headers });
+        assert.equal(r.status, 404, `${who} ${path}`);
+        assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8', `${who} ${path}`);
+        assert.equal(r.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'; sandbox");
+        assert.equal(((await r.json()) as { error: { type: string } }).error.type, 'not_found');
+      }
+      const md = await fetch(`${served.url}/repos/zoo/tags/latest/repodata/repomd.xml`, { headers });
+      assert.equal(md.status, 200);
+      assert.equal(md.headers.get('content-type'), 'application/xml');
+      assert.equal(md.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'; sandbox");
+      assert.match(await md.text(), /^<\?xml/);
+      const root = await fetch(`${served.url}/`, { headers });
+      assert.equal(root.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.match(await root.text(), /^txrepo: yum repositories under/);
+    }
+  });
 });
