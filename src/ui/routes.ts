@@ -5,10 +5,14 @@
 
 import type { Page } from './layout.ts';
 import type { Query, UiContext } from './context.ts';
+import { comparePage } from './pages/compare.ts';
 import { homePage } from './pages/home.ts';
+import { logPage } from './pages/log.ts';
 import { packagePage } from './pages/package.ts';
 import { repoPage } from './pages/repo.ts';
+import { setPage, setsPage } from './pages/sets.ts';
 import { snapshotPage } from './pages/snapshot.ts';
+import { tagPage } from './pages/tag.ts';
 
 export interface UiRoute {
   path: string;
@@ -22,6 +26,11 @@ export const UI_ROUTES: UiRoute[] = [
   { path: '/ui/repos/:repo', scope: 'public', page: (ctx, p) => repoPage(ctx, { repo: p.repo }) },
   { path: '/ui/repos/:repo/snapshots/:id', scope: 'public', page: (ctx, p, q) => snapshotPage(ctx, { repo: p.repo, id: p.id }, q) },
   { path: '/ui/repos/:repo/snapshots/:id/packages/*href', scope: 'public', page: (ctx, p) => packagePage(ctx, { repo: p.repo, id: p.id, href: p.href }) },
+  { path: '/ui/repos/:repo/tags/:tag', scope: 'read', page: (ctx, p) => tagPage(ctx, { repo: p.repo, tag: p.tag }) },
+  { path: '/ui/compare', scope: 'public', page: (ctx, _p, q) => comparePage(ctx, q) },
+  { path: '/ui/sets', scope: 'public', page: (ctx) => setsPage(ctx) },
+  { path: '/ui/sets/:set', scope: 'read', page: (ctx, p) => setPage(ctx, { set: p.set }) },
+  { path: '/ui/log', scope: 'read', page: (ctx, _p, q) => logPage(ctx, q) },
 ];
 
 /** The route and parameters of a path's segments (decoded), if one matches. */

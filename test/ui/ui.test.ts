@@ -118,7 +118,7 @@ describe('pages', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/q=duck/);
     assert.deepEqual(await texts(page, 'table#packages tbody td:nth-child(2)'), ['0.6-1', '0.7-1', '0.8-1']);
-    assert.deepEqual(await page.locator('footer code.cli').innerText(), `txrepo snapshot show all ${ids.all} --files`);
+    assert.deepEqual(await page.locator('footer code.cli').innerText(), `txrepo show all@${ids.all} --files`);
   });
 
   test('a package: details, changelog, and a download link that works', async () => {
@@ -218,5 +218,130 @@ describe('directory listings', () => {
       assert.equal(root.headers.get('content-type'), 'text/plain; charset=utf-8');
       assert.match(await root.text(), /^txrepo: yum repositories under/);
     }
+  });
+});
+
+describe('compare, tags, sets and the log', () => {
+  test('compare: an upgrade with the changelog entries it brings, and the metadata that changed', async () => {
+    const { page } = await visit(`/ui/compare?a=zoo@${ids.zoo1}&b=zoo@${ids.zoo2}`, 'compare');
+    const upgraded = rowsOf(page, 'upgraded');
+    assert.deepEqual(await texts(page, 'table#upgraded tbody td:first-child'), ['duck', 'kangaroo', 'walrus']);
+    const duck = upgraded.filter({ hasText: 'duck' });
+    assert.match(await duck.innerText(), /0\.6-1\s+0\.8-1/);
+    assert.match(await duck.locator('td.changelog').innerText(), /- 0\.8-1\s+- duck 0\.8/);
+    assert.doesNotMatch(await duck.locator('td.changelog').innerText(), /- duck 0\.6/);
+    assert.match(await rowsOf(page, 'metadata').filter({ hasText: 'primary.xml.gz' }).innerText(), /changed/);
+    assert.equal(await page.locator('footer code.cli').innerText(), `txrepo diff zoo@${ids.zoo1} zoo@${ids.zoo2}`);
+    // Two repositories: `all` has every sample, zoo a few.
+    const two = await visit(`/ui/compare?a=zoo@latest&b=all@latest`, 'compare-repos');
+    assert.ok((await rowsOf(two.page, 'added').count()) > 20);
+  });
+
+  test('compare: the pickers of a repository page lead to the diff', async () => {
+    const { page } = await visit('/ui/repos/zoo', 'repo-pick');
+    await page.getByLabel(`compare from ${ids.zoo1}`).check();
+    await page.getByLabel(`compare to ${ids.zoo3}`).check();
+    await page.getByRole('button', { name: 'Compare the two picked' }).click();
+    await page.waitForURL(/\/ui\/compare\?/);
+    assert.equal(await page.getByLabel('From (REPO@REF)').inputValue(), `zoo@${ids.zoo1}`);
+    assert.deepEqual(await texts(page, 'table#added tbody td:first-child'), ['cat']);
+  });
+
+  test('tag history: every move, with its diff; a token is needed, as in the API', async () => {
+    const refused = await fetch(`${served.url}/ui/repos/zoo/tags/tested`, { headers: { accept: 'text/html' } });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic /);
+    assert.match(refused.headers.get('content-type') ?? '', /text\/html/);
+    const { page } = await visit('/ui/repos/zoo/tags/tested', 'tag-history', { token: true });
+    assert.equal(await rowsOf(page, 'moves').count(), 2);
+    assert.match(await rowsOf(page, 'moves').first().innerText(), /upgrades pass/);
+    await rowsOf(page, 'moves').first().locator('a.diff').click();
+    await page.waitForURL(/\/ui\/compare\?/);
+    assert.deepEqual(await texts(page, 'table#upgraded tbody td:first-child'), ['duck', 'kangaroo', 'walrus']);
+  });
+
+  test('sets: live and ended; a set with its members, manifest and repos.repo', async () => {
+    const { page } = await visit('/ui/sets', 'sets');
+    assert.match(await rowsOf(page, 'live-sets').innerText(), new RegExp(`${ids.set}\\s+nightly`));
+    assert.ok((await rowsOf(page, 'live-sets').innerText()).includes(IMG));
+    assert.match(await rowsOf(page, 'ended-sets').innerText(), new RegExp(`${ids.ended}\\s+yesterday[\\s\\S]*released`));
+    assert.equal((await fetch(`${served.url}/ui/sets/${ids.set}`, { headers: { accept: 'text/html' } })).status, 401);
+    const set = await visit(`/ui/sets/${ids.set}`, 'set', { token: true });
+    assert.deepEqual((await texts(set.page, 'table#members tbody td:first-child')).sort(), ['all', 'zoo']);
+    assert.equal(await set.page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+    const repoFile = await set.page.request.get(served.url + (await set.page.getByRole('link', { name: `/sets/${ids.set}/repos.repo` }).getAttribute('href'))!);
+    assert.match(await repoFile.text(), /\[zoo\][\s\S]*baseurl=/);
+  });
+
+  test('the audit log: filtered by repository, actor and operation', async () => {
+    const { page } = await visit('/ui/log', 'log', { token: true });
+    assert.ok((await rowsOf(page, 'log').count()) >= 10);
+    await page.getByLabel('Repository').selectOption('zoo');
+    await page.getByLabel('Operation').selectOption('tag');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/op=tag/);
+    assert.deepEqual(await texts(page, 'table#log tbody td:nth-child(4)'), ['tag', 'tag']);
+    assert.match(await rowsOf(page, 'log').first().innerText(), /upgrades pass/);
+    await page.goto(`${served.url}/ui/log?op=deploy&actor=nobody`);
+    assert.equal(await rowsOf(page, 'log').count(), 0);
+  });
+});
+
+describe('keyboard and labels', () => {
+  /** Presses Tab until the focused element matches `selector`; fails after `max` presses. */
+  async function tabTo(page: Page, selector: string, max = 40): Promise<number> {
+    for (let i = 1; i <= max; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((s) => (globalThis as unknown as { document: { activeElement: { matches(s: string): boolean } | null } }).document.activeElement?.matches(s) ?? false, selector)) return i;
+    }
+    throw new Error(`Tab never reached ${selector}`);
+  }
+
+  /** Every form control of the page has an accessible name (a label, or aria-label). */
+  async function assertLabelled(page: Page): Promise<void> {
+    const unlabelled = await page.locator('input:not([type=hidden]), select, textarea').evaluateAll((els) =>
+      els.filter((e) => !((e as unknown as { labels?: { length: number } }).labels?.length || e.getAttribute('aria-label'))).map((e) => e.outerHTML),
+    );
+    assert.deepEqual(unlabelled, []);
+  }
+
+  test('Tab reaches the search box of a snapshot, and Enter searches', async () => {
+    const { page } = await visit(`/ui/repos/all/snapshots/${ids.all}`, 'keyboard-snapshot');
+    await tabTo(page, 'input#q');
+    await page.keyboard.type('walrus');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/q=walrus/);
+    assert.equal(await rowsOf(page, 'packages').count(), 2);
+    await assertLabelled(page);
+  });
+
+  test('Tab reaches the compare pickers, and the form submits from the keyboard', async () => {
+    const { page } = await visit('/ui/compare', 'keyboard-compare');
+    await tabTo(page, 'input#compare-a');
+    await page.keyboard.type(`zoo@${ids.zoo1}`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(`zoo@${ids.zoo2}`);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/b=zoo/);
+    assert.equal(await rowsOf(page, 'upgraded').count(), 3);
+    await assertLabelled(page);
+  });
+
+  test('every control of the main pages is labelled, and links are reachable by Tab', async () => {
+    for (const [path, token] of [
+      ['/', false],
+      ['/ui/repos/zoo', false],
+      [`/ui/repos/zoo/snapshots/${ids.zoo2}`, false],
+      ['/ui/sets', false],
+      ['/ui/log', true],
+      ['/ui/compare', false],
+    ] as const) {
+      const { page } = await visit(path, `labels-${path.replace(/\W+/g, '-')}`, { token });
+      await assertLabelled(page);
+      await tabTo(page, 'a[href="/ui/sets"]');
+    }
+    // The repository page's pickers have names a screen reader reads.
+    const { page } = await visit('/ui/repos/zoo', 'labels-pickers');
+    assert.equal(await page.getByRole('radio', { name: `compare to ${ids.zoo3}` }).count(), 1);
   });
 });

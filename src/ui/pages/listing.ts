@@ -44,5 +44,5 @@ ${t.dir ? html`<tr><td><a href="../">../</a></td><td></td><td></td></tr>` : ''}
 ${entries.map((e) => html`<tr><td><a href="./${seg(e.name)}${e.folder ? '/' : ''}">${e.name}${e.folder ? '/' : ''}</a></td><td class="num">${shownSize(e.size)}</td><td class="num">${e.folder ? e.files : ''}</td></tr>`)}
 </tbody>
 </table>`;
-  return { title: t.path, body, cli: `txrepo snapshot show ${t.repo} ${t.snapshot} --files`, api: `/api/v1/repos/${seg(t.repo)}/snapshots/${seg(t.snapshot)}?files=1` };
+  return { title: t.path, body, cli: `txrepo show ${t.repo}@${t.snapshot} --files`, api: `/api/v1/repos/${seg(t.repo)}/snapshots/${seg(t.snapshot)}?files=1` };
 }

@@ -50,5 +50,5 @@ ${dependencyList('Obsoletes', rec.obsoletes)}
 <ul class="mono files">${rec.files.map((f) => html`<li>${f.path}${f.type !== 'file' ? html` <span class="muted">(${f.type})</span>` : ''}</li>`)}</ul>
 <h2>Changelog</h2>
 <div class="changelog">${rec.changelogs.map((c) => html`<h3>${shownTime(new Date(c.date * 1000).toISOString())} ${c.author}</h3><pre>${c.text}</pre>`)}</div>`;
-  return { title: nevra(rec), body, cli: `txrepo snapshot show ${p.repo} ${s.id} --files`, api: `/api/v1/repos/${r}/snapshots/${seg(s.id)}?files=1` };
+  return { title: nevra(rec), body, cli: `txrepo show ${p.repo}@${s.id} --files`, api: `/api/v1/repos/${r}/snapshots/${seg(s.id)}?files=1` };
 }

@@ -111,5 +111,5 @@ ${pager}
 <thead><tr><th>file</th><th class="num">size</th><th>sha256</th></tr></thead>
 <tbody>${metadata.map((f) => html`<tr><td><a href="${fileUnder(root, f.href)}">${f.href}</a></td><td class="num">${shownSize(f.size)}</td><td class="mono">${f.digest}</td></tr>`)}</tbody>
 </table>`;
-  return { title: `${s.repo} ${s.id}`, body, cli: `txrepo snapshot show ${p.repo} ${s.id} --files`, api: `/api/v1/repos/${r}/snapshots/${seg(s.id)}?files=1` };
+  return { title: `${s.repo} ${s.id}`, body, cli: `txrepo show ${p.repo}@${s.id} --files`, api: `/api/v1/repos/${r}/snapshots/${seg(s.id)}?files=1` };
 }
