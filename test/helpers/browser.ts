@@ -34,7 +34,10 @@ export async function openPage(browser: Browser, opts: { credentials?: { usernam
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // A request cut short because the test moved on to another page (the tab's icon, say) is no fault of the page.
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   return { page, problems, close: () => context.close() };
 }
 

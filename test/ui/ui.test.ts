@@ -345,3 +345,32 @@ describe('keyboard and labels', () => {
     assert.equal(await page.getByRole('radio', { name: `compare to ${ids.zoo3}` }).count(), 1);
   });
 });
+
+describe('a --private server', () => {
+  let closed: Served;
+  before(async () => {
+    closed = await serve(store, ['--private']);
+  });
+  after(async () => {
+    await closed?.stop();
+  });
+
+  test('every page asks a browser for the token (HTTP Basic), and shows with it', async () => {
+    for (const path of ['/', '/ui/repos/zoo', `/ui/repos/zoo/snapshots/${ids.zoo1}`, '/ui/sets', '/repos/zoo/tags/latest/']) {
+      const r = await fetch(closed.url + path, { headers: { accept: 'text/html' } });
+      assert.equal(r.status, 401, path);
+      assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm="txrepo"/, path);
+    }
+    const w = await openPage(browser, { credentials: { username: 'anyone', password: token } });
+    opened.push(w);
+    for (const path of ['/', '/ui/repos/zoo', '/ui/log', '/repos/zoo/tags/latest/Packages/']) {
+      const r = await w.page.goto(closed.url + path);
+      assert.equal(r?.status(), 200, path);
+    }
+    await screenshot(w.page, 'private-listing');
+    assert.deepEqual(w.problems, []);
+    const wrong = await openPage(browser, { credentials: { username: 'anyone', password: 'not-a-token' } });
+    opened.push(wrong);
+    assert.equal((await wrong.page.goto(closed.url + '/'))?.status(), 401);
+  });
+});
