@@ -328,15 +328,15 @@ describe('keyboard and labels', () => {
   });
 
   test('every control of the main pages is labelled, and links are reachable by Tab', async () => {
-    for (const [path, token] of [
-      ['/', false],
-      ['/ui/repos/zoo', false],
-      [`/ui/repos/zoo/snapshots/${ids.zoo2}`, false],
-      ['/ui/sets', false],
-      ['/ui/log', true],
-      ['/ui/compare', false],
+    for (const [name, path, token] of [
+      ['home', '/', false],
+      ['repo', '/ui/repos/zoo', false],
+      ['snapshot', `/ui/repos/zoo/snapshots/${ids.zoo2}`, false],
+      ['sets', '/ui/sets', false],
+      ['log', '/ui/log', true],
+      ['compare', '/ui/compare', false],
     ] as const) {
-      const { page } = await visit(path, `labels-${path.replace(/\W+/g, '-')}`, { token });
+      const { page } = await visit(path, `labels-${name}`, { token });
       await assertLabelled(page);
       await tabTo(page, 'a[href="/ui/sets"]');
     }
