@@ -18,7 +18,9 @@ a:focus-visible, input:focus-visible, button:focus-visible, select:focus-visible
 h1 { font-size: 1.4rem; margin: 0.5rem 0 1rem; overflow-wrap: anywhere; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 0.5rem; }
 table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; }
-th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: break-word; }
+td.mono { overflow-wrap: anywhere; }
+td.num { white-space: nowrap; }
 th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, pre, .mono { font-family: ui-monospace, monospace; font-size: 0.9em; }
@@ -26,10 +28,11 @@ a.mono, time { white-space: nowrap; }
 pre { background: var(--code); padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; }
 .muted { color: var(--muted); }
 .add { color: var(--add); } .del { color: var(--del); }
-.tag { display: inline-block; border: 1px solid var(--line); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85em; margin-right: 0.25rem; }
+.pick { width: 1%; text-align: center; }
+.tag { white-space: nowrap; display: inline-block; border: 1px solid var(--line); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85em; margin-right: 0.25rem; }
 form.inline { display: flex; gap: 0.5rem; align-items: end; flex-wrap: wrap; margin: 0.5rem 0; }
 label { display: inline-flex; flex-direction: column; font-size: 0.85em; color: var(--muted); gap: 0.15rem; }
-input[type=search], input[name=a], input[name=b] { min-width: 16rem; }
+input[type=search], #compare-a, #compare-b { min-width: 16rem; }
 input, select, button { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 0.25rem 0.5rem; }
 button { cursor: pointer; }
 nav.pages { display: flex; gap: 1rem; margin: 0.5rem 0; }

@@ -339,6 +339,9 @@ describe('keyboard and labels', () => {
       const { page } = await visit(path, `labels-${name}`, { token });
       await assertLabelled(page);
       await tabTo(page, 'a[href="/ui/sets"]');
+      // Nothing pushes the page wider than the window (a control or a column grown too wide).
+      const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+      assert.ok(width <= 1200, `${path} is ${width} px wide`);
     }
     // The repository page's pickers have names a screen reader reads.
     const { page } = await visit('/ui/repos/zoo', 'labels-pickers');
@@ -372,5 +375,23 @@ describe('a --private server', () => {
     const wrong = await openPage(browser, { credentials: { username: 'anyone', password: 'not-a-token' } });
     opened.push(wrong);
     assert.equal((await wrong.page.goto(closed.url + '/'))?.status(), 401);
+  });
+});
+
+describe('light and dark', () => {
+  test('the stylesheet follows prefers-color-scheme', async () => {
+    const background = async (colorScheme: 'light' | 'dark') => {
+      const w = await openPage(browser, { colorScheme });
+      opened.push(w);
+      await w.page.goto(`${served.url}/ui/repos/zoo`);
+      await screenshot(w.page, `repo-${colorScheme}`);
+      assert.deepEqual(w.problems, []);
+      return w.page.evaluate(() => {
+        const g = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string }; document: { body: unknown } };
+        return g.getComputedStyle(g.document.body).backgroundColor;
+      });
+    };
+    assert.equal(await background('light'), 'rgb(255, 255, 255)');
+    assert.equal(await background('dark'), 'rgb(13, 17, 23)');
   });
 });

@@ -65,21 +65,20 @@ ${liveSets.map((s) => html`<tr><td><a class="mono" href="/ui/sets/${seg(s.id)}">
     : html`<p class="muted">No live set pins a snapshot of this repository.</p>`
 }
 <h2>Timeline</h2>
-<form class="inline" method="get" action="/ui/compare" aria-label="compare two snapshots">
-<table id="timeline">
-<caption class="sr-only">Snapshots of ${repo.name}, newest first; pick two to compare</caption>
-<thead><tr><th>from</th><th>to</th><th>snapshot</th><th>when</th><th>by</th><th>message</th><th class="num">packages</th><th class="num">+/−</th><th>tags</th><th>gc</th></tr></thead>
+<form method="get" action="/ui/compare" aria-label="compare two snapshots">
+<table id="timeline" aria-label="snapshots of ${repo.name}, newest first; pick two to compare">
+<thead><tr><th class="pick">from</th><th class="pick">to</th><th>snapshot</th><th>when</th><th>by</th><th>message</th><th class="num">packages</th><th class="num">+/−</th><th>tags</th><th>gc</th></tr></thead>
 <tbody>
 ${snapshots.map((s, i) => {
   const c = counts[i];
   const value = `${p.repo}@${s.id}`;
   return html`<tr>
-<td><input type="radio" name="a" value="${value}" aria-label="compare from ${s.id}"${i === 1 ? html` checked` : ''}></td>
-<td><input type="radio" name="b" value="${value}" aria-label="compare to ${s.id}"${i === 0 ? html` checked` : ''}></td>
+<td class="pick"><input type="radio" name="a" value="${value}" aria-label="compare from ${s.id}"${i === 1 ? html` checked` : ''}></td>
+<td class="pick"><input type="radio" name="b" value="${value}" aria-label="compare to ${s.id}"${i === 0 ? html` checked` : ''}></td>
 <td><a class="mono" href="/ui/repos/${r}/snapshots/${seg(s.id)}">${s.id}</a></td>
 <td>${shownTime(s.createdAt)}</td><td>${s.createdBy}</td><td>${s.message}</td><td class="num">${s.packages}</td>
 <td class="num">${c ? html`<span class="add">+${c.added}</span> <span class="del">−${c.removed}</span>` : ''}${s.parent && c ? html` <a href="/ui/compare${query({ a: `${p.repo}@${s.parent}`, b: value })}" aria-label="diff of ${s.id} against its parent">diff</a>` : ''}</td>
-<td>${s.tags.map((t) => html`<span class="tag">${t}</span> `)}${pinnedBy(s.id).map((set) => html`<a class="tag" href="/ui/sets/${seg(set.id)}">set ${set.label ?? set.id}</a> `)}</td>
+<td>${s.tags.map((t) => html`<span class="tag">${t}</span> `)}${pinnedBy(s.id).map((set) => html`<a class="tag" href="/ui/sets/${seg(set.id)}">set ${set.id}</a> `)}</td>
 <td>${doomed.some((d) => d.id === s.id) ? html`<span class="del">gc removes</span>` : ''}</td>
 </tr>`;
 })}
