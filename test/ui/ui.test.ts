@@ -11,6 +11,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, screenshot, type WatchedPage } from '../helpers/browser.ts';
 import { buildRpm } from '../helpers/build.ts';
+import { binaryTag, mainHeader, openpgpRsaKey, openpgpSignature, SIGTAG, writeWithSignatures } from '../helpers/signing.ts';
+import { readFile } from 'node:fs/promises';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore } from '../helpers/run.ts';
 import { sample, sampleRpms, SAMPLES } from '../helpers/samples.ts';
@@ -51,6 +53,19 @@ before(async () => {
   ids.set = (await tx(['set', 'create', '--label', `nightly ${IMG}`, 'zoo@tested', 'all'])).stdout.trim().split(/\s+/)[0];
   ids.ended = (await tx(['set', 'create', '--label', 'yesterday', 'zoo'])).stdout.trim().split(/\s+/)[0];
   await tx(['set', 'release', ids.ended]);
+  // A set promoted to a tag: the move names the set.
+  await tx(['promote', ids.set, '--tag', 'stable', '-m', 'release 2.4 validated']);
+  // A package signed by a key (its header signature): the snapshot page shows the signer.
+  const key = await openpgpRsaKey('ui@txrepo.invalid');
+  ids.signer = key.keyId;
+  const unsigned = sample('penguin-0.9.1-1.noarch.rpm');
+  const signature = await openpgpSignature(key.privateKey, mainHeader(await readFile(unsigned)));
+  const signed = await writeWithSignatures(unsigned, join(dir, 'penguin-0.9.1-1.noarch.rpm'), { [SIGTAG.RSAHEADER]: binaryTag(SIGTAG.RSAHEADER, signature) });
+  await tx(['repo', 'create', 'signed']);
+  ids.signed = await idOf(['deploy', 'signed', signed]);
+  // A repository whose retention keeps only its newest snapshot: gc would remove the two before.
+  await tx(['repo', 'create', 'short', '--retain-last', '1']);
+  for (const n of ['bear-4.1-1', 'cat-1.0-1', 'cow-2.2-3']) ids[`short-${n}`] = await idOf(['deploy', 'short', sample(`${n}.noarch.rpm`)]);
   token = (await tx(['token', 'create', 'viewer', '--scope', 'read'])).stdout.trim();
   served = await serve(store);
   browser = await launchBrowser();
@@ -84,9 +99,9 @@ describe('pages', () => {
     const { page } = await visit('/', 'home');
     assert.equal(await page.title(), 'repositories · txrepo');
     const repos = await texts(page, 'table#repos tbody tr td:first-child');
-    assert.deepEqual(repos.sort(), ['all', 'hostile', 'zoo']);
+    assert.deepEqual(repos.sort(), ['all', 'hostile', 'short', 'signed', 'zoo']);
     const zoo = rowsOf(page, 'repos').filter({ hasText: 'zoo' });
-    assert.match(await zoo.innerText(), new RegExp(`${ids.zoo3}\\s+8\\s+latest\\s+tested`));
+    assert.match(await zoo.innerText(), new RegExp(`${ids.zoo3}\\s+8\\s+latest\\s+stable\\s+tested`));
     assert.ok((await rowsOf(page, 'recent').count()) >= 5);
     assert.equal(await page.locator('footer code.cli').innerText(), 'txrepo repo list');
     assert.equal(await page.locator('footer a.api').getAttribute('href'), '/api/v1/repos');
@@ -100,7 +115,7 @@ describe('pages', () => {
     assert.equal(await rowsOf(page, 'timeline').count(), 3);
     assert.match(await rowsOf(page, 'timeline').first().innerText(), /a cat\s+8\s+\+1 −0/);
     assert.match(await rowsOf(page, 'timeline').nth(1).innerText(), /upgrades\s+7\s+\+3 −0.*tested/s);
-    assert.deepEqual((await texts(page, 'table#tags tbody td:first-child')).sort(), ['latest', 'tested']);
+    assert.deepEqual((await texts(page, 'table#tags tbody td:first-child')).sort(), ['latest', 'stable', 'tested']);
     assert.equal(await rowsOf(page, 'sets').count(), 1);
     assert.match(await rowsOf(page, 'sets').innerText(), new RegExp(ids.set));
     assert.equal(await page.getByLabel(`compare from ${ids.zoo2}`).isChecked(), true);
@@ -130,6 +145,21 @@ describe('pages', () => {
     const r = await fetch(served.url + href!);
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'application/x-rpm');
+  });
+
+  test('a signed package: its signer in the package list and on its page', async () => {
+    const { page } = await visit(`/ui/repos/signed/snapshots/${ids.signed}`, 'snapshot-signed');
+    assert.deepEqual(await texts(page, 'table#packages tbody td:nth-child(5)'), [ids.signer]);
+    const pkg = await visit(`/ui/repos/signed/snapshots/${ids.signed}/packages/Packages/p/penguin-0.9.1-1.noarch.rpm`, 'package-signed');
+    assert.match(await pkg.page.locator('dl.facts').innerText(), new RegExp(`signer\\s+${ids.signer}`));
+  });
+
+  test('a repository with a retention policy: what gc would remove', async () => {
+    const { page } = await visit('/ui/repos/short', 'repo-retention');
+    const marked = await rowsOf(page, 'timeline').filter({ hasText: 'gc removes' }).allInnerTexts();
+    assert.equal(marked.length, 2);
+    assert.ok(marked[0].includes(ids['short-cat-1.0-1']) && marked[1].includes(ids['short-bear-4.1-1']), marked.join('\n'));
+    assert.match(await page.locator('main').innerText(), /2 snapshot\(s\) beyond the retention policy/);
   });
 
   test('an unknown snapshot: an HTML error page with the API status', async () => {
@@ -258,6 +288,10 @@ describe('compare, tags, sets and the log', () => {
     await rowsOf(page, 'moves').first().locator('a.diff').click();
     await page.waitForURL(/\/ui\/compare\?/);
     assert.deepEqual(await texts(page, 'table#upgraded tbody td:first-child'), ['duck', 'kangaroo', 'walrus']);
+    // A move made by promoting a set names the set, and links to it.
+    const stable = await visit('/ui/repos/zoo/tags/stable', 'tag-history-promoted', { token: true });
+    assert.match(await rowsOf(stable.page, 'moves').innerText(), new RegExp(`release 2\\.4 validated\\s+${ids.set}`));
+    assert.equal(await stable.page.getByRole('link', { name: ids.set }).getAttribute('href'), `/ui/sets/${ids.set}`);
   });
 
   test('sets: live and ended; a set with its members, manifest and repos.repo', async () => {
