@@ -41,6 +41,8 @@ footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1
 footer dd { margin: 0; overflow-wrap: anywhere; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.skip { position: absolute; left: -100vw; }
+.skip:focus { position: static; display: block; padding: 0.5rem 1rem; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 

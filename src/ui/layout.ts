@@ -28,6 +28,7 @@ export function layout(page: Page): string {
 <script src="${SCRIPT_FILE.path}" defer></script>
 </head>
 <body>
+<a class="skip" href="#main">Skip to the content</a>
 <header>
 <a class="brand" href="/">txrepo</a>
 <nav aria-label="main"><a href="/">repositories</a> · <a href="/ui/sets">sets</a> · <a href="/ui/compare">compare</a> · <a href="/ui/log">audit log</a></nav>
