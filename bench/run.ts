@@ -4,7 +4,7 @@
 // operations of bench/store.ts.
 //
 //   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--sizes 1000,10000,50000]
-//                    [--only createrepo|store|serve|backends] [--json FILE]
+//                    [--only createrepo|store|serve|backends|ui] [--json FILE]
 //
 // The serve benchmark needs nginx and curl (apt-get install nginx-light curl); the
 // backends benchmark (bench/backends.ts) PostgreSQL, named by $TXREPO_TEST_PG.
@@ -18,6 +18,7 @@ import { measure, median, type Measure } from './measure.ts';
 import { backendsBench, type BackendRow } from './backends.ts';
 import { serveBench, type ServeRow } from './serve.ts';
 import { storeBench } from './store.ts';
+import { GOAL_MS, uiBench, type UiRow } from './ui.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TXREPO = join(ROOT, 'bin/txrepo');
@@ -56,8 +57,30 @@ interface Scenario {
   args: string[];
 }
 
+const pad = (s: string, n: number) => s.padEnd(n);
+
+/** The web UI's snapshot page on a 50,000-package snapshot (bench/ui.ts), against its goal. */
+async function runUi(work: string): Promise<UiRow[]> {
+  const rows = await uiBench({ work: join(work, 'ui-bench'), runs: Math.max(runs, 7) });
+  console.log(`
+the web UI through txrepo serve (median of ${Math.max(runs, 7)} requests after one cold; goal for the first page: ${GOAL_MS} ms)
+`);
+  console.log(`${pad('scenario', 50)}${pad('median', 12)}${pad('slowest', 12)}${pad('cold', 12)}${pad('page size', 12)}goal`);
+  for (const r of rows) {
+    const goal = r.scenario.endsWith('first page') ? (r.medianMs <= GOAL_MS && r.coldMs <= GOAL_MS ? 'met' : 'MISSED') : '';
+    console.log(`${pad(r.scenario, 50)}${pad(`${r.medianMs.toFixed(1)} ms`, 12)}${pad(`${r.maxMs.toFixed(1)} ms`, 12)}${pad(`${r.coldMs.toFixed(1)} ms`, 12)}${pad(`${(r.bytes / 1024).toFixed(0)} KiB`, 12)}${goal}`);
+  }
+  return rows;
+}
+
 async function main() {
   const work = join(tmpdir(), `txrepo-bench-${process.pid}`);
+  if (values.only === 'ui') {
+    const ui = await runUi(work);
+    if (values.json) await writeFile(values.json, JSON.stringify({ runs, ui }, null, 2));
+    if (!values.keep) await rm(work, { recursive: true, force: true });
+    return;
+  }
   const corpus = join(work, 'corpus');
   const reserve = join(work, 'reserve');
   process.stderr.write(`building the corpus (${small} small + ${large} large packages)...\n`);
@@ -130,7 +153,6 @@ async function main() {
     process.stderr.write(`  ${s.name}: txrepo ${t.wall.toFixed(2)} s, createrepo_c ${c.wall.toFixed(2)} s\n`);
   }
 
-  const pad = (s: string, n: number) => s.padEnd(n);
   if (results.length) {
     console.log(`\ntxrepo createrepo vs createrepo_c (median of ${runs} runs; ratio = txrepo / createrepo_c)\n`);
     console.log(`${pad('scenario', 34)}${pad('txrepo', 22)}${pad('createrepo_c', 22)}wall ratio  memory ratio`);
@@ -184,7 +206,8 @@ the store's backends side by side (median of ${runs} runs for deploys of 10 and 
       console.log(`${pad(scenario, 44)}${cells.map((c) => pad(fmt(c), 28)).join('')}${ratio}`);
     }
   }
-  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store, serve, backends }, null, 2));
+  const ui = values.only === undefined ? await runUi(work) : [];
+  if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, store, serve, backends, ui }, null, 2));
   if (!values.keep) await rm(work, { recursive: true, force: true });
 }
 

@@ -7,9 +7,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { forTerminal } from '../common/index.ts';
 import { SnapshotLookup } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
-import { authenticate } from './access.ts';
+import { createUi, isDirectoryRequest, isUiPath, wantsHtml } from '../ui/index.ts';
+import { authenticate, needsToken, whyToken } from './access.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
-import { serveYum } from './yum.ts';
+import { serveYum, treeDirectory } from './yum.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -135,8 +136,56 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const { fetchPolicy } = await import('../sync/index.ts');
   const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private, fetchPolicy: fetchPolicy(opts.fetchAllow) });
   const isPrivate = opts.private === true;
+  const ui = createUi(opts.store, lookup);
+
+  /**
+   * A page of the web UI (src/ui): the same reading rights as the API route that gives
+   * the same data, asked of a browser by HTTP Basic (a token is the password). Its
+   * failures are HTML pages with the API's status.
+   */
+  async function serveUi(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    return asHtml(req, res, async () => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the web UI is read-only: GET or HEAD', { allow: 'GET, HEAD' });
+      // The stylesheet and script hold no data: an error page of a private server needs them too.
+      if (segments[1] !== 'assets') {
+        const route = ui.routeOf(segments);
+        const scope = route?.scope ?? 'public';
+        await authenticate(req, opts.store.catalog, { required: needsToken(scope, isPrivate), why: whyToken(scope, 'GET'), challenge: 'Basic' });
+      }
+      await ui.serve(req, res, segments);
+    });
+  }
+
+  /** Runs `answer`; its failure is an HTML error page with the status the API would give. */
+  async function asHtml(req: IncomingMessage, res: ServerResponse, answer: () => Promise<void>): Promise<void> {
+    try {
+      await answer();
+    } catch (e) {
+      if (res.headersSent) return void res.destroy();
+      const { status, body, headers } = failure(req, e as Error, opts.explain);
+      ui.sendError(res, status, body.error.message, headers);
+    }
+  }
+
+  /**
+   * A browser opening a folder of a tree (a path ending in / under a snapshot, tag, time
+   * or set member) gets its index page; true if answered. dnf and curl never send
+   * Accept: text/html, so what they get is unchanged.
+   */
+  async function servedListing(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<boolean> {
+    if (!wantsHtml(req) || !isDirectoryRequest(req) || (segments[0] !== 'repos' && segments[0] !== 'sets')) return false;
+    let answered = false;
+    await asHtml(req, res, async () => {
+      const tree = await treeDirectory(yumContext, segments);
+      if (!tree) return;
+      answered = true;
+      await ui.serveListing(req, res, { ...tree, path: '/' + segments.join('/') + '/' });
+    });
+    return answered || res.headersSent;
+  }
 
   async function serveRead(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    if (isUiPath(segments) || (segments.length === 0 && wantsHtml(req))) return serveUi(req, res, segments);
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
     // Anonymous reads, the common case, cost nothing here; a token given is checked (access.ts).
     if (isPrivate || req.headers.authorization !== undefined) {
@@ -146,6 +195,7 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
       sendText(res, 200, 'txrepo: yum repositories under /repos/<repo>/snapshots/<id>/, /repos/<repo>/tags/<tag>/, /sets/<set>/<repo>/; the index at /repos/all_latest.json; the API under /api/v1/\n');
       return;
     }
+    if (await servedListing(req, res, segments)) return;
     if (!(await serveYum(req, res, yumContext, segments))) throw new HttpError('not_found', 'no such path: see /repos/all_latest.json for the repositories');
   }
 

@@ -225,3 +225,53 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
   }
   return false;
 }
+
+/** A directory of a snapshot tree, as a read path names it: which snapshot, which folder in it ('' for its root). */
+export interface TreeDirectory {
+  repo: string;
+  snapshot: string;
+  /** The folder, '' or ending in '/'. */
+  dir: string;
+}
+
+/**
+ * The snapshot and folder a directory path names (/repos/R/snapshots/ID/..., tags/TAG/,
+ * at/TIME/, /sets/SET/R/...), read as the file paths are: a tag's current snapshot, the
+ * snapshot `latest` had at TIME, the set's member. Undefined: not a tree path.
+ */
+export async function treeDirectory(ctx: YumContext, segments: string[]): Promise<TreeDirectory | undefined> {
+  const { catalog } = ctx.store;
+  const [top, a, b, c, ...rest] = segments;
+  const dirOf = (parts: string[]) => parts.map((p) => `${p}/`).join('');
+  if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
+    const repo = name(checkRepoName, a, 'repository');
+    if (b === 'snapshots') return { repo, snapshot: (await snapshotOf(ctx, repo, c)).id, dir: dirOf(rest) };
+    if (!(await catalog.getRepo(repo))) throw new HttpError('not_found', `no repository ${repo}`);
+    if (b === 'tags') {
+      const current = await catalog.getTag(repo, name(checkTagName, c, 'tag'));
+      if (!current) throw new HttpError('not_found', `${repo} has no tag ${c}`);
+      return { repo, snapshot: current.snapshot, dir: dirOf(rest) };
+    }
+    if (b === 'at') {
+      let time: string;
+      try {
+        time = parseTime(c);
+      } catch (e) {
+        throw new HttpError('not_found', (e as Error).message);
+      }
+      const id = await catalog.tagAt(repo, 'latest', time);
+      if (!id) throw new HttpError('not_found', `${repo} had no snapshot at ${time}`);
+      return { repo, snapshot: id, dir: dirOf(rest) };
+    }
+    return undefined;
+  }
+  if (top === 'sets' && a !== undefined && b !== undefined && b !== 'repos.repo') {
+    const set = await catalog.getSet(a);
+    if (!set) throw new HttpError('not_found', `no set ${a}`);
+    const member = set.members.find((m) => m.repo === b);
+    if (!member) throw new HttpError('not_found', `set ${set.id} has no repository ${b}`);
+    if (!(await catalog.getSnapshot(member.repo, member.snapshot))) throw new HttpError('gone', `snapshot ${member.snapshot} of ${member.repo} is gone (removed by gc after set ${set.id}'s lease ended)`);
+    return { repo: member.repo, snapshot: member.snapshot, dir: dirOf([c, ...rest].filter((x) => x !== undefined)) };
+  }
+  return undefined;
+}

@@ -14,6 +14,12 @@ export interface BuildSpec {
   release: string;
   /** The text of /usr/share/NAME/build. */
   content?: string;
+  /** The Summary: line (default: "NAME, a package built by a test"). */
+  summary?: string;
+  /** The %description text. */
+  description?: string;
+  /** The text of the changelog entry (default: "- build RELEASE"). */
+  changelog?: string;
 }
 
 /** Builds NAME-VERSION-RELEASE.noarch.rpm into `outDir`; returns its path. */
@@ -26,12 +32,12 @@ export async function buildRpm(outDir: string, spec: BuildSpec): Promise<string>
     `Name: ${spec.name}
 Version: ${spec.version}
 Release: ${spec.release}
-Summary: ${spec.name}, a package built by a test
+Summary: ${spec.summary ?? `${spec.name}, a package built by a test`}
 License: MIT
 BuildArch: noarch
 
 %description
-Built by the txrepo tests.
+${spec.description ?? 'Built by the txrepo tests.'}
 
 %install
 mkdir -p %{buildroot}/usr/share/${spec.name}
@@ -42,7 +48,7 @@ echo '${(spec.content ?? `${spec.name}-${spec.version}-${spec.release}`).replace
 
 %changelog
 * Wed Nov 25 2026 CI <ci@example.org> - ${spec.version}-${spec.release}
-- build ${spec.release}
+${spec.changelog ?? `- build ${spec.release}`}
 `,
   );
   await mkdir(outDir, { recursive: true });
