@@ -76,7 +76,7 @@ describe('tags and moves', () => {
 describe('snapshots', () => {
   test('deploy says which snapshot latest points at: a snapshot id, as export, publish and tags do', async () => {
     const d = await json(['deploy', 'app', sample('walrus-0.71-1.noarch.rpm')]);
-    assert.deepEqual(keys(d), ['added', 'packages', 'path', 'removed', 'repo', 'snapshot', 'unchanged']);
+    assert.deepEqual(keys(d), ['added', 'notKept', 'packages', 'path', 'removed', 'repo', 'snapshot', 'unchanged']);
     assert.equal(typeof d.snapshot, 'string');
     assert.equal(d.unchanged, false);
     const shown = await json(['show', 'app']);
