@@ -34,12 +34,29 @@ async function signatureProblems(store: Store, byHref: Map<string, SnapshotFile>
  * problems that are not there (a tag moved to a snapshot listed after the list was read).
  */
 export async function fsck(store: Store, opts: { verifyBlobs?: boolean } = {}): Promise<FsckReport> {
-  return store.catalog.consistentRead(() => check(store, opts));
+  const { report, blobIssues } = await store.catalog.consistentRead(() => check(store, opts));
+  // The blobs are not in the catalog's view: a gc may have removed a snapshot, then its
+  // blobs, since the view began. A blob problem of a snapshot that is gone now is gc's
+  // work, not damage (gc removes blobs only after their snapshots).
+  for (const [id, issue] of blobIssues) if (await store.catalog.getSnapshot(issue.repo, id)) report.problems.push(...issue.problems);
+  return report;
 }
 
-async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<FsckReport> {
+/** The problems with the blobs of one snapshot, confirmed once the check is done. */
+interface BlobIssue {
+  repo: string;
+  problems: string[];
+}
+
+async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<{ report: FsckReport; blobIssues: Map<string, BlobIssue> }> {
   const { catalog, blobs } = store;
   const problems: string[] = [];
+  const blobIssues = new Map<string, BlobIssue>();
+  const blobProblem = (s: { repo: string; id: string }, problem: string) => {
+    const issue = blobIssues.get(s.id) ?? { repo: s.repo, problems: [] };
+    issue.problems.push(problem);
+    blobIssues.set(s.id, issue);
+  };
   let snapshotCount = 0;
   let fileCount = 0;
   const checkedPages = new Set<string>();
@@ -82,8 +99,8 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<Fsc
       const byHref = new Map(files.map((f) => [f.href, f]));
       for (const f of files) {
         const size = await blobSize(f.digest);
-        if (size === undefined) problems.push(`${where}: ${f.href}: blob ${f.digest} is missing`);
-        else if (size !== f.size) problems.push(`${where}: ${f.href}: blob ${f.digest} has ${size} bytes, the catalog says ${f.size}`);
+        if (size === undefined) blobProblem(s, `${where}: ${f.href}: blob ${f.digest} is missing`);
+        else if (size !== f.size) blobProblem(s, `${where}: ${f.href}: blob ${f.digest} has ${size} bytes, the catalog says ${f.size}`);
       }
       const packages = files.filter((f) => f.kind === 'package');
       if (packages.length !== s.packages) problems.push(`${where}: lists ${packages.length} packages, the snapshot says ${s.packages}`);
@@ -95,8 +112,13 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<Fsc
         continue;
       }
       if ((await blobSize(s.repomd)) === undefined) continue;
+      const repomdXml = await blobs.read(s.repomd);
+      if (!repomdXml) {
+        blobProblem(s, `${where}: repodata/repomd.xml: blob ${s.repomd} is missing`);
+        continue;
+      }
       try {
-        const repomd = parseRepomd((await blobs.read(s.repomd))?.toString('utf8') ?? '', `${where}/repodata/repomd.xml`);
+        const repomd = parseRepomd(repomdXml.toString('utf8'), `${where}/repodata/repomd.xml`);
         for (const r of repomd.records) {
           const f = byHref.get(r.href);
           if (!f) problems.push(`${where}: repomd.xml lists ${r.href}, which is not in the snapshot`);
@@ -120,10 +142,18 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<Fsc
   if (opts.verifyBlobs) {
     for await (const b of blobs.list()) {
       const hash = createHash('sha256');
-      for await (const chunk of await blobs.open(b.digest)) hash.update(chunk as Buffer);
+      let content;
+      try {
+        content = await blobs.open(b.digest);
+      } catch (e) {
+        // Listed, then removed by a gc before it could be read: not damage.
+        if (!(await blobs.stat(b.digest))) continue;
+        throw e;
+      }
+      for await (const chunk of content) hash.update(chunk as Buffer);
       if (hash.digest('hex') !== b.digest) problems.push(`blob ${b.digest}: its content does not hash to its name (corrupted)`);
       blobsVerified++;
     }
   }
-  return { snapshots: snapshotCount, files: fileCount, blobsVerified, problems };
+  return { report: { snapshots: snapshotCount, files: fileCount, blobsVerified, problems }, blobIssues };
 }
