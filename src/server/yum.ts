@@ -59,6 +59,19 @@ async function snapshotOf(ctx: YumContext, repo: string, id: string): Promise<Sn
   return s;
 }
 
+/** An at/<time> path's snapshot: where latest pointed at TIME (404 for a bad time or none then). */
+async function latestAt(ctx: YumContext, repo: string, given: string): Promise<{ id: string; time: string }> {
+  let time: string;
+  try {
+    time = parseTime(given);
+  } catch (e) {
+    throw new HttpError('not_found', (e as Error).message);
+  }
+  const id = await ctx.store.catalog.tagAt(repo, 'latest', time);
+  if (!id) throw new HttpError('not_found', `${repo} had no snapshot at ${time}`);
+  return { id, time };
+}
+
 /** Serves `href` from the first of `snapshots` that has it (read lazily: in order, as needed). */
 async function serveFrom(
   req: IncomingMessage,
@@ -181,14 +194,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       return serveFrom(req, res, ctx, snapshots(), href, revalidateRepomd);
     }
     if (b === 'at') {
-      let time: string;
-      try {
-        time = parseTime(c);
-      } catch (e) {
-        throw new HttpError('not_found', (e as Error).message);
-      }
-      const id = await catalog.tagAt(repo, 'latest', time);
-      if (!id) throw new HttpError('not_found', `${repo} had no snapshot at ${time}`);
+      const { id, time } = await latestAt(ctx, repo, c);
       const past = Date.parse(time) <= Date.now();
       return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, id)], href, (f) => (past ? IMMUTABLE : revalidateRepomd(f)));
     }
@@ -252,17 +258,7 @@ export async function treeDirectory(ctx: YumContext, segments: string[]): Promis
       if (!current) throw new HttpError('not_found', `${repo} has no tag ${c}`);
       return { repo, snapshot: current.snapshot, dir: dirOf(rest) };
     }
-    if (b === 'at') {
-      let time: string;
-      try {
-        time = parseTime(c);
-      } catch (e) {
-        throw new HttpError('not_found', (e as Error).message);
-      }
-      const id = await catalog.tagAt(repo, 'latest', time);
-      if (!id) throw new HttpError('not_found', `${repo} had no snapshot at ${time}`);
-      return { repo, snapshot: id, dir: dirOf(rest) };
-    }
+    if (b === 'at') return { repo, snapshot: (await latestAt(ctx, repo, c)).id, dir: dirOf(rest) };
     return undefined;
   }
   if (top === 'sets' && a !== undefined && b !== undefined && b !== 'repos.repo') {
