@@ -8,12 +8,12 @@
 // reads only the catalog (pages, then records), so the blobs behind those records are
 // not needed. Timed: the first page, a later page, and a search, each over HTTP.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageRecord } from '../src/rpm/index.ts';
 import { openStore, paginate, type SnapshotFile } from '../src/store/index.ts';
+import { mustRun } from '../test/helpers/run.ts';
 import { start, stop } from './serve.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -31,21 +31,10 @@ export interface UiRow {
   bytes: number;
 }
 
-function tx(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TXREPO, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`txrepo ${args.join(' ')}: ${err}`))));
-  });
-}
-
 /** A store whose repository `big` has a latest snapshot of `count` packages; returns its id. */
 async function bigStore(dir: string, count: number): Promise<string> {
-  await tx(['repo', 'create', 'big', '--store', dir]);
-  await tx(['deploy', 'big', join(ROOT, 'samples/zoo/bear-4.1-1.noarch.rpm'), '--store', dir]);
+  await mustRun(TXREPO, ['repo', 'create', 'big', '--store', dir]);
+  await mustRun(TXREPO, ['deploy', 'big', join(ROOT, 'samples/zoo/bear-4.1-1.noarch.rpm'), '--store', dir]);
   const store = await openStore(dir, {}, { create: false });
   try {
     const { catalog } = store;
