@@ -22,6 +22,8 @@ export interface UnlockedKey {
   key: openpgp.PrivateKey;
   /** The public half, armoured. */
   publicKey: string;
+  /** The private key as given (still protected by its passphrase, if it was), armoured: what a store keeps. */
+  stored: string;
 }
 
 /** A private key as stored: armoured, protected by a passphrase or not. */
@@ -44,6 +46,7 @@ export async function unlockPrivateKey(bytes: string | Uint8Array, source: strin
   const keys = await readPrivateKeys(bytes, source);
   if (keys.length !== 1) throw new SigningKeyError(`${source}: holds ${keys.length} private keys; give one file per key`);
   let key = keys[0];
+  const stored = key.armor();
   if (!key.isDecrypted()) {
     if (passphrase === undefined) throw new SigningKeyError(`${source}: the key is protected by a passphrase; ${howToGive}`);
     try {
@@ -55,7 +58,7 @@ export async function unlockPrivateKey(bytes: string | Uint8Array, source: strin
   await checkCanSign(key, source);
   const info = await describeKey(key);
   const caveat = clientCompatibility(info, key.keyPacket.version);
-  return { info, key, publicKey: key.toPublic().armor(), ...(caveat && { caveat }) };
+  return { info, key, publicKey: key.toPublic().armor(), stored, ...(caveat && { caveat }) };
 }
 
 async function readPrivateKeys(bytes: string | Uint8Array, source: string): Promise<openpgp.PrivateKey[]> {

@@ -56,21 +56,16 @@ export async function run(argv: string[]): Promise<number> {
   const signing = await import('../../signing/index.ts');
   // The key is read and unlocked before the store is opened: a bad one changes nothing.
   let unlocked: Awaited<ReturnType<typeof signing.unlockPrivateKey>> | undefined;
-  let armored = '';
   if (action === 'import') {
     const bytes = await readKeyFile(arg!);
     unlocked = await signing.unlockPrivateKey(bytes, arg!, signingPassphrase(v['passphrase-file']));
     if (unlocked.caveat) process.stderr.write(`txrepo: warning: ${arg}: ${unlocked.caveat}\n`);
-    // Stored as given (still protected), armoured.
-    const openpgp = await import('openpgp');
-    const text = bytes.toString('latin1');
-    armored = text.includes('-----BEGIN PGP') ? (await openpgp.readPrivateKey({ armoredKey: text })).armor() : (await openpgp.readPrivateKey({ binaryKey: bytes })).armor();
   }
   return withStore(v, action === 'list' ? 'reads' : 'writes', async ({ catalog }) => {
     switch (action) {
       case 'import': {
         const { fingerprint } = unlocked!.info;
-        const k = await auditScope.run(audited('key import', { fingerprint }), () => catalog.addSigningKey({ fingerprint, publicKey: unlocked!.publicKey, privateKey: armored, addedBy: actor() }));
+        const k = await auditScope.run(audited('key import', { fingerprint }), () => catalog.addSigningKey({ fingerprint, publicKey: unlocked!.publicKey, privateKey: unlocked!.stored, addedBy: actor() }));
         const view = await shown(k);
         print(v.json, view, () => `imported signing key ${k.fingerprint} (${view.userIds.join(', ') || 'no user id'}); new snapshots are signed with it`);
         return 0;
