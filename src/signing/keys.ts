@@ -54,14 +54,19 @@ export function normalFingerprint(text: string): string {
 }
 
 /**
- * Every key of an armoured text that may hold several blocks one after another (a
- * repomd.xml.key during a rotation, a file of several keys): OpenPGP.js reads one
- * block per call.
+ * The armoured blocks of a text, in order, with their type ("PUBLIC KEY BLOCK",
+ * "PRIVATE KEY BLOCK", "SIGNATURE", ...): a file may hold several one after another
+ * (`cat a.asc b.asc`), and OpenPGP.js reads one block per call.
  */
+export function armorBlocks(text: string): { block: string; type: string }[] {
+  return [...text.matchAll(/-----BEGIN PGP ([A-Z0-9 ,]+)-----[\s\S]*?-----END PGP \1-----/g)].map(([block, type]) => ({ block, type }));
+}
+
+/** Every key of an armoured text (a repomd.xml.key during a rotation, a file of several keys). */
 export async function readKeyBlocks(text: string): Promise<openpgp.Key[]> {
-  const blocks = text.match(/-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP \1 KEY BLOCK-----/g);
-  if (!blocks) throw new Error('no armoured key block (-----BEGIN PGP PUBLIC KEY BLOCK-----)');
+  const blocks = armorBlocks(text).filter((b) => b.type === 'PUBLIC KEY BLOCK' || b.type === 'PRIVATE KEY BLOCK');
+  if (!blocks.length) throw new Error('no armoured key block (-----BEGIN PGP PUBLIC KEY BLOCK-----)');
   const keys: openpgp.Key[] = [];
-  for (const armoredKeys of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys })));
+  for (const { block } of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys: block })));
   return keys;
 }

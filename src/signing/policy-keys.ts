@@ -6,6 +6,7 @@
 import * as openpgp from 'openpgp';
 import { Failure } from '../common/index.ts';
 import { algorithmName } from './algorithms.ts';
+import { armorBlocks } from './keys.ts';
 
 /** A key a repo allows packages to be signed by. */
 export interface PolicyKey {
@@ -40,8 +41,6 @@ export class PolicyKeyError extends Failure {
 
 const EXPORT_HINT = 'export the public key with `gpg --armor --export <fingerprint>` and give that file';
 
-const ARMOR_BLOCK = /-----BEGIN PGP ([A-Z0-9 ,]+)-----[\s\S]*?-----END PGP \1-----/g;
-
 /**
  * Reads the public keys in `contents` (a key file's text or bytes; `source` names it
  * in errors). Throws PolicyKeyError for an empty file, a private key, or anything
@@ -75,10 +74,10 @@ async function readBinary(bytes: Uint8Array, source: string): Promise<openpgp.Ke
 
 /** Every armored block: `cat a.asc b.asc` makes a valid key file of two keys. */
 async function readArmored(text: string, source: string): Promise<openpgp.Key[]> {
-  const blocks = [...text.matchAll(ARMOR_BLOCK)];
+  const blocks = armorBlocks(text);
   if (!blocks.length) throw new PolicyKeyError(source, `holds no armored OpenPGP key (no "-----BEGIN PGP PUBLIC KEY BLOCK-----" line); ${EXPORT_HINT}`);
   const keys: openpgp.Key[] = [];
-  for (const [block, type] of blocks) {
+  for (const { block, type } of blocks) {
     if (type === 'PRIVATE KEY BLOCK') throw privateKeyError(source);
     if (type !== 'PUBLIC KEY BLOCK') throw new PolicyKeyError(source, `holds a PGP ${type.toLowerCase()}, not a public key; ${EXPORT_HINT}`);
     try {
