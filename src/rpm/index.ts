@@ -4,6 +4,7 @@ export { readPackage, readPackageSync, verifyDigests, headerLayout, parseHeaders
 export type { ChecksumType, ReadOptions, HeaderLayout, SignedParts } from './read.ts';
 export { packageSignatures, signerOf, SIGNATURE_TAGS, MAX_OPENPGP_SIGNATURES } from './signatures.ts';
 export type { PackageSignature, SignatureCoverage, SignaturePacketFacts } from './signatures.ts';
-export { rpmvercmp } from './vercmp.ts';
+export { evrcmp, rpmvercmp } from './vercmp.ts';
+export type { Evr } from './vercmp.ts';
 export { DEPENDENCY_KINDS, isPrimaryFile, nevra } from './record.ts';
 export type { PackageRecord, Dependency, DependencyFlags, DependencyKind, PackageFile, FileType, ChangelogEntry } from './record.ts';

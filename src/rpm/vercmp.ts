@@ -55,3 +55,20 @@ export function rpmvercmp(a: string, b: string): number {
   if (i >= a.length && j >= b.length) return 0;
   return i >= a.length ? -1 : 1;
 }
+
+/** An epoch:version-release; a dependency's may lack the release (and the epoch). */
+export interface Evr {
+  epoch?: string;
+  version: string;
+  release?: string;
+}
+
+/**
+ * Compares two EVRs as rpm compares a dependency's with a provide's: a missing epoch is
+ * 0, and releases count only when both have one (`foo >= 1.2` takes every 1.2-N).
+ */
+export function evrcmp(a: Evr, b: Evr): number {
+  const epoch = Math.sign(Number(a.epoch || '0') - Number(b.epoch || '0'));
+  if (epoch) return epoch;
+  return rpmvercmp(a.version, b.version) || (a.release && b.release ? rpmvercmp(a.release, b.release) : 0);
+}

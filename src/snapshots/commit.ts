@@ -1,5 +1,5 @@
 // The commit loop. Every operation that makes a snapshot of a repository (deploy, sync,
-// and those to come: removal, copy) makes it the same way: a snapshot is the repo's
+// remove, copy) makes it the same way: a snapshot is the repo's
 // latest snapshot (the parent) with a change applied to its package list. Read latest
 // and its page list, apply the change to the pages it falls in, generate repodata, and
 // commit in one transaction that checks latest still points at the parent
@@ -49,6 +49,11 @@ export interface CommitRequest {
    */
   extras?: ExtraMetadata[];
   actor: string;
+  /**
+   * Only work out what the change would do (under the policies, the signature policy
+   * included), and commit nothing: `--dry-run`.
+   */
+  dryRun?: boolean;
   /** The snapshot's message, or how to say what changed. */
   message: string | ((edit: ListEdit) => string);
 }
@@ -95,6 +100,10 @@ export async function commitOnLatest(store: Store, req: CommitRequest): Promise<
     if (change.kind !== 'remove') await requireSigned(store, repo, next.added.flatMap((href) => change.packages.get(href) ?? []));
     if (parent && (await changesNothing(store, parent, next, req.extras))) {
       return { latest: parent, unchanged: true, path: snapshotPath(req.repo, parent), packages: count(next.pages), added: [], removed: [], notKept: next.notKept ?? [] };
+    }
+    if (req.dryRun) {
+      // What would change, on latest as it is now; latest stays.
+      return { latest: parent ?? '', unchanged: true, path: parent ? snapshotPath(req.repo, parent) : '', packages: count(next.pages), added: next.added, removed: next.removed, notKept: next.notKept ?? [] };
     }
     try {
       return await commit(store, req, parent, next);

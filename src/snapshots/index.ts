@@ -10,6 +10,11 @@ export { checkPackageName, ingestFiles, ingestStored, inRepodata, packageHref, r
 export type { IngestedPackage, StoredPackage, StoredPackageFailures, StoredIngestOptions } from './ingest.ts';
 export { commitOnLatest } from './commit.ts';
 export type { CommitRequest, CommitResult, ListChange, ExtraMetadata, ListEdit } from './commit.ts';
+export { removePackages, copyPackages } from './curate.ts';
+export type { RemoveOptions, CopyOptions, CopyResult } from './curate.ts';
+export { matchPackages, namesOf, PatternError } from './patterns.ts';
+export { resolveWithDeps, parseRich, rangesOverlap, bestProvider, dependencyText } from './deps.ts';
+export type { Unresolved, Resolution, SourcePackage } from './deps.ts';
 export { exportSnapshot, ExportError } from './export.ts';
 export { generateRepodata } from './repodata.ts';
 export { fsck } from './fsck.ts';

@@ -1,0 +1,78 @@
+// Which packages of a snapshot a PATTERN names, for `remove` and `copy`: the one rule.
+// A pattern is compared with each of a package's names, as dnf spells them: its name,
+// name.arch, name-version, name-version-release, name-version-release.arch (N-V-R.A),
+// name-epoch:version-release.arch (NEVRA, the epoch written even when 0) and its file
+// name; shell globs (`*`, `?`, `[...]`, `[!...]`) match any run, one character, one of
+// a set. A pattern that names no package is an error naming it: a typo never makes an
+// empty change without a word.
+
+import { basename } from 'node:path';
+import { Failure } from '../common/index.ts';
+import type { PackageRecord } from '../rpm/index.ts';
+import { NotFoundError } from '../store/index.ts';
+
+export class PatternError extends Failure {
+  override name = 'PatternError';
+  readonly kind = 'invalid_input';
+}
+
+/** A package as patterns see it: its record's identity and its href in the snapshot. */
+export interface NamedPackage {
+  href: string;
+  record: Pick<PackageRecord, 'name' | 'arch' | 'epoch' | 'version' | 'release'>;
+}
+
+/** Every name a pattern may give a package by. */
+export function namesOf(p: NamedPackage): string[] {
+  const { name, arch, epoch, version, release } = p.record;
+  const vr = `${version}-${release}`;
+  return [name, `${name}.${arch}`, `${name}-${version}`, `${name}-${vr}`, `${name}-${vr}.${arch}`, `${name}-${epoch || '0'}:${vr}.${arch}`, basename(p.href)];
+}
+
+/** A shell glob as a regular expression over a whole name. */
+export function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end === -1) throw new PatternError(`pattern ${JSON.stringify(pattern)}: a '[' without its ']'; write [[] for a literal '['`);
+      let set = pattern.slice(i + 1, end);
+      const negated = set.startsWith('!') || set.startsWith('^');
+      if (negated) set = set.slice(1);
+      re += `[${negated ? '^' : ''}${set.replace(/[\\\]^]/g, '\\$&')}]`;
+      i = end;
+    } else re += c.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+/** Refuses what could never be a pattern: empty, blank, or with control characters. */
+function checkPattern(pattern: string): void {
+  if (!pattern.trim() || /[\x00-\x1f\x7f]/.test(pattern)) throw new PatternError(`pattern ${JSON.stringify(pattern)}: give a package name, name.arch, NEVRA, file name or a glob of one`);
+}
+
+/**
+ * The packages of `packages` that `patterns` name, in their order; `where` names the
+ * snapshot for the error of a pattern that names none.
+ */
+export function matchPackages<P extends NamedPackage>(packages: P[], patterns: string[], where: string): P[] {
+  if (!patterns.length) throw new PatternError('give at least one package pattern (a name, name.arch, NEVRA, file name, or a glob)');
+  const names = packages.map((p) => namesOf(p));
+  const chosen = new Set<number>();
+  for (const pattern of patterns) {
+    checkPattern(pattern);
+    const re = globToRegExp(pattern);
+    let matched = false;
+    names.forEach((forms, i) => {
+      if (forms.some((n) => re.test(n))) {
+        chosen.add(i);
+        matched = true;
+      }
+    });
+    if (!matched) throw new NotFoundError(`no package in ${where} matches ${JSON.stringify(pattern)} (as a name, name.arch, N-V-R, N-V-R.A, NEVRA or file name); nothing was changed`);
+  }
+  return packages.filter((_, i) => chosen.has(i));
+}
