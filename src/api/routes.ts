@@ -62,6 +62,7 @@ const ok = (schema: JsonSchema, status = 200) => ({ status, schema });
 const queryOf = object;
 
 const REPO_NAME = string('[A-Za-z0-9][A-Za-z0-9._-]*');
+const PATTERN = string('a package name, name.arch, NEVRA, N-V-R[.A], file name, or a shell glob of one');
 const TTL = string("a duration (3d, 12h, 1d12h) or 'forever'");
 const REQUIRE_SIGNED = listOf(string('OpenPGP public keys, armoured: deploy and sync take only packages signed by one of them'));
 
@@ -124,6 +125,34 @@ export const ROUTES = {
     body: object({ 'from?': text('an http(s) URL'), 'mirror?': flag, 'parallel?': number('downloads at a time, 1 to 64'), 'message?': text() }),
     answer: ok(extended('CommitOutcome', { downloaded: integer() })),
     progress: true,
+  },
+  remove: {
+    method: 'POST',
+    path: '/repos/:repo/remove',
+    summary: 'a new snapshot of latest without the packages the patterns name (dryRun: only say which)',
+    scope: 'deploy',
+    repos: 'path',
+    body: object({ patterns: { ...listOf(PATTERN), minItems: 1 }, 'message?': text(), 'dryRun?': flag }),
+    answer: ok(extended('CommitOutcome', { removed: listOf(string()), dryRun: boolean })),
+  },
+  copy: {
+    method: 'POST',
+    path: '/repos/:repo/copy',
+    summary: "a new snapshot of latest with the packages the patterns name in another snapshot, and with withDeps what they need from it (dryRun: only say which)",
+    scope: 'deploy',
+    repos: 'path',
+    body: object({ from: string('SRC[@REF]'), patterns: { ...listOf(PATTERN), minItems: 1 }, 'withDeps?': flag, 'message?': text(), 'dryRun?': flag }),
+    answer: ok(
+      extended('CommitOutcome', {
+        added: listOf(string()),
+        removed: listOf(string()),
+        notKept: listOf(string('a package copied that the keep policy did not take')),
+        from: object({ repo: string(), snapshot: string() }),
+        dependencies: listOf(string('the href of a package brought as a dependency')),
+        unresolved: listOf(object({ package: string('NEVRA'), requires: string(), 'why?': string() })),
+        dryRun: boolean,
+      }),
+    ),
   },
   snapshots: { method: 'GET', path: '/repos/:repo/snapshots', summary: 'snapshots, oldest first', scope: 'public', answer: ok(listOf(shape('Snapshot'))) },
   showSnapshot: {

@@ -60,6 +60,27 @@ export interface SyncRequest {
   message?: string;
 }
 
+export interface RemoveRequest {
+  repo: string;
+  /** Package names, name.arch, NEVRAs, N-V-R(.A), file names, or shell globs of them. */
+  patterns: string[];
+  message?: string;
+  /** Only say what would be removed. */
+  dryRun?: boolean;
+}
+
+export interface CopyRequest {
+  /** The source: SRC[@REF] (REF defaults to latest). */
+  from: string;
+  /** The destination repository. */
+  repo: string;
+  patterns: string[];
+  /** Also what the packages need from the source snapshot. */
+  withDeps?: boolean;
+  message?: string;
+  dryRun?: boolean;
+}
+
 /** A snapshot in a list: with the tags that point at it. */
 export interface SnapshotSummary extends Snapshot {
   tags: string[];
@@ -101,6 +122,34 @@ export interface DeployOutcome extends CommitOutcome {
   removed: string[];
   /** Hrefs of packages given that the --keep policy did not take (older than the builds kept). */
   notKept: string[];
+}
+
+/**
+ * What a remove did, or with `dryRun` would do (then `snapshot` is latest as it is, and
+ * `unchanged` is true).
+ */
+export interface RemoveOutcome extends CommitOutcome {
+  /** Hrefs of the packages removed. */
+  removed: string[];
+  dryRun: boolean;
+}
+
+/** A requirement of a copied package that neither the source nor the destination provides. */
+export interface UnresolvedRequirement {
+  /** The NEVRA of the package that requires it. */
+  package: string;
+  requires: string;
+  why?: string;
+}
+
+/** What a copy did, or with `dryRun` would do. */
+export interface CopyOutcome extends DeployOutcome {
+  /** The source snapshot's repository and id. */
+  from: { repo: string; snapshot: string };
+  /** Hrefs, in the destination, of the packages brought as dependencies (a part of those copied). */
+  dependencies: string[];
+  unresolved: UnresolvedRequirement[];
+  dryRun: boolean;
 }
 
 export interface SyncOutcome extends CommitOutcome {
@@ -183,6 +232,10 @@ export interface Txrepo {
 
   deploy(r: DeployRequest, progress?: Progress): Promise<DeployOutcome>;
   sync(r: SyncRequest, progress?: Progress): Promise<SyncOutcome>;
+  /** A snapshot of REPO's latest without the packages the patterns name. */
+  remove(r: RemoveRequest): Promise<RemoveOutcome>;
+  /** A snapshot of REPO's latest with the packages the patterns name in another snapshot. */
+  copy(r: CopyRequest): Promise<CopyOutcome>;
 
   snapshots(repo: string): Promise<SnapshotSummary[]>;
   showSnapshot(repo: string, ref: string, opts?: { files?: boolean }): Promise<SnapshotDetails>;

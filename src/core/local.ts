@@ -8,6 +8,7 @@ import {
   checkTagName,
   collectRpmFiles,
   commitPackages,
+  copyPackages,
   createSet,
   diffSnapshots,
   DeployInputError,
@@ -20,6 +21,7 @@ import {
   parseDuration,
   checkPackageName,
   parseRepoRef,
+  removePackages,
   resolveRef,
   setManifest,
   snapshotPath,
@@ -32,7 +34,7 @@ import {
 } from '../snapshots/index.ts';
 import type { FetchPolicy } from '../sync/index.ts';
 import { auditScope, type AuditScope, NotFoundError, type PolicyKey, repoOrFail, type Store } from '../store/index.ts';
-import type { CommitOutcome, CreateRepoRequest, UpdateRepoRequest, SnapshotFileView, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import type { CommitOutcome, CopyOutcome, CopyRequest, RemoveOutcome, RemoveRequest, CreateRepoRequest, UpdateRepoRequest, SnapshotFileView, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
 import { checkOneLine, Failure, forTerminal, hasCredentials, kindOf, maskCredentials, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
@@ -265,6 +267,39 @@ export class LocalTxrepo implements Txrepo {
       return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress), fetchPolicy: this.fetchPolicy });
     });
     return { ...this.outcome(r.repo, result), downloaded: result.downloaded };
+  }
+
+  /** A dry run changes nothing: like gc's, it is not a mutation, and leaves no audit row. */
+  private maybeMutation<T>(dryRun: boolean | undefined, command: string, repo: string, args: unknown, fn: () => Promise<T>): Promise<T> {
+    if (!dryRun) return this.mutation(command, repo, args, fn);
+    checkFreeText(args);
+    return fn();
+  }
+
+  async remove(r: RemoveRequest): Promise<RemoveOutcome> {
+    const result = await this.maybeMutation(r.dryRun, 'remove', r.repo, r, () =>
+      removePackages(this.store, { repo: checkRepoName(r.repo), patterns: r.patterns, actor: this.actor, message: r.message, dryRun: r.dryRun }),
+    );
+    return { ...this.outcome(r.repo, result), removed: result.removed, dryRun: !!r.dryRun };
+  }
+
+  async copy(r: CopyRequest): Promise<CopyOutcome> {
+    const from = parseRepoRef(r.from);
+    const result = await this.maybeMutation(r.dryRun, 'copy', r.repo, r, () => {
+      checkRepoName(from.repo);
+      if (r.dryRun !== true) warmSigning(this.store);
+      return copyPackages(this.store, { from, repo: checkRepoName(r.repo), patterns: r.patterns, withDeps: r.withDeps, actor: this.actor, message: r.message, dryRun: r.dryRun });
+    });
+    return {
+      ...this.outcome(r.repo, result),
+      added: result.added,
+      removed: result.removed,
+      notKept: result.notKept ?? [],
+      from: { repo: from.repo, snapshot: result.source },
+      dependencies: result.dependencies,
+      unresolved: result.unresolved,
+      dryRun: !!r.dryRun,
+    };
   }
 
   /** Refuses a bad or unknown repository name with a message that says what to do. */

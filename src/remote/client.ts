@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROUTES, routeUrl, type Route } from '../api/index.ts';
-import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type UpdateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
+import { PROGRESS_MEDIA_TYPE, type CopyOutcome, type CopyRequest, type RemoveOutcome, type RemoveRequest, type CreateRepoRequest, type UpdateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
 import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { Failure, isFailureKind, kindOfStatus, retryOf, type FailureKind } from '../common/index.ts';
 import type { Repository, Tag, TagMove } from '../store/index.ts';
@@ -315,6 +315,14 @@ export class RemoteTxrepo implements Txrepo {
 
   sync(r: SyncRequest, progress?: Progress) {
     return this.follow<SyncOutcome>(ROUTES.sync, { params: { repo: r.repo }, body: r }, progress);
+  }
+  remove(r: RemoveRequest) {
+    const { repo, ...body } = r;
+    return this.call<RemoveOutcome>(ROUTES.remove, { params: { repo }, body });
+  }
+  copy(r: CopyRequest) {
+    const { repo, ...body } = r;
+    return this.call<CopyOutcome>(ROUTES.copy, { params: { repo }, body });
   }
   snapshots(repo: string) {
     return this.call<SnapshotSummary[]>(ROUTES.snapshots, { params: { repo } });

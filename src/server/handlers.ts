@@ -123,7 +123,7 @@ const server: Pick<Record<RouteId, Handler>, 'health' | 'openapi'> = {
   },
 };
 
-const repos: Pick<Record<RouteId, Handler>, 'listRepos' | 'createRepo' | 'updateRepo' | 'showRepo' | 'deleteRepo' | 'deploy' | 'sync'> = {
+const repos: Pick<Record<RouteId, Handler>, 'listRepos' | 'createRepo' | 'updateRepo' | 'showRepo' | 'deleteRepo' | 'deploy' | 'sync' | 'remove' | 'copy'> = {
   listRepos: async ({ tx }) => answer(await tx.listRepos()),
   async createRepo({ tx, body }) {
     const upstream = str(body, 'upstream');
@@ -151,6 +151,9 @@ const repos: Pick<Record<RouteId, Handler>, 'listRepos' | 'createRepo' | 'update
     const request = { repo: params.repo, from, mirror: bool(body, 'mirror'), parallel: num(body, 'parallel'), message: str(body, 'message') };
     return long(call, 200, (progress) => tx.sync(request, progress));
   },
+  remove: async ({ tx, params, body }) => answer(await tx.remove({ repo: params.repo, patterns: body.patterns as string[], message: str(body, 'message'), dryRun: bool(body, 'dryRun') })),
+  copy: async ({ tx, params, body }) =>
+    answer(await tx.copy({ from: str(body, 'from')!, repo: params.repo, patterns: body.patterns as string[], withDeps: bool(body, 'withDeps'), message: str(body, 'message'), dryRun: bool(body, 'dryRun') })),
 };
 
 const snapshots: Pick<Record<RouteId, Handler>, 'snapshots' | 'showSnapshot' | 'diff' | 'tags' | 'tag' | 'history'> = {
