@@ -220,7 +220,7 @@ export function resolveWithDeps<P extends SourcePackage>(source: P[], chosen: P[
       if (held.meeting(req).length) return { bring: [] };
       const candidates = offered.meeting(req);
       if (!candidates.length) return { why: 'nothing in the source or the destination provides it' };
-      return { bring: [bestProvider(candidates, 'dep' in req ? req.dep.name : '', requirer.record.arch)] };
+      return { bring: [bestProvider(meetingTheRest(candidates, req, requirer), 'dep' in req ? req.dep.name : '', requirer.record.arch)] };
     }
     if (req.op === 'and') {
       const all: P[] = [];
@@ -239,6 +239,17 @@ export function resolveWithDeps<P extends SourcePackage>(source: P[], chosen: P[
     const condition = conditionHolds(req.cond);
     const branch = (req.op === 'if') === condition ? req.then : req.else;
     return branch ? plan(branch, requirer) : { bring: [] };
+  };
+  /**
+   * Of the candidates for one requires, those that also meet the requirer's other
+   * requires of the same name (`lib >= 1.1` and `lib < 2` want one build in the
+   * range, not the newest of the first), if any do: as a solver sees them together.
+   */
+  const meetingTheRest = (candidates: P[], req: Requirement, requirer: P): P[] => {
+    if (!('dep' in req)) return candidates;
+    const others = requirer.record.requires.filter((d) => d.name === req.dep.name && d !== req.dep);
+    const fitting = candidates.filter((p) => others.every((d) => offered.of(d).includes(p)));
+    return fitting.length ? fitting : candidates;
   };
   /** A compound condition, judged by what the destination will hold. */
   const conditionHolds = (req: Requirement): boolean => {

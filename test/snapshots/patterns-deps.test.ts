@@ -164,6 +164,11 @@ describe('copy --with-deps', FIRST_PASS_ONLY, () => {
     assert.deepEqual(resolve(newest, ['app']).dependencies, ['lib-1.10-1.noarch']);
   });
 
+  test('takes one build that meets every requires of the same name, as a solver does', () => {
+    const source = [pkg({ name: 'app', requires: ['lib >= 1.1', 'lib < 2'] }), pkg({ name: 'lib', evr: '1.0-1' }), pkg({ name: 'lib', evr: '1.2-1' }), pkg({ name: 'lib', evr: '2.0-1' })];
+    assert.deepEqual(resolve(source, ['app']).dependencies, ['lib-1.2-1.noarch']);
+  });
+
   test('prefers a provider named as the requirement, and of the requirer\'s arch', () => {
     const source = [pkg({ name: 'app', arch: 'x86_64', requires: ['mta'] }), pkg({ name: 'postfix', provides: ['mta'], arch: 'x86_64' }), pkg({ name: 'mta', arch: 'aarch64' }), pkg({ name: 'mta', arch: 'x86_64', evr: '0.1-1' })];
     assert.deepEqual(resolve(source, ['app']).dependencies, ['mta-0.1-1.x86_64']);
