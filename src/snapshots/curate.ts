@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { nevra, type PackageRecord } from '../rpm/index.ts';
 import { NotFoundError, repoOrFail, type SnapshotFile, type Store } from '../store/index.ts';
 import { commitOnLatest, type CommitResult } from './commit.ts';
-import { resolveWithDeps, type SourcePackage, type Unresolved } from './deps.ts';
+import { resolveWithDeps, type Resolution, type Unresolved } from './deps.ts';
 import { packageHref, type IngestedPackage } from './ingest.ts';
 import { matchPackages } from './patterns.ts';
 import { resolveRef } from './refs.ts';
@@ -45,20 +45,30 @@ export interface CopyResult extends CommitResult {
   unresolved: Unresolved[];
 }
 
-/** The packages of a snapshot: their place in it, and their identities or whole records. */
-async function packagesOf(store: Store, snapshot: string, whole: boolean): Promise<SourcePackage[]> {
+/** A package of a snapshot: its place in it, its blob. */
+type Listed = Omit<SnapshotFile, 'kind'>;
+
+/** What names a build: all that patterns and messages read (an identity or a whole record). */
+type Identity = Pick<PackageRecord, 'name' | 'arch' | 'epoch' | 'version' | 'release'>;
+
+/** The packages of a snapshot, each with `record` from `load` (identities, or whole records). */
+async function packagesOf<R>(store: Store, snapshot: string, load: (digests: string[]) => Promise<Map<string, R>>): Promise<(Listed & { record: R })[]> {
   const files = (await store.catalog.snapshotFiles(snapshot)).filter((f) => f.kind === 'package');
-  const digests = [...new Set(files.map((f) => f.digest))];
-  const records = whole ? await store.catalog.getPackages(digests) : ((await store.catalog.getPackageIdentities(digests)) as unknown as Map<string, PackageRecord>);
-  return files.map((f: SnapshotFile) => {
+  const records = await load([...new Set(files.map((f) => f.digest))]);
+  return files.map((f) => {
     const record = records.get(f.digest);
     if (!record) throw new Error(`snapshot ${snapshot} lists ${f.href} (sha256 ${f.digest}) but the catalog has no record of it; run 'txrepo fsck'`);
     return { href: f.href, digest: f.digest, size: f.size, record };
   });
 }
 
+/** Name, arch and EVR: all patterns need, cheap to load for a whole repo. */
+const identities = (store: Store) => (digests: string[]) => store.catalog.getPackageIdentities(digests);
+/** Whole records (requires, provides, files): what dependency resolution reads. */
+const records = (store: Store) => (digests: string[]) => store.catalog.getPackages(digests);
+
 /** A message's list of packages: a few by NEVRA, then how many more. */
-function listed(records: { record: PackageRecord }[]): string {
+function listed(records: { record: Identity }[]): string {
   const names = records.slice(0, 5).map((p) => nevra(p.record));
   return names.join(', ') + (records.length > 5 ? ` and ${records.length - 5} more` : '');
 }
@@ -67,7 +77,7 @@ function listed(records: { record: PackageRecord }[]): string {
 export async function removePackages(store: Store, opts: RemoveOptions): Promise<CommitResult> {
   // A repo with no latest yet has nothing to remove: the error says so.
   const latest = await resolveRef(store.catalog, opts.repo, 'latest');
-  const chosen = matchPackages(await packagesOf(store, latest.id, false), opts.patterns, `${opts.repo}@latest (${latest.id})`);
+  const chosen = matchPackages(await packagesOf(store, latest.id, identities(store)), opts.patterns, `${opts.repo}@latest (${latest.id})`);
   return commitOnLatest(store, {
     repo: opts.repo,
     change: { kind: 'remove', hrefs: chosen.map((p) => p.href) },
@@ -86,14 +96,15 @@ export async function copyPackages(store: Store, opts: CopyOptions): Promise<Cop
   const source = await resolveRef(store.catalog, opts.from.repo, opts.from.ref);
   await repoOrFail(store.catalog, opts.repo);
   const where = `${opts.from.repo}@${opts.from.ref}${opts.from.ref === source.id ? '' : ` (${source.id})`}`;
-  const offered = await packagesOf(store, source.id, !!opts.withDeps);
-  const chosen = matchPackages(offered, opts.patterns, where);
-  let resolution = { packages: chosen, dependencies: [] as SourcePackage[], unresolved: [] as Unresolved[] };
+  let resolution: Resolution<Listed & { record: Identity }>;
   if (opts.withDeps) {
+    const offered = await packagesOf(store, source.id, records(store));
     const latest = (await store.catalog.getTag(opts.repo, 'latest'))?.snapshot;
-    resolution = resolveWithDeps(offered, chosen, latest ? await packagesOf(store, latest, true) : []);
+    resolution = resolveWithDeps(offered, matchPackages(offered, opts.patterns, where), latest ? await packagesOf(store, latest, records(store)) : []);
+  } else {
+    resolution = { packages: matchPackages(await packagesOf(store, source.id, identities(store)), opts.patterns, where), dependencies: [], unresolved: [] };
   }
-  const place = (p: SourcePackage) => packageHref(basename(p.href));
+  const place = (p: Listed) => packageHref(basename(p.href));
   const packages: IngestedPackage[] = resolution.packages.map((p) => ({ href: place(p), digest: p.digest, size: p.size, source: `${opts.from.repo}@${source.id}: ${basename(p.href)}` }));
   if (!opts.dryRun) await holdBlobs(store, packages);
   const result = await commitOnLatest(store, {
