@@ -106,7 +106,7 @@ export async function copyPackages(store: Store, opts: CopyOptions): Promise<Cop
   }
   const place = (p: Listed) => packageHref(basename(p.href));
   const packages: IngestedPackage[] = resolution.packages.map((p) => ({ href: place(p), digest: p.digest, size: p.size, source: `${opts.from.repo}@${source.id}: ${basename(p.href)}` }));
-  if (!opts.dryRun) await holdBlobs(store, packages);
+  if (!opts.dryRun) await holdPackages(store, packages);
   const result = await commitOnLatest(store, {
     repo: opts.repo,
     change: { kind: 'add', packages, sameHref: 'refuse' },
@@ -119,11 +119,17 @@ export async function copyPackages(store: Store, opts: CopyOptions): Promise<Cop
 }
 
 /**
- * Marks the blobs a copy lists as used now: gc leaves them while the commit comes, even
- * if the source snapshot goes meanwhile. One gone already fails the copy, naming it.
+ * Marks the blobs and records a copy lists as used now: gc keeps them (for its grace
+ * window) while the commit comes, even if the source snapshot goes meanwhile, as it
+ * keeps a deploy's. One gone already fails the copy, naming it.
  */
-async function holdBlobs(store: Store, packages: IngestedPackage[]): Promise<void> {
+async function holdPackages(store: Store, packages: IngestedPackage[]): Promise<void> {
   for (const p of packages) {
     if (!(await store.blobs.touch(p.digest, p.size))) throw new NotFoundError(`${p.source}: its blob ${p.digest} is not in the store; run 'txrepo fsck'`);
   }
+  // Storing a known record again only renews it (Catalog.putPackages).
+  const held = await store.catalog.getPackages([...new Set(packages.map((p) => p.digest))]);
+  const gone = packages.find((p) => !held.has(p.digest));
+  if (gone) throw new NotFoundError(`${gone.source}: the catalog has no record of it; run 'txrepo fsck'`);
+  await store.catalog.putPackages([...held.values()]);
 }
