@@ -171,13 +171,14 @@ describe('remove and copy through a server', () => {
   let server: Served;
   let tx: ReturnType<typeof inStore>;
   let remote: (args: string[], code?: number) => ReturnType<ReturnType<typeof inStore>>;
+  let token: string;
   before(async () => {
     const store = join(dir, `store-${n++}`);
     tx = inStore(store);
     await tx(['repo', 'create', 'zoo']);
     await tx(['repo', 'create', 'dst']);
     await tx(['deploy', 'zoo', SAMPLES, '-q']);
-    const token = (await tx(['token', 'create', 'ci', '--scope', 'deploy:*'])).stdout.trim();
+    token = (await tx(['token', 'create', 'ci', '--scope', 'deploy:*'])).stdout.trim();
     server = await serve(store);
     remote = async (args, code = 0) => {
       const r = await txrepo([...args, '--server', server.url, '--token', token]);
@@ -201,5 +202,27 @@ describe('remove and copy through a server', () => {
     assert.equal(error.type, 'not_found');
     assert.match(error.message, /matches "nothing-\*"/);
     assert.match((await tx(['log', 'dst'])).stdout, /copy dst/);
+  });
+
+  test('the API refuses a body without patterns, naming the field', async () => {
+    const post = async (route: string, body: unknown) => {
+      const res = await fetch(`${server.url}/api/v1/repos/dst/${route}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: res.status, error: ((await res.json()) as { error: { type: string; message: string } }).error };
+    };
+    for (const [route, body] of [
+      ['remove', {}],
+      ['remove', { patterns: [] }],
+      ['remove', { patterns: 'bear' }],
+      ['copy', { patterns: ['bear'] }],
+      ['copy', { from: 'zoo', patterns: [] }],
+    ] as const) {
+      const r = await post(route, body);
+      assert.equal(r.status, 400, `${route} ${JSON.stringify(body)}`);
+      assert.equal(r.error.type, 'invalid_input');
+      assert.match(r.error.message, /patterns|from/, r.error.message);
+    }
+    const blank = await post('remove', { patterns: [' '] });
+    assert.equal(blank.status, 400);
+    assert.match(blank.error.message, /pattern " "/);
   });
 });
