@@ -143,6 +143,17 @@ describe('copy', () => {
     assert.equal(await latestOf(tx, 'dst'), before);
   });
 
+  test("the destination's keep policy applies to what is copied", async () => {
+    const { tx } = await zooStore();
+    await tx(['repo', 'create', 'kept', '--keep', '1']);
+    const first = await json(tx, ['copy', 'zoo', 'kept', 'duck-0.8*']);
+    assert.deepEqual(fileNames(first.added), ['duck-0.8-1.noarch.rpm']);
+    const older = await json(tx, ['copy', 'zoo', 'kept', 'duck-0.6*', 'cat']);
+    assert.deepEqual(fileNames(older.added), ['cat-1.0-1.noarch.rpm']);
+    assert.deepEqual(fileNames(older.notKept), ['duck-0.6-1.noarch.rpm']);
+    assert.deepEqual(await files(tx, 'kept@latest'), ['cat-1.0-1.noarch.rpm', 'duck-0.8-1.noarch.rpm']);
+  });
+
   test("the destination's signature policy takes a signed package and refuses an unsigned one", async () => {
     const { tx } = await zooStore();
     const gpg = await Gpg.create(join(dir, `gnupg-${n++}`));
