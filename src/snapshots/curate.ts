@@ -73,7 +73,12 @@ function listed(records: { record: Identity }[]): string {
   return names.join(', ') + (records.length > 5 ? ` and ${records.length - 5} more` : '');
 }
 
-/** Commits REPO's latest without the packages the patterns name (every build each names). */
+/**
+ * Commits REPO's latest without the packages the patterns name (every build each names).
+ * The patterns are matched on latest as it is; if a concurrent commit moves latest
+ * first, the same packages are taken out of the new latest: as if this remove had come
+ * before that commit (a build it brought stays).
+ */
 export async function removePackages(store: Store, opts: RemoveOptions): Promise<CommitResult> {
   // A repo with no latest yet has nothing to remove: the error says so.
   const latest = await resolveRef(store.catalog, opts.repo, 'latest');
