@@ -4,8 +4,10 @@
 // destination will hold (what it has, and what the copy brings so far) first: a need
 // met there brings nothing. Else the source's providers are asked, the newest build of
 // the best name taken (libsolv's preference, simplified: the requirer's arch or
-// noarch, then a provider named as the requirement, then the shortest name), and its
-// own requires followed in turn, until nothing more is needed.
+// noarch, then a provider named as the requirement, then the shortest name; of the
+// builds that fit, one that meets the requirer's other requires of the same name too,
+// as a solver sees them together), and its own requires followed in turn, until
+// nothing more is needed.
 //
 // Versioned requires compare EVRs as rpm does (src/rpm/vercmp.ts). Rich (boolean)
 // requires are followed: `and` needs each, `or` the first alternative that is met or
@@ -29,7 +31,7 @@ export interface SourcePackage {
 export interface Unresolved {
   package: string;
   requires: string;
-  /** What was wrong, when more than "nothing provides it". */
+  /** Why: nothing provides it, no alternative of a rich one is provided, or it cannot be read. */
   why?: string;
 }
 
