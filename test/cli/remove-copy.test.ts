@@ -1,4 +1,4 @@
-// needs: rpm rpmsign gpg
+// needs: rpm rpmsign gpg rpmbuild
 // `txrepo remove` and `txrepo copy` through the CLI, on a real store of this pass's
 // backends (and through a server): the snapshot each makes, its dry run, its audit
 // row, and its refusals (unknown repository, a pattern naming nothing, a bad REF, a
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { testRpmPaths } from '../helpers/fixtures.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
 import { SAMPLES, sample } from '../helpers/samples.ts';
@@ -141,6 +142,22 @@ describe('copy', () => {
     await refused(['copy', 'zoo@latest@notatime', 'dst', 'cat'], 'invalid_input', /"notatime" is not a time/);
     await refused(['copy', 'zoo', 'dst', 'cat', 'caat'], 'not_found', /matches "caat"/);
     assert.equal(await latestOf(tx, 'dst'), before);
+  });
+
+  test('--with-deps follows the rich dependencies of real packages, and says which it cannot meet', async () => {
+    // The rpmbuild fixtures: txfix-weakdeps requires (txfix-files or txfix-text),
+    // (txfix-versions >= 1.0 if txfix-tilde), and rich ones nothing provides.
+    const tx = inStore(join(dir, `store-${n++}`));
+    await tx(['repo', 'create', 'fixtures']);
+    await tx(['repo', 'create', 'dst']);
+    await tx(['deploy', 'fixtures', ...(await testRpmPaths()).filter((p) => !p.endsWith('.src.rpm')), '-q']);
+    const alone = await json(tx, ['copy', 'fixtures', 'dst', 'txfix-weakdeps', '--with-deps', '--dry-run']);
+    assert.deepEqual(fileNames(alone.dependencies), ['txfix-files-0.9-2.x86_64.rpm'], 'the first alternative of an or; no txfix-versions without txfix-tilde');
+    const unmet = (r: { unresolved: { package: string; requires: string }[] }) => r.unresolved.filter((u) => u.package.startsWith('txfix-weakdeps-')).map((u) => u.requires).sort();
+    assert.deepEqual(unmet(alone), ['((txfix-rich-a and txfix-rich-b) or txfix-rich-c)', '(txfix-rich-m if txfix-rich-n else txfix-rich-o)', '(txfix-rich-p without txfix-rich-q)', '(txfix-rich-x with txfix-rich-y)']);
+    const withTilde = await json(tx, ['copy', 'fixtures', 'dst', 'txfix-weakdeps', 'txfix-tilde', '--with-deps', '--dry-run']);
+    assert.ok(fileNames(withTilde.dependencies).includes('txfix-versions-1.0-1.noarch.rpm'), 'the condition holds once txfix-tilde comes too');
+    assert.ok(!fileNames(withTilde.dependencies).includes('txfix-text-4.5.6-7.noarch.rpm'));
   });
 
   test("the destination's keep policy applies to what is copied", async () => {

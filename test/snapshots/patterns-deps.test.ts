@@ -230,6 +230,11 @@ describe('copy --with-deps', FIRST_PASS_ONLY, () => {
     assert.deepEqual(resolve(source, ['app'], [pkg({ name: 'host' })]).dependencies, ['extra-1.0-1.noarch', 'later-1.0-1.noarch', 'plugin-1.0-1.noarch']);
   });
 
+  test('rich requires: a condition met only by what comes after it still counts', () => {
+    const source = [pkg({ name: 'app', requires: ['(extra if plugin)', 'plugin'] }), pkg({ name: 'plugin' }), pkg({ name: 'extra' })];
+    assert.deepEqual(resolve(source, ['app']).dependencies, ['extra-1.0-1.noarch', 'plugin-1.0-1.noarch']);
+  });
+
   test('a rich requires that cannot be read is reported, not guessed at', () => {
     const r = resolve([pkg({ name: 'app', requires: ['(a and b or c)'] }), pkg({ name: 'a' })], ['app']);
     assert.equal(r.unresolved.length, 1);
