@@ -78,6 +78,16 @@ describe('package patterns', FIRST_PASS_ONLY, () => {
     assert.deepEqual(match('duck-0.[67]-1'), ['duck-0.6-1.noarch', 'duck-0.7-1.noarch']);
     assert.deepEqual(match('duck-0.[!6]-1.noarch'), ['duck-0.7-1.noarch']);
     assert.deepEqual(match('*.x86_64'), ['duck-0.8-1.x86_64']);
+    assert.deepEqual(match('duck-0.[5-7]-1'), ['duck-0.6-1.noarch', 'duck-0.7-1.noarch']);
+    assert.deepEqual(match('duck-0.[!0-6]-1.noarch'), ['duck-0.7-1.noarch']);
+    assert.deepEqual(match('b**r'), ['bear-4.1-1.noarch']);
+  });
+
+  test('a pattern of many stars is matched in time proportional to its length, not exponential', { timeout: 60_000 }, () => {
+    // A matcher that tries every way to split the name among the stars would not finish.
+    const long = [pkg({ name: 'a'.repeat(200) })];
+    assert.throws(() => matchPackages(long, [`${'*a'.repeat(60)}*b`], 'x'), NotFoundError);
+    assert.equal(matchPackages(long, [`${'*a'.repeat(60)}*`], 'x').length, 1);
   });
 
   test('several patterns name what each names', () => {
@@ -96,6 +106,7 @@ describe('package patterns', FIRST_PASS_ONLY, () => {
     assert.throws(() => match('  '), PatternError);
     assert.throws(() => match('duck\n'), PatternError);
     assert.throws(() => match('duck-[0'), (e: Error) => e instanceof PatternError && /\[/.test(e.message));
+    assert.throws(() => match(`duck${'?'.repeat(2000)}`), (e: Error) => e instanceof PatternError && /2004 characters long/.test(e.message));
   });
 });
 
