@@ -14,8 +14,8 @@ interrupted download resumes), verifies each against the upstream's checksums an
 sizes, and commits a snapshot with the upstream's packages and its other metadata
 (comps, updateinfo, modules, ...), moving 'latest'. Nothing changes when the upstream
 did not, and nothing is committed unless every file verified. A repo with a mirror
-filter ('txrepo repo create --include/--exclude/--arch/--newest') takes only the
-packages it lets through, and downloads no other; the result says how many it left
+filter (see 'txrepo repo --help') takes only the packages the filter lets
+through, and downloads no other; the result says how many it left
 out, and which advisories lost all their packages (docs/sync.md).
 
 Options:
