@@ -137,7 +137,11 @@ export const ROUTES = {
     answer: ok(
       extended('CommitOutcome', {
         downloaded: integer(),
-        'filtered?': object({ leftOut: integer("the upstream's packages the repo's filter left out (not downloaded)"), advisoriesLeftOut: listOf(string('an advisory whose packages the filter all left out')) }),
+        'filtered?': object({
+          leftOut: integer("the upstream's packages the repo's filter left out (not downloaded)"),
+          advisoriesLeftOut: listOf(string('an advisory whose packages the filter all left out')),
+          requiresLeftOut: listOf(object({ package: string('NAME-[EPOCH:]VERSION-RELEASE.ARCH of a kept package'), requires: listOf(string('a requirement only left-out packages provide')) })),
+        }),
       }),
     ),
     progress: true,

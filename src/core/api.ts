@@ -112,9 +112,10 @@ export interface SyncOutcome extends CommitOutcome {
   downloaded: number;
   /**
    * With a filter on the repo: how many of the upstream's packages it left out (never
-   * downloaded), and the ids of the advisories whose packages it all left out.
+   * downloaded), the ids of the advisories whose packages it all left out, and the kept
+   * packages that require what only left-out packages provide.
    */
-  filtered?: { leftOut: number; advisoriesLeftOut: string[] };
+  filtered?: { leftOut: number; advisoriesLeftOut: string[]; requiresLeftOut: { package: string; requires: string[] }[] };
 }
 
 /** One entry of the audit log; `args` is the request as it was made (JSON). */

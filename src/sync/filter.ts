@@ -20,6 +20,7 @@
 
 import { Failure } from '../common/index.ts';
 import { keptByPolicy } from '../snapshots/index.ts';
+import type { PackageRecord } from '../rpm/index.ts';
 import type { MirrorFilter, MirrorFilterChange, PackageIdentity } from '../store/index.ts';
 
 export class MirrorFilterError extends Failure {
@@ -211,3 +212,43 @@ export function advisoriesLeftOut(advisories: { id: string; packages: Nevra[] }[
     })
     .map((a) => a.id);
 }
+
+/** What a package provides and requires, as primary.xml lists them. */
+export type WithDependencies = Nevra & Pick<PackageRecord, 'provides' | 'requires' | 'files'>;
+
+/** A kept package that requires what only packages the filter left out provide. */
+export interface RequiresLeftOut {
+  /** NAME-[EPOCH:]VERSION-RELEASE.ARCH */
+  package: string;
+  /** The names of those requirements. */
+  requires: string[];
+}
+
+/**
+ * The kept packages the filter broke: each requires something no kept package
+ * provides (by name, or a file it owns) and a left-out one does. Versions are not
+ * compared: a requirement some kept package provides at any version counts as met. A
+ * requirement no upstream package meets is not the filter's doing (another repo, the
+ * base system) and is not named; nor are rpmlib() ones.
+ */
+export function requiresLeftOut(kept: WithDependencies[], leftOut: WithDependencies[]): RequiresLeftOut[] {
+  if (!leftOut.length) return [];
+  const provided = (packages: WithDependencies[]) => {
+    const names = new Set<string>();
+    for (const p of packages) {
+      for (const d of p.provides) names.add(d.name);
+      for (const f of p.files) names.add(f.path);
+    }
+    return names;
+  };
+  const byKept = provided(kept);
+  const byLeftOut = provided(leftOut);
+  const out: RequiresLeftOut[] = [];
+  for (const p of kept) {
+    const missing = [...new Set(p.requires.map((d) => d.name))].filter((name) => !name.startsWith('rpmlib(') && !byKept.has(name) && byLeftOut.has(name));
+    if (missing.length) out.push({ package: nevraText(p), requires: missing });
+  }
+  return out;
+}
+
+const nevraText = (p: Nevra) => `${p.name}-${p.epoch && p.epoch !== '0' ? `${p.epoch}:` : ''}${p.version}-${p.release}.${p.arch}`;

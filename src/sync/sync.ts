@@ -14,7 +14,7 @@ import { repoOrFail, type MirrorFilter, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob, hashFileAs } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
-import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, MirrorFilterError } from './filter.ts';
+import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, MirrorFilterError, requiresLeftOut, type RequiresLeftOut } from './filter.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
 
 export interface SyncOptions {
@@ -48,6 +48,8 @@ export interface FilterReport {
   leftOut: number;
   /** Ids of the upstream's advisories whose packages the filter all left out. */
   advisoriesLeftOut: string[];
+  /** Kept packages that require what only left-out packages provide: dnf cannot install them from this repo alone. */
+  requiresLeftOut: RequiresLeftOut[];
 }
 
 /**
@@ -178,7 +180,7 @@ export async function ingestRepo(
       advisoriesGone.push(...advisoriesLeftOut(advisories, upstreamList, listed));
     }
   }
-  const filtered = opts.filter ? { leftOut: leftOut.length, advisoriesLeftOut: advisoriesGone } : undefined;
+  const filtered = opts.filter ? { leftOut: leftOut.length, advisoriesLeftOut: advisoriesGone, requiresLeftOut: requiresLeftOut(listed, leftOut) } : undefined;
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
   const packages: IngestedPackage[] = [];
@@ -230,7 +232,9 @@ function filteredMessage(message: string, filtered: FilterReport | undefined): s
   if (!filtered) return message;
   const n = filtered.advisoriesLeftOut.length;
   const advisories = n ? `, and every package of ${n} ${n === 1 ? 'advisory' : 'advisories'} (${filtered.advisoriesLeftOut.slice(0, 10).join(', ')}${filtered.advisoriesLeftOut.length > 10 ? ', ...' : ''})` : '';
-  return `${message} (the repo's filter left out ${filtered.leftOut} packages${advisories})`;
+  const broken = filtered.requiresLeftOut.length;
+  const requires = broken ? `; ${broken} kept ${broken === 1 ? 'package requires' : 'packages require'} what only those provide` : '';
+  return `${message} (the repo's filter left out ${filtered.leftOut} packages${advisories}${requires})`;
 }
 
 export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {

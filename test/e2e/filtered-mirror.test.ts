@@ -46,7 +46,7 @@ test('dnf sees only what the filter kept; updateinfo, groups and modules still w
   await tx(['repo', 'create', 'mirror', '--upstream', upstream.url, '--arch', 'x86_64', '--exclude', 'walrus*', '--newest', '1']);
   const synced = JSON.parse((await tx(['sync', 'mirror', '--json'])).stdout);
   // Left out: walrus x2 (exclude), pump i686 (arch), pump 1.0, duck 0.6 and 0.7, kangaroo 0.2 (newest 1).
-  assert.deepEqual(synced.filtered, { leftOut: 7, advisoriesLeftOut: [] }, 'ZOO-2024:0001 keeps penguin and shark');
+  assert.deepEqual(synced.filtered, { leftOut: 7, advisoriesLeftOut: [], requiresLeftOut: [{ package: 'chimpanzee-0.21-1.noarch', requires: ['walrus'] }] }, 'ZOO-2024:0001 keeps penguin and shark');
   server = await serve(store);
   const mirror = `${server.url}/repos/mirror/tags/latest/`;
 
@@ -60,6 +60,11 @@ test('dnf sees only what the filter kept; updateinfo, groups and modules still w
     const seen = await available(root, mirror);
     assert.deepEqual(seen, offered.filter((p) => !leftOut.includes(p)));
     assert.ok(seen.includes('pump-1.1-1.x86_64') && seen.includes('kangaroo-0.3-1.noarch'), seen.join(' '));
+
+    // What the sync said dnf cannot install from the mirror alone, it cannot.
+    const chimpanzee = await dnf(root, { mirror }, ['install', 'chimpanzee']);
+    assert.notEqual(chimpanzee.code, 0);
+    assert.match(chimpanzee.stderr, /nothing provides walrus needed by chimpanzee-0\.21-1\.noarch/, described(chimpanzee));
 
     // Install and read the advisories: ZOO-2024:0003 is about kangaroo 0.3.
     await mustDnf(root, { mirror }, ['install', 'kangaroo', 'pump']);

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, checkMirrorFilterChange, MirrorFilterError, type Nevra } from '../../src/sync/index.ts';
+import { advisoriesLeftOut, applyMirrorFilter, requiresLeftOut, type WithDependencies, checkMirrorFilter, checkMirrorFilterChange, MirrorFilterError, type Nevra } from '../../src/sync/index.ts';
 import type { MirrorFilter } from '../../src/store/index.ts';
 
 /** A package from its NAME-[EPOCH:]VERSION-RELEASE.ARCH. */
@@ -149,4 +149,22 @@ test('advisoriesLeftOut names the advisories whose upstream packages the filter 
     { id: 'EMPTY', packages: [] },
   ];
   assert.deepEqual(advisoriesLeftOut(advisories, upstream, kept), ['ALL-GONE', 'GONE-AND-ELSEWHERE']);
+});
+
+test('requiresLeftOut names the kept packages that need what only left-out packages provide, by name or file', () => {
+  const p = (nevra: string, provides: string[], requires: string[], files: string[] = []): WithDependencies => ({
+    ...pkg(nevra),
+    provides: provides.map((name) => ({ name })),
+    requires: requires.map((name) => ({ name })),
+    files: files.map((path) => ({ path, type: 'file' as const })),
+  });
+  const kept = [
+    p('app-1-1.x86_64', ['app'], ['libfoo', 'rpmlib(PayloadIsZstd)', '/usr/bin/tool', 'glibc']),
+    p('ok-1-1.noarch', ['ok'], ['libbar']),
+    p('libbar-2-1.x86_64', ['libbar'], []),
+  ];
+  const leftOut = [p('libfoo-1-1.x86_64', ['libfoo'], []), p('tool-1-1.x86_64', ['tool'], [], ['/usr/bin/tool']), p('libbar-1-1.x86_64', ['libbar'], [])];
+  // glibc: no upstream package has it (the base system's); libbar: a kept build provides it.
+  assert.deepEqual(requiresLeftOut(kept, leftOut), [{ package: 'app-1-1.x86_64', requires: ['libfoo', '/usr/bin/tool'] }]);
+  assert.deepEqual(requiresLeftOut(kept, []), []);
 });

@@ -71,7 +71,14 @@ describe('sync with a mirror filter', () => {
     // shark (exclude), pump 1.0, duck 0.6 and 0.7, kangaroo 0.2 (newest 1) left out.
     assert.equal(r.packages, 29);
     assert.equal(r.downloaded, 29);
-    assert.deepEqual(r.filtered, { leftOut: 11, advisoriesLeftOut: ['ZOO-2024:0001'] }, 'ZOO-2024:0001 is walrus, penguin and shark; the others keep their packages');
+    assert.equal(r.filtered.leftOut, 11);
+    assert.deepEqual(r.filtered.advisoriesLeftOut, ['ZOO-2024:0001'], 'ZOO-2024:0001 is walrus, penguin and shark; the others keep their packages');
+    // What the kept packages need that the filter left out (rpm -qp --requires says so).
+    assert.deepEqual(r.filtered.requiresLeftOut, [
+      { package: 'chimpanzee-0.21-1.noarch', requires: ['walrus'] },
+      { package: 'horse-0.22-2.noarch', requires: ['penguin'] },
+      { package: 'whale-0.2-1.noarch', requires: ['shark'] },
+    ]);
     const fetched = fetchedRpms(asked);
     assert.equal(fetched.length, 29);
     for (const gone of ['walrus', 'penguin', 'shark', 'pump-1.0-1', 'pump-1.1-1.i686', 'pump-1.1-1.aarch64', 'pump-1.1-1.src', 'duck-0.6', 'duck-0.7', 'kangaroo-0.2']) {
@@ -84,7 +91,7 @@ describe('sync with a mirror filter', () => {
 
     // The snapshot's message says it; the upstream's updateinfo and comps are carried as they are.
     const [snapshot] = await json(tx(['snapshots', 'm', '--json']));
-    assert.match(snapshot.message, /^sync from .* \(the repo's filter left out 11 packages, and every package of 1 advisory \(ZOO-2024:0001\)\)$/);
+    assert.match(snapshot.message, /^sync from .* \(the repo's filter left out 11 packages, and every package of 1 advisory \(ZOO-2024:0001\); 3 kept packages require what only those provide\)$/);
     const exported = join(work, `exported-${n++}`);
     await tx(['export', 'm', exported]);
     const href = async (root: string, type: string) => join(root, (await repomdRecords(root)).find((x) => x.type === type)!.href);
@@ -99,7 +106,7 @@ describe('sync with a mirror filter', () => {
   test('a changed filter applies at the next sync: added without --mirror, exactly the filtered upstream with it', async () => {
     const tx = store();
     await tx(['repo', 'create', 'm', '--upstream', upstream.url, '--include', 'duck', '--include', 'pump', '--newest', '1']);
-    assert.deepEqual((await json(tx(['sync', 'm', '--json']))).filtered, { leftOut: 35, advisoriesLeftOut: ['ZOO-2024:0001', 'ZOO-2024:0003'] });
+    assert.deepEqual((await json(tx(['sync', 'm', '--json']))).filtered, { leftOut: 35, advisoriesLeftOut: ['ZOO-2024:0001', 'ZOO-2024:0003'], requiresLeftOut: [] });
     assert.deepEqual(await packagesOf(tx, 'm'), ['duck-0.8-1.noarch', 'pump-1.1-1.aarch64', 'pump-1.1-1.i686', 'pump-1.1-1.src', 'pump-1.1-1.x86_64']);
 
     // update: an option replaces its setting, --no-* clears one; the rest stays.
@@ -108,6 +115,7 @@ describe('sync with a mirror filter', () => {
     assert.match((await tx(['repo', 'show', 'm'])).stdout, /filter {4}include duck; arch noarch \(and noarch\)/);
     const added = await json(tx(['sync', 'm', '--json']));
     assert.equal(added.downloaded, 2, 'duck 0.6 and 0.7');
+    assert.deepEqual(added.filtered.requiresLeftOut, [{ package: 'duck-0.6-1.noarch', requires: ['cockateel', 'lion'] }]);
     assert.equal(added.packages, 7, 'without --mirror, the pumps stay');
     const mirrored = await json(tx(['sync', 'm', '--mirror', '--json']));
     assert.equal(mirrored.downloaded, 0);

@@ -39,7 +39,11 @@ export async function run(argv: string[]): Promise<number> {
   const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
   const result = await withTxrepo(v, 'writes', (tx) => tx.sync(request, progress?.report).finally(() => progress?.finish()));
   // What the repo's filter left out is said either way: it explains a count lower than the upstream's.
-  const filtered = result.filtered ? `; the filter left out ${result.filtered.leftOut} packages${result.filtered.advisoriesLeftOut.length ? ` and every package of advisories ${result.filtered.advisoriesLeftOut.join(', ')}` : ''}` : '';
+  const f = result.filtered;
+  const filtered = f
+    ? `; the filter left out ${f.leftOut} packages${f.advisoriesLeftOut.length ? ` and every package of advisories ${f.advisoriesLeftOut.join(', ')}` : ''}` +
+      f.requiresLeftOut.map((r) => `; ${r.package} requires ${r.requires.join(', ')}, which only left-out packages provide`).join('')
+    : '';
   print(v.json, result, () =>
     result.unchanged
       ? `${result.snapshot}\t${result.path}\t(upstream unchanged: no new snapshot${filtered})`
