@@ -16,7 +16,7 @@ import { copyTree, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts'
 import { inStore, txrepo } from '../helpers/run.ts';
 import { openTestStore } from '../helpers/backends.ts';
 import { SAMPLES } from '../helpers/samples.ts';
-import { initStore, serve } from '../helpers/serve.ts';
+import { FETCH_LOOPBACK, initStore, serve } from '../helpers/serve.ts';
 
 let work: string;
 let up: string;
@@ -156,12 +156,12 @@ describe('bad filter values: a clear error naming the value, nothing written', (
     assert.deepEqual((await json(tx(['repo', 'show', 'm', '--json']))).filter, { include: ['duck'] });
   });
 
-  test('through the API: 400 naming the field, and null clears', async () => {
+  test('through the API and a remote CLI: 400 naming the field, null clears, the sync reports', async () => {
     const dir = join(work, `store-${n++}`);
     await initStore(dir);
     const tx = inStore(dir);
     const token = (await tx(['token', 'create', 'admin', '--scope', 'admin'])).stdout.trim();
-    const server = await serve(dir);
+    const server = await serve(dir, FETCH_LOOPBACK);
     try {
       const call = (method: string, path: string, body: unknown) =>
         fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -186,6 +186,18 @@ describe('bad filter values: a clear error naming the value, nothing written', (
       assert.deepEqual(((await changed.json()) as { filter: unknown }).filter, { include: ['duck'], exclude: ['duck-0.6'] });
       const cleared = await call('PATCH', '/repos/m', { filter: null });
       assert.equal(((await cleared.json()) as { filter?: unknown }).filter, undefined);
+
+      // The CLI through the server: the same checks, the same result.
+      const remote = (args: string[]) => txrepo([...args, '--server', server.url, '--token', token]);
+      const refused = await remote(['repo', 'update', 'm', '--exclude', 'a b']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /--exclude "a b": a glob has no spaces/);
+      assert.equal((await remote(['repo', 'update', 'm', '--include', 'duck', '--newest', '1'])).code, 0);
+      const synced = await remote(['sync', 'm', '--from', upstream.url, '--json']);
+      assert.equal(synced.code, 0, synced.stderr);
+      const result = JSON.parse(synced.stdout);
+      assert.equal(result.packages, 1);
+      assert.deepEqual(result.filtered, { leftOut: 39, advisoriesLeftOut: ['ZOO-2024:0001', 'ZOO-2024:0003'], requiresLeftOut: [] });
     } finally {
       await server.stop();
     }
