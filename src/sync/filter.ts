@@ -12,11 +12,14 @@
 //   3. no `exclude` glob matches it;
 //   4. it is among the `newest` N builds of its name.arch (by epoch, version and
 //      release, as rpm compares them) of those left by 1 to 3.
-// A glob matches a package when it matches one of its names (SPEC_FORMS): NAME,
+// A glob matches a package when it matches one of its names (specForms): NAME,
 // NAME.ARCH, NAME-VERSION, NAME-VERSION-RELEASE, NAME-VERSION-RELEASE.ARCH,
 // NAME-EPOCH:VERSION-RELEASE and NAME-EPOCH:VERSION-RELEASE.ARCH, the forms dnf takes
 // for a package spec. Globs are fnmatch's, as dnf's excludes: `*` any run of
 // characters, `?` one character, `[abc]`, `[a-z]`, `[!abc]` one of (not of) a set.
+// What the filter leaves out is reported, not mended: the advisories it empties
+// (advisoriesLeftOut) and the kept packages whose requirements it left out
+// (requiresLeftOut); docs/sync.md says why the upstream's metadata stays as it is.
 
 import { Failure } from '../common/index.ts';
 import { keptByPolicy } from '../snapshots/index.ts';

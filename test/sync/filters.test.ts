@@ -112,7 +112,7 @@ describe('sync with a mirror filter', () => {
     // update: an option replaces its setting, --no-* clears one; the rest stays.
     const updated = await json(tx(['repo', 'update', 'm', '--include', 'duck', '--no-newest', '--arch', 'noarch', '--json']));
     assert.deepEqual(updated.filter, { include: ['duck'], arches: ['noarch'] });
-    assert.match((await tx(['repo', 'show', 'm'])).stdout, /filter {4}include duck; arch noarch \(and noarch\)/);
+    assert.match((await tx(['repo', 'show', 'm'])).stdout, /filter {4}include duck; arch noarch$/m);
     const added = await json(tx(['sync', 'm', '--json']));
     assert.equal(added.downloaded, 2, 'duck 0.6 and 0.7');
     assert.deepEqual(added.filtered.requiresLeftOut, [{ package: 'duck-0.6-1.noarch', requires: ['cockateel', 'lion'] }]);

@@ -127,7 +127,7 @@ function filterText(filter: MirrorFilter | undefined): string {
   const parts = [
     f.include !== undefined && `include ${list(f.include)}`,
     f.exclude !== undefined && `exclude ${list(f.exclude)}`,
-    f.arches !== undefined && `arch ${list(f.arches)} (and noarch)`,
+    f.arches !== undefined && `arch ${list(f.arches)}${Array.isArray(f.arches) && !f.arches.includes('noarch') ? ' (and noarch)' : ''}`,
     f.newest !== undefined && `newest ${JSON.stringify(f.newest)} per name.arch`,
   ].filter(Boolean);
   // A damaged stored filter shows as it is; sync names what is wrong with it.
