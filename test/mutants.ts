@@ -316,7 +316,7 @@ export const MUTANTS: Mutant[] = [
     id: 'commit-policy-dropped',
     about: "a deploy ignores the repo's keep policy",
     file: 'src/snapshots/commit.ts',
-    from: '  return underPolicy && repo.keep && next.added.length ? keepNewest(store.catalog, next, repo.keep) : next;',
+    from: '  return req.underPolicy && repo.keep && next.added.length ? keepNewest(store.catalog, next, repo.keep) : next;',
     to: '  return next;',
     tests: ['test/snapshots/deploy.test.ts'],
     testName: 'keep policy',

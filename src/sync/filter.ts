@@ -11,7 +11,8 @@
 //   2. one `include` glob matches it (none given: every package);
 //   3. no `exclude` glob matches it;
 //   4. it is among the `newest` N builds of its name.arch (by epoch, version and
-//      release, as rpm compares them) of those left by 1 to 3.
+//      release, as rpm compares them) of those left by 1 to 3. (sync.ts also has the
+//      commit keep no more than N builds of a name.arch in the repo's whole list.)
 // A glob matches a package when it matches one of its names (specForms): NAME,
 // NAME.ARCH, NAME-VERSION, NAME-VERSION-RELEASE, NAME-VERSION-RELEASE.ARCH,
 // NAME-EPOCH:VERSION-RELEASE and NAME-EPOCH:VERSION-RELEASE.ARCH, the forms dnf takes

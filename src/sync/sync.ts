@@ -247,6 +247,8 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   const result = await commitOnLatest(store, {
     repo: opts.repo,
     change: opts.mirror ? { kind: 'replace', packages } : { kind: 'add', packages, sameHref: 'replace' },
+    // --newest holds for the repo, not only for what this sync brings: older builds go.
+    newest: filter?.newest,
     extras,
     actor: opts.actor,
     message: filteredMessage(opts.message ?? `sync from ${from}`, filtered),

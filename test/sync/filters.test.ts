@@ -6,7 +6,7 @@
 // are refused with nothing written, on the CLI, the API and from the catalog.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -127,6 +127,31 @@ describe('sync with a mirror filter', () => {
     assert.equal(all.packages, 40);
     assert.equal(all.filtered, undefined);
     assert.doesNotMatch((await json(tx(['snapshots', 'm', '--json']))).at(-1).message, /filter/);
+  });
+});
+
+describe('--newest holds for the repo, as retain_package_versions', () => {
+  test('a sync without --mirror drops the builds beyond the newest N, and a lowered N takes effect at the next sync', async () => {
+    // An older upstream: duck 0.6 and 0.7 only.
+    const older = join(work, `older-${n++}`);
+    await mkdir(older);
+    for (const f of ['duck-0.6-1.noarch.rpm', 'duck-0.7-1.noarch.rpm']) await copyFile(join(SAMPLES, f), join(older, f));
+    assert.equal((await txrepo(['createrepo', '-q', older])).code, 0);
+    const tx = store();
+    await tx(['repo', 'create', 'm', '--include', 'duck', '--newest', '2']);
+    assert.equal((await json(tx(['sync', 'm', '--from', older, '--json']))).packages, 2);
+    // The upstream moves on to duck 0.8: 0.6 goes, though this sync is no --mirror.
+    const moved = await json(tx(['sync', 'm', '--from', upstream.url, '--json']));
+    assert.deepEqual(await packagesOf(tx, 'm'), ['duck-0.7-1.noarch', 'duck-0.8-1.noarch']);
+    assert.equal(moved.packages, 2);
+    await tx(['repo', 'update', 'm', '--newest', '1']);
+    const lowered = await json(tx(['sync', 'm', '--from', upstream.url, '--json']));
+    assert.equal(lowered.unchanged, false, 'nothing new upstream, but the lowered N drops a build');
+    assert.deepEqual(await packagesOf(tx, 'm'), ['duck-0.8-1.noarch']);
+    // Going back to an older upstream brings no older build back.
+    // (A snapshot all the same: that upstream has no updateinfo or comps.)
+    assert.equal((await json(tx(['sync', 'm', '--from', older, '--json']))).packages, 1);
+    assert.deepEqual(await packagesOf(tx, 'm'), ['duck-0.8-1.noarch']);
   });
 });
 

@@ -42,7 +42,8 @@ Options:
                            (repeat for more) and noarch ones; source packages only
                            with --arch src
       --newest N           mirror filter: sync takes the newest N builds of each
-                           name.arch (of those the other filters take)
+                           name.arch (of those the other filters take), and the
+                           repo keeps no older ones, even without --mirror
                            update: a filter option given replaces that setting
       --no-filter          update: sync takes every package again
       --no-include, --no-exclude, --no-arch, --no-newest
