@@ -737,6 +737,15 @@ export const MUTANTS: Mutant[] = [
     to: 'arches.has(arch) ||',
     tests: ['test/sync/filter.test.ts', 'test/e2e/filtered-mirror.test.ts'],
   },
+  {
+    id: 'filter-newest-not-repo-wide',
+    about: "a sync without --mirror keeps the builds beyond the filter's --newest N that earlier syncs brought",
+    file: 'src/sync/sync.ts',
+    from: '    newest: filter?.newest,',
+    to: '    newest: undefined,',
+    tests: ['test/sync/filters.test.ts'],
+  },
 ];
+
 
 
