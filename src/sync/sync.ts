@@ -2,7 +2,8 @@
 // the blobs the store lacks, verifies every file against the upstream's metadata,
 // carries the upstream's other metadata (comps, updateinfo, modules, ...) into the
 // snapshot, and makes no snapshot when nothing changed. Nothing is committed unless
-// every file arrived and verified.
+// every file arrived and verified. A repo's mirror filter (filter.ts) picks from the
+// upstream's list before any download; what it left out is reported.
 
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
@@ -41,7 +42,8 @@ export interface SyncResult extends CommitResult {
  * What a mirror filter left out of the upstream. The upstream's extra metadata
  * (updateinfo, comps, modules) is carried as the upstream has it: an advisory or group
  * may name packages the mirror does not carry, as it may in any repo (dnf skips them);
- * the advisories that lost all their packages are named here.
+ * the advisories that lost all their packages, and the kept packages whose
+ * requirements went, are named here (docs/sync.md).
  */
 export interface FilterReport {
   /** Packages of the upstream the filter did not take (and that were not downloaded). */
