@@ -6,7 +6,7 @@
 // are refused with nothing written, on the CLI, the API and from the catalog.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -226,6 +226,20 @@ describe('bad filter values: a clear error naming the value, nothing written', (
     } finally {
       await server.stop();
     }
+  });
+
+  test("a malformed updateinfo upstream stops a filtered sync (it is read to name the advisories), named, with nothing committed", async () => {
+    const bad = join(work, `bad-updateinfo-${n++}`);
+    await copyTree(up, bad);
+    await writeFile(join(bad, 'updateinfo.xml'), '<updates><update><id>X</id></updates>');
+    assert.equal((await txrepo(['modifyrepo', join(bad, 'updateinfo.xml'), join(bad, 'repodata')])).code, 0);
+    const tx = store();
+    await tx(['repo', 'create', 'm', '--include', 'duck']);
+    const r = await txrepo(['sync', 'm', '--from', bad, '--json', '--store', join(work, `store-${n - 1}`)]);
+    assert.notEqual(r.code, 0);
+    assert.equal(JSON.parse(r.stdout || r.stderr).error.type, 'bad_metadata');
+    assert.match(JSON.parse(r.stdout || r.stderr).error.message, /updateinfo\.xml.*malformed XML/);
+    assert.deepEqual(await json(tx(['snapshots', 'm', '--json'])), []);
   });
 
   test('from the catalog: a damaged stored filter stops the sync, named, with nothing committed', async () => {
