@@ -316,7 +316,7 @@ export const MUTANTS: Mutant[] = [
     id: 'commit-policy-dropped',
     about: "a deploy ignores the repo's keep policy",
     file: 'src/snapshots/commit.ts',
-    from: '  return underPolicy && repo.keep && next.added.length ? keepNewest(store.catalog, next, repo.keep) : next;',
+    from: '  return req.underPolicy && repo.keep && next.added.length ? keepNewest(store.catalog, next, repo.keep) : next;',
     to: '  return next;',
     tests: ['test/snapshots/deploy.test.ts'],
     testName: 'keep policy',
@@ -730,4 +730,47 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/cli/remove-copy.test.ts'],
     testName: 'dry-run',
   },
+  {
+    id: 'filter-exclude-ignored',
+    about: "a mirror filter's --exclude globs are ignored: sync takes (and downloads) what they should leave out",
+    file: 'src/sync/filter.ts',
+    from: '      return (!include || matches(include, forms)) && !(exclude && matches(exclude, forms));',
+    to: '      return !include || matches(include, forms);',
+    tests: ['test/sync/filter.test.ts', 'test/sync/filters.test.ts'],
+  },
+  {
+    id: 'filter-newest-one-more',
+    about: 'a mirror filter\'s --newest N keeps N+1 builds of each name.arch',
+    file: 'src/sync/filter.ts',
+    from: '    kept = keptByPolicy(ids, newest).map((x) => x.p);',
+    to: '    kept = keptByPolicy(ids, newest + 1).map((x) => x.p);',
+    tests: ['test/sync/filter.test.ts', 'test/sync/filters.test.ts'],
+  },
+  {
+    id: 'filter-after-download',
+    about: "sync downloads the upstream's whole list, the mirror filter not applied before the downloads",
+    file: 'src/sync/sync.ts',
+    from: '  const { kept: listed, leftOut } = applyMirrorFilter(upstreamList, opts.filter);',
+    to: '  const { kept: listed, leftOut } = { ...applyMirrorFilter(upstreamList, opts.filter), kept: upstreamList };',
+    tests: ['test/sync/filters.test.ts'],
+  },
+  {
+    id: 'filter-arch-drops-noarch',
+    about: 'a mirror filter with --arch leaves out the noarch packages (a mirror of x86_64 without the noarch ones its packages need)',
+    file: 'src/sync/filter.ts',
+    from: "arches.has(arch) || arch === 'noarch' ||",
+    to: 'arches.has(arch) ||',
+    tests: ['test/sync/filter.test.ts', 'test/e2e/filtered-mirror.test.ts'],
+  },
+  {
+    id: 'filter-newest-not-repo-wide',
+    about: "a sync without --mirror keeps the builds beyond the filter's --newest N that earlier syncs brought",
+    file: 'src/sync/sync.ts',
+    from: '    newest: filter?.newest,',
+    to: '    newest: undefined,',
+    tests: ['test/sync/filters.test.ts'],
+  },
 ];
+
+
+

@@ -65,6 +65,16 @@ const REPO_NAME = string('[A-Za-z0-9][A-Za-z0-9._-]*');
 const PATTERN = string('a package name, name.arch, NEVRA, N-V-R[.A], file name, or a shell glob of one');
 const TTL = string("a duration (3d, 12h, 1d12h) or 'forever'");
 const REQUIRE_SIGNED = listOf(string('OpenPGP public keys, armoured: deploy and sync take only packages signed by one of them'));
+/** A mirror filter's fields (docs/sync.md, "Mirror filters"); in a change, null clears one. */
+const filterFields = (change: boolean): Record<string, JsonSchema> => {
+  const field = (schema: JsonSchema) => (change ? orNull(schema) : schema);
+  return {
+    'include?': field(listOf(string('a glob over NAME, NAME.ARCH, NAME-VERSION-RELEASE.ARCH, ...: sync takes only packages one matches'))),
+    'exclude?': field(listOf(string('a glob: sync takes no package one matches'))),
+    'arches?': field(listOf(string('an architecture sync takes (noarch always; src only if listed)'))),
+    'newest?': field(integer('sync takes the newest N builds of each name.arch')),
+  };
+};
 
 export const ROUTES = {
   health: { method: 'GET', path: '/health', summary: 'whether this server reaches its catalog and blobs (503 if not): for load balancers', scope: 'none', answer: ok(object({ catalog: string(), blobs: string() })) },
@@ -83,6 +93,7 @@ export const ROUTES = {
       'retainLast?': number('snapshots gc keeps'),
       'retainDays?': number('days gc keeps snapshots'),
       'requireSigned?': orNull(REQUIRE_SIGNED),
+      'filter?': object(filterFields(false)),
     }),
     answer: ok(shape('Repository'), 201),
   },
@@ -97,6 +108,7 @@ export const ROUTES = {
       'retainLast?': number('snapshots gc keeps'),
       'retainDays?': number('days gc keeps snapshots'),
       'requireSigned?': orNull(REQUIRE_SIGNED),
+      'filter?': orNull(object(filterFields(true))),
     }),
     answer: ok(shape('Repository')),
   },
@@ -123,7 +135,16 @@ export const ROUTES = {
     scope: 'deploy',
     repos: 'path',
     body: object({ 'from?': text('an http(s) URL'), 'mirror?': flag, 'parallel?': number('downloads at a time, 1 to 64'), 'message?': text() }),
-    answer: ok(extended('CommitOutcome', { downloaded: integer() })),
+    answer: ok(
+      extended('CommitOutcome', {
+        downloaded: integer(),
+        'filtered?': object({
+          leftOut: integer("the upstream's packages the repo's filter left out (not downloaded)"),
+          advisoriesLeftOut: listOf(string('an advisory whose packages the filter all left out')),
+          requiresLeftOut: listOf(object({ package: string('NAME-[EPOCH:]VERSION-RELEASE.ARCH of a kept package'), requires: listOf(string('a requirement only left-out packages provide')) })),
+        }),
+      }),
+    ),
     progress: true,
   },
   remove: {

@@ -2,7 +2,7 @@
 // (on a local store, or on a server through RemoteTxrepo), and the HTTP API serves it
 // (LocalTxrepo behind /api/v1). Requests and results are plain JSON values.
 
-import type { AuditEntry, FileKind, Repository, Snapshot, Tag, TagMove, TokenInfo } from '../store/index.ts';
+import type { AuditEntry, FileKind, MirrorFilter, MirrorFilterChange, Repository, Snapshot, Tag, TagMove, TokenInfo } from '../store/index.ts';
 import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 
 export interface CreateRepoRequest {
@@ -16,6 +16,8 @@ export interface CreateRepoRequest {
    * take only packages signed by one of them.
    */
   requireSigned?: string[];
+  /** Which of the upstream's packages sync takes (docs/sync.md); absent: all. */
+  filter?: MirrorFilter;
 }
 
 /** What `repo update` changes: a field given replaces the repo's, null clears it. */
@@ -27,6 +29,8 @@ export interface UpdateRepoRequest {
   retainDays?: number | null;
   /** As in CreateRepoRequest; null (or none): packages need no signature. */
   requireSigned?: string[] | null;
+  /** Fields given replace the filter's, a field null clears it; null clears the whole filter. */
+  filter?: MirrorFilterChange | null;
 }
 
 export interface RepoSummary extends Repository {
@@ -155,6 +159,12 @@ export interface CopyOutcome extends DeployOutcome {
 export interface SyncOutcome extends CommitOutcome {
   /** Files downloaded from the upstream (packages and metadata the store lacked). */
   downloaded: number;
+  /**
+   * With a filter on the repo: how many of the upstream's packages it left out (never
+   * downloaded), the ids of the advisories whose packages it all left out, and the kept
+   * packages that require what only left-out packages provide.
+   */
+  filtered?: { leftOut: number; advisoriesLeftOut: string[]; requiresLeftOut: { package: string; requires: string[] }[] };
 }
 
 /** One entry of the audit log; `args` is the request as it was made (JSON). */

@@ -183,7 +183,8 @@ export class LocalTxrepo implements Txrepo {
     return this.mutation('repo create', r.name, auditedSettings(r), async () => {
       checkSettings(r);
       const requireSigned = await policyKeys(r.requireSigned);
-      return this.catalog.createRepo({ name: checkRepoName(r.name), upstream: r.upstream, keep: r.keep, retainLast: r.retainLast, retainDays: r.retainDays, ...(requireSigned && { requireSigned }), createdBy: this.actor });
+      const filter = r.filter === undefined ? undefined : (await import('../sync/index.ts')).checkMirrorFilter(r.filter);
+      return this.catalog.createRepo({ name: checkRepoName(r.name), upstream: r.upstream, keep: r.keep, retainLast: r.retainLast, retainDays: r.retainDays, ...(requireSigned && { requireSigned }), ...(filter && { filter }), createdBy: this.actor });
     });
   }
 
@@ -191,7 +192,8 @@ export class LocalTxrepo implements Txrepo {
     return this.mutation('repo update', r.name, auditedSettings(r), async () => {
       checkSettings({ upstream: r.upstream ?? undefined, keep: r.keep ?? undefined, retainLast: r.retainLast ?? undefined, retainDays: r.retainDays ?? undefined });
       const requireSigned = r.requireSigned === null ? null : await policyKeys(r.requireSigned);
-      const { name: _, ...change } = { ...r, requireSigned };
+      const filter = r.filter === undefined ? undefined : (await import('../sync/index.ts')).checkMirrorFilterChange(r.filter);
+      const { name: _, ...change } = { ...r, requireSigned, filter };
       return this.catalog.updateRepo(checkRepoName(r.name), change);
     });
   }
@@ -266,7 +268,7 @@ export class LocalTxrepo implements Txrepo {
       warmSigning(this.store);
       return sync(this.store, { repo: checkRepoName(r.repo), from: r.from, mirror: r.mirror, concurrency: r.parallel, message: r.message, actor: this.actor, onProgress: counting('sync', progress), fetchPolicy: this.fetchPolicy });
     });
-    return { ...this.outcome(r.repo, result), downloaded: result.downloaded };
+    return { ...this.outcome(r.repo, result), downloaded: result.downloaded, ...(result.filtered && { filtered: result.filtered }) };
   }
 
   /** A dry run changes nothing: like gc's, it is not a mutation, and leaves no audit row. */

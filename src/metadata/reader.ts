@@ -297,6 +297,33 @@ export async function parseOther(input: Readable, name: string, source: string, 
   }, limits);
 }
 
+/** An advisory of updateinfo.xml: its id and the packages its collections list. */
+export interface Advisory {
+  id: string;
+  packages: { name: string; epoch: string; version: string; release: string; arch: string }[];
+}
+
+/** Parses updateinfo.xml into its advisories (only what says which packages they are about). */
+export async function parseUpdateinfo(input: Readable, name: string, source: string, limits = DEFAULT_PARSE_LIMITS): Promise<Advisory[]> {
+  const out: Advisory[] = [];
+  let advisory: Advisory | undefined;
+  await parseXml(input, name, source, {
+    open(tag, at, depth) {
+      if (depth === 1 && tag !== 'updates') throw new Error(`the root element is <${tag}>, expected <updates>`);
+      if (depth === 2 && tag === 'update') advisory = { id: '', packages: [] };
+      if (advisory && tag === 'package') advisory.packages.push({ name: at.name ?? '', epoch: at.epoch || '0', version: at.version ?? '', release: at.release ?? '', arch: at.arch ?? '' });
+    },
+    close(tag, text, depth) {
+      if (advisory && tag === 'id' && depth === 3) advisory.id = text.trim();
+      if (advisory && tag === 'update' && depth === 2) {
+        out.push(advisory);
+        advisory = undefined;
+      }
+    },
+  }, limits);
+  return out;
+}
+
 export function openFile(path: string): Readable {
   return createReadStream(path);
 }

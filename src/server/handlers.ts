@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openApiDocument, type RouteId } from '../api/index.ts';
-import { PROGRESS_MEDIA_TYPE, type LocalTxrepo, type Progress } from '../core/index.ts';
+import { PROGRESS_MEDIA_TYPE, type CreateRepoRequest, type LocalTxrepo, type Progress, type UpdateRepoRequest } from '../core/index.ts';
 import { maskCredentials } from '../common/index.ts';
 import { isRepoUrl } from '../snapshots/index.ts';
 import type { BlobInfo, Store } from '../store/index.ts';
@@ -128,14 +128,14 @@ const repos: Pick<Record<RouteId, Handler>, 'listRepos' | 'createRepo' | 'update
   async createRepo({ tx, body }) {
     const upstream = str(body, 'upstream');
     if (upstream !== undefined) urlsOnly([upstream], 'upstream');
-    return answer(await tx.createRepo({ name: str(body, 'name')!, upstream, keep: num(body, 'keep'), retainLast: num(body, 'retainLast'), retainDays: num(body, 'retainDays'), requireSigned: body.requireSigned as string[] | undefined }));
+    return answer(await tx.createRepo({ name: str(body, 'name')!, upstream, keep: num(body, 'keep'), retainLast: num(body, 'retainLast'), retainDays: num(body, 'retainDays'), requireSigned: body.requireSigned as string[] | undefined, filter: body.filter as CreateRepoRequest['filter'] }));
   },
   async updateRepo({ tx, params, request }) {
     // Here null means "clear it": read from the body as sent, nulls kept.
     const sent = request.body as Record<string, unknown>;
     const field = <T>(name: string) => (sent[name] === undefined ? {} : { [name]: sent[name] as T | null });
     if (typeof sent.upstream === 'string') urlsOnly([sent.upstream], 'upstream');
-    return answer(await tx.updateRepo({ name: params.repo, ...field<string>('upstream'), ...field<number>('keep'), ...field<number>('retainLast'), ...field<number>('retainDays'), ...field<string[]>('requireSigned') }));
+    return answer(await tx.updateRepo({ name: params.repo, ...field<string>('upstream'), ...field<number>('keep'), ...field<number>('retainLast'), ...field<number>('retainDays'), ...field<string[]>('requireSigned'), ...field<UpdateRepoRequest['filter']>('filter') }));
   },
   showRepo: async ({ tx, params }) => answer(await tx.showRepo(params.repo)),
   deleteRepo: async ({ tx, params }) => answer(await tx.deleteRepo(params.repo)),

@@ -44,6 +44,12 @@ export interface CommitRequest {
   /** Apply the repo's keep policy to the new list (a deploy does; a mirror is its upstream as it is). */
   underPolicy?: boolean;
   /**
+   * Keep only the newest N builds of each name.arch of the new list, whatever the change
+   * (a sync with its filter's --newest: the repo keeps N versions as Pulp's
+   * retain_package_versions does, also when a sync adds and when N was lowered).
+   */
+  newest?: number;
+  /**
    * The snapshot's extra metadata (a sync: its upstream's); a change of them alone makes
    * a snapshot. Not inherited from the parent: without them (a deploy) there are none.
    */
@@ -96,7 +102,7 @@ export async function commitOnLatest(store: Store, req: CommitRequest): Promise<
   const change = incoming(req.change);
   for (let attempt = 0; ; attempt++) {
     const parent = (await store.catalog.getTag(req.repo, 'latest'))?.snapshot;
-    const next = await applyChange(store, repo, parent ? await store.catalog.snapshotPages(parent) : [], change, req.underPolicy);
+    const next = await applyChange(store, repo, parent ? await store.catalog.snapshotPages(parent) : [], change, req);
     if (change.kind !== 'remove') await requireSigned(store, repo, next.added.flatMap((href) => change.packages.get(href) ?? []));
     if (parent && (await changesNothing(store, parent, next, req.extras))) {
       return { latest: parent, unchanged: true, path: snapshotPath(req.repo, parent), packages: count(next.pages), added: [], removed: [], notKept: next.notKept ?? [] };
@@ -170,10 +176,11 @@ function incoming(change: ListChange): Incoming {
 
 const entry = (p: IngestedPackage): SnapshotFile => ({ href: p.href, digest: p.digest, size: p.size, kind: 'package' });
 
-async function applyChange(store: Store, repo: Repository, parent: PageRef[], change: Incoming, underPolicy: boolean | undefined): Promise<NextList> {
+async function applyChange(store: Store, repo: Repository, parent: PageRef[], change: Incoming, req: Pick<CommitRequest, 'underPolicy' | 'newest'>): Promise<NextList> {
   const next = change.kind === 'replace' ? await replaceList(store.catalog, parent, [...change.packages.values()].map(entry)) : await editPages(store.catalog, repo.name, parent, change);
+  if (req.newest) return keepNewest(store.catalog, next, req.newest);
   // Nothing new, nothing for the policy to drop.
-  return underPolicy && repo.keep && next.added.length ? keepNewest(store.catalog, next, repo.keep) : next;
+  return req.underPolicy && repo.keep && next.added.length ? keepNewest(store.catalog, next, repo.keep) : next;
 }
 
 /**

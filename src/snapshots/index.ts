@@ -9,6 +9,7 @@ export type { SourceKind } from './sources.ts';
 export { checkPackageName, ingestFiles, ingestStored, inRepodata, packageHref, refusedInRepodata, UNSERVABLE_NAME } from './ingest.ts';
 export type { IngestedPackage, StoredPackage, StoredPackageFailures, StoredIngestOptions } from './ingest.ts';
 export { commitOnLatest } from './commit.ts';
+export { keptByPolicy } from './keep-policy.ts';
 export type { CommitRequest, CommitResult, ListChange, ExtraMetadata, ListEdit } from './commit.ts';
 export { removePackages, copyPackages } from './curate.ts';
 export type { RemoveOptions, CopyOptions, CopyResult } from './curate.ts';

@@ -23,6 +23,8 @@ import {
   type PackagePage,
   type PageRef,
   type Promotion,
+  type MirrorFilter,
+  type MirrorFilterChange,
   type Repository,
   type RepoChange,
   type SigningKey,
@@ -169,8 +171,25 @@ export function* updateRepo(tx: CatalogStorage, name: string, change: RepoChange
     if (value === null || (field === 'requireSigned' && Array.isArray(value) && value.length === 0)) delete next[field];
     else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
   }
+  if (change.filter !== undefined) {
+    const filter = changedFilter(repo.filter, change.filter);
+    if (filter) next.filter = filter;
+    else delete next.filter;
+  }
   yield* step(tx.writeRepoSettings(next));
   return next;
+}
+
+/** A filter with a change applied, field by field (null clears one); none left: no filter. */
+function changedFilter(filter: MirrorFilter | undefined, change: MirrorFilterChange | null): MirrorFilter | undefined {
+  if (change === null) return undefined;
+  // A damaged stored filter (not an object) is replaced, not merged into.
+  const next: Record<string, unknown> = typeof filter === 'object' && filter !== null && !Array.isArray(filter) ? { ...filter } : {};
+  for (const [field, value] of Object.entries(change)) {
+    if (value === null) delete next[field];
+    else if (value !== undefined) next[field] = value;
+  }
+  return Object.keys(next).length ? (next as MirrorFilter) : undefined;
 }
 
 // Signing keys

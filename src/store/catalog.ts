@@ -21,6 +21,8 @@ export interface Repository {
    * keys, armoured); absent: packages need no signature.
    */
   requireSigned?: PolicyKey[];
+  /** Which of the upstream's packages a sync takes (src/sync/filter.ts); absent: all. */
+  filter?: MirrorFilter;
   createdAt: string;
   createdBy: string;
 }
@@ -33,6 +35,24 @@ export interface PolicyKey {
   publicKey: string;
 }
 
+/**
+ * A mirror's filter, as stored (the rule that applies it, and checks its values, is
+ * src/sync/filter.ts): each field absent means no filtering by it.
+ */
+export interface MirrorFilter {
+  /** Globs; a package is taken only if one matches it. */
+  include?: string[];
+  /** Globs; a package one matches is never taken. */
+  exclude?: string[];
+  /** Architectures taken (noarch always, src only if listed). */
+  arches?: string[];
+  /** Newest N builds per name.arch. */
+  newest?: number;
+}
+
+/** What `repo update` changes of a filter: a field given is set; null clears it. */
+export type MirrorFilterChange = { [F in keyof MirrorFilter]?: MirrorFilter[F] | null };
+
 /** What `repo update` changes: a field given is set; null clears it. */
 export interface RepoChange {
   upstream?: string | null;
@@ -40,6 +60,8 @@ export interface RepoChange {
   retainLast?: number | null;
   retainDays?: number | null;
   requireSigned?: PolicyKey[] | null;
+  /** Fields given change the filter (null clears one); null clears the whole filter. */
+  filter?: MirrorFilterChange | null;
 }
 
 /**

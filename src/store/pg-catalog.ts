@@ -162,7 +162,7 @@ class PgStorage implements CatalogStorage {
   }
 
   async insertRepo(r: Repository): Promise<void> {
-    await this.tx.run(`INSERT INTO repos (name, ${REPO_SETTINGS.join(', ')}, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [r.name, ...repoSettings(r), r.createdAt, r.createdBy]);
+    await this.tx.run(`INSERT INTO repos (name, ${REPO_SETTINGS.join(', ')}, created_at, created_by) VALUES ($1, ${REPO_SETTINGS.map((_, i) => `$${i + 2}`).join(', ')}, $${REPO_SETTINGS.length + 2}, $${REPO_SETTINGS.length + 3})`, [r.name, ...repoSettings(r), r.createdAt, r.createdBy]);
   }
 
   async readRepo(name: string): Promise<Repository | undefined> {

@@ -159,6 +159,8 @@ export const PG_MIGRATIONS: string[] = [
      added_by TEXT NOT NULL
    );
    ALTER TABLE repos ADD COLUMN require_signed TEXT;`,
+  // 4: SQLite schema version 9: mirror filters (src/sync/filter.ts; JSON).
+  `ALTER TABLE repos ADD COLUMN mirror_filter TEXT;`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

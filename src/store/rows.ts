@@ -1,7 +1,7 @@
 // Catalog rows as domain objects: the same columns in every backend (SQLite and
 // PostgreSQL share one schema; see docs/store.md).
 
-import type { AuditEntry, PolicyKey, Repository, SigningKey, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
+import type { AuditEntry, MirrorFilter, PolicyKey, Repository, SigningKey, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
 import { scopesOfText } from './token-scopes.ts';
 
 export type Row = Record<string, string | number | null>;
@@ -13,13 +13,27 @@ export function toRepo(r: Row): Repository {
   if (r.retain_last !== null) repo.retainLast = Number(r.retain_last);
   if (r.retain_days !== null) repo.retainDays = Number(r.retain_days);
   if (r.require_signed != null) repo.requireSigned = JSON.parse(String(r.require_signed)) as PolicyKey[];
+  if (r.mirror_filter != null) repo.filter = storedFilter(String(r.mirror_filter));
   return repo;
 }
 
+/**
+ * A repo's stored filter. Not checked here: a damaged one must not stop the repo from
+ * being read (and its filter cleared, 'repo update --no-filter'); the sync that would
+ * apply it checks it and names what is wrong (src/sync/filter.ts).
+ */
+function storedFilter(text: string): MirrorFilter {
+  try {
+    return JSON.parse(text) as MirrorFilter;
+  } catch {
+    return text as unknown as MirrorFilter;
+  }
+}
+
 /** The settings columns of a repo's row, in REPO_SETTINGS order. */
-export const REPO_SETTINGS = ['upstream', 'keep', 'retain_last', 'retain_days', 'require_signed'] as const;
+export const REPO_SETTINGS = ['upstream', 'keep', 'retain_last', 'retain_days', 'require_signed', 'mirror_filter'] as const;
 export function repoSettings(r: Repository): (string | number | null)[] {
-  return [r.upstream ?? null, r.keep ?? null, r.retainLast ?? null, r.retainDays ?? null, r.requireSigned ? JSON.stringify(r.requireSigned) : null];
+  return [r.upstream ?? null, r.keep ?? null, r.retainLast ?? null, r.retainDays ?? null, r.requireSigned ? JSON.stringify(r.requireSigned) : null, r.filter ? JSON.stringify(r.filter) : null];
 }
 
 export function toSigningKey(r: Row): SigningKey {

@@ -106,7 +106,7 @@ class SqliteStorage implements CatalogStorage {
   }
 
   insertRepo(r: Repository): void {
-    this.q(`INSERT INTO repos (name, ${REPO_SETTINGS.join(', ')}, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(r.name, ...repoSettings(r), r.createdAt, r.createdBy);
+    this.q(`INSERT INTO repos (name, ${REPO_SETTINGS.join(', ')}, created_at, created_by) VALUES (?, ${REPO_SETTINGS.map(() => '?').join(', ')}, ?, ?)`).run(r.name, ...repoSettings(r), r.createdAt, r.createdBy);
   }
 
   readRepo(name: string): Repository | undefined {

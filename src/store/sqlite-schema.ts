@@ -213,6 +213,8 @@ export const MIGRATIONS: (string | ((db: DatabaseSync) => void))[] = [
      added_by TEXT NOT NULL
    );
    ALTER TABLE repos ADD COLUMN require_signed TEXT;`,
+  // 9: mirror filters (src/sync/filter.ts; JSON: {include, exclude, arches, newest}).
+  `ALTER TABLE repos ADD COLUMN mirror_filter TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

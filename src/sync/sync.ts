@@ -2,18 +2,20 @@
 // the blobs the store lacks, verifies every file against the upstream's metadata,
 // carries the upstream's other metadata (comps, updateinfo, modules, ...) into the
 // snapshot, and makes no snapshot when nothing changed. Nothing is committed unless
-// every file arrived and verified.
+// every file arrived and verified. A repo's mirror filter (filter.ts) picks from the
+// upstream's list before any download; what it left out is reported.
 
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
-import { parsePrimary, parseRepomd, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
+import { parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError } from '../rpm/index.ts';
 import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
-import { repoOrFail, type Store } from '../store/index.ts';
+import { repoOrFail, type MirrorFilter, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob, hashFileAs } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
+import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, MirrorFilterError, requiresLeftOut, type RequiresLeftOut } from './filter.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
 
 export interface SyncOptions {
@@ -32,6 +34,24 @@ export interface SyncOptions {
 
 export interface SyncResult extends CommitResult {
   downloaded: number;
+  /** What the repo's filter left out; absent when the repo has no filter. */
+  filtered?: FilterReport;
+}
+
+/**
+ * What a mirror filter left out of the upstream. The upstream's extra metadata
+ * (updateinfo, comps, modules) is carried as the upstream has it: an advisory or group
+ * may name packages the mirror does not carry, as it may in any repo (dnf skips them);
+ * the advisories that lost all their packages, and the kept packages whose
+ * requirements went, are named here (docs/sync.md).
+ */
+export interface FilterReport {
+  /** Packages of the upstream the filter did not take (and that were not downloaded). */
+  leftOut: number;
+  /** Ids of the upstream's advisories whose packages the filter all left out. */
+  advisoriesLeftOut: string[];
+  /** Kept packages that require what only left-out packages provide: dnf cannot install them from this repo alone. */
+  requiresLeftOut: RequiresLeftOut[];
 }
 
 /**
@@ -123,13 +143,19 @@ export interface IngestedRepo {
   /** Extra metadata files (comps, updateinfo, ...), stored, with their repomd records. */
   extras: ExtraMetadata[];
   downloaded: number;
+  /** With a filter: what it left out. */
+  filtered?: FilterReport;
 }
 
 /**
  * Fetches a yum repo's packages (and, with `extras`, its extra metadata) into the
  * store, verified against the repo's own checksums. Commits nothing.
  */
-export async function ingestRepo(store: Store, location: string, opts: { extras?: boolean; concurrency?: number; onProgress?: (done: number, total: number) => void; fetchPolicy?: FetchPolicy } = {}): Promise<IngestedRepo> {
+export async function ingestRepo(
+  store: Store,
+  location: string,
+  opts: { extras?: boolean; filter?: MirrorFilter; concurrency?: number; onProgress?: (done: number, total: number) => void; fetchPolicy?: FetchPolicy } = {},
+): Promise<IngestedRepo> {
   const { catalog, blobs } = store;
   const up = openUpstream(location, opts.fetchPolicy);
   const { repomd, primaryRecord } = await readRepomd(up);
@@ -139,16 +165,24 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
 
   // The upstream's package list, from its primary.xml (its expansion bounded).
   const primaryBlob = await fetchMetadata(primaryRecord);
-  const listed = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: primaryLimit(primaryBlob.size) });
+  const upstreamList = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: primaryLimit(primaryBlob.size) });
+  // The filter decides before any package is fetched: what it leaves out is never downloaded.
+  const { kept: listed, leftOut } = applyMirrorFilter(upstreamList, opts.filter);
 
   // Extra metadata (comps, updateinfo, modules, ...) goes into the snapshot as is.
   const extras: IngestedRepo['extras'] = [];
+  const advisoriesGone: string[] = [];
   for (const r of opts.extras ? repomd.records : []) {
     if (DERIVED_TYPES.test(r.type)) continue;
     const blob = await fetchMetadata(r);
     const href = `repodata/${basename(r.href)}`;
     extras.push({ record: { ...r, href }, file: { href, digest: blob.digest, size: blob.size, kind: 'metadata' } });
+    if (opts.filter && r.type === 'updateinfo') {
+      const advisories = await parseUpdateinfo(await blobs.open(blob.digest), r.href, up.describe(r.href), { maxBytes: primaryLimit(blob.size) });
+      advisoriesGone.push(...advisoriesLeftOut(advisories, upstreamList, listed));
+    }
   }
+  const filtered = opts.filter ? { leftOut: leftOut.length, advisoriesLeftOut: advisoriesGone, requiresLeftOut: requiresLeftOut(listed, leftOut) } : undefined;
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
   const packages: IngestedPackage[] = [];
@@ -182,7 +216,27 @@ export async function ingestRepo(store: Store, location: string, opts: { extras?
   const known = await catalog.getPackages([...sources.keys()]);
   const fresh = [...sources].filter(([d]) => !known.has(d)).map(([digest, source]) => ({ digest, source, locationHref: '', timeFile: fileTimes.get(digest) }));
   await ingestStored(store, fresh, { failures: DOWNLOAD_FAILURES });
-  return { packages, extras, downloaded };
+  return { packages, extras, downloaded, ...(filtered && { filtered }) };
+}
+
+/** The repo's stored filter, checked: a damaged one stops the sync, saying how to mend it. */
+function storedFilter(repo: { name: string; filter?: unknown }): MirrorFilter | undefined {
+  try {
+    return checkMirrorFilter(repo.filter, `repository ${repo.name}'s stored `);
+  } catch (e) {
+    if (!(e instanceof MirrorFilterError)) throw e;
+    throw new MirrorFilterError(`${e.message}; set it again with 'txrepo repo update ${repo.name}' (or clear it with --no-filter)`);
+  }
+}
+
+/** The snapshot's message says what the filter left out, so that the history shows it. */
+function filteredMessage(message: string, filtered: FilterReport | undefined): string {
+  if (!filtered) return message;
+  const n = filtered.advisoriesLeftOut.length;
+  const advisories = n ? `, and every package of ${n} ${n === 1 ? 'advisory' : 'advisories'} (${filtered.advisoriesLeftOut.slice(0, 10).join(', ')}${filtered.advisoriesLeftOut.length > 10 ? ', ...' : ''})` : '';
+  const broken = filtered.requiresLeftOut.length;
+  const requires = broken ? `; ${broken} kept ${broken === 1 ? 'package requires' : 'packages require'} what only those provide` : '';
+  return `${message} (the repo's filter left out ${filtered.leftOut} packages${advisories}${requires})`;
 }
 
 export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {
@@ -190,13 +244,16 @@ export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult>
   const repo = await repoOrFail(catalog, opts.repo, { createRepo: opts.repo, upstream: true });
   const from = opts.from ?? repo.upstream;
   if (!from) throw new UpstreamError(`${opts.repo} has no upstream: give --from URL (or create the repo with --upstream URL)`);
-  const { packages, extras, downloaded } = await ingestRepo(store, from, { extras: true, concurrency: opts.concurrency, onProgress: opts.onProgress, fetchPolicy: opts.fetchPolicy });
+  const filter = storedFilter(repo);
+  const { packages, extras, downloaded, filtered } = await ingestRepo(store, from, { extras: true, filter, concurrency: opts.concurrency, onProgress: opts.onProgress, fetchPolicy: opts.fetchPolicy });
   const result = await commitOnLatest(store, {
     repo: opts.repo,
     change: opts.mirror ? { kind: 'replace', packages } : { kind: 'add', packages, sameHref: 'replace' },
+    // --newest holds for the repo, not only for what this sync brings: older builds go.
+    newest: filter?.newest,
     extras,
     actor: opts.actor,
-    message: opts.message ?? `sync from ${from}`,
+    message: filteredMessage(opts.message ?? `sync from ${from}`, filtered),
   });
-  return { ...result, downloaded };
+  return { ...result, downloaded, ...(filtered && { filtered }) };
 }

@@ -20,9 +20,15 @@ export interface BuildSpec {
   description?: string;
   /** The text of the changelog entry (default: "- build RELEASE"). */
   changelog?: string;
+  /**
+   * The package's arch (default noarch): another one is built as for that target
+   * (rpmbuild --target, which any host can do for a package of plain files); 'src'
+   * builds the source package.
+   */
+  arch?: string;
 }
 
-/** Builds NAME-VERSION-RELEASE.noarch.rpm into `outDir`; returns its path. */
+/** Builds NAME-VERSION-RELEASE.ARCH.rpm (ARCH: noarch unless given) into `outDir`; returns its path. */
 export async function buildRpm(outDir: string, spec: BuildSpec): Promise<string> {
   const top = join(outDir, `.rpmbuild-${spec.name}-${spec.version}-${spec.release}`);
   await mkdir(join(top, 'SPECS'), { recursive: true });
@@ -34,8 +40,7 @@ Version: ${spec.version}
 Release: ${spec.release}
 Summary: ${spec.summary ?? `${spec.name}, a package built by a test`}
 License: MIT
-BuildArch: noarch
-
+${spec.arch ? '' : 'BuildArch: noarch\n'}
 %description
 ${spec.description ?? 'Built by the txrepo tests.'}
 
@@ -52,11 +57,13 @@ ${spec.changelog ?? `- build ${spec.release}`}
 `,
   );
   await mkdir(outDir, { recursive: true });
-  await run('rpmbuild', ['-bb', '--define', `_topdir ${top}`, '--define', `_rpmdir ${outDir}`, '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm', specFile], {
+  const arch = spec.arch ?? 'noarch';
+  const how = arch === 'src' ? ['-bs', '--define', `_srcrpmdir ${outDir}`] : ['-bb', ...(spec.arch ? ['--target', arch] : [])];
+  await run('rpmbuild', [...how, '--define', `_topdir ${top}`, '--define', `_rpmdir ${outDir}`, '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm', specFile], {
     env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8' },
     maxBuffer: 16 << 20,
   });
-  const file = `${spec.name}-${spec.version}-${spec.release}.noarch.rpm`;
+  const file = `${spec.name}-${spec.version}-${spec.release}.${arch}.rpm`;
   if (!(await readdir(outDir)).includes(file)) throw new Error(`rpmbuild did not write ${file} in ${outDir}`);
   return join(outDir, file);
 }

@@ -120,7 +120,7 @@ describe('catalog migrations', () => {
       // none of version 5).
       const { DatabaseSync } = await import('node:sqlite');
       const db = new DatabaseSync(join(d, 'store', 'catalog.sqlite'));
-      db.exec(`DROP TABLE signing_keys; ALTER TABLE repos DROP COLUMN require_signed;
+      db.exec(`ALTER TABLE repos DROP COLUMN mirror_filter; DROP TABLE signing_keys; ALTER TABLE repos DROP COLUMN require_signed;
         DROP TABLE blob_uses; DROP TABLE blob_removals; DROP INDEX repodata_pages_blob;
         DROP TABLE sets; DROP TABLE set_members; DROP TABLE tokens; DROP TABLE audit;
         ALTER TABLE repos DROP COLUMN retain_last; ALTER TABLE repos DROP COLUMN retain_days;

@@ -13,7 +13,10 @@ and metadata files the store does not have yet (in parallel, with retries; an
 interrupted download resumes), verifies each against the upstream's checksums and
 sizes, and commits a snapshot with the upstream's packages and its other metadata
 (comps, updateinfo, modules, ...), moving 'latest'. Nothing changes when the upstream
-did not, and nothing is committed unless every file verified.
+did not, and nothing is committed unless every file verified. A repo with a mirror
+filter (see 'txrepo repo --help') takes only the packages the filter lets
+through, and downloads no other; the result says how many it left
+out, and which advisories lost all their packages (docs/sync.md).
 
 Options:
       --from URL|PATH      the upstream (http://, https:// or a directory)
@@ -35,8 +38,16 @@ export async function run(argv: string[]): Promise<number> {
   const parallel = integer('parallel', v.parallel, 1, 64);
   const request = { repo: positionals[0], from: v.from, mirror: v.mirror, parallel, message: v.message };
   const result = await withTxrepo(v, 'writes', (tx) => tx.sync(request, progress?.report).finally(() => progress?.finish()));
+  // What the repo's filter left out is said either way: it explains a count lower than the upstream's.
+  const f = result.filtered;
+  const filtered = f
+    ? `; the filter left out ${f.leftOut} packages${f.advisoriesLeftOut.length ? ` and every package of advisories ${f.advisoriesLeftOut.join(', ')}` : ''}` +
+      f.requiresLeftOut.map((r) => `; ${r.package} requires ${r.requires.join(', ')}, which only left-out packages provide`).join('')
+    : '';
   print(v.json, result, () =>
-    result.unchanged ? `${result.snapshot}\t${result.path}\t(upstream unchanged: no new snapshot)` : `${result.snapshot}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded)`,
+    result.unchanged
+      ? `${result.snapshot}\t${result.path}\t(upstream unchanged: no new snapshot${filtered})`
+      : `${result.snapshot}\t${result.path}\t(${result.packages} packages, ${result.downloaded} downloaded${filtered})`,
   );
   return 0;
 }
