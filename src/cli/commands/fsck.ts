@@ -28,8 +28,9 @@ ${STORE_HELP}
 const options = { ...STORE_OPTION, 'verify-blobs': { type: 'boolean' }, published: { type: 'string' } } as const;
 
 async function checkTree(dir: string, v: { json?: boolean; 'verify-blobs'?: boolean }): Promise<number> {
-  const { checkPublished } = await import('../../publish/index.ts');
-  const report = await checkPublished(dir, { verifyFiles: v['verify-blobs'] });
+  const { checkPublished, openTarget } = await import('../../publish/index.ts');
+  const target = await openTarget(dir);
+  const report = await checkPublished(target, { verifyFiles: v['verify-blobs'] }).finally(() => target.close());
   print(v.json, report, () =>
     [
       ...report.problems.map((p) => `problem: ${p}`),

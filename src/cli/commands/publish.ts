@@ -36,26 +36,32 @@ export async function run(argv: string[]): Promise<number> {
   const keepDays = integer('keep-days', v['keep-days'], 0, 100_000) ?? 0;
   if (v.from !== undefined && namesStore(v)) throw new UsageError('give --from or --store (with --catalog, --blobs), not both');
   const { parseRepoRef } = await import('../../snapshots/index.ts');
-  const { publish, serverSource, storeSource } = await import('../../publish/index.ts');
+  const { openTarget, publish, serverSource, storeSource } = await import('../../publish/index.ts');
   const { repo, ref } = parseRepoRef(positionals[0]);
   const progress = progressBar(v.from !== undefined ? 'downloading files' : 'writing files', showsProgress(v), 'bytes');
   const opts = { keepMd, keepDays, onProgress: (done: number, total: number) => progress.update(done, total) };
+  // The target first: a bad URL or a bucket out of reach fails before anything is read.
+  const target = await openTarget(positionals[1]);
   let result;
-  if (v.from !== undefined) {
-    const { RemoteTxrepo } = await import('../../remote/index.ts');
-    // A --private server wants a token for its reads too (--token, $TXREPO_TOKEN).
-    const token = v.token ?? process.env.TXREPO_TOKEN;
-    const tx = new RemoteTxrepo(v.from, { actor: actor(), token });
-    result = await publish(await serverSource(tx, v.from, repo, ref, token), positionals[1], opts).finally(() => progress.finish());
-  } else {
-    const { LocalTxrepo } = await import('../../core/index.ts');
-    const store = await openLocalStore(v, 'reads');
-    const tx = new LocalTxrepo(store, actor());
-    try {
-      result = await publish(await storeSource(tx, store, repo, ref), positionals[1], opts).finally(() => progress.finish());
-    } finally {
-      await store.close();
+  try {
+    if (v.from !== undefined) {
+      const { RemoteTxrepo } = await import('../../remote/index.ts');
+      // A --private server wants a token for its reads too (--token, $TXREPO_TOKEN).
+      const token = v.token ?? process.env.TXREPO_TOKEN;
+      const tx = new RemoteTxrepo(v.from, { actor: actor(), token });
+      result = await publish(await serverSource(tx, v.from, repo, ref, token), target, opts).finally(() => progress.finish());
+    } else {
+      const { LocalTxrepo } = await import('../../core/index.ts');
+      const store = await openLocalStore(v, 'reads');
+      const tx = new LocalTxrepo(store, actor());
+      try {
+        result = await publish(await storeSource(tx, store, repo, ref), target, opts).finally(() => progress.finish());
+      } finally {
+        await store.close();
+      }
     }
+  } finally {
+    target.close();
   }
   print(v.json, result, () =>
     result.changed
