@@ -131,15 +131,7 @@ export async function publish(source: PublishSource, where: PublishTarget | stri
       if (size !== undefined) replaced.add(f.href);
       missing.push(f);
     }
-    const total = missing.reduce((sum, f) => sum + f.size, 0);
-    let done = 0;
-    let written = 0;
-    let linked = 0;
-    for (const f of missing) {
-      const how = await target.put(f, source, (bytes) => opts.onProgress?.((done += bytes), total));
-      if (how === 'linked') linked++;
-      else written++;
-    }
+    const { written, linked } = await putFiles(source, target, missing, opts.onProgress);
     // 2. Every new file in place, durable and checked; then the generation's list.
     await target.settle();
     const last = previous.at(-1);
@@ -150,15 +142,8 @@ export async function publish(source: PublishSource, where: PublishTarget | stri
     // signature, or keys) was changed or lost since: the switch puts them back.
     if (changed || !(await servesSwitchFiles(source, target))) {
       await target.replace([{ href: listOf(gen), data: Buffer.from(JSON.stringify(source.files)) }]);
-      // 3. The switch, last: the commit point. A generation without a signature takes
-      // away the one before it.
-      const switched = await Promise.all(
-        SWITCH_ORDER.map(async (href) => {
-          const f = source.files.find((x) => x.href === href);
-          return { href, data: f ? await readVerified(source, f) : undefined };
-        }),
-      );
-      await target.replace(switched);
+      // 3. The switch, last: the commit point.
+      await target.replace(await switchEntries(source));
     }
 
     // 4. History: the newest keepMd generations and those younger than keepDays, minus
@@ -190,6 +175,30 @@ export async function publish(source: PublishSource, where: PublishTarget | stri
   } finally {
     await target.unlock();
   }
+}
+
+/** Puts the files the tree lacks, counting their bytes as they go. */
+async function putFiles(source: PublishSource, target: PublishTarget, missing: PublishedFile[], onProgress: PublishOptions['onProgress']): Promise<{ written: number; linked: number }> {
+  const total = missing.reduce((sum, f) => sum + f.size, 0);
+  let done = 0;
+  let written = 0;
+  let linked = 0;
+  for (const f of missing) {
+    const how = await target.put(f, source, (bytes) => onProgress?.((done += bytes), total));
+    if (how === 'linked') linked++;
+    else written++;
+  }
+  return { written, linked };
+}
+
+/** The switch's files with their content (verified), in their order; undefined: a generation without a signature takes away the one before it. */
+async function switchEntries(source: PublishSource): Promise<{ href: string; data: Buffer | undefined }[]> {
+  const entries = [];
+  for (const href of SWITCH_ORDER) {
+    const f = source.files.find((x) => x.href === href);
+    entries.push({ href, data: f ? await readVerified(source, f) : undefined });
+  }
+  return entries;
 }
 
 /** Whether the tree's repomd.xml, signature and keys are the source's (absent where it has none). */
