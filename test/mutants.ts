@@ -653,7 +653,6 @@ export const MUTANTS: Mutant[] = [
     from: '    const { written, linked } = await putFiles(',
     to: '    await target.replace(await switchEntries(source));\n    const { written, linked } = await putFiles(',
     tests: ['test/publish/s3.test.ts', 'test/publish/publish.test.ts'],
-    testName: 'kill|checksum switches nothing',
   },
   {
     id: 'publish-prunes-kept-files',
