@@ -673,6 +673,15 @@ export const MUTANTS: Mutant[] = [
     testName: 'bad targets',
   },
   {
+    id: 'publish-s3-etag-unchecked',
+    about: "a publish to S3 trusts a PUT whose ETag is not the MD5 of what it sent (a package damaged on the way is served)",
+    file: 'src/publish/s3-target.ts',
+    from: "    if (/^[0-9a-f]{32}$/.test(etag) && etag !== md5.toString('hex')) {",
+    to: '    if (false) {',
+    tests: ['test/publish/s3.test.ts'],
+    testName: 'on the way',
+  },
+  {
     id: 'policy-not-applied',
     about: "a repository's package signature policy is not applied at commit",
     file: 'src/snapshots/commit.ts',

@@ -111,8 +111,13 @@ export class S3Target implements PublishTarget {
     return target;
   }
 
+  /** What went wrong, said with the target and what the run was doing; an S3 error the store's mapping does not know is still named, as an io failure. */
   private failure(e: unknown, doing: string): unknown {
-    return e instanceof PublishError ? e : this.s3.s3Failure(e, this.name, this.where, doing);
+    if (e instanceof PublishError) return e;
+    const mapped = this.s3.s3Failure(e, this.name, this.where, doing);
+    const err = mapped as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (mapped === e && err?.$metadata) return new PublishError(`${this.name}: ${doing}: ${err.name} (HTTP ${err.$metadata.httpStatusCode}): ${err.message}`);
+    return mapped;
   }
 
   private key(href: string): string {
@@ -325,7 +330,10 @@ export class S3Target implements PublishTarget {
     // S3's ETag of a simple PUT is the MD5 of the object (not with SSE-KMS: then it is
     // no MD5, and the server's own Content-MD5 check is what there is).
     if (/^[0-9a-f]{32}$/.test(etag) && etag !== md5.toString('hex')) {
-      throw new PublishError(`${this.name}: ${href} was stored with ETag ${etag}, not the MD5 ${md5.toString('hex')} of what was sent; nothing was switched`);
+      // Damaged on the way: no generation may name it, so it goes (a later run puts it again).
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.key(href) })).catch(() => {});
+      this.listing?.delete(href);
+      throw new PublishError(`${this.name}: ${href} was stored with ETag ${etag}, not the MD5 ${md5.toString('hex')} of what was sent (damaged on the way); it was deleted again and nothing was switched`);
     }
     this.listing?.set(href, size);
     this.unsettled.set(href, { size, etag });

@@ -28,6 +28,8 @@ let front: Server;
 let frontUrl: string;
 let client: S3Client;
 const requests: string[] = [];
+/** The front changes one byte of the body of a PUT whose path has this in it (a transfer that corrupts). */
+let corrupt: string | undefined;
 
 before(async () => {
   dir = await tempDir('txrepo-publish-s3-');
@@ -43,7 +45,17 @@ before(async () => {
       answer.pipe(res);
     });
     out.on('error', () => res.destroy());
-    req.pipe(out);
+    if (corrupt && req.method === 'PUT' && req.url!.includes(corrupt)) {
+      let first = true;
+      req.on('data', (chunk: Buffer) => {
+        if (first) chunk[0] ^= 0xff;
+        first = false;
+        out.write(chunk);
+      });
+      req.on('end', () => out.end());
+    } else {
+      req.pipe(out);
+    }
   });
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
   frontUrl = `http://127.0.0.1:${(front.address() as { port: number }).port}`;
@@ -204,6 +216,40 @@ describe('a kill during the upload', () => {
       assert.equal(checked.report.snapshot, `k@${second}`);
     }
     assert.deepEqual(await installs('before-switch', 'dog', join(dir, 'root-after')), ['dog-4.23-1.noarch']);
+  });
+});
+
+describe('what goes wrong on the way', () => {
+  test('a package the server receives damaged is refused, and nothing is switched', dnf, async () => {
+    await local(['repo', 'create', 'c', '--keep', '1']);
+    await local(['deploy', 'c', sample('cat-1.0-1.noarch.rpm')]);
+    const first = JSON.parse((await local(['publish', 'c@latest', target('damaged'), '--json'])).stdout).snapshot;
+    await local(['deploy', 'c', sample('cow-2.2-3.noarch.rpm')]);
+    corrupt = 'Packages/c/cow-';
+    try {
+      const r = await local(['publish', 'c@latest', target('damaged')], 1);
+      // s3rver does not check Content-MD5 (AWS answers BadDigest): the ETag check does.
+      assert.match(r.stderr, /damaged.*: (cannot put )?Packages\/c\/cow-2\.2-3\.noarch\.rpm(: .*BadDigest| was stored with ETag [0-9a-f]+, not the MD5)/);
+    } finally {
+      corrupt = undefined;
+    }
+    const checked = await fsck('damaged');
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.equal(checked.report.snapshot, `c@${first}`);
+    assert.ok(!(await keys('damaged')).includes('Packages/c/cow-2.2-3.noarch.rpm'));
+    await local(['publish', 'c@latest', target('damaged')]);
+    assert.ok((await keys('damaged')).includes('Packages/c/cow-2.2-3.noarch.rpm'));
+  });
+
+  test('two publishes to one prefix at once: one at a time, the other is locked out, the tree whole', dnf, async () => {
+    await local(['repo', 'create', 'two', '--keep', '1']);
+    await local(['deploy', 'two', sample('camel-0.1-1.noarch.rpm')]);
+    const runs = await Promise.all([0, 1].map(() => txrepo(['publish', 'two@latest', target('two'), '--store', store, '--json'])));
+    assert.ok(runs.some((r) => r.code === 0), runs.map((r) => r.stderr).join('\n'));
+    for (const r of runs) if (r.code !== 0) assert.equal(JSON.parse(r.stdout).error.type, 'locked', r.stderr);
+    const checked = await fsck('two');
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.ok(!(await keys('two')).includes('.txrepo-publish/lock'), 'the lock is gone');
   });
 });
 
