@@ -8,9 +8,10 @@
 
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as openpgp from 'openpgp';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3Server, type S3Server } from '../helpers/backends.ts';
 import { hasDnf, DNF_MISSING, installedPackages, mustDnf } from '../helpers/dnf.ts';
@@ -216,6 +217,35 @@ describe('a kill during the upload', () => {
       assert.equal(checked.report.snapshot, `k@${second}`);
     }
     assert.deepEqual(await installs('before-switch', 'dog', join(dir, 'root-after')), ['dog-4.23-1.noarch']);
+  });
+});
+
+describe('signed snapshots', () => {
+  test('the key file, repomd.xml and its signature go up together; an unsigned generation takes them away', async () => {
+    // A store of its own: once it has a signing key, every new snapshot is signed.
+    const signedStore = join(dir, 'signed-store');
+    const tx = inStore(signedStore);
+    await tx(['repo', 'create', 'plain']);
+    await tx(['deploy', 'plain', sample('bear-4.1-1.noarch.rpm')]);
+    const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'publisher' }], format: 'armored' });
+    await writeFile(join(dir, 'publisher.sec'), privateKey);
+    await tx(['key', 'import', join(dir, 'publisher.sec')]);
+    await tx(['repo', 'create', 'signed']);
+    await tx(['deploy', 'signed', sample('dog-4.23-1.noarch.rpm')]);
+    await tx(['publish', 'signed@latest', target('signed')]);
+    const repodata = async () => (await keys('signed')).filter((k) => k.startsWith('repodata/repomd'));
+    assert.deepEqual(await repodata(), ['repodata/repomd.xml', 'repodata/repomd.xml.asc', 'repodata/repomd.xml.key']);
+    const asc = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'signed/repodata/repomd.xml.asc' }));
+    assert.equal(asc.ContentType, 'application/pgp-signature');
+    assert.equal(asc.CacheControl, 'no-cache');
+    let checked = await fsck('signed');
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.equal(checked.report.signedBy.length, 1);
+    await tx(['publish', 'plain@latest', target('signed')]);
+    assert.deepEqual(await repodata(), ['repodata/repomd.xml']);
+    checked = await fsck('signed');
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.deepEqual(checked.report.signedBy, []);
   });
 });
 
