@@ -7,6 +7,7 @@
 // clear errors.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import { startS3Server, type S3Server } from '../helpers/backends.ts';
 import { hasDnf, DNF_MISSING, installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { inStore, txrepo } from '../helpers/run.ts';
+import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
+import { storeEnv } from '../helpers/backends.ts';
 import { sample } from '../helpers/samples.ts';
 
 const BUCKET = 'txrepo-publish';
@@ -31,6 +33,8 @@ let client: S3Client;
 const requests: string[] = [];
 /** The front changes one byte of the body of a PUT whose path has this in it (a transfer that corrupts). */
 let corrupt: string | undefined;
+/** The front holds back the last byte of a PUT whose path has `path` in it, and says so (`held`); `release` ends the request. */
+let stall: { path: string; held: () => void; release?: () => void } | undefined;
 
 before(async () => {
   dir = await tempDir('txrepo-publish-s3-');
@@ -46,7 +50,16 @@ before(async () => {
       answer.pipe(res);
     });
     out.on('error', () => res.destroy());
-    if (corrupt && req.method === 'PUT' && req.url!.includes(corrupt)) {
+    const stalled = stall;
+    if (stalled && req.method === 'PUT' && req.url!.includes(stalled.path)) {
+      const body: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => body.push(chunk));
+      req.on('end', () => {
+        out.write(Buffer.concat(body).subarray(0, -1));
+        stalled.release = () => out.destroy();
+        stalled.held();
+      });
+    } else if (corrupt && req.method === 'PUT' && req.url!.includes(corrupt)) {
       let first = true;
       req.on('data', (chunk: Buffer) => {
         if (first) chunk[0] ^= 0xff;
@@ -208,6 +221,29 @@ describe('a kill during the upload', () => {
       assert.equal(checked.report.snapshot, `k@${first}`, `${t}: killed at step ${step}`);
     }
     assert.deepEqual(await installs('before-switch', 'cat', join(dir, 'root-killed')), ['cat-1.0-1.noarch']);
+
+    // Killed from outside in the middle of a package's PUT (the server has all of it
+    // but its last byte): no object, the previous tree whole.
+    await local(['publish', 'k@' + first, target('mid-put')]);
+    const held = new Promise<void>((resolve) => (stall = { path: 'mid-put/Packages/', held: resolve }));
+    const child = spawn(TXREPO, ['publish', 'k@latest', target('mid-put'), '--store', store], { env: storeEnv(store), stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+    try {
+      await held;
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+    } finally {
+      stall?.release?.();
+      stall = undefined;
+    }
+    const afterKill = await fsck('mid-put');
+    assert.equal(afterKill.code, 0, afterKill.stderr);
+    assert.equal(afterKill.report.snapshot, `k@${first}`);
+    // S3 makes no object of a PUT cut short; s3rver keeps what it got. Either way no
+    // repomd.xml names it, and the next run (below) puts it whole: its size is wrong.
+    const cut = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mid-put/Packages/d/dog-4.23-1.noarch.rpm' })).catch(() => undefined);
+    if (cut) assert.notEqual(cut.ContentLength, (await readFile(sample('dog-4.23-1.noarch.rpm'))).length);
+    kills.push('mid-put');
     // The killed runs' locks (their processes are gone) are taken over.
     for (const t of kills) {
       const done = JSON.parse((await local(['publish', 'k@latest', target(t), '--json'])).stdout);
