@@ -1,4 +1,4 @@
-// needs: dnf
+// needs: dnf rpm root
 // publish to s3://BUCKET/PREFIX on an S3-compatible server (s3rver, the test's own):
 // real dnf installs through a plain HTTP front of the bucket; generations are kept
 // and pruned; a run that changes nothing sends no PUT and no DELETE; a kill during
