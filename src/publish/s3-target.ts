@@ -290,7 +290,8 @@ export class S3Target implements PublishTarget {
     if (f.size > MAX_PUT) throw new PublishError(`${f.href}: ${f.size} bytes, more than the 5 GiB one S3 PUT takes; publish to a directory and sync that instead`);
     // Staged on local disk first (verified against its sha256 as it comes): the PUT
     // must send exactly the bytes that were checked, with their MD5 up front.
-    const temp = join(this.staging!, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    if (!this.staging) throw new Error('S3Target: the lock is not held');
+    const temp = join(this.staging, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const md5 = createHash('md5');
     const fh = await open(temp, 'wx', 0o600);
     try {

@@ -341,6 +341,9 @@ describe('bad targets', () => {
     r = await local(['publish', 'bad@latest', `s3://${BUCKET}/x?endpoint=http://127.0.0.1:9`], 1);
     assert.match(r.stderr, /cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:9/);
     assert.deepEqual(await keys('x'), [], 'nothing was written');
+    r = await txrepo(['fsck', '--published', target('x')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not a tree txrepo publishes \(no \.txrepo-publish\/state\.json\)/);
 
     // A lock a live process holds (pid 1 on this host), its lease running.
     const lease = { token: 'other', pid: 1, host: (await import('node:os')).hostname(), started: new Date().toISOString(), expires: new Date(Date.now() + 60_000).toISOString() };
