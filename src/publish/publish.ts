@@ -43,6 +43,7 @@ interface State {
 }
 
 export interface PublishResult {
+  /** The tree: the directory (absolute) or the s3:// URL. */
   dir: string;
   repo: string;
   snapshot: string;
