@@ -20,6 +20,7 @@ import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
 import { storeEnv } from '../helpers/backends.ts';
 import { sample } from '../helpers/samples.ts';
+import { serve } from '../helpers/serve.ts';
 
 const BUCKET = 'txrepo-publish';
 let dir: string;
@@ -191,6 +192,24 @@ describe('publish to S3', () => {
     // The next publish puts it back.
     await local(['publish', 'r@latest', target('pub'), '--keep-md', '1']);
     assert.equal((await fsck('pub')).code, 0);
+  });
+});
+
+describe('from a server', () => {
+  test('publish --from URL to S3: the same tree as from the store', dnf, async () => {
+    const server = await serve(store);
+    try {
+      const r = await txrepo(['publish', 'r@latest', target('from-server'), '--from', server.url, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).snapshot, JSON.parse((await local(['show', 'r@latest', '--json'])).stdout).id);
+    } finally {
+      await server.stop();
+    }
+    const fromStore = (await keys('pub')).filter((k) => !k.startsWith('.txrepo-publish/'));
+    const fromServer = (await keys('from-server')).filter((k) => !k.startsWith('.txrepo-publish/'));
+    assert.deepEqual(fromServer, fromStore);
+    const checked = await fsck('from-server');
+    assert.equal(checked.code, 0, checked.stderr);
   });
 });
 
