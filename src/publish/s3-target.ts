@@ -79,7 +79,6 @@ export class S3Target implements PublishTarget {
   /** Objects put since the last settle(), with the ETag each PUT answered. */
   private readonly unsettled = new Map<string, Stored>();
   private lease: Lease | undefined;
-  private lockEtag: string | undefined;
   private renewal: NodeJS.Timeout | undefined;
   /** Why the lease was lost, once a renewal found another holder. */
   private lost: string | undefined;
@@ -145,7 +144,6 @@ export class S3Target implements PublishTarget {
       throw new PublishError(`${this.name}: another publish took the lock at the same moment (pid ${now?.lease.pid} on ${now?.lease.host}); try again once it is done`, 'locked');
     }
     this.lease = lease;
-    this.lockEtag = now.etag;
     this.staging = await mkdtemp(join(tmpdir(), 'txrepo-publish-'));
     this.renewal = setInterval(() => void this.renew(), RENEW_MS);
     this.renewal.unref();
@@ -181,12 +179,12 @@ export class S3Target implements PublishTarget {
       this.client.send(new PutObjectCommand({ Bucket: this.where.bucket, Key: this.key(LOCK), Body, ContentLength: Body.length, ContentType: 'application/json', CacheControl: 'no-store', ...c }));
     crashPoint('put', this.key(LOCK));
     try {
-      this.lockEtag = (await put(condition)).ETag;
+      await put(condition);
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 412 || status === 409) throw new PublishError(`${this.name}: another publish took the lock at the same moment; try again once it is done`, 'locked');
       // A server without conditional writes: the read-back decides.
-      if (status === 501) this.lockEtag = (await put({}).catch((e2: unknown) => Promise.reject(this.failure(e2, 'cannot take the lock')))).ETag;
+      if (status === 501) await put({}).catch((e2: unknown) => Promise.reject(this.failure(e2, 'cannot take the lock')));
       else throw this.failure(e, 'cannot take the lock');
     }
   }
