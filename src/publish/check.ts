@@ -1,15 +1,13 @@
-// txrepo fsck --published DIR: checks a tree that publish keeps, as a client would
+// txrepo fsck --published TARGET: checks a tree that publish keeps (in a directory or
+// under an S3 prefix), as a client would
 // find it. The current generation (the newest in .txrepo-publish/state.json) must be
 // what the tree serves: repomd.xml and every file it lists, with the sizes and
 // checksums publish wrote; a signed generation's repomd.xml.asc must verify against
 // its repomd.xml.key. Files of the older generations kept must be there too.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { REPOMD_HREF, REPOMD_KEY_HREF, REPOMD_SIGNATURE_HREF } from '../metadata/index.ts';
-import { PublishError, readGenerations, type PublishedFile } from './publish.ts';
+import { DirTarget } from './dir-target.ts';
+import { PublishError, readGenerations, type PublishedFile, type PublishTarget } from './publish.ts';
 
 export interface PublishedReport {
   dir: string;
@@ -24,18 +22,12 @@ export interface PublishedReport {
   problems: string[];
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Checks the published tree at `dir`; `verifyFiles` also re-hashes every package. */
-export async function checkPublished(dir: string, opts: { verifyFiles?: boolean } = {}): Promise<PublishedReport> {
-  const root = resolve(dir);
-  const report: PublishedReport = { dir: root, generations: 0, files: 0, hashed: 0, signedBy: [], problems: [] };
-  const history = await readGenerations(root);
-  if (!history) throw new PublishError(`${dir}: not a tree txrepo publishes (no .txrepo-publish/state.json)`);
+/** Checks the published tree at `where` (a target, or a directory's path); `verifyFiles` also re-hashes every package. */
+export async function checkPublished(where: PublishTarget | string, opts: { verifyFiles?: boolean } = {}): Promise<PublishedReport> {
+  const target = typeof where === 'string' ? new DirTarget(where) : where;
+  const report: PublishedReport = { dir: target.name, generations: 0, files: 0, hashed: 0, signedBy: [], problems: [] };
+  const history = await readGenerations(target);
+  if (!history) throw new PublishError(`${target.name}: not a tree txrepo publishes (no .txrepo-publish/state.json)`, 'not_found');
   report.generations = history.generations.length;
   const current = history.generations.at(-1);
   if (!current) return { ...report, problems: ['the history lists no generation'] };
@@ -48,29 +40,28 @@ export async function checkPublished(dir: string, opts: { verifyFiles?: boolean 
       if (!newest && (f.href === REPOMD_HREF || f.href === REPOMD_SIGNATURE_HREF || f.href === REPOMD_KEY_HREF)) continue;
       if (checked.has(f.href)) continue;
       checked.add(f.href);
-      const problem = await checkFile(root, f, newest || opts.verifyFiles === true || f.href.startsWith('repodata/'), report);
+      const problem = await checkFile(target, f, newest || opts.verifyFiles === true || f.href.startsWith('repodata/'), report);
       if (problem) report.problems.push(`${f.href}: ${problem}`);
     }
   }
-  await checkSignature(root, await history.files(current), report);
+  await checkSignature(target, await history.files(current), report);
   return report;
 }
 
-async function checkFile(root: string, f: PublishedFile, hash: boolean, report: PublishedReport): Promise<string | undefined> {
-  const path = join(root, f.href);
-  const st = await stat(path).catch(() => undefined);
+async function checkFile(target: PublishTarget, f: PublishedFile, hash: boolean, report: PublishedReport): Promise<string | undefined> {
+  const size = await target.size(f.href);
   report.files++;
-  if (!st?.isFile()) return 'missing';
-  if (st.size !== f.size) return `${st.size} bytes, published with ${f.size}`;
+  if (size === undefined) return 'missing';
+  if (size !== f.size) return `${size} bytes, published with ${f.size}`;
   if (!hash || (!f.href.startsWith('repodata/') && !f.href.endsWith('.rpm'))) return undefined;
   report.hashed++;
-  const digest = await sha256Of(path);
+  const digest = await target.sha256(f.href);
   return digest === f.sha256 ? undefined : `sha256 ${digest}, published with ${f.sha256} (changed after publishing)`;
 }
 
 /** A signed generation's signature verifies against its keys; an unsigned one has no stale signature beside it. */
-async function checkSignature(root: string, files: PublishedFile[], report: PublishedReport): Promise<void> {
-  const read = (href: string) => readFile(join(root, href)).catch(() => undefined);
+async function checkSignature(target: PublishTarget, files: PublishedFile[], report: PublishedReport): Promise<void> {
+  const read = (href: string) => target.read(href);
   const signed = files.some((f) => f.href === REPOMD_SIGNATURE_HREF);
   const [repomd, signature, keys] = await Promise.all([read(REPOMD_HREF), read(REPOMD_SIGNATURE_HREF), read(REPOMD_KEY_HREF)]);
   if (!signed) {

@@ -2,6 +2,9 @@
 export { openStore, NoStoreError, NotAStoreError, StoreError, STORE_FORMAT } from './open.ts';
 export type { Store, Backends, OpenOptions } from './open.ts';
 export { BlobMismatchError } from './blobs.ts';
+// S3 settings and failures, for publish's S3 target (loads the AWS SDK: import it only where S3 is in play).
+export type { S3Location } from './s3-blobs.ts';
+export const s3Support = () => import('./s3-blobs.ts');
 export type { BlobStore, BlobInfo, BlobWriter, Expected, LocalCopy } from './blobs.ts';
 export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, repoOrFail, STALE_CLAIM_MS, type Remedy } from './catalog.ts';
 export type { Catalog, BlobLedger, Repository, RepoChange, MirrorFilter, MirrorFilterChange, PolicyKey, SigningKey, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, NewToken, TokenInfo, AuditEntry, AuditScope, CatalogSweep, CatalogSweepResult } from './catalog.ts';

@@ -62,26 +62,26 @@ export interface S3Location {
  * $AWS_REGION or $AWS_DEFAULT_REGION (else us-east-1); path-style addressing is on
  * with an endpoint of one's own (most S3-compatible servers want it). Credentials come
  * from the usual AWS settings ($AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, a
- * profile, an instance role).
+ * profile, an instance role). `what` names the setting in messages ('--blobs').
  */
-export function parseBlobsUrl(url: string): S3Location {
+export function parseS3Url(url: string, what: string): S3Location {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new StoreError(`--blobs ${JSON.stringify(url)}: not a URL; give s3://BUCKET/PREFIX`);
+    throw new StoreError(`${what} ${JSON.stringify(url)}: not a URL; give s3://BUCKET/PREFIX`);
   }
-  if (u.protocol !== 's3:') throw new StoreError(`--blobs ${url}: not an s3:// URL; give s3://BUCKET/PREFIX (or leave it out for the store's own blob directory)`);
+  if (u.protocol !== 's3:') throw new StoreError(`${what} ${url}: not an s3:// URL; give s3://BUCKET/PREFIX`);
   const bucket = u.hostname;
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new StoreError(`--blobs ${url}: ${JSON.stringify(bucket)} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new StoreError(`${what} ${url}: ${JSON.stringify(bucket)} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`);
   const path = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, '');
-  if (path.split('/').some((p) => p === '.' || p === '..') || /[\x00-\x1f\\]/.test(path)) throw new StoreError(`--blobs ${url}: the prefix ${JSON.stringify(path)} has '.', '..', control characters or backslashes`);
+  if (path.split('/').some((p) => p === '.' || p === '..') || /[\x00-\x1f\\]/.test(path)) throw new StoreError(`${what} ${url}: the prefix ${JSON.stringify(path)} has '.', '..', control characters or backslashes`);
   const endpoint = u.searchParams.get('endpoint') ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new StoreError(`--blobs ${url}: endpoint ${JSON.stringify(endpoint)} is not an http(s) URL`);
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new StoreError(`${what} ${url}: endpoint ${JSON.stringify(endpoint)} is not an http(s) URL`);
   const style = u.searchParams.get('path-style');
-  if (style !== null && style !== '0' && style !== '1') throw new StoreError(`--blobs ${url}: path-style is 0 or 1, not ${JSON.stringify(style)}`);
+  if (style !== null && style !== '0' && style !== '1') throw new StoreError(`${what} ${url}: path-style is 0 or 1, not ${JSON.stringify(style)}`);
   for (const k of u.searchParams.keys()) {
-    if (!['endpoint', 'region', 'path-style'].includes(k)) throw new StoreError(`--blobs ${url}: unknown parameter ${JSON.stringify(k)} (known: endpoint, region, path-style)`);
+    if (!['endpoint', 'region', 'path-style'].includes(k)) throw new StoreError(`${what} ${url}: unknown parameter ${JSON.stringify(k)} (known: endpoint, region, path-style)`);
   }
   return {
     bucket,
@@ -92,11 +92,55 @@ export function parseBlobsUrl(url: string): S3Location {
   };
 }
 
-const md5 = (data: Uint8Array) => createHash('md5').update(data).digest();
-const isMissing = (e: unknown) => {
+/** The --blobs URL of a store (parseS3Url). */
+export function parseBlobsUrl(url: string): S3Location {
+  try {
+    return parseS3Url(url, '--blobs');
+  } catch (e) {
+    if (e instanceof StoreError && /not an s3:\/\/ URL/.test(e.message)) throw new StoreError(`${e.message} (or leave it out for the store's own blob directory)`, e.kind);
+    throw e;
+  }
+}
+
+/** A client for `where`, with checksums left to the caller. */
+export function s3ClientFor(where: S3Location): S3Client {
+  return new S3Client({
+    region: where.region,
+    endpoint: where.endpoint,
+    forcePathStyle: where.pathStyle,
+    // Checksums are the caller's (Content-MD5, SHA-256, ETag): no aws-chunked
+    // trailers, which not every S3-compatible server reads.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Whether an S3 failure says the object (or bucket) is not there. */
+export const isMissing = (e: unknown) => {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
 };
+
+/**
+ * S3's failures to reach the bucket, as StoreErrors that say what to check; any other
+ * failure as it was. `where` names the setting and URL, `doing` what failed.
+ */
+export function s3Failure(e: unknown, where: string, location: S3Location, doing: string): unknown {
+  const err = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err?.$metadata?.httpStatusCode;
+  const cause = (err as { cause?: { code?: string } })?.cause?.code ?? err?.code;
+  if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN' || cause === 'ETIMEDOUT' || cause === 'EHOSTUNREACH' || err?.name === 'TimeoutError') {
+    return new StoreError(`${where}: ${doing}: cannot reach the S3 endpoint ${location.endpoint ?? '(AWS)'} (${cause ?? err?.name}); is it running, and is the endpoint right?`);
+  }
+  if (err?.name === 'NoSuchBucket' || (status === 404 && doing === 'cannot open the bucket')) return new StoreError(`${where}: ${doing}: no bucket ${location.bucket}; create it first`);
+  if (status === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'].includes(err?.name ?? '')) {
+    return new StoreError(`${where}: ${doing}: access denied (${err?.name}); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy`);
+  }
+  if (err?.name === 'CredentialsProviderError') return new StoreError(`${where}: ${doing}: no AWS credentials (${err.message}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile`);
+  return e;
+}
+
+const md5 = (data: Uint8Array) => createHash('md5').update(data).digest();
 
 /** Records blob uses in the ledger in batches: a sync reuses thousands at once. */
 class UseRecorder {
@@ -158,15 +202,7 @@ export class S3BlobStore implements BlobStore {
     this.cache = join(dirname(tmp), 'cache');
     this.ledger = ledger;
     this.uses = new UseRecorder(ledger);
-    this.client = new S3Client({
-      region: where.region,
-      endpoint: where.endpoint,
-      forcePathStyle: where.pathStyle,
-      // Checksums are ours (Content-MD5, SHA-256, ETag: above): no aws-chunked
-      // trailers, which not every S3-compatible server reads.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.client = s3ClientFor(where);
   }
 
   /** Opens the bucket (it must exist and be reachable with the credentials given). */
@@ -184,19 +220,7 @@ export class S3BlobStore implements BlobStore {
 
   /** S3's failures to reach the bucket, as StoreErrors that say what to check. */
   private failure(e: unknown, doing: string): unknown {
-    const err = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    const where = `--blobs ${this.url}`;
-    const status = err?.$metadata?.httpStatusCode;
-    const cause = (err as { cause?: { code?: string } })?.cause?.code ?? err?.code;
-    if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN' || cause === 'ETIMEDOUT' || cause === 'EHOSTUNREACH' || err?.name === 'TimeoutError') {
-      return new StoreError(`${where}: ${doing}: cannot reach the S3 endpoint ${this.where.endpoint ?? '(AWS)'} (${cause ?? err?.name}); is it running, and is the endpoint right?`);
-    }
-    if (err?.name === 'NoSuchBucket' || (status === 404 && doing === 'cannot open the bucket')) return new StoreError(`${where}: ${doing}: no bucket ${this.where.bucket}; create it first`);
-    if (status === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'].includes(err?.name ?? '')) {
-      return new StoreError(`${where}: ${doing}: access denied (${err?.name}); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy`);
-    }
-    if (err?.name === 'CredentialsProviderError') return new StoreError(`${where}: ${doing}: no AWS credentials (${err.message}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile`);
-    return e;
+    return s3Failure(e, `--blobs ${this.url}`, this.where, doing);
   }
 
   private key(digest: string): string {

@@ -1,4 +1,4 @@
-// txrepo fsck [--verify-blobs]
+// txrepo fsck [--verify-blobs] | fsck --published TREE
 
 import { parse } from '../args.ts';
 import { UsageError } from '../errors.ts';
@@ -6,7 +6,7 @@ import { STORE_HELP, STORE_OPTION, withTxrepo } from '../store.ts';
 import { print } from '../output.ts';
 
 export const help = `Usage: txrepo fsck [--verify-blobs]
-       txrepo fsck --published DIR [--verify-blobs]
+       txrepo fsck --published DIR|s3://BUCKET/PREFIX [--verify-blobs]
 
 Checks that every file of every snapshot has its blob, with the right size; that each
 snapshot's repomd.xml lists only files of the snapshot, with matching checksums, and
@@ -14,22 +14,25 @@ that its signature (repodata/repomd.xml.asc) verifies against its keys; that eve
 package has its record; and that every tag points at a snapshot of its repo.
 Exit status 1 when anything is wrong.
 
-With --published, checks instead a tree 'txrepo publish' keeps (no store needed):
+With --published, checks instead a tree 'txrepo publish' keeps, in a directory or
+under an S3 prefix (no store needed):
 that it serves the generation it last published, every file with the size and
 checksum published, and a signature that verifies.
 
 Options:
       --verify-blobs       also re-hash every blob (reads the whole store); with
                            --published, every package of the tree
-      --published DIR      check the published tree at DIR
+      --published TREE     check the published tree at TREE (a directory or
+                           s3://BUCKET/PREFIX)
 ${STORE_HELP}
   -h, --help               this help`;
 
 const options = { ...STORE_OPTION, 'verify-blobs': { type: 'boolean' }, published: { type: 'string' } } as const;
 
 async function checkTree(dir: string, v: { json?: boolean; 'verify-blobs'?: boolean }): Promise<number> {
-  const { checkPublished } = await import('../../publish/index.ts');
-  const report = await checkPublished(dir, { verifyFiles: v['verify-blobs'] });
+  const { checkPublished, openTarget } = await import('../../publish/index.ts');
+  const target = await openTarget(dir);
+  const report = await checkPublished(target, { verifyFiles: v['verify-blobs'] }).finally(() => target.close());
   print(v.json, report, () =>
     [
       ...report.problems.map((p) => `problem: ${p}`),
