@@ -3,9 +3,9 @@
 // the caller (immutable for snapshot paths, revalidated for tag paths).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { SnapshotFile, Store } from '../store/index.ts';
+import { BlobDamagedError, type SnapshotFile, type Store } from '../store/index.ts';
 import { HttpError } from './http.ts';
 
 const TYPES: [RegExp, string][] = [
@@ -93,9 +93,11 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     res.end();
     return;
   }
-  const gone = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
-    throw e;
+  // A missing blob: quarantined by fsck --repair (damaged), or removed by gc.
+  const gone = async (e: NodeJS.ErrnoException): Promise<never> => {
+    if (e.code !== 'ENOENT') throw e;
+    if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'its blob was found damaged and quarantined');
+    throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
   };
   const path = store.blobs.localPath(file.digest);
   if (path !== undefined) {
@@ -106,16 +108,25 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
       return gone(e as NodeJS.ErrnoException);
     }
     try {
+      // The one check of the content that costs no read: a blob of another size than
+      // the catalog's is damaged, and its bytes are not this file.
+      const size = fstatSync(fd).size;
+      if (size !== file.size) throw damaged(file, `its blob has ${size} bytes, not ${file.size}`);
       await sendRange(res, fd, start, length, () => res.writeHead(range ? 206 : 200, headers));
     } finally {
       closeSync(fd);
     }
     return;
   }
-  const body = await store.blobs.open(file.digest, { start, end }).catch(gone);
+  const body = await store.blobs.open(file.digest, { start, end }, { size: file.size }).catch((e) => (e instanceof BlobDamagedError ? Promise.reject(damaged(file, e.message)) : gone(e)));
   res.writeHead(range ? 206 : 200, headers);
   // A client that goes away ends the pipeline with an error: not ours to report.
   await pipeline(body, res).catch(() => {});
+}
+
+/** The answer for a file whose blob is damaged: an error that says so, never its bytes. */
+function damaged(file: SnapshotFile, why: string): HttpError {
+  return new HttpError('damaged', `${file.href} (sha256 ${file.digest}) cannot be served: ${why}; the store's admin can run 'txrepo fsck --repair --from DIR|URL' with a good copy, or deploy the file again`);
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<'drained' | 'closed'> {
