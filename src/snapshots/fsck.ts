@@ -145,6 +145,8 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<{ r
   /** Records that snapshot `s`, under `tags`, lists blob `f` as `f.href`, and the blob is damaged. */
   const usedBy = (s: { repo: string; id: string }, tags: string[], f: SnapshotFile, damage: BlobDamage, storedSize: number | undefined) => {
     const d = damaged.get(f.digest) ?? { digest: f.digest, damage, storedSize, users: [] };
+    // A blob of the wrong size does not hash to its name either: its size says more.
+    if (damage === 'wrong-size') d.damage = damage;
     d.size ??= f.size;
     damaged.set(f.digest, d);
     let user = d.users.find((u) => u.snapshot === s.id);
