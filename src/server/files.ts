@@ -96,7 +96,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
   // A missing blob: quarantined by fsck --repair (damaged), or removed by gc.
   const gone = async (e: NodeJS.ErrnoException): Promise<never> => {
     if (e.code !== 'ENOENT') throw e;
-    if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'its blob was found damaged and quarantined');
+    if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'quarantined');
     throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
   };
   const path = store.blobs.localPath(file.digest);
@@ -111,21 +111,25 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
       // The one check of the content that costs no read: a blob of another size than
       // the catalog's is damaged, and its bytes are not this file.
       const size = fstatSync(fd).size;
-      if (size !== file.size) throw damaged(file, `its blob has ${size} bytes, not ${file.size}`);
+      if (size !== file.size) throw damaged(file, size);
       await sendRange(res, fd, start, length, () => res.writeHead(range ? 206 : 200, headers));
     } finally {
       closeSync(fd);
     }
     return;
   }
-  const body = await store.blobs.open(file.digest, { start, end }, { size: file.size }).catch((e) => (e instanceof BlobDamagedError ? Promise.reject(damaged(file, e.message)) : gone(e)));
+  const body = await store.blobs.open(file.digest, { start, end }, { size: file.size }).catch((e) => (e instanceof BlobDamagedError ? Promise.reject(damaged(file, e.stored)) : gone(e)));
   res.writeHead(range ? 206 : 200, headers);
   // A client that goes away ends the pipeline with an error: not ours to report.
   await pipeline(body, res).catch(() => {});
 }
 
-/** The answer for a file whose blob is damaged: an error that says so, never its bytes. */
-function damaged(file: SnapshotFile, why: string): HttpError {
+/**
+ * The answer for a file whose blob is damaged: an error that says so, never its bytes.
+ * `stored`: the size of the blob stored, or 'quarantined' (by fsck --repair).
+ */
+function damaged(file: SnapshotFile, stored: number | undefined | 'quarantined'): HttpError {
+  const why = stored === 'quarantined' ? 'its blob was found damaged and quarantined' : `its blob has ${stored ?? 'another number of'} bytes, not ${file.size}`;
   return new HttpError('damaged', `${file.href} (sha256 ${file.digest}) cannot be served: ${why}; the store's admin can run 'txrepo fsck --repair --from DIR|URL' with a good copy, or deploy the file again`);
 }
 

@@ -25,6 +25,12 @@ export interface Expected {
 export class BlobDamagedError extends Failure {
   override name = 'BlobDamagedError';
   readonly kind = 'damaged';
+  /** The size of what is stored, when known. */
+  readonly stored?: number;
+  constructor(digest: string, stored: number | undefined, expected: number) {
+    super(`blob ${digest} is damaged: it has ${stored ?? 'an unknown number of'} bytes, where its files have ${expected}`);
+    this.stored = stored;
+  }
 }
 
 export class BlobMismatchError extends Failure {

@@ -228,7 +228,7 @@ export class LocalBlobStore implements BlobStore {
   async open(digest: string, range?: { start: number; end: number }, opts: { size?: number } = {}): Promise<Readable> {
     const path = this.localPath(digest);
     const st = await stat(path); // fail now, with ENOENT, rather than on the first read
-    if (opts.size !== undefined && st.size !== opts.size) throw new BlobDamagedError(`blob ${digest} is damaged: ${st.size} bytes, where its files have ${opts.size}`);
+    if (opts.size !== undefined && st.size !== opts.size) throw new BlobDamagedError(digest, st.size, opts.size);
     // Large reads: a package download is served in a few hundred reads, not thousands.
     return createReadStream(path, { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }

@@ -448,7 +448,7 @@ export class S3BlobStore implements BlobStore {
     const size = range ? Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? NaN) : Number(out.ContentLength ?? NaN);
     if (opts.size !== undefined && size !== opts.size) {
       (out.Body as Readable).destroy();
-      throw new BlobDamagedError(`blob ${digest} is damaged: ${Number.isNaN(size) ? 'an unknown number of' : size} bytes, where its files have ${opts.size}`);
+      throw new BlobDamagedError(digest, Number.isNaN(size) ? undefined : size, opts.size);
     }
     return out.Body as Readable;
   }
