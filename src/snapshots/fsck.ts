@@ -103,6 +103,18 @@ interface BlobIssue {
 }
 
 /**
+ * Every blob's stored size, from one listing, where asking for each is a round trip
+ * (object storage, which has no local paths: a listing gives a thousand per request);
+ * undefined where a stat is a system call (a local directory). `digest`: any blob's.
+ */
+async function listedSizes(store: Store, digest: string): Promise<Map<string, number> | undefined> {
+  if (store.blobs.localPath(digest) !== undefined) return undefined;
+  const sizes = new Map<string, number>();
+  for await (const b of store.blobs.list()) sizes.set(b.digest, b.size);
+  return sizes;
+}
+
+/**
  * The blobs (as listed by the blob store) whose content does not hash to their name,
  * with their stored size. A blob gc removes while this reads it is not damage.
  */
@@ -157,8 +169,16 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<{ r
   let fileCount = 0;
   const checkedPages = new Set<string>();
   const checkedBlobs = new Map<string, number | undefined>();
-  const blobSize = async (digest: string) => {
-    if (!checkedBlobs.has(digest)) checkedBlobs.set(digest, (await blobs.stat(digest))?.size);
+  let listed: Promise<Map<string, number> | undefined> | undefined;
+  /** The stored size of a blob a file of `size` bytes lists (undefined: missing). */
+  const blobSize = async (digest: string, size?: number) => {
+    if (!checkedBlobs.has(digest)) {
+      listed ??= listedSizes(store, digest);
+      const fromList = (await listed)?.get(digest);
+      // What the listing shows as expected is so; anything else is confirmed by a stat
+      // (the blob may have been stored or replaced since the listing).
+      checkedBlobs.set(digest, fromList !== undefined && fromList === size ? fromList : (await blobs.stat(digest))?.size);
+    }
     return checkedBlobs.get(digest);
   };
 
@@ -196,7 +216,7 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<{ r
       fileCount += files.length;
       const byHref = new Map(files.map((f) => [f.href, f]));
       for (const f of files) {
-        const size = await blobSize(f.digest);
+        const size = await blobSize(f.digest, f.size);
         if (size === undefined) {
           blobProblem(s, `${where}: ${f.href}: blob ${f.digest} is missing`);
           usedBy(s, tagsOf, f, 'missing', undefined);
@@ -214,7 +234,7 @@ async function check(store: Store, opts: { verifyBlobs?: boolean }): Promise<{ r
         problems.push(`${where}: repodata/repomd.xml is not the snapshot's repomd blob ${s.repomd}`);
         continue;
       }
-      if ((await blobSize(s.repomd)) === undefined) continue;
+      if ((await blobSize(s.repomd, repomdFile.size)) === undefined) continue;
       const repomdXml = await blobs.read(s.repomd);
       if (!repomdXml) {
         blobProblem(s, `${where}: repodata/repomd.xml: blob ${s.repomd} is missing`);
