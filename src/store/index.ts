@@ -2,6 +2,7 @@
 export { openStore, NoStoreError, NotAStoreError, StoreError, STORE_FORMAT } from './open.ts';
 export type { Store, Backends, OpenOptions } from './open.ts';
 export { BlobDamagedError, BlobMismatchError } from './blobs.ts';
+export { hashFile } from './staged-blob.ts';
 export type { BlobStore, BlobInfo, BlobWriter, Expected, LocalCopy } from './blobs.ts';
 export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, repoOrFail, STALE_CLAIM_MS, type Remedy } from './catalog.ts';
 export type { Catalog, BlobLedger, Repository, RepoChange, PolicyKey, SigningKey, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, NewToken, TokenInfo, AuditEntry, AuditScope, CatalogSweep, CatalogSweepResult } from './catalog.ts';

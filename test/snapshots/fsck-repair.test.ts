@@ -127,6 +127,27 @@ test('the server answers 503 for a blob of the wrong size, and a redeploy of the
   assert.deepEqual([code, report.damaged], [0, []]);
 });
 
+test('a redeploy through a server repairs a damaged blob of either kind: the one it cannot read is quarantined and uploaded again', async () => {
+  const { store, tx, el9, bear, cat } = await deployed();
+  await overwriteBlob(store, bear, Buffer.from('short'));
+  await overwriteBlob(store, cat, await flipped(sample(CAT)));
+  const token = (await tx(['token', 'create', 'ci', '--scope', 'admin'])).stdout.trim();
+  const server = await serve(store);
+  try {
+    const r = await txrepo(['deploy', 'el9', sample(BEAR), sample(CAT), '--json', '--server', server.url, '--token', token]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const [name, href] of [[BEAR, BEAR_HREF], [CAT, CAT_HREF]]) {
+      const got = await fetch(`${server.url}/repos/el9/snapshots/${el9}/${href}`);
+      assert.equal(got.status, 200, href);
+      assert.ok(Buffer.from(await got.arrayBuffer()).equals(await readFile(sample(name))), `${href}: the good bytes`);
+    }
+  } finally {
+    await server.stop();
+  }
+  const { code, report } = await fsckJson(store, ['--verify-blobs']);
+  assert.deepEqual([code, report.problems], [0, []]);
+});
+
 test('fsck --repair --from DIR restores a corrupted blob from a file that hashes to it, whatever its name', async () => {
   const { store, bear, cat } = await deployed();
   await overwriteBlob(store, cat, await flipped(sample(CAT)));
