@@ -66,9 +66,19 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
   // XML is the one type served here that a browser would render (an upstream's extra
   // metadata could be XHTML with a script in it): it is offered as a download.
   if (headers['content-type'] === 'application/xml') headers['content-disposition'] = 'attachment';
+  // A missing blob: quarantined by fsck --repair (damaged), or removed by gc.
+  const missing = async (): Promise<never> => {
+    if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'quarantined');
+    throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
+  };
+  const gone = (e: NodeJS.ErrnoException): Promise<never> => (e.code === 'ENOENT' ? missing() : Promise.reject(e));
   if (opts.redirectSeconds && file.kind === 'package') {
     const url = await store.blobs.downloadUrl(file.digest, { expiresIn: opts.redirectSeconds });
     if (url !== undefined) {
+      // The bucket would send whatever it holds: a missing or quarantined blob, or one
+      // of another size, is answered here (one look at the object, no read of it).
+      const stored = (await store.blobs.stat(file.digest)) ?? (await missing());
+      if (stored.size !== file.size) throw damaged(file, stored.size);
       // Not cached: the URL it points at expires. A client re-sends its Range there.
       res.writeHead(302, { location: url, 'cache-control': 'no-store', 'content-length': '0' });
       res.end();
@@ -93,12 +103,6 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     res.end();
     return;
   }
-  // A missing blob: quarantined by fsck --repair (damaged), or removed by gc.
-  const gone = async (e: NodeJS.ErrnoException): Promise<never> => {
-    if (e.code !== 'ENOENT') throw e;
-    if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'quarantined');
-    throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
-  };
   const path = store.blobs.localPath(file.digest);
   if (path !== undefined) {
     let fd: number;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openTestStore, overwriteBlob } from '../helpers/backends.ts';
+import { ON_SHARED_BACKENDS, openTestStore, overwriteBlob } from '../helpers/backends.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
@@ -115,6 +115,16 @@ test('the server answers 503 for a blob of the wrong size, and a redeploy of the
     assert.match(body, /cannot be served: its blob has 1000 bytes/);
     // A range inside the damaged blob's bytes is refused too.
     assert.equal((await fetch(url, { headers: { range: 'bytes=0-99' } })).status, 503);
+    if (ON_SHARED_BACKENDS) {
+      // Nor does a server that sends package downloads to the bucket send them there.
+      const redirecting = await serve(store, ['--redirect-downloads', '10m']);
+      try {
+        const r = await fetch(`${redirecting.url}/repos/el9/snapshots/${el9}/${BEAR_HREF}`, { redirect: 'manual' });
+        assert.equal(r.status, 503);
+      } finally {
+        await redirecting.stop();
+      }
+    }
 
     await tx(['deploy', 'el9', sample(BEAR)]);
     r = await fetch(url);
