@@ -96,6 +96,16 @@ test('fsck names the snapshots, their tags and the files that use a damaged blob
   assert.equal(corrupted?.damage, 'corrupted');
   assert.deepEqual(corrupted?.users, [{ repo: 'el9', snapshot: el9, tags: ['latest', 'tested'], hrefs: [CAT_HREF] }]);
 
+  // Through a server, the same (GET /api/v1/fsck).
+  const token = (await inStore(store)(['token', 'create', 'ops', '--scope', 'admin'])).stdout.trim();
+  const server = await serve(store);
+  try {
+    const remote = await txrepo(['fsck', '--verify-blobs', '--json', '--server', server.url, '--token', token]);
+    assert.deepEqual((JSON.parse(remote.stdout) as Report).damaged, report.damaged);
+  } finally {
+    await server.stop();
+  }
+
   const text = (await txrepo(['fsck', '--verify-blobs', '--store', store])).stdout;
   assert.ok(text.includes(`damaged: blob ${bear} (9 bytes, the catalog says`), text);
   assert.ok(text.includes(`used by el8@${el8} (latest): ${BEAR_HREF}; el9@${el9} (latest, tested): ${BEAR_HREF}`), text);
