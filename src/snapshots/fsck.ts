@@ -43,8 +43,12 @@ export interface DamagedBlob {
 /** The outcome of `fsck --repair` for one damaged blob. */
 export interface BlobRepair {
   digest: string;
-  /** restored: a good copy replaced it; quarantined: no good copy, the damaged blob moved aside; unrepaired: missing, and no good copy. */
-  outcome: 'restored' | 'quarantined' | 'unrepaired';
+  /**
+   * restored: a good copy replaced it; quarantined: no good copy, the damaged blob moved
+   * aside; unrepaired: missing, and no good copy; sound: it was repaired meanwhile (a
+   * deploy of the same file), and left alone.
+   */
+  outcome: 'restored' | 'quarantined' | 'unrepaired' | 'sound';
   /** Where the good copy came from (a file or a URL). */
   from?: string;
 }

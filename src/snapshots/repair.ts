@@ -46,6 +46,9 @@ export async function repairBlobs(store: Store, damaged: DamagedBlob[], opts: { 
 }
 
 async function repairOne(store: Store, d: DamagedBlob, source: Source | undefined): Promise<BlobRepair> {
+  // On a live store a deploy may have put the good bytes back since fsck looked: a
+  // sound blob is left alone (quarantining it would take it from its snapshots).
+  if (!(await stillDamaged(store, d))) return { digest: d.digest, outcome: 'sound' };
   const size = d.size ?? d.storedSize;
   const copy = source && size !== undefined ? await goodCopy(store, source, d, { digest: d.digest, size }) : undefined;
   // Moved aside first, also when a good copy is at hand: see the head of this file.
@@ -57,6 +60,21 @@ async function repairOne(store: Store, d: DamagedBlob, source: Source | undefine
     await copy.discard();
   }
   return { digest: d.digest, outcome: 'restored', from: copy.from };
+}
+
+/** Whether the blob is still as fsck found it: missing, of another size, or not hashing to its name. */
+async function stillDamaged(store: Store, d: DamagedBlob): Promise<boolean> {
+  const stored = await store.blobs.stat(d.digest);
+  if (d.damage === 'missing' || !stored) return !stored;
+  if (d.damage === 'wrong-size') return stored.size !== d.size;
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of await store.blobs.open(d.digest)) hash.update(chunk as Buffer);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw e;
+  }
+  return hash.digest('hex') !== d.digest;
 }
 
 async function openSource(from: string): Promise<Source> {

@@ -14,6 +14,7 @@ import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
 import { serve } from '../helpers/serve.ts';
+import { fsck, repairBlobs } from '../../src/snapshots/index.ts';
 
 let work: string;
 let n = 0;
@@ -240,6 +241,23 @@ test('without a good copy a damaged blob is quarantined: the server answers an e
   } finally {
     await server.stop();
   }
+});
+
+test('a blob stored anew between fsck and its repair is left alone, not quarantined', async () => {
+  const { store, tx, bear } = await deployed();
+  await overwriteBlob(store, bear, Buffer.from('short'));
+  const s = await openTestStore(store);
+  try {
+    const report = await fsck(s);
+    assert.deepEqual(report.damaged.map((d) => d.digest), [bear]);
+    await tx(['deploy', 'el9', sample(BEAR)]);
+    assert.deepEqual(await repairBlobs(s, report.damaged), [{ digest: bear, outcome: 'sound' }]);
+    assert.equal(await s.blobs.quarantined(bear), false);
+  } finally {
+    await s.close();
+  }
+  const after = await fsckJson(store, ['--verify-blobs']);
+  assert.deepEqual([after.code, after.report.problems], [0, []]);
 });
 
 test('fsck --repair refuses what it cannot use: --from without --repair, a --from that is not there, --repair through a server', async () => {

@@ -52,6 +52,7 @@ const REPAIRED: Record<BlobRepair['outcome'], (r: BlobRepair) => string> = {
   restored: (r) => `restored from ${r.from}`,
   quarantined: () => 'quarantined (no good copy found): its files are answered with an error until it is deployed again or repaired with --from',
   unrepaired: () => 'still missing (no good copy found): deploy its files again, or give --from',
+  sound: () => 'sound again (stored anew since fsck looked): left alone',
 };
 
 /** The lines naming each damaged blob, its users, and what --repair did. */
