@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Failure } from '../common/index.ts';
-import type { Expected, Store } from '../store/index.ts';
+import { BlobMismatchError, type Expected, type Store } from '../store/index.ts';
 import type { BlobRepair, DamagedBlob } from './fsck.ts';
 
 export class RepairSourceError extends Failure {
@@ -56,6 +56,10 @@ async function repairOne(store: Store, d: DamagedBlob, source: Source | undefine
   if (!copy) return { digest: d.digest, outcome: d.damage === 'missing' ? 'unrepaired' : 'quarantined' };
   try {
     await copy.store({ digest: d.digest, size });
+  } catch (e) {
+    // The file changed since it was hashed: no good copy after all.
+    if (e instanceof BlobMismatchError) return { digest: d.digest, outcome: d.damage === 'missing' ? 'unrepaired' : 'quarantined' };
+    throw e;
   } finally {
     await copy.discard();
   }
