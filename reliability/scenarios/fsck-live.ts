@@ -13,7 +13,7 @@ import { buildMany, describeProc, txProc, type Proc } from '../lib/writers.ts';
 const RUNS = { ci: 200, full: 1000 };
 const ROUNDS = { ci: 10, full: 60 };
 /** Snapshots gc must have removed while fsck ran, at least. */
-const REMOVED = { ci: 2, full: 20 };
+const REMOVED = { ci: 10, full: 40 };
 /**
  * gc's grace window: short, so that gc removes snapshots while fsck runs, yet longer
  * than a deploy takes from storing its blobs to its commit (docs/store.md, "Garbage
