@@ -730,7 +730,7 @@ export const MUTANTS: Mutant[] = [
     from: '    if (existing && existing.size !== size) await renameEntry(temp, final);',
     to: '    if (false) await renameEntry(temp, final);',
     tests: ['test/snapshots/fsck-repair.test.ts'],
-    testName: 'wrong size',
+    testName: 'wrong size|a sync',
   },
   {
     id: 'fsck-blob-problems-unconfirmed',

@@ -1,3 +1,4 @@
+// needs: createrepo_c
 // Damaged blobs (issue 18, item 6): fsck names the snapshots, tags and files that use
 // one; a redeploy of the same file repairs a blob of the wrong size; fsck --repair
 // restores one from a good copy (--from DIR or URL, verified by its sha256) or else
@@ -11,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { ON_SHARED_BACKENDS, openTestStore, overwriteBlob } from '../helpers/backends.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { inStore, txrepo } from '../helpers/run.ts';
+import { inStore, mustRun, txrepo } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
 import { serve } from '../helpers/serve.ts';
 import { fsck, repairBlobs } from '../../src/snapshots/index.ts';
@@ -146,6 +147,23 @@ test('the server answers 503 for a blob of the wrong size, and a redeploy of the
   }
   const { code, report } = await fsckJson(store, ['--verify-blobs']);
   assert.deepEqual([code, report.damaged], [0, []]);
+});
+
+test('a sync that finds a package blob of the wrong size downloads it again, and the good bytes replace it', async () => {
+  const store = join(work, `store-${n++}`);
+  const tx = inStore(store);
+  const upstream = join(work, `upstream-${n++}`);
+  await mkdir(upstream);
+  for (const f of [BEAR, CAT]) await copyFile(sample(f), join(upstream, f));
+  await mustRun('createrepo_c', ['--no-database', '--quiet', upstream]);
+  await tx(['repo', 'create', 'm', '--upstream', upstream]);
+  await tx(['sync', 'm']);
+  const bear = (JSON.parse((await tx(['show', 'm', '--files', '--json'])).stdout).files as { href: string; sha256: string }[]).find((f) => f.href.endsWith(BEAR))!.sha256;
+  await overwriteBlob(store, bear, Buffer.from('short'));
+  assert.equal((await fsckJson(store)).report.damaged[0]?.digest, bear);
+  await tx(['sync', 'm']);
+  const { code, report } = await fsckJson(store, ['--verify-blobs']);
+  assert.deepEqual([code, report.problems], [0, []]);
 });
 
 test('a redeploy through a server repairs a damaged blob of either kind: the one it cannot read is quarantined and uploaded again', async () => {
