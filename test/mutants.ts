@@ -805,6 +805,42 @@ export const MUTANTS: Mutant[] = [
     to: '    newest: undefined,',
     tests: ['test/sync/filters.test.ts'],
   },
+  {
+    id: 'repair-no-quarantine',
+    about: 'fsck --repair leaves a damaged blob in place: without a good copy the server still serves its wrong bytes, and a good copy of the same size is taken for the blob already there',
+    file: 'src/snapshots/repair.ts',
+    from: "  if (d.damage !== 'missing') await store.blobs.quarantine(d.digest);",
+    to: "  if (false) await store.blobs.quarantine(d.digest);",
+    tests: ['test/snapshots/fsck-repair.test.ts'],
+    testName: 'repair|quarantined',
+  },
+  {
+    id: 'serve-damaged-size',
+    about: 'the server sends a blob whatever its size on disk, not a 503 for one of another size than the catalog lists',
+    file: 'src/server/files.ts',
+    from: '      if (size !== file.size) throw damaged(file, size);',
+    to: '      if (false) throw damaged(file, size);',
+    tests: ['test/snapshots/fsck-repair.test.ts'],
+    testName: 'wrong size',
+  },
+  {
+    id: 'redeploy-keeps-damaged',
+    about: 'a redeploy of a file whose blob has the wrong size keeps the damaged blob (link over an existing name is taken for success)',
+    file: 'src/store/local-blobs.ts',
+    from: '    if (existing && existing.size !== size) await renameEntry(temp, final);',
+    to: '    if (false) await renameEntry(temp, final);',
+    tests: ['test/snapshots/fsck-repair.test.ts'],
+    testName: 'wrong size|a sync',
+  },
+  {
+    id: 'fsck-blob-problems-unconfirmed',
+    about: "fsck reports a blob problem of a snapshot that gc removed while fsck ran (gc's work taken for damage)",
+    file: 'src/snapshots/fsck.ts',
+    from: '  for (const [id, issue] of blobIssues) if (await stillThere(issue.repo, id)) report.problems.push(...issue.problems);',
+    to: '  for (const [id, issue] of blobIssues) if (true) report.problems.push(...issue.problems);',
+    tests: [],
+    reliability: 'fsck-live',
+  },
 ];
 
 

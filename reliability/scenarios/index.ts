@@ -8,5 +8,6 @@ import { readers } from './readers.ts';
 import { hostile } from './hostile.ts';
 import { load } from './load.ts';
 import { disk } from './disk.ts';
+import { fsckLive } from './fsck-live.ts';
 
-export const SCENARIOS: Scenario[] = [crash, powerLoss, concurrency, serverCrash, readers, hostile, load, disk];
+export const SCENARIOS: Scenario[] = [crash, powerLoss, concurrency, serverCrash, fsckLive, readers, hostile, load, disk];

@@ -4,7 +4,7 @@
 // (src/remote/client.ts) and the OpenAPI document is made from it (openapi.ts);
 // docs/http-api.md describes it for people.
 
-import { boolean, extended, integer, listOf, object, orNull, shape, string, time, type JsonSchema } from './shapes.ts';
+import { boolean, extended, integer, listOf, object, orNull, sha256, shape, string, time, type JsonSchema } from './shapes.ts';
 
 /**
  * What a request to a route needs (docs/security.md; a token's scopes: src/store/token-scopes.ts):
@@ -266,7 +266,23 @@ export const ROUTES = {
   upload: { method: 'PUT', path: '/blobs/:sha256', summary: 'upload a package as the blob of its sha256 (Content-Length required)', scope: 'deploy', repos: 'any', upload: true, answer: ok(shape('Blob'), 201) },
 
   gc: { method: 'POST', path: '/gc', summary: 'garbage collection', scope: 'admin', body: object({ 'dryRun?': flag, 'grace?': text('a duration') }), answer: ok(object({ dryRun: boolean, snapshots: listOf(object({ repo: string(), id: string(), createdAt: time })), blobs: integer(), bytes: integer(), staging: object({ files: integer(), bytes: integer() }), protectedBy: object({ tags: integer(), tagGrace: integer(), sets: integer() }) })) },
-  fsck: { method: 'GET', path: '/fsck', summary: "the store's check", scope: 'read', heavier: { query: 'verifyBlobs', value: '1', scope: 'admin' }, query: queryOf({ 'verifyBlobs?': string('1: re-hash every blob') }), answer: ok(object({ snapshots: integer(), files: integer(), blobsVerified: integer(), problems: listOf(string()) })) },
+  fsck: { method: 'GET', path: '/fsck', summary: "the store's check", scope: 'read', heavier: { query: 'verifyBlobs', value: '1', scope: 'admin' }, query: queryOf({ 'verifyBlobs?': string('1: re-hash every blob') }), answer: ok(
+      object({
+        snapshots: integer(),
+        files: integer(),
+        blobsVerified: integer(),
+        problems: listOf(string()),
+        damaged: listOf(
+          object({
+            digest: sha256,
+            damage: { type: 'string', enum: ['missing', 'wrong-size', 'corrupted'] },
+            'size?': integer('the size the catalog lists'),
+            'storedSize?': integer('the size of what is stored'),
+            users: listOf(object({ repo: string(), snapshot: string(), tags: listOf(string()), hrefs: listOf(string('a file of the snapshot that is this blob')) })),
+          }),
+        ),
+      }),
+    ) },
   log: {
     method: 'GET',
     path: '/log',

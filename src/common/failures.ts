@@ -69,6 +69,11 @@ const KINDS = {
   /** The store's catalog has no room: not the server's fault, the request may succeed later. */
   storage_full: { type: 'unavailable', http: 507 },
   storage_read_only: { type: 'unavailable', http: 503 },
+  /**
+   * A file whose blob is damaged (another size than the catalog's) or quarantined by
+   * fsck --repair: the server answers this, with its message, rather than wrong bytes.
+   */
+  damaged: { type: 'unavailable', http: 503 },
   io: { type: 'io', http: 500, withheld: true },
   disk_full: { type: 'io', http: 507 },
   read_only: { type: 'io', http: 503 },

@@ -56,6 +56,15 @@ export interface DeployRequest {
   message?: string;
 }
 
+export interface FsckRequest {
+  /** Re-hash every blob. */
+  verifyBlobs?: boolean;
+  /** Repair each damaged blob (src/snapshots/repair.ts). */
+  repair?: boolean;
+  /** With `repair`: a directory or http(s) base URL holding good copies. */
+  from?: string;
+}
+
 export interface SyncRequest {
   repo: string;
   from?: string;
@@ -266,7 +275,12 @@ export interface Txrepo {
   promote(r: PromoteRequest): Promise<TagMove[]>;
 
   gc(r: { dryRun?: boolean; grace?: string }): Promise<GcReport>;
-  fsck(r: { verifyBlobs?: boolean }): Promise<FsckReport>;
+  /**
+   * Checks the store; with `repair`, also repairs each damaged blob it finds (from a good
+   * copy under `from`, a directory or URL; else by quarantine). Repair runs on the
+   * store itself, not through a server.
+   */
+  fsck(r: FsckRequest): Promise<FsckReport>;
   log(r: { repo?: string; limit?: number }): Promise<LogEntry[]>;
 
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import {
   diffSnapshots,
   DeployInputError,
   fsck,
+  repairBlobs,
   gc,
   ingestFiles,
   ingestStored,
@@ -34,7 +35,7 @@ import {
 } from '../snapshots/index.ts';
 import type { FetchPolicy } from '../sync/index.ts';
 import { auditScope, type AuditScope, NotFoundError, type PolicyKey, repoOrFail, type Store } from '../store/index.ts';
-import type { CommitOutcome, CopyOutcome, CopyRequest, RemoveOutcome, RemoveRequest, CreateRepoRequest, UpdateRepoRequest, SnapshotFileView, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo } from './api.ts';
+import type { CommitOutcome, CopyOutcome, CopyRequest, RemoveOutcome, RemoveRequest, CreateRepoRequest, UpdateRepoRequest, SnapshotFileView, DeployOutcome, DeployRequest, LogEntry, Progress, ProgressStage, PromoteRequest, SnapshotDetails, SnapshotSummary, SyncRequest, TagRequest, Txrepo, FsckRequest } from './api.ts';
 import { checkOneLine, Failure, forTerminal, hasCredentials, kindOf, maskCredentials, type FailureKind } from '../common/index.ts';
 
 /** A request the core refuses as given (a field out of range). */
@@ -398,8 +399,12 @@ export class LocalTxrepo implements Txrepo {
     return r.dryRun ? run() : this.mutation('gc', undefined, r, run);
   }
 
-  fsck(r: { verifyBlobs?: boolean }) {
-    return fsck(this.store, r);
+  fsck(r: FsckRequest) {
+    if (!r.repair) return fsck(this.store, r);
+    return this.mutation('fsck --repair', undefined, r, async () => {
+      const report = await fsck(this.store, r);
+      return { ...report, repairs: await repairBlobs(this.store, report.damaged, { from: r.from }) };
+    });
   }
 
   async log(r: { repo?: string; limit?: number }): Promise<LogEntry[]> {

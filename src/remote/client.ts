@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROUTES, routeUrl, type Route } from '../api/index.ts';
-import { PROGRESS_MEDIA_TYPE, type CopyOutcome, type CopyRequest, type RemoveOutcome, type RemoveRequest, type CreateRepoRequest, type UpdateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage } from '../core/index.ts';
+import { PROGRESS_MEDIA_TYPE, type CopyOutcome, type CopyRequest, type RemoveOutcome, type RemoveRequest, type CreateRepoRequest, type UpdateRepoRequest, type CreateSetRequest, type DeployOutcome, type DeployRequest, type LogEntry, type Progress, type ProgressReport, type PromoteRequest, type RepoDetails, type RepoSummary, type SnapshotDetails, type SnapshotSummary, type SyncOutcome, type SyncRequest, type TagRequest, type Txrepo, type UploadedPackage, type FsckRequest } from '../core/index.ts';
 import type { FsckReport, GcReport, SetManifest, SetView, SnapshotDiff } from '../snapshots/index.ts';
 import { Failure, isFailureKind, kindOfStatus, retryOf, type FailureKind } from '../common/index.ts';
 import type { Repository, Tag, TagMove } from '../store/index.ts';
@@ -366,7 +366,9 @@ export class RemoteTxrepo implements Txrepo {
   gc(r: { dryRun?: boolean; grace?: string }) {
     return this.call<GcReport>(ROUTES.gc, { body: r });
   }
-  fsck(r: { verifyBlobs?: boolean }) {
+  fsck(r: FsckRequest) {
+    // Good copies are on the store's side: --from names a directory there.
+    if (r.repair) return Promise.reject(new RemoteError("fsck --repair runs on the store itself, not through a server: run it where the store is, with --store (and --catalog, --blobs)", 400, 'usage'));
     return this.call<FsckReport>(ROUTES.fsck, { query: { verifyBlobs: r.verifyBlobs ? '1' : undefined } });
   }
   log(r: { repo?: string; limit?: number }) {

@@ -3,9 +3,9 @@
 // the caller (immutable for snapshot paths, revalidated for tag paths).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { SnapshotFile, Store } from '../store/index.ts';
+import { BlobDamagedError, type SnapshotFile, type Store } from '../store/index.ts';
 import { HttpError } from './http.ts';
 
 const TYPES: [RegExp, string][] = [
@@ -66,9 +66,19 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
   // XML is the one type served here that a browser would render (an upstream's extra
   // metadata could be XHTML with a script in it): it is offered as a download.
   if (headers['content-type'] === 'application/xml') headers['content-disposition'] = 'attachment';
+  // A missing blob: quarantined by fsck --repair (damaged), or removed by gc.
+  const missing = async (): Promise<never> => {
+    if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'quarantined');
+    throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
+  };
+  const gone = (e: NodeJS.ErrnoException): Promise<never> => (e.code === 'ENOENT' ? missing() : Promise.reject(e));
   if (opts.redirectSeconds && file.kind === 'package') {
     const url = await store.blobs.downloadUrl(file.digest, { expiresIn: opts.redirectSeconds });
     if (url !== undefined) {
+      // The bucket would send whatever it holds: a missing or quarantined blob, or one
+      // of another size, is answered here (one look at the object, no read of it).
+      const stored = (await store.blobs.stat(file.digest)) ?? (await missing());
+      if (stored.size !== file.size) throw damaged(file, stored.size);
       // Not cached: the URL it points at expires. A client re-sends its Range there.
       res.writeHead(302, { location: url, 'cache-control': 'no-store', 'content-length': '0' });
       res.end();
@@ -93,10 +103,6 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     res.end();
     return;
   }
-  const gone = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new HttpError('gone', `${file.href} is gone from the store (removed by gc)`);
-    throw e;
-  };
   const path = store.blobs.localPath(file.digest);
   if (path !== undefined) {
     let fd: number;
@@ -106,16 +112,29 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
       return gone(e as NodeJS.ErrnoException);
     }
     try {
+      // The one check of the content that costs no read: a blob of another size than
+      // the catalog's is damaged, and its bytes are not this file.
+      const size = fstatSync(fd).size;
+      if (size !== file.size) throw damaged(file, size);
       await sendRange(res, fd, start, length, () => res.writeHead(range ? 206 : 200, headers));
     } finally {
       closeSync(fd);
     }
     return;
   }
-  const body = await store.blobs.open(file.digest, { start, end }).catch(gone);
+  const body = await store.blobs.open(file.digest, { start, end }, { size: file.size }).catch((e) => (e instanceof BlobDamagedError ? Promise.reject(damaged(file, e.stored)) : gone(e)));
   res.writeHead(range ? 206 : 200, headers);
   // A client that goes away ends the pipeline with an error: not ours to report.
   await pipeline(body, res).catch(() => {});
+}
+
+/**
+ * The answer for a file whose blob is damaged: an error that says so, never its bytes.
+ * `stored`: the size of the blob stored, or 'quarantined' (by fsck --repair).
+ */
+function damaged(file: SnapshotFile, stored: number | undefined | 'quarantined'): HttpError {
+  const why = stored === 'quarantined' ? 'its blob was found damaged and quarantined' : `its blob has ${stored ?? 'another number of'} bytes, not ${file.size}`;
+  return new HttpError('damaged', `${file.href} (sha256 ${file.digest}) cannot be served: ${why}; the store's admin can run 'txrepo fsck --repair --from DIR|URL' with a good copy, or deploy the file again`);
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<'drained' | 'closed'> {

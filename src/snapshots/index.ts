@@ -18,8 +18,9 @@ export { resolveWithDeps, parseRich, rangesOverlap, bestProvider, dependencyText
 export type { Unresolved, Resolution, SourcePackage } from './deps.ts';
 export { exportSnapshot, ExportError } from './export.ts';
 export { generateRepodata } from './repodata.ts';
-export { fsck } from './fsck.ts';
-export type { FsckReport } from './fsck.ts';
+export { describeUsers, fsck } from './fsck.ts';
+export type { BlobDamage, BlobRepair, BlobUser, DamagedBlob, FsckReport } from './fsck.ts';
+export { repairBlobs, RepairSourceError } from './repair.ts';
 export { diffSnapshots } from './diff.ts';
 export type { SnapshotDiff, PackageChange, MetadataChange } from './diff.ts';
 export { gc, beyondRetention } from './gc.ts';

@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import { checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
 import { readPackage, type PackageRecord } from '../rpm/index.ts';
-import type { Store } from '../store/index.ts';
+import { hashFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 
 /** A package in the store (blob and record), ready to be added to a repository. */
@@ -129,12 +129,31 @@ async function readStored(store: Store, p: StoredPackage, opts: StoredIngestOpti
   const { failures } = opts;
   const copy = !opts.touch || (await store.blobs.touch(p.digest)) ? await store.blobs.localCopy(p.digest) : undefined;
   if (!copy) throw failures.missing(p);
+  let record: PackageRecord;
   try {
-    const record = await readVerified(copy.path, p.locationHref);
-    return p.timeFile === undefined ? record : { ...record, timeFile: p.timeFile };
+    record = await readVerified(copy.path, p.locationHref);
   } catch (e) {
+    if (await quarantinedDamage(store, p.digest, copy.path)) throw failures.missing(p);
     throw failures.unreadable(p, (e as Error).message.replace(copy.path, failures.blobCalled ?? p.source), e as Error) ?? e;
   } finally {
     await copy.release();
   }
+  // The record's pkgid is the sha256 of the bytes read: another one is a damaged blob.
+  if (record.pkgid !== p.digest) {
+    await store.blobs.quarantine(p.digest);
+    throw failures.missing(p);
+  }
+  return p.timeFile === undefined ? record : { ...record, timeFile: p.timeFile };
+}
+
+/**
+ * Whether a stored package that could not be read is a damaged blob (its content does
+ * not hash to its name), now moved to quarantine: then it is as good as missing, and
+ * the client that uploads it again (or the sync run again) stores the good bytes
+ * (docs/store.md, "Damaged blobs"). Hashed only when a read failed.
+ */
+async function quarantinedDamage(store: Store, digest: string, path: string): Promise<boolean> {
+  if ((await hashFile(path)).digest === digest) return false;
+  await store.blobs.quarantine(digest);
+  return true;
 }

@@ -34,3 +34,17 @@ export function blobAt(path: string): string | undefined {
   const digest = path.slice(path.lastIndexOf('/') + 1);
   return DIGEST.test(digest) && path === blobPath(digest) ? digest : undefined;
 }
+
+/**
+ * The directory, under the blob root, of quarantined blobs: a blob fsck found damaged
+ * is moved here (not under sha256/, so gc, list() and every read ignore it), kept for
+ * whoever looks into the damage, while the store answers for it as for a missing blob
+ * that is known to be damaged.
+ */
+export const QUARANTINE_DIR = 'quarantine';
+
+/** A quarantined blob's path under the blob root: quarantine/abcd… */
+export function quarantinePath(digest: string): string {
+  assertDigest(digest);
+  return `${QUARANTINE_DIR}/${digest}`;
+}

@@ -18,6 +18,21 @@ export interface Expected {
   size?: number;
 }
 
+/**
+ * A blob that is not what the catalog says (another size than it lists, or moved to
+ * quarantine by `fsck --repair`): its bytes must not be served as the file.
+ */
+export class BlobDamagedError extends Failure {
+  override name = 'BlobDamagedError';
+  readonly kind = 'damaged';
+  /** The size of what is stored, when known. */
+  readonly stored?: number;
+  constructor(digest: string, stored: number | undefined, expected: number) {
+    super(`blob ${digest} is damaged: it has ${stored ?? 'an unknown number of'} bytes, where its files have ${expected}`);
+    this.stored = stored;
+  }
+}
+
 export class BlobMismatchError extends Failure {
   override name = 'BlobMismatchError';
   readonly kind = 'bad_package';
@@ -78,7 +93,13 @@ export interface BlobStore {
   touch(digest: string, size?: number): Promise<boolean>;
   /** A small blob's content (or bytes [start, end) of it); undefined if there is no such blob. */
   read(digest: string, range?: { start: number; end: number }): Promise<Buffer | undefined>;
-  open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * A stream of the blob (or of the inclusive range of it). Given `size`, the size the
+   * caller knows the whole blob has, a stored blob of another size fails with
+   * BlobDamagedError before any byte is read (a cheap check: damage of the same size
+   * only a re-hash finds, fsck --verify-blobs).
+   */
+  open(digest: string, range?: { start: number; end: number }, opts?: { size?: number }): Promise<Readable>;
   /** A local path of the blob, when the backend has one (hard links, sendfile). */
   localPath(digest: string): string | undefined;
   /** The blob as a local file: its own path, or a copy; undefined if there is no such blob. */
@@ -98,6 +119,14 @@ export interface BlobStore {
   sweepStaging(before: Date): Promise<{ files: number; bytes: number }>;
   /** Every blob, with when it was last written or reused. */
   list(): AsyncIterable<BlobInfo & { usedAt: Date }>;
+  /**
+   * Moves a damaged blob aside, to the quarantine area (blob-layout.ts): from then on
+   * the store has no such blob (a deploy of the same content stores it anew) and
+   * quarantined() says why. False if there was no blob to move.
+   */
+  quarantine(digest: string): Promise<boolean>;
+  /** Whether a blob of this digest was quarantined (whether or not it was stored again since). */
+  quarantined(digest: string): Promise<boolean>;
   /** Lets go of connections. */
   close(): void;
 }

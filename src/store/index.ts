@@ -1,7 +1,8 @@
 // Public surface of the store layer: blob storage and the catalog, behind interfaces.
 export { openStore, NoStoreError, NotAStoreError, StoreError, STORE_FORMAT } from './open.ts';
 export type { Store, Backends, OpenOptions } from './open.ts';
-export { BlobMismatchError } from './blobs.ts';
+export { BlobDamagedError, BlobMismatchError } from './blobs.ts';
+export { hashFile } from './staged-blob.ts';
 // S3 settings and failures, for publish's S3 target (loads the AWS SDK: import it only where S3 is in play).
 export type { S3Location } from './s3-blobs.ts';
 export const s3Support = () => import('./s3-blobs.ts');

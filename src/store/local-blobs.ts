@@ -8,8 +8,8 @@ import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, u
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
-import { blobAt, blobDir, blobPath, BLOBS_DIR } from './blob-layout.ts';
-import { putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { blobAt, blobDir, blobPath, BLOBS_DIR, quarantinePath } from './blob-layout.ts';
+import { BlobDamagedError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { checkBlob, hashHandle, StagedBlob, vouchedFor } from './staged-blob.ts';
 
 export class LocalBlobStore implements BlobStore {
@@ -61,8 +61,12 @@ export class LocalBlobStore implements BlobStore {
     return join(this.tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  /** Moves a verified temp file into place; an existing blob is the same content. */
-  private async install(temp: string, digest: string): Promise<void> {
+  /**
+   * Moves a verified temp file into place. An existing blob of the same size is taken
+   * for the same content; one of another size is damaged (fsck reports it) and the good
+   * copy replaces it, by rename (atomic: a reader sees the old file or the new one).
+   */
+  private async install(temp: string, digest: string, size: number): Promise<void> {
     const final = this.localPath(digest);
     const dir = this.dirOf(digest);
     // The fan-out directory's own entry must be durable too, or a power loss could take
@@ -79,7 +83,9 @@ export class LocalBlobStore implements BlobStore {
       ready.catch(() => this.dirs.delete(dir));
     }
     await ready;
-    await linkEntry(temp, final, { existingIsSame: true });
+    const existing = await this.stat(digest);
+    if (existing && existing.size !== size) await renameEntry(temp, final);
+    else await linkEntry(temp, final, { existingIsSame: true });
     await fsyncDir(dir);
   }
 
@@ -106,7 +112,6 @@ export class LocalBlobStore implements BlobStore {
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
     const info = checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, 'blob');
     if (await this.reuse(info.digest, info.size)) return info;
-    const existing = await this.stat(info.digest);
     const temp = this.tempPath();
     try {
       const fh = await open(temp, 'wx', 0o444);
@@ -117,13 +122,7 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await fh.close();
       }
-      if (existing) {
-        // A blob of the wrong size is damaged (fsck reports it): the good copy replaces it.
-        await renameEntry(temp, this.localPath(info.digest));
-        await fsyncDir(this.dirOf(info.digest));
-      } else {
-        await this.install(temp, info.digest);
-      }
+      await this.install(temp, info.digest, info.size);
     } finally {
       await rm(temp, { force: true });
     }
@@ -142,7 +141,7 @@ export class LocalBlobStore implements BlobStore {
           if (!(await this.reuse(info.digest, info.size))) {
             await staged.sync();
             await staged.close();
-            await this.install(staged.path, info.digest);
+            await this.install(staged.path, info.digest, info.size);
           }
           return info;
         } finally {
@@ -192,7 +191,7 @@ export class LocalBlobStore implements BlobStore {
         await fh.close();
       }
       await chmod(temp, 0o444);
-      await this.install(temp, info.digest);
+      await this.install(temp, info.digest, info.size);
       return info;
     } finally {
       await unlink(temp).catch(() => {});
@@ -226,9 +225,10 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async open(digest: string, range?: { start: number; end: number }): Promise<Readable> {
+  async open(digest: string, range?: { start: number; end: number }, opts: { size?: number } = {}): Promise<Readable> {
     const path = this.localPath(digest);
-    await stat(path); // fail now, with ENOENT, rather than on the first read
+    const st = await stat(path); // fail now, with ENOENT, rather than on the first read
+    if (opts.size !== undefined && st.size !== opts.size) throw new BlobDamagedError(digest, st.size, opts.size);
     // Large reads: a package download is served in a few hundred reads, not thousands.
     return createReadStream(path, { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
@@ -256,6 +256,28 @@ export class LocalBlobStore implements BlobStore {
     }
     await unlink(aside);
     return true;
+  }
+
+  private quarantineFile(digest: string): string {
+    return `${this.base}/${quarantinePath(digest)}`;
+  }
+
+  async quarantine(digest: string): Promise<boolean> {
+    const to = this.quarantineFile(digest);
+    await makeDirDurable(dirname(to));
+    try {
+      await renameEntry(this.localPath(digest), to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    await fsyncDir(this.dirOf(digest));
+    await fsyncDir(dirname(to));
+    return true;
+  }
+
+  async quarantined(digest: string): Promise<boolean> {
+    return (await stat(this.quarantineFile(digest)).catch(() => undefined))?.isFile() === true;
   }
 
   sweepStaging(before: Date): Promise<{ files: number; bytes: number }> {

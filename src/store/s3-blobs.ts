@@ -15,6 +15,7 @@
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -35,8 +36,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { atPath } from '../common/index.ts';
-import { blobAt, blobPath, BLOBS_DIR, fanOut } from './blob-layout.ts';
-import { BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { blobAt, blobPath, BLOBS_DIR, fanOut, quarantinePath } from './blob-layout.ts';
+import { BlobDamagedError, BlobMismatchError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { StoreError, type BlobLedger } from './catalog.ts';
 import { checkBlob, hashFile, StagedBlob, vouchedFor } from './staged-blob.ts';
 
@@ -458,14 +459,50 @@ export class S3BlobStore implements BlobStore {
     return true;
   }
 
-  async open(digest: string, range?: { start: number; end: number }): Promise<Readable> {
+  async open(digest: string, range?: { start: number; end: number }, opts: { size?: number } = {}): Promise<Readable> {
+    let out;
     try {
       // open()'s range is inclusive (as createReadStream's).
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(digest), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
-      return out.Body as Readable;
+      out = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(digest), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
     } catch (e) {
       if (isMissing(e)) throw Object.assign(new Error(`--blobs ${this.url}: no blob ${digest}`), { code: 'ENOENT' });
       throw this.failure(e, `cannot read blob ${digest}`);
+    }
+    // The object's whole size: a range's answer says it after the slash of Content-Range.
+    const size = range ? Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? NaN) : Number(out.ContentLength ?? NaN);
+    if (opts.size !== undefined && size !== opts.size) {
+      (out.Body as Readable).destroy();
+      throw new BlobDamagedError(digest, Number.isNaN(size) ? undefined : size, opts.size);
+    }
+    return out.Body as Readable;
+  }
+
+  async quarantine(digest: string): Promise<boolean> {
+    // Object storage has no rename: a copy, then the delete. A writer that relied on the
+    // blob just before the delete lists a blob that is gone, as it would have listed the
+    // damaged one; fsck then reports it missing, and a redeploy stores it.
+    const Bucket = this.where.bucket;
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket, CopySource: `${Bucket}/${this.key(digest)}`, Key: `${this.where.prefix}${quarantinePath(digest)}` }));
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw this.failure(e, `cannot quarantine blob ${digest}`);
+    }
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket, Key: this.key(digest) }));
+    } catch (e) {
+      throw this.failure(e, `cannot quarantine blob ${digest}`);
+    }
+    return true;
+  }
+
+  async quarantined(digest: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: `${this.where.prefix}${quarantinePath(digest)}` }));
+      return true;
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw this.failure(e, `cannot look up quarantined blob ${digest}`);
     }
   }
 

@@ -179,3 +179,25 @@ export async function startS3Server(bucket = 'txrepo-test'): Promise<S3Server> {
     },
   };
 }
+
+/**
+ * Puts `data` where the store at `dir` keeps blob `digest`, on this pass's backends,
+ * going round the blob store: damage, as a failing disk or a hand in the bucket makes it.
+ */
+export async function overwriteBlob(dir: string, digest: string, data: Uint8Array): Promise<void> {
+  const where = `sha256/${digest.slice(0, 2)}/${digest}`;
+  if (!ON_SHARED_BACKENDS) {
+    const path = join(dir, 'blobs', where);
+    await rm(path, { force: true });
+    await writeFile(path, data);
+    return;
+  }
+  const { PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const server = new URL(process.env.TXREPO_TEST_S3!);
+  const client = new S3Client({ endpoint: server.origin, forcePathStyle: true, region: AWS_ENV.AWS_REGION });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: server.pathname.replace(/^\/+|\/+$/g, ''), Key: `${nameOf(dir)}/${where}`, Body: data }));
+  } finally {
+    client.destroy();
+  }
+}
