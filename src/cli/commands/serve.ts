@@ -196,6 +196,8 @@ function started(json: boolean | undefined, url: string, store: string, processe
 /** Starts the workers, reports where they listen, and stops them on SIGINT/SIGTERM. */
 async function supervise(count: number, listen: string, store: string, json: boolean | undefined, isPrivate: boolean | undefined): Promise<number> {
   let stopping = false;
+  // A scrape of /metrics, whichever worker takes it, adds up every worker's counts.
+  await (await import('../../server/index.ts')).gatherWorkerMetrics();
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
   const ready = new Promise<string>((resolve, reject) => {

@@ -1,0 +1,324 @@
+// The server's metrics, served at /metrics in the Prometheus text format (prom-client;
+// docs/http-api.md lists them). Three sources:
+//
+//   requests     every answer, by route class, method and status; its body bytes and
+//                its latency (server.ts reports each one, where it writes the access log)
+//   operations   deploy, sync, promote and gc, counted and timed by outcome: the API's
+//                core (a LocalTxrepo) is wrapped here, so the lower layers know nothing
+//   the catalog  repos, snapshots, live sets: read when scraped, cached for a moment
+//
+// With `serve --workers N` every worker counts its own requests; a scrape, whichever
+// worker takes it, asks the supervising process to gather every worker's metrics and
+// add them up (gatherWorkerMetrics), so it sees the whole server.
+
+import cluster from 'node:cluster';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { kindOf, typeOf } from '../common/index.ts';
+import type { LocalTxrepo } from '../core/index.ts';
+import type { Catalog } from '../store/index.ts';
+
+/**
+ * What a request asked for, as a label: a few fixed values, never the path itself
+ * (paths are the client's to choose; a label value per path would let anyone grow the
+ * server's memory and every scrape without bound).
+ */
+export type RouteClass = 'root' | 'yum' | 'api' | 'ui' | 'metrics' | 'other' | 'invalid';
+
+/** The class of a request by its path's segments; undefined: a path the server refused to read. */
+export function routeClass(segments: string[] | undefined): RouteClass {
+  if (segments === undefined) return 'invalid';
+  if (segments.length === 0) return 'root';
+  const [first] = segments;
+  if (first === 'api' && segments[1] === 'v1') return 'api';
+  if (first === 'repos' || first === 'sets') return 'yum';
+  if (first === 'ui') return 'ui';
+  if (isMetricsPath(segments)) return 'metrics';
+  return 'other';
+}
+
+/** Whether a path is /metrics. */
+export const isMetricsPath = (segments: string[]) => segments.length === 1 && segments[0] === 'metrics';
+
+/** Methods kept as label values; any other (Node parses a few dozen) is 'other'. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The operations counted and timed: the Txrepo methods of the API that change the store at length. */
+const OPERATIONS = ['deploy', 'sync', 'promote', 'gc'] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+/** How long the catalog's figures are reused: a scrape every few seconds costs the catalog one read of them. */
+const CATALOG_TTL_MS = 10_000;
+
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const OPERATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
+
+/** The gauges of the last gc: with several workers, those of the worker that ran one last. */
+const GC_LAST = 'txrepo_gc_last_';
+
+/** One request, as the metrics count it. */
+export interface RequestSample {
+  route: RouteClass;
+  method: string;
+  status: number;
+  /** Bytes of the response body sent. */
+  bytes: number;
+  seconds: number;
+}
+
+export interface Scrape {
+  contentType: string;
+  text: string;
+}
+
+/** The catalog's figures, as last read. */
+interface CatalogFigures {
+  repos: number;
+  snapshots: number;
+  packagesInLatest: number;
+  sets: number;
+  liveSets: number;
+}
+
+/**
+ * The process's own metrics (CPU, memory, event loop, ...): one registry a process,
+ * however many servers it runs (tests run several), since they describe the process.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class ServerMetrics {
+  private readonly registry = new Registry();
+  private readonly requests = new Counter({ name: 'txrepo_http_requests_total', help: 'HTTP requests answered, by route class, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
+  private readonly bytes = new Counter({ name: 'txrepo_http_response_bytes_total', help: 'Bytes of response bodies sent, by route class', labelNames: ['route'], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: 'txrepo_http_request_duration_seconds', help: 'Time from a request to its answer, by route class', labelNames: ['route'], buckets: REQUEST_BUCKETS, registers: [this.registry] });
+  private readonly operations = new Counter({ name: 'txrepo_operations_total', help: "Operations this server ran for its clients (deploy, sync, promote, gc; gc's dry runs not counted), by outcome: ok or the failure's type", labelNames: ['operation', 'outcome'], registers: [this.registry] });
+  private readonly operationTime = new Histogram({ name: 'txrepo_operation_duration_seconds', help: 'How long the operations took, by outcome', labelNames: ['operation', 'outcome'], buckets: OPERATION_BUCKETS, registers: [this.registry] });
+  private readonly gcRemoved = new Counter({ name: 'txrepo_gc_removed_total', help: "What this server's gc runs removed: snapshots, blobs, bytes (of blobs)", labelNames: ['what'], registers: [this.registry] });
+  private readonly gcLast = {
+    at: new Gauge({ name: `${GC_LAST}run_timestamp_seconds`, help: 'When the last gc this server ran finished (Unix time)', registers: [this.registry], aggregator: 'first' }),
+    removed: new Gauge({ name: `${GC_LAST}removed`, help: 'What the last gc this server ran removed: snapshots, blobs, bytes', labelNames: ['what'], registers: [this.registry], aggregator: 'first' }),
+  };
+  private readonly catalog: Catalog;
+  private figures?: { at: number; value: Promise<CatalogFigures> };
+
+  constructor(catalog: Catalog) {
+    this.catalog = catalog;
+    this.catalogGauges();
+    if (cluster.isWorker) this.answerSupervisor();
+  }
+
+  /** Counts one answered request. */
+  request(r: RequestSample): void {
+    const method = METHODS.has(r.method) ? r.method : 'other';
+    this.requests.inc({ route: r.route, method, status: String(r.status) });
+    if (r.bytes > 0) this.bytes.inc({ route: r.route }, r.bytes);
+    this.latency.observe({ route: r.route }, r.seconds);
+    // A change made here shows at the next scrape, not CATALOG_TTL_MS later.
+    if (r.route === 'api' && method !== 'GET' && method !== 'HEAD') this.figures = undefined;
+  }
+
+  /** `tx` with its long operations counted and timed (and gc's removals added up). */
+  instrument(tx: LocalTxrepo): LocalTxrepo {
+    const timed = Object.create(tx) as LocalTxrepo;
+    timed.deploy = (r, progress) => this.time('deploy', () => tx.deploy(r, progress));
+    timed.sync = (r, progress) => this.time('sync', () => tx.sync(r, progress));
+    timed.promote = (r) => this.time('promote', () => tx.promote(r));
+    timed.gc = async (r) => {
+      // A dry run removes nothing: it is a question, not a gc.
+      if (r.dryRun) return tx.gc(r);
+      const report = await this.time('gc', () => tx.gc(r));
+      const removed = { snapshots: report.snapshots.length, blobs: report.blobs, bytes: report.bytes };
+      for (const [what, n] of Object.entries(removed)) {
+        this.gcRemoved.inc({ what }, n);
+        this.gcLast.removed.set({ what }, n);
+      }
+      this.gcLast.at.set(Date.now() / 1000);
+      return report;
+    };
+    return timed;
+  }
+
+  private async time<T>(operation: Operation, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await run();
+    } catch (e) {
+      outcome = typeOf(kindOf(e));
+      throw e;
+    } finally {
+      const labels = { operation, outcome };
+      this.operations.inc(labels);
+      this.operationTime.observe(labels, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** The gauges read from the catalog when scraped; every worker reads the same catalog, so one worker's figures stand for all. */
+  private catalogGauges(): void {
+    const gauge = (name: string, help: string, pick: (f: CatalogFigures) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        aggregator: 'first',
+        collect: async () => {
+          // A catalog that cannot be read leaves the last figures, and says so in txrepo_catalog_up.
+          const f = await this.catalogFigures().catch(() => undefined);
+          if (f) (this.registry.getSingleMetric(name) as Gauge).set(pick(f));
+        },
+      });
+    gauge('txrepo_repos', 'Repositories', (f) => f.repos);
+    gauge('txrepo_snapshots', 'Snapshots, of all repositories', (f) => f.snapshots);
+    gauge('txrepo_latest_packages', "Packages in the repositories' latest snapshots, added up", (f) => f.packagesInLatest);
+    gauge('txrepo_sets', 'Sets, live or not (released and expired ones until gc)', (f) => f.sets);
+    gauge('txrepo_sets_live', 'Sets whose lease holds now (they keep their snapshots from gc)', (f) => f.liveSets);
+    new Gauge({
+      name: 'txrepo_catalog_up',
+      help: "Whether the last read of the catalog's figures worked (1) or not (0)",
+      registers: [this.registry],
+      aggregator: 'min',
+      collect: async () => {
+        const ok = await this.catalogFigures().then(() => 1, () => 0);
+        (this.registry.getSingleMetric('txrepo_catalog_up') as Gauge).set(ok);
+      },
+    });
+  }
+
+  /** The catalog's figures, read at most once per CATALOG_TTL_MS (a failed read is not kept). */
+  private catalogFigures(): Promise<CatalogFigures> {
+    const now = Date.now();
+    if (this.figures && now - this.figures.at < CATALOG_TTL_MS) return this.figures.value;
+    const value = readCatalogFigures(this.catalog);
+    this.figures = { at: now, value };
+    value.catch(() => {
+      if (this.figures?.value === value) this.figures = undefined;
+    });
+    return value;
+  }
+
+  /** This process's metrics, as JSON for the supervisor to add up (with those of the other workers). */
+  async asJson(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return [...(await processMetrics().getMetricsAsJSON()), ...(await this.registry.getMetricsAsJSON())];
+  }
+
+  /** What /metrics answers: this process's metrics, or with workers, the whole server's. */
+  async scrape(): Promise<Scrape> {
+    const text = cluster.isWorker ? await askSupervisor() : await Registry.merge([processMetrics(), this.registry]).metrics();
+    // The format ends every line with a line feed; prom-client leaves the last one off.
+    return { contentType: this.registry.contentType, text: text.endsWith('\n') ? text : text + '\n' };
+  }
+
+  /** In a worker: answers the supervisor's requests for this process's metrics. */
+  private answerSupervisor(): void {
+    process.on('message', (m: { type?: string; id?: number }) => {
+      if (m?.type !== GATHER) return;
+      this.asJson().then(
+        (metrics) => process.send?.({ type: GATHERED, id: m.id, metrics }),
+        (e: Error) => process.send?.({ type: GATHERED, id: m.id, error: e.message }),
+      );
+    });
+  }
+}
+
+async function readCatalogFigures(catalog: Catalog): Promise<CatalogFigures> {
+  const repos = await catalog.listRepos();
+  let snapshots = 0;
+  let packagesInLatest = 0;
+  for (const repo of repos) {
+    const list = await catalog.listSnapshots(repo.name);
+    snapshots += list.length;
+    const latest = (await catalog.getTag(repo.name, 'latest'))?.snapshot;
+    packagesInLatest += list.find((s) => s.id === latest)?.packages ?? 0;
+  }
+  const sets = await catalog.listSets();
+  const liveSets = (await catalog.listSets({ liveAt: new Date().toISOString() })).length;
+  return { repos: repos.length, snapshots, packagesInLatest, sets: sets.length, liveSets };
+}
+
+// The messages between workers and their supervisor (node:cluster's IPC channel).
+const SCRAPE = 'txrepo:metrics-scrape'; // worker → supervisor: a client asks for /metrics
+const SCRAPED = 'txrepo:metrics-scraped'; // supervisor → worker: the whole server's text
+const GATHER = 'txrepo:metrics-gather'; // supervisor → every worker: your metrics, please
+const GATHERED = 'txrepo:metrics-gathered'; // worker → supervisor: its metrics as JSON
+
+/** How long a scrape waits for the workers; one stuck longer fails the scrape (a sum without it would look like a reset). */
+const GATHER_TIMEOUT_MS = 5000;
+
+let scrapes = 0;
+
+/** In a worker: the whole server's metrics, from the supervisor. */
+function askSupervisor(): Promise<string> {
+  const id = scrapes++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error('the server processes did not report their metrics in time')), GATHER_TIMEOUT_MS + 1000);
+    const onMessage = (m: { type?: string; id?: number; text?: string; error?: string }) => {
+      if (m?.type === SCRAPED && m.id === id) done(m.error === undefined ? undefined : new Error(m.error), m.text);
+    };
+    function done(error?: Error, text?: string) {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (error) reject(error);
+      else resolve(text ?? '');
+    }
+    process.on('message', onMessage);
+    process.send?.({ type: SCRAPE, id });
+  });
+}
+
+/**
+ * In the supervisor of `serve --workers N`: answers a worker's scrape with every
+ * worker's metrics added up (counters and histograms summed; the catalog's gauges,
+ * the same in every worker, taken once; the last gc's, from the worker that ran it).
+ */
+export function gatherWorkerMetrics(): void {
+  let gathers = 0;
+  const pending = new Map<number, { left: number; metrics: MetricObjectWithValues<MetricValue<string>>[][]; error?: string; done: () => void }>();
+  cluster.on('message', (worker, m: { type?: string; id?: number; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }) => {
+    if (m?.type === GATHERED) {
+      const g = pending.get(m.id ?? -1);
+      if (!g) return;
+      if (m.error !== undefined) g.error = m.error;
+      else g.metrics.push(m.metrics ?? []);
+      if (--g.left === 0) g.done();
+      return;
+    }
+    if (m?.type !== SCRAPE) return;
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
+    const id = gathers++;
+    const reply = (text?: string, error?: string) => {
+      if (worker.isConnected()) worker.send({ type: SCRAPED, id: m.id, text, error });
+    };
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reply(undefined, 'the server processes did not report their metrics in time');
+    }, GATHER_TIMEOUT_MS);
+    const g = {
+      left: workers.length,
+      metrics: [] as MetricObjectWithValues<MetricValue<string>>[][],
+      error: undefined as string | undefined,
+      done: () => {
+        clearTimeout(timer);
+        pending.delete(id);
+        if (g.error !== undefined) return reply(undefined, g.error);
+        AggregatorRegistry.aggregate(lastGcOnly(g.metrics))
+          .metrics()
+          .then((text) => reply(text), (e: Error) => reply(undefined, e.message));
+      },
+    };
+    pending.set(id, g);
+    for (const w of workers) w!.send({ type: GATHER, id });
+  });
+}
+
+/** The workers' metrics, with the last gc's gauges kept only from the worker whose gc finished last. */
+function lastGcOnly(perWorker: MetricObjectWithValues<MetricValue<string>>[][]): MetricObjectWithValues<MetricValue<string>>[][] {
+  const at = (metrics: MetricObjectWithValues<MetricValue<string>>[]) => metrics.find((x) => x.name === `${GC_LAST}run_timestamp_seconds`)?.values[0]?.value ?? 0;
+  const latest = perWorker.reduce((best, m) => (at(m) > at(best) ? m : best), perWorker[0] ?? []);
+  return perWorker.map((metrics) => (metrics === latest ? metrics : metrics.filter((x) => !x.name.startsWith(GC_LAST))));
+}
