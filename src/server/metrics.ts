@@ -210,8 +210,7 @@ export class ServerMetrics {
   /** What /metrics answers: this process's metrics, or with workers, the whole server's. */
   async scrape(): Promise<Scrape> {
     const text = cluster.isWorker ? await askSupervisor() : await Registry.merge([processMetrics(), this.registry]).metrics();
-    // The format ends every line with a line feed; prom-client leaves the last one off.
-    return { contentType: this.registry.contentType, text: text.endsWith('\n') ? text : text + '\n' };
+    return { contentType: this.registry.contentType, text: asExposition(text) };
   }
 
   /** In a worker: answers the supervisor's requests for this process's metrics. */
@@ -224,6 +223,16 @@ export class ServerMetrics {
       );
     });
   }
+}
+
+/**
+ * prom-client's text as the format (0.0.4) has it: NaN spelled so (prom-client writes
+ * "Nan", which Prometheus reads but stricter parsers refuse), and a line feed at the end
+ * of the last line too.
+ */
+function asExposition(text: string): string {
+  const spelled = text.replace(/ Nan$/gm, ' NaN');
+  return spelled.endsWith('\n') ? spelled : spelled + '\n';
 }
 
 async function readCatalogFigures(catalog: Catalog): Promise<CatalogFigures> {
