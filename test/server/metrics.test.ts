@@ -279,6 +279,14 @@ describe('/metrics with --workers 2', () => {
         assert.equal(s.get('txrepo_snapshots'), 1);
         assert.equal(s.get('txrepo_repos'), 1);
       }
+      // One worker runs a gc; whichever takes the scrape, its last gc is the one shown, not the other's "never".
+      const gc = await txrepo(['gc', '--grace', '0s', '--server', two.url, '--token', admin]);
+      assert.equal(gc.code, 0, gc.stderr);
+      for (let i = 0; i < 4; i++) {
+        const s = await scrape(two.url);
+        assert.ok(s.get('txrepo_gc_last_run_timestamp_seconds')! > 0, `scrape ${i + 1}`);
+        assert.equal(moved(first, s, 'txrepo_operations_total', { operation: 'gc', outcome: 'ok' }), 1);
+      }
     } finally {
       await two.stop();
     }
