@@ -24,6 +24,7 @@ Serves the store over HTTP until stopped (Ctrl-C, SIGTERM). The store must exist
   /api/v1/...                        every txrepo operation as JSON (changes need a
                                      token with their scope: 'txrepo token create
                                      NAME --scope SCOPE'; see docs/security.md)
+  /metrics                           metrics for Prometheus (docs/http-api.md)
 
 Reads are anonymous, but for the audit log, tag history, fsck and set manifests
 (any token); with --private every read needs a token too (dnf: username= and
