@@ -46,8 +46,10 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 const OPERATIONS = ['deploy', 'sync', 'promote', 'gc'] as const;
 type Operation = (typeof OPERATIONS)[number];
 
-/** How long the catalog's figures are reused: a scrape every few seconds costs the catalog one read of them. */
-const CATALOG_TTL_MS = 10_000;
+/** How long the catalog's counts are reused: a scrape every few seconds costs the catalog one read of them. */
+const COUNTS_TTL_MS = 10_000;
+/** How long the store's size is reused: the catalog scans every page entry for it. */
+const SIZE_TTL_MS = 60_000;
 
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OPERATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
@@ -70,13 +72,42 @@ export interface Scrape {
   text: string;
 }
 
-/** The catalog's figures, as last read. */
-interface CatalogFigures {
+/** The catalog's counts, as last read. */
+interface CatalogCounts {
   repos: number;
   snapshots: number;
   packagesInLatest: number;
   sets: number;
   liveSets: number;
+}
+
+/**
+ * A read of the catalog, reused for `ttlMs`; forgotten when it fails, and when this
+ * process changed the store (a change made here shows at the next scrape).
+ */
+class CachedRead<T> {
+  private readonly read: () => Promise<T>;
+  private readonly ttlMs: number;
+  private last?: { at: number; value: Promise<T> };
+  constructor(read: () => Promise<T>, ttlMs: number) {
+    this.read = read;
+    this.ttlMs = ttlMs;
+  }
+
+  get(): Promise<T> {
+    const now = Date.now();
+    if (this.last && now - this.last.at < this.ttlMs) return this.last.value;
+    const value = this.read();
+    this.last = { at: now, value };
+    value.catch(() => {
+      if (this.last?.value === value) this.last = undefined;
+    });
+    return value;
+  }
+
+  forget(): void {
+    this.last = undefined;
+  }
 }
 
 /**
@@ -104,11 +135,12 @@ export class ServerMetrics {
     at: new Gauge({ name: `${GC_LAST}run_timestamp_seconds`, help: 'When the last gc this server ran finished (Unix time)', registers: [this.registry], aggregator: 'first' }),
     removed: new Gauge({ name: `${GC_LAST}removed`, help: 'What the last gc this server ran removed: snapshots, blobs, bytes', labelNames: ['what'], registers: [this.registry], aggregator: 'first' }),
   };
-  private readonly catalog: Catalog;
-  private figures?: { at: number; value: Promise<CatalogFigures> };
+  private readonly counts: CachedRead<CatalogCounts>;
+  private readonly size: CachedRead<{ count: number; bytes: number }>;
 
   constructor(catalog: Catalog) {
-    this.catalog = catalog;
+    this.counts = new CachedRead(() => readCounts(catalog), COUNTS_TTL_MS);
+    this.size = new CachedRead(() => catalog.storedPackages(), SIZE_TTL_MS);
     this.catalogGauges();
     if (cluster.isWorker) this.answerSupervisor();
   }
@@ -119,8 +151,11 @@ export class ServerMetrics {
     this.requests.inc({ route: r.route, method, status: String(r.status) });
     if (r.bytes > 0) this.bytes.inc({ route: r.route }, r.bytes);
     this.latency.observe({ route: r.route }, r.seconds);
-    // A change made here shows at the next scrape, not CATALOG_TTL_MS later.
-    if (r.route === 'api' && method !== 'GET' && method !== 'HEAD') this.figures = undefined;
+    // A change made here shows at the next scrape, not a TTL later.
+    if (r.route === 'api' && method !== 'GET' && method !== 'HEAD') {
+      this.counts.forget();
+      this.size.forget();
+    }
   }
 
   /** `tx` with its long operations counted and timed (and gc's removals added up). */
@@ -161,7 +196,7 @@ export class ServerMetrics {
 
   /** The gauges read from the catalog when scraped; every worker reads the same catalog, so one worker's figures stand for all. */
   private catalogGauges(): void {
-    const gauge = (name: string, help: string, pick: (f: CatalogFigures) => number) =>
+    const gauge = <T>(name: string, help: string, read: CachedRead<T>, pick: (f: T) => number) =>
       new Gauge({
         name,
         help,
@@ -169,37 +204,27 @@ export class ServerMetrics {
         aggregator: 'first',
         collect: async () => {
           // A catalog that cannot be read leaves the last figures, and says so in txrepo_catalog_up.
-          const f = await this.catalogFigures().catch(() => undefined);
+          const f = await read.get().catch(() => undefined);
           if (f) (this.registry.getSingleMetric(name) as Gauge).set(pick(f));
         },
       });
-    gauge('txrepo_repos', 'Repositories', (f) => f.repos);
-    gauge('txrepo_snapshots', 'Snapshots, of all repositories', (f) => f.snapshots);
-    gauge('txrepo_latest_packages', "Packages in the repositories' latest snapshots, added up", (f) => f.packagesInLatest);
-    gauge('txrepo_sets', 'Sets, live or not (released and expired ones until gc)', (f) => f.sets);
-    gauge('txrepo_sets_live', 'Sets whose lease holds now (they keep their snapshots from gc)', (f) => f.liveSets);
+    gauge('txrepo_repos', 'Repositories', this.counts, (f) => f.repos);
+    gauge('txrepo_snapshots', 'Snapshots, of all repositories', this.counts, (f) => f.snapshots);
+    gauge('txrepo_latest_packages', "Packages in the repositories' latest snapshots, added up", this.counts, (f) => f.packagesInLatest);
+    gauge('txrepo_sets', 'Sets, live or not (released and expired ones until gc)', this.counts, (f) => f.sets);
+    gauge('txrepo_sets_live', 'Sets whose lease holds now (they keep their snapshots from gc)', this.counts, (f) => f.liveSets);
+    gauge('txrepo_store_packages', 'Packages the store holds for its snapshots, each counted once', this.size, (f) => f.count);
+    gauge('txrepo_store_package_bytes', 'Bytes of those packages (the bulk of the blob store)', this.size, (f) => f.bytes);
     new Gauge({
       name: 'txrepo_catalog_up',
       help: "Whether the last read of the catalog's figures worked (1) or not (0)",
       registers: [this.registry],
       aggregator: 'min',
       collect: async () => {
-        const ok = await this.catalogFigures().then(() => 1, () => 0);
+        const ok = await Promise.all([this.counts.get(), this.size.get()]).then(() => 1, () => 0);
         (this.registry.getSingleMetric('txrepo_catalog_up') as Gauge).set(ok);
       },
     });
-  }
-
-  /** The catalog's figures, read at most once per CATALOG_TTL_MS (a failed read is not kept). */
-  private catalogFigures(): Promise<CatalogFigures> {
-    const now = Date.now();
-    if (this.figures && now - this.figures.at < CATALOG_TTL_MS) return this.figures.value;
-    const value = readCatalogFigures(this.catalog);
-    this.figures = { at: now, value };
-    value.catch(() => {
-      if (this.figures?.value === value) this.figures = undefined;
-    });
-    return value;
   }
 
   /** This process's metrics, as JSON for the supervisor to add up (with those of the other workers). */
@@ -235,7 +260,7 @@ function asExposition(text: string): string {
   return spelled.endsWith('\n') ? spelled : spelled + '\n';
 }
 
-async function readCatalogFigures(catalog: Catalog): Promise<CatalogFigures> {
+async function readCounts(catalog: Catalog): Promise<CatalogCounts> {
   const repos = await catalog.listRepos();
   let snapshots = 0;
   let packagesInLatest = 0;

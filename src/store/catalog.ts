@@ -440,6 +440,12 @@ export interface Catalog extends BlobLedger {
   sweep(s: CatalogSweep): Promise<CatalogSweepResult>;
   /** Every blob digest the catalog refers to, leaving out the snapshots in `without`. */
   referencedBlobs(without?: string[]): Promise<Set<string>>;
+  /**
+   * The packages the stored pages list, each counted once, and their bytes: the bulk of
+   * the store's blobs, known without listing them (a scan of the page entries: callers
+   * that ask often keep the answer a while).
+   */
+  storedPackages(): Promise<{ count: number; bytes: number }>;
 
   /**
    * Runs `fn` with every read this catalog makes for it seeing one state of the catalog

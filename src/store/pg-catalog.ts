@@ -861,6 +861,12 @@ export class PgCatalog implements Catalog {
     });
   }
 
+  async storedPackages(): Promise<{ count: number; bytes: number }> {
+    // COUNT and SUM come back as text (bigint and numeric); Number() is exact up to 2^53 bytes, 8 PiB.
+    const r = await this.read((tx) => tx.row('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM (SELECT digest, MAX(size) AS size FROM package_pages GROUP BY digest) AS stored'));
+    return { count: Number(r?.count ?? 0), bytes: Number(r?.bytes ?? 0) };
+  }
+
   // The blob ledger: writes that never carry a mutation's audit row (that goes with the change itself)
 
   async recordBlobUses(digests: string[]): Promise<string[]> {

@@ -765,6 +765,11 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  async storedPackages(): Promise<{ count: number; bytes: number }> {
+    const r = this.q('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM (SELECT digest, MAX(size) AS size FROM package_pages GROUP BY digest) AS stored').get() as Row;
+    return { count: Number(r.count), bytes: Number(r.bytes) };
+  }
+
   // The blob ledger: writes that never carry a mutation's audit row (that goes with the change itself)
 
   async recordBlobUses(digests: string[]): Promise<string[]> {

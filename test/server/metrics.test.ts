@@ -4,6 +4,7 @@
 // counts added up across --workers.
 
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -165,8 +166,15 @@ describe('/metrics', () => {
     assert.equal(before.get('txrepo_repos'), 1);
     assert.equal(before.get('txrepo_snapshots'), 1);
     assert.equal(before.get('txrepo_latest_packages'), 1);
+    const size = async (name: string) => (await stat(rpm(name))).size;
+    assert.equal(before.get('txrepo_store_packages'), 1);
+    assert.equal(before.get('txrepo_store_package_bytes'), await size('bear-4.1-1.noarch.rpm'));
     const remote = ['--server', server.url, '--token', admin];
     for (const p of ['camel-0.1-1.noarch.rpm', 'cat-1.0-1.noarch.rpm']) assert.equal((await txrepo(['deploy', 'el9', rpm(p), ...remote])).code, 0);
+    // Three snapshots list bear, two camel, one cat: the store holds each once.
+    const deployed = await scrape(server.url);
+    assert.equal(deployed.get('txrepo_snapshots'), 3);
+    assert.equal(deployed.get('txrepo_store_packages'), 3);
     // A deploy the core refuses (no package it can read) is counted with its failure's type.
     const bad = join(dir, 'not-an.rpm');
     await (await import('node:fs/promises')).writeFile(bad, 'not an rpm');
@@ -198,6 +206,8 @@ describe('/metrics', () => {
     // Three snapshots made, two removed: the gauges read the catalog at the scrape.
     assert.equal(after.get('txrepo_snapshots'), 1);
     assert.equal(after.get('txrepo_latest_packages'), 3);
+    assert.equal(after.get('txrepo_store_packages'), 3, 'latest keeps every package');
+    assert.equal(after.get('txrepo_store_package_bytes'), (await size('bear-4.1-1.noarch.rpm')) + (await size('camel-0.1-1.noarch.rpm')) + (await size('cat-1.0-1.noarch.rpm')));
     assert.equal(after.get('txrepo_catalog_up'), 1);
   });
 
