@@ -54,6 +54,9 @@ const SIZE_TTL_MS = 60_000;
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OPERATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
 
+/** What gc's removals are counted in (the `what` label). */
+const GC_REMOVED = ['snapshots', 'blobs', 'bytes'] as const;
+
 /** The gauges of the last gc: with several workers, those of the worker that ran one last. */
 const GC_LAST = 'txrepo_gc_last_';
 
@@ -142,6 +145,10 @@ export class ServerMetrics {
     this.counts = new CachedRead(() => readCounts(catalog), COUNTS_TTL_MS);
     this.size = new CachedRead(() => catalog.storedPackages(), SIZE_TTL_MS);
     this.catalogGauges();
+    // Series that exist from the start: a first deploy or gc is an increase from 0 to
+    // Prometheus's rate() and increase(), not a series that appears from nowhere.
+    for (const operation of OPERATIONS) this.operations.inc({ operation, outcome: 'ok' }, 0);
+    for (const what of GC_REMOVED) this.gcRemoved.inc({ what }, 0);
     if (cluster.isWorker) this.answerSupervisor();
   }
 
@@ -168,7 +175,7 @@ export class ServerMetrics {
       // A dry run removes nothing: it is a question, not a gc.
       if (r.dryRun) return tx.gc(r);
       const report = await this.time('gc', () => tx.gc(r));
-      const removed = { snapshots: report.snapshots.length, blobs: report.blobs, bytes: report.bytes };
+      const removed: Record<(typeof GC_REMOVED)[number], number> = { snapshots: report.snapshots.length, blobs: report.blobs, bytes: report.bytes };
       for (const [what, n] of Object.entries(removed)) {
         this.gcRemoved.inc({ what }, n);
         this.gcLast.removed.set({ what }, n);
