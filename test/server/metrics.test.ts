@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, txrepo } from '../helpers/run.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { FETCH_LOOPBACK, serve, type Served } from '../helpers/serve.ts';
 import { sample } from '../helpers/samples.ts';
 
 interface Reply {
@@ -272,7 +272,7 @@ describe('/metrics on a private server', () => {
 
 describe('/metrics with --workers 2', () => {
   test("a scrape, whichever process takes it, adds up every worker's counts", async () => {
-    const two = await serve(store, ['--quiet', '--workers', '2']);
+    const two = await serve(store, ['--quiet', '--workers', '2', ...FETCH_LOOPBACK]);
     try {
       const repomd = `/repos/el9/tags/latest/repodata/repomd.xml`;
       // Each request on a connection of its own: the workers take turns.
@@ -297,6 +297,16 @@ describe('/metrics with --workers 2', () => {
         assert.ok(s.get('txrepo_gc_last_run_timestamp_seconds')! > 0, `scrape ${i + 1}`);
         assert.equal(moved(first, s, 'txrepo_operations_total', { operation: 'gc', outcome: 'ok' }), 1);
       }
+      // A sync, from the server itself, and one from nowhere: counted by outcome like the rest.
+      const remote = ['--server', two.url, '--token', admin];
+      assert.equal((await txrepo(['repo', 'create', 'mirror', ...remote])).code, 0);
+      const synced = await txrepo(['sync', 'mirror', '--from', `${two.url}/repos/el9/tags/latest/`, ...remote]);
+      assert.equal(synced.code, 0, synced.stderr);
+      assert.notEqual((await txrepo(['sync', 'mirror', '--from', `${two.url}/repos/nowhere/tags/latest/`, ...remote])).code, 0);
+      const s = await scrape(two.url);
+      assert.equal(moved(first, s, 'txrepo_operations_total', { operation: 'sync', outcome: 'ok' }), 1);
+      assert.equal(moved(first, s, 'txrepo_operations_total', { operation: 'sync', outcome: 'upstream' }), 1, [...s.keys()].filter((k) => k.includes('sync')).join('\n'));
+      assert.equal(moved(first, s, 'txrepo_operation_duration_seconds_count', { operation: 'sync', outcome: 'ok' }), 1);
     } finally {
       await two.stop();
     }
