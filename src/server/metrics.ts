@@ -11,7 +11,7 @@
 // worker takes it, asks the supervising process to gather every worker's metrics and
 // add them up (gatherWorkerMetrics), so it sees the whole server.
 
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { kindOf, typeOf } from '../common/index.ts';
 import type { LocalTxrepo } from '../core/index.ts';
@@ -59,6 +59,9 @@ const GC_REMOVED = ['snapshots', 'blobs', 'bytes'] as const;
 
 /** The gauges of the last gc: with several workers, those of the worker that ran one last. */
 const GC_LAST = 'txrepo_gc_last_';
+
+/** A registry's metrics as JSON: what workers send their supervisor to add up. */
+type Metrics = MetricObjectWithValues<MetricValue<string>>[];
 
 /** One request, as the metrics count it. */
 export interface RequestSample {
@@ -235,7 +238,7 @@ export class ServerMetrics {
   }
 
   /** This process's metrics, as JSON for the supervisor to add up (with those of the other workers). */
-  async asJson(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+  async asJson(): Promise<Metrics> {
     return [...(await processMetrics().getMetricsAsJSON()), ...(await this.registry.getMetricsAsJSON())];
   }
 
@@ -254,6 +257,8 @@ export class ServerMetrics {
         (e: Error) => process.send?.({ type: GATHERED, id: m.id, error: e.message }),
       );
     });
+    // A worker still starting (or one replaced) is not waited for: it has counted nothing yet.
+    process.send?.({ type: COUNTING });
   }
 }
 
@@ -285,7 +290,8 @@ async function readCounts(catalog: Catalog): Promise<CatalogCounts> {
 // The messages between workers and their supervisor (node:cluster's IPC channel).
 const SCRAPE = 'txrepo:metrics-scrape'; // worker → supervisor: a client asks for /metrics
 const SCRAPED = 'txrepo:metrics-scraped'; // supervisor → worker: the whole server's text
-const GATHER = 'txrepo:metrics-gather'; // supervisor → every worker: your metrics, please
+const COUNTING = 'txrepo:metrics-counting'; // worker → supervisor: its server is up and counts
+const GATHER = 'txrepo:metrics-gather'; // supervisor → every worker that counts: your metrics, please
 const GATHERED = 'txrepo:metrics-gathered'; // worker → supervisor: its metrics as JSON
 
 /** How long a scrape waits for the workers; one stuck longer fails the scrape (a sum without it would look like a reset). */
@@ -318,48 +324,68 @@ function askSupervisor(): Promise<string> {
  * the same in every worker, taken once; the last gc's, from the worker that ran it).
  */
 export function gatherWorkerMetrics(): void {
-  let gathers = 0;
-  const pending = new Map<number, { left: number; metrics: MetricObjectWithValues<MetricValue<string>>[][]; error?: string; done: () => void }>();
-  cluster.on('message', (worker, m: { type?: string; id?: number; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }) => {
-    if (m?.type === GATHERED) {
-      const g = pending.get(m.id ?? -1);
-      if (!g) return;
-      if (m.error !== undefined) g.error = m.error;
-      else g.metrics.push(m.metrics ?? []);
-      if (--g.left === 0) g.done();
-      return;
+  const counting = new Set<Worker>();
+  const gathers = new Set<Gather>();
+  cluster.on('exit', (worker) => {
+    counting.delete(worker);
+    // Its counts are gone with it (to Prometheus, a reset): the others' still add up.
+    for (const g of gathers) g.answered(worker);
+  });
+  cluster.on('message', (worker, m: WorkerMessage) => {
+    if (m?.type === COUNTING) counting.add(worker);
+    else if (m?.type === GATHERED) for (const g of gathers) g.answered(worker, m);
+    else if (m?.type === SCRAPE) {
+      const reply = (answer: { text?: string; error?: string }) => {
+        if (worker.isConnected()) worker.send({ type: SCRAPED, id: m.id, ...answer });
+      };
+      gathers.add(new Gather([...counting].filter((w) => w.isConnected()), gathers, reply));
     }
-    if (m?.type !== SCRAPE) return;
-    const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
-    const id = gathers++;
-    const reply = (text?: string, error?: string) => {
-      if (worker.isConnected()) worker.send({ type: SCRAPED, id: m.id, text, error });
-    };
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      reply(undefined, 'the server processes did not report their metrics in time');
-    }, GATHER_TIMEOUT_MS);
-    const g = {
-      left: workers.length,
-      metrics: [] as MetricObjectWithValues<MetricValue<string>>[][],
-      error: undefined as string | undefined,
-      done: () => {
-        clearTimeout(timer);
-        pending.delete(id);
-        if (g.error !== undefined) return reply(undefined, g.error);
-        AggregatorRegistry.aggregate(lastGcOnly(g.metrics))
-          .metrics()
-          .then((text) => reply(text), (e: Error) => reply(undefined, e.message));
-      },
-    };
-    pending.set(id, g);
-    for (const w of workers) w!.send({ type: GATHER, id });
   });
 }
 
+type WorkerMessage = { type?: string; id?: number; metrics?: Metrics; error?: string } | undefined;
+
+let gatherIds = 0;
+
+/** One scrape's gathering: asks each worker for its metrics, and replies with their sum once all answered. */
+class Gather {
+  private readonly id = gatherIds++;
+  private readonly waiting: Set<Worker>;
+  private readonly metrics: Metrics[] = [];
+  private readonly all: Set<Gather>;
+  private readonly reply: (answer: { text?: string; error?: string }) => void;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(workers: Worker[], all: Set<Gather>, reply: (answer: { text?: string; error?: string }) => void) {
+    this.waiting = new Set(workers);
+    this.all = all;
+    this.reply = reply;
+    this.timer = setTimeout(() => this.finish({ error: 'the server processes did not report their metrics in time' }), GATHER_TIMEOUT_MS);
+    for (const w of workers) w.send({ type: GATHER, id: this.id });
+  }
+
+  /** A worker answered (with its metrics, or a failure), or is gone (no message). */
+  answered(worker: Worker, m?: WorkerMessage): void {
+    if ((m && m.id !== this.id) || !this.waiting.delete(worker)) return;
+    if (m?.error !== undefined) return this.finish({ error: m.error });
+    if (m) this.metrics.push(m.metrics ?? []);
+    if (this.waiting.size === 0) {
+      AggregatorRegistry.aggregate(lastGcOnly(this.metrics))
+        .metrics()
+        .then((text) => this.finish({ text }), (e: Error) => this.finish({ error: e.message }));
+    }
+  }
+
+  private finish(answer: { text?: string; error?: string }): void {
+    if (!this.all.delete(this)) return;
+    clearTimeout(this.timer);
+    this.reply(answer);
+  }
+}
+
 /** The workers' metrics, with the last gc's gauges kept only from the worker whose gc finished last. */
-function lastGcOnly(perWorker: MetricObjectWithValues<MetricValue<string>>[][]): MetricObjectWithValues<MetricValue<string>>[][] {
-  const at = (metrics: MetricObjectWithValues<MetricValue<string>>[]) => metrics.find((x) => x.name === `${GC_LAST}run_timestamp_seconds`)?.values[0]?.value ?? 0;
+function lastGcOnly(perWorker: Metrics[]): Metrics[] {
+  const at = (metrics: Metrics) => metrics.find((x) => x.name === `${GC_LAST}run_timestamp_seconds`)?.values[0]?.value ?? 0;
   const latest = perWorker.reduce((best, m) => (at(m) > at(best) ? m : best), perWorker[0] ?? []);
   return perWorker.map((metrics) => (metrics === latest ? metrics : metrics.filter((x) => !x.name.startsWith(GC_LAST))));
 }

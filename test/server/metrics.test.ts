@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { inStore, txrepo } from '../helpers/run.ts';
+import { inStore, run, txrepo, waitFor } from '../helpers/run.ts';
 import { FETCH_LOOPBACK, serve, type Served } from '../helpers/serve.ts';
 import { sample } from '../helpers/samples.ts';
 
@@ -307,6 +307,15 @@ describe('/metrics with --workers 2', () => {
       assert.equal(moved(first, s, 'txrepo_operations_total', { operation: 'sync', outcome: 'ok' }), 1);
       assert.equal(moved(first, s, 'txrepo_operations_total', { operation: 'sync', outcome: 'upstream' }), 1, [...s.keys()].filter((k) => k.includes('sync')).join('\n'));
       assert.equal(moved(first, s, 'txrepo_operation_duration_seconds_count', { operation: 'sync', outcome: 'ok' }), 1);
+
+      // A worker dies and is replaced: scrapes meanwhile wait neither for the dead one nor for its starting successor.
+      const workers = (await run('ps', ['-o', 'pid=', '--ppid', String(two.child.pid)])).stdout.split('\n').map(Number).filter(Boolean);
+      assert.equal(workers.length, 2, 'two worker processes');
+      process.kill(workers[0], 'SIGKILL');
+      const scrapes = Date.now();
+      while (Date.now() - scrapes < 3000) await scrape(two.url);
+      await waitFor('the replacement worker', async () => (await run('ps', ['-o', 'pid=', '--ppid', String(two.child.pid)])).stdout.split('\n').filter((l) => l.trim()).length === 2);
+      await scrape(two.url);
     } finally {
       await two.stop();
     }
