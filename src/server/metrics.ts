@@ -5,7 +5,8 @@
 //                its latency (server.ts reports each one, where it writes the access log)
 //   operations   deploy, sync, promote and gc, counted and timed by outcome: the API's
 //                core (a LocalTxrepo) is wrapped here, so the lower layers know nothing
-//   the catalog  repos, snapshots, live sets: read when scraped, cached for a moment
+//   the catalog  repos, snapshots, live sets, the store's size: read when scraped, cached
+//                for a moment
 //
 // With `serve --workers N` every worker counts its own requests; a scrape, whichever
 // worker takes it, asks the supervising process to gather every worker's metrics and
@@ -290,7 +291,7 @@ async function readCounts(catalog: Catalog): Promise<CatalogCounts> {
 // The messages between workers and their supervisor (node:cluster's IPC channel).
 const SCRAPE = 'txrepo:metrics-scrape'; // worker → supervisor: a client asks for /metrics
 const SCRAPED = 'txrepo:metrics-scraped'; // supervisor → worker: the whole server's text
-const COUNTING = 'txrepo:metrics-counting'; // worker → supervisor: its server is up and counts
+const COUNTING = 'txrepo:metrics-counting'; // worker → supervisor: it counts (its server is made)
 const GATHER = 'txrepo:metrics-gather'; // supervisor → every worker that counts: your metrics, please
 const GATHERED = 'txrepo:metrics-gathered'; // worker → supervisor: its metrics as JSON
 
