@@ -240,10 +240,16 @@ describe('/metrics', () => {
     assert.equal(moved(before, after, 'txrepo_http_requests_total', { route: 'other', method: 'other', status: '405' }) + moved(before, after, 'txrepo_http_requests_total', { route: 'other', method: 'other', status: '404' }), 40, 'PROPFIND is no method of ours');
   });
 
-  test('/metrics is read-only: other methods are refused', async () => {
+  test('/metrics is read-only: HEAD answers no body, other methods are refused; a token given is checked', async () => {
+    const head = await http(server.url, 'HEAD', '/metrics');
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
     const r = await http(server.url, 'POST', '/metrics');
     assert.equal(r.status, 405);
     assert.equal(r.headers.allow, 'GET, HEAD');
+    // As on the yum paths: anonymous is fine, a bad token is not.
+    assert.equal((await http(server.url, 'GET', '/metrics', { authorization: 'Bearer not-a-token' })).status, 401);
+    await scrape(server.url, { authorization: `Bearer ${reader}` });
   });
 });
 
