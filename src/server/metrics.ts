@@ -31,7 +31,7 @@ export function routeClass(segments: string[] | undefined): RouteClass {
   if (segments.length === 0) return 'root';
   const [first] = segments;
   if (first === 'api' && segments[1] === 'v1') return 'api';
-  if (first === 'repos' || first === 'sets') return 'yum';
+  if (first === 'repos' || first === 'sets' || first === 'keys') return 'yum';
   if (first === 'ui') return 'ui';
   if (isMetricsPath(segments)) return 'metrics';
   return 'other';

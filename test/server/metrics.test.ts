@@ -222,7 +222,7 @@ describe('/metrics', () => {
   });
 
   test('a flood of paths of its own choosing adds no label values: routes are classes, never paths', async () => {
-    const shapes = (r: string) => [`/${r}`, `/repos/${r}/tags/latest/repodata/repomd.xml`, `/sets/${r}/x/`, `/api/v1/${r}`, `/ui/${r}`, `/${r}/%00`, `/metrics/${r}`];
+    const shapes = (r: string) => [`/${r}`, `/repos/${r}/tags/latest/repodata/repomd.xml`, `/sets/${r}/x/`, `/keys/${r}.asc`, `/api/v1/${r}`, `/ui/${r}`, `/${r}/%00`, `/metrics/${r}`];
     const methods = ['GET', 'PROPFIND'];
     // One of each first (and a scrape): the series a random path may land in exist before the flood.
     for (const method of methods) for (const path of shapes('first')) await http(server.url, method, path);
