@@ -10,7 +10,6 @@ import type { Store } from '../store/index.ts';
 import { createUi, isDirectoryRequest, isUiPath, wantsHtml } from '../ui/index.ts';
 import { authenticate, needsToken, whyToken } from './access.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
-import type { ServerMetrics } from './metrics.ts';
 import { serveYum, treeDirectory } from './yum.ts';
 
 export interface ServerOptions {
@@ -136,7 +135,7 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   const { createApi } = await import('./api.ts');
   const { fetchPolicy } = await import('../sync/index.ts');
   const { isMetricsPath, routeClass, ServerMetrics } = await import('./metrics.ts');
-  const metrics: ServerMetrics = new ServerMetrics(opts.store.catalog);
+  const metrics = new ServerMetrics(opts.store.catalog);
   const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private, fetchPolicy: fetchPolicy(opts.fetchAllow), metrics });
   const isPrivate = opts.private === true;
   const ui = createUi(opts.store, lookup);
