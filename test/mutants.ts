@@ -841,6 +841,33 @@ export const MUTANTS: Mutant[] = [
     tests: [],
     reliability: 'fsck-live',
   },
+  {
+    id: 'metrics-unguarded',
+    about: "/metrics answers anyone on a --private server (the yum paths' read rule not applied)",
+    file: 'src/server/server.ts',
+    from: "required: needsToken('public', isPrivate), why: whyToken('public', 'GET')",
+    to: "required: needsToken('none', isPrivate), why: whyToken('public', 'GET')",
+    tests: ['test/server/metrics.test.ts'],
+    testName: 'without a valid token',
+  },
+  {
+    id: 'metrics-raw-path-label',
+    about: 'the route label of the request metrics is the raw path (every new path a new series: unbounded memory)',
+    file: 'src/server/metrics.ts',
+    from: "  if (first === 'repos' || first === 'sets' || first === 'keys') return 'yum';",
+    to: "  if (first === 'repos' || first === 'sets' || first === 'keys') return segments.join('/') as RouteClass;",
+    tests: ['test/server/metrics.test.ts'],
+    testName: 'flood of paths',
+  },
+  {
+    id: 'metrics-one-worker',
+    about: 'with --workers, /metrics answers only the counts of the worker that took the scrape',
+    file: 'src/server/metrics.ts',
+    from: 'const text = cluster.isWorker ? await askSupervisor()',
+    to: 'const text = false ? await askSupervisor()',
+    tests: ['test/server/metrics.test.ts'],
+    testName: 'whichever process',
+  },
 ];
 
 

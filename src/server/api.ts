@@ -17,6 +17,7 @@ import { failure, HttpError, MAX_PATH, readJson, type Explain } from './http.ts'
 import { schemaError } from './schema-errors.ts';
 import type { FetchPolicy } from '../sync/index.ts';
 import { authenticate, authorize, needsToken, scopeNeeded, whyToken } from './access.ts';
+import type { ServerMetrics } from './metrics.ts';
 
 export interface ApiContext {
   store: Store;
@@ -28,6 +29,8 @@ export interface ApiContext {
   private?: boolean;
   /** Where the server may fetch from for a client (deploy sources, sync upstreams). */
   fetchPolicy: FetchPolicy;
+  /** Counts and times the operations the routes run. */
+  metrics?: ServerMetrics;
   /** Hears of every route the server registers (METHOD, URL): for the test that holds them to the OpenAPI document. */
   onRoute?: (method: string, url: string) => void;
 }
@@ -126,6 +129,7 @@ export async function createApi(ctx: ApiContext): Promise<FastifyInstance> {
     return reply.code(status).headers(headers).send(body);
   });
 
+  const instrumented = (tx: LocalTxrepo) => ctx.metrics?.instrument(tx) ?? tx;
   for (const [id, route] of Object.entries(ROUTES) as [RouteId, Route][]) {
     const handler = HANDLERS[id];
     app.route({
@@ -139,7 +143,7 @@ export async function createApi(ctx: ApiContext): Promise<FastifyInstance> {
           params: request.params as Record<string, string>,
           query: request.query as Record<string, string | undefined>,
           body: present(request.body),
-          tx: new LocalTxrepo(ctx.store, actorOf(request.raw, token), { fetchPolicy: ctx.fetchPolicy }),
+          tx: instrumented(new LocalTxrepo(ctx.store, actorOf(request.raw, token), { fetchPolicy: ctx.fetchPolicy })),
           store: ctx.store,
           maxUpload: ctx.maxUpload,
           request,

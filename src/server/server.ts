@@ -134,7 +134,9 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
   // Loaded here, not at import: commands that only hash a token need no HTTP framework.
   const { createApi } = await import('./api.ts');
   const { fetchPolicy } = await import('../sync/index.ts');
-  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private, fetchPolicy: fetchPolicy(opts.fetchAllow) });
+  const { isMetricsPath, routeClass, ServerMetrics } = await import('./metrics.ts');
+  const metrics = new ServerMetrics(opts.store.catalog);
+  const api = await createApi({ store: opts.store, maxUpload: opts.maxUpload ?? 4 * 2 ** 30, explain: opts.explain, private: opts.private, fetchPolicy: fetchPolicy(opts.fetchAllow), metrics });
   const isPrivate = opts.private === true;
   const ui = createUi(opts.store, lookup);
 
@@ -184,7 +186,16 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     return answered || res.headersSent;
   }
 
+  /** /metrics (metrics.ts): read as the yum paths are, anonymously unless the server is private. */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', '/metrics is read-only: GET or HEAD', { allow: 'GET, HEAD' });
+    await authenticate(req, opts.store.catalog, { required: needsToken('public', isPrivate), why: whyToken('public', 'GET'), challenge: 'Bearer' });
+    const { contentType, text } = await metrics.scrape();
+    sendText(res, 200, text, { 'content-type': contentType, 'cache-control': 'no-store' });
+  }
+
   async function serveRead(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    if (isMetricsPath(segments)) return serveMetrics(req, res);
     if (isUiPath(segments) || (segments.length === 0 && wantsHtml(req))) return serveUi(req, res, segments);
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', 'the repository paths are read-only: GET or HEAD (changes go through /api/v1)', { allow: 'GET, HEAD' });
     // Anonymous reads, the common case, cost nothing here; a token given is checked (access.ts).
@@ -222,7 +233,11 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     // req.socket is null, and the log line must not throw and take the server down.
     const client = req.socket.remoteAddress ?? '-';
     const bytes = countBodyBytes(res);
-    const log = (status = res.statusCode) =>
+    let segments: string[] | undefined;
+    // Every answer is logged and counted once, when it is done.
+    const log = (status = res.statusCode) => {
+      const ms = performance.now() - started;
+      metrics.request({ route: routeClass(segments), method: req.method ?? '-', status, bytes: bytes(), seconds: ms / 1000 });
       opts.accessLog?.({
         time: new Date().toISOString(),
         remote: client,
@@ -230,9 +245,9 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
         path: (req.url ?? '').slice(0, 512),
         status,
         bytes: bytes(),
-        ms: Math.round((performance.now() - started) * 10) / 10,
+        ms: Math.round(ms * 10) / 10,
       });
-    let segments: string[];
+    };
     try {
       segments = pathSegments(req.url ?? '/');
     } catch (e) {

@@ -260,6 +260,16 @@ export interface AuditEntry {
   result: string;
 }
 
+/** What `Catalog.counts` answers. */
+export interface CatalogCounts {
+  repos: number;
+  snapshots: number;
+  /** Sets, live or not (a released or expired set stays until gc removes what it pinned). */
+  sets: number;
+  /** The packages of every repository's `latest` snapshot, added up. */
+  packagesInLatest: number;
+}
+
 /** What gc removes from the catalog in one transaction. */
 export interface CatalogSweep {
   /** The snapshots gc planned to remove. */
@@ -462,6 +472,14 @@ export interface Catalog extends BlobLedger {
   sweep(s: CatalogSweep): Promise<CatalogSweepResult>;
   /** Every blob digest the catalog refers to, leaving out the snapshots in `without`. */
   referencedBlobs(without?: string[]): Promise<Set<string>>;
+  /** A few counts, for monitoring: cheap (no list of anything is read). */
+  counts(): Promise<CatalogCounts>;
+  /**
+   * The packages the stored pages list, each counted once, and their bytes: the bulk of
+   * the store's blobs, known without listing them (a scan of the page entries: callers
+   * that ask often keep the answer a while).
+   */
+  storedPackages(): Promise<{ count: number; bytes: number }>;
 
   /**
    * Runs `fn` with every read this catalog makes for it seeing one state of the catalog

@@ -21,6 +21,7 @@ import {
   type Catalog,
   type CatalogSweep,
   type CatalogSweepResult,
+  type CatalogCounts,
   type LeaseChange,
   type NewSet,
   type PackageIdentity,
@@ -45,7 +46,7 @@ import * as rules from './catalog-rules.ts';
 import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, type Row } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -859,6 +860,14 @@ export class PgCatalog implements Catalog {
       add(await tx.rows(`SELECT blob AS digest FROM repodata_pages WHERE page IN (${pages})`, [without]));
       return out;
     });
+  }
+
+  async counts(): Promise<CatalogCounts> {
+    return toCounts((await this.read((tx) => tx.row(COUNTS_QUERY)))!);
+  }
+
+  async storedPackages(): Promise<{ count: number; bytes: number }> {
+    return toStoredPackages((await this.read((tx) => tx.row(STORED_PACKAGES_QUERY)))!);
   }
 
   // The blob ledger: writes that never carry a mutation's audit row (that goes with the change itself)

@@ -1,7 +1,7 @@
 // Catalog rows as domain objects: the same columns in every backend (SQLite and
 // PostgreSQL share one schema; see docs/store.md).
 
-import type { AuditEntry, MirrorFilter, PolicyKey, Repository, SigningKey, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo } from './catalog.ts';
+import type { AuditEntry, MirrorFilter, PolicyKey, Repository, SigningKey, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo, CatalogCounts } from './catalog.ts';
 import { scopesOfText } from './token-scopes.ts';
 
 export type Row = Record<string, string | number | null>;
@@ -86,4 +86,23 @@ export function toAudit(r: Row): AuditEntry {
   const e: AuditEntry = { seq: Number(r.seq), at: String(r.at), actor: String(r.actor), command: String(r.command), args: String(r.args), result: String(r.result) };
   if (r.repo !== null) e.repo = String(r.repo);
   return e;
+}
+
+// The monitoring reads (Catalog.counts, Catalog.storedPackages): one query each, the
+// same SQL in both backends. COUNT and SUM come back as text from PostgreSQL (bigint,
+// numeric): Number() is exact up to 2^53.
+
+/** Catalog.counts: a few counts, each an index scan at most. */
+export const COUNTS_QUERY =
+  "SELECT (SELECT COUNT(*) FROM repos) AS repos, (SELECT COUNT(*) FROM snapshots) AS snapshots, (SELECT COUNT(*) FROM sets) AS sets, (SELECT COALESCE(SUM(s.packages), 0) FROM tags t JOIN snapshots s ON s.id = t.snapshot WHERE t.tag = 'latest') AS packages_in_latest";
+
+export function toCounts(r: Row): CatalogCounts {
+  return { repos: Number(r.repos), snapshots: Number(r.snapshots), sets: Number(r.sets), packagesInLatest: Number(r.packages_in_latest) };
+}
+
+/** Catalog.storedPackages: every page entry read once, grouped by package. */
+export const STORED_PACKAGES_QUERY = 'SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM (SELECT digest, MAX(size) AS size FROM package_pages GROUP BY digest) AS stored';
+
+export function toStoredPackages(r: Row): { count: number; bytes: number } {
+  return { count: Number(r.count), bytes: Number(r.bytes) };
 }

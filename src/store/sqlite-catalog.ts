@@ -34,6 +34,7 @@ import {
   type AuditEntry,
   type CatalogSweep,
   type CatalogSweepResult,
+  type CatalogCounts,
   auditScope,
   StoreError,
 } from './catalog.ts';
@@ -41,7 +42,7 @@ import * as rules from './catalog-rules.ts';
 import { runNow, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { MIGRATIONS } from './sqlite-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, type Row } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -763,6 +764,14 @@ export class SqliteCatalog implements Catalog {
     } finally {
       this.db.exec('COMMIT');
     }
+  }
+
+  async counts(): Promise<CatalogCounts> {
+    return toCounts(this.q(COUNTS_QUERY).get() as Row);
+  }
+
+  async storedPackages(): Promise<{ count: number; bytes: number }> {
+    return toStoredPackages(this.q(STORED_PACKAGES_QUERY).get() as Row);
   }
 
   // The blob ledger: writes that never carry a mutation's audit row (that goes with the change itself)

@@ -143,6 +143,28 @@ for (const kind of catalogs) {
       }
     });
 
+    test("the monitoring reads: counts, and the stored packages each counted once however many pages list them", async () => {
+      const [a, b] = await kind.open();
+      try {
+        assert.deepEqual(await b.counts(), { repos: 0, snapshots: 0, sets: 0, packagesInLatest: 0 });
+        assert.deepEqual(await b.storedPackages(), { count: 0, bytes: 0 });
+        const entry = (i: number) => ({ href: `Packages/p/p-${i}.rpm`, digest: digest(`p${i}`), size: 100 + i, kind: 'package' as const });
+        const pagesOf = (...ids: number[]) => paginate(ids.map(entry));
+        await a.createRepo({ name: 'el9', createdBy: 't' });
+        await a.createRepo({ name: 'el8', createdBy: 't' });
+        const s1 = await a.commitSnapshot({ repo: 'el9', parent: undefined, pages: pagesOf(1), files: [], packages: 1, repomd: digest('1'), actor: 't', message: '1', tags: ['latest'] });
+        await a.commitSnapshot({ repo: 'el9', parent: s1.id, pages: pagesOf(1, 2), files: [], packages: 2, repomd: digest('2'), actor: 't', message: '2', tags: ['latest'] });
+        await a.commitSnapshot({ repo: 'el8', parent: undefined, pages: pagesOf(2, 3), files: [], packages: 2, repomd: digest('3'), actor: 't', message: '3', tags: ['latest'] });
+        // A tag other than latest adds nothing to latest's packages.
+        await a.moveTag({ repo: 'el9', tag: 'tested', to: s1.id, actor: 't', reason: 'x' });
+        await a.createSet({ members: [{ repo: 'el9', snapshot: s1.id }], actor: 't' });
+        assert.deepEqual(await b.counts(), { repos: 2, snapshots: 3, sets: 1, packagesInLatest: 4 });
+        assert.deepEqual(await b.storedPackages(), { count: 3, bytes: 101 + 102 + 103 });
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
     test('a released set stays released; a repo a live set pins is not deleted; a promotion needs every member', async () => {
       const [a, b] = await kind.open();
       try {

@@ -24,6 +24,7 @@ Serves the store over HTTP until stopped (Ctrl-C, SIGTERM). The store must exist
   /api/v1/...                        every txrepo operation as JSON (changes need a
                                      token with their scope: 'txrepo token create
                                      NAME --scope SCOPE'; see docs/security.md)
+  /metrics                           metrics for Prometheus (docs/http-api.md)
 
 Reads are anonymous, but for the audit log, tag history, fsck and set manifests
 (any token); with --private every read needs a token too (dnf: username= and
@@ -196,6 +197,8 @@ function started(json: boolean | undefined, url: string, store: string, processe
 /** Starts the workers, reports where they listen, and stops them on SIGINT/SIGTERM. */
 async function supervise(count: number, listen: string, store: string, json: boolean | undefined, isPrivate: boolean | undefined): Promise<number> {
   let stopping = false;
+  // A scrape of /metrics, whichever worker takes it, adds up every worker's counts.
+  await (await import('../../server/index.ts')).gatherWorkerMetrics();
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
   const ready = new Promise<string>((resolve, reject) => {
