@@ -181,8 +181,6 @@ class Providers<P extends { record: PackageRecord }> {
   }
 }
 
-const compareRecords = (a: PackageRecord, b: PackageRecord) => evrcmp({ epoch: a.epoch, version: a.version, release: a.release }, { epoch: b.epoch, version: b.version, release: b.release });
-
 /**
  * The provider dnf would pick: of the requirer's arch or noarch if there is one, then
  * named as the requirement, then the shortest name (then the first by name); of that
@@ -193,7 +191,7 @@ export function bestProvider<P extends { record: PackageRecord }>(candidates: P[
   const pool = fitting.length ? fitting : candidates;
   const names = [...new Set(pool.map((p) => p.record.name))].sort((a, b) => Number(b === requiredName) - Number(a === requiredName) || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
   const builds = pool.filter((p) => p.record.name === names[0]);
-  return builds.reduce((best, p) => (compareRecords(p.record, best.record) > 0 || (compareRecords(p.record, best.record) === 0 && p.record.arch === requirerArch) ? p : best));
+  return builds.reduce((best, p) => (evrcmp(p.record, best.record) > 0 || (evrcmp(p.record, best.record) === 0 && p.record.arch === requirerArch) ? p : best));
 }
 
 /**

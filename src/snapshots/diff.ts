@@ -7,7 +7,7 @@
 // were added, removed or changed, by type.
 
 import { parseRepomd, REPOMD_HREF } from '../metadata/index.ts';
-import { rpmvercmp, type ChangelogEntry, type PackageRecord } from '../rpm/index.ts';
+import { evrcmp, type ChangelogEntry, type PackageRecord } from '../rpm/index.ts';
 import type { Snapshot, Store } from '../store/index.ts';
 
 export interface PackageChange {
@@ -42,7 +42,6 @@ export interface SnapshotDiff {
 
 const signed = (r: PackageRecord) => (r.signer ? { signer: r.signer } : {});
 const evr = (r: PackageRecord) => `${r.epoch !== '0' ? `${r.epoch}:` : ''}${r.version}-${r.release}`;
-const compareEvr = (a: PackageRecord, b: PackageRecord) => Number(a.epoch) - Number(b.epoch) || rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release);
 
 /** Every build of a snapshot, by name.arch, oldest first. */
 async function buildsByNameArch(store: Store, snapshot: Snapshot): Promise<Map<string, PackageRecord[]>> {
@@ -53,12 +52,12 @@ async function buildsByNameArch(store: Store, snapshot: Snapshot): Promise<Map<s
     const key = `${r.name}.${r.arch}`;
     out.set(key, [...(out.get(key) ?? []), r]);
   }
-  for (const list of out.values()) list.sort(compareEvr);
+  for (const list of out.values()) list.sort(evrcmp);
   return out;
 }
 
 /** The builds of `a` that `b` has no build of the same EVR of. */
-const without = (a: PackageRecord[], b: PackageRecord[]) => a.filter((x) => !b.some((y) => compareEvr(x, y) === 0));
+const without = (a: PackageRecord[], b: PackageRecord[]) => a.filter((x) => !b.some((y) => evrcmp(x, y) === 0));
 
 /** What changed in one name.arch: gone and new builds, paired newest with newest. */
 function diffBuilds(before: PackageRecord[], after: PackageRecord[], diff: SnapshotDiff): void {
@@ -67,7 +66,7 @@ function diffBuilds(before: PackageRecord[], after: PackageRecord[], diff: Snaps
   while (gone.length && fresh.length) {
     const old = gone.pop()!;
     const now = fresh.pop()!;
-    if (compareEvr(now, old) > 0) {
+    if (evrcmp(now, old) > 0) {
       const known = new Set(old.changelogs.map((e) => `${e.date}\0${e.author}\0${e.text}`));
       diff.upgraded.push({ name: now.name, arch: now.arch, from: evr(old), to: evr(now), changelog: now.changelogs.filter((e) => !known.has(`${e.date}\0${e.author}\0${e.text}`)), ...signed(now) });
     } else diff.downgraded.push({ name: now.name, arch: now.arch, from: evr(old), to: evr(now), ...signed(now) });

@@ -2,12 +2,8 @@
 // newest N builds (by epoch, version, release, as rpm compares them) stay in a
 // snapshot. A deploy applies it to the new package list (commit.ts).
 
-import { rpmvercmp } from '../rpm/index.ts';
+import { evrcmp } from '../rpm/index.ts';
 import type { PackageIdentity } from '../store/index.ts';
-
-function compareEvr(a: PackageIdentity, b: PackageIdentity): number {
-  return Number(a.epoch) - Number(b.epoch) || rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release);
-}
 
 /** Those of `items` the policy keeps: the newest `keep` builds of each name.arch, in their order. */
 export function keptByPolicy<T extends { id: PackageIdentity }>(items: T[], keep: number): T[] {
@@ -19,6 +15,6 @@ export function keptByPolicy<T extends { id: PackageIdentity }>(items: T[], keep
     else groups.set(key, [x]);
   }
   const kept = new Set<T>();
-  for (const list of groups.values()) for (const x of list.sort((a, b) => compareEvr(b.id, a.id)).slice(0, keep)) kept.add(x);
+  for (const list of groups.values()) for (const x of list.sort((a, b) => evrcmp(b.id, a.id)).slice(0, keep)) kept.add(x);
   return items.filter((x) => kept.has(x));
 }
