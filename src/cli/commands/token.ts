@@ -55,8 +55,8 @@ function scopesOf(given: string[] | undefined): string[] {
   }
 }
 
-/** When a token made now for `duration` expires. */
-function expiryOf(duration: string): string {
+/** How long a token made for `duration` lives, in ms (checked before the store is opened). */
+function lifetimeOf(duration: string): number {
   let ms: number;
   try {
     ms = parseDuration(duration);
@@ -64,7 +64,7 @@ function expiryOf(duration: string): string {
     throw new UsageError(`--expires: ${(e as Error).message}`);
   }
   if (ms === 0) throw new UsageError(`--expires ${duration}: give a duration above 0 (a token that never works is no token); to end a token, revoke it`);
-  return new Date(Date.now() + ms).toISOString();
+  return ms;
 }
 
 /** A token as `token list --json` shows it: with whether it may be used now. */
@@ -90,13 +90,16 @@ export async function run(argv: string[]): Promise<number> {
   const needName = () => checkTokenName(name!);
   if (action !== 'list') needName();
   const scopes = action === 'create' ? scopesOf(v.scope) : [];
-  const expiresAt = v.expires === undefined ? undefined : expiryOf(v.expires);
+  const lifetime = v.expires === undefined ? undefined : lifetimeOf(v.expires);
   const { hashToken } = await import('../../server/index.ts');
   return withStore(v, action === 'list' ? 'reads' : 'writes', async ({ catalog }) => {
     switch (action) {
       case 'create': {
         const token = `txr_${randomBytes(32).toString('base64url')}`;
-        // The audit row commits with the token (store/catalog.ts, auditScope).
+        // The audit row commits with the token (store/catalog.ts, auditScope). The
+        // lifetime counts from now, not from the command's start: opening a store can
+        // take longer than a short --expires.
+        const expiresAt = lifetime === undefined ? undefined : new Date(Date.now() + lifetime).toISOString();
         const request = { name: needName(), scopes, expiresAt };
         const info = await auditScope.run(audited('token create', request), () => catalog.createToken({ ...request, hash: hashToken(token), createdBy: actor() }));
         print(v.json, { ...info, token }, () => token);
