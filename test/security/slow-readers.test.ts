@@ -87,7 +87,9 @@ test('200 connections that never read: bounded in number and memory, closed afte
   const started = Date.now();
   // The server's side tells whether it still holds them (a client that reads nothing
   // does not see the close either).
-  while (Date.now() - started < (IDLE_S + 5) * 1000) {
+  // Generous bounds: a loaded 2-core machine is slow to close 200 sockets; without the
+  // idle timeout they are held for good, far past either bound.
+  while (Date.now() - started < (IDLE_S + 15) * 1000) {
     peak = Math.max(peak, rssMiB());
     // Past the burst (the kernel's accept queue holds connections the server has yet to take, or refuse).
     if (Date.now() - started > 1000) peakHeld = Math.max(peakHeld, serverConnections());
@@ -99,7 +101,7 @@ test('200 connections that never read: bounded in number and memory, closed afte
   const elapsed = (Date.now() - started) / 1000;
   assert.equal(statusMeanwhile, 200);
   assert.ok(serverConnections() <= before, `the server still holds ${serverConnections() - before} more connections after ${elapsed.toFixed(1)} s`);
-  assert.ok(elapsed < IDLE_S + 3, `closed only after ${elapsed.toFixed(1)} s`);
+  assert.ok(elapsed < IDLE_S + 10, `closed only after ${elapsed.toFixed(1)} s`);
   // At most 32 connections of one client (and the one reading the metadata).
   assert.ok(peakHeld - before <= 32 + 1, `the server held ${peakHeld - before} more connections at once`);
   t.diagnostic(`RSS ${base.toFixed(1)} -> ${peak.toFixed(1)} MiB, ${peakHeld - before} more connections at most, closed after ${elapsed.toFixed(1)} s`);
