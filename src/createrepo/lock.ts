@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atPath, Failure, renameEntry } from '../common/index.ts';
+import { atPath, Failure, processAlive, renameEntry } from '../common/index.ts';
 
 export const LOCK_DIR = '.repodata';
 const OWNER_FILE = 'txrepo.lock.json';
@@ -26,15 +26,6 @@ interface Owner {
   pid: number;
   host: string;
   started: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface Lock {
@@ -53,7 +44,7 @@ async function readOwner(dir: string): Promise<Owner | undefined> {
 async function sweepPrivate(repoDir: string): Promise<void> {
   for (const name of await readdir(repoDir).catch(() => [] as string[])) {
     const m = PRIVATE.exec(name);
-    if (m && !alive(Number(m[1] ?? m[2]))) await rm(join(repoDir, name), { recursive: true, force: true });
+    if (m && !processAlive(Number(m[1] ?? m[2]))) await rm(join(repoDir, name), { recursive: true, force: true });
   }
 }
 
@@ -84,7 +75,7 @@ export async function acquireLock(repoDir: string, opts: { ignoreLock?: boolean 
         if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 2) throw e;
       }
       const holder = await readOwner(dir);
-      const stale = holder !== undefined && holder.host === owner.host && !alive(holder.pid);
+      const stale = holder !== undefined && holder.host === owner.host && !processAlive(holder.pid);
       if (!stale && !opts.ignoreLock) {
         const who = holder ? `txrepo (pid ${holder.pid} on ${holder.host}, since ${holder.started})` : 'another process (createrepo_c?)';
         throw new LockedError(`${repoDir} is locked by ${who}: ${dir} exists. Wait for that run to finish; if no run is active, remove ${dir} (or pass --ignore-lock).`);

@@ -30,7 +30,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { crashPoint } from '../common/index.ts';
+import { crashPoint, processAlive } from '../common/index.ts';
 import { s3Support, type S3Location } from '../store/index.ts';
 import { cacheControlOf, contentTypeOf, copyVerified, PublishError, STATE_DIR, type Progress, type PublishedFile, type PublishSource, type PublishTarget } from './target.ts';
 
@@ -59,15 +59,6 @@ interface Stored {
 }
 
 const etagOf = (etag: string | undefined) => (etag ?? '').replace(/"/g, '').toLowerCase();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class S3Target implements PublishTarget {
   readonly name: string;
@@ -150,7 +141,7 @@ export class S3Target implements PublishTarget {
   }
 
   private stale(l: Lease): boolean {
-    return !(Date.parse(l.expires) > Date.now()) || (l.host === hostname() && !alive(l.pid));
+    return !(Date.parse(l.expires) > Date.now()) || (l.host === hostname() && !processAlive(l.pid));
   }
 
   private async readLock(): Promise<{ lease: Lease; etag: string } | undefined> {
