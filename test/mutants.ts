@@ -841,6 +841,15 @@ export const MUTANTS: Mutant[] = [
     tests: [],
     reliability: 'fsck-live',
   },
+  {
+    id: 'createrepo-thread-chunks-mixed',
+    about: "createrepo's reader threads hand back a package's filelists and other chunks cut at the wrong lengths (only a repo big enough for threads shows it)",
+    file: 'src/createrepo/read-pool.ts',
+    from: '        const [p, f, l] = o.lengths;',
+    to: '        const [p, l, f] = o.lengths;',
+    tests: ['test/createrepo/fidelity.test.ts'],
+    testName: 'reader threads',
+  },
 ];
 
 
