@@ -850,6 +850,14 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/createrepo/fidelity.test.ts'],
     testName: 'reader threads',
   },
+  {
+    id: 'metadata-writer-sure-fit-wrong',
+    about: 'the metadata writer takes a string of N UTF-16 units to need N bytes, so multi-byte text near the end of a block is cut short',
+    file: 'src/metadata/file-writer.ts',
+    from: "    const most = typeof s === 'string' ? s.length * 3 : s.length;",
+    to: '    const most = s.length;',
+    tests: ['test/metadata/file-writer.test.ts'],
+  },
 ];
 
 
