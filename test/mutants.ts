@@ -868,6 +868,23 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/server/metrics.test.ts'],
     testName: 'whichever process',
   },
+  {
+    id: 'createrepo-thread-chunks-mixed',
+    about: "createrepo's reader threads hand back a package's filelists and other chunks cut at the wrong lengths (only a repo big enough for threads shows it)",
+    file: 'src/createrepo/read-pool.ts',
+    from: '        const [p, f, l] = o.lengths;',
+    to: '        const [p, l, f] = o.lengths;',
+    tests: ['test/createrepo/fidelity.test.ts'],
+    testName: 'reader threads',
+  },
+  {
+    id: 'metadata-writer-sure-fit-wrong',
+    about: 'the metadata writer takes a string of N UTF-16 units to need N bytes, so multi-byte text near the end of a block is cut short',
+    file: 'src/metadata/file-writer.ts',
+    from: "    const most = typeof s === 'string' ? s.length * 3 : s.length;",
+    to: '    const most = s.length;',
+    tests: ['test/metadata/file-writer.test.ts'],
+  },
 ];
 
 

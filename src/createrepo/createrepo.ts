@@ -151,9 +151,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
   }
 
   const lock = await acquireLock(dir, { ignoreLock: opts.ignoreLock });
-  // A full run reads every package: start the reader threads now, while we scan. An
-  // --update starts them only once it has more than a few packages to read.
-  let pool = new ReadPool(ReadPool.threadsFor(workers), opts.update ? INLINE_BELOW : 0);
+  let pool: ReadPool | undefined;
   try {
     const { packages: found, broken, moduleFiles } = await scanPackages(dir, { excludes: opts.excludes, skipSymlinks: opts.skipSymlinks, pkglist: opts.pkglist });
     // A package that cannot be read fails the run, a broken link to one included.
@@ -164,10 +162,11 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     let done = 0;
     const errors: Error[] = [];
 
-    if (!opts.update && found.length < INLINE_BELOW) {
-      await pool.close();
-      pool = new ReadPool(0);
-    }
+    // Reader threads only where they pay: a thread costs start-up time and memory that
+    // a small repo never earns back. A full run starts them now (the main thread reads
+    // while they start); an --update once it has read a few packages (most are reused).
+    const readers = found.length < INLINE_BELOW ? 0 : ReadPool.threadsFor(workers);
+    const readPool = (pool = new ReadPool(readers, opts.update ? INLINE_BELOW : 0));
     // An unchanged package (same size and mtime, listed under the same location and
     // checksum type) keeps its previous metadata, like createrepo_c's --update.
     const unchangedPrevious = (f: FoundPackage, href: string) => {
@@ -185,12 +184,15 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
         return prev.rendered;
       }
       read++;
-      return pool.render({ path: f.path, href, base: opts.baseurl, checksumType, changelogLimit });
+      return readPool.render({ path: f.path, href, base: opts.baseurl, checksumType, changelogLimit });
     };
 
     async function* rendered(): AsyncGenerator<RenderedPackage> {
-      // Many tasks in flight keep the worker threads busy; the window bounds memory.
-      for await (const result of orderedMap(found, 256, load, 512)) {
+      // With threads, many tasks in flight keep them busy; the window bounds memory.
+      // Without, reading ahead gains nothing and would hold every rendered package
+      // (all of a small repo's metadata), so packages are read one at a time.
+      const inFlight = readers > 0 ? 256 : 1;
+      for await (const result of orderedMap(found, inFlight, load, 2 * inFlight)) {
         opts.onProgress?.(++done, found.length);
         if (result.status === 'rejected') {
           errors.push(result.reason instanceof Error ? result.reason : new Error(String(result.reason)));
@@ -238,7 +240,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     const removed = await pruneOldMetadata(join(dir, 'repodata'), generation, opts.retainOldMd ?? DEFAULT_RETAIN_OLD_MD);
     return { dir, packages: found.length, read, reused, revision: repomd.revision, records: repomd.records, removedOldMetadata: removed };
   } finally {
-    await pool.close();
+    await pool?.close();
     await lock.release();
   }
 }

@@ -38,8 +38,11 @@ export class MetadataFileWriter {
   private readonly hash: Hash;
   private readonly compressor: Transform | undefined;
   private fh!: FileHandle;
+  /** Whole blocks (and chunks too big for one) waiting for the next flush. */
   private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** The block being filled: text is encoded straight into it. */
+  private block: Buffer | undefined;
+  private blockUsed = 0;
   private openSize = 0;
   private size = 0;
   private writeChain: Promise<void> = Promise.resolve();
@@ -68,36 +71,68 @@ export class MetadataFileWriter {
     return w;
   }
 
-  /** Appends text or UTF-8 bytes. Returns a promise only when the caller should wait. */
+  /**
+   * Appends text or UTF-8 bytes. Returns a promise only when the caller should wait.
+   * Small chunks are copied into a block of FLUSH_AT bytes, so a package's chunks cost
+   * no allocation of their own (a Buffer per chunk made most of a createrepo run's
+   * garbage), and the compressor gets whole blocks, without a concat.
+   */
   write(s: string | Uint8Array): Promise<void> | undefined {
-    const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-    return this.pendingBytes >= FLUSH_AT ? this.flush() : undefined;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: a sure fit needs no measuring.
+    const most = typeof s === 'string' ? s.length * 3 : s.length;
+    if (most > FLUSH_AT - this.blockUsed) this.sealBlock();
+    if (most > FLUSH_AT / 2) {
+      const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+      this.pending.push(bytes);
+    } else {
+      this.block ??= Buffer.allocUnsafe(FLUSH_AT);
+      if (typeof s === 'string') this.blockUsed += this.block.write(s, this.blockUsed);
+      else {
+        this.block.set(s, this.blockUsed);
+        this.blockUsed += s.length;
+      }
+    }
+    return this.pending.length ? this.flush() : undefined;
   }
 
+  /** Moves the filled part of the block to the pending list; the next write starts a new one. */
+  private sealBlock() {
+    if (this.blockUsed === 0) return;
+    this.pending.push(this.block!.subarray(0, this.blockUsed));
+    this.block = undefined;
+    this.blockUsed = 0;
+  }
+
+  /**
+   * Hashes and compresses (or writes) the pending pieces. They go to the compressor
+   * before the first await, so a flush that overlaps another cannot reorder them.
+   */
   private async flush(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.pending.length === 0) return;
-    const buf = Buffer.concat(this.pending, this.pendingBytes);
+    const pieces = this.pending;
     this.pending = [];
-    this.pendingBytes = 0;
-    this.openHash.update(buf);
-    this.openSize += buf.length;
-    if (this.compressor) {
-      if (!this.compressor.write(buf)) await new Promise<void>((resolve) => this.compressor!.once('drain', resolve));
-      // Keep the queue of disk writes short: wait for what was queued before.
-      await this.writeChain;
-    } else {
-      this.hash.update(buf);
-      this.size += buf.length;
-      await writeAll(this.fh, buf);
+    let full = false;
+    for (const piece of pieces) {
+      this.openHash.update(piece);
+      this.openSize += piece.length;
+      if (this.compressor) full = !this.compressor.write(piece);
+      else {
+        this.hash.update(piece);
+        this.size += piece.length;
+        const chained = this.writeChain.then(() => writeAll(this.fh, piece));
+        this.writeChain = chained;
+        chained.catch((e) => (this.failure ??= e));
+      }
     }
+    if (full) await new Promise<void>((resolve) => this.compressor!.once('drain', resolve));
+    // Keep the queue of disk writes short: wait for what was queued before.
+    await this.writeChain;
     if (this.failure) throw this.failure;
   }
 
   /** Finishes the file, moves it to its final name and returns its repomd record. */
   async finish(): Promise<RepomdRecord> {
+    this.sealBlock();
     await this.flush();
     if (this.compressor) {
       const c = this.compressor;

@@ -4,14 +4,15 @@
 // byte for byte.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyTree, mdcompare, metadataText, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { mustRun, txrepo } from '../helpers/run.ts';
 import { buildTestRpms, complexRpm } from '../helpers/fixtures.ts';
 import { int32s, rewriteHeader, strings, valuesOf, writeLegacyRpm, type Entry } from '../helpers/legacy-rpm.ts';
-import { sample, SAMPLES } from '../helpers/samples.ts';
+import { sample, sampleRpms, SAMPLES } from '../helpers/samples.ts';
+import { INLINE_BELOW } from '../../src/createrepo/read-pool.ts';
 
 
 let work: string;
@@ -122,6 +123,28 @@ describe('same metadata as createrepo_c', () => {
       const r = await both(dir, ['--changelog-limit', limit]);
       await assertSameMetadata(r.ours, r.theirs, ['other']);
     }
+  });
+
+  test('on a repo big enough for reader threads, with a bad package among them reported', async () => {
+    // Reader threads start only from INLINE_BELOW packages: below, every test above
+    // reads inline. Hard links of the built and sample packages under other names
+    // make a repo of varied packages past that line.
+    const built = await buildTestRpms();
+    const sources = [...(await readdir(built)).map((n) => join(built, n)), ...(await sampleRpms()).map(sample)].filter((p) => p.endsWith('.rpm'));
+    const dir = join(work, 'threaded');
+    await mkdir(dir);
+    for (let i = 0; i < INLINE_BELOW + 40; i++) await link(sources[i % sources.length], join(dir, `copy${String(i).padStart(4, '0')}-${basename(sources[i % sources.length])}`));
+    const { ours, theirs } = await both(dir, []);
+    await assertSameMetadata(ours, theirs);
+
+    // A package that cannot be read, far into the list: a thread reads it, and the run
+    // fails naming it, with the repodata left as it was.
+    const before = await readFile(join(ours, 'repodata/repomd.xml'), 'utf8');
+    await writeFile(join(ours, 'copy0280-zz-broken.rpm'), 'not a package\n');
+    const r = await txrepo(['createrepo', '--quiet', ours]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /1 package could not be read[^]*copy0280-zz-broken\.rpm/);
+    assert.equal(await readFile(join(ours, 'repodata/repomd.xml'), 'utf8'), before);
   });
 
   test('with other checksums', async () => {
