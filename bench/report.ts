@@ -31,6 +31,8 @@ export interface Report {
   rows: SummaryRow[];
   /** The per-section tables the run printed, verbatim. */
   details: string;
+  /** What bench/profile.ts printed: the functions with the most self time, the busiest system calls. */
+  profile?: string;
 }
 
 /** Whether the row meets its goal; undefined when it has none. */
@@ -74,8 +76,34 @@ export function renderMarkdown(report: Report): string {
     report.details.trimEnd(),
     '```',
     '',
+    '## Where the time goes',
+    '',
+    PROFILE_RECIPE,
+    '',
+    ...(report.profile ? ['From this run:', '', '```', report.profile.trim(), '```', ''] : []),
+    '## Running it',
+    '',
+    RUNNING_IT,
+    '',
   ].join('\n');
 }
+
+const PROFILE_RECIPE = `\`npm run bench -- --profile DIR\` (bench/profile.ts; a whole run does it too, at its end) runs txrepo's createrepo, sync (from nginx) and serve (5,000 downloads, 8 parallel) on the small packages under Node's CPU profiler, every thread included, and the sync again under \`strace -c -f\`; it prints the functions with the most self time and the busiest system calls, and leaves the \`.cpuprofile\` files in DIR (open them in Chrome DevTools' Performance tab or https://www.speedscope.app). By hand, the same on any txrepo command:
+
+\`\`\`
+NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" bin/txrepo createrepo --quiet DIR
+strace -c -f -o /tmp/sync.strace bin/txrepo sync REPO --from URL --store STORE
+/usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KiB peak' bin/txrepo ...
+\`\`\``;
+
+const RUNNING_IT = `\`npm run bench\` (bench/run.ts) runs every section and writes this file and benchmarks.svg (\`--out DIR\` to write them elsewhere, \`--json FILE\` for every figure). It needs createrepo_c, dnf, nginx (nginx-light) and curl; the backends section measures PostgreSQL + S3 too when \`$TXREPO_TEST_PG\` is set. The first run builds the corpus with rpmbuild (cached in .cache/). A whole run takes about 20-30 minutes on 2 cores; to shorten it:
+
+- \`--only createrepo|sync|store|serve|backends|ui\`: one section (prints its table; does not write the docs);
+- \`--runs N\` (default 3): runs per measurement;
+- \`--sync-large N\` (default 50000; 0 leaves it out): the size of the sync measured for peak RSS, 3-4 minutes at 50,000;
+- \`--sizes 1000,10000\` (default 1000,10000,50000): the backends section's repo sizes;
+- \`--replicas N\` (default 4): the deploy-into repo is the small packages times N;
+- \`--small N --large N\` (default 5000, 40): the corpus (another size is built anew, which takes a while).`;
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 

@@ -11,6 +11,7 @@
 //   npm run bench -- [--small 5000] [--large 40] [--runs 3] [--replicas 4] [--sizes 1000,10000,50000]
 //                    [--sync-large 50000] [--only createrepo|sync|store|serve|backends|ui]
 //                    [--json FILE] [--out DIR] [--keep]
+//   npm run bench -- --profile DIR [--small N]    where the time goes (bench/profile.ts)
 //
 // The serve benchmark needs nginx and curl (apt-get install nginx-light curl); the
 // backends benchmark (bench/backends.ts) PostgreSQL, named by $TXREPO_TEST_PG.
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { buildCorpus } from './corpus.ts';
 import { measure, median, spread, type Measure } from './measure.ts';
 import { backendsBench, type BackendRow } from './backends.ts';
+import { profileBench } from './profile.ts';
 import { renderMarkdown, renderSvg, type Report, type SummaryRow } from './report.ts';
 import { serveBench, type ServeRow } from './serve.ts';
 import { storeBench } from './store.ts';
@@ -45,6 +47,7 @@ const { values } = parseArgs({
     replicas: { type: 'string', default: '4' },
     sizes: { type: 'string', default: '1000,10000,50000' },
     'sync-large': { type: 'string', default: '50000' },
+    profile: { type: 'string' },
   },
 });
 const small = Number(values.small);
@@ -282,6 +285,12 @@ async function main() {
   const started = new Date();
   const load = [loadavg()[0]];
   const work = join(tmpdir(), `txrepo-bench-${process.pid}`);
+  if (values.profile) {
+    await buildCorpus(join(work, 'corpus'), { small, large });
+    await profileBench({ smallDir: join(work, 'corpus', 'small'), work: join(work, 'profile'), out: resolve(values.profile), small });
+    if (!values.keep) await rm(work, { recursive: true, force: true });
+    return;
+  }
   if (values.only === 'ui') {
     const ui = await runUi(work);
     if (values.json) await writeFile(values.json, JSON.stringify({ runs, ui }, null, 2));
@@ -356,6 +365,11 @@ the store's backends side by side (median of ${runs} runs for deploys of 10 and 
     }
   }
   const ui = wanted('ui') ? await runUi(work) : [];
+  const profile: string[] = [];
+  if (values.only === undefined) {
+    process.stderr.write('where the time goes: createrepo, sync and serve under the CPU profiler, sync under strace -c\n');
+    await profileBench({ smallDir: join(corpus, 'small'), work: join(work, 'profile'), out: join(work, 'profiles'), small }, (s) => (console.log(s), profile.push(s)));
+  }
   load.push(loadavg()[0]);
   const rows = summary(results, sync, serve, store);
   if (values.json) await writeFile(values.json, JSON.stringify({ small, large, runs, results, sync, store, serve, backends, ui, summary: rows }, null, 2));
@@ -367,6 +381,7 @@ the store's backends side by side (median of ${runs} runs for deploys of 10 and 
       notes: notes({ total, smallCount, minutes, load }),
       rows,
       details: printed.join('\n'),
+      profile: profile.join('\n'),
     };
     await mkdir(values.out, { recursive: true });
     await writeFile(join(values.out, 'benchmarks.md'), renderMarkdown(report));

@@ -79,5 +79,9 @@ describe('bench report', () => {
     assert.match(md, /!\[ratios against their goals\]\(benchmarks\.svg\)/);
     assert.match(md, /- cores: 2/);
     assert.match(md, /```\nsection text\n```/);
+    assert.match(md, /^## Running it$/m, 'the link to #running-it has its section');
+    assert.match(md, /^## Where the time goes$/m);
+    assert.doesNotMatch(md, /From this run:/);
+    assert.match(renderMarkdown({ ...report, profile: 'top functions' }), /From this run:\n\n```\ntop functions\n```/);
   });
 });
