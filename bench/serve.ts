@@ -102,7 +102,9 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
       const ngUrls = some.map((f) => `${nginx!.url}/${f.href}`);
       const t: Measure[] = [];
       const r: Measure[] = [];
+      // One unmeasured round each: the page cache, and the server's lazily loaded code.
       await curlAll(work, 'warm', ngUrls);
+      await curlAll(work, 'warm', txUrls);
       for (let i = 0; i < runs; i++) {
         r.push(await curlAll(work, 'nginx', ngUrls));
         t.push(await curlAll(work, 'txrepo', txUrls));
