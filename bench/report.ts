@@ -114,8 +114,9 @@ const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').re
  */
 export function renderSvg(rows: SummaryRow[], title = 'txrepo / reference tool (log scale)'): string {
   const values = rows.flatMap((r) => [r.ratio, r.goal?.value ?? 1]).filter((v) => v > 0 && Number.isFinite(v));
-  const lo = Math.floor(Math.log10(Math.min(0.1, ...values)));
-  const hi = Math.ceil(Math.log10(Math.max(10, ...values)));
+  // A margin around the data, so that no bar or goal sits on the chart's edge.
+  const lo = Math.floor(Math.log10(Math.min(0.1, ...values) / 1.5));
+  const hi = Math.ceil(Math.log10(Math.max(10, ...values) * 1.5));
   const labelW = 400;
   const plotW = 420;
   const textW = 230;
@@ -129,7 +130,7 @@ export function renderSvg(rows: SummaryRow[], title = 'txrepo / reference tool (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${labelW}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
-    `<text x="${labelW}" y="36" fill="#57606a">bar: from 1.0 (parity) to the ratio; black stroke: the goal</text>`,
+    `<text x="${labelW}" y="36" fill="#57606a">bar: from 1.0 (parity) to the ratio; black stroke: the goal. Times, memory: lower is better; throughput: higher</text>`,
   ];
   for (let p = lo; p <= hi; p++) {
     const gx = x(10 ** p).toFixed(1);

@@ -16,7 +16,7 @@
 // The serve benchmark needs nginx and curl (apt-get install nginx-light curl); the
 // backends benchmark (bench/backends.ts) PostgreSQL, named by $TXREPO_TEST_PG.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -224,13 +224,8 @@ function machine(): string[] {
       return String((err as { stderr?: string }).stderr ?? '').trim().split('\n')[0] || 'not found';
     }
   };
-  const nginx = (() => {
-    try {
-      return execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'nginx';
-    } catch (err) {
-      return String((err as { stderr?: string }).stderr ?? 'not found').trim();
-    }
-  })();
+  // nginx -v answers on stderr.
+  const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr?.trim() || 'nginx: not found';
   return [
     `CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
@@ -396,17 +391,17 @@ function notes(o: { total: number; smallCount: number; minutes: number; load: nu
   return [
     `**How to read it.** ratio = txrepo / reference for times and memory (below 1.0: txrepo is faster or smaller), ` +
       `and txrepo's throughput / nginx's for serve (above 1.0: txrepo is faster). Wall and CPU (user + sys, from GNU time's %U and %S, ` +
-      `children included) are medians of ${runs} runs (7 for start-up), peak RSS the highest of them; the two tools alternate run by run, ` +
+      `children included) are medians of ${runs} run${runs === 1 ? '' : 's'} (7 for start-up), peak RSS the highest of them; the two tools alternate run by run, ` +
       `after one unmeasured warm-up run each. "spread" is (slowest - fastest) / median wall of a row's runs: how noisy it was. ` +
       `The chart (benchmarks.svg) shows every ratio on a log scale with its goal; the goals are issue 19's.`,
     `**Corpus.** Real RPMs made by rpmbuild (bench/corpus.ts, seeded, cached in .cache/corpus-${small}-${large}): ` +
-      `${o.smallCount} small packages (about 37 KB each, a handful of files and dependencies) and ${large} large ones (5-9 MB, thousands of files, ` +
+      `${o.smallCount} small packages (about 37 KB each on average, a handful of files and dependencies) and ${large} large ones (5-9 MB, thousands of files, ` +
       `long changelogs); "mixed" is both (${o.total} after 10 are held back for the --update runs). ` +
       `Sync: the small packages, createrepo_c'd, served by nginx on loopback, to a fresh store / an empty directory; ` +
       `the large upstream (${syncLarge} packages) repeats them under distinct file names in r0/, r1/, ... (the same NEVRAs at distinct locations), ` +
       `measured once, for peak RSS against the 300 MiB budget. Serve: the small and the large packages of one snapshot downloaded by curl, ` +
       `8 transfers in parallel over keep-alive connections, from \`txrepo serve\` with its default settings and from nginx (2 workers, sendfile) ` +
-      `serving the exported snapshot. Deploy: 10 packages into a repo of the small packages × ${values.replicas} replicas vs createrepo_c --update of the same directory.`,
+      `serving the exported snapshot. Deploy: 10 packages into a repo of the small packages hard-linked ${values.replicas} times under distinct names vs createrepo_c --update of the same directory.`,
     `**This run.** \`npm run bench\` with ${process.argv.slice(2).join(' ') || 'the defaults'}; ${o.minutes.toFixed(0)} minutes; ` +
       `1-minute load average ${o.load.map((l) => l.toFixed(1)).join(' at the start, ')} at the end. ` +
       `A snapshot from a shared 2-core machine on which other engineers were building and testing at the same time: single figures are noisy ` +
