@@ -322,9 +322,9 @@ async function main() {
     print(`
 store operations vs the reference tools (median of ${runs} runs; ratio = txrepo / reference)
 `);
-    print(`${pad('scenario', 40)}${pad('txrepo', 24)}${pad('reference', 44)}wall ratio  memory ratio`);
+    print(`${pad('scenario', 40)}${pad('txrepo', 24)}${pad('reference', 64)}wall ratio  memory ratio`);
     for (const r of store) {
-      print(`${pad(r.scenario, 40)}${pad(fmt(r.txrepo), 24)}${pad(`${fmt(r.reference)} (${r.referenceName})`, 44)}${pad((r.txrepo.wall / r.reference.wall).toFixed(2), 12)}${(r.txrepo.rssKiB / r.reference.rssKiB).toFixed(2)}`);
+      print(`${pad(r.scenario, 40)}${pad(fmt(r.txrepo), 24)}${pad(`${fmt(r.reference)} (${r.referenceName})`, 64)}${pad((r.txrepo.wall / r.reference.wall).toFixed(2), 12)}${(r.txrepo.rssKiB / r.reference.rssKiB).toFixed(2)}`);
     }
   }
   let serve: ServeRow[] = [];
