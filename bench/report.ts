@@ -43,15 +43,20 @@ export function met(row: SummaryRow): boolean | undefined {
 
 const goalText = (g: Goal) => `${g.op === '<=' ? '≤' : '≥'} ${g.value}`;
 const verdict = (row: SummaryRow) => ({ true: 'met', false: 'MISSED', undefined: '' })[String(met(row)) as 'true' | 'false' | 'undefined'];
-/** Ratios printed with 2 significant decimals, small ones with 3. */
+/** Ratios printed with 2 decimals, small ones with 3. */
 export const ratioText = (r: number) => (r < 0.1 ? r.toFixed(3) : r.toFixed(2));
+/** A row's ratio as printed: with one more decimal where rounding would hide its verdict (1.002 against at most 1). */
+const rowRatio = (row: SummaryRow) => {
+  const short = ratioText(row.ratio);
+  return met({ ...row, ratio: Number(short) }) === met(row) ? short : row.ratio.toFixed(3);
+};
 
 export function renderMarkdown(report: Report): string {
   const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const table = [
     '| work | txrepo | reference | ratio | goal | |',
     '|---|---|---|---|---|---|',
-    ...report.rows.map((r) => `| ${cell(r.work)} | ${cell(r.txrepo)} | ${cell(r.reference)} | ${ratioText(r.ratio)} | ${r.goal ? goalText(r.goal) : ''} | ${verdict(r)} |`),
+    ...report.rows.map((r) => `| ${cell(r.work)} | ${cell(r.txrepo)} | ${cell(r.reference)} | ${rowRatio(r)} | ${r.goal ? goalText(r.goal) : ''} | ${verdict(r)} |`),
   ];
   const metCount = report.rows.filter((r) => met(r) === true).length;
   const goals = report.rows.filter((r) => r.goal).length;
@@ -142,14 +147,14 @@ export function renderSvg(rows: SummaryRow[], title = 'txrepo / reference tool (
     const mid = y + rowH / 2;
     const [a, b] = [x(1), x(r.ratio)].sort((m, n) => m - n);
     out.push(`<g>`);
-    out.push(`<title>${esc(`${r.work}: ${r.txrepo} vs ${r.reference}, ratio ${ratioText(r.ratio)}${r.goal ? `, goal ${goalText(r.goal)}: ${verdict(r)}` : ''}`)}</title>`);
+    out.push(`<title>${esc(`${r.work}: ${r.txrepo} vs ${r.reference}, ratio ${rowRatio(r)}${r.goal ? `, goal ${goalText(r.goal)}: ${verdict(r)}` : ''}`)}</title>`);
     out.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(r.work)}</text>`);
     out.push(`<rect x="${a.toFixed(1)}" y="${y + 6}" width="${Math.max(b - a, 2).toFixed(1)}" height="${rowH - 12}" fill="${colour(r)}"/>`);
     if (r.goal) {
       const gx = x(r.goal.value).toFixed(1);
       out.push(`<line x1="${gx}" y1="${y + 2}" x2="${gx}" y2="${y + rowH - 2}" stroke="#000000" stroke-width="2"/>`);
     }
-    const words = `${ratioText(r.ratio)}${r.goal ? ` (goal ${goalText(r.goal)}: ${verdict(r)})` : ''}`;
+    const words = `${rowRatio(r)}${r.goal ? ` (goal ${goalText(r.goal)}: ${verdict(r)})` : ''}`;
     out.push(`<text x="${labelW + plotW + 8}" y="${mid + 4}" fill="${colour(r)}">${esc(words)}</text>`);
     out.push(`</g>`);
   });

@@ -44,6 +44,12 @@ describe('bench report', () => {
     assert.equal(met({ ...rows[1], ratio: 0.7 }), true);
   });
 
+  test('a ratio that rounds onto its goal is printed with the decimal that shows the verdict', () => {
+    const near = { ...rows[0], ratio: 1.0024 };
+    assert.ok(parse(renderSvg([near])).texts.includes('1.002 (goal ≤ 1: MISSED)'));
+    assert.match(renderMarkdown({ date: '', machine: [], notes: [], rows: [near, { ...rows[0], ratio: 1.1 }], details: '' }), /\| 1\.002 \| ≤ 1 \| MISSED \|\n.*\| 1\.10 \| ≤ 1 \| MISSED \|/);
+  });
+
   test('the chart is well-formed SVG: a label, a bar and the verdict in words for every row, a goal stroke for each goal', () => {
     const svg = renderSvg(rows);
     const { elements, texts } = parse(svg);
