@@ -1,13 +1,15 @@
 // Server benchmarks:
-//  - package download throughput of `txrepo serve` vs nginx serving the same files
-//    (an exported snapshot), both fetched by curl with 8 parallel keep-alive transfers;
+//  - package download throughput of `txrepo serve` (default settings) vs nginx serving
+//    the same files (an exported snapshot), both fetched by curl with 8 parallel
+//    keep-alive transfers: the small packages, then the large ones, apart;
 //  - the cost of pinning a set of 20 repositories and injecting it into a reposync
 //    config (`txrepo set create` + `txrepo inject`), locally and through the server.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { measure, median, type Measure } from './measure.ts';
+import { measure, median, spread, type Measure } from './measure.ts';
+import { startNginx, type Nginx } from './nginx.ts';
 
 const TXREPO = join(import.meta.dirname, '..', 'bin', 'txrepo');
 
@@ -18,6 +20,8 @@ export interface ServeRow {
   referenceName?: string;
   /** Bytes moved per run, for throughput figures. */
   bytes?: number;
+  /** (slowest - fastest) / median wall of the runs. */
+  spread?: { txrepo: number; reference: number };
 }
 
 async function tx(args: string[]): Promise<string> {
@@ -66,6 +70,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   const store = join(work, 'store');
   await mkdir(work, { recursive: true });
   const small = (await readdir(opts.smallDir)).filter((f) => f.endsWith('.rpm')).sort().slice(0, opts.small);
+  const smallNames = new Set(small);
   const large = (await readdir(opts.largeDir)).filter((f) => f.endsWith('.rpm')).sort();
   const source = join(work, 'packages');
   await mkdir(source, { recursive: true });
@@ -83,46 +88,31 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
 
   const rows: ServeRow[] = [];
   const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet'], /listening on (http:\/\/\S+)/);
-  const port = 20000 + (process.pid % 20000);
-  const nginxConf = join(work, 'nginx.conf');
-  await writeFile(
-    nginxConf,
-    `worker_processes 2;
-daemon off;
-pid ${join(work, 'nginx.pid')};
-error_log ${join(work, 'nginx-error.log')};
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  types { application/x-rpm rpm; application/xml xml; application/gzip gz; }
-  default_type application/octet-stream;
-  client_body_temp_path ${work}/nginx-body;
-  proxy_temp_path ${work}/nginx-proxy;
-  fastcgi_temp_path ${work}/nginx-fastcgi;
-  uwsgi_temp_path ${work}/nginx-uwsgi;
-  scgi_temp_path ${work}/nginx-scgi;
-  server { listen 127.0.0.1:${port}; root ${exported}; }
-}
-`,
-  );
-  let nginx: ChildProcess | undefined;
+  let nginx: Nginx | undefined;
   try {
-    nginx = spawn('nginx', ['-c', nginxConf, '-p', work], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
-    if (nginx.exitCode !== null) throw new Error(`nginx did not start (see ${join(work, 'nginx-error.log')}); install it: apt-get install nginx-light`);
-    const txUrls = packages.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
-    const ngUrls = packages.map((f) => `http://127.0.0.1:${port}/${f.href}`);
-    const t: Measure[] = [];
-    const r: Measure[] = [];
-    for (let i = 0; i < runs; i++) {
-      r.push(await curlAll(work, 'nginx', ngUrls));
-      t.push(await curlAll(work, 'txrepo', txUrls));
+    nginx = await startNginx(join(work, 'nginx'), exported);
+    // The small packages and the large ones apart: per-request costs and bytes.
+    const kinds = [
+      { what: 'small', files: packages.filter((f) => smallNames.has(f.href.slice(f.href.lastIndexOf('/') + 1))) },
+      { what: 'large', files: packages.filter((f) => !smallNames.has(f.href.slice(f.href.lastIndexOf('/') + 1))) },
+    ];
+    for (const { what, files: some } of kinds) {
+      if (some.length === 0) continue;
+      const txUrls = some.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
+      const ngUrls = some.map((f) => `${nginx!.url}/${f.href}`);
+      const t: Measure[] = [];
+      const r: Measure[] = [];
+      // One unmeasured round each: the page cache, and the server's lazily loaded code.
+      await curlAll(work, 'warm', ngUrls);
+      await curlAll(work, 'warm', txUrls);
+      for (let i = 0; i < runs; i++) {
+        r.push(await curlAll(work, 'nginx', ngUrls));
+        t.push(await curlAll(work, 'txrepo', txUrls));
+      }
+      const moved = some.reduce((n, f) => n + f.size, 0);
+      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) } });
+      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s\n`);
     }
-    rows.push({ scenario: `download ${packages.length} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes });
-    process.stderr.write(`  downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s\n`);
 
     // A set of 20 repositories, injected into a reposync config.
     const token = (await tx(['token', 'create', 'bench', '--scope', 'admin', '--store', store])).trim();
@@ -146,7 +136,7 @@ http {
     rows.push({ scenario: 'set create + inject, 20 repos (server)', txrepo: median(remote) });
     process.stderr.write(`  set create + inject, 20 repos: ${median(local).wall} s local, ${median(remote).wall} s through the server\n`);
   } finally {
-    if (nginx) await stop(nginx);
+    await nginx?.stop();
     await stop(served.child);
   }
   return rows;
@@ -158,5 +148,5 @@ async function measureSetAndInject(target: string[], conf: string, names: string
   const set = (await tx(['set', 'list', '--json', ...target])).trim();
   const id = (JSON.parse(set) as { id: string }[]).at(-1)!.id;
   const b = await measure(TXREPO, ['inject', conf, '--set', id, '--base-url', base, ...target]);
-  return { wall: Number((a.wall + b.wall).toFixed(2)), rssKiB: Math.max(a.rssKiB, b.rssKiB) };
+  return { wall: Number((a.wall + b.wall).toFixed(2)), cpu: Number((a.cpu + b.cpu).toFixed(2)), rssKiB: Math.max(a.rssKiB, b.rssKiB) };
 }

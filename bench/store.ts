@@ -3,12 +3,11 @@
 //    of the same directory (the cost of a snapshot should follow the change);
 //  - the same deploys with a signing key vs without, from the CLI and through a server
 //    (signing each snapshot's repomd.xml should cost little: signingBench);
-//  - syncing an upstream served on loopback vs dnf reposync of the same upstream.
+//  (sync vs dnf reposync is in bench/sync.ts.)
 
 import { cp, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { serveDirectory } from '../test/helpers/http.ts';
 import { mustRun } from '../test/helpers/run.ts';
 import { serve } from '../test/helpers/serve.ts';
 import { measure, median, type Measure } from './measure.ts';
@@ -120,36 +119,5 @@ export async function storeBench(opts: { smallDir: string; work: string; runs: n
   const rows: Row[] = [{ scenario: `deploy 10 into ${total} packages`, txrepo: median(tx), reference: median(cr), referenceName: 'createrepo_c --update' }, ...signing];
   for (const r of rows) process.stderr.write(`  ${r.scenario}: txrepo ${r.txrepo.wall} s, ${r.referenceName} ${r.reference.wall} s\n`);
 
-  // Sync vs reposync, of an upstream of the small packages served on loopback.
-  const upstream = join(work, 'upstream');
-  await mkdir(upstream);
-  for (const f of small) await link(join(opts.smallDir, f), join(upstream, f));
-  await run('createrepo_c', ['--no-database', '--quiet', upstream]);
-  const server = await serveDirectory(upstream);
-  try {
-    const syncs: Measure[] = [];
-    const reposyncs: Measure[] = [];
-    for (let i = 0; i < runs; i++) {
-      const s = join(work, `sync-store-${i}`);
-      await run(TXREPO, ['repo', 'create', 'up', '--store', s]);
-      syncs.push(await measure(TXREPO, ['sync', 'up', '--from', server.url, '--store', s]));
-      await rm(s, { recursive: true, force: true });
-      const dest = join(work, `reposync-${i}`);
-      const root = join(work, `reposync-root-${i}`);
-      await mkdir(root, { recursive: true });
-      reposyncs.push(
-        await measure('dnf', [
-          'reposync', '-q', `--installroot=${root}`, '--releasever=1', '--setopt=reposdir=/nonexistent',
-          `--repofrompath=up,${server.url}`, '--repoid=up', '--download-metadata', '--norepopath', '-p', dest,
-        ]),
-      );
-      await rm(dest, { recursive: true, force: true });
-      await rm(root, { recursive: true, force: true });
-    }
-    rows.push({ scenario: `sync ${small.length} packages over loopback`, txrepo: median(syncs), reference: median(reposyncs), referenceName: 'dnf reposync' });
-    process.stderr.write(`  ${rows.at(-1)!.scenario}: txrepo ${rows.at(-1)!.txrepo.wall} s, dnf reposync ${rows.at(-1)!.reference.wall} s\n`);
-  } finally {
-    await server.close();
-  }
   return rows;
 }

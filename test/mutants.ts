@@ -39,6 +39,22 @@ export const MUTANTS: Mutant[] = [
     testName: 'SIGKILL|killed',
   },
   {
+    id: 'bench-goal-always-at-most',
+    about: "the benchmark report reads every goal as an upper bound (serve's throughput goal, at least 0.7 of nginx, is 'met' by any lower ratio)",
+    file: 'bench/report.ts',
+    from: "  return row.goal.op === '<=' ? row.ratio <= row.goal.value : row.ratio >= row.goal.value;",
+    to: '  return row.ratio <= row.goal.value;',
+    tests: ['test/bench/report.test.ts'],
+  },
+  {
+    id: 'bench-svg-unescaped',
+    about: 'the benchmark chart writes labels into the SVG unescaped (a row named with < or & makes it unreadable)',
+    file: 'bench/report.ts',
+    from: "const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\"', '&quot;');",
+    to: 'const esc = (s: string) => s;',
+    tests: ['test/bench/report.test.ts'],
+  },
+  {
     id: 'legacy-missingok',
     about: 'a MISSINGOK requires (rpm < 4.12 recommends) stays a requires',
     file: 'src/rpm/derive.ts',
