@@ -17,3 +17,4 @@ export type { Advisory, ParseLimits } from './reader.ts';
 export { primaryHeader, PRIMARY_FOOTER } from './primary.ts';
 export { filelistsHeader, FILELISTS_FOOTER } from './filelists.ts';
 export { otherHeader, OTHER_FOOTER } from './other.ts';
+export { contentTypeOf } from './content-types.ts';

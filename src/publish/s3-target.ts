@@ -32,7 +32,8 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crashPoint, processAlive } from '../common/index.ts';
 import { s3Support, type S3Location } from '../store/index.ts';
-import { cacheControlOf, contentTypeOf, copyVerified, PublishError, STATE_DIR, type Progress, type PublishedFile, type PublishSource, type PublishTarget } from './target.ts';
+import { cacheControlOf, copyVerified, PublishError, STATE_DIR, type Progress, type PublishedFile, type PublishSource, type PublishTarget } from './target.ts';
+import { contentTypeOf } from '../metadata/index.ts';
 
 type Support = Awaited<ReturnType<typeof s3Support>>;
 

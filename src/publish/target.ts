@@ -81,24 +81,6 @@ function isMutable(href: string): boolean {
   return href === 'repodata/repomd.xml' || href === 'repodata/repomd.xml.asc' || href === 'repodata/repomd.xml.key' || href.startsWith(`${STATE_DIR}/`);
 }
 
-const TYPES: [RegExp, string][] = [
-  [/\.rpm$/, 'application/x-rpm'],
-  [/\.xml$/, 'application/xml'],
-  [/\.json$/, 'application/json'],
-  [/\.gz$/, 'application/gzip'],
-  [/\.zst$/, 'application/zstd'],
-  [/\.xz$/, 'application/x-xz'],
-  [/\.bz2$/, 'application/x-bzip2'],
-  [/\.sqlite$/, 'application/vnd.sqlite3'],
-  [/\.asc$/, 'application/pgp-signature'],
-  [/\.key$/, 'application/pgp-keys'],
-];
-
-/** The Content-Type a web front serves `href` with (never a Content-Encoding: yum wants the .gz as it is). */
-export function contentTypeOf(href: string): string {
-  return TYPES.find(([re]) => re.test(href))?.[1] ?? 'application/octet-stream';
-}
-
 /** The history's folder in a tree (publish.ts). */
 export const STATE_DIR = '.txrepo-publish';
 

@@ -6,24 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { BlobDamagedError, type SnapshotFile, type Store } from '../store/index.ts';
+import { contentTypeOf } from '../metadata/index.ts';
 import { HttpError } from './http.ts';
-
-const TYPES: [RegExp, string][] = [
-  [/\.rpm$/, 'application/x-rpm'],
-  [/\.xml$/, 'application/xml'],
-  [/\.gz$/, 'application/gzip'],
-  [/\.xz$/, 'application/x-xz'],
-  [/\.zst$/, 'application/zstd'],
-  [/\.bz2$/, 'application/x-bzip2'],
-  [/\.(yaml|yml)$/, 'application/yaml'],
-  [/\.json$/, 'application/json'],
-  [/repomd\.xml\.asc$/, 'application/pgp-signature'],
-  [/repomd\.xml\.key$/, 'application/pgp-keys'],
-];
-
-export function contentType(href: string): string {
-  return TYPES.find(([re]) => re.test(href))?.[1] ?? 'application/octet-stream';
-}
 
 /** The one range of a Range header we serve; undefined: the whole file. */
 function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -57,7 +41,7 @@ export interface ServeFileOptions {
 export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<void> {
   const etag = `"${file.digest}"`;
   const headers: Record<string, string> = {
-    'content-type': contentType(file.href),
+    'content-type': contentTypeOf(file.href),
     etag,
     'cache-control': opts.cacheControl,
     'accept-ranges': 'bytes',
