@@ -83,6 +83,7 @@ test('200 connections that never read: bounded in number and memory, closed afte
   const sockets = await Promise.all(Array.from({ length: 200 }, slowReader));
   let peak = base;
   let peakHeld = before;
+  let lastHeld = Infinity;
   let statusMeanwhile = 0;
   const started = Date.now();
   // The server's side tells whether it still holds them (a client that reads nothing
@@ -91,8 +92,14 @@ test('200 connections that never read: bounded in number and memory, closed afte
   // idle timeout they are held for good, far past either bound.
   while (Date.now() - started < (IDLE_S + 15) * 1000) {
     peak = Math.max(peak, rssMiB());
-    // Past the burst (the kernel's accept queue holds connections the server has yet to take, or refuse).
-    if (Date.now() - started > 1000) peakHeld = Math.max(peakHeld, serverConnections());
+    // Past the burst, and only what two samples 200 ms apart agree on: the kernel's
+    // accept queue holds connections the server has yet to take (or refuse), and on a
+    // loaded machine a few are still there a second in (CI once saw 34 at one sample).
+    if (Date.now() - started > 1000) {
+      const held = serverConnections();
+      peakHeld = Math.max(peakHeld, Math.min(held, lastHeld));
+      lastHeld = held;
+    }
     // Meanwhile another client reads the metadata.
     if (!statusMeanwhile) statusMeanwhile = (await fetch(`${server.url}/repos/el9/tags/latest/repodata/repomd.xml`, { headers: { connection: 'close' } })).status;
     if (Date.now() - started > 1000 && serverConnections() <= before) break;
