@@ -191,6 +191,9 @@ export async function ingestRepo(
   const fileTimes = new Map<string, number>();
   let downloaded = 0;
   let done = 0;
+  // Every download is fsynced before it is linked in, but the blob directories only
+  // once, after the last: the commit that lists the blobs comes after that.
+  const batch = blobs.batch();
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
     const href = checkPackageHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType, up.describe(primaryRecord.href));
@@ -199,7 +202,7 @@ export async function ingestRepo(
     // metadata says something else, or the blob is damaged), and the download decides.
     let digest = type === 'sha256' && (await blobs.touch(p.pkgid, p.sizePackage)) ? p.pkgid : undefined;
     if (!digest) {
-      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage });
+      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, batch);
       digest = blob.digest;
       downloaded++;
     }
@@ -207,6 +210,7 @@ export async function ingestRepo(
     fileTimes.set(digest, p.timeFile);
     opts.onProgress?.(++done, listed.length);
   });
+  await batch.flush();
 
   // Records come from the packages' own headers, parsed once at ingest: those the
   // catalog has were read (and verified) when their content first came in. The
