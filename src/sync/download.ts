@@ -72,8 +72,18 @@ async function hashOpened(fh: FileHandle, types: string[]): Promise<{ hashes: Ha
   return { hashes, size };
 }
 
-/** With `batch`, the blob is stored through it: durable once the batch is flushed. */
-export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile, batch?: BlobBatch): Promise<BlobInfo> {
+export interface DownloadOptions {
+  /** Store the blob through this batch: durable once the batch is flushed. */
+  batch?: BlobBatch;
+  /**
+   * Looks at the verified file before it becomes a blob (a sync reads the package's
+   * record from it, not from the blob, which may be in object storage); a failure
+   * stores nothing.
+   */
+  inspect?: (path: string) => Promise<void>;
+}
+
+export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile, opts: DownloadOptions = {}): Promise<BlobInfo> {
   const url = upstream.describe(href);
   const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
   // The size the metadata lists bounds the download, but only up to maxSize: a hostile
@@ -138,6 +148,14 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
     await rm(partial, { force: true });
     throw new ChecksumMismatchError(`${url}: ${expect.checksumType} is ${actual}, the upstream metadata lists ${expect.checksum}; refusing it`);
   }
-  // The partial file becomes the blob: moved in, not copied, and not read again.
-  return (batch ?? store.blobs).adopt(partial, { digest: sha256, size: state.size }, { hashed: true });
+  if (opts.inspect) {
+    try {
+      await opts.inspect(partial);
+    } catch (e) {
+      await rm(partial, { force: true });
+      throw e;
+    }
+  }
+  // The partial file becomes the blob: moved in, not copied, and not hashed again.
+  return (opts.batch ?? store.blobs).adopt(partial, { digest: sha256, size: state.size }, { hashed: true });
 }
