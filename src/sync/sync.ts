@@ -156,7 +156,13 @@ interface ListedPackage {
   timeFile: number;
 }
 
-const listedOf = (p: PackageRecord): ListedPackage => ({ locationHref: p.locationHref, checksumType: p.checksumType, pkgid: p.pkgid, sizePackage: p.sizePackage, timeFile: p.timeFile });
+/**
+ * A copy of a string that keeps no larger one alive: the parser's strings may be slices
+ * of the chunk of XML they were read from, which V8 would keep whole for each of them.
+ */
+const owned = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+const listedOf = (p: PackageRecord): ListedPackage => ({ locationHref: owned(p.locationHref), checksumType: owned(p.checksumType), pkgid: owned(p.pkgid), sizePackage: p.sizePackage, timeFile: p.timeFile });
 
 /** Records go into the catalog this many at a time: a sync of a large upstream holds no more. */
 const RECORD_BATCH = 500;
