@@ -456,6 +456,15 @@ export const MUTANTS: Mutant[] = [
     testName: 'batch',
   },
   {
+    id: 'sync-reused-blob-no-record',
+    about: "a sync reuses a stored blob whose record the catalog lacks (a killed sync's download) without reading the record from it",
+    file: 'src/sync/sync.ts',
+    from: '    for (const p of chunk) if (!known.has(p.digest)) records.add(',
+    to: '    for (const p of chunk) if (false) records.add(',
+    tests: ['test/sync/sync.test.ts'],
+    testName: 'without its record',
+  },
+  {
     id: 'repo-dir-all-rpms',
     about: 'through --server, a yum repo directory uploads every .rpm under it, not the packages its metadata lists',
     file: 'src/remote/client.ts',
