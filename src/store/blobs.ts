@@ -55,6 +55,8 @@ export interface BlobWriter {
 /** adopt()s whose durability is made sure of together, at flush() (BlobStore.batch()). */
 export interface BlobBatch {
   adopt(path: string, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
+  /** touch(), with the blob found made durable by flush() (it may be another batch's, unflushed). */
+  touch(digest: string, size?: number): Promise<boolean>;
   /** Makes every blob this batch stored durable; call it once its adopt()s have settled. */
   flush(): Promise<void>;
 }

@@ -86,7 +86,7 @@ export class LocalBlobStore implements BlobStore {
       await linkEntry(temp, final);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (!(await this.reuse(digest, size))) await renameEntry(temp, final);
+      if (!(await this.reuse(digest, size, batch))) await renameEntry(temp, final);
     }
     if (batch) batch.toSync.add(dir);
     else await fsyncDir(dir);
@@ -132,6 +132,7 @@ export class LocalBlobStore implements BlobStore {
     const batch: Batch = { toSync: new Set(), made: new Map() };
     return {
       adopt: (path, expect, opts = {}) => this.moveIn(path, expect, path, opts.hashed === true, batch),
+      touch: (digest, size) => this.touch(digest, size, batch),
       // Each directory once, a few at a time, in a fixed order (the same protocol steps
       // on every run, for the crash trials).
       flush: async () => {
@@ -142,16 +143,19 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  async touch(digest: string, size?: number): Promise<boolean> {
+  async touch(digest: string, size?: number, batch?: Batch): Promise<boolean> {
     const st = await this.stat(digest);
-    return st !== undefined && (size === undefined || st.size === size) && this.reuse(digest, st.size);
+    return st !== undefined && (size === undefined || st.size === size) && this.reuse(digest, st.size, batch);
   }
 
   /**
    * Marks an existing blob as used now (its mtime): true if it exists with this size.
-   * A blob gc just took away is false, and the caller stores it again.
+   * A blob gc just took away is false, and the caller stores it again. A blob found is
+   * made durable for the caller too (its directory fsynced, at once or at `batch`'s
+   * flush): another writer's batch may have linked it and not flushed yet, and the
+   * caller's commit must not list a blob a power loss could still take away.
    */
-  private async reuse(digest: string, size: number): Promise<boolean> {
+  private async reuse(digest: string, size: number, batch?: Batch): Promise<boolean> {
     try {
       const now = new Date();
       await utimes(this.localPath(digest), now, now);
@@ -159,7 +163,10 @@ export class LocalBlobStore implements BlobStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
-    return (await this.stat(digest))?.size === size;
+    if ((await this.stat(digest))?.size !== size) return false;
+    if (batch) batch.toSync.add(this.dirOf(digest));
+    else await fsyncDir(this.dirOf(digest));
+    return true;
   }
 
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {

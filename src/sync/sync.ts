@@ -240,7 +240,7 @@ export async function ingestRepo(
     // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
     // With the listed size: a stored blob of another size is not the listed file (the
     // metadata says something else, or the blob is damaged), and the download decides.
-    let digest = type === 'sha256' && (await blobs.touch(p.pkgid, p.sizePackage)) ? p.pkgid : undefined;
+    let digest = type === 'sha256' && (await batch.touch(p.pkgid, p.sizePackage)) ? p.pkgid : undefined;
     if (digest) {
       reused.set(digest, { digest, source, locationHref: '', timeFile: p.timeFile });
     } else {

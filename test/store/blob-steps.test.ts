@@ -142,3 +142,42 @@ test('the blobs of a flushed batch survive a power loss, whole; an unflushed bat
   for (const fan of left) names += (await readdir(join(unflushed.blobs, fan))).length;
   assert.equal(names, await soundBlobs(unflushed.blobs));
 });
+
+test("a writer that reuses another batch's blob makes its directory durable itself: at once, or at its own batch's flush", async () => {
+  const store = join(work, 'reuse');
+  const trace = join(work, 'reuse.trace');
+  // A batch links a blob and is never flushed (its writer is slow, or died); then a
+  // deploy (putBytes) and a second sync's batch (touch, flush) find the blob and reuse it.
+  const script = `
+    import { createHash } from 'node:crypto';
+    import { writeFile } from 'node:fs/promises';
+    import { join } from 'node:path';
+    import { crashPoint } from ${JSON.stringify(fileURLToPath(new URL('../../src/common/crash.ts', import.meta.url)))};
+    import { LocalBlobStore } from ${JSON.stringify(LOCAL_BLOBS)};
+    const blobs = new LocalBlobStore(${JSON.stringify(store)});
+    await blobs.init();
+    const data = Buffer.from('a blob two writers want');
+    const digest = createHash('sha256').update(data).digest('hex');
+    const path = join(${JSON.stringify(store)}, 'tmp', 'staged');
+    await writeFile(path, data, { mode: 0o444 });
+    await blobs.batch().adopt(path, { digest, size: data.length }, { hashed: true });
+    crashPoint('mark', 'deploy reuses');
+    await blobs.putBytes(data);
+    crashPoint('mark', 'sync reuses');
+    const second = blobs.batch();
+    if (!(await second.touch(digest, data.length))) throw new Error('touch did not find the blob');
+    crashPoint('mark', 'second batch flushes');
+    await second.flush();
+  `;
+  const code = await new Promise<number | null>((done) =>
+    spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit', env: { ...process.env, TXREPO_CRASH_TRACE: trace } }).on('exit', done),
+  );
+  assert.equal(code, 0);
+  const steps = await readTrace(trace);
+  const mark = (name: string) => steps.find((s) => s.kind === 'mark' && s.path === name)!.n;
+  const dirSyncs = steps.filter((s) => s.kind === 'fsync-dir' && /\/blobs\/.*\/[0-9a-f]{2}$/.test(s.path));
+  assert.equal(dirSyncs.filter((s) => s.n < mark('deploy reuses')).length, 0, 'the first batch, never flushed, fsynced no directory');
+  assert.equal(dirSyncs.filter((s) => s.n > mark('deploy reuses') && s.n < mark('sync reuses')).length, 1, 'the deploy that reused the blob fsynced its directory');
+  assert.equal(dirSyncs.filter((s) => s.n > mark('sync reuses') && s.n < mark('second batch flushes')).length, 0, 'the batch that reused it leaves the fsync to its flush');
+  assert.equal(dirSyncs.filter((s) => s.n > mark('second batch flushes')).length, 1, "the second batch's flush fsynced the blob's directory");
+});
