@@ -56,9 +56,8 @@ export async function linkEntry(from: string, to: string, opts: { existingIsSame
  * True if it created any.
  */
 export async function makeDirDurable(dir: string): Promise<boolean> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await makeDir(dir);
   if (first === undefined) return false; // it existed
-  simulator()?.madeDirs(resolve(first), resolve(dir));
   // Every directory from `first` down was created: fsync each one's parent.
   const created: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
@@ -67,6 +66,16 @@ export async function makeDirDurable(dir: string): Promise<boolean> {
   }
   for (const d of created.reverse()) await fsyncDir(dirname(d));
   return true;
+}
+
+/**
+ * mkdir -p, as a step of a protocol: the first directory it created (undefined if
+ * `dir` existed), whose entry is durable once its parent is fsynced (and so on down).
+ */
+export async function makeDir(dir: string): Promise<string | undefined> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first !== undefined) simulator()?.madeDirs(resolve(first), resolve(dir));
+  return first;
 }
 
 /** Registers a file this process is creating: its data is not durable until syncFile(). */

@@ -12,7 +12,7 @@ export type { CompressionType } from './compression.ts';
 export { primaryPackage } from './primary.ts';
 export { filelistsPackage } from './filelists.ts';
 export { otherPackage, selectChangelogs } from './other.ts';
-export { readPackageRecords, parsePrimary, parseFilelists, parseOther, parseUpdateinfo, MetadataParseError, DEFAULT_PARSE_LIMITS } from './reader.ts';
+export { readPackageRecords, parsePrimary, eachPrimaryPackage, parseFilelists, parseOther, parseUpdateinfo, MetadataParseError, DEFAULT_PARSE_LIMITS } from './reader.ts';
 export type { Advisory, ParseLimits } from './reader.ts';
 export { primaryHeader, PRIMARY_FOOTER } from './primary.ts';
 export { filelistsHeader, FILELISTS_FOOTER } from './filelists.ts';

@@ -128,6 +128,15 @@ function emptyRecord(): PackageRecord {
 /** Parses primary.xml into records (files: primary files only, until filelists is merged). */
 export async function parsePrimary(input: Readable, name: string, source: string, limits = DEFAULT_PARSE_LIMITS): Promise<PackageRecord[]> {
   const out: PackageRecord[] = [];
+  await eachPrimaryPackage(input, name, source, (p) => out.push(p), limits);
+  return out;
+}
+
+/**
+ * parsePrimary()'s records handed to `onPackage` one at a time, as they are parsed: a
+ * caller that keeps a few fields of each (a sync of a large upstream) holds no list.
+ */
+export async function eachPrimaryPackage(input: Readable, name: string, source: string, onPackage: (p: PackageRecord) => void, limits = DEFAULT_PARSE_LIMITS): Promise<void> {
   let p: PackageRecord | undefined;
   let deps: Dependency[] | undefined;
   let fileType: string | undefined;
@@ -194,7 +203,7 @@ export async function parsePrimary(input: Readable, name: string, source: string
           if (depth !== 2) break;
           if (!/^[0-9a-f]{32,128}$/.test(p.pkgid)) throw new Error(`package ${p.name || '(unnamed)'} has no valid checksum`);
           if (!p.locationHref) throw new Error(`package ${p.name} has no location`);
-          out.push(p);
+          onPackage(p);
           p = undefined;
           break;
         case 'name':
@@ -241,7 +250,6 @@ export async function parsePrimary(input: Readable, name: string, source: string
       }
     },
   }, limits);
-  return out;
 }
 
 /** Calls `each(pkgid, files)` for every package of filelists.xml. */

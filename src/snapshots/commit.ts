@@ -192,7 +192,10 @@ async function editPages(catalog: Catalog, repo: string, parent: PageRef[], chan
   const byPage = new Map<number, string[]>();
   for (const href of hrefs) {
     const i = pageIndexOf(parent, href);
-    byPage.set(i, [...(byPage.get(i) ?? []), href]);
+    // Pushed, not copied: a first sync puts all of an upstream's hrefs in one page.
+    const page = byPage.get(i);
+    if (page) page.push(href);
+    else byPage.set(i, [href]);
   }
   const loaded = await catalog.getPages([...byPage.keys()].filter((i) => i < parent.length).map((i) => parent[i].key));
   const changed = new Map<number, SnapshotFile[]>();

@@ -51,7 +51,7 @@ export const refusedInRepodata = (href: string): string => `refusing package hre
 type Progress = (done: number, total: number) => void;
 
 /** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */
-function readVerified(path: string, locationHref: string): Promise<PackageRecord> {
+export function readVerified(path: string, locationHref: string): Promise<PackageRecord> {
   return readPackage(path, { checksumType: 'sha256', locationHref, verifyDigests: true });
 }
 
@@ -125,7 +125,8 @@ export async function ingestStored(store: Store, packages: StoredPackage[], opts
   return records;
 }
 
-async function readStored(store: Store, p: StoredPackage, opts: StoredIngestOptions): Promise<PackageRecord> {
+/** One package of ingestStored(): its record, read and verified, not stored. */
+export async function readStored(store: Store, p: StoredPackage, opts: StoredIngestOptions): Promise<PackageRecord> {
   const { failures } = opts;
   const copy = !opts.touch || (await store.blobs.touch(p.digest)) ? await store.blobs.localCopy(p.digest) : undefined;
   if (!copy) throw failures.missing(p);

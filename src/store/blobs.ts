@@ -52,6 +52,15 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+/** adopt()s whose durability is made sure of together, at flush() (BlobStore.batch()). */
+export interface BlobBatch {
+  adopt(path: string, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
+  /** touch(), with the blob found made durable by flush() (it may be another batch's, unflushed). */
+  touch(digest: string, size?: number): Promise<boolean>;
+  /** Makes every blob this batch stored durable; call it once its adopt()s have settled. */
+  flush(): Promise<void>;
+}
+
 /** A blob as a local file, for reads that need one (RPM headers); release() when done. */
 export interface LocalCopy {
   path: string;
@@ -77,6 +86,12 @@ export interface BlobStore {
    * it wrote them and `expect` is taken as the truth (no second read).
    */
   adopt(path: string, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
+  /**
+   * Adopts many files and pays for their durability once (a sync's downloads): the
+   * batch's adopt() is adopt(), except that the blobs it stores are durable only once
+   * flush() resolves. Whoever commits what lists them must flush first.
+   */
+  batch(): BlobBatch;
   /**
    * A fresh path in the store's staging area, where txrepo can write a file for
    * adopt(); undefined when the backend has no local files.

@@ -1,16 +1,25 @@
 // Blobs in a local directory: STORE/blobs/, laid out as blob-layout.ts says. A blob is
 // written to STORE/tmp, fsynced, verified, then linked into place (so it appears whole
-// or not at all) and its directory fsynced.
+// or not at all) and its directory fsynced: at once, or, for a batch (a sync's
+// downloads), each directory once when the batch is flushed.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { atPath, fileCreated, fsyncDir, linkEntry, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
+import { atPath, eachLimited, fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFile } from '../common/index.ts';
 import { blobAt, blobDir, blobPath, BLOBS_DIR, quarantinePath } from './blob-layout.ts';
-import { BlobDamagedError, putStreamWith, sweepStagingDir, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
+import { BlobDamagedError, putStreamWith, sweepStagingDir, type BlobBatch, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { checkBlob, hashHandle, StagedBlob, vouchedFor } from './staged-blob.ts';
+
+/** What a batch of adopts (batch()) leaves to its flush. */
+interface Batch {
+  /** Directories whose entries are not durable until fsynced. */
+  toSync: Set<string>;
+  /** Fan-out directories this batch made sure exist, one promise each (parallel adopts share it). */
+  made: Map<string, Promise<void>>;
+}
 
 export class LocalBlobStore implements BlobStore {
   /** STORE/blobs: the blob root. */
@@ -62,13 +71,47 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * Moves a verified temp file into place. An existing blob of the same size is taken
-   * for the same content; one of another size is damaged (fsck reports it) and the good
-   * copy replaces it, by rename (atomic: a reader sees the old file or the new one).
+   * Moves a verified, fsynced temp file into place. A blob stored meanwhile (by another
+   * writer) of the same size is taken for the same content, and reused (marked used);
+   * one of another size is damaged (fsck reports it) and the good copy replaces it, by
+   * rename (atomic: a reader sees the old file or the new one). The blob is durable once
+   * its directory is fsynced: here, or, given `dirs`, by the batch that collects them.
    */
-  private async install(temp: string, digest: string, size: number): Promise<void> {
+  private async install(temp: string, digest: string, size: number, batch?: Batch): Promise<void> {
     const final = this.localPath(digest);
     const dir = this.dirOf(digest);
+    await (batch ? this.batchDirReady(dir, batch) : this.dirReady(dir));
+    // Link first, look only if that fails: a new blob costs one link, no stat.
+    try {
+      await linkEntry(temp, final);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!(await this.reuse(digest, size, batch))) await renameEntry(temp, final);
+    }
+    if (batch) batch.toSync.add(dir);
+    else await fsyncDir(dir);
+  }
+
+  /**
+   * A fan-out directory for a batch's blob: made if missing, but made durable (its
+   * entry in the blob root) only with the batch, whose flush fsyncs the root too (also
+   * for a directory another process made and died before its fsync). Not remembered as
+   * durable for the rest of the process: a batch may never be flushed.
+   */
+  private batchDirReady(dir: string, batch: Batch): Promise<void> {
+    let ready = this.dirs.get(dir) ?? batch.made.get(dir);
+    if (!ready) {
+      ready = makeDir(dir).then(() => {
+        batch.toSync.add(this.root);
+      });
+      batch.made.set(dir, ready);
+      ready.catch(() => batch.made.delete(dir));
+    }
+    return ready;
+  }
+
+  /** Makes a fan-out directory exist durably, once per process (see below). */
+  private async dirReady(dir: string): Promise<void> {
     // The fan-out directory's own entry must be durable too, or a power loss could take
     // the blob with it. Another process may have just created it and died before its
     // fsync, so the parent is fsynced on first use either way (once per process). Parallel
@@ -83,22 +126,36 @@ export class LocalBlobStore implements BlobStore {
       ready.catch(() => this.dirs.delete(dir));
     }
     await ready;
-    const existing = await this.stat(digest);
-    if (existing && existing.size !== size) await renameEntry(temp, final);
-    else await linkEntry(temp, final, { existingIsSame: true });
-    await fsyncDir(dir);
   }
 
-  async touch(digest: string, size?: number): Promise<boolean> {
+  batch(): BlobBatch {
+    const batch: Batch = { toSync: new Set(), made: new Map() };
+    return {
+      adopt: (path, expect, opts = {}) => this.moveIn(path, expect, path, opts.hashed === true, batch),
+      touch: (digest, size) => this.touch(digest, size, batch),
+      // Each directory once, a few at a time, in a fixed order (the same protocol steps
+      // on every run, for the crash trials).
+      flush: async () => {
+        const todo = [...batch.toSync].sort();
+        batch.toSync.clear();
+        await eachLimited(todo, 8, fsyncDir);
+      },
+    };
+  }
+
+  async touch(digest: string, size?: number, batch?: Batch): Promise<boolean> {
     const st = await this.stat(digest);
-    return st !== undefined && (size === undefined || st.size === size) && this.reuse(digest, st.size);
+    return st !== undefined && (size === undefined || st.size === size) && this.reuse(digest, st.size, batch);
   }
 
   /**
    * Marks an existing blob as used now (its mtime): true if it exists with this size.
-   * A blob gc just took away is false, and the caller stores it again.
+   * A blob gc just took away is false, and the caller stores it again. A blob found is
+   * made durable for the caller too (its directory fsynced, at once or at `batch`'s
+   * flush): another writer's batch may have linked it and not flushed yet, and the
+   * caller's commit must not list a blob a power loss could still take away.
    */
-  private async reuse(digest: string, size: number): Promise<boolean> {
+  private async reuse(digest: string, size: number, batch?: Batch): Promise<boolean> {
     try {
       const now = new Date();
       await utimes(this.localPath(digest), now, now);
@@ -106,7 +163,10 @@ export class LocalBlobStore implements BlobStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
-    return (await this.stat(digest))?.size === size;
+    if ((await this.stat(digest))?.size !== size) return false;
+    if (batch) batch.toSync.add(this.dirOf(digest));
+    else await fsyncDir(this.dirOf(digest));
+    return true;
   }
 
   async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
@@ -177,21 +237,26 @@ export class LocalBlobStore implements BlobStore {
 
   /**
    * Hashes (unless `hashed` vouches for `expect`), verifies, fsyncs and links a file of
-   * tmp/ into place; the file is consumed either way. `what` names it in errors.
+   * tmp/ into place; the file is consumed either way. `what` names it in errors. With
+   * `batch`, the directory fsyncs are left to the batch.
    */
-  private async moveIn(temp: string, expect: Expected | undefined, what: string, hashed: boolean): Promise<BlobInfo> {
+  private async moveIn(temp: string, expect: Expected | undefined, what: string, hashed: boolean, batch?: Batch): Promise<BlobInfo> {
     try {
       const fh = await open(temp, 'r');
       let info: BlobInfo;
       try {
-        info = vouchedFor(expect, hashed) ?? checkBlob(await hashHandle(fh), expect, what);
-        if (await this.reuse(info.digest, info.size)) return info;
+        const vouched = vouchedFor(expect, hashed);
+        info = vouched ?? checkBlob(await hashHandle(fh), expect, what);
+        // A caller that vouches for the content looked for the blob before it made the
+        // file (a sync touch()es first): install() finds one stored since.
+        if (!vouched && (await this.reuse(info.digest, info.size))) return info;
         await syncFile(fh, temp);
+        // Blobs are read-only; a file its writer created so (a download) needs no chmod.
+        if (((await fh.stat()).mode & 0o777) !== 0o444) await fh.chmod(0o444);
       } finally {
         await fh.close();
       }
-      await chmod(temp, 0o444);
-      await this.install(temp, info.digest, info.size);
+      await this.install(temp, info.digest, info.size, batch);
       return info;
     } finally {
       await unlink(temp).catch(() => {});

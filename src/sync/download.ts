@@ -4,11 +4,11 @@
 // the upstream metadata gives before it becomes a blob.
 
 import { createHash, type Hash } from 'node:crypto';
-import { open, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, open, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { atPath, Failure, fileCreated, writeAll } from '../common/index.ts';
-import type { BlobInfo, Store } from '../store/index.ts';
+import type { BlobBatch, BlobInfo, Store } from '../store/index.ts';
 import { UpstreamError, type Upstream } from './source.ts';
 
 export interface ExpectedFile {
@@ -34,6 +34,22 @@ async function hashPartial(path: string, types: string[]): Promise<{ hashes: Has
   return fh ? hashOpened(fh, types) : { hashes: types.map((t) => createHash(t)), size: 0 };
 }
 
+/**
+ * Opens the partial file to write (`append`: to resume it). A new one is created
+ * read-only, as the blob it becomes, so that storing it takes no chmod; one left by an
+ * earlier run is made writable again first (a non-root user could not reopen it).
+ */
+async function openPartial(path: string, append: boolean): Promise<FileHandle> {
+  const flags = append ? 'a' : 'w';
+  try {
+    return await open(path, flags, 0o444);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+    await chmod(path, 0o644);
+    return await open(path, flags);
+  }
+}
+
 /** A file hashed with each of `types` (sha256, sha1, ...), and its size; a missing file throws. */
 export async function hashFileAs(path: string, types: string[]): Promise<{ hashes: Hash[]; size: number }> {
   return hashOpened(await open(path, 'r'), types);
@@ -56,7 +72,18 @@ async function hashOpened(fh: FileHandle, types: string[]): Promise<{ hashes: Ha
   return { hashes, size };
 }
 
-export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile): Promise<BlobInfo> {
+export interface DownloadOptions {
+  /** Store the blob through this batch: durable once the batch is flushed. */
+  batch?: BlobBatch;
+  /**
+   * Looks at the verified file before it becomes a blob (a sync reads the package's
+   * record from it, not from the blob, which may be in object storage); a failure
+   * stores nothing.
+   */
+  inspect?: (path: string) => Promise<void>;
+}
+
+export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile, opts: DownloadOptions = {}): Promise<BlobInfo> {
   const url = upstream.describe(href);
   const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
   // The size the metadata lists bounds the download, but only up to maxSize: a hostile
@@ -88,7 +115,7 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
     try {
       const { body, resumed } = await upstream.open(href, state.size);
       if (!resumed && state.size > 0) state = { hashes: types.map((t) => createHash(t)), size: 0 }; // the server sent it all
-      fh = await open(partial, resumed ? 'a' : 'w').catch(onDisk);
+      fh = await openPartial(partial, resumed).catch(onDisk);
       fileCreated(partial);
       for await (const chunk of body) {
         state.size += chunk.length;
@@ -121,6 +148,14 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
     await rm(partial, { force: true });
     throw new ChecksumMismatchError(`${url}: ${expect.checksumType} is ${actual}, the upstream metadata lists ${expect.checksum}; refusing it`);
   }
-  // The partial file becomes the blob: moved in, not copied, and not read again.
-  return store.blobs.adopt(partial, { digest: sha256, size: state.size }, { hashed: true });
+  if (opts.inspect) {
+    try {
+      await opts.inspect(partial);
+    } catch (e) {
+      await rm(partial, { force: true });
+      throw e;
+    }
+  }
+  // The partial file becomes the blob: moved in, not copied, and not hashed again.
+  return (opts.batch ?? store.blobs).adopt(partial, { digest: sha256, size: state.size }, { hashed: true });
 }

@@ -8,10 +8,10 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
-import { parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
-import { RpmFormatError } from '../rpm/index.ts';
-import { commitOnLatest, ingestStored, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackageFailures } from '../snapshots/index.ts';
-import { repoOrFail, type MirrorFilter, type Store } from '../store/index.ts';
+import { eachPrimaryPackage, parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
+import { RpmFormatError, type PackageRecord } from '../rpm/index.ts';
+import { commitOnLatest, readStored, readVerified, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
+import { repoOrFail, type BlobInfo, type MirrorFilter, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob, hashFileAs } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
@@ -147,6 +147,47 @@ export interface IngestedRepo {
   filtered?: FilterReport;
 }
 
+/** What a sync keeps of each upstream package: where it is and what it must be, not its record. */
+interface ListedPackage {
+  locationHref: string;
+  checksumType: string;
+  pkgid: string;
+  sizePackage: number;
+  timeFile: number;
+}
+
+/**
+ * A copy of a string that keeps no larger one alive: the parser's strings may be slices
+ * of the chunk of XML they were read from, which V8 would keep whole for each of them.
+ */
+const owned = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+const listedOf = (p: PackageRecord): ListedPackage => ({ locationHref: owned(p.locationHref), checksumType: owned(p.checksumType), pkgid: owned(p.pkgid), sizePackage: p.sizePackage, timeFile: p.timeFile });
+
+/** Records go into the catalog this many at a time: a sync of a large upstream holds no more. */
+const RECORD_BATCH = 500;
+
+/**
+ * The packages of the upstream to fetch. Without a filter, primary.xml is streamed and
+ * only what a download needs of each package is kept (50,000 full records would be
+ * most of a sync's memory); a filter needs the whole list (newest per name, what the
+ * left-out packages provided), and it is kept, with what the filter took and left, for
+ * the report.
+ */
+async function upstreamPackages(store: Store, up: Upstream, primaryRecord: RepomdRecord, primaryBlob: BlobInfo, filter: MirrorFilter | undefined) {
+  const where = up.describe(primaryRecord.href);
+  const limits = { maxBytes: primaryLimit(primaryBlob.size) };
+  if (!filter) {
+    const listed: ListedPackage[] = [];
+    await eachPrimaryPackage(await store.blobs.open(primaryBlob.digest), primaryRecord.href, where, (p) => listed.push(listedOf(p)), limits);
+    return { listed };
+  }
+  const upstream = await parsePrimary(await store.blobs.open(primaryBlob.digest), primaryRecord.href, where, limits);
+  // The filter decides before any package is fetched: what it leaves out is never downloaded.
+  const selection = { upstream, ...applyMirrorFilter(upstream, filter) };
+  return { listed: selection.kept.map(listedOf), selection };
+}
+
 /**
  * Fetches a yum repo's packages (and, with `extras`, its extra metadata) into the
  * store, verified against the repo's own checksums. Commits nothing.
@@ -165,9 +206,7 @@ export async function ingestRepo(
 
   // The upstream's package list, from its primary.xml (its expansion bounded).
   const primaryBlob = await fetchMetadata(primaryRecord);
-  const upstreamList = await parsePrimary(await blobs.open(primaryBlob.digest), primaryRecord.href, up.describe(primaryRecord.href), { maxBytes: primaryLimit(primaryBlob.size) });
-  // The filter decides before any package is fetched: what it leaves out is never downloaded.
-  const { kept: listed, leftOut } = applyMirrorFilter(upstreamList, opts.filter);
+  const { listed, selection } = await upstreamPackages(store, up, primaryRecord, primaryBlob, opts.filter);
 
   // Extra metadata (comps, updateinfo, modules, ...) goes into the snapshot as is.
   const extras: IngestedRepo['extras'] = [];
@@ -177,46 +216,99 @@ export async function ingestRepo(
     const blob = await fetchMetadata(r);
     const href = `repodata/${basename(r.href)}`;
     extras.push({ record: { ...r, href }, file: { href, digest: blob.digest, size: blob.size, kind: 'metadata' } });
-    if (opts.filter && r.type === 'updateinfo') {
+    if (selection && r.type === 'updateinfo') {
       const advisories = await parseUpdateinfo(await blobs.open(blob.digest), r.href, up.describe(r.href), { maxBytes: primaryLimit(blob.size) });
-      advisoriesGone.push(...advisoriesLeftOut(advisories, upstreamList, listed));
+      advisoriesGone.push(...advisoriesLeftOut(advisories, selection.upstream, selection.kept));
     }
   }
-  const filtered = opts.filter ? { leftOut: leftOut.length, advisoriesLeftOut: advisoriesGone, requiresLeftOut: requiresLeftOut(listed, leftOut) } : undefined;
+  const filtered = selection && { leftOut: selection.leftOut.length, advisoriesLeftOut: advisoriesGone, requiresLeftOut: requiresLeftOut(selection.kept, selection.leftOut) };
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
+  // Every download is fsynced before it is linked in, but the blob directories only
+  // once, after the last (the batch's flush): the commit that lists them comes after.
+  const batch = blobs.batch();
+  const records = recordWriter(catalog);
   const packages: IngestedPackage[] = [];
-  // The upstream's file times, not our download times: syncing the same upstream twice
-  // must give the same metadata (a mirror is reproducible, and its times are upstream's).
-  const fileTimes = new Map<string, number>();
+  // Reused blobs: their records are looked up (and, if the catalog lacks them, read) after.
+  const reused = new Map<string, StoredPackage>();
   let downloaded = 0;
   let done = 0;
   await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
     const href = checkPackageHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType, up.describe(primaryRecord.href));
+    const source = up.describe(href);
     // touch(), not stat(): a blob this sync reuses must not be taken by a gc meanwhile.
     // With the listed size: a stored blob of another size is not the listed file (the
     // metadata says something else, or the blob is damaged), and the download decides.
-    let digest = type === 'sha256' && (await blobs.touch(p.pkgid, p.sizePackage)) ? p.pkgid : undefined;
-    if (!digest) {
-      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage });
+    let digest = type === 'sha256' && (await batch.touch(p.pkgid, p.sizePackage)) ? p.pkgid : undefined;
+    if (digest) {
+      reused.set(digest, { digest, source, locationHref: '', timeFile: p.timeFile });
+    } else {
+      // The record comes from the package's own headers, its own digests verified (the
+      // upstream's metadata may list a damaged file): read from the download, while the
+      // other downloads go on.
+      let record: PackageRecord | undefined;
+      const inspect = async (path: string) => {
+        record = await readDownloaded(path, source);
+      };
+      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, { batch, inspect });
       digest = blob.digest;
+      // The upstream's file time, not our download time: syncing the same upstream twice
+      // must give the same metadata (a mirror is reproducible, and its times are upstream's).
+      records.add({ ...record!, timeFile: p.timeFile });
       downloaded++;
     }
-    packages.push({ href, digest, size: p.sizePackage, source: up.describe(href) });
-    fileTimes.set(digest, p.timeFile);
+    packages.push({ href, digest, size: p.sizePackage, source });
     opts.onProgress?.(++done, listed.length);
   });
+  await batch.flush();
 
-  // Records come from the packages' own headers, parsed once at ingest: those the
-  // catalog has were read (and verified) when their content first came in. The
-  // packages' own digests are verified too: the upstream's metadata may list a
-  // damaged file.
-  const sources = new Map(packages.map((f) => [f.digest, f.source]));
-  const known = await catalog.getPackages([...sources.keys()]);
-  const fresh = [...sources].filter(([d]) => !known.has(d)).map(([digest, source]) => ({ digest, source, locationHref: '', timeFile: fileTimes.get(digest) }));
-  await ingestStored(store, fresh, { failures: DOWNLOAD_FAILURES });
+  // A reused blob's record is known when its content came in before; one that is not
+  // (a blob left by a sync that failed) is read from the blob.
+  const again = [...reused.values()];
+  for (let i = 0; i < again.length; i += RECORD_BATCH) {
+    const chunk = again.slice(i, i + RECORD_BATCH);
+    const known = await catalog.getPackageIdentities(chunk.map((p) => p.digest));
+    for (const p of chunk) if (!known.has(p.digest)) records.add(await readStored(store, p, { failures: DOWNLOAD_FAILURES }));
+  }
+  await records.finish();
   return { packages, extras, downloaded, ...(filtered && { filtered }) };
+}
+
+/** A downloaded package's record (its own digests verified); a file that is no RPM is the upstream's fault. */
+async function readDownloaded(path: string, source: string): Promise<PackageRecord> {
+  try {
+    return await readVerified(path, '');
+  } catch (e) {
+    if (e instanceof RpmFormatError) throw new UpstreamError(e.message.replace(path, source));
+    throw e;
+  }
+}
+
+/**
+ * Puts records into the catalog RECORD_BATCH at a time, one batch after another, as
+ * they come. They wait there, unlisted, for the commit (gc keeps young records).
+ * finish() puts the rest, and throws the first failure.
+ */
+function recordWriter(catalog: Store['catalog']) {
+  let pending: PackageRecord[] = [];
+  let putting: Promise<void> = Promise.resolve();
+  const put = () => {
+    const chunk = pending;
+    pending = [];
+    putting = putting.then(() => catalog.putPackages(chunk));
+    putting.catch(() => {}); // seen by finish()
+  };
+  return {
+    add(record: PackageRecord) {
+      pending.push(record);
+      if (pending.length >= RECORD_BATCH) put();
+    },
+    async finish() {
+      if (pending.length) put();
+      await putting;
+    },
+  };
 }
 
 /** The repo's stored filter, checked: a damaged one stops the sync, saying how to mend it. */

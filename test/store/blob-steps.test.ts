@@ -5,6 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -59,4 +61,123 @@ test('blobs written in parallel into one new fan-out directory take the steps wr
     assert.equal(steps.filter((s) => s.kind === 'fsync').length, 6);
     assert.equal(steps.filter((s) => s.kind === 'fsync-dir').length, 6 + 1);
   }
+});
+
+const DURABLE = fileURLToPath(new URL('../../src/common/durable.ts', import.meta.url));
+
+/**
+ * Adopts `count` staged files into a new store through one batch (as a sync stores its
+ * downloads), flushing it unless `flush` is false, then exits under `env` (a power
+ * loss at exit, or a trace). The store's blob directory.
+ */
+async function adoptBatch(name: string, count: number, env: Record<string, string>, flush = true) {
+  const store = join(work, name);
+  const script = `
+    import { createHash } from 'node:crypto';
+    import { writeFileSync } from 'node:fs';
+    import { LocalBlobStore } from ${JSON.stringify(LOCAL_BLOBS)};
+    import { fileCreated } from ${JSON.stringify(DURABLE)};
+    const blobs = new LocalBlobStore(${JSON.stringify(store)});
+    await blobs.init();
+    const batch = blobs.batch();
+    await Promise.all(Array.from({ length: ${count} }, (_, i) => {
+      const data = Buffer.from('batched blob ' + i);
+      const path = blobs.stagingPath();
+      writeFileSync(path, data, { mode: 0o444 });
+      fileCreated(path);
+      return batch.adopt(path, { digest: createHash('sha256').update(data).digest('hex'), size: data.length }, { hashed: true });
+    }));
+    if (${flush}) await batch.flush();
+  `;
+  const code = await new Promise<number | null>((done) =>
+    spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit', env: { ...process.env, ...env } }).on('exit', done),
+  );
+  return { code, blobs: join(store, 'blobs', 'sha256') };
+}
+
+/** Every blob under a blob directory whose content hashes to its name. */
+async function soundBlobs(dir: string): Promise<number> {
+  let sound = 0;
+  for (const fan of await readdir(dir).catch(() => [] as string[])) {
+    for (const name of await readdir(join(dir, fan))) {
+      if (createHash('sha256').update(await readFile(join(dir, fan, name))).digest('hex') === name) sound++;
+    }
+  }
+  return sound;
+}
+
+test('a batch of adopts fsyncs each file before its link, and each directory once, at its flush', async () => {
+  const trace = join(work, 'batch.trace');
+  const { code, blobs } = await adoptBatch('batch-steps', 40, { TXREPO_CRASH_TRACE: trace });
+  assert.equal(code, 0);
+  const steps = await readTrace(trace);
+  const fanOuts = (await readdir(blobs)).length;
+  assert.equal(steps.filter((s) => s.kind === 'link').length, 40);
+  assert.equal(steps.filter((s) => s.kind === 'fsync').length, 40);
+  // The fan-out directories and the blob root, each once: not a directory fsync per blob.
+  const dirSyncs = steps.filter((s) => s.kind === 'fsync-dir');
+  assert.equal(dirSyncs.length, fanOuts + 1);
+  assert.equal(new Set(dirSyncs.map((s) => s.path)).size, dirSyncs.length);
+  // A blob's data is durable before its name appears; the names, before flush() returns.
+  // (The trace names a link by its target, an fsync by the staged file: counted, not matched.)
+  for (const [k, link] of steps.filter((s) => s.kind === 'link').entries()) {
+    assert.ok(steps.filter((s) => s.kind === 'fsync' && s.n < link.n).length > k, `link ${link.path} comes before its file's fsync`);
+  }
+  const lastLink = Math.max(...steps.filter((s) => s.kind === 'link').map((s) => s.n));
+  assert.ok(dirSyncs.every((s) => s.n > lastLink), 'directories are fsynced once the batch is flushed, not per blob');
+});
+
+test('the blobs of a flushed batch survive a power loss, whole; an unflushed batch may lose them, never leave one damaged', async () => {
+  const power = { TXREPO_CRASH_MODE: 'power', TXREPO_CRASH_AT: 'exit' };
+  const flushed = await adoptBatch('batch-power', 40, power);
+  assert.equal(flushed.code, null); // killed at exit, as a power loss
+  assert.equal(await soundBlobs(flushed.blobs), 40);
+  // Without the flush the names are not durable: a power loss takes them (which the
+  // check above would not notice if flush() did nothing); what stays is whole.
+  const unflushed = await adoptBatch('batch-power-unflushed', 40, power, false);
+  assert.equal(unflushed.code, null);
+  assert.ok((await soundBlobs(unflushed.blobs)) < 40);
+  const left = await readdir(unflushed.blobs).catch(() => [] as string[]);
+  let names = 0;
+  for (const fan of left) names += (await readdir(join(unflushed.blobs, fan))).length;
+  assert.equal(names, await soundBlobs(unflushed.blobs));
+});
+
+test("a writer that reuses another batch's blob makes its directory durable itself: at once, or at its own batch's flush", async () => {
+  const store = join(work, 'reuse');
+  const trace = join(work, 'reuse.trace');
+  // A batch links a blob and is never flushed (its writer is slow, or died); then a
+  // deploy (putBytes) and a second sync's batch (touch, flush) find the blob and reuse it.
+  const script = `
+    import { createHash } from 'node:crypto';
+    import { writeFile } from 'node:fs/promises';
+    import { join } from 'node:path';
+    import { crashPoint } from ${JSON.stringify(fileURLToPath(new URL('../../src/common/crash.ts', import.meta.url)))};
+    import { LocalBlobStore } from ${JSON.stringify(LOCAL_BLOBS)};
+    const blobs = new LocalBlobStore(${JSON.stringify(store)});
+    await blobs.init();
+    const data = Buffer.from('a blob two writers want');
+    const digest = createHash('sha256').update(data).digest('hex');
+    const path = join(${JSON.stringify(store)}, 'tmp', 'staged');
+    await writeFile(path, data, { mode: 0o444 });
+    await blobs.batch().adopt(path, { digest, size: data.length }, { hashed: true });
+    crashPoint('mark', 'deploy reuses');
+    await blobs.putBytes(data);
+    crashPoint('mark', 'sync reuses');
+    const second = blobs.batch();
+    if (!(await second.touch(digest, data.length))) throw new Error('touch did not find the blob');
+    crashPoint('mark', 'second batch flushes');
+    await second.flush();
+  `;
+  const code = await new Promise<number | null>((done) =>
+    spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit', env: { ...process.env, TXREPO_CRASH_TRACE: trace } }).on('exit', done),
+  );
+  assert.equal(code, 0);
+  const steps = await readTrace(trace);
+  const mark = (name: string) => steps.find((s) => s.kind === 'mark' && s.path === name)!.n;
+  const dirSyncs = steps.filter((s) => s.kind === 'fsync-dir' && /\/blobs\/.*\/[0-9a-f]{2}$/.test(s.path));
+  assert.equal(dirSyncs.filter((s) => s.n < mark('deploy reuses')).length, 0, 'the first batch, never flushed, fsynced no directory');
+  assert.equal(dirSyncs.filter((s) => s.n > mark('deploy reuses') && s.n < mark('sync reuses')).length, 1, 'the deploy that reused the blob fsynced its directory');
+  assert.equal(dirSyncs.filter((s) => s.n > mark('sync reuses') && s.n < mark('second batch flushes')).length, 0, 'the batch that reused it leaves the fsync to its flush');
+  assert.equal(dirSyncs.filter((s) => s.n > mark('second batch flushes')).length, 1, "the second batch's flush fsynced the blob's directory");
 });

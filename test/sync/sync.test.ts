@@ -14,7 +14,7 @@ import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, decompress, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
 import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
-import { storeEnv } from '../helpers/backends.ts';
+import { LOCAL_ONLY, storeEnv } from '../helpers/backends.ts';
 import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
 import { sample, SAMPLES } from '../helpers/samples.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
@@ -108,6 +108,30 @@ describe('sync', () => {
     const upstreamPrimary = zlib.gunzipSync(await readFile(join(up, (await repomdRecords(up)).find((r) => r.type === 'primary')!.href))).toString();
     const times = (xml: string) => [...xml.matchAll(/<time file="(\d+)"/g)].map((m) => m[1]).sort();
     assert.deepEqual(times(primaries[0]!), times(upstreamPrimary));
+  });
+
+  test('a blob the store has without its record (a sync killed before it put the records): the record is read from the blob', LOCAL_ONLY, async () => {
+    const up = await upstream();
+    const server = await serveDirectory(up);
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    try {
+      await tx(['repo', 'create', 'm']);
+      // The blob alone, where a killed sync's download would have left it.
+      const rpm = join(up, (await readdir(up)).find((f) => f.endsWith('.rpm'))!);
+      const digest = createHash('sha256').update(await readFile(rpm)).digest('hex');
+      await mkdir(join(store, 'blobs', 'sha256', digest.slice(0, 2)), { recursive: true });
+      await copyFile(rpm, join(store, 'blobs', 'sha256', digest.slice(0, 2), digest));
+      const r = JSON.parse((await tx(['sync', 'm', '--from', server.url, '--json'])).stdout);
+      assert.equal(r.downloaded, 34);
+      const exported = join(work, `exported-${n++}`);
+      await tx(['export', 'm', exported]);
+      const primary = zlib.gunzipSync(await readFile(join(exported, (await repomdRecords(exported)).find((x) => x.type === 'primary')!.href))).toString();
+      assert.match(primary, new RegExp(`<checksum type="sha256" pkgid="YES">${digest}</checksum>`));
+      await tx(['fsck']);
+    } finally {
+      await server.close();
+    }
   });
 
   test('a download cut off midway is resumed from where it stopped', async () => {
