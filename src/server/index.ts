@@ -1,5 +1,5 @@
 // Public surface of the server layer: txrepo serve.
-export { accessLogLine, CONNECTION_LIMITS, createTxrepoServer, startServer } from './server.ts';
+export { accessLogLine, createTxrepoServer, startServer } from './server.ts';
 export type { AccessLogEntry, ServerOptions, RunningServer } from './server.ts';
 export { hashToken } from './tokens.ts';
 

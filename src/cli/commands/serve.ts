@@ -62,11 +62,11 @@ Options:
       --idle-timeout DURATION
                            close a connection that sends nothing, or reads
                            nothing of its answer, this long (default 60s)
-      --max-connections N  connections at once, in all (default 512; shared
-                           among the --workers)
+      --max-connections N  connections at once, in all (default 512; each of the
+                           --workers holds as many)
       --max-connections-per-client N
-                           connections at once from one address (default 32,
-                           shared among the --workers; raise it for many clients
+                           connections at once from one address (default 32, in
+                           each of the --workers; raise it for many clients
                            behind one NAT address)
       --signing-key FILE   also sign the snapshots this server makes with this
                            OpenPGP private key (repeat for more), beside the
@@ -134,11 +134,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const idleMs = v['idle-timeout'] === undefined ? undefined : parseDuration(v['idle-timeout']);
   if (idleMs !== undefined && !(idleMs >= 1000 && idleMs <= 3_600_000)) throw new UsageError(`--idle-timeout ${v['idle-timeout']}: give a duration from 1s to 1h`);
-  const { CONNECTION_LIMITS } = await import('../../server/index.ts');
   const limits = {
     ...(idleMs !== undefined && { idleMs }),
-    maxConnections: shareOf(integer('max-connections', v['max-connections'], 1, 1_000_000) ?? CONNECTION_LIMITS.maxConnections, workers),
-    maxPerClient: shareOf(integer('max-connections-per-client', v['max-connections-per-client'], 1, 1_000_000) ?? CONNECTION_LIMITS.maxPerClient, workers),
+    ...(v['max-connections'] !== undefined && { maxConnections: integer('max-connections', v['max-connections'], 1, 1_000_000) }),
+    ...(v['max-connections-per-client'] !== undefined && { maxPerClient: integer('max-connections-per-client', v['max-connections-per-client'], 1, 1_000_000) }),
   };
   const listen = v.listen ?? '127.0.0.1:8080';
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
@@ -207,15 +206,6 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
-/**
- * A process's share of a connection limit of the whole server: the supervisor hands
- * connections to its workers in turn, so each holding its share bounds the sum, and a
- * client reaches about its whole limit before the first refusal.
- */
-function shareOf(limit: number, workers: number): number {
-  return Math.ceil(limit / workers);
-}
-
 /** --redirect-downloads needs blobs in object storage, which have URLs to redirect to. */
 async function checkRedirects(store: Store, redirectMs: number | undefined): Promise<void> {
   if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
@@ -256,10 +246,16 @@ async function supervise(count: number, listen: string, store: string, json: boo
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
   const ready = new Promise<string>((resolve, reject) => {
-    cluster.once('listening', (_w, address) => {
+    // Reported once every worker listens: before, the first would take every
+    // connection, and a client its limit of connections from that one alone.
+    let listening = 0;
+    const onListening = (_w: unknown, address: { address?: string | null; port: number }) => {
+      if (++listening < count) return;
+      cluster.off('listening', onListening);
       const host = address.address?.includes(':') ? `[${address.address}]` : (address.address ?? '127.0.0.1');
       resolve(`http://${host}:${address.port}`);
-    });
+    };
+    cluster.on('listening', onListening);
     cluster.on('exit', (_w, code) => {
       // A worker that dies before any listens (bad store, port in use): give up.
       if (!stopping) reject(new UsageError(`a server process exited with status ${code} before listening on ${listen}`));
