@@ -41,10 +41,9 @@ Options:
                            repomd.xml just before a move finishes its downloads;
                            0s: only the current snapshot's)
       --workers N          server processes sharing the port (default: one per core,
-                           at most 8: one process serves about half of what the
-                           machine's cores could; 1 for a single process); each
-                           serves reads and takes writes, which the catalog
-                           serialises
+                           at most 8, since one process keeps one core busy; 1:
+                           a single process); each serves reads and takes
+                           writes, which the catalog serialises
       --redirect-downloads DURATION
                            with blobs in object storage (--blobs s3://...): answer
                            package downloads with a redirect to a presigned URL of
@@ -202,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
  * one thread (HTTP parsing, the lookup, the syscalls), so a single process leaves the
  * other cores idle while clients wait (docs/deployment.md, "Server processes").
  */
-export function defaultWorkers(): number {
+function defaultWorkers(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
