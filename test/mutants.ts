@@ -927,6 +927,24 @@ export const MUTANTS: Mutant[] = [
     to: '    const most = s.length;',
     tests: ['test/metadata/file-writer.test.ts'],
   },
+  {
+    id: 'snapshot-cache-forever',
+    about: "the server's cache of snapshots named by id never lets one go: a snapshot gc removed is served on",
+    file: 'src/server/snapshot-cache.ts',
+    from: 'if (hit && now - hit.read < this.ttlMs) {',
+    to: 'if (hit) {',
+    tests: ['test/server/semantics.test.ts'],
+    testName: 'cache of snapshots',
+  },
+  {
+    id: 'serve-one-worker-default',
+    about: 'serve runs one process by default, leaving the other cores idle',
+    file: 'src/cli/commands/serve.ts',
+    from: "integer('workers', v.workers, 1, 64) ?? defaultWorkers()",
+    to: "integer('workers', v.workers, 1, 64) ?? 1",
+    tests: ['test/server/server.test.ts'],
+    testName: 'one process per core',
+  },
 ];
 
 

@@ -149,7 +149,7 @@ export const disk: Scenario = {
         await stopServer();
         await fs.unfill();
         await cloneTree(tpl, store);
-        if (withServer) served = await serve(store, ['--quiet']);
+        if (withServer) served = await serve(store, ['--quiet', '--workers', '1']);
       };
 
       /** The server still serves a verified package and repomd.xml. */
@@ -400,7 +400,7 @@ export const disk: Scenario = {
         }
         rec.trials++;
         try {
-          served = await serve(store, ['--quiet']);
+          served = await serve(store, ['--quiet', '--workers', '1']);
         } catch (e) {
           rec.fail('read-only store: serve', (e as Error).message);
         }

@@ -718,7 +718,8 @@ export const hostile: Scenario = {
 
 /** `txrepo serve` on a store, reporting its peak RSS into `rssFile` on exit. */
 async function startServer(store: string, rssFile: string) {
-  const served = await serve(store, FETCH_LOOPBACK, { env: rssEnv(rssFile) });
+  // One process (--workers 1): its peak RSS is the server's.
+  const served = await serve(store, [...FETCH_LOOPBACK, '--workers', '1'], { env: rssEnv(rssFile) });
   return { ...served, access: served.log };
 }
 

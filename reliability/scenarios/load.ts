@@ -94,7 +94,8 @@ export const load: Scenario = {
     // With its access log (as servers run): it gives the server's own time per request.
     // And with the heap probe: its live heap, on SIGUSR2 (serve() passes our environment on).
     const heapFile = join(ctx.work, 'heap.txt');
-    const server = await serve(store, MANY_CLIENTS, {
+    // One process (--workers 1): the memory and heap measured are the server's, not a supervisor's.
+    const server = await serve(store, [...MANY_CLIENTS, '--workers', '1'], {
       env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${join(import.meta.dirname, '../lib/heap-probe.ts')}`.trim(), TXREPO_HEAP_FILE: heapFile },
     });
     const pid = server.child.pid!;

@@ -36,7 +36,8 @@ export const serverCrash: Scenario = {
     await mustTx(store, ['repo', 'create', 'app']);
     const token = (JSON.parse((await mustTx(store, ['token', 'create', 'deployers', '--scope', 'admin', '--json'])).stdout) as { token: string }).token;
     const env = storeEnv(store);
-    const start = (dir: string) => serve(dir, ['--quiet'], { env });
+    // One process (--workers 1): the SIGKILL lands on the process doing the deploy.
+    const start = (dir: string) => serve(dir, ['--quiet', '--workers', '1'], { env });
     const survivor = await start(store);
     // On the embedded backends the second server is on the same directory.
     const secondDir = ON_SHARED_BACKENDS ? join(ctx.work, 'second-server') : store;

@@ -10,6 +10,7 @@ import type { Store } from '../store/index.ts';
 import { createUi, isDirectoryRequest, isUiPath, wantsHtml } from '../ui/index.ts';
 import { authenticate, needsToken, whyToken } from './access.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
 import { serveYum, treeDirectory } from './yum.ts';
 
 export interface ServerOptions {
@@ -130,7 +131,8 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     const host = String(req.headers.host ?? '');
     return `http://${HOST.test(host) ? host : 'localhost'}`;
   };
-  const yumContext = { store: opts.store, lookup, graceMs: opts.graceMs, baseUrl, hostDerived: !opts.publicUrl, redirectSeconds: opts.redirectSeconds };
+  const snapshots = new SnapshotCache(opts.store.catalog);
+  const yumContext = { store: opts.store, lookup, snapshots, graceMs: opts.graceMs, baseUrl, hostDerived: !opts.publicUrl, redirectSeconds: opts.redirectSeconds };
   // Loaded here, not at import: commands that only hash a token need no HTTP framework.
   const { createApi } = await import('./api.ts');
   const { fetchPolicy } = await import('../sync/index.ts');

@@ -25,10 +25,13 @@ import { checkRepoName, checkTagName, gpgChecks, gpgLines, parseTime, publicKeys
 import { isSnapshotId, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { serveFile } from './files.ts';
 import { HttpError, sendJson, sendText } from './http.ts';
+import type { SnapshotCache } from './snapshot-cache.ts';
 
 export interface YumContext {
   store: Store;
   lookup: SnapshotLookup;
+  /** The snapshots named by id (snapshot and at/ paths), kept a moment (snapshot-cache.ts). */
+  snapshots: SnapshotCache;
   /** How long files of a tag's earlier snapshots stay reachable under the tag. */
   graceMs: number;
   /** Base URL for absolute links (all_latest.json, repos.repo). */
@@ -54,7 +57,7 @@ function name<T>(check: (s: string) => T, s: string | undefined, what: string): 
 }
 
 async function snapshotOf(ctx: YumContext, repo: string, id: string): Promise<Snapshot> {
-  const s = isSnapshotId(id) ? await ctx.store.catalog.getSnapshot(repo, id) : undefined;
+  const s = isSnapshotId(id) ? await ctx.snapshots.get(repo, id) : undefined;
   if (!s) throw new HttpError('not_found', (await ctx.store.catalog.getRepo(repo)) ? `${repo} has no snapshot ${id}` : `no repository ${repo}`);
   return s;
 }

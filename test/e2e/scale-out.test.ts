@@ -83,7 +83,8 @@ describe('two servers on one PostgreSQL catalog and one S3 bucket', { skip }, ()
 
   test('a server killed in the middle of a deploy: nothing partial, the other serves and takes the deploy', async () => {
     const before = JSON.parse(await admin(['snapshots', 'app', '--json'])) as { id: string }[];
-    const c = await serve(join(dir, 'c'), ['--quiet'], { env });
+    // One process (--workers 1): the SIGKILL lands on the process holding the deploy.
+    const c = await serve(join(dir, 'c'), ['--quiet', '--workers', '1'], { env });
     // Another writer holds the catalog's writer lock: c's deploy uploads its blobs,
     // then waits at its first catalog write, where it is killed.
     const lock = new pg.Client({ connectionString: process.env.TXREPO_TEST_PG });

@@ -55,7 +55,8 @@ before(async () => {
   await inStore(store)(['repo', 'create', 'el9']);
   await inStore(store)(['deploy', 'el9', rpm]);
   path = `/repos/el9/tags/latest/Packages/b/big-1-1.noarch.rpm`;
-  server = await serve(store, ['--quiet', '--idle-timeout', `${IDLE_S}s`]);
+  // One process (--workers 1): its memory is what is measured.
+  server = await serve(store, ['--quiet', '--idle-timeout', `${IDLE_S}s`, '--workers', '1']);
 });
 after(async () => {
   await server?.stop();

@@ -126,7 +126,9 @@ before(async () => {
   A = JSON.parse((await tx()(['deploy', 'el9', rpm('bear-4.1-1.noarch.rpm'), '--json'])).stdout).snapshot;
   admin = (await tx()(['token', 'create', 'ops', '--scope', 'admin'])).stdout.trim();
   reader = (await tx()(['token', 'create', 'prometheus', '--scope', 'read'])).stdout.trim();
-  server = await serve(store, ['--quiet']);
+  // One process: a change made through it shows at the next scrape (with several, a
+  // scrape may take another's figures, read up to their cache's time before).
+  server = await serve(store, ['--quiet', '--workers', '1']);
 });
 after(async () => {
   await server?.stop();

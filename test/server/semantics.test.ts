@@ -1,7 +1,7 @@
 // What docs/http-api.md promises and no other test checked: Last-Modified and the
 // Cache-Control of every kind of path, If-Range and several ranges, 410 for a set's
 // snapshot gc removed and for a blob gone from the store, WWW-Authenticate on 401, 411
-// for an upload without a length, the 503 of /api/v1/health, and set extend, keep,
+// for an upload without a length, a snapshot path gc removed (past the server's cache), the 503 of /api/v1/health, and set extend, keep,
 // release and repo delete through the CLI and the API.
 
 import assert from 'node:assert/strict';
@@ -126,6 +126,24 @@ describe('gone', () => {
     assert.equal(r.status, 410);
     assert.equal(JSON.parse(r.body.toString()).error.type, 'not_found');
     assert.match(JSON.parse(r.body.toString()).error.message, new RegExp(`snapshot ${old} of short is gone`));
+  });
+
+  test("a snapshot path of a snapshot gc removed is 404 once the server's cache of snapshots has let it go (1 s)", async () => {
+    await tx()(['repo', 'create', 'brief', '--retain-last', '1']);
+    const old = json(await tx()(['deploy', 'brief', sample('dog-4.23-1.noarch.rpm'), '--json'])).snapshot;
+    const path = `/repos/brief/snapshots/${old}/repodata/repomd.xml`;
+    // On connections of their own: every server process (--workers) resolves, and keeps, the snapshot.
+    const fresh = { headers: { connection: 'close' } };
+    for (let i = 0; i < 6; i++) assert.equal((await http(server.url, 'GET', path, fresh)).status, 200);
+    await tx()(['deploy', 'brief', sample('cow-2.2-3.noarch.rpm')]);
+    const gc = json(await tx()(['gc', '--grace', '0s', '--json']));
+    assert.ok(gc.snapshots.some((s: { id: string }) => s.id === old), JSON.stringify(gc));
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 6; i++) {
+      const r = await http(server.url, 'GET', path, fresh);
+      assert.equal(r.status, 404, `request ${i + 1}: ${r.body}`);
+      assert.match(JSON.parse(r.body.toString()).error.message, new RegExp(`brief has no snapshot ${old}`));
+    }
   });
 
   test('410 for a file whose blob is gone from the store', async () => {

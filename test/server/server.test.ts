@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
@@ -261,6 +262,22 @@ describe('remote CLI', () => {
 });
 
 describe('several server processes', () => {
+  test('by default, one process per core (at most 8), serving', async () => {
+    const served = await serve(store, ['--json', '--quiet']);
+    try {
+      const expected = Math.min(8, availableParallelism());
+      assert.match(served.stderr(), new RegExp(expected > 1 ? `, ${expected} processes\\)` : '\\(store [^,)]*\\)'));
+      for (let i = 0; i < 50 && served.log.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const start = JSON.parse(served.log[0]);
+      assert.equal(start.processes, expected);
+      // Connections of their own, which the processes take in turn.
+      const replies = await Promise.all(Array.from({ length: 4 * expected }, () => http(served.url, 'GET', `/repos/el9/snapshots/${A}/repodata/repomd.xml`, { headers: { connection: 'close' } })));
+      assert.deepEqual([...new Set(replies.map((r) => r.status))], [200]);
+    } finally {
+      await served.stop();
+    }
+  });
+
   test('--workers 2 share the port, serve and take writes, and stop together', async () => {
     const two = await serve(store, ['--workers', '2']);
     try {

@@ -1,6 +1,7 @@
 // txrepo serve [--listen HOST:PORT]
 
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
 import { integer, parse } from '../args.ts';
@@ -39,9 +40,10 @@ Options:
                            snapshots the tag left (default 1h: a dnf client that read
                            repomd.xml just before a move finishes its downloads;
                            0s: only the current snapshot's)
-      --workers N          server processes sharing the port (default 1; on a machine
-                           with cores to spare, up to one per core); each serves
-                           reads and takes writes, which the catalog serialises
+      --workers N          server processes sharing the port (default: one per core,
+                           at most 8, since one process keeps one core busy; 1:
+                           a single process); each serves reads and takes
+                           writes, which the catalog serialises
       --redirect-downloads DURATION
                            with blobs in object storage (--blobs s3://...): answer
                            package downloads with a redirect to a presigned URL of
@@ -59,10 +61,12 @@ Options:
       --idle-timeout DURATION
                            close a connection that sends nothing, or reads
                            nothing of its answer, this long (default 60s)
-      --max-connections N  connections at once, in all (default 512)
+      --max-connections N  connections at once, in all (default 512; each of the
+                           --workers holds as many)
       --max-connections-per-client N
-                           connections at once from one address (default 32;
-                           raise it for many clients behind one NAT address)
+                           connections at once from one address (default 32, in
+                           each of the --workers; raise it for many clients
+                           behind one NAT address)
       --signing-key FILE   also sign the snapshots this server makes with this
                            OpenPGP private key (repeat for more), beside the
                            store's own ('txrepo key import'); held in memory only
@@ -115,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`serve takes no arguments (got ${positionals.join(' ')})`);
   if (v['public-url'] !== undefined && !/^https?:\/\/[^/]+/.test(v['public-url'])) throw new UsageError(`--public-url ${JSON.stringify(v['public-url'])}: give an http(s) URL`);
   const graceMs = parseDuration(v.grace ?? '1h');
-  const workers = integer('workers', v.workers, 1, 64) ?? 1;
+  const workers = integer('workers', v.workers, 1, 64) ?? defaultWorkers();
   const redirectMs = v['redirect-downloads'] === undefined ? undefined : parseDuration(v['redirect-downloads']);
   // S3 presigns for at most 7 days.
   if (redirectMs !== undefined && !(redirectMs >= 1000 && redirectMs <= 7 * 86_400_000)) throw new UsageError(`--redirect-downloads ${v['redirect-downloads']}: give a duration from 1s to 7d`);
@@ -142,7 +146,11 @@ export async function run(argv: string[]): Promise<number> {
   // runs this command starts them and reports; each runs the server on the store.
   if (workers > 1 && cluster.isPrimary) {
     // Refused here, once, rather than by every worker as it starts.
-    await withStore(v, 'reads', async (store) => configureServerSigning(store, v));
+    await withStore(v, 'reads', async (store) => {
+      await configureServerSigning(store, v);
+      await checkRedirects(store, redirectMs);
+    });
+    await checkListen(listen);
     return supervise(workers, listen, storeDir(v.store), v.json, v.private);
   }
   const { accessLogLine, startServer } = await import('../../server/index.ts');
@@ -153,9 +161,11 @@ export async function run(argv: string[]): Promise<number> {
     await store.close();
     throw e;
   }
-  if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
+  try {
+    await checkRedirects(store, redirectMs);
+  } catch (e) {
     await store.close();
-    throw new UsageError(`--redirect-downloads: the store's blobs are in a local directory (${store.backends.blobs}), which has no URLs to redirect to; it needs blobs in object storage (--blobs s3://BUCKET/PREFIX)`);
+    throw e;
   }
   const running = await startServer({
     store,
@@ -186,6 +196,39 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /**
+ * The number of server processes when --workers is not given: one per core the process
+ * may use, at most 8. One Node process spends most of a small package's request in its
+ * one thread (HTTP parsing, the lookup, the syscalls), so a single process leaves the
+ * other cores idle while clients wait (docs/deployment.md, "Server processes").
+ */
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(8, availableParallelism()));
+}
+
+/** --redirect-downloads needs blobs in object storage, which have URLs to redirect to. */
+async function checkRedirects(store: Store, redirectMs: number | undefined): Promise<void> {
+  if (redirectMs !== undefined && (await store.blobs.downloadUrl('0'.repeat(64), { expiresIn: 1 })) === undefined) {
+    throw new UsageError(`--redirect-downloads: the store's blobs are in a local directory (${store.backends.blobs}), which has no URLs to redirect to; it needs blobs in object storage (--blobs s3://BUCKET/PREFIX)`);
+  }
+}
+
+/**
+ * Whether the address can be listened on, tried by the supervisor before it starts its
+ * workers: a port in use is then said once, as a single process says it, not as a
+ * worker that died.
+ */
+async function checkListen(listen: string): Promise<void> {
+  const { createServer } = await import('node:net');
+  const at = listen.lastIndexOf(':');
+  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new UsageError(`--listen ${listen}: the address is in use; pick another port`) : e));
+    probe.listen(Number(listen.slice(at + 1)), host, () => probe.close(() => resolve()));
+  });
+}
+
+/**
  * Reports where the server listens: on stderr for people (and for whoever waits for
  * the line), and with --json also as the first line of stdout, before the requests'.
  */
@@ -202,10 +245,16 @@ async function supervise(count: number, listen: string, store: string, json: boo
   const fork = () => cluster.fork();
   for (let i = 0; i < count; i++) fork();
   const ready = new Promise<string>((resolve, reject) => {
-    cluster.once('listening', (_w, address) => {
+    // Reported once every worker listens: before, the first would take every
+    // connection, and a client its limit of connections from that one alone.
+    let listening = 0;
+    const onListening = (_w: unknown, address: { address?: string | null; port: number }) => {
+      if (++listening < count) return;
+      cluster.off('listening', onListening);
       const host = address.address?.includes(':') ? `[${address.address}]` : (address.address ?? '127.0.0.1');
       resolve(`http://${host}:${address.port}`);
-    });
+    };
+    cluster.on('listening', onListening);
     cluster.on('exit', (_w, code) => {
       // A worker that dies before any listens (bad store, port in use): give up.
       if (!stopping) reject(new UsageError(`a server process exited with status ${code} before listening on ${listen}`));
