@@ -2,6 +2,7 @@
 // rename, link, mkdir) in one place. Keeping them here documents the protocols' order
 // in code and lets the reliability suite stop a process at each step: see crash.ts.
 
+import { fstatSync, fsync } from 'node:fs';
 import { link, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { crashPoint, simulator } from './crash.ts';
@@ -12,6 +13,13 @@ export async function syncFile(fh: FileHandle, path: string): Promise<void> {
   crashPoint('fsync', path);
   await fh.sync().catch((e: unknown) => Promise.reject(atPath(e, path)));
   simulator()?.synced(await fh.stat());
+}
+
+/** syncFile() for a raw descriptor (a blob written in one go, without a FileHandle's cost). */
+export async function syncFd(fd: number, path: string): Promise<void> {
+  crashPoint('fsync', path);
+  await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(atPath(e, path)) : resolve())));
+  simulator()?.synced(fstatSync(fd));
 }
 
 /** Makes the directory's entries (a rename, a link, a new subdirectory) durable. */

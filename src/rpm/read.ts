@@ -257,6 +257,49 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
   return record;
 }
 
+/**
+ * Reads a package held whole in memory (a small download, which never needs a file to
+ * be read back), as readPackage reads a file: the same checks, errors naming `name`.
+ * `pkgid`: the checksum of these bytes when the caller already hashed them with
+ * `checksumType` as they arrived (the pass over them is then not made again);
+ * `timeFile`: the file time to record.
+ */
+export function readPackageBytes(bytes: Uint8Array, name: string, options: ReadOptions & { pkgid?: string; timeFile: number }): PackageRecord {
+  const size = bytes.length;
+  if (size < LEAD_SIZE + 16) throw new RpmFormatError(name, size === 0 ? 'the file is empty' : `the file is only ${size} bytes, too short for an RPM lead`);
+  let layout: HeaderLayout | { need: number };
+  try {
+    layout = headerLayout(bytes); // all of the file: a need is past its end
+  } catch (e) {
+    if (e instanceof HeaderError) throw new RpmFormatError(name, e.message);
+    throw e;
+  }
+  if ('need' in layout || layout.headerEnd > size) {
+    const need = 'need' in layout ? layout.need : layout.headerEnd;
+    throw new RpmFormatError(name, `truncated: its headers need ${need} bytes, the file has ${size}`);
+  }
+  const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, size);
+  const { sig, facts, signedSize, verifier } = parse(name, prefix, layout, options.verifyDigests);
+  checkSignedSize(name, signedSize, layout, size);
+  const signer = signerOf(packageSignatures(sig));
+  verifier?.update(bytes, 0);
+  verifier?.finish(name, size);
+  const checksumType = options.checksumType ?? 'sha256';
+  const record: PackageRecord = {
+    pkgid: options.pkgid ?? createHash(checksumType).update(bytes).digest('hex'),
+    checksumType,
+    ...facts,
+    timeFile: options.timeFile,
+    sizePackage: size,
+    locationHref: options.locationHref,
+    headerStart: layout.headerStart,
+    headerEnd: layout.headerEnd,
+  };
+  if (options.locationBase) record.locationBase = options.locationBase;
+  if (signer) record.signer = signer;
+  return record;
+}
+
 function grow(buf: Buffer, used: number, size: number): Buffer {
   const bigger = Buffer.allocUnsafe(size);
   buf.copy(bigger, 0, 0, used);

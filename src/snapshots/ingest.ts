@@ -7,7 +7,7 @@
 
 import { basename } from 'node:path';
 import { checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
-import { readPackage, type PackageRecord } from '../rpm/index.ts';
+import { readPackage, readPackageBytes, type PackageRecord } from '../rpm/index.ts';
 import { hashFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 
@@ -53,6 +53,14 @@ type Progress = (done: number, total: number) => void;
 /** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */
 export function readVerified(path: string, locationHref: string): Promise<PackageRecord> {
   return readPackage(path, { checksumType: 'sha256', locationHref, verifyDigests: true });
+}
+
+/**
+ * readVerified() of a package held in memory (`name` in errors), whose sha256 the
+ * caller took as the bytes arrived.
+ */
+export function readVerifiedBytes(bytes: Uint8Array, name: string, known: { pkgid: string; timeFile: number }): PackageRecord {
+  return readPackageBytes(bytes, name, { checksumType: 'sha256', locationHref: '', verifyDigests: true, ...known });
 }
 
 /**

@@ -55,6 +55,12 @@ export interface BlobWriter {
 /** adopt()s whose durability is made sure of together, at flush() (BlobStore.batch()). */
 export interface BlobBatch {
   adopt(path: string, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
+  /**
+   * Stores bytes held in memory (a small download, whole): putBytes() of the store,
+   * durable once flush() resolves. With `hashed`, `expect` is the truth, as for adopt,
+   * and the caller touch()ed first.
+   */
+  putBytes(data: Uint8Array, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
   /** touch(), with the blob found made durable by flush() (it may be another batch's, unflushed). */
   touch(digest: string, size?: number): Promise<boolean>;
   /** Makes every blob this batch stored durable; call it once its adopt()s have settled. */

@@ -72,85 +72,115 @@ async function hashOpened(fh: FileHandle, types: string[]): Promise<{ hashes: Ha
   return { hashes, size };
 }
 
+/** A download verified against the upstream's metadata, as the inspector sees it. */
+export type Downloaded = { path: string; sha256: string } | { bytes: Buffer; sha256: string };
+
 export interface DownloadOptions {
   /** Store the blob through this batch: durable once the batch is flushed. */
   batch?: BlobBatch;
   /**
-   * Looks at the verified file before it becomes a blob (a sync reads the package's
-   * record from it, not from the blob, which may be in object storage); a failure
-   * stores nothing.
+   * Looks at the verified download before it becomes a blob (a sync reads the
+   * package's record from it, not from the blob, which may be in object storage); a
+   * failure stores nothing.
    */
-  inspect?: (path: string) => Promise<void>;
+  inspect?: (file: Downloaded) => Promise<void>;
+}
+
+/**
+ * A download of at most this many bytes (the size the metadata lists) is held in
+ * memory and stored in one write: no partial file to resume (a retry fetches it again,
+ * which costs less than the file's opens, writes and closes on every download; most
+ * of a distribution's packages are a few tens of KiB).
+ */
+export const IN_MEMORY_MAX = 1 << 20;
+
+/** Where a download's bytes go while they arrive, and what an earlier attempt left there. */
+interface Sink {
+  /** Whether what an attempt got is kept for the next run (a partial file). */
+  keeps: boolean;
+  /** What earlier attempts (or runs) left, hashed; a fresh start is size 0. */
+  resume(types: string[]): Promise<{ hashes: Hash[]; size: number }>;
+  /** Drops what is kept (too large, or not the file). */
+  discard(): Promise<void>;
+  /** Starts an attempt: appending to what is kept, or from nothing. */
+  begin(append: boolean): Promise<void>;
+  write(chunk: Uint8Array): Promise<void> | void;
+  /** Ends an attempt (also after a failure). */
+  end(): Promise<void>;
+}
+
+/** A partial file under STORE/tmp, named after the URL, which a later attempt or run resumes. */
+function fileSink(partial: string, onDisk: (e: unknown) => never): Sink {
+  let fh: FileHandle | undefined;
+  return {
+    keeps: true,
+    resume: (types) => hashPartial(partial, types),
+    discard: () => rm(partial, { force: true }),
+    begin: async (append) => {
+      fh = await openPartial(partial, append).catch(onDisk);
+      fileCreated(partial);
+    },
+    write: (chunk) => writeAll(fh!, chunk).catch(onDisk),
+    end: async () => {
+      const open = fh;
+      fh = undefined;
+      await open?.close();
+    },
+  };
+}
+
+/** The bytes in memory (a small download): nothing outlives the run, an attempt starts over. */
+function memorySink(): Sink & { bytes(size: number): Buffer } {
+  let chunks: Uint8Array[] = [];
+  return {
+    keeps: false,
+    resume: async (types) => {
+      chunks = [];
+      return { hashes: types.map((t) => createHash(t)), size: 0 };
+    },
+    discard: async () => {
+      chunks = [];
+    },
+    begin: async () => {},
+    write: (chunk) => {
+      chunks.push(chunk);
+    },
+    end: async () => {},
+    bytes: (size) => Buffer.concat(chunks, size),
+  };
 }
 
 export async function downloadToBlob(store: Store, upstream: Upstream, href: string, expect: ExpectedFile, opts: DownloadOptions = {}): Promise<BlobInfo> {
   const url = upstream.describe(href);
-  const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
   // The size the metadata lists bounds the download, but only up to maxSize: a hostile
   // repomd.xml could list its primary.xml as a terabyte and stream that into tmp/.
   if (expect.size !== undefined && expect.size > expect.maxSize) {
     throw new ChecksumMismatchError(`${url}: the metadata lists ${expect.size} bytes, more than the ${expect.maxSize} allowed; refusing it`);
   }
-  const limit = expect.size ?? expect.maxSize;
-  // Hashed as the bytes arrive: sha256 names the blob, the upstream's type verifies it.
-  const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
-  const tooLarge = () => new ChecksumMismatchError(`${url}: larger than the ${limit} bytes ${expect.size !== undefined ? 'the metadata lists' : 'allowed'}`);
-  let state: { hashes: Hash[]; size: number } | undefined;
-  let lastError: Error | undefined;
+  const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
   // A failure of our own disk (full, read-only) is not the upstream's: retrying cannot
   // help, and the message names the file.
   let diskFailure: unknown;
   const onDisk = (e: unknown): never => {
     throw (diskFailure = atPath(e, partial));
   };
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 0) await sleep(BACKOFF_MS[attempt]);
-    state ??= await hashPartial(partial, types);
-    if (state.size > limit) {
-      await unlink(partial);
-      state = await hashPartial(partial, types);
-    }
-    if (expect.size !== undefined && state.size === expect.size) break; // an earlier run got it all
-    let fh;
-    try {
-      const { body, resumed } = await upstream.open(href, state.size);
-      if (!resumed && state.size > 0) state = { hashes: types.map((t) => createHash(t)), size: 0 }; // the server sent it all
-      fh = await openPartial(partial, resumed).catch(onDisk);
-      fileCreated(partial);
-      for await (const chunk of body) {
-        state.size += chunk.length;
-        if (state.size > limit) throw tooLarge();
-        for (const h of state.hashes) h.update(chunk);
-        await writeAll(fh, chunk).catch(onDisk);
-      }
-      await fh.close();
-      fh = undefined;
-      if (expect.size !== undefined && state.size !== expect.size) throw new UpstreamError(`${url}: got ${state.size} bytes, the metadata lists ${expect.size}`);
-      break;
-    } catch (e) {
-      await fh?.close().catch(() => {});
-      if (e instanceof ChecksumMismatchError) {
-        await rm(partial, { force: true });
-        throw e;
-      }
-      if (e === diskFailure) throw e;
-      // What reached the disk is the truth: hash it again before resuming.
-      state = undefined;
-      lastError = e as Error;
-      if (attempt === ATTEMPTS - 1) {
-        throw new UpstreamError(`${lastError.message} (gave up after ${ATTEMPTS} attempts; the partial download is kept and resumed next time)`);
-      }
-    }
-  }
+  const memory = opts.batch && expect.size !== undefined && expect.size <= IN_MEMORY_MAX ? memorySink() : undefined;
+  const sink = memory ?? fileSink(partial, onDisk);
+  const state = await fetchInto(sink, upstream, href, expect, url, () => diskFailure);
   const [sha256, other] = state.hashes.map((h) => h.digest('hex'));
   const actual = other ?? sha256;
   if (actual !== expect.checksum.toLowerCase()) {
-    await rm(partial, { force: true });
+    await sink.discard();
     throw new ChecksumMismatchError(`${url}: ${expect.checksumType} is ${actual}, the upstream metadata lists ${expect.checksum}; refusing it`);
+  }
+  if (memory) {
+    const bytes = memory.bytes(state.size);
+    await opts.inspect?.({ bytes, sha256 });
+    return opts.batch!.putBytes(bytes, { digest: sha256, size: state.size }, { hashed: true });
   }
   if (opts.inspect) {
     try {
-      await opts.inspect(partial);
+      await opts.inspect({ path: partial, sha256 });
     } catch (e) {
       await rm(partial, { force: true });
       throw e;
@@ -158,4 +188,53 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
   }
   // The partial file becomes the blob: moved in, not copied, and not hashed again.
   return (opts.batch ?? store.blobs).adopt(partial, { digest: sha256, size: state.size }, { hashed: true });
+}
+
+/**
+ * Fetches the file into `sink`, hashed as the bytes arrive (sha256 names the blob, the
+ * upstream's type verifies it), with retries that continue where the last attempt
+ * stopped (when the sink keeps it and the server can resume).
+ */
+async function fetchInto(sink: Sink, upstream: Upstream, href: string, expect: ExpectedFile, url: string, diskFailure: () => unknown): Promise<{ hashes: Hash[]; size: number }> {
+  const limit = expect.size ?? expect.maxSize;
+  const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
+  const tooLarge = () => new ChecksumMismatchError(`${url}: larger than the ${limit} bytes ${expect.size !== undefined ? 'the metadata lists' : 'allowed'}`);
+  let state: { hashes: Hash[]; size: number } | undefined;
+  let lastError: Error | undefined;
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) await sleep(BACKOFF_MS[attempt]);
+    state ??= await sink.resume(types);
+    if (state.size > limit) {
+      await sink.discard();
+      state = await sink.resume(types);
+    }
+    if (expect.size !== undefined && state.size === expect.size) return state; // an earlier run got it all
+    try {
+      const { body, resumed } = await upstream.open(href, state.size);
+      if (!resumed && state.size > 0) state = { hashes: types.map((t) => createHash(t)), size: 0 }; // the server sent it all
+      await sink.begin(resumed);
+      for await (const chunk of body) {
+        state.size += chunk.length;
+        if (state.size > limit) throw tooLarge();
+        for (const h of state.hashes) h.update(chunk);
+        await sink.write(chunk);
+      }
+      await sink.end();
+      if (expect.size !== undefined && state.size !== expect.size) throw new UpstreamError(`${url}: got ${state.size} bytes, the metadata lists ${expect.size}`);
+      return state;
+    } catch (e) {
+      await sink.end().catch(() => {});
+      if (e instanceof ChecksumMismatchError) {
+        await sink.discard();
+        throw e;
+      }
+      if (e === diskFailure()) throw e;
+      // What reached the disk is the truth: hash it again before resuming.
+      state = undefined;
+      lastError = e as Error;
+      if (attempt === ATTEMPTS - 1) {
+        throw new UpstreamError(`${lastError.message} (gave up after ${ATTEMPTS} attempts${sink.keeps ? '; the partial download is kept and resumed next time' : ''})`);
+      }
+    }
+  }
 }

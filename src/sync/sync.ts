@@ -10,9 +10,9 @@ import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
 import { eachPrimaryPackage, parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError, type PackageRecord } from '../rpm/index.ts';
-import { commitOnLatest, readStored, readVerified, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
+import { commitOnLatest, readStored, readVerified, readVerifiedBytes, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
 import { repoOrFail, type BlobInfo, type MirrorFilter, type Store } from '../store/index.ts';
-import { ChecksumMismatchError, downloadToBlob, hashFileAs } from './download.ts';
+import { ChecksumMismatchError, downloadToBlob, hashFileAs, type Downloaded } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
 import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, MirrorFilterError, requiresLeftOut, type RequiresLeftOut } from './filter.ts';
@@ -248,14 +248,14 @@ export async function ingestRepo(
       // upstream's metadata may list a damaged file): read from the download, while the
       // other downloads go on.
       let record: PackageRecord | undefined;
-      const inspect = async (path: string) => {
-        record = await readDownloaded(path, source);
+      const inspect = async (file: Downloaded) => {
+        record = await readDownloaded(file, source, p.timeFile);
       };
       const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, { batch, inspect });
       digest = blob.digest;
       // The upstream's file time, not our download time: syncing the same upstream twice
       // must give the same metadata (a mirror is reproducible, and its times are upstream's).
-      records.add({ ...record!, timeFile: p.timeFile });
+      records.add(record!);
       downloaded++;
     }
     packages.push({ href, digest, size: p.sizePackage, source });
@@ -275,12 +275,16 @@ export async function ingestRepo(
   return { packages, extras, downloaded, ...(filtered && { filtered }) };
 }
 
-/** A downloaded package's record (its own digests verified); a file that is no RPM is the upstream's fault. */
-async function readDownloaded(path: string, source: string): Promise<PackageRecord> {
+/**
+ * A downloaded package's record (its own digests verified, its sha256 the download's),
+ * with the upstream's file time; a file that is no RPM is the upstream's fault.
+ */
+async function readDownloaded(file: Downloaded, source: string, timeFile: number): Promise<PackageRecord> {
   try {
-    return await readVerified(path, '');
+    if ('bytes' in file) return readVerifiedBytes(file.bytes, source, { pkgid: file.sha256, timeFile });
+    return { ...(await readVerified(file.path, '')), timeFile };
   } catch (e) {
-    if (e instanceof RpmFormatError) throw new UpstreamError(e.message.replace(path, source));
+    if (e instanceof RpmFormatError) throw new UpstreamError('path' in file ? e.message.replace(file.path, source) : e.message);
     throw e;
   }
 }

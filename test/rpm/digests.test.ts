@@ -10,7 +10,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { readPackage, RpmDigestError, RpmFormatError, verifyDigests } from '../../src/rpm/index.ts';
+import { readFileSync } from 'node:fs';
+import { readPackage, readPackageBytes, RpmDigestError, RpmFormatError, verifyDigests } from '../../src/rpm/index.ts';
 import { buildRpm } from '../helpers/build.ts';
 import { complexRpm, testRpmPaths } from '../helpers/fixtures.ts';
 import { writeLegacyRpm } from '../helpers/legacy-rpm.ts';
@@ -96,6 +97,8 @@ async function expectDamaged(path: string, digest: string) {
     return true;
   });
   assert.throws(() => verifyDigests(path), { message });
+  // The same file held in memory (a sync's small download): the same refusal.
+  assert.throws(() => readPackageBytes(readFileSync(path), path, { locationHref: 'x.rpm', verifyDigests: true, timeFile: 0 }), (e: unknown) => e instanceof RpmDigestError && e.message === message);
   assert.equal((await rpmChecks([path])).ok, false, `rpm -K accepts ${path}`);
 }
 
@@ -182,6 +185,26 @@ describe('package digests', () => {
     // The payload digest lives in the main header, which the header digests cover.
     const { mainTags } = layoutOf(await readFile(NEW));
     await expectDamaged(await flipped(NEW, mainTags.get(5092)! + 2), "the header's SHA256 digest");
+  });
+
+  test('a package read from memory gives the record read from its file, and the same refusals of a cut or foreign file', async () => {
+    for (const file of ALL) {
+      const bytes = await readFile(file);
+      const fromFile = await readPackage(file, { locationHref: 'x.rpm', verifyDigests: true });
+      assert.deepEqual(readPackageBytes(bytes, file, { locationHref: 'x.rpm', verifyDigests: true, timeFile: fromFile.timeFile }), fromFile, file);
+      // A caller that hashed the bytes as they came gives their checksum: taken as is.
+      assert.equal(readPackageBytes(bytes, file, { locationHref: 'x.rpm', timeFile: 0, pkgid: 'f'.repeat(64) }).pkgid, 'f'.repeat(64));
+    }
+    const bytes = await readFile(NEW);
+    const { headerEnd } = layoutOf(bytes);
+    for (const [cut, why] of [
+      [bytes.subarray(0, 50), /^in-memory: not a valid RPM package: the file is only 50 bytes, too short for an RPM lead$/],
+      [bytes.subarray(0, headerEnd - 10), /^in-memory: not a valid RPM package: truncated: its headers need \d+ bytes, the file has \d+$/],
+      [bytes.subarray(0, bytes.length - 1), /^in-memory: not a valid RPM package: truncated: its signature says header and payload take \d+ bytes, the file holds \d+ after the signature$/],
+      [Buffer.from('<html>not found</html>'.padEnd(200)), /^in-memory: not a valid RPM package: bad lead magic/],
+    ] as const) {
+      assert.throws(() => readPackageBytes(cut, 'in-memory', { locationHref: 'x.rpm', verifyDigests: true, timeFile: 0 }), (e: unknown) => e instanceof RpmFormatError && why.test(e.message), String(why));
+    }
   });
 
   test('a digest tag of the wrong type is a format error', async () => {

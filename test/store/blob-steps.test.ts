@@ -65,12 +65,16 @@ test('blobs written in parallel into one new fan-out directory take the steps wr
 
 const DURABLE = fileURLToPath(new URL('../../src/common/durable.ts', import.meta.url));
 
+/** How a batch takes a blob: a staged file (a large download), or bytes in memory (a small one). */
+type Way = 'adopt' | 'putBytes';
+const WAYS: Way[] = ['adopt', 'putBytes'];
+
 /**
- * Adopts `count` staged files into a new store through one batch (as a sync stores its
+ * Adopts `count` staged files (or puts `count` byte strings) into a new store through one batch (as a sync stores its
  * downloads), flushing it unless `flush` is false, then exits under `env` (a power
  * loss at exit, or a trace). The store's blob directory.
  */
-async function adoptBatch(name: string, count: number, env: Record<string, string>, flush = true) {
+async function adoptBatch(name: string, count: number, env: Record<string, string>, flush = true, how: Way = 'adopt') {
   const store = join(work, name);
   const script = `
     import { createHash } from 'node:crypto';
@@ -82,10 +86,12 @@ async function adoptBatch(name: string, count: number, env: Record<string, strin
     const batch = blobs.batch();
     await Promise.all(Array.from({ length: ${count} }, (_, i) => {
       const data = Buffer.from('batched blob ' + i);
+      const expect = { digest: createHash('sha256').update(data).digest('hex'), size: data.length };
+      if (${JSON.stringify(how)} === 'putBytes') return batch.putBytes(data, expect, { hashed: true });
       const path = blobs.stagingPath();
       writeFileSync(path, data, { mode: 0o444 });
       fileCreated(path);
-      return batch.adopt(path, { digest: createHash('sha256').update(data).digest('hex'), size: data.length }, { hashed: true });
+      return batch.adopt(path, expect, { hashed: true });
     }));
     if (${flush}) await batch.flush();
   `;
@@ -106,9 +112,9 @@ async function soundBlobs(dir: string): Promise<number> {
   return sound;
 }
 
-test('a batch of adopts fsyncs each file before its link, and each directory once, at its flush', async () => {
-  const trace = join(work, 'batch.trace');
-  const { code, blobs } = await adoptBatch('batch-steps', 40, { TXREPO_CRASH_TRACE: trace });
+for (const how of WAYS) test(`through ${how}(), a batch fsyncs each file before its link, and each directory once, at its flush`, async () => {
+  const trace = join(work, `batch-${how}.trace`);
+  const { code, blobs } = await adoptBatch(`batch-steps-${how}`, 40, { TXREPO_CRASH_TRACE: trace }, true, how);
   assert.equal(code, 0);
   const steps = await readTrace(trace);
   const fanOuts = (await readdir(blobs)).length;
@@ -127,14 +133,14 @@ test('a batch of adopts fsyncs each file before its link, and each directory onc
   assert.ok(dirSyncs.every((s) => s.n > lastLink), 'directories are fsynced once the batch is flushed, not per blob');
 });
 
-test('the blobs of a flushed batch survive a power loss, whole; an unflushed batch may lose them, never leave one damaged', async () => {
+for (const how of WAYS) test(`the blobs of a flushed batch (${how}) survive a power loss, whole; an unflushed batch may lose them, never leave one damaged`, async () => {
   const power = { TXREPO_CRASH_MODE: 'power', TXREPO_CRASH_AT: 'exit' };
-  const flushed = await adoptBatch('batch-power', 40, power);
+  const flushed = await adoptBatch(`batch-power-${how}`, 40, power, true, how);
   assert.equal(flushed.code, null); // killed at exit, as a power loss
   assert.equal(await soundBlobs(flushed.blobs), 40);
   // Without the flush the names are not durable: a power loss takes them (which the
   // check above would not notice if flush() did nothing); what stays is whole.
-  const unflushed = await adoptBatch('batch-power-unflushed', 40, power, false);
+  const unflushed = await adoptBatch(`batch-power-unflushed-${how}`, 40, power, false, how);
   assert.equal(unflushed.code, null);
   assert.ok((await soundBlobs(unflushed.blobs)) < 40);
   const left = await readdir(unflushed.blobs).catch(() => [] as string[]);
