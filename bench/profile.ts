@@ -27,11 +27,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Self time per function (ms) over every profile in `dir` whose name has `tag`, most first. */
+/** Self time per function (ms) over every profile in `dir`/`tag` (every thread of the run), most first. */
 export async function selfTimes(dir: string, tag: string): Promise<{ name: string; ms: number }[]> {
   const total = new Map<string, number>();
-  for (const f of (await readdir(dir)).filter((f) => f.includes(tag) && f.endsWith('.cpuprofile'))) {
-    const p = JSON.parse(await readFile(join(dir, f), 'utf8')) as CpuProfile;
+  for (const f of (await readdir(join(dir, tag))).filter((f) => f.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(await readFile(join(dir, tag, f), 'utf8')) as CpuProfile;
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     p.samples.forEach((id, i) => {
       const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
@@ -62,7 +62,10 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
 export async function profileBench(opts: { smallDir: string; work: string; out: string; small: number }, print: (s: string) => void = console.log): Promise<void> {
   const { work, out } = opts;
   await mkdir(out, { recursive: true });
-  const prof = (tag: string) => ({ ...process.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out} --cpu-prof-name=${tag}.\${pid}.\${time}.cpuprofile` });
+  // A directory per run, Node's own file names (pid, thread id, sequence): a name given
+  // with --cpu-prof-name is the same for every thread, and the last thread's profile
+  // overwrote the others'.
+  const prof = (tag: string) => ({ ...process.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(out, tag)}` });
   const files = (await readdir(opts.smallDir)).filter((f) => f.endsWith('.rpm')).sort().slice(0, opts.small);
   const repo = join(work, 'packages');
   await mkdir(repo, { recursive: true });
