@@ -172,16 +172,18 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
     const href = rest.join('/');
     // The common case first: a snapshot path needs one query.
     if (b === 'snapshots') return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, c)], href, () => IMMUTABLE);
-    if (!(await catalog.getRepo(repo))) throw new HttpError('not_found', `no repository ${repo}`);
     if (b === 'tags') {
+      // One query for the common case, a tag that exists (the repository's only when not).
       const tag = name(checkTagName, c, 'tag');
       const current = await catalog.getTag(repo, tag);
-      if (!current) throw new HttpError('not_found', `${repo} has no tag ${tag}`);
+      if (!current) throw new HttpError('not_found', (await catalog.getRepo(repo)) ? `${repo} has no tag ${tag}` : `no repository ${repo}`);
       // The current snapshot first; only for a file it lacks, those the tag left within
       // the grace window, newest first (repomd.xml is always the current one).
       async function* snapshots() {
         const seen = new Set([current!.snapshot]);
-        const now = await catalog.getSnapshot(repo, current!.snapshot);
+        // From the cache of snapshots by id: the tag is read anew on every request, and
+        // the snapshot it names cannot change (gc takes no tagged snapshot).
+        const now = await ctx.snapshots.get(repo, current!.snapshot);
         if (now) yield now;
         // repomd.xml, its signature and keys: only the current snapshot's, or none (a
         // signature of another snapshot's repomd.xml would be a torn repo).
@@ -196,6 +198,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       }
       return serveFrom(req, res, ctx, snapshots(), href, revalidateRepomd);
     }
+    if (!(await catalog.getRepo(repo))) throw new HttpError('not_found', `no repository ${repo}`);
     if (b === 'at') {
       const { id, time } = await latestAt(ctx, repo, c);
       const past = Date.parse(time) <= Date.now();

@@ -170,6 +170,9 @@ describe('hostile requests', () => {
       assert.ok(!r.body.includes(passwd.subarray(0, 20)), p);
     }
     assert.equal((await http(server.url, 'POST', `/repos/el9/snapshots/${A}/repodata/repomd.xml`)).status, 405);
+    // A tag path says which name is not there: the repository, or its tag.
+    assert.match((await http(server.url, 'GET', '/repos/no-such-repo/tags/latest/repodata/repomd.xml')).body.toString(), /no repository no-such-repo/);
+    assert.match((await http(server.url, 'GET', '/repos/el9/tags/no-such-tag/repodata/repomd.xml')).body.toString(), /el9 has no tag no-such-tag/);
   });
 
   test('writes need a valid token; reads are anonymous', async () => {
