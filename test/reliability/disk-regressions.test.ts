@@ -161,7 +161,7 @@ describe('a full disk', () => {
     }
   });
 
-  test('sync does not retry the upstream when its own disk is full, and names the partial download', { skip }, async () => {
+  test('sync does not retry the upstream when its own disk is full, and names the file it was writing', { skip }, async () => {
     const { staticServer, upstreamRepo } = await import('../../reliability/lib/world.ts');
     const up = await upstreamRepo(join(dir, 'upstream'), ['dog-4.23-1.noarch.rpm', 'cow-2.2-3.noarch.rpm', 'fox-1.1-2.noarch.rpm', 'lion-0.4-1.noarch.rpm']);
     const server = await staticServer(up);
@@ -169,7 +169,9 @@ describe('a full disk', () => {
     try {
       await fs!.fill(8);
       const r = await txrepo(['sync', 'el9', '--from', server.url, '--store', store]);
-      assertClearFailure(r, /\/tmp\/download-[0-9a-f]+\.part: no space left on the device/, store);
+      // A partial download (a large package), or the staged blob of a small one, which
+      // is downloaded into memory and written in one go (docs/store.md, Sync).
+      assertClearFailure(r, /\/tmp\/(download-[0-9a-f]+\.part|\d+-[0-9a-f]{16}): no space left on the device/, store);
       assert.doesNotMatch(r.stderr, /gave up after/);
       // No package was asked for twice: the upstream was not retried.
       const packages = server.requests.filter((p) => p.endsWith('.rpm'));
