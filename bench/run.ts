@@ -404,9 +404,10 @@ function notes(o: { total: number; smallCount: number; minutes: number; load: nu
       `serving the exported snapshot. Deploy: 10 packages into a repo of the small packages hard-linked ${values.replicas} times under distinct names vs createrepo_c --update of the same directory.`,
     `**This run.** \`npm run bench\` with ${process.argv.slice(2).join(' ') || 'the defaults'}; ${o.minutes.toFixed(0)} minutes; ` +
       `1-minute load average ${o.load.map((l) => l.toFixed(1)).join(' at the start, ')} at the end. ` +
-      `A snapshot from a shared 2-core machine on which other engineers were building and testing at the same time: single figures are noisy ` +
-      `(see the spreads); compare ratios, which are taken side by side, rather than absolute times.` +
-      (Math.max(...o.load) > cpus().length ? ` The load exceeded the ${cpus().length} cores: wall times include waiting for a CPU, and the CPU rows are the steadier figures.` : ''),
+      `Figures of one run on one machine are noisy (see the spreads); compare ratios, which are taken side by side, rather than absolute times.` +
+      (Math.max(...o.load) > cpus().length
+        ? ` The load passed the ${cpus().length} cores (the benchmark's own processes count in it): wall times include waiting for a CPU, and the CPU rows are the steadier figures.`
+        : ''),
   ];
 }
 
