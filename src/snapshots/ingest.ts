@@ -50,9 +50,12 @@ export const refusedInRepodata = (href: string): string => `refusing package hre
 
 type Progress = (done: number, total: number) => void;
 
+/** How the store reads a package it takes in, from a file or from memory: its own digests verified. */
+const VERIFIED = { checksumType: 'sha256', verifyDigests: true } as const;
+
 /** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */
 export function readVerified(path: string, locationHref: string): Promise<PackageRecord> {
-  return readPackage(path, { checksumType: 'sha256', locationHref, verifyDigests: true });
+  return readPackage(path, { ...VERIFIED, locationHref });
 }
 
 /**
@@ -60,7 +63,7 @@ export function readVerified(path: string, locationHref: string): Promise<Packag
  * caller took as the bytes arrived.
  */
 export function readVerifiedBytes(bytes: Uint8Array, name: string, known: { pkgid: string; timeFile: number }): PackageRecord {
-  return readPackageBytes(bytes, name, { checksumType: 'sha256', locationHref: '', verifyDigests: true, ...known });
+  return readPackageBytes(bytes, name, { ...VERIFIED, locationHref: '', ...known });
 }
 
 /**
