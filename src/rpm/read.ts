@@ -148,10 +148,15 @@ const scratch = Buffer.allocUnsafe(CHUNK);
 function checkFile(fd: number, path: string): Stats {
   const st = fstatSync(fd);
   if (!st.isFile()) throw new RpmFormatError(path, 'not a regular file');
-  if (st.size < LEAD_SIZE + 16) {
-    throw new RpmFormatError(path, st.size === 0 ? 'the file is empty' : `the file is only ${st.size} bytes, too short for an RPM lead`);
-  }
+  checkLeadFits(path, st.size);
   return st;
+}
+
+/** Refuses a file too short to hold an RPM lead (and the start of its signature). */
+function checkLeadFits(path: string, size: number): void {
+  if (size < LEAD_SIZE + 16) {
+    throw new RpmFormatError(path, size === 0 ? 'the file is empty' : `the file is only ${size} bytes, too short for an RPM lead`);
+  }
 }
 
 /**
@@ -242,18 +247,26 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
     verifier?.update(bytes, offset);
   });
   verifier?.finish(path, size);
+  return recordOf({ pkgid: hash.digest('hex'), checksumType, facts, timeFile: Math.floor(st.mtimeMs / 1000), size, layout, signer }, options);
+}
+
+/** The record of a package read whole, from its file or from memory. */
+function recordOf(
+  read: { pkgid: string; checksumType: ChecksumType; facts: ReturnType<typeof deriveHeaderFacts>; timeFile: number; size: number; layout: HeaderLayout; signer: ReturnType<typeof signerOf> },
+  options: ReadOptions,
+): PackageRecord {
   const record: PackageRecord = {
-    pkgid: hash.digest('hex'),
-    checksumType,
-    ...facts,
-    timeFile: Math.floor(st.mtimeMs / 1000),
-    sizePackage: size,
+    pkgid: read.pkgid,
+    checksumType: read.checksumType,
+    ...read.facts,
+    timeFile: read.timeFile,
+    sizePackage: read.size,
     locationHref: options.locationHref,
-    headerStart: layout.headerStart,
-    headerEnd: layout.headerEnd,
+    headerStart: read.layout.headerStart,
+    headerEnd: read.layout.headerEnd,
   };
   if (options.locationBase) record.locationBase = options.locationBase;
-  if (signer) record.signer = signer;
+  if (read.signer) record.signer = read.signer;
   return record;
 }
 
@@ -266,7 +279,7 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
  */
 export function readPackageBytes(bytes: Uint8Array, name: string, options: ReadOptions & { pkgid?: string; timeFile: number }): PackageRecord {
   const size = bytes.length;
-  if (size < LEAD_SIZE + 16) throw new RpmFormatError(name, size === 0 ? 'the file is empty' : `the file is only ${size} bytes, too short for an RPM lead`);
+  checkLeadFits(name, size);
   let layout: HeaderLayout | { need: number };
   try {
     layout = headerLayout(bytes); // all of the file: a need is past its end
@@ -285,19 +298,8 @@ export function readPackageBytes(bytes: Uint8Array, name: string, options: ReadO
   verifier?.update(bytes, 0);
   verifier?.finish(name, size);
   const checksumType = options.checksumType ?? 'sha256';
-  const record: PackageRecord = {
-    pkgid: options.pkgid ?? createHash(checksumType).update(bytes).digest('hex'),
-    checksumType,
-    ...facts,
-    timeFile: options.timeFile,
-    sizePackage: size,
-    locationHref: options.locationHref,
-    headerStart: layout.headerStart,
-    headerEnd: layout.headerEnd,
-  };
-  if (options.locationBase) record.locationBase = options.locationBase;
-  if (signer) record.signer = signer;
-  return record;
+  const pkgid = options.pkgid ?? createHash(checksumType).update(bytes).digest('hex');
+  return recordOf({ pkgid, checksumType, facts, timeFile: options.timeFile, size, layout, signer }, options);
 }
 
 function grow(buf: Buffer, used: number, size: number): Buffer {

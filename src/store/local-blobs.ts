@@ -84,7 +84,7 @@ export class LocalBlobStore implements BlobStore {
    * writer) of the same size is taken for the same content, and reused (marked used);
    * one of another size is damaged (fsck reports it) and the good copy replaces it, by
    * rename (atomic: a reader sees the old file or the new one). The blob is durable once
-   * its directory is fsynced: here, or, given `dirs`, by the batch that collects them.
+   * its directory is fsynced: here, or, given `batch`, by the batch that collects them.
    */
   private async install(temp: string, digest: string, size: number, batch?: Batch): Promise<void> {
     const final = this.localPath(digest);
