@@ -30,7 +30,7 @@ import type { SnapshotCache } from './snapshot-cache.ts';
 export interface YumContext {
   store: Store;
   lookup: SnapshotLookup;
-  /** The snapshots named by id (snapshot and at/ paths), kept a moment (snapshot-cache.ts). */
+  /** The snapshots named by id (snapshot and at/ paths, and the one a tag names now), kept a moment (snapshot-cache.ts). */
   snapshots: SnapshotCache;
   /** How long files of a tag's earlier snapshots stay reachable under the tag. */
   graceMs: number;
