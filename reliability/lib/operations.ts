@@ -1,5 +1,5 @@
 // The world of the crash and power-loss scenarios: a template store holding two repos
-// with snapshots, tags, sets and a published tree, and the seven operations of the
+// with snapshots, tags, sets and a published tree, and the operations of the
 // write paths of docs/design.md run against a copy of it. For each operation: its command
 // line, and what "before", "after" and "done" mean, so that a trial can check that a
 // crash left either the state before or the state after, never a mix.
@@ -8,13 +8,15 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asset, cloneTree, mustTx, staticServer, storeState, upstreamRepo, withLocal, type StoreState } from './world.ts';
+import { asset, assetRpms, cloneTree, mustTx, staticServer, storeState, upstreamRepo, withLocal, type StoreState } from './world.ts';
 
 export interface World {
   /** The template: STORE (the store), PUBLIC (a published tree), never touched by trials. */
   template: string;
   ids: Record<'S1' | 'S2' | 'S3' | 'S4' | 'A1' | 'A2' | 'A3' | 'SET1' | 'SET2', string>;
   upstreamUrl: string;
+  /** An upstream of every sample package: more than a batch fsyncs file by file (a sync's blobs made durable by syncfs). */
+  manyUpstreamUrl: string;
   before: StoreState;
   close(): Promise<void>;
 }
@@ -26,7 +28,8 @@ const head = (r: { stdout: string }) => r.stdout.trim().split(/\s/)[0]!;
  * app (--keep 1 --retain-last 1): A1 duck-0.6, A2 duck-0.7, A3 duck-0.8; latest.tested → A1.
  * SET1 pins el9@S2 app@A1 (so gc must keep them); SET2 pins el9@S4 app@A3 (promote).
  * mirror: empty, synced by the sync operation from a small upstream with comps and
- * updateinfo. PUBLIC holds el9@S1, published.
+ * updateinfo. mirror-many: empty, synced by 'sync many' from an upstream of all 35
+ * sample packages (its blobs made durable by one syncfs, src/store/local-blobs.ts). PUBLIC holds el9@S1, published.
  * gc (grace 1 s) therefore removes S3 and A2 and their unique blobs, and nothing else.
  */
 export async function buildWorld(work: string): Promise<World> {
@@ -51,9 +54,14 @@ export async function buildWorld(work: string): Promise<World> {
   await tx(['publish', `el9@${S1}`, join(template, 'PUBLIC')]);
   const up = await upstreamRepo(join(work, 'upstream'), ['elephant-8.3-1.noarch.rpm', 'fox-1.1-2.noarch.rpm', 'frog-0.1-1.noarch.rpm', 'gorilla-0.62-1.noarch.rpm', 'horse-0.22-2.noarch.rpm'], { comps: true });
   const server = await staticServer(up);
+  await tx(['repo', 'create', 'mirror-many']);
+  const many = await staticServer(await upstreamRepo(join(work, 'upstream-many'), await assetRpms()));
   // gc's grace is 1 s in the trials: the template's blobs and moves must be older.
   await sleep(1100);
-  return { template, ids: { S1, S2, S3, S4, A1, A2, A3, SET1, SET2 }, upstreamUrl: server.url, before: await storeState(store), close: () => server.close() };
+  return { template, ids: { S1, S2, S3, S4, A1, A2, A3, SET1, SET2 }, upstreamUrl: server.url, manyUpstreamUrl: many.url, before: await storeState(store), close: async () => {
+    await server.close();
+    await many.close();
+  } };
 }
 
 export interface Operation {
@@ -136,6 +144,12 @@ const ALL_OPERATIONS: Operation[] = [
     args: (root, w) => ['sync', 'mirror', '--from', w.upstreamUrl, '--store', join(root, 'STORE')],
     interrupted: beforeOrAfter,
     done: (root, _w, after) => sameAs(root, after, (s) => s.repos.mirror!.latest),
+  },
+  {
+    name: 'sync many',
+    args: (root, w) => ['sync', 'mirror-many', '--from', w.manyUpstreamUrl, '--store', join(root, 'STORE')],
+    interrupted: beforeOrAfter,
+    done: (root, _w, after) => sameAs(root, after, (s) => s.repos['mirror-many']!.latest),
   },
   {
     name: 'tag',

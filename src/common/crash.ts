@@ -52,6 +52,12 @@ class PowerLoss {
     this.dirty.delete(PowerLoss.key(st));
   }
 
+  /** syncfs(2): every file and entry of this process is durable (the store is one file system). */
+  allSynced(): void {
+    this.dirty.clear();
+    this.pending.length = 0;
+  }
+
   dirSynced(dir: string): void {
     const d = resolve(dir);
     for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i]!.dir === d) this.pending.splice(i, 1);

@@ -2,6 +2,7 @@
 // rename, link, mkdir) in one place. Keeping them here documents the protocols' order
 // in code and lets the reliability suite stop a process at each step: see crash.ts.
 
+import { execFile } from 'node:child_process';
 import { fstatSync, fsync } from 'node:fs';
 import { link, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -41,6 +42,23 @@ export async function renameEntry(from: string, to: string): Promise<void> {
   const undo = sim?.beforeRename(from, to);
   await rename(from, to);
   undo?.();
+}
+
+/**
+ * syncfs(2) of the file system that holds `path`: everything written there, files'
+ * data and directories' entries alike, made durable in one call (one journal commit,
+ * where an fsync per file makes one each). Node has no binding for it, so coreutils'
+ * `sync --file-system` makes the call. False, with nothing promised, where that is not
+ * there or fails (another system, an old coreutils, an I/O error): the caller then
+ * fsyncs each file, which reports a failing disk by name. On Linux 5.8 and later a
+ * write error since the files were opened fails syncfs, and so this.
+ */
+export async function syncFileSystem(path: string): Promise<boolean> {
+  if (process.platform !== 'linux') return false;
+  crashPoint('syncfs', path);
+  const done = await new Promise<boolean>((resolve) => execFile('sync', ['--file-system', path], { timeout: 10 * 60_000 }, (e) => resolve(!e)));
+  if (done) simulator()?.allSynced();
+  return done;
 }
 
 /**

@@ -3,7 +3,7 @@
 export { eachLimited } from './each-limited.ts';
 export { atPath } from './errors.ts';
 export { readSmallFile, replaceFile, writeAll } from './fs.ts';
-export { fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile } from './durable.ts';
+export { fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile, syncFileSystem } from './durable.ts';
 export { crashPoint } from './crash.ts';
 export { processAlive } from './process.ts';
 export { checkOneLine, checkXmlText, describeChar, forTerminal, InvalidTextError, XML_UNSAFE } from './text.ts';

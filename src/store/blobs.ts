@@ -65,6 +65,8 @@ export interface BlobBatch {
   touch(digest: string, size?: number): Promise<boolean>;
   /** Makes every blob this batch stored durable; call it once its adopt()s have settled. */
   flush(): Promise<void>;
+  /** Drops what the batch wrote and has not flushed (its writer failed): none of it becomes a blob. */
+  discard(): Promise<void>;
 }
 
 /** A blob as a local file, for reads that need one (RPM headers); release() when done. */

@@ -46,7 +46,7 @@ import * as rules from './catalog-rules.ts';
 import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, serializeRecord, toPackageRecord, type Row, type SerializedRecord } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -605,19 +605,15 @@ export class PgCatalog implements Catalog {
   }
 
 
-  async putPackages(records: PackageRecord[]): Promise<void> {
+  async putPackages(records: (PackageRecord | SerializedRecord)[]): Promise<void> {
     // One row per digest: an upsert may not touch a row twice in one statement.
-    const unique = [...new Map(records.map((r) => [r.pkgid, r])).values()];
+    const unique = [...new Map(records.map((r) => [r.pkgid, serializeRecord(r)])).values()];
     if (!unique.length) return;
     await this.write(async (tx) => {
       const now = new Date().toISOString();
       for (const batch of chunks(unique)) {
         const cols: string[][] = [[], [], [], [], [], [], []];
-        for (const r of batch) {
-          // The location belongs to a snapshot, not to the package.
-          const { locationHref: _href, locationBase: _base, ...stored } = r;
-          [r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, JSON.stringify(stored)].forEach((v, i) => cols[i].push(v));
-        }
+        for (const r of batch) [r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, r.json].forEach((v, i) => cols[i].push(v));
         // A known record only gets a new added_at: gc keeps young records for a commit to come.
         await tx.run(
           `INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at)
@@ -633,7 +629,7 @@ export class PgCatalog implements Catalog {
     const out = new Map<string, PackageRecord>();
     for (const batch of chunks(digests)) {
       for (const r of await this.rows('SELECT digest, record FROM packages WHERE digest = ANY($1::text[])', [batch])) {
-        out.set(String(r.digest), { ...(JSON.parse(String(r.record)) as PackageRecord), locationHref: '' });
+        out.set(String(r.digest), toPackageRecord(String(r.record)));
       }
     }
     return out;

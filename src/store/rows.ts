@@ -2,6 +2,7 @@
 // PostgreSQL share one schema; see docs/store.md).
 
 import type { AuditEntry, MirrorFilter, PolicyKey, Repository, SigningKey, Snapshot, SnapshotSet, Tag, TagMove, TokenInfo, CatalogCounts } from './catalog.ts';
+import type { PackageRecord } from '../rpm/index.ts';
 import { scopesOfText } from './token-scopes.ts';
 
 export type Row = Record<string, string | number | null>;
@@ -105,4 +106,31 @@ export const STORED_PACKAGES_QUERY = 'SELECT COUNT(*) AS count, COALESCE(SUM(siz
 
 export function toStoredPackages(r: Row): { count: number; bytes: number } {
   return { count: Number(r.count), bytes: Number(r.bytes) };
+}
+
+/**
+ * A package record as the catalog stores it: its identity in columns, the rest as JSON
+ * (the location belongs to a snapshot, not to the package). Made by serializeRecord,
+ * which a worker thread may call, so that the thread that writes the catalog only
+ * passes the text on.
+ */
+export interface SerializedRecord {
+  pkgid: string;
+  name: string;
+  arch: string;
+  epoch: string;
+  version: string;
+  release: string;
+  json: string;
+}
+
+export function serializeRecord(r: PackageRecord | SerializedRecord): SerializedRecord {
+  if ('json' in r) return r;
+  const { locationHref: _href, locationBase: _base, ...stored } = r;
+  return { pkgid: r.pkgid, name: r.name, arch: r.arch, epoch: r.epoch, version: r.version, release: r.release, json: JSON.stringify(stored) };
+}
+
+/** A stored record read back; its location is the snapshot's to give. */
+export function toPackageRecord(json: string): PackageRecord {
+  return { ...(JSON.parse(json) as PackageRecord), locationHref: '' };
 }

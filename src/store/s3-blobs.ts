@@ -333,7 +333,7 @@ export class S3BlobStore implements BlobStore {
 
   /** An acknowledged PUT is durable already: nothing is left for flush() to do. */
   batch(): BlobBatch {
-    return { adopt: (path, expect, opts) => this.adopt(path, expect, opts), putBytes: (data, expect) => this.putBytes(data, expect), touch: (digest, size) => this.touch(digest, size), flush: async () => {} };
+    return { adopt: (path, expect, opts) => this.adopt(path, expect, opts), putBytes: (data, expect) => this.putBytes(data, expect), touch: (digest, size) => this.touch(digest, size), flush: async () => {}, discard: async () => {} };
   }
 
   /** One PUT, with the body's MD5 and SHA-256 for the server to check, and its ETag checked. */

@@ -42,7 +42,7 @@ import * as rules from './catalog-rules.ts';
 import { runNow, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { MIGRATIONS } from './sqlite-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, serializeRecord, toPackageRecord, type Row, type SerializedRecord } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -538,18 +538,15 @@ export class SqliteCatalog implements Catalog {
     return this.change((tx) => rules.deleteRepo(tx, name));
   }
 
-  async putPackages(records: PackageRecord[]): Promise<void> {
+  async putPackages(records: (PackageRecord | SerializedRecord)[]): Promise<void> {
+    const rows = records.map(serializeRecord);
     await this.write(() => {
       // A known record only gets a new added_at: gc keeps young records for a commit to come.
       const insert = this.q(
         'INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET added_at = excluded.added_at',
       );
       const now = new Date().toISOString();
-      for (const r of records) {
-        // The location belongs to a snapshot, not to the package.
-        const { locationHref: _href, locationBase: _base, ...stored } = r;
-        insert.run(r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, JSON.stringify(stored), now);
-      }
+      for (const r of rows) insert.run(r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, r.json, now);
     });
   }
 
@@ -558,7 +555,7 @@ export class SqliteCatalog implements Catalog {
     const get = this.q('SELECT record FROM packages WHERE digest = ?');
     for (const d of digests) {
       const r = get.get(d) as Row | undefined;
-      if (r) out.set(d, { ...(JSON.parse(String(r.record)) as PackageRecord), locationHref: '' });
+      if (r) out.set(d, toPackageRecord(String(r.record)));
     }
     return out;
   }

@@ -224,8 +224,9 @@ export async function ingestRepo(
   const filtered = selection && { leftOut: selection.leftOut.length, advisoriesLeftOut: advisoriesGone, requiresLeftOut: requiresLeftOut(selection.kept, selection.leftOut) };
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
-  // Every download is fsynced before it is linked in, but the blob directories only
-  // once, after the last (the batch's flush): the commit that lists them comes after.
+  // Every download is durable before it is linked in, the blob directories after the
+  // last (the batch's flush; src/store/local-blobs.ts): the commit that lists them comes
+  // after. A failure drops what the batch holds unflushed.
   const batch = blobs.batch();
   const records = recordWriter(catalog);
   const packages: IngestedPackage[] = [];
@@ -260,6 +261,9 @@ export async function ingestRepo(
     }
     packages.push({ href, digest, size: p.sizePackage, source });
     opts.onProgress?.(++done, listed.length);
+  }).catch(async (e: unknown) => {
+    await batch.discard();
+    throw e;
   });
   await batch.flush();
 

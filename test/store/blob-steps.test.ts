@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SYNCFS_FROM } from '../../src/store/local-blobs.ts';
 import { readTrace } from '../helpers/crash.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 
@@ -112,25 +113,44 @@ async function soundBlobs(dir: string): Promise<number> {
   return sound;
 }
 
-for (const how of WAYS) test(`through ${how}(), a batch fsyncs each file before its link, and each directory once, at its flush`, async () => {
-  const trace = join(work, `batch-${how}.trace`);
-  const { code, blobs } = await adoptBatch(`batch-steps-${how}`, 40, { TXREPO_CRASH_TRACE: trace }, true, how);
+/** The steps of a batch of `count` blobs taken `how`, flushed. */
+async function batchSteps(how: Way, count: number) {
+  const trace = join(work, `batch-${how}-${count}.trace`);
+  const { code, blobs } = await adoptBatch(`batch-steps-${how}-${count}`, count, { TXREPO_CRASH_TRACE: trace }, true, how);
   assert.equal(code, 0);
   const steps = await readTrace(trace);
-  const fanOuts = (await readdir(blobs)).length;
-  assert.equal(steps.filter((s) => s.kind === 'link').length, 40);
-  assert.equal(steps.filter((s) => s.kind === 'fsync').length, 40);
-  // The fan-out directories and the blob root, each once: not a directory fsync per blob.
-  const dirSyncs = steps.filter((s) => s.kind === 'fsync-dir');
-  assert.equal(dirSyncs.length, fanOuts + 1);
-  assert.equal(new Set(dirSyncs.map((s) => s.path)).size, dirSyncs.length);
-  // A blob's data is durable before its name appears; the names, before flush() returns.
-  // (The trace names a link by its target, an fsync by the staged file: counted, not matched.)
-  for (const [k, link] of steps.filter((s) => s.kind === 'link').entries()) {
-    assert.ok(steps.filter((s) => s.kind === 'fsync' && s.n < link.n).length > k, `link ${link.path} comes before its file's fsync`);
-  }
-  const lastLink = Math.max(...steps.filter((s) => s.kind === 'link').map((s) => s.n));
-  assert.ok(dirSyncs.every((s) => s.n > lastLink), 'directories are fsynced once the batch is flushed, not per blob');
+  const of = (kind: string) => steps.filter((s) => s.kind === kind);
+  assert.equal(of('link').length, count);
+  return { steps, of, fanOuts: (await readdir(blobs)).length, lastLink: Math.max(...of('link').map((s) => s.n)) };
+}
+
+// Staged files (large downloads), and a few small ones: each file fsynced before its link, each directory once, at the flush.
+for (const [how, count] of [['adopt', 40], ['putBytes', SYNCFS_FROM - 1]] as const) {
+  test(`through ${how}(), ${count} blobs: a batch fsyncs each file before its link, and each directory once, at its flush`, async () => {
+    const { of, fanOuts, lastLink } = await batchSteps(how, count);
+    assert.equal(of('fsync').length, count);
+    assert.equal(of('syncfs').length, 0);
+    // The fan-out directories and the blob root, each once: not a directory fsync per blob.
+    const dirSyncs = of('fsync-dir');
+    assert.equal(dirSyncs.length, fanOuts + 1);
+    assert.equal(new Set(dirSyncs.map((s) => s.path)).size, dirSyncs.length);
+    // A blob's data is durable before its name appears; the names, before flush() returns.
+    // (The trace names a link by its target, an fsync by the staged file: counted, not matched.)
+    for (const [k, link] of of('link').entries()) {
+      assert.ok(of('fsync').filter((s) => s.n < link.n).length > k, `link ${link.path} comes before its file's fsync`);
+    }
+    assert.ok(dirSyncs.every((s) => s.n > lastLink), 'directories are fsynced once the batch is flushed, not per blob');
+  });
+}
+
+test(`through putBytes(), ${SYNCFS_FROM} blobs and more: one syncfs makes the files durable before the first link, one more the names after the last`, async () => {
+  const { of, lastLink } = await batchSteps('putBytes', 40);
+  assert.equal(of('fsync').length, 0);
+  assert.equal(of('fsync-dir').length, 0);
+  const [files, names, ...more] = of('syncfs');
+  assert.deepEqual(more, []);
+  assert.ok(files && files.n < Math.min(...of('link').map((s) => s.n)), 'the files are durable before any is linked');
+  assert.ok(names && names.n > lastLink, 'the names are durable once the batch is flushed');
 });
 
 for (const how of WAYS) test(`the blobs of a flushed batch (${how}) survive a power loss, whole; an unflushed batch may lose them, never leave one damaged`, async () => {

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
 import { copyTree, decompress, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
-import { inStore, TXREPO, txrepo } from '../helpers/run.ts';
+import { inStore, run, TXREPO, txrepo } from '../helpers/run.ts';
 import { LOCAL_ONLY, storeEnv } from '../helpers/backends.ts';
 import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
 import { sample, SAMPLES } from '../helpers/samples.ts';
@@ -168,6 +168,31 @@ describe('sync', () => {
     }
   });
 
+  test("a download's write cut short (the file size limit, as a filling disk does) fails the sync, naming the file, and stores nothing damaged", LOCAL_ONLY, async () => {
+    // write(2) may write part of what it was given and say so only in its return value:
+    // the whole package was hashed as it arrived, so a blob written in one call could be
+    // stored, and committed, under the digest of bytes it does not hold. A file size
+    // limit (RLIMIT_FSIZE, SIGXFSZ ignored) cuts a write short deterministically: 128 KiB
+    // here, above the catalog's files, below a 300 KB package held in memory.
+    const up = join(work, `upstream-${n++}`);
+    let seed = 5;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    await mkdir(up);
+    await buildBigRpm(up, { name: 'wide', version: '1', release: '1', bytes: 300_000, random });
+    assert.equal((await txrepo(['createrepo', '-q', up])).code, 0);
+    const store = join(work, `store-${n++}`);
+    const tx = inStore(store);
+    await tx(['repo', 'create', 'm']);
+    const limited = await run('sh', ['-c', 'trap "" XFSZ; ulimit -f 256; exec "$0" "$@"', TXREPO, 'sync', 'm', '--from', up, '--store', store]);
+    assert.notEqual(limited.code, 0, `the sync succeeded: ${limited.stdout}`);
+    assert.match(limited.stderr, new RegExp(`${join(store, 'tmp')}/\\S+: (EFBIG|file too large)`, 'i'));
+    assert.deepEqual(await readdir(join(store, 'tmp')), [], 'the cut file was left behind');
+    await tx(['fsck', '--verify-blobs']);
+    // Without the limit, the same sync stores it whole.
+    assert.equal(JSON.parse((await tx(['sync', 'm', '--from', up, '--json'])).stdout).downloaded, 1);
+    await tx(['fsck', '--verify-blobs']);
+  });
+
   test('sync killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
     const up = await upstream();
     const server = await serveDirectory(up);
@@ -233,6 +258,8 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
     assert.match(r.stderr, pattern);
     assert.equal(JSON.parse((await tx(['snapshots', 'm', '--json'])).stdout).length, 0, 'nothing committed');
     await tx(['fsck']);
+    // Nor any file the sync wrote left behind (a partial download of a large package, kept to be resumed, aside).
+    assert.deepEqual((await readdir(join(store, 'tmp')).catch(() => [])).filter((f) => !f.endsWith('.part')), [], 'files left in tmp/');
   }
 
   test('a package whose checksum does not match', async () => {
