@@ -270,6 +270,15 @@ function summary(cr: CreaterepoResult[], sync: SyncRow[], serve: ServeRow[], sto
       // The issue's goal is for small files; for large ones "no less than today".
       ...(r.scenario.includes('small') && { goal: { op: '>=' as const, value: 0.7 } }),
     });
+    // What any Node.js server reaches here: the ratio above read against it.
+    if (r.floor) {
+      rows.push({
+        work: `serve: the same from a bare node:http server (bench/floor-server.ts, one process per core), throughput`,
+        txrepo: rate(r.floor),
+        reference: `${rate(r.reference!)} (nginx)`,
+        ratio: r.reference!.wall / r.floor.wall,
+      });
+    }
   }
   const deploy = store.find((r) => /^deploy 10 into \d+ packages$/.test(r.scenario));
   if (deploy) rows.push({ work: `${deploy.scenario} vs createrepo_c --update, wall`, txrepo: sec(deploy.txrepo, 'wall'), reference: `${sec(deploy.reference, 'wall')} (${deploy.referenceName})`, ratio: deploy.txrepo.wall / deploy.reference.wall, goal: { op: '<=', value: 0.1 } });
@@ -340,6 +349,7 @@ txrepo serve (default settings) vs the reference (median of ${runs} runs; ratio 
       const ref = r.reference ? `${r.reference.wall.toFixed(2)} s${rate(r.reference)} (${r.referenceName})` : '-';
       const sp = r.spread ? `${pct(r.spread.txrepo)} / ${pct(r.spread.reference)}` : '';
       print(`${pad(r.scenario, 42)}${pad(`${r.txrepo.wall.toFixed(2)} s${rate(r.txrepo)}`, 26)}${pad(ref, 32)}${pad(r.reference ? (r.reference.wall / r.txrepo.wall).toFixed(2) : '-', 8)}${sp}`);
+      if (r.floor) print(`${pad('  the same, bare node:http (the floor)', 42)}${pad(`${r.floor.wall.toFixed(2)} s${rate(r.floor)}`, 26)}${pad(ref, 32)}${pad((r.reference!.wall / r.floor.wall).toFixed(2), 8)}`);
     }
   }
   let backends: BackendRow[] = [];

@@ -1,7 +1,8 @@
 // Server benchmarks:
 //  - package download throughput of `txrepo serve` (default settings) vs nginx serving
 //    the same files (an exported snapshot), both fetched by curl with 8 parallel
-//    keep-alive transfers: the small packages, then the large ones, apart;
+//    keep-alive transfers: the small packages, then the large ones, apart; and the small
+//    ones from a bare node:http server (floor-server.ts), the runtime's floor;
 //  - the cost of pinning a set of 20 repositories and injecting it into a reposync
 //    config (`txrepo set create` + `txrepo inject`), locally and through the server.
 
@@ -22,6 +23,8 @@ export interface ServeRow {
   bytes?: number;
   /** (slowest - fastest) / median wall of the runs. */
   spread?: { txrepo: number; reference: number };
+  /** The same downloads from a bare node:http server (bench/floor-server.ts): the runtime's floor. */
+  floor?: Measure;
 }
 
 async function tx(args: string[]): Promise<string> {
@@ -89,6 +92,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   const rows: ServeRow[] = [];
   const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet'], /listening on (http:\/\/\S+)/);
   let nginx: Nginx | undefined;
+  const floor = await start(process.execPath, [join(import.meta.dirname, 'floor-server.ts'), exported], /listening on (http:\/\/\S+)/);
   try {
     nginx = await startNginx(join(work, 'nginx'), exported);
     // The small packages and the large ones apart: per-request costs and bytes.
@@ -100,18 +104,22 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
       if (some.length === 0) continue;
       const txUrls = some.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
       const ngUrls = some.map((f) => `${nginx!.url}/${f.href}`);
+      const flUrls = some.map((f) => `${floor.match[1]}/${f.href}`);
       const t: Measure[] = [];
       const r: Measure[] = [];
+      const fl: Measure[] = [];
       // One unmeasured round each: the page cache, and the server's lazily loaded code.
       await curlAll(work, 'warm', ngUrls);
       await curlAll(work, 'warm', txUrls);
+      if (what === 'small') await curlAll(work, 'warm', flUrls);
       for (let i = 0; i < runs; i++) {
         r.push(await curlAll(work, 'nginx', ngUrls));
         t.push(await curlAll(work, 'txrepo', txUrls));
+        if (what === 'small') fl.push(await curlAll(work, 'floor', flUrls));
       }
       const moved = some.reduce((n, f) => n + f.size, 0);
-      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) } });
-      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s\n`);
+      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) }, ...(fl.length && { floor: median(fl) }) });
+      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s${fl.length ? `, bare node:http ${median(fl).wall} s` : ''}\n`);
     }
 
     // A set of 20 repositories, injected into a reposync config.
@@ -137,6 +145,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
     process.stderr.write(`  set create + inject, 20 repos: ${median(local).wall} s local, ${median(remote).wall} s through the server\n`);
   } finally {
     await nginx?.stop();
+    await stop(floor.child);
     await stop(served.child);
   }
   return rows;
