@@ -552,10 +552,9 @@ export class SqliteCatalog implements Catalog {
 
   async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
     const out = new Map<string, PackageRecord>();
-    const get = this.q('SELECT record FROM packages WHERE digest = ?');
-    for (const d of digests) {
-      const r = get.get(d) as Row | undefined;
-      if (r) out.set(d, toPackageRecord(String(r.record)));
+    // One statement for all of them: a commit asks for a page of records at a time.
+    for (const r of this.q('SELECT p.digest, p.record FROM json_each(?) j JOIN packages p ON p.digest = j.value').all(JSON.stringify(digests)) as Row[]) {
+      out.set(String(r.digest), toPackageRecord(String(r.record)));
     }
     return out;
   }
