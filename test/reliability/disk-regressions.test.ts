@@ -171,7 +171,7 @@ describe('a full disk', () => {
       const r = await txrepo(['sync', 'el9', '--from', server.url, '--store', store]);
       // A partial download (a large package), or the staged blob of a small one, which
       // is downloaded into memory and written in one go (docs/store.md, Sync).
-      assertClearFailure(r, /\/tmp\/(download-[0-9a-f]+\.part|\d+-[0-9a-f]{16}): no space left on the device/, store);
+      assertClearFailure(r, /\/tmp\/(download-[0-9a-f]+\.part|\d+-[0-9a-f]{16}-[0-9a-z]+): no space left on the device/, store);
       assert.doesNotMatch(r.stderr, /gave up after/);
       // No package was asked for twice: the upstream was not retried.
       const packages = server.requests.filter((p) => p.endsWith('.rpm'));
