@@ -38,6 +38,18 @@ export interface ServeFileOptions {
   redirectSeconds?: number;
 }
 
+/** HTTP dates of snapshot times, as served: a few snapshots answer most requests, and formatting a date costs more than a lookup. */
+const httpDates = new Map<string, string>();
+function httpDate(iso: string): string {
+  let text = httpDates.get(iso);
+  if (text === undefined) {
+    if (httpDates.size >= 1024) httpDates.clear();
+    text = new Date(iso).toUTCString();
+    httpDates.set(iso, text);
+  }
+  return text;
+}
+
 export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<void> {
   const etag = `"${file.digest}"`;
   const headers: Record<string, string> = {
@@ -46,7 +58,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
     'cache-control': opts.cacheControl,
     'accept-ranges': 'bytes',
   };
-  if (opts.lastModified) headers['last-modified'] = new Date(opts.lastModified).toUTCString();
+  if (opts.lastModified) headers['last-modified'] = httpDate(opts.lastModified);
   // XML is the one type served here that a browser would render (an upstream's extra
   // metadata could be XHTML with a script in it): it is offered as a download.
   if (headers['content-type'] === 'application/xml') headers['content-disposition'] = 'attachment';

@@ -97,6 +97,14 @@ async function serveFrom(
   throw new HttpError('not_found', `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
 }
 
+/** serveFrom() of one snapshot's path, the common case (a package), without iterating a list of one. */
+async function serveFromSnapshot(req: IncomingMessage, res: ServerResponse, ctx: YumContext, s: Snapshot, href: string): Promise<true> {
+  const file = href ? await ctx.lookup.find(s.id, href) : undefined;
+  if (!file) return serveFrom(req, res, ctx, [s], href, () => IMMUTABLE); // its answer for a missing file
+  await serveFile(req, res, ctx.store, file, { cacheControl: IMMUTABLE, lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
+  return true;
+}
+
 /** repomd.xml and its signature and keys change in place under a moving path: revalidated, together. */
 const revalidateRepomd = (f: SnapshotFile) => (isRepomdFile(f.href) ? REVALIDATE : SHORT);
 
@@ -171,7 +179,7 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
     const repo = name(checkRepoName, a, 'repository');
     const href = rest.join('/');
     // The common case first: a snapshot path needs one query.
-    if (b === 'snapshots') return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, c)], href, () => IMMUTABLE);
+    if (b === 'snapshots') return serveFromSnapshot(req, res, ctx, await snapshotOf(ctx, repo, c), href);
     if (b === 'tags') {
       // One query for the common case, a tag that exists (the repository's only when not).
       const tag = name(checkTagName, c, 'tag');
