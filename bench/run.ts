@@ -112,6 +112,9 @@ const pad = (s: string, n: number) => s.padEnd(n);
 const fmt = (m: Measure) => `${m.wall.toFixed(2)} s ${m.cpu.toFixed(2)} s ${(m.rssKiB / 1024).toFixed(0)} MiB`;
 const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
 
+/** a / b; NaN (printed as "-") where b is below GNU time's resolution of 10 ms, as createrepo_c's CPU time on an empty directory is. */
+const ratioOf = (a: number, b: number) => (b >= 0.01 ? a / b : NaN);
+
 /** createrepo vs createrepo_c: full runs on the small packages and on the mixed corpus, an empty directory, --update runs. */
 async function runCreaterepo(work: string, corpus: string, reserve: string, counts: { small: number; mixed: number }): Promise<CreaterepoResult[]> {
   const tools = {
@@ -176,7 +179,7 @@ async function runCreaterepo(work: string, corpus: string, reserve: string, coun
     const c = median(samples.createrepo_c);
     results.push({
       scenario: s.name, corpus: s.corpus, txrepo: t, createrepo_c: c,
-      wallRatio: t.wall / c.wall, cpuRatio: t.cpu / c.cpu, rssRatio: t.rssKiB / c.rssKiB,
+      wallRatio: t.wall / c.wall, cpuRatio: ratioOf(t.cpu, c.cpu), rssRatio: t.rssKiB / c.rssKiB,
       spread: { txrepo: spread(samples.txrepo), createrepo_c: spread(samples.createrepo_c) },
     });
     process.stderr.write(`  ${s.name}: txrepo ${t.wall.toFixed(2)} s, createrepo_c ${c.wall.toFixed(2)} s\n`);
@@ -184,7 +187,7 @@ async function runCreaterepo(work: string, corpus: string, reserve: string, coun
   print(`\ntxrepo createrepo vs createrepo_c (median of ${runs} runs, 7 for start-up; wall, CPU, peak RSS; ratio = txrepo / createrepo_c; spread = (slowest - fastest) / median wall)\n`);
   print(`${pad('scenario', 36)}${pad('txrepo', 24)}${pad('createrepo_c', 24)}${pad('wall', 7)}${pad('CPU', 7)}${pad('RSS', 7)}spread`);
   for (const r of results) {
-    print(`${pad(r.scenario, 36)}${pad(fmt(r.txrepo), 24)}${pad(fmt(r.createrepo_c), 24)}${pad(r.wallRatio.toFixed(2), 7)}${pad(r.cpuRatio.toFixed(2), 7)}${pad(r.rssRatio.toFixed(2), 7)}${pct(r.spread.txrepo)} / ${pct(r.spread.createrepo_c)}`);
+    print(`${pad(r.scenario, 36)}${pad(fmt(r.txrepo), 24)}${pad(fmt(r.createrepo_c), 24)}${pad(r.wallRatio.toFixed(2), 7)}${pad(Number.isFinite(r.cpuRatio) ? r.cpuRatio.toFixed(2) : '-', 7)}${pad(r.rssRatio.toFixed(2), 7)}${pct(r.spread.txrepo)} / ${pct(r.spread.createrepo_c)}`);
   }
   return results;
 }

@@ -28,8 +28,19 @@ interface Batch {
   toSync: Set<string>;
   /** Fan-out directories this batch made sure exist, one promise each (parallel adopts share it). */
   made: Map<string, Promise<void>>;
-  /** Files putBytes() wrote, not yet durable nor linked in: flush() does both for all of them. */
-  staged: { temp: string; digest: string; size: number }[];
+  /** Files putBytes() wrote, not yet durable nor linked in (installStaged() does both): a chunk filling. */
+  staged: Staged[];
+  stagedBytes: number;
+  /** Files putBytes() staged over the batch's life. */
+  stagedTotal: number;
+  /** The install of the chunk before, if any (a failure is thrown by the next putBytes() or flush()). */
+  installing: Promise<void>;
+}
+
+interface Staged {
+  temp: string;
+  digest: string;
+  size: number;
 }
 
 /**
@@ -39,6 +50,25 @@ interface Batch {
  * few files are fsynced: a syncfs also waits for whatever else the file system holds.
  */
 export const SYNCFS_FROM = 32;
+
+/**
+ * A batch's staged files are installed a chunk at a time, while the next chunk fills:
+ * a sync of 50,000 packages must not hold 50,000 files in tmp/ and 2 GB of unwritten
+ * data for one syncfs at its end (that doubled its time).
+ */
+const CHUNK_FILES = 1024;
+const CHUNK_BYTES = 64 << 20;
+
+/** Removes staged files from tmp/: installed (linked in already), or never to be. */
+async function dropStaged(staged: Staged[]): Promise<void> {
+  await eachLimited(staged, 8, ({ temp }) => unlink(temp).catch(() => {}));
+}
+
+/** The batch's staged files so far, as a chunk to install; the batch starts a new one. */
+function takeChunk(batch: Batch): Staged[] {
+  batch.stagedBytes = 0;
+  return batch.staged.splice(0);
+}
 
 export class LocalBlobStore implements BlobStore {
   /** STORE/blobs: the blob root. */
@@ -156,33 +186,62 @@ export class LocalBlobStore implements BlobStore {
   }
 
   batch(): BlobBatch {
-    const batch: Batch = { toSync: new Set(), made: new Map(), staged: [] };
+    const batch: Batch = { toSync: new Set(), made: new Map(), staged: [], stagedBytes: 0, stagedTotal: 0, installing: Promise.resolve() };
     return {
       adopt: (path, expect, opts = {}) => this.moveIn(path, expect, path, opts.hashed === true, batch),
       putBytes: (data, expect, opts = {}) => this.writeIn(data, expect, opts.hashed === true, batch),
       touch: (digest, size) => this.touch(digest, size, batch),
       flush: async () => {
-        const bySyncfs = await this.installStaged(batch);
-        // Each directory once, a few at a time, in a fixed order (the same protocol steps
-        // on every run, for the crash trials); or all at once, as the files were.
+        const last = takeChunk(batch);
+        await batch.installing.catch(async (e: unknown) => {
+          await dropStaged(last);
+          throw e;
+        });
+        await this.installStaged(last, batch);
+        // The names: all at once, as the files were (one syncfs), or each directory once,
+        // a few at a time, in a fixed order (the same protocol steps on every run, for the
+        // crash trials).
         const todo = [...batch.toSync].sort();
         batch.toSync.clear();
-        if (todo.length && !(bySyncfs && (await syncFileSystem(this.tmp)))) await eachLimited(todo, 8, fsyncDir);
+        if (todo.length && !(batch.stagedTotal >= SYNCFS_FROM && (await syncFileSystem(this.tmp)))) await eachLimited(todo, 8, fsyncDir);
       },
       discard: async () => {
-        await eachLimited(batch.staged.splice(0), 8, ({ temp }) => unlink(temp).catch(() => {}));
+        const left = takeChunk(batch);
+        await batch.installing.catch(() => {});
+        await dropStaged(left);
       },
     };
   }
 
   /**
-   * The files a batch's putBytes() wrote: made durable (one syncfs, or an fsync each),
-   * then linked into place; a file is never linked before its data is durable. True if
-   * a syncfs did it (the directories are then left to another).
+   * Stages a file putBytes() wrote; a full chunk starts installing once the chunk before
+   * is in (the caller waits for that: at most one chunk installs while the next fills).
    */
-  private async installStaged(batch: Batch): Promise<boolean> {
-    const staged = batch.staged.splice(0);
-    if (!staged.length) return false;
+  private async stage(batch: Batch, file: Staged): Promise<void> {
+    batch.staged.push(file);
+    batch.stagedBytes += file.size;
+    batch.stagedTotal++;
+    if (batch.staged.length < CHUNK_FILES && batch.stagedBytes < CHUNK_BYTES) return;
+    const before = batch.installing;
+    const chunk = takeChunk(batch);
+    batch.installing = before.then(
+      () => this.installStaged(chunk, batch),
+      async (e: unknown) => {
+        await dropStaged(chunk);
+        throw e;
+      },
+    );
+    batch.installing.catch(() => {}); // thrown to the next caller, and by flush()
+    await before;
+  }
+
+  /**
+   * Staged files: made durable (one syncfs, or an fsync each), then linked into place;
+   * a file is never linked before its data is durable. Their names are made durable by
+   * the batch's flush (or by the syncfs of a later chunk, which covers them too).
+   */
+  private async installStaged(staged: Staged[], batch: Batch): Promise<void> {
+    if (!staged.length) return;
     try {
       const bySyncfs = staged.length >= SYNCFS_FROM && (await syncFileSystem(this.tmp));
       if (!bySyncfs) {
@@ -196,9 +255,8 @@ export class LocalBlobStore implements BlobStore {
         });
       }
       await eachLimited(staged, 8, (s) => this.install(s.temp, s.digest, s.size, batch));
-      return bySyncfs;
     } finally {
-      await eachLimited(staged, 8, ({ temp }) => unlink(temp).catch(() => {}));
+      await dropStaged(staged);
     }
   }
 
@@ -249,7 +307,7 @@ export class LocalBlobStore implements BlobStore {
         await unlink(temp).catch(() => {});
         throw e;
       });
-      batch.staged.push({ temp, digest: info.digest, size: info.size });
+      await this.stage(batch, { temp, digest: info.digest, size: info.size });
       return info;
     }
     try {

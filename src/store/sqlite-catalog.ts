@@ -552,9 +552,12 @@ export class SqliteCatalog implements Catalog {
 
   async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
     const out = new Map<string, PackageRecord>();
-    // One statement for all of them: a commit asks for a page of records at a time.
-    for (const r of this.q('SELECT p.digest, p.record FROM json_each(?) j JOIN packages p ON p.digest = j.value').all(JSON.stringify(digests)) as Row[]) {
-      out.set(String(r.digest), toPackageRecord(String(r.record)));
+    // A statement a digest, not one for all (json_each): the same time, and no page of
+    // JSON texts held at once beside the records made of them (issue 19: sync RSS).
+    const get = this.q('SELECT record FROM packages WHERE digest = ?');
+    for (const d of digests) {
+      const r = get.get(d) as Row | undefined;
+      if (r) out.set(d, toPackageRecord(String(r.record)));
     }
     return out;
   }

@@ -153,6 +153,20 @@ test(`through putBytes(), ${SYNCFS_FROM} blobs and more: one syncfs makes the fi
   assert.ok(names && names.n > lastLink, 'the names are durable once the batch is flushed');
 });
 
+test('a batch of more files than a chunk installs them a chunk at a time, each after a syncfs made it durable, and syncs the names once at its flush', async () => {
+  // 1,100 files: a chunk of 1,024, installed while the rest are written, then the rest at the flush.
+  const { steps, of, lastLink } = await batchSteps('putBytes', 1100);
+  assert.equal(of('fsync').length, 0);
+  assert.equal(of('fsync-dir').length, 0);
+  const syncs = of('syncfs');
+  assert.equal(syncs.length, 3, 'a syncfs for each chunk of files, one for the names');
+  const links = of('link').map((s) => s.n);
+  // Each chunk's links come after its own syncfs: 1,024 after the first, the rest after the second.
+  assert.equal(links.filter((n) => n > syncs[0]!.n && n < syncs[1]!.n).length, 1024);
+  assert.equal(links.filter((n) => n > syncs[1]!.n && n < syncs[2]!.n).length, 1100 - 1024);
+  assert.ok(syncs[2]!.n > lastLink && steps.at(-1)!.n >= syncs[2]!.n);
+});
+
 for (const how of WAYS) test(`the blobs of a flushed batch (${how}) survive a power loss, whole; an unflushed batch may lose them, never leave one damaged`, async () => {
   const power = { TXREPO_CRASH_MODE: 'power', TXREPO_CRASH_AT: 'exit' };
   const flushed = await adoptBatch(`batch-power-${how}`, 40, power, true, how);
