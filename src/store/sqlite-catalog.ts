@@ -552,8 +552,8 @@ export class SqliteCatalog implements Catalog {
 
   async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
     const out = new Map<string, PackageRecord>();
-    // A statement a digest, not one for all (json_each): the same time, and no page of
-    // JSON texts held at once beside the records made of them (issue 19: sync RSS).
+    // A statement a digest, not one for all (json_each): that measured no faster, and
+    // held a page's JSON texts at once beside the records made of them.
     const get = this.q('SELECT record FROM packages WHERE digest = ?');
     for (const d of digests) {
       const r = get.get(d) as Row | undefined;
