@@ -276,7 +276,7 @@ function summary(cr: CreaterepoResult[], sync: SyncRow[], serve: ServeRow[], sto
     // What any Node.js server reaches here: the ratio above read against it.
     if (r.floor) {
       rows.push({
-        work: `serve: the same from a bare node:http server (bench/floor-server.ts, one process per core), throughput`,
+        work: 'serve: the same from bare node:http (the floor), throughput',
         txrepo: rate(r.floor),
         reference: `${rate(r.reference!)} (nginx)`,
         ratio: r.reference!.wall / r.floor.wall,
@@ -414,7 +414,8 @@ function notes(o: { total: number; smallCount: number; minutes: number; load: nu
       `the large upstream (${syncLarge} packages) repeats them under distinct file names in r0/, r1/, ... (the same NEVRAs at distinct locations), ` +
       `measured once, for peak RSS against the 300 MiB budget. Serve: the small and the large packages of one snapshot downloaded by curl, ` +
       `8 transfers in parallel over keep-alive connections, from \`txrepo serve\` with its default settings and from nginx (2 workers, sendfile) ` +
-      `serving the exported snapshot. Deploy: 10 packages into a repo of the small packages hard-linked ${values.replicas} times under distinct names vs createrepo_c --update of the same directory.`,
+      `serving the exported snapshot; the small ones also from bench/floor-server.ts, a bare node:http server with one process per core that opens, reads and sends the file and does nothing else: ` +
+      `the runtime's floor, what no Node.js server can beat here ("the same from bare node:http"). Deploy: 10 packages into a repo of the small packages hard-linked ${values.replicas} times under distinct names vs createrepo_c --update of the same directory.`,
     `**This run.** \`npm run bench\` with ${process.argv.slice(2).join(' ') || 'the defaults'}; ${o.minutes.toFixed(0)} minutes; ` +
       `1-minute load average ${o.load.map((l) => l.toFixed(1)).join(' at the start, ')} at the end. ` +
       `Figures of one run on one machine are noisy (see the spreads); compare ratios, which are taken side by side, rather than absolute times.` +
