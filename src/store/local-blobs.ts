@@ -1,7 +1,9 @@
 // Blobs in a local directory: STORE/blobs/, laid out as blob-layout.ts says. A blob is
 // written to STORE/tmp, fsynced, verified, then linked into place (so it appears whole
 // or not at all) and its directory fsynced: at once, or, for a batch (a sync's
-// downloads), each directory once when the batch is flushed.
+// downloads), each directory once when the batch is flushed. A batch's small files
+// (putBytes) are staged in tmp/ and made durable a chunk at a time, by one syncfs
+// where there are enough of them, before they are linked (docs/store.md).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, open as openFd, statSync, writeSync } from 'node:fs';
@@ -44,8 +46,8 @@ interface Staged {
 }
 
 /**
- * From this many files written by a batch's putBytes(), its flush makes them durable
- * with one syncfs (syncFileSystem) rather than an fsync each: a sync of 5,000 small
+ * From this many staged files (in a chunk; the names: in the batch), one syncfs
+ * (syncFileSystem) makes them durable rather than an fsync each: a sync of 5,000 small
  * packages spent 1.3 s of CPU in 5,000 fsyncs, each a journal commit (issue 19). A
  * few files are fsynced: a syncfs also waits for whatever else the file system holds.
  */
