@@ -48,7 +48,7 @@ interface Staged {
 /**
  * From this many staged files (in a chunk; the names: in the batch), one syncfs
  * (syncFileSystem) makes them durable rather than an fsync each: a sync of 5,000 small
- * packages spent 1.3 s of CPU in 5,000 fsyncs, each a journal commit (issue 19). A
+ * packages spent 1.3 s of CPU in 5,000 fsyncs, each a device flush (issue 19). A
  * few files are fsynced: a syncfs also waits for whatever else the file system holds.
  */
 export const SYNCFS_FROM = 32;
