@@ -46,8 +46,9 @@ export async function renameEntry(from: string, to: string): Promise<void> {
 
 /**
  * syncfs(2) of the file system that holds `path`: everything written there, files'
- * data and directories' entries alike, made durable in one call (one journal commit,
- * where an fsync per file makes one each). Node has no binding for it, so coreutils'
+ * data and directories' entries alike, made durable in one call (one flush of the
+ * device, and one journal commit where there is a journal; an fsync per file makes
+ * one each). Node has no binding for it, so coreutils'
  * `sync --file-system` makes the call. False, with nothing promised, where that is not
  * there or fails (another system, an old coreutils, an I/O error): the caller then
  * fsyncs each file, which reports a failing disk by name. On Linux 5.8 and later a
