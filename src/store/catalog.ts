@@ -4,7 +4,6 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PackageRecord } from '../rpm/index.ts';
-import type { SerializedRecord } from './rows.ts';
 import { Failure } from '../common/index.ts';
 
 export interface Repository {
@@ -406,8 +405,8 @@ export interface Catalog extends BlobLedger {
   /** Removes the repo, its tags and its snapshots' records (blobs are left to gc). */
   deleteRepo(name: string): Promise<void>;
 
-  /** Stores records by package digest (sha256 of the file), or as serializeRecord made them; known ones are kept. */
-  putPackages(records: (PackageRecord | SerializedRecord)[]): Promise<void>;
+  /** Stores records by package digest (sha256 of the file); known ones are kept. */
+  putPackages(records: PackageRecord[]): Promise<void>;
   getPackages(digests: string[]): Promise<Map<string, PackageRecord>>;
   /** Name, arch and EVR only: cheap, for policies over a whole repo. */
   getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>>;

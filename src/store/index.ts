@@ -12,5 +12,4 @@ export type { Catalog, BlobLedger, Repository, RepoChange, MirrorFilter, MirrorF
 export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';
 export { paginate, pageKey, byFileNameThenPath, pageIndexOf, replacePages } from './pages.ts';
 export { tokenRefusal } from './catalog-rules.ts';
-export { serializeRecord, type SerializedRecord } from './rows.ts';
 export { checkScope, checkScopes, lackedScope, ScopeError, SCOPE_SYNTAX, type ScopeKind } from './token-scopes.ts';

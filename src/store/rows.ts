@@ -110,9 +110,7 @@ export function toStoredPackages(r: Row): { count: number; bytes: number } {
 
 /**
  * A package record as the catalog stores it: its identity in columns, the rest as JSON
- * (the location belongs to a snapshot, not to the package). Made by serializeRecord,
- * which a worker thread may call, so that the thread that writes the catalog only
- * passes the text on.
+ * (the location belongs to a snapshot, not to the package). One rule for both catalogs.
  */
 export interface SerializedRecord {
   pkgid: string;
@@ -124,8 +122,7 @@ export interface SerializedRecord {
   json: string;
 }
 
-export function serializeRecord(r: PackageRecord | SerializedRecord): SerializedRecord {
-  if ('json' in r) return r;
+export function serializeRecord(r: PackageRecord): SerializedRecord {
   const { locationHref: _href, locationBase: _base, ...stored } = r;
   return { pkgid: r.pkgid, name: r.name, arch: r.arch, epoch: r.epoch, version: r.version, release: r.release, json: JSON.stringify(stored) };
 }
