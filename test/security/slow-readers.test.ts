@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildBigRpm } from '../../reliability/lib/big-rpm.ts';
+import { seeded } from '../../reliability/lib/harness.ts';
 import { ON_SHARED_BACKENDS } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore } from '../helpers/run.ts';
@@ -48,8 +49,7 @@ function serverConnections(): number {
 
 before(async () => {
   work = await tempDir('txrepo-slow-readers-');
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seeded(7);
   const rpm = await buildBigRpm(work, { name: 'big', version: '1', release: '1', bytes: 32 * 2 ** 20, random });
   const store = join(work, 'store');
   await inStore(store)(['repo', 'create', 'el9']);

@@ -19,6 +19,7 @@ import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
 import { sample, SAMPLES } from '../helpers/samples.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
 import { buildBigRpm } from '../../reliability/lib/big-rpm.ts';
+import { seeded } from '../../reliability/lib/harness.ts';
 
 
 let work: string;
@@ -138,8 +139,7 @@ describe('sync', () => {
   test('a download cut off midway: a large one is resumed from where it stopped, a small one (held in memory) fetched again', async () => {
     const up = await upstream();
     // Past IN_MEMORY_MAX (1 MiB): downloaded into a partial file, which a retry resumes.
-    let seed = 11;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seeded(11);
     const big = await buildBigRpm(join(work, `big-${n++}`), { name: 'big', version: '1', release: '1', bytes: 3 * 2 ** 20, random });
     await copyFile(big, join(up, basename(big)));
     assert.equal((await txrepo(['createrepo', '-q', '-g', join(up, 'comps.xml'), up])).code, 0);
@@ -175,8 +175,7 @@ describe('sync', () => {
     // limit (RLIMIT_FSIZE, SIGXFSZ ignored) cuts a write short deterministically: 128 KiB
     // here, above the catalog's files, below a 300 KB package held in memory.
     const up = join(work, `upstream-${n++}`);
-    let seed = 5;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seeded(5);
     await mkdir(up);
     await buildBigRpm(up, { name: 'wide', version: '1', release: '1', bytes: 300_000, random });
     assert.equal((await txrepo(['createrepo', '-q', up])).code, 0);
