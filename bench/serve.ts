@@ -92,9 +92,10 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   const rows: ServeRow[] = [];
   const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet'], /listening on (http:\/\/\S+)/);
   let nginx: Nginx | undefined;
-  const floor = await start(process.execPath, [join(import.meta.dirname, 'floor-server.ts'), exported], /listening on (http:\/\/\S+)/);
+  let floor: Awaited<ReturnType<typeof start>> | undefined;
   try {
     nginx = await startNginx(join(work, 'nginx'), exported);
+    floor = await start(process.execPath, [join(import.meta.dirname, 'floor-server.ts'), exported], /listening on (http:\/\/\S+)/);
     // The small packages and the large ones apart: per-request costs and bytes.
     const kinds = [
       { what: 'small', files: packages.filter((f) => smallNames.has(f.href.slice(f.href.lastIndexOf('/') + 1))) },
@@ -104,7 +105,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
       if (some.length === 0) continue;
       const txUrls = some.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
       const ngUrls = some.map((f) => `${nginx!.url}/${f.href}`);
-      const flUrls = some.map((f) => `${floor.match[1]}/${f.href}`);
+      const flUrls = some.map((f) => `${floor!.match[1]}/${f.href}`);
       const t: Measure[] = [];
       const r: Measure[] = [];
       const fl: Measure[] = [];
@@ -145,7 +146,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
     process.stderr.write(`  set create + inject, 20 repos: ${median(local).wall} s local, ${median(remote).wall} s through the server\n`);
   } finally {
     await nginx?.stop();
-    await stop(floor.child);
+    if (floor) await stop(floor.child);
     await stop(served.child);
   }
   return rows;

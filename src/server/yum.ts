@@ -88,21 +88,23 @@ async function serveFrom(
   const tried: string[] = [];
   for await (const s of snapshots) {
     const file = await ctx.lookup.find(s.id, href);
-    if (file) {
-      await serveFile(req, res, ctx.store, file, { cacheControl: cacheControl(file), lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
-      return true;
-    }
+    if (file) return serveFound(req, res, ctx, s, file, cacheControl(file));
     tried.push(s.id);
   }
   throw new HttpError('not_found', `${href}: no such file in ${tried.length === 1 ? `snapshot ${tried[0]}` : 'the snapshots this path covers'}`);
+}
+
+/** A file found in snapshot `s`: the one way every read path sends it. */
+async function serveFound(req: IncomingMessage, res: ServerResponse, ctx: YumContext, s: Snapshot, file: SnapshotFile, cacheControl: string): Promise<true> {
+  await serveFile(req, res, ctx.store, file, { cacheControl, lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
+  return true;
 }
 
 /** serveFrom() of one snapshot's path, the common case (a package), without iterating a list of one. */
 async function serveFromSnapshot(req: IncomingMessage, res: ServerResponse, ctx: YumContext, s: Snapshot, href: string): Promise<true> {
   const file = href ? await ctx.lookup.find(s.id, href) : undefined;
   if (!file) return serveFrom(req, res, ctx, [s], href, () => IMMUTABLE); // its answer for a missing file
-  await serveFile(req, res, ctx.store, file, { cacheControl: IMMUTABLE, lastModified: s.createdAt, redirectSeconds: ctx.redirectSeconds });
-  return true;
+  return serveFound(req, res, ctx, s, file, IMMUTABLE);
 }
 
 /** repomd.xml and its signature and keys change in place under a moving path: revalidated, together. */
