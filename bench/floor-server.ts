@@ -34,7 +34,11 @@ if (cluster.isPrimary) {
     try {
       const size = fstatSync(fd).size;
       const body = Buffer.allocUnsafe(size);
-      for (let at = 0; at < size; ) at += readSync(fd, body, at, size - at, at) || size;
+      for (let at = 0; at < size; ) {
+        const n = readSync(fd, body, at, size - at, at);
+        if (n === 0) return void res.writeHead(500).end(); // the file shrank: never send unread bytes
+        at += n;
+      }
       res.writeHead(200, { 'content-type': 'application/x-rpm', 'content-length': String(size), 'cache-control': 'public, max-age=31536000, immutable' });
       res.end(body);
     } finally {
