@@ -2,7 +2,7 @@
 // with the CLI's advice (advice.ts); its type and exit status follow from its kind
 // (src/common/failures.ts).
 
-import { exitStatusOf, Failure, kindOf, typeOf, type FailureType } from '../common/index.ts';
+import { exitStatusOf, Failure, fileSizeLimit, kindOf, typeOf, type FailureType } from '../common/index.ts';
 import { messageWithAdvice } from './advice.ts';
 
 /** Wrong command-line usage; exit status 2 like createrepo_c and most tools. */
@@ -22,7 +22,18 @@ const SYSTEM_PROBLEMS: Record<string, string> = {
   EROFS: 'read-only file system',
   EIO: 'input/output error',
   ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files in this process; raise the limit (ulimit -n) and run the command again',
+  ENFILE: 'too many open files on this system',
 };
+
+/** EFBIG: a file size limit on this process (ulimit -f) is the usual cause, and the user's to raise. */
+function fileTooLarge(): string {
+  const limit = fileSizeLimit();
+  return limit === undefined
+    ? 'file too large for the file system'
+    : `file too large: this process may not write files over ${limit} bytes (ulimit -f); raise the limit (ulimit -f unlimited) and run the command again`;
+}
 
 export interface DescribedFailure {
   type: FailureType;
@@ -36,7 +47,7 @@ function systemMessage(err: NodeJS.ErrnoException): string | undefined {
   // A copy's error names its source, but a full or read-only disk is its destination's.
   const dest = (err as { dest?: string }).dest;
   const where = dest && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(err.code) ? dest : err.path;
-  return `${where}: ${SYSTEM_PROBLEMS[err.code] ?? err.code}`;
+  return `${where}: ${err.code === 'EFBIG' ? fileTooLarge() : (SYSTEM_PROBLEMS[err.code] ?? err.code)}`;
 }
 
 /** Turns any failure into a one-screen message, its type and exit status (by its kind). */

@@ -357,7 +357,7 @@ export const auditScope = new AsyncLocalStorage<AuditScope>();
 /** The store cannot be used as it is (not a store, a full or read-only disk): the message says what to do. */
 export class StoreError extends Failure {
   override name = 'StoreError';
-  readonly kind: 'unavailable' | 'storage_full' | 'storage_read_only' | 'not_found' | 'invalid_input';
+  readonly kind: 'unavailable' | 'storage_full' | 'storage_read_only' | 'not_found' | 'invalid_input' | 'io';
   constructor(message: string, kind: StoreError['kind'] = 'unavailable') {
     super(message);
     this.kind = kind;

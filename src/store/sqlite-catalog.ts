@@ -9,7 +9,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { PackageRecord } from '../rpm/index.ts';
-import { crashPoint } from '../common/index.ts';
+import { crashPoint, fileSizeLimit } from '../common/index.ts';
 import {
   type Catalog,
   type PackageIdentity,
@@ -73,26 +73,38 @@ function diskProblem(dir: string): string | undefined {
   return undefined;
 }
 
+/** What the user can do about a problem diskProblem() found, and its kind. */
+function remedy(problem: string): { advice: string; kind: StoreError['kind'] } {
+  if (problem.startsWith('no space')) return { advice: 'free some space on it and run the command again', kind: 'storage_full' };
+  if (problem === 'read-only file system') return { advice: 'the store can be read but not changed; mount it read-write to change it', kind: 'storage_read_only' };
+  return { advice: 'run txrepo as a user who may write the store', kind: 'unavailable' };
+}
+
 /**
- * SQLite's failures that come from the disk under the catalog (full, read-only) as
- * StoreErrors that say so and where: they are for the user to fix, not bugs. SQLite
- * does not give the errno of an I/O error (a full disk shows as one when the -shm file
- * cannot grow), so the file system is asked.
+ * SQLite's failures that come from the disk under the catalog (full, read-only, a file
+ * size limit, an I/O error) as StoreErrors that say so and where: they are for the user
+ * to fix, not bugs. SQLite does not give the errno of an I/O error (a full disk shows
+ * as one when the -shm file cannot grow, and so does a write cut short by a file size
+ * limit), so the file system and the process's limits are asked.
  */
 function diskFailure(e: unknown, path: string, opening = false): unknown {
   const err = e as { code?: unknown; errcode?: unknown; errstr?: unknown };
   if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number') return e;
   const primary = err.errcode & 0xff;
   if (![SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN].includes(primary)) return e;
-  const problem = diskProblem(dirname(path)) ?? (primary === SQLITE_FULL ? 'no space left on the device' : undefined);
-  if (!problem) return e;
-  const advice = problem.startsWith('no space')
-    ? 'free some space on it and run the command again'
-    : problem === 'read-only file system'
-      ? 'the store can be read but not changed; mount it read-write to change it'
-      : 'run txrepo as a user who may write the store';
-  const kind = problem.startsWith('no space') ? 'storage_full' : problem === 'read-only file system' ? 'storage_read_only' : 'unavailable';
-  return new StoreError(`${path}: ${problem} (SQLite: ${String(err.errstr)}); ${opening ? 'the catalog cannot be opened' : 'the change was not made'}: ${advice}`, kind);
+  const sqlite = `SQLite: ${String(err.errstr)}`;
+  const outcome = opening ? 'the catalog cannot be opened' : 'the change was not made';
+  const problem = diskProblem(dirname(path)) ?? (primary === SQLITE_FULL && fileSizeLimit() === undefined ? 'no space left on the device' : undefined);
+  if (problem) {
+    const { advice, kind } = remedy(problem);
+    return new StoreError(`${path}: ${problem} (${sqlite}); ${outcome}: ${advice}`, kind);
+  }
+  const limit = primary === SQLITE_IOERR || primary === SQLITE_FULL ? fileSizeLimit() : undefined;
+  if (limit !== undefined) {
+    return new StoreError(`${path}: ${sqlite}, most likely a write past this process's file size limit of ${limit} bytes (ulimit -f); ${outcome}: raise the limit (ulimit -f unlimited) and run the command again`, 'storage_full');
+  }
+  // No cause we can name, but the disk's or the files': an error of the system, not a bug.
+  return new StoreError(`${path}: ${sqlite} (code ${err.errcode}); ${outcome}: check the disk (the system log) and the store's files and their permissions`, 'io');
 }
 
 /** The catalog's rows on SQLite, for the rules (catalog-rules.ts): every call answers at once. */

@@ -5,14 +5,15 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serveDirectory, type StaticServer } from '../helpers/http.ts';
 import { removeDir } from '../helpers/repo.ts';
-import { txrepo, type RunResult } from '../helpers/run.ts';
+import { run, TXREPO, txrepo, type RunResult } from '../helpers/run.ts';
+import { LOCAL_ONLY } from '../helpers/backends.ts';
 import { sample } from '../helpers/samples.ts';
 import { FETCH_LOOPBACK, serve, type Served } from '../helpers/serve.ts';
 import { document, storeWithApp } from './cli.ts';
@@ -159,6 +160,28 @@ describe('each kind of failure, locally, with --server and through the API', () 
 
   test('io: the file system refuses', async () => {
     assertFailed(await local(['publish', 'app', '/etc/hostname/public']), 'io', /\/etc\/hostname/);
+  });
+
+  // SQLite's own errors carry no errno: each of these was reported as a bug (exit 70, a stack).
+  test('io: a catalog SQLite cannot open (a directory where the file should be), named, not a bug', LOCAL_ONLY, async () => {
+    const odd = join(dir, 'catalog-is-a-directory');
+    assert.equal((await txrepo(['repo', 'create', 'x', '--store', odd])).code, 0);
+    await rm(join(odd, 'catalog.sqlite'));
+    await mkdir(join(odd, 'catalog.sqlite'));
+    const r = await txrepo(['repo', 'list', '--json', '--store', odd]);
+    assertFailed(r, 'io', new RegExp(`^${join(odd, 'catalog.sqlite')}: SQLite: unable to open database file .*the catalog cannot be opened: check the disk`));
+    assert.doesNotMatch(r.stderr, /this is a bug|\n\s+at /, r.stderr);
+  });
+
+  test("unavailable: a catalog the process's file size limit (ulimit -f) keeps from growing says so", LOCAL_ONLY, async () => {
+    const small = join(dir, 'under-a-limit');
+    assert.equal((await txrepo(['repo', 'create', 'x', '--store', small])).code, 0);
+    // 8 blocks of 512 bytes (dash's unit): below the 32 KiB -shm file SQLite makes at open.
+    const r = await run('sh', ['-c', 'trap "" XFSZ; ulimit -f 8; exec "$0" "$@"', TXREPO, 'repo', 'list', '--json', '--store', small]);
+    const error = assertFailed(r, 'unavailable', /catalog\.sqlite: SQLite: disk I\/O error, most likely a write past this process's file size limit of 4096 bytes \(ulimit -f\); the catalog cannot be opened: raise the limit/);
+    assert.equal(error.kind, 'storage_full');
+    // Without the limit, the same store opens.
+    assert.equal((await txrepo(['repo', 'list', '--store', small])).code, 0);
   });
 });
 
