@@ -5,6 +5,7 @@ export { atPath } from './errors.ts';
 export { readSmallFile, replaceFile, writeAll } from './fs.ts';
 export { fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile, syncFileSystem } from './durable.ts';
 export { crashPoint } from './crash.ts';
+export { GlobError, globMatcher, type GlobOptions } from './glob.ts';
 export { fileSizeLimit, processAlive } from './process.ts';
 export { checkOneLine, checkXmlText, describeChar, forTerminal, InvalidTextError, XML_UNSAFE } from './text.ts';
 export { errorDocument, exitStatusOf, Failure, FAILURE_KINDS, FAILURE_TYPES, httpStatusOf, isFailureKind, isWithheld, kindOf, kindOfStatus, retryOf, typeOf, type ErrorDocument, type FailureKind, type FailureType, type Retry } from './failures.ts';

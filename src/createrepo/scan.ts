@@ -5,8 +5,7 @@
 
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { globToRegExp, matchesAny } from './glob.ts';
-import { Failure } from '../common/index.ts';
+import { Failure, globMatcher } from '../common/index.ts';
 
 export interface ScanOptions {
   excludes?: string[];
@@ -56,7 +55,9 @@ const byNameThenDir = (x: FoundPackage, y: FoundPackage) => {
 };
 
 export async function scanPackages(root: string, opts: ScanOptions = {}): Promise<ScanResult> {
-  const excludes = (opts.excludes ?? []).map(globToRegExp);
+  // GLib's simple patterns (g_pattern_match_simple), as createrepo_c's: `*` and `?` only.
+  const excludes = (opts.excludes ?? []).map((g) => globMatcher(g, { sets: false }));
+  const excluded = (s: string) => excludes.some((matches) => matches(s));
   const found: FoundPackage[] = [];
   const moduleFiles: string[] = [];
   if (opts.pkglist) {
@@ -72,7 +73,7 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
       if (href.startsWith('/') || href.split('/').includes('..')) {
         throw new ScanError(`--pkglist ${opts.pkglist}, line ${i + 1}: ${JSON.stringify(href)} is not a path inside the repo`);
       }
-      if (matchesAny(excludes, href) || matchesAny(excludes, href.slice(href.lastIndexOf('/') + 1))) continue;
+      if (excluded(href) || excluded(href.slice(href.lastIndexOf('/') + 1))) continue;
       found.push({ path: join(root, href), href });
     }
     return { packages: found.sort(byNameThenDir), broken: [], moduleFiles };
@@ -86,10 +87,10 @@ export async function scanPackages(root: string, opts: ScanOptions = {}): Promis
     seenDirs.add(key);
     const entries = await readdir(dir, { withFileTypes: true });
     for (const e of entries) {
-      if (matchesAny(excludes, e.name)) continue;
+      if (excluded(e.name)) continue;
       const path = join(dir, e.name);
       const href = relative(root, path).split(sep).join('/');
-      if (matchesAny(excludes, href)) continue;
+      if (excluded(href)) continue;
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {

@@ -2,12 +2,12 @@
 // A pattern is compared with each of a package's names, as dnf spells them: its name,
 // name.arch, name-version, name-version-release, name-version-release.arch (N-V-R.A),
 // name-epoch:version-release.arch (NEVRA, the epoch written even when 0) and its file
-// name; shell globs (`*`, `?`, `[...]` with ranges `a-z`, `[!...]`) match any run, one
-// character, one of a set or not of it. A pattern that names no package is an error naming it: a typo never makes an
-// empty change without a word.
+// name; shell globs (`*`, `?`, `[...]` with ranges `a-z`, `[!...]`: common/glob.ts)
+// match any run, one character, one of a set or not of it. A pattern that names no
+// package is an error naming it: a typo never makes an empty change without a word.
 
 import { basename } from 'node:path';
-import { Failure } from '../common/index.ts';
+import { Failure, GlobError, globMatcher } from '../common/index.ts';
 import type { PackageRecord } from '../rpm/index.ts';
 import { NotFoundError } from '../store/index.ts';
 
@@ -29,67 +29,6 @@ export function namesOf(p: NamedPackage): string[] {
   return [name, `${name}.${arch}`, `${name}-${version}`, `${name}-${vr}`, `${name}-${vr}.${arch}`, `${name}-${epoch || '0'}:${vr}.${arch}`, basename(p.href)];
 }
 
-/** One step of a glob: a character, any one character, one of a set, or any run. */
-type GlobStep = { one: (c: string) => boolean } | { run: true };
-
-/** Parses a shell glob into its steps. */
-function globSteps(pattern: string): GlobStep[] {
-  const chars = Array.from(pattern);
-  const steps: GlobStep[] = [];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i];
-    if (c === '*') {
-      // Several in a row match what one does.
-      if (!steps.length || !('run' in steps[steps.length - 1])) steps.push({ run: true });
-    } else if (c === '?') steps.push({ one: () => true });
-    else if (c === '[') {
-      const end = chars.indexOf(']', i + 2);
-      if (end === -1) throw new PatternError(`pattern ${JSON.stringify(pattern)}: a '[' without its ']'; write [[] for a literal '['`);
-      let set = chars.slice(i + 1, end);
-      const negated = set[0] === '!' || set[0] === '^';
-      if (negated) set = set.slice(1);
-      const inSet = (x: string) => set.some((m, j) => (set[j + 1] === '-' && j + 2 < set.length ? m <= x && x <= set[j + 2] : m === x));
-      steps.push({ one: (x) => inSet(x) !== negated });
-      i = end;
-    } else steps.push({ one: (x) => x === c });
-  }
-  return steps;
-}
-
-/**
- * Whether a glob's steps match the whole of `name`: a run goes back only to its last
- * `*`, so that matching takes at most (steps x characters), whatever the pattern (trying
- * every way to split the name among many `*` takes exponential time).
- */
-function globMatches(steps: GlobStep[], name: string): boolean {
-  const chars = Array.from(name);
-  let s = 0;
-  let i = 0;
-  let lastRun = -1;
-  let runFrom = 0;
-  while (i < chars.length) {
-    const step = steps[s];
-    if (step && 'one' in step && step.one(chars[i])) {
-      s++;
-      i++;
-    } else if (step && 'run' in step) {
-      lastRun = s++;
-      runFrom = i;
-    } else if (lastRun !== -1) {
-      s = lastRun + 1;
-      i = ++runFrom;
-    } else return false;
-  }
-  while (s < steps.length && 'run' in steps[s]) s++;
-  return s === steps.length;
-}
-
-/** A shell glob as a test of a whole name. */
-export function globMatcher(pattern: string): (name: string) => boolean {
-  const steps = globSteps(pattern);
-  return (name) => globMatches(steps, name);
-}
-
 /** Longer than any package's NEVRA or file name could sensibly be. */
 const MAX_PATTERN = 1024;
 
@@ -97,6 +36,15 @@ const MAX_PATTERN = 1024;
 function checkPattern(pattern: string): void {
   if (!pattern.trim() || /[\x00-\x1f\x7f]/.test(pattern)) throw new PatternError(`pattern ${JSON.stringify(pattern)}: give a package name, name.arch, NEVRA, file name or a glob of one`);
   if (pattern.length > MAX_PATTERN) throw new PatternError(`pattern ${JSON.stringify(pattern.slice(0, 40))}… is ${pattern.length} characters long: give one of at most ${MAX_PATTERN}`);
+}
+
+/** A pattern as a test of a package's names (common/glob.ts: a shell glob, with sets). */
+function matcherOf(pattern: string): (name: string) => boolean {
+  try {
+    return globMatcher(pattern, { sets: true });
+  } catch (e) {
+    throw e instanceof GlobError ? new PatternError(`pattern ${JSON.stringify(pattern)}: ${e.message}`) : e;
+  }
 }
 
 /**
@@ -109,7 +57,7 @@ export function matchPackages<P extends NamedPackage>(packages: P[], patterns: s
   const chosen = new Set<number>();
   for (const pattern of patterns) {
     checkPattern(pattern);
-    const matches = globMatcher(pattern);
+    const matches = matcherOf(pattern);
     let matched = false;
     names.forEach((forms, i) => {
       if (forms.some(matches)) {

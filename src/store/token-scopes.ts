@@ -11,7 +11,7 @@
 // GLOB is a repository name in which `*` stands for any run of characters and `?` for
 // one character; nothing else is special.
 
-import { Failure } from '../common/index.ts';
+import { Failure, globMatcher } from '../common/index.ts';
 
 /** The kinds of scope, weakest first. */
 export type ScopeKind = 'read' | 'deploy' | 'tag' | 'admin';
@@ -53,10 +53,9 @@ export function checkScopes(scopes: readonly string[]): string[] {
   return [...new Set(scopes.map(checkScope))];
 }
 
-/** Whether GLOB matches a repository name (whole). */
+/** Whether GLOB matches a repository name (whole); `[` is no wildcard here (nor in the alphabet). */
 function matches(glob: string, repo: string): boolean {
-  const pattern = glob.replace(/[.*?-]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-  return new RegExp(`^${pattern}$`).test(repo);
+  return globMatcher(glob, { sets: false })(repo);
 }
 
 /**

@@ -22,7 +22,7 @@
 // (advisoriesLeftOut) and the kept packages whose requirements it left out
 // (requiresLeftOut); docs/sync.md says why the upstream's metadata stays as it is.
 
-import { Failure } from '../common/index.ts';
+import { Failure, GlobError, globMatcher } from '../common/index.ts';
 import { keptByPolicy } from '../snapshots/index.ts';
 import type { PackageRecord } from '../rpm/index.ts';
 import type { MirrorFilter, MirrorFilterChange, PackageIdentity } from '../store/index.ts';
@@ -49,30 +49,12 @@ const SOURCE_ARCHES = new Set(['src', 'nosrc']);
 /** The field's name in the CLI's words, for messages. */
 const OPTION: Record<keyof MirrorFilter, string> = { include: '--include', exclude: '--exclude', arches: '--arch', newest: '--newest' };
 
-/** A glob as a regular expression, or an error that says what is wrong with it. */
-function globRegExp(glob: string, where: string): RegExp {
-  const bad = (why: string) => new MirrorFilterError(`${where} ${JSON.stringify(glob)}: ${why}`);
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      let start = i + 1;
-      const negated = glob[start] === '!' || glob[start] === '^';
-      if (negated) start++;
-      const close = glob.indexOf(']', start);
-      if (close === -1) throw bad(`the "[" at ${i + 1} opens a set of characters that no "]" closes (for a literal "[", write "[[]")`);
-      const set = glob.slice(start, close);
-      if (!set) throw bad(`the set of characters at ${i + 1} is empty`);
-      re += `[${negated ? '^' : ''}${set.replace(/[\\\]^[]/g, '\\$&')}]`;
-      i = close;
-    } else re += c.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-  }
+/** A glob as a test of a name (common/glob.ts, fnmatch's globs), or an error naming it. */
+function compileGlob(glob: string, where: string): (name: string) => boolean {
   try {
-    return new RegExp(`^${re}$`, 's');
-  } catch {
-    throw bad('a range in "[...]" runs backwards (write [a-z], not [z-a])');
+    return globMatcher(glob, { sets: true });
+  } catch (e) {
+    throw e instanceof GlobError ? new MirrorFilterError(`${where} ${JSON.stringify(glob)}: ${e.message}`) : e;
   }
 }
 
@@ -83,7 +65,7 @@ function checkGlob(glob: unknown, where: string): string {
   if (glob.length > FILTER_LIMITS.globLength) throw new MirrorFilterError(`${where} ${shown}...: a glob is at most ${FILTER_LIMITS.globLength} characters`);
   if (/[\s\p{Cc}]/u.test(glob)) throw new MirrorFilterError(`${where} ${shown}: a glob has no spaces or control characters (package names have none); give one glob per ${where}`);
   if (glob.includes('/') || glob.includes(',')) throw new MirrorFilterError(`${where} ${shown}: globs match package names (NAME, NAME.ARCH, NAME-VERSION-RELEASE.ARCH ...), not paths or lists; give one glob per ${where}`);
-  globRegExp(glob, where);
+  compileGlob(glob, where);
   return glob;
 }
 
@@ -169,10 +151,10 @@ interface CompiledFilter {
 }
 
 function compile(filter: MirrorFilter): CompiledFilter {
-  const include = filter.include?.map((g) => globRegExp(g, '--include'));
-  const exclude = filter.exclude?.map((g) => globRegExp(g, '--exclude'));
+  const include = filter.include?.map((g) => compileGlob(g, '--include'));
+  const exclude = filter.exclude?.map((g) => compileGlob(g, '--exclude'));
   const arches = filter.arches && new Set(filter.arches);
-  const matches = (globs: RegExp[], forms: string[]) => globs.some((g) => forms.some((f) => g.test(f)));
+  const matches = (globs: ((name: string) => boolean)[], forms: string[]) => globs.some((g) => forms.some(g));
   const archTaken = (arch: string) => !arches || arches.has(arch) || arch === 'noarch' || (SOURCE_ARCHES.has(arch) && arches.has('src'));
   return {
     takes: (p) => {

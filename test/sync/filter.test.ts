@@ -105,8 +105,8 @@ describe('mirror filter values', () => {
     refused({ include: ['kernel,bash'] }, /"kernel,bash": .*one glob per --include/);
     refused({ include: ['usr/bin/*'] }, /not paths/);
     refused({ include: ['[abc'] }, /--include "\[abc": the "\[" at 1 opens a set .* no "\]" closes/);
-    refused({ include: ['x[]'] }, /set of characters at 2 is empty/);
-    refused({ include: ['[z-a]'] }, /runs backwards/);
+    refused({ include: ['x[]'] }, /--include "x\[\]": the "\[" at 2 opens a set of characters that no "\]" closes/);
+    refused({ include: ['[z-a]'] }, /--include "\[z-a\]": the range "z-a" in the set at 1 runs backwards/);
     refused({ include: [''] }, /an empty glob/);
     refused({ include: ['a'.repeat(257)] }, /at most 256 characters/);
     refused({ include: [] }, /--include: the list is empty/);
