@@ -587,11 +587,11 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'scope-glob-unanchored',
-    about: 'a scope\'s GLOB matches part of a name: deploy:el* covers xel9',
-    file: 'src/store/token-scopes.ts',
-    from: '  return new RegExp(`^${pattern}$`).test(repo);',
-    to: '  return new RegExp(pattern).test(repo);',
-    tests: ['test/security/scopes.test.ts'],
+    about: "a glob matches the end of a name: a scope's deploy:el* covers xel9, --exclude ernel* takes kernel",
+    file: 'src/common/glob.ts',
+    from: '    } else return false;',
+    to: '    } else if (s === 0) i++;\n    else return false;',
+    tests: ['test/security/scopes.test.ts', 'test/common/glob.test.ts'],
     testName: 'glob',
   },
   {
