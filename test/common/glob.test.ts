@@ -6,12 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 import { GlobError, globMatcher } from '../../src/common/index.ts';
 import { FIRST_PASS_ONLY } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { REPO_ROOT } from '../helpers/run.ts';
+import { finishesWithin, srcUrl } from '../helpers/run.ts';
 
 const SETS = { sets: true };
 const NO_SETS = { sets: false };
@@ -81,19 +79,12 @@ describe('globs', FIRST_PASS_ONLY, () => {
 // given 20 s (it takes milliseconds): a matcher gone exponential again blocks its event
 // loop, where no test timeout could stop it, so the child is killed and the test fails.
 describe('every glob txrepo takes is matched by it', FIRST_PASS_ONLY, () => {
-  const src = (path: string) => JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src', path)).href);
-  const HOSTILE = `const hostile = '*a'.repeat(30) + '*b';`;
-  /** Runs `body` (an ES module's code, given `assert` and `hostile`) in a child, at most 20 s. */
-  function finishes(imports: string, body: string) {
-    const code = `import assert from 'node:assert/strict';\n${imports}\n${HOSTILE}\n${body}`;
-    const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', code], { timeout: 20_000, encoding: 'utf8' });
-    assert.equal(r.signal, null, `killed after 20 s: the glob was matched in exponential time\n${r.stderr}`);
-    assert.equal(r.status, 0, r.stderr);
-  }
+  /** Runs `body` with `hostile`, a glob of many stars, at most 20 s (it takes milliseconds). */
+  const finishes = (imports: string, body: string) => finishesWithin(20_000, `${imports}\nconst hostile = '*a'.repeat(30) + '*b';\n${body}`);
 
   test('mirror filters (--include, --exclude)', () =>
     finishes(
-      `import { applyMirrorFilter } from ${src('sync/index.ts')};`,
+      `import { applyMirrorFilter } from ${srcUrl('sync/index.ts')};`,
       `const p = { name: 'a'.repeat(200), epoch: '0', version: '1', release: '1', arch: 'x86_64' };
        assert.deepEqual(applyMirrorFilter([p], { include: [hostile] }).kept, []);
        assert.deepEqual(applyMirrorFilter([p], { exclude: [hostile] }).kept, [p]);`,
@@ -101,7 +92,7 @@ describe('every glob txrepo takes is matched by it', FIRST_PASS_ONLY, () => {
 
   test('token scopes (deploy:GLOB, tag:GLOB)', () =>
     finishes(
-      `import { lackedScope } from ${src('store/index.ts')};`,
+      `import { lackedScope } from ${srcUrl('store/index.ts')};`,
       `const repo = 'a'.repeat(128);
        assert.equal(lackedScope(['deploy:' + hostile], 'deploy', [repo]), 'deploy:' + repo);
        assert.equal(lackedScope(['deploy:' + '*a'.repeat(30) + '*'], 'deploy', [repo]), undefined);`,
@@ -109,7 +100,7 @@ describe('every glob txrepo takes is matched by it', FIRST_PASS_ONLY, () => {
 
   test("remove and copy's package patterns", () =>
     finishes(
-      `import { matchPackages } from ${src('snapshots/index.ts')};`,
+      `import { matchPackages } from ${srcUrl('snapshots/index.ts')};`,
       `const p = { href: 'a'.repeat(200) + '.rpm', record: { name: 'a'.repeat(200), arch: 'noarch', epoch: '0', version: '1', release: '1' } };
        assert.throws(() => matchPackages([p], [hostile], 'x@latest'), /no package in x@latest matches/);`,
     ));
@@ -120,7 +111,7 @@ describe('every glob txrepo takes is matched by it', FIRST_PASS_ONLY, () => {
       await mkdir(join(dir, 'a'.repeat(200)));
       await writeFile(join(dir, 'a'.repeat(200), `${'a'.repeat(200)}.rpm`), '');
       finishes(
-        `import { scanPackages } from ${src('createrepo/index.ts')};`,
+        `import { scanPackages } from ${srcUrl('createrepo/index.ts')};`,
         `const dir = ${JSON.stringify(dir)};
          const { packages } = await scanPackages(dir, { excludes: [hostile, '*a'.repeat(30) + '*[x]*'] });
          assert.equal(packages.length, 1, 'GLib patterns have no sets: [x] is literal, so nothing is excluded');

@@ -1,8 +1,9 @@
 // Runs txrepo and other programs from tests, never through a shell.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { storeEnv } from './backends.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -58,4 +59,20 @@ export async function waitFor(what: string, ready: () => boolean | Promise<boole
     if (performance.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The URL of a module of src/, for code finishesWithin() runs: `srcUrl('rpm/index.ts')`. */
+export const srcUrl = (path: string) => JSON.stringify(pathToFileURL(resolve(REPO_ROOT, 'src', path)).href);
+
+/**
+ * Runs `code` (an ES module; `assert` is imported for it) in a child Node.js, killed
+ * after `ms`, and fails unless it exits 0. For what must not take exponential or
+ * quadratic time on hostile input: a runaway blocks its event loop, where no test
+ * timeout could stop it, so it runs in a process of its own.
+ */
+export function finishesWithin(ms: number, code: string): void {
+  const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', `import assert from 'node:assert/strict';\n${code}`], { timeout: ms, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  assert.equal(r.signal, null, `killed after ${ms / 1000} s: it runs in more than linear time\n${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
 }

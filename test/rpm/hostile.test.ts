@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PackageFileError, readPackage, RpmFormatError } from '../../src/rpm/index.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
+import { rewriteHeader, strings } from '../helpers/legacy-rpm.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
+import { finishesWithin, srcUrl } from '../helpers/run.ts';
 
 let dir: string;
 let good: Buffer;
@@ -142,3 +144,18 @@ describe('broken and hostile RPM files are rejected with a clear error', { timeo
     await assert.rejects(readPackage(join(dir, 'missing.rpm'), { locationHref: 'x.rpm' }), (e: unknown) => e instanceof PackageFileError && e.code === 'ENOENT' && e.message === `${join(dir, 'missing.rpm')}: cannot read the file: no such file`);
   });
 });
+
+describe('hostile header text is read in linear time', () => {
+  test('a changelog author of a million spaces (trimmed at its end as createrepo_c does) takes no quadratic time', async () => {
+    // A regular expression that trimmed the trailing spaces tried every run of them:
+    // 3 s for 100,000 spaces, minutes for this package.
+    const author = `Mallory${' '.repeat(1_000_000)}<m@example.com> `;
+    const path = join(dir, 'spaced-author.rpm');
+    await writeFile(path, rewriteHeader(good, (entries) => entries.map((e) => (e.tag === 1081 ? strings(1081, [author, '   ', ...Array(e.count - 2).fill('x')]) : e))));
+    finishesWithin(20_000, `import { readPackage } from ${srcUrl('rpm/index.ts')};
+      const r = await readPackage(${JSON.stringify(path)}, { locationHref: 'x.rpm' });
+      assert.equal(r.changelogs[0].author, 'Mallory' + ' '.repeat(1_000_000) + '<m@example.com>');
+      assert.equal(r.changelogs[1].author, ' ', 'the first character is never taken');`);
+  });
+});
+
