@@ -1,7 +1,7 @@
 // Real file systems for the disk scenario: a size-limited tmpfs, filled to leave a
 // chosen number of KiB free, remounted read-only and back. Needs root (mount(2)).
 
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../test/helpers/run.ts';
 
@@ -42,17 +42,41 @@ export class Tmpfs {
 
   /**
    * Remounts read-only or read-write. The kernel refuses a read-only remount while a
-   * file is open for writing, and a process just killed may take a moment to be torn
-   * down: a busy mount is tried again for up to 5 s.
+   * file is open for writing (or mapped shared and writable, as SQLite's -shm is), and
+   * a process just killed may take a moment to be torn down: a busy mount is tried
+   * again for up to 30 s, and then the error names what still holds files on it.
    */
   async remount(mode: 'ro' | 'rw'): Promise<void> {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const r = await run('mount', ['-o', `remount,${mode}`, this.dir]);
       if (r.code === 0) return;
-      if (!/busy/.test(r.stderr) || Date.now() > deadline) throw new Error(`mount -o remount,${mode} ${this.dir} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      if (!/busy/.test(r.stderr) || Date.now() > deadline) {
+        const holders = /busy/.test(r.stderr) ? `; files on it held by: ${(await this.holders()).join('; ') || 'no process found'}` : '';
+        throw new Error(`mount -o remount,${mode} ${this.dir} failed (exit ${r.code}): ${r.stderr.trim()}${holders}`);
+      }
       await new Promise((done) => setTimeout(done, 100));
     }
+  }
+
+  /** The processes with a file under the mount open or mapped: "PID (COMMAND): PATH", for the error of a busy remount. */
+  private async holders(): Promise<string[]> {
+    const found: string[] = [];
+    const under = (path: string) => path === this.dir || path.startsWith(`${this.dir}/`);
+    for (const pid of (await readdir('/proc')).filter((p) => /^[0-9]+$/.test(p))) {
+      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+      const paths = new Set<string>();
+      for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+        const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+        if (under(target)) paths.add(target);
+      }
+      for (const line of (await readFile(`/proc/${pid}/maps`, 'utf8').catch(() => '')).split('\n')) {
+        const path = line.slice(line.indexOf('/'));
+        if (line.includes('/') && under(path)) paths.add(`${path} (mapped)`);
+      }
+      for (const path of paths) found.push(`${pid} (${comm}): ${path}`);
+    }
+    return found;
   }
 
   /** Unmounts (lazily if something still holds it, so the scenario's cleanup never hangs). */
