@@ -5,21 +5,10 @@
 
 import * as openpgp from 'openpgp';
 import { Failure } from '../common/index.ts';
-import { algorithmName } from './algorithms.ts';
-import { armorBlocks } from './keys.ts';
+import { armorBlocks, keyFacts, type KeyFacts } from './keys.ts';
 
-/** A key a repo allows packages to be signed by. */
-export interface PolicyKey {
-  /** Primary key fingerprint, lowercase hex: 40 digits (v4 key) or 64 (v6). */
-  fingerprint: string;
-  /** Primary key id, 16 lowercase hex digits. */
-  keyId: string;
-  userIds: string[];
-  /** For people: "RSA 3072", "EdDSA (ed25519)", "Ed25519". */
-  algorithm: string;
-  created: Date;
-  /** When the primary key expires (absent: never). */
-  expires?: Date;
+/** A key a repo allows packages to be signed by: its facts (keys.ts) and what verifying needs. */
+export interface PolicyKey extends KeyFacts {
   /** The key carries a valid revocation: no signature it made is accepted (hard revocation) or none made after it. */
   revoked: boolean;
   /** Ids and fingerprints of its subkeys (signatures by signing subkeys count as the key's). */
@@ -95,17 +84,10 @@ function privateKeyError(source: string, fingerprint?: string): PolicyKeyError {
 }
 
 async function describe(key: openpgp.Key): Promise<PolicyKey> {
-  const expiry = await key.getExpirationTime().catch(() => null);
-  const described: PolicyKey = {
-    fingerprint: key.getFingerprint(),
-    keyId: key.getKeyID().toHex(),
-    userIds: key.getUserIDs(),
-    algorithm: algorithmName(key.keyPacket.algorithm, key.getAlgorithmInfo()),
-    created: key.getCreationTime(),
+  return {
+    ...(await keyFacts(key)),
     revoked: await key.isRevoked().catch(() => false),
     subkeys: key.subkeys.map((s) => ({ keyId: s.getKeyID().toHex(), fingerprint: s.getFingerprint() })),
     key: key as openpgp.PublicKey,
   };
-  if (expiry instanceof Date) described.expires = expiry;
-  return described;
 }

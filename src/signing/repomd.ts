@@ -57,7 +57,7 @@ export async function unlockPrivateKey(bytes: string | Uint8Array, source: strin
   }
   await checkCanSign(key, source);
   const info = await describeKey(key);
-  const caveat = clientCompatibility(info, key.keyPacket.version);
+  const caveat = clientCompatibility(key);
   return { info, key, publicKey: key.toPublic().armor(), stored, ...(caveat && { caveat }) };
 }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as openpgp from 'openpgp';
+import { loadPolicyKeys } from '../../src/signing/index.ts';
 import { blobPath } from '../../src/store/blob-layout.ts';
 import { LOCAL_ONLY } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
@@ -69,6 +70,8 @@ before(async () => {
   tx = inStore(store);
   await makeKey('ed', {});
   await makeKey('rsa', { type: 'rsa', rsaBits: 2048, passphrase: PASSPHRASE });
+  // RFC 9580's Ed25519 (algorithm 27), which GnuPG 2.2 cannot check.
+  await makeKey('modern', { type: 'curve25519' });
   // Made two days ago, valid for one.
   await makeKey('expired', { date: new Date(Date.now() - 2 * 86_400_000), keyExpirationTime: 86_400 });
   files.garbage = join(dir, 'garbage.asc');
@@ -109,6 +112,14 @@ describe('txrepo key', () => {
     assert.ok(!(await repodataOf('app@latest')).has('repodata/repomd.xml.asc'), 'no key: no signature');
   });
 
+  test('a key many dnf clients cannot check is imported with a warning that says why', async () => {
+    const r = await txrepo(['key', 'import', files.modern, '--json', '--store', join(dir, 'store-modern')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).algorithm, 'Ed25519');
+    assert.match(r.stderr, /warning: .*modern\.sec: an Ed25519 key \(RFC 9580\), which GnuPG before 2\.4 \(and so dnf on RHEL 8 and 9, Debian 12\) cannot check/);
+    assert.doesNotMatch((await txrepo(['key', 'import', files.ed, '--store', join(dir, 'store-modern')])).stderr, /warning/, 'EdDSA of GnuPG 2.2 (ed25519Legacy) works everywhere');
+  });
+
   test('import, list, sign, rotate, remove', async () => {
     const imported = JSON.parse((await tx(['key', 'import', files.ed, '--json'])).stdout);
     assert.equal(imported.fingerprint, fingerprints.ed);
@@ -124,8 +135,12 @@ describe('txrepo key', () => {
 
     // A protected second key (a rotation): imported with its passphrase from a file.
     await tx(['key', 'import', files.rsa, '--passphrase-file', files.pass]);
-    const listed = JSON.parse((await tx(['key', 'list', '--json'])).stdout) as { fingerprint: string; publicKey: string }[];
+    const listed = JSON.parse((await tx(['key', 'list', '--json'])).stdout) as { fingerprint: string; publicKey: string; algorithm: string }[];
     assert.deepEqual(listed.map((k) => k.fingerprint), [fingerprints.ed, fingerprints.rsa]);
+    // Described as a package policy describes the same keys (signing/keys.ts keyFacts).
+    const policyKeys = await loadPolicyKeys(await readFile(files['ed.pub']!, 'utf8') + (await readFile(files['rsa.pub']!, 'utf8')), 'both.asc');
+    assert.deepEqual(listed.map((k) => k.algorithm), ['EdDSA (ed25519Legacy)', 'RSA 2048']);
+    assert.deepEqual(policyKeys.map((k) => k.algorithm), ['EdDSA (ed25519Legacy)', 'RSA 2048']);
     assert.ok(listed.every((k) => k.publicKey.includes('PUBLIC KEY BLOCK') && !JSON.stringify(k).includes('PRIVATE')));
 
     // Without the passphrase nothing is committed; with it, both keys sign.
