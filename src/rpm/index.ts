@@ -6,5 +6,5 @@ export { packageSignatures, signerOf, SIGNATURE_TAGS, MAX_OPENPGP_SIGNATURES } f
 export type { PackageSignature, SignatureCoverage, SignaturePacketFacts } from './signatures.ts';
 export { evrcmp, rpmvercmp } from './vercmp.ts';
 export type { Evr } from './vercmp.ts';
-export { DEPENDENCY_KINDS, isPrimaryFile, nevra } from './record.ts';
+export { DEPENDENCY_KINDS, isPrimaryFile, nevra, specForms } from './record.ts';
 export type { PackageRecord, Dependency, DependencyFlags, DependencyKind, PackageFile, FileType, ChangelogEntry } from './record.ts';

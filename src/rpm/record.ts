@@ -99,6 +99,18 @@ export function nevra(p: Pick<PackageRecord, 'name' | 'epoch' | 'version' | 'rel
 }
 
 /**
+ * The names a package goes by in a package spec, as dnf takes them, and so what a glob
+ * of remove, copy or a mirror filter is matched against: NAME, NAME.ARCH, NAME-VERSION,
+ * NAME-VERSION-RELEASE, NAME-VERSION-RELEASE.ARCH, NAME-EPOCH:VERSION-RELEASE and
+ * NAME-EPOCH:VERSION-RELEASE.ARCH (the epoch written even when 0).
+ */
+export function specForms(p: Pick<PackageRecord, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string[] {
+  const vr = `${p.version}-${p.release}`;
+  const evr = `${p.epoch || '0'}:${vr}`;
+  return [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.version}`, `${p.name}-${vr}`, `${p.name}-${vr}.${p.arch}`, `${p.name}-${evr}`, `${p.name}-${evr}.${p.arch}`];
+}
+
+/**
  * createrepo_c's "primary file" rule: paths listed in primary.xml because dependency
  * solvers commonly need them.
  */

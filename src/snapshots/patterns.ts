@@ -1,14 +1,14 @@
 // Which packages of a snapshot a PATTERN names, for `remove` and `copy`: the one rule.
-// A pattern is compared with each of a package's names, as dnf spells them: its name,
-// name.arch, name-version, name-version-release, name-version-release.arch (N-V-R.A),
-// name-epoch:version-release.arch (NEVRA, the epoch written even when 0) and its file
-// name; shell globs (`*`, `?`, `[...]` with ranges `a-z`, `[!...]`: common/glob.ts)
-// match any run, one character, one of a set or not of it. A pattern that names no
-// package is an error naming it: a typo never makes an empty change without a word.
+// A pattern is compared with each of a package's names, as dnf spells them (rpm's
+// specForms: name, name.arch, N-V, N-V-R, N-V-R.A, N-E:V-R and N-E:V-R.A, the epoch
+// written even when 0) and its file name; shell globs (`*`, `?`, `[...]` with ranges
+// `a-z`, `[!...]`: common/glob.ts) match any run, one character, one of a set or not
+// of it. A pattern that names no package is an error naming it: a typo never makes an
+// empty change without a word.
 
 import { basename } from 'node:path';
 import { Failure, GlobError, globMatcher } from '../common/index.ts';
-import type { PackageRecord } from '../rpm/index.ts';
+import { specForms, type PackageRecord } from '../rpm/index.ts';
 import { NotFoundError } from '../store/index.ts';
 
 export class PatternError extends Failure {
@@ -22,11 +22,9 @@ export interface NamedPackage {
   record: Pick<PackageRecord, 'name' | 'arch' | 'epoch' | 'version' | 'release'>;
 }
 
-/** Every name a pattern may give a package by. */
+/** Every name a pattern may give a package by: its spec forms (as dnf's) and its file name. */
 export function namesOf(p: NamedPackage): string[] {
-  const { name, arch, epoch, version, release } = p.record;
-  const vr = `${version}-${release}`;
-  return [name, `${name}.${arch}`, `${name}-${version}`, `${name}-${vr}`, `${name}-${vr}.${arch}`, `${name}-${epoch || '0'}:${vr}.${arch}`, basename(p.href)];
+  return [...specForms(p.record), basename(p.href)];
 }
 
 /** Longer than any package's NEVRA or file name could sensibly be. */

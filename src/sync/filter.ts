@@ -13,7 +13,7 @@
 //   4. it is among the `newest` N builds of its name.arch (by epoch, version and
 //      release, as rpm compares them) of those left by 1 to 3. (sync.ts also has the
 //      commit keep no more than N builds of a name.arch in the repo's whole list.)
-// A glob matches a package when it matches one of its names (specForms): NAME,
+// A glob matches a package when it matches one of its names (rpm's specForms): NAME,
 // NAME.ARCH, NAME-VERSION, NAME-VERSION-RELEASE, NAME-VERSION-RELEASE.ARCH,
 // NAME-EPOCH:VERSION-RELEASE and NAME-EPOCH:VERSION-RELEASE.ARCH, the forms dnf takes
 // for a package spec. Globs are fnmatch's, as dnf's excludes: `*` any run of
@@ -24,7 +24,7 @@
 
 import { Failure, GlobError, globMatcher } from '../common/index.ts';
 import { keptByPolicy } from '../snapshots/index.ts';
-import type { PackageRecord } from '../rpm/index.ts';
+import { specForms, type PackageRecord } from '../rpm/index.ts';
 import type { MirrorFilter, MirrorFilterChange, PackageIdentity } from '../store/index.ts';
 
 export class MirrorFilterError extends Failure {
@@ -36,13 +36,6 @@ export const FILTER_LIMITS = { globs: 1000, globLength: 256, arches: 64, newest:
 
 /** What a package is to the filter: its name, epoch, version, release and arch. */
 export type Nevra = Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch'>;
-
-/** The names a glob is matched against (the forms of a dnf package spec). */
-export function specForms(p: Nevra): string[] {
-  const vr = `${p.version}-${p.release}`;
-  const evr = `${p.epoch || '0'}:${vr}`;
-  return [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.version}`, `${p.name}-${vr}`, `${p.name}-${vr}.${p.arch}`, `${p.name}-${evr}`, `${p.name}-${evr}.${p.arch}`];
-}
 
 const SOURCE_ARCHES = new Set(['src', 'nosrc']);
 

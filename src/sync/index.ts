@@ -1,7 +1,7 @@
 // Public surface of the sync layer: mirroring upstream yum repos into the store.
 export { sync, ingestRepo, listedPackageFiles } from './sync.ts';
 export type { SyncOptions, SyncResult, FilterReport, IngestedRepo, ListedFile } from './sync.ts';
-export { applyMirrorFilter, advisoriesLeftOut, requiresLeftOut, checkMirrorFilter, checkMirrorFilterChange, specForms, MirrorFilterError, FILTER_LIMITS } from './filter.ts';
+export { applyMirrorFilter, advisoriesLeftOut, requiresLeftOut, checkMirrorFilter, checkMirrorFilterChange, MirrorFilterError, FILTER_LIMITS } from './filter.ts';
 export type { FilterOutcome, Nevra, RequiresLeftOut, WithDependencies } from './filter.ts';
 export { openUpstream, UpstreamError } from './source.ts';
 export type { Upstream } from './source.ts';

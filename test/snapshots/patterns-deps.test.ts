@@ -69,6 +69,7 @@ describe('package patterns', FIRST_PASS_ONLY, () => {
     assert.deepEqual(match('duck-0.6-1.noarch'), ['duck-0.6-1.noarch']);
     assert.deepEqual(match('duck-2:0.8-1.x86_64'), ['duck-0.8-1.x86_64']);
     assert.deepEqual(match('duck-0:0.7-1.noarch'), ['duck-0.7-1.noarch']);
+    assert.deepEqual(match('duck-2:0.8-1'), ['duck-0.8-1.x86_64'], 'N-E:V-R, as a mirror filter takes it');
     assert.deepEqual(match('bear-4.1-1.noarch.rpm'), ['bear-4.1-1.noarch']);
   });
 
