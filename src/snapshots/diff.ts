@@ -43,21 +43,41 @@ export interface SnapshotDiff {
 const signed = (r: PackageRecord) => (r.signer ? { signer: r.signer } : {});
 const evr = (r: PackageRecord) => `${r.epoch !== '0' ? `${r.epoch}:` : ''}${r.version}-${r.release}`;
 
-/** Every build of a snapshot, by name.arch, oldest first. */
-async function buildsByNameArch(store: Store, snapshot: Snapshot): Promise<Map<string, PackageRecord[]>> {
+/** Every build of a snapshot. */
+async function buildsOf(store: Store, snapshot: Snapshot): Promise<PackageRecord[]> {
   const files = (await store.catalog.snapshotFiles(snapshot.id)).filter((f) => f.kind === 'package');
   const records = await store.catalog.getPackages(files.map((f) => f.digest));
+  return [...records.values()];
+}
+
+/** Builds by name.arch, oldest first. */
+function byNameArch(records: Iterable<PackageRecord>): Map<string, PackageRecord[]> {
   const out = new Map<string, PackageRecord[]>();
-  for (const r of records.values()) {
+  for (const r of records) {
     const key = `${r.name}.${r.arch}`;
-    out.set(key, [...(out.get(key) ?? []), r]);
+    const list = out.get(key);
+    if (list) list.push(r);
+    else out.set(key, [r]);
   }
   for (const list of out.values()) list.sort(evrcmp);
   return out;
 }
 
-/** The builds of `a` that `b` has no build of the same EVR of. */
-const without = (a: PackageRecord[], b: PackageRecord[]) => a.filter((x) => !b.some((y) => evrcmp(x, y) === 0));
+/**
+ * The builds of `a` that `b` has no build of the same EVR of; both oldest first. One
+ * pass over both: a repo may keep thousands of builds of one name.arch (a CI's), and
+ * comparing each with each took minutes.
+ */
+function without(a: PackageRecord[], b: PackageRecord[]): PackageRecord[] {
+  const out: PackageRecord[] = [];
+  let j = 0;
+  for (const x of a) {
+    while (j < b.length && evrcmp(b[j], x) < 0) j++;
+    if (j < b.length && evrcmp(b[j], x) === 0) continue;
+    out.push(x);
+  }
+  return out;
+}
 
 /** What changed in one name.arch: gone and new builds, paired newest with newest. */
 function diffBuilds(before: PackageRecord[], after: PackageRecord[], diff: SnapshotDiff): void {
@@ -94,12 +114,18 @@ function diffMetadata(before: Map<string, { href: string; checksum: string }>, a
   return changes;
 }
 
-export async function diffSnapshots(store: Store, a: Snapshot, b: Snapshot): Promise<SnapshotDiff> {
-  const [before, after] = await Promise.all([buildsByNameArch(store, a), buildsByNameArch(store, b)]);
-  const diff: SnapshotDiff = { from: a.id, to: b.id, added: [], removed: [], upgraded: [], downgraded: [], metadata: [] };
-  for (const key of new Set([...before.keys(), ...after.keys()])) diffBuilds(before.get(key) ?? [], after.get(key) ?? [], diff);
+/** The package changes from the builds `before` to `after` (any order), each list sorted by name, arch and EVR. */
+export function diffPackages(before: Iterable<PackageRecord>, after: Iterable<PackageRecord>): Pick<SnapshotDiff, 'added' | 'removed' | 'upgraded' | 'downgraded'> {
+  const [a, b] = [byNameArch(before), byNameArch(after)];
+  const diff: SnapshotDiff = { from: '', to: '', added: [], removed: [], upgraded: [], downgraded: [], metadata: [] };
+  for (const key of new Set([...a.keys(), ...b.keys()])) diffBuilds(a.get(key) ?? [], b.get(key) ?? [], diff);
   const byName = (x: PackageChange, y: PackageChange) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.arch < y.arch ? -1 : x.arch > y.arch ? 1 : (x.to ?? x.from ?? '') < (y.to ?? y.from ?? '') ? -1 : 1);
   for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort(byName);
-  diff.metadata = diffMetadata(...(await Promise.all([extraMetadata(store, a), extraMetadata(store, b)])));
-  return diff;
+  return { added: diff.added, removed: diff.removed, upgraded: diff.upgraded, downgraded: diff.downgraded };
+}
+
+export async function diffSnapshots(store: Store, a: Snapshot, b: Snapshot): Promise<SnapshotDiff> {
+  const [before, after] = await Promise.all([buildsOf(store, a), buildsOf(store, b)]);
+  const metadata = diffMetadata(...(await Promise.all([extraMetadata(store, a), extraMetadata(store, b)])));
+  return { from: a.id, to: b.id, ...diffPackages(before, after), metadata };
 }

@@ -21,7 +21,7 @@ export { generateRepodata } from './repodata.ts';
 export { describeUsers, fsck } from './fsck.ts';
 export type { BlobDamage, BlobRepair, BlobUser, DamagedBlob, FsckReport } from './fsck.ts';
 export { repairBlobs, RepairSourceError } from './repair.ts';
-export { diffSnapshots } from './diff.ts';
+export { diffPackages, diffSnapshots } from './diff.ts';
 export type { SnapshotDiff, PackageChange, MetadataChange } from './diff.ts';
 export { gc, beyondRetention } from './gc.ts';
 export type { GcOptions, GcReport } from './gc.ts';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { protocolSteps, killAfterStep } from '../helpers/crash.ts';
-import { inStore, mustRun, TXREPO, txrepo } from '../helpers/run.ts';
-import { LOCAL_ONLY, storeEnv } from '../helpers/backends.ts';
+import { finishesWithin, inStore, mustRun, srcUrl, TXREPO, txrepo } from '../helpers/run.ts';
+import { FIRST_PASS_ONLY, LOCAL_ONLY, storeEnv } from '../helpers/backends.ts';
 import { sample, SAMPLES } from '../helpers/samples.ts';
 
 
@@ -79,6 +79,20 @@ describe('diff', () => {
     const across = JSON.parse((await tx(['diff', 'w@two-ducks', `k@${k2}`, '--json'])).stdout);
     assert.deepEqual(across.upgraded.map((p: { from: string; to: string }) => [p.from, p.to]), [['0.7-1', '0.8-1']]);
     assert.deepEqual(across.removed.map((p: { name: string; from: string }) => `${p.name}-${p.from}`), ['duck-0.6-1', 'walrus-0.71-1', 'walrus-5.21-1']);
+  });
+
+  test('thousands of builds of one name.arch (a CI repo) are compared in one pass, not each with each', FIRST_PASS_ONLY, () => {
+    // 20,000 builds on each side, 10,000 of them shared: comparing every build with
+    // every other took minutes; the child is killed after 20 s.
+    finishesWithin(20_000, `import { diffPackages } from ${srcUrl('snapshots/index.ts')};
+      const build = (i) => ({ name: 'app', arch: 'x86_64', epoch: '0', version: '1.' + i, release: '1', changelogs: [] });
+      const before = Array.from({ length: 20_000 }, (_, i) => build(i));
+      const after = Array.from({ length: 20_000 }, (_, i) => build(i + 10_000)).reverse();
+      const d = diffPackages(before, after);
+      assert.deepEqual([d.added.length, d.removed.length, d.upgraded.length, d.downgraded.length], [0, 0, 10_000, 0]);
+      assert.deepEqual([d.upgraded[0].from, d.upgraded[0].to], ['1.0-1', '1.20000-1']);
+      // 1.00 is 1.0 as rpm compares them: the same EVR on both sides, no change.
+      assert.deepEqual(diffPackages([build('0')], [{ ...build('00') }]), { added: [], removed: [], upgraded: [], downgraded: [] });`);
   });
 
   test('metadata-only changes: updateinfo, comps and modules added, changed or removed, with no package change', async () => {
