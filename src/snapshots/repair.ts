@@ -99,10 +99,17 @@ async function openSource(from: string): Promise<Source> {
     if (!entry.isFile()) continue; // symbolic links too: nothing outside DIR is read
     const path = join(entry.parentPath, entry.name);
     const size = (await stat(path)).size;
-    files.set(entry.name, [...(files.get(entry.name) ?? []), path]);
-    bySize.set(size, [...(bySize.get(size) ?? []), path]);
+    push(files, entry.name, path);
+    push(bySize, size, path);
   }
   return { dir: from, files, bySize };
+}
+
+/** Adds `value` to the list of `key` (a list per key, grown in place: a copy per file was quadratic). */
+function push<K>(map: Map<K, string[]>, key: K, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** A copy of the blob from `source` that hashes to its digest, or undefined. */
