@@ -115,6 +115,16 @@ function libcHigher(a: string, b: string): boolean {
   return rpmvercmp(a.slice(va, ea), b.slice(vb, eb)) < 0;
 }
 
+/**
+ * More characters than this in a package's file paths, once each file's directory
+ * name is joined to its base name, are refused. A header stores a directory name once
+ * for all the files in it: 65,000 files in one directory named with a million
+ * characters is a 2 MB package whose paths take 65 GB (we ran for minutes, 2 GB and
+ * growing; createrepo_c fails its allocation). The largest real file lists take a few
+ * MB: this is 500,000 paths of 128 characters.
+ */
+export const MAX_FILE_PATHS_CHARS = 64 * 1024 * 1024;
+
 function files(h: Header): PackageFile[] {
   let basenames = h.strings(Tag.BASENAMES);
   let dirnames = h.strings(Tag.DIRNAMES);
@@ -141,10 +151,18 @@ function files(h: Header): PackageFile[] {
   if (!dirindexes || !flags || !modes) return [];
   const dirs = dirnames ?? [];
   const n = Math.min(basenames.length, dirindexes.length, flags.length, modes.length);
-  const out: PackageFile[] = new Array(n);
+  let chars = 0;
   for (let i = 0; i < n; i++) {
     const di = dirindexes[i];
     if (di >= dirs.length) throw new HeaderError(`file ${i} has directory index ${di}, but there are ${dirs.length} directories`);
+    chars += dirs[di].length + basenames[i].length;
+  }
+  if (chars > MAX_FILE_PATHS_CHARS) {
+    throw new HeaderError(`its ${n} file paths would take ${chars} characters, more than the ${MAX_FILE_PATHS_CHARS} any real package comes near (its directory names are shared by many files)`);
+  }
+  const out: PackageFile[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const di = dirindexes[i];
     const type = (modes[i] & 0xf000) === 0x4000 ? 'dir' : flags[i] & FILE_GHOST ? 'ghost' : 'file';
     out[i] = { path: dirs[di] + basenames[i], type };
   }

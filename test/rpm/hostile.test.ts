@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PackageFileError, readPackage, RpmFormatError } from '../../src/rpm/index.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
-import { rewriteHeader, strings } from '../helpers/legacy-rpm.ts';
+import { int32s, rewriteHeader, strings, type Entry } from '../helpers/legacy-rpm.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { finishesWithin, srcUrl } from '../helpers/run.ts';
 
@@ -145,7 +145,7 @@ describe('broken and hostile RPM files are rejected with a clear error', { timeo
   });
 });
 
-describe('hostile header text is read in linear time', () => {
+describe('hostile headers cost time and memory in proportion to their size', () => {
   test('a changelog author of a million spaces (trimmed at its end as createrepo_c does) takes no quadratic time', async () => {
     // A regular expression that trimmed the trailing spaces tried every run of them:
     // 3 s for 100,000 spaces, minutes for this package.
@@ -157,5 +157,29 @@ describe('hostile header text is read in linear time', () => {
       assert.equal(r.changelogs[0].author, 'Mallory' + ' '.repeat(1_000_000) + '<m@example.com>');
       assert.equal(r.changelogs[1].author, ' ', 'the first character is never taken');`);
   });
-});
 
+  test('file paths that a shared directory name would expand into gigabytes are refused, at once', async () => {
+    // 65,000 files in one directory named with a million characters: 2 MB of package,
+    // 65 GB of paths (its digests are good: rpm -K passes it). Read on, it held the
+    // reader for minutes and gigabytes.
+    const n = 65_000;
+    const int16s = (tag: number, values: number[]): Entry => {
+      const data = Buffer.alloc(2 * values.length);
+      values.forEach((v, i) => data.writeUInt16BE(v, 2 * i));
+      return { tag, type: 3, count: values.length, data };
+    };
+    const path = join(dir, 'path-bomb.rpm');
+    const files = [1116, 1117, 1118, 1030, 1037]; // DIRINDEXES, BASENAMES, DIRNAMES, FILEMODES, FILEFLAGS
+    await writeFile(path, rewriteHeader(good, (entries) => [
+      ...entries.filter((e) => !files.includes(e.tag)),
+      strings(1118, [`/usr/bin/${'a'.repeat(1_000_000)}/`]),
+      strings(1117, Array.from({ length: n }, (_, i) => `f${i}`)),
+      int32s(1116, Array(n).fill(0)),
+      int16s(1030, Array(n).fill(0o100644)),
+      int32s(1037, Array(n).fill(0)),
+    ]));
+    finishesWithin(20_000, `import { readPackage, RpmFormatError } from ${srcUrl('rpm/index.ts')};
+      await assert.rejects(readPackage(${JSON.stringify(path)}, { locationHref: 'x.rpm' }), (e) =>
+        e instanceof RpmFormatError && /path-bomb\\.rpm: .*its 65000 file paths would take 65001\\d+ characters, more than the 67108864/.test(e.message));`);
+  });
+});
