@@ -998,7 +998,22 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/server/server.test.ts'],
     testName: 'one process per core',
   },
+  {
+    id: 'rpm-path-bomb-read',
+    about: "a package's file paths are built however far its shared directory names expand them (65,000 files in a directory named with a million characters: 65 GB)",
+    file: 'src/rpm/derive.ts',
+    from: '  if (chars > MAX_FILE_PATHS_CHARS) {',
+    to: '  if (chars > MAX_FILE_PATHS_CHARS && false) {',
+    tests: ['test/rpm/hostile.test.ts'],
+    testName: 'gigabytes',
+  },
+  {
+    id: 'diff-each-with-each',
+    about: 'diff compares every build of a name.arch with every other (minutes for a CI repo of 20,000 builds)',
+    file: 'src/snapshots/diff.ts',
+    from: '  for (const x of a) {\n    while (j < b.length',
+    to: '  for (const x of a) {\n    j = 0;\n    while (j < b.length',
+    tests: ['test/snapshots/integrity.test.ts'],
+    testName: 'thousands of builds',
+  },
 ];
-
-
-
