@@ -1016,4 +1016,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/snapshots/integrity.test.ts'],
     testName: 'thousands of builds',
   },
+  {
+    id: 'rpm-array-unbounded',
+    about: 'a header tag may hold more values than rpm reads (1,048,575): a package rpm and dnf refuse is listed',
+    file: 'src/rpm/header.ts',
+    from: '      if (type !== Type.BIN && count > MAX_ARRAY) throw',
+    to: '      if (false) throw',
+    tests: ['test/rpm/hostile.test.ts'],
+    testName: 'hdrchkArray',
+  },
 ];

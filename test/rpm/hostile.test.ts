@@ -10,7 +10,7 @@ import { PackageFileError, readPackage, RpmFormatError } from '../../src/rpm/ind
 import { complexRpm } from '../helpers/fixtures.ts';
 import { int32s, rewriteHeader, strings, type Entry } from '../helpers/legacy-rpm.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { finishesWithin, srcUrl } from '../helpers/run.ts';
+import { finishesWithin, run, srcUrl } from '../helpers/run.ts';
 
 let dir: string;
 let good: Buffer;
@@ -182,4 +182,25 @@ describe('hostile headers cost time and memory in proportion to their size', () 
       await assert.rejects(readPackage(${JSON.stringify(path)}, { locationHref: 'x.rpm' }), (e) =>
         e instanceof RpmFormatError && /path-bomb\\.rpm: .*its 65000 file paths would take 65001\\d+ characters, more than the 67108864/.test(e.message));`);
   });
+
+  test('a tag of more values than rpm reads (its hdrchkArray, 1,048,575) is refused, as rpm refuses it', async () => {
+    // Distinct requires, so that none is dropped as a repeat: 3,000,000 of them in a 30 MB
+    // package cost 5 s and 1.2 GB, for a package neither rpm nor dnf can read.
+    const withRequires = (n: number) =>
+      rewriteHeader(good, (entries) => [
+        ...entries.filter((e) => ![1048, 1049, 1050].includes(e.tag)), // REQUIREFLAGS, REQUIRENAME, REQUIREVERSION
+        { tag: 1049, type: 8, count: n, data: Buffer.from(Array.from({ length: n }, (_, i) => `${i.toString(36)}\0`).join('')) },
+        int32s(1048, new Array<number>(n).fill(0)),
+        { tag: 1050, type: 8, count: n, data: Buffer.alloc(n) },
+      ]);
+    const over = join(dir, 'too-many-requires.rpm');
+    await writeFile(over, withRequires(0x100000));
+    assert.notEqual((await run('rpm', ['-qp', over])).code, 0, 'rpm reads it: the limit is not rpm\'s');
+    await expectRejected('too-many-requires', await readFile(over), /main header tag 1048 holds 1048576 values; rpm reads at most 1048575/);
+    const most = join(dir, 'most-requires.rpm');
+    await writeFile(most, withRequires(0xfffff));
+    assert.equal((await run('rpm', ['-qp', most])).code, 0);
+    assert.equal((await readPackage(most, { locationHref: 'x.rpm' })).requires.length, 0xfffff);
+  });
 });
+
