@@ -94,12 +94,13 @@ function diskFailure(e: unknown, path: string, opening = false): unknown {
   if (![SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN].includes(primary)) return e;
   const sqlite = `SQLite: ${String(err.errstr)}`;
   const outcome = opening ? 'the catalog cannot be opened' : 'the change was not made';
-  const problem = diskProblem(dirname(path)) ?? (primary === SQLITE_FULL && fileSizeLimit() === undefined ? 'no space left on the device' : undefined);
+  // A write SQLite could not make: a file size limit is the likely cause, where there is one.
+  const limit = primary === SQLITE_IOERR || primary === SQLITE_FULL ? fileSizeLimit() : undefined;
+  const problem = diskProblem(dirname(path)) ?? (primary === SQLITE_FULL && limit === undefined ? 'no space left on the device' : undefined);
   if (problem) {
     const { advice, kind } = remedy(problem);
     return new StoreError(`${path}: ${problem} (${sqlite}); ${outcome}: ${advice}`, kind);
   }
-  const limit = primary === SQLITE_IOERR || primary === SQLITE_FULL ? fileSizeLimit() : undefined;
   if (limit !== undefined) {
     return new StoreError(`${path}: ${sqlite}, most likely a write past this process's file size limit of ${limit} bytes (ulimit -f); ${outcome}: raise the limit (ulimit -f unlimited) and run the command again`, 'storage_full');
   }
