@@ -40,6 +40,9 @@ export interface SnapshotDiff {
   metadata: MetadataChange[];
 }
 
+/** A diff's package changes, without the snapshots' ids and the metadata. */
+type PackageChanges = Pick<SnapshotDiff, 'added' | 'removed' | 'upgraded' | 'downgraded'>;
+
 const signed = (r: PackageRecord) => (r.signer ? { signer: r.signer } : {});
 const evr = (r: PackageRecord) => `${r.epoch !== '0' ? `${r.epoch}:` : ''}${r.version}-${r.release}`;
 
@@ -80,7 +83,7 @@ function without(a: PackageRecord[], b: PackageRecord[]): PackageRecord[] {
 }
 
 /** What changed in one name.arch: gone and new builds, paired newest with newest. */
-function diffBuilds(before: PackageRecord[], after: PackageRecord[], diff: SnapshotDiff): void {
+function diffBuilds(before: PackageRecord[], after: PackageRecord[], diff: PackageChanges): void {
   const gone = without(before, after);
   const fresh = without(after, before);
   while (gone.length && fresh.length) {
@@ -115,13 +118,13 @@ function diffMetadata(before: Map<string, { href: string; checksum: string }>, a
 }
 
 /** The package changes from the builds `before` to `after` (any order), each list sorted by name, arch and EVR. */
-export function diffPackages(before: Iterable<PackageRecord>, after: Iterable<PackageRecord>): Pick<SnapshotDiff, 'added' | 'removed' | 'upgraded' | 'downgraded'> {
+export function diffPackages(before: Iterable<PackageRecord>, after: Iterable<PackageRecord>): PackageChanges {
   const [a, b] = [byNameArch(before), byNameArch(after)];
-  const diff: SnapshotDiff = { from: '', to: '', added: [], removed: [], upgraded: [], downgraded: [], metadata: [] };
+  const diff: PackageChanges = { added: [], removed: [], upgraded: [], downgraded: [] };
   for (const key of new Set([...a.keys(), ...b.keys()])) diffBuilds(a.get(key) ?? [], b.get(key) ?? [], diff);
   const byName = (x: PackageChange, y: PackageChange) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.arch < y.arch ? -1 : x.arch > y.arch ? 1 : (x.to ?? x.from ?? '') < (y.to ?? y.from ?? '') ? -1 : 1);
   for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort(byName);
-  return { added: diff.added, removed: diff.removed, upgraded: diff.upgraded, downgraded: diff.downgraded };
+  return diff;
 }
 
 export async function diffSnapshots(store: Store, a: Snapshot, b: Snapshot): Promise<SnapshotDiff> {
