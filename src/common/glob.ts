@@ -25,6 +25,9 @@ export interface GlobOptions {
 /** One step of a glob: a character, any one character, one of a set, or any run. */
 type Step = { one: (c: string) => boolean } | { run: true };
 
+/** The code point of one character (an element of Array.from(text)). */
+const codePoint = (c: string) => c.codePointAt(0)!;
+
 /** The set that starts at chars[open] (a `[`): its test and the index of its `]`. */
 function parseSet(chars: string[], open: number): { test: (c: string) => boolean; close: number } {
   let start = open + 1;
@@ -34,16 +37,20 @@ function parseSet(chars: string[], open: number): { test: (c: string) => boolean
   const close = chars.indexOf(']', start + 1);
   if (close === -1) throw new GlobError(`the "[" at ${open + 1} opens a set of characters that no "]" closes (for a literal "[", write "[[]")`);
   const members = chars.slice(start, close);
-  const ranges: [string, string][] = [];
+  // Each member a range of code points; a single character is a range of one.
+  const ranges: [number, number][] = [];
   for (let j = 0; j < members.length; j++) {
     if (members[j + 1] === '-' && j + 2 < members.length) {
       const [from, to] = [members[j], members[j + 2]];
-      if ((from.codePointAt(0) ?? 0) > (to.codePointAt(0) ?? 0)) throw new GlobError(`the range "${from}-${to}" in the set at ${open + 1} runs backwards (write ${to}-${from}, not ${from}-${to})`);
-      ranges.push([from, to]);
+      if (codePoint(from) > codePoint(to)) throw new GlobError(`the range "${from}-${to}" in the set at ${open + 1} runs backwards (write ${to}-${from}, not ${from}-${to})`);
+      ranges.push([codePoint(from), codePoint(to)]);
       j += 2;
-    } else ranges.push([members[j], members[j]]);
+    } else ranges.push([codePoint(members[j]), codePoint(members[j])]);
   }
-  const inSet = (c: string) => ranges.some(([from, to]) => (from === to ? c === from : (c.codePointAt(0) ?? 0) >= (from.codePointAt(0) ?? 0) && (c.codePointAt(0) ?? 0) <= (to.codePointAt(0) ?? 0)));
+  const inSet = (c: string) => {
+    const x = codePoint(c);
+    return ranges.some(([from, to]) => x >= from && x <= to);
+  };
   return { test: (c) => inSet(c) !== negated, close };
 }
 
