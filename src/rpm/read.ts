@@ -61,7 +61,10 @@ export function headerLayout(prefix: Uint8Array): HeaderLayout | { need: number 
 export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
   const sig = new Header(prefix, LEAD_SIZE, 'signature');
   const main = new Header(prefix, layout.headerStart, 'main');
-  return { sig, main, facts: deriveHeaderFacts(main, sig), signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
+  const facts = deriveHeaderFacts(main, sig);
+  sig.checkStrings();
+  main.checkStrings();
+  return { sig, main, facts, signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
 }
 
 /**

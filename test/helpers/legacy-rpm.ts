@@ -127,6 +127,24 @@ const PAYLOAD_DIGEST_TAGS = new Set([5092, 5093, 5097]);
  * the header's SHA1 and the MD5 of header and payload.
  */
 export function rewriteHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[]): Buffer {
+  return patchHeader(rpm, edit, () => {});
+}
+
+/** Where a header's parts are, for `patchHeader`'s changes to its bytes. */
+export interface HeaderBytes {
+  header: Buffer;
+  /** The byte (in `header`) of the index entry of `tag`; tag 63 is the region tag. */
+  entryOf(tag: number): number;
+  /** The byte (in `header`) of offset `at` of its data store. */
+  dataAt(at: number): number;
+}
+
+/**
+ * As rewriteHeader, then `patch` changes the new main header's bytes before the package
+ * is signed: for headers no rpmbuild writes (overlapping data, a misaligned value, a
+ * region that does not cover the header), with digests that match them.
+ */
+export function patchHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[], patch: (h: HeaderBytes) => void): Buffer {
   const lead = rpm.subarray(0, 96);
   const sig = readHeader(rpm, 96);
   const mainStart = sig.end + ((8 - (sig.end % 8)) % 8);
@@ -134,6 +152,15 @@ export function rewriteHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[]):
   const payload = rpm.subarray(main.end);
 
   const header = writeHeader(edit(main.entries), main.region ?? 63);
+  const il = header.readUInt32BE(8);
+  patch({
+    header,
+    entryOf(tag) {
+      for (let i = 0; i < il; i++) if (header.readUInt32BE(16 + 16 * i) === tag) return 16 + 16 * i;
+      throw new Error(`patchHeader: no tag ${tag} in the header`);
+    },
+    dataAt: (at) => 16 + 16 * il + at,
+  });
   const md5 = createHash('md5').update(header).update(payload).digest();
   const sha1 = createHash('sha1').update(header).digest('hex');
   const payloadSize = sig.entries.find((e) => e.tag === 1007);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PackageFileError, readPackage, RpmFormatError } from '../../src/rpm/index.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
-import { int32s, rewriteHeader, strings, type Entry } from '../helpers/legacy-rpm.ts';
+import { int32s, patchHeader, rewriteHeader, strings, type Entry, type HeaderBytes } from '../helpers/legacy-rpm.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { finishesWithin, run, srcUrl } from '../helpers/run.ts';
 
@@ -204,3 +204,105 @@ describe('hostile headers cost time and memory in proportion to their size', () 
   });
 });
 
+
+describe("rpm's own header checks (its hdrblobVerifyInfo and hdrblobVerifyRegion): what rpm refuses, we refuse", () => {
+  // Each package is re-signed, so its digests match: rpm -qp refuses it for its header
+  // alone ("tag[N]: BAD", "region ...: BAD"), and a package dnf cannot read is not listed.
+  const BIN = 7;
+  const keep = (entries: Entry[]) => entries;
+
+  async function bothRefuse(name: string, bytes: Buffer, ours: RegExp) {
+    const path = join(dir, `${name}.rpm`);
+    await writeFile(path, bytes);
+    const rpm = await run('rpm', ['-qp', path]);
+    assert.notEqual(rpm.code, 0, `${name}: rpm reads it, so the rule is not rpm's`);
+    assert.match(rpm.stderr, /BAD|tag number mismatch/, `${name}: rpm refuses it for another reason: ${rpm.stderr}`);
+    await expectRejected(name, bytes, ours);
+  }
+
+  async function bothRead(name: string, bytes: Buffer) {
+    const path = join(dir, `${name}.rpm`);
+    await writeFile(path, bytes);
+    const rpm = await run('rpm', ['-qp', path]);
+    assert.equal(rpm.code, 0, `${name}: rpm refuses it: ${rpm.stderr}`);
+    return readPackage(path, { locationHref: `${name}.rpm` });
+  }
+
+  test('the re-signed package, unpatched, is read by both', async () => {
+    assert.equal((await bothRead('resigned', patchHeader(good, keep, () => {}))).name, 'txfix-complex');
+  });
+
+  test("an entry's data may not overlap the data of the entry before it", async () => {
+    // REQUIREVERSION's strings are REQUIRENAME's: both well-formed, one on the other.
+    const bytes = patchHeader(good, keep, ({ header, entryOf }) => header.writeInt32BE(header.readInt32BE(entryOf(1049) + 8), entryOf(1050) + 8));
+    await bothRefuse('overlap', bytes, /main header tag 1050: its data at offset (\d+) overlaps the data of tag 1049 before it \(at offset \1\)/);
+  });
+
+  test("a string entry's strings must end where the next entry's data begins, whether we read them or not", async () => {
+    // The next entry starts 2 bytes before the end of this one's last string: past the
+    // least its strings could take, so found only by scanning them, as rpm does.
+    const intoLastString = (tag: number, next: number) =>
+      patchHeader(good, keep, ({ header, entryOf, dataAt }) => {
+        const from = header.readInt32BE(entryOf(tag) + 8);
+        let end = dataAt(from);
+        for (let i = header.readUInt32BE(entryOf(tag) + 12); i > 0; i--) end = header.indexOf(0, end) + 1;
+        header.writeInt32BE(end - dataAt(0) - 2, entryOf(next) + 8);
+      });
+    // REQUIRENAME is read for the record; FILEDIGESTS is not read at all.
+    await bothRefuse('requires-overrun', intoLastString(1049, 1050), /main header tag 1049: string \d+ of \d+ runs past offset \d+, where the data of tag 1050 begins/);
+    await bothRefuse('digests-overrun', intoLastString(1035, 1036), /main header tag 1035: string \d+ of \d+ runs past offset \d+, where the data of tag 1036 begins/);
+    // A summary in two locales, of which only the first is read.
+    const i18n = (entries: Entry[]) => entries.map((e) => (e.tag === 1004 ? { tag: 1004, type: 9, count: 2, data: Buffer.from('Summary\0Zusammenfassung\0') } : e));
+    const summaryOverrun = patchHeader(good, i18n, ({ header, entryOf }) => header.writeInt32BE(header.readInt32BE(entryOf(1005) + 8) - 3, entryOf(1005) + 8));
+    await bothRefuse('summary-overrun', summaryOverrun, /main header tag 1004: string 1 of 2 runs past offset \d+, where the data of tag 1005 begins/);
+    assert.equal((await bothRead('summary-locales', patchHeader(good, i18n, () => {}))).summary, 'Summary');
+  });
+
+  test('a value must be aligned to its size', async () => {
+    const bytes = patchHeader(good, keep, ({ header, entryOf }) => header.writeInt32BE(header.readInt32BE(entryOf(1048) + 8) + 1, entryOf(1048) + 8));
+    await bothRefuse('misaligned', bytes, /main header tag 1048: its 4-byte values start at offset \d+, not a multiple of 4/);
+  });
+
+  test('tags below 100 are reserved for rpm', async () => {
+    const bytes = patchHeader(good, (entries) => [...entries, { tag: 99, type: 6, count: 1, data: Buffer.from('x\0') }], () => {});
+    await bothRefuse('tag-99', bytes, /main header holds tag 99; tags below 100 are rpm's own/);
+  });
+
+  test('a tag rpm knows must have its type (any string type for a string tag); one it does not know may have any', async () => {
+    const buildtimeAsInt16 = patchHeader(good, (entries) => entries.map((e) => (e.tag === 1006 ? { ...e, type: 3, count: 2 } : e)), () => {});
+    await bothRefuse('buildtime-int16', buildtimeAsInt16, /main header tag 1006 has type 3; rpm reads it as type 4/);
+    const epochAsString = patchHeader(good, (entries) => [...entries.filter((e) => e.tag !== 1003), { tag: 1003, type: 6, count: 1, data: Buffer.from('1\0') }], () => {});
+    await bothRefuse('epoch-string', epochAsString, /main header tag 1003 has type 6; rpm reads it as type 4/);
+    // NAME as a one-string array, and an unknown tag of 16-bit values: rpm reads both.
+    const lenient = patchHeader(
+      good,
+      (entries) => [...entries.map((e) => (e.tag === 1000 ? { ...e, type: 8 } : e)), { tag: 4321, type: 3, count: 2, data: Buffer.from([0, 1, 0, 2]) }],
+      () => {},
+    );
+    assert.equal((await bothRead('lenient-types', lenient)).name, 'txfix-complex');
+  });
+
+  test("no entry's data may run into the region trailer", async () => {
+    // An unknown BIN tag, the last before the trailer, made 8 bytes longer than its data.
+    const bytes = patchHeader(good, (entries) => [...entries, { tag: 9999, type: BIN, count: 4, data: Buffer.from('abcd') }], ({ header, entryOf }) =>
+      header.writeUInt32BE(12, entryOf(9999) + 12),
+    );
+    await bothRefuse('into-trailer', bytes, /main header tag 9999: its data \(offset \d+ to at least \d+\) runs into the region trailer at \d+/);
+  });
+
+  test("the region tag and its trailer are rpm's, and a package's main header region is the whole header", async () => {
+    const trailer = (h: HeaderBytes) => h.dataAt(h.header.readInt32BE(h.entryOf(63) + 8));
+    await bothRefuse('region-type', patchHeader(good, keep, ({ header, entryOf }) => header.writeUInt32BE(4, entryOf(63) + 4)), /main header region tag 63 has type 4 and count 16/);
+    await bothRefuse('trailer-tag', patchHeader(good, keep, (h) => h.header.writeUInt32BE(62, trailer(h))), /main header region trailer at offset \d+ is not region tag 63's \(tag 62, type 7, count 16\)/);
+    await bothRefuse(
+      'region-short',
+      patchHeader(good, keep, (h) => h.header.writeInt32BE(h.header.readInt32BE(trailer(h) + 8) + 16, trailer(h) + 8)),
+      /main header region covers (\d+) of \d+ entries and (\d+) of \2 bytes; in a package it is the whole header/,
+    );
+    await bothRefuse(
+      'region-ragged',
+      patchHeader(good, keep, (h) => h.header.writeInt32BE(h.header.readInt32BE(trailer(h) + 8) + 3, trailer(h) + 8)),
+      /main header region trailer spans \d+ bytes of index, not a whole number of its \d+ entries/,
+    );
+  });
+});
