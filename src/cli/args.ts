@@ -158,6 +158,27 @@ export function integer(name: string, value: string | undefined, min: number, ma
   return n;
 }
 
+const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A size in bytes: 1048576, 512K, 100M, 4G or 4GiB (binary multiples). */
+export function byteSize(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([0-9]{1,15})([kmgt]?)(i?b)?$/i.exec(value);
+  if (!m || (m[3] && !m[2] && m[3].toLowerCase() !== 'b')) throw new UsageError(`--${name} ${JSON.stringify(value)}: give a size, such as 512M or 4G`);
+  const n = Number(m[1]) * UNITS[m[2].toLowerCase()];
+  if (n < min || n > max) throw new UsageError(`--${name} ${value}: give a size from ${sizeWords(min)} to ${sizeWords(max)}`);
+  return n;
+}
+
+/** A byte count as the largest whole binary unit: 1048576 is 1M. */
+function sizeWords(n: number): string {
+  for (const unit of ['T', 'G', 'M', 'K']) {
+    const size = UNITS[unit.toLowerCase()];
+    if (n % size === 0) return `${n / size}${unit}`;
+  }
+  return String(n);
+}
+
 export function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} ${JSON.stringify(value)}: give one of ${allowed.join(', ')}`);

@@ -186,7 +186,7 @@ const blobs: Pick<Record<RouteId, Handler>, 'hasBlob' | 'upload'> = {
     if (!/^[0-9a-f]{64}$/.test(digest)) throw new HttpError('invalid_input', `${JSON.stringify(digest)} is not a sha256 digest (64 lowercase hex digits)`);
     const length = Number(request.headers['content-length']);
     if (!Number.isSafeInteger(length) || length < 0) throw new HttpError('length_required', 'give the Content-Length of the upload');
-    if (length > maxUpload) throw new HttpError('too_large', `${length} bytes is more than the ${maxUpload} this server takes`);
+    if (length > maxUpload) throw new HttpError('too_large', `the upload is ${length} bytes, more than the ${maxUpload} this server takes (its serve --max-upload)`);
     // Verified as it is written: a body that does not hash to its name stores nothing.
     return answer(blobView(await store.blobs.putStream(request.raw, { digest, size: length })));
   },

@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../snapshots/index.ts';
-import { integer, parse } from '../args.ts';
+import { byteSize, integer, parse } from '../args.ts';
 import { messageWithAdvice } from '../advice.ts';
 import { UsageError } from '../errors.ts';
 import { readKeyFile } from '../key-files.ts';
@@ -67,6 +67,9 @@ Options:
                            connections at once from one address (default 32, in
                            each of the --workers; raise it for many clients
                            behind one NAT address)
+      --max-upload SIZE    the largest package a client may upload ('txrepo deploy
+                           --server'), such as 512M (default 4G; at most 64G);
+                           a larger one is refused before a byte of it is stored
       --signing-key FILE   also sign the snapshots this server makes with this
                            OpenPGP private key (repeat for more), beside the
                            store's own ('txrepo key import'); held in memory only
@@ -92,6 +95,7 @@ const options = {
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
   'max-connections-per-client': { type: 'string' },
+  'max-upload': { type: 'string' },
   'redirect-downloads': { type: 'string' },
   'signing-key': { type: 'string', multiple: true },
   'signing-passphrase-file': { type: 'string' },
@@ -138,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(v['max-connections'] !== undefined && { maxConnections: integer('max-connections', v['max-connections'], 1, 1_000_000) }),
     ...(v['max-connections-per-client'] !== undefined && { maxPerClient: integer('max-connections-per-client', v['max-connections-per-client'], 1, 1_000_000) }),
   };
+  const maxUpload = byteSize('max-upload', v['max-upload'], 2 ** 10, 64 * 2 ** 30);
   const listen = v.listen ?? '127.0.0.1:8080';
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
     throw new UsageError(`--listen ${JSON.stringify(listen)}: give HOST:PORT, such as 127.0.0.1:8080 (port 0: any free port)`);
@@ -175,6 +180,7 @@ export async function run(argv: string[]): Promise<number> {
     private: v.private,
     fetchAllow,
     limits,
+    maxUpload,
     redirectSeconds: redirectMs === undefined ? undefined : Math.floor(redirectMs / 1000),
     // The server's messages read as the CLI's: a remote CLI shows them as they come.
     explain: messageWithAdvice,
