@@ -1079,4 +1079,22 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/rpm/hostile.test.ts'],
     testName: 'region',
   },
+  {
+    id: 'filter-deps-ignored',
+    about: "a mirror filter's --with-deps brings nothing: a mirror of nginx lacks what installing nginx takes",
+    file: 'src/sync/filter.ts',
+    from: '  if (filter.withDeps) {',
+    to: '  if (false) {',
+    tests: ['test/sync/filter.test.ts', 'test/e2e/filtered-mirror.test.ts'],
+    testName: 'with-deps|withDeps|dependencies',
+  },
+  {
+    id: 'filter-deps-past-exclude',
+    about: "--with-deps brings in packages the repo's --exclude names",
+    file: 'src/sync/filter.ts',
+    from: '    const offered = newestOf(packages.filter(allowed), newest)',
+    to: '    const offered = newestOf(packages, newest)',
+    tests: ['test/sync/filter.test.ts', 'test/e2e/filtered-mirror.test.ts'],
+    testName: 'exclude|with-deps',
+  },
 ];

@@ -73,6 +73,7 @@ const filterFields = (change: boolean): Record<string, JsonSchema> => {
     'exclude?': field(listOf(string('a glob: sync takes no package one matches'))),
     'arches?': field(listOf(string('an architecture sync takes (noarch always; src only if listed)'))),
     'newest?': field(integer('sync takes the newest N builds of each name.arch')),
+    'withDeps?': field(boolean),
   };
 };
 

@@ -44,7 +44,7 @@ export const SHAPES: Record<string, JsonSchema> = {
     'retainLast?': integer(),
     'retainDays?': { type: 'number' },
     'requireSigned?': listOf(object({ fingerprint: string('of an OpenPGP key its packages may be signed by'), publicKey: string('the key, armoured') })),
-    'filter?': object({ 'include?': listOf(string()), 'exclude?': listOf(string()), 'arches?': listOf(string()), 'newest?': integer() }),
+    'filter?': object({ 'include?': listOf(string()), 'exclude?': listOf(string()), 'arches?': listOf(string()), 'newest?': integer(), 'withDeps?': boolean }),
     createdAt: time,
     createdBy: string(),
   }),

@@ -19,6 +19,9 @@
 
 import { evrcmp, nevra, type Dependency, type PackageRecord } from '../rpm/index.ts';
 
+/** What resolving needs of a package: who it is, what it provides, requires and owns. */
+export type Resolvable = Pick<PackageRecord, 'name' | 'epoch' | 'version' | 'release' | 'arch' | 'provides' | 'requires' | 'files'>;
+
 /** A package of the source snapshot: where it is, and its record. */
 export interface SourcePackage {
   href: string;
@@ -133,12 +136,12 @@ export function rangesOverlap(provide: Dependency, require: Dependency): boolean
 }
 
 /** The provides of a package, with the one of its own name and EVR rpm always adds. */
-function providesOf(r: PackageRecord): Dependency[] {
+function providesOf(r: Resolvable): Dependency[] {
   return [...r.provides, { name: r.name, flags: 'EQ', epoch: r.epoch, ver: r.version, rel: r.release }];
 }
 
 /** Who provides what, among some packages: by provide name, and by file path. */
-class Providers<P extends { record: PackageRecord }> {
+class Providers<P extends { record: Resolvable }> {
   private readonly byName = new Map<string, { provide: Dependency; pkg: P }[]>();
   private readonly byFile = new Map<string, P[]>();
   readonly all = new Set<P>();
@@ -186,7 +189,7 @@ class Providers<P extends { record: PackageRecord }> {
  * named as the requirement, then the shortest name (then the first by name); of that
  * name, the newest build.
  */
-export function bestProvider<P extends { record: PackageRecord }>(candidates: P[], requiredName: string, requirerArch: string): P {
+export function bestProvider<P extends { record: Resolvable }>(candidates: P[], requiredName: string, requirerArch: string): P {
   const fitting = candidates.filter((p) => p.record.arch === 'noarch' || p.record.arch === requirerArch);
   const pool = fitting.length ? fitting : candidates;
   const names = [...new Set(pool.map((p) => p.record.name))].sort((a, b) => Number(b === requiredName) - Number(a === requiredName) || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
@@ -198,10 +201,10 @@ export function bestProvider<P extends { record: PackageRecord }>(candidates: P[
  * The chosen packages of `source` and what they need from it, given what the
  * destination already holds (`present`, which meets needs without being copied).
  */
-export function resolveWithDeps<P extends SourcePackage>(source: P[], chosen: P[], present: { record: PackageRecord }[]): Resolution<P> {
+export function resolveWithDeps<P extends { record: Resolvable }>(source: P[], chosen: P[], present: { record: Resolvable }[]): Resolution<P> {
   const offered = new Providers(source);
   // What the destination will hold: what it has, and what the copy brings.
-  const held = new Providers<{ record: PackageRecord }>(present);
+  const held = new Providers<{ record: Resolvable }>(present);
   const selected: P[] = [];
   const queue: P[] = [];
   const bring = (p: P) => {

@@ -15,7 +15,7 @@ export { removePackages, copyPackages } from './curate.ts';
 export type { RemoveOptions, CopyOptions, CopyResult } from './curate.ts';
 export { matchPackages, namesOf, PatternError } from './patterns.ts';
 export { resolveWithDeps, parseRich, rangesOverlap, bestProvider, dependencyText } from './deps.ts';
-export type { Unresolved, Resolution, SourcePackage } from './deps.ts';
+export type { Unresolved, Resolution, SourcePackage, Resolvable } from './deps.ts';
 export { exportSnapshot, ExportError } from './export.ts';
 export { generateRepodata } from './repodata.ts';
 export { describeUsers, fsck } from './fsck.ts';

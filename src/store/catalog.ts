@@ -48,6 +48,8 @@ export interface MirrorFilter {
   arches?: string[];
   /** Newest N builds per name.arch. */
   newest?: number;
+  /** Also what the packages taken need, from the upstream packages the other rules allow (set only when true). */
+  withDeps?: boolean;
 }
 
 /** What `repo update` changes of a filter: a field given is set; null clears it. */

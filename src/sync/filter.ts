@@ -13,6 +13,12 @@
 //   4. it is among the `newest` N builds of its name.arch (by epoch, version and
 //      release, as rpm compares them) of those left by 1 to 3. (sync.ts also has the
 //      commit keep no more than N builds of a name.arch in the repo's whole list.)
+//   5. with `withDeps` (aptly's -filter-with-deps), a package that 1 to 4 left out is
+//      taken too when the packages taken need it: resolved as `copy --with-deps`
+//      resolves (snapshots/deps.ts), among the upstream packages that rules 1, 3 and 4
+//      let through (of its arches, not excluded, among the newest N builds), whatever
+//      the include globs say. An excluded package is never brought in: exclude wins,
+//      as it does in dnf.
 // A glob matches a package when it matches one of its names (rpm's specForms): NAME,
 // NAME.ARCH, NAME-VERSION, NAME-VERSION-RELEASE, NAME-VERSION-RELEASE.ARCH,
 // NAME-EPOCH:VERSION-RELEASE and NAME-EPOCH:VERSION-RELEASE.ARCH, the forms dnf takes
@@ -23,7 +29,7 @@
 // (requiresLeftOut); docs/sync.md says why the upstream's metadata stays as it is.
 
 import { Failure, GlobError, globMatcher } from '../common/index.ts';
-import { keptByPolicy } from '../snapshots/index.ts';
+import { keptByPolicy, resolveWithDeps } from '../snapshots/index.ts';
 import { specForms, type PackageRecord } from '../rpm/index.ts';
 import type { MirrorFilter, MirrorFilterChange, PackageIdentity } from '../store/index.ts';
 
@@ -40,7 +46,7 @@ export type Nevra = Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'releas
 const SOURCE_ARCHES = new Set(['src', 'nosrc']);
 
 /** The field's name in the CLI's words, for messages. */
-const OPTION: Record<keyof MirrorFilter, string> = { include: '--include', exclude: '--exclude', arches: '--arch', newest: '--newest' };
+const OPTION: Record<keyof MirrorFilter, string> = { include: '--include', exclude: '--exclude', arches: '--arch', newest: '--newest', withDeps: '--with-deps' };
 
 /** A glob as a test of a name (common/glob.ts, fnmatch's globs), or an error naming it. */
 function compileGlob(glob: string, where: string): (name: string) => boolean {
@@ -93,8 +99,11 @@ function checkField(field: keyof MirrorFilter, value: unknown, where: string): M
       return checkList(value, where, FILTER_LIMITS.arches, checkArch);
     case 'newest':
       return checkNewest(value, where);
+    case 'withDeps':
+      if (value !== true) throw new MirrorFilterError(`${where} ${JSON.stringify(value)?.slice(0, 60)}: give true (or clear the setting)`);
+      return true;
     default:
-      throw new MirrorFilterError(`${where}: not a filter setting; a filter has include, exclude, arches and newest`);
+      throw new MirrorFilterError(`${where}: not a filter setting; a filter has include, exclude, arches, newest and withDeps`);
   }
 }
 
@@ -123,7 +132,7 @@ export function checkMirrorFilterChange(change: unknown): MirrorFilterChange | n
   const checked: Record<string, unknown> = {};
   for (const [field, v] of Object.entries(change)) {
     if (v === null) {
-      if (!FIELDS.includes(field as keyof MirrorFilter)) throw new MirrorFilterError(`filter field ${JSON.stringify(field).slice(0, 40)}: not a filter setting; a filter has include, exclude, arches and newest`);
+      if (!FIELDS.includes(field as keyof MirrorFilter)) throw new MirrorFilterError(`filter field ${JSON.stringify(field).slice(0, 40)}: not a filter setting; a filter has include, exclude, arches, newest and withDeps`);
       checked[field] = null;
     } else Object.assign(checked, checkMirrorFilter({ [field]: v }));
   }
@@ -137,9 +146,10 @@ export interface FilterOutcome<T> {
   leftOut: T[];
 }
 
-/** A filter, compiled: the predicate of rules 1 to 3, and N of rule 4. */
+/** A filter, compiled: rules 1 and 3 (what a package may be), rule 2, and N of rule 4. */
 interface CompiledFilter {
-  takes: (p: Nevra) => boolean;
+  allowed: (p: Nevra) => boolean;
+  included: (p: Nevra) => boolean;
   newest?: number;
 }
 
@@ -150,27 +160,30 @@ function compile(filter: MirrorFilter): CompiledFilter {
   const matches = (globs: ((name: string) => boolean)[], forms: string[]) => globs.some((g) => forms.some(g));
   const archTaken = (arch: string) => !arches || arches.has(arch) || arch === 'noarch' || (SOURCE_ARCHES.has(arch) && arches.has('src'));
   return {
-    takes: (p) => {
-      if (!archTaken(p.arch)) return false;
-      if (!include && !exclude) return true;
-      const forms = specForms(p);
-      return (!include || matches(include, forms)) && !(exclude && matches(exclude, forms));
-    },
+    allowed: (p) => archTaken(p.arch) && !(exclude && matches(exclude, specForms(p))),
+    included: (p) => !include || matches(include, specForms(p)),
     newest: filter.newest,
   };
 }
 
+/** The newest N builds of each name.arch of `packages` (all, without N), in their order. */
+function newestOf<T extends Nevra>(packages: T[], newest: number | undefined): T[] {
+  if (newest === undefined) return packages;
+  const ids = packages.map((p) => ({ id: { digest: '', name: p.name, arch: p.arch, epoch: p.epoch || '0', version: p.version, release: p.release }, p }));
+  return keptByPolicy(ids, newest).map((x) => x.p);
+}
+
 /** Splits an upstream's packages into those the filter takes and those it leaves out, in their order. */
-export function applyMirrorFilter<T extends Nevra>(packages: T[], filter: MirrorFilter | undefined): FilterOutcome<T> {
+export function applyMirrorFilter<T extends WithDependencies>(packages: T[], filter: MirrorFilter | undefined): FilterOutcome<T> {
   if (!filter) return { kept: packages, leftOut: [] };
-  const { takes, newest } = compile(filter);
-  let kept = packages.filter(takes);
-  if (newest !== undefined) {
-    const ids = kept.map((p) => ({ id: { digest: '', name: p.name, arch: p.arch, epoch: p.epoch || '0', version: p.version, release: p.release }, p }));
-    kept = keptByPolicy(ids, newest).map((x) => x.p);
+  const { allowed, included, newest } = compile(filter);
+  const taken = new Set(newestOf(packages.filter((p) => allowed(p) && included(p)), newest));
+  if (filter.withDeps) {
+    const offered = newestOf(packages.filter(allowed), newest).map((record) => ({ record }));
+    const chosen = offered.filter((o) => taken.has(o.record));
+    for (const dep of resolveWithDeps(offered, chosen, []).dependencies) taken.add(dep.record);
   }
-  const taken = new Set(kept);
-  return { kept, leftOut: packages.filter((p) => !taken.has(p)) };
+  return { kept: packages.filter((p) => taken.has(p)), leftOut: packages.filter((p) => !taken.has(p)) };
 }
 
 const nevraKey = (p: Nevra) => `${p.name}-${p.epoch || '0'}:${p.version}-${p.release}.${p.arch}`;

@@ -89,3 +89,30 @@ test('dnf sees only what the filter kept; updateinfo, groups and modules still w
     await removeDir(root);
   }
 });
+
+test('--with-deps: the mirror holds what dnf needs to install the packages it takes, but what an exclude names', async () => {
+  const store = join(work, 'store-deps');
+  const tx = inStore(store);
+  await tx(['repo', 'create', 'apes', '--upstream', upstream.url, '--include', 'chimpanzee', '--arch', 'x86_64', '--with-deps']);
+  assert.match((await tx(['repo', 'show', 'apes'])).stdout, /include chimpanzee; arch x86_64 \(and noarch\); with what they need/);
+  const synced = JSON.parse((await tx(['sync', 'apes', '--json'])).stdout);
+  assert.deepEqual(synced.filtered.requiresLeftOut, []);
+  const files = JSON.parse((await tx(['show', 'apes', '--files', '--json'])).stdout).files as { href: string; kind: string }[];
+  // chimpanzee requires squirrel and walrus (the newest, as dnf picks), squirrel camel and fox.
+  assert.deepEqual(files.filter((f) => f.kind === 'package').map((f) => f.href).sort(), ['camel-0.1-1.noarch.rpm', 'chimpanzee-0.21-1.noarch.rpm', 'fox-1.1-2.noarch.rpm', 'squirrel-0.1-1.noarch.rpm', 'walrus-5.21-1.noarch.rpm']);
+  const served = await serve(store);
+  const root = await tempDir('txrepo-dnfroot-');
+  try {
+    await mustDnf(root, { apes: `${served.url}/repos/apes/tags/latest/` }, ['install', 'chimpanzee']);
+    assert.ok((await installedPackages(root)).includes('chimpanzee-0.21-1.noarch'));
+  } finally {
+    await served.stop();
+    await removeDir(root);
+  }
+  // An exclude wins: the need is reported, as without --with-deps.
+  await tx(['repo', 'update', 'apes', '--exclude', 'walrus*']);
+  const excluded = JSON.parse((await tx(['sync', 'apes', '--mirror', '--json'])).stdout);
+  assert.deepEqual(excluded.filtered.requiresLeftOut, [{ package: 'chimpanzee-0.21-1.noarch', requires: ['walrus'] }]);
+  await tx(['repo', 'update', 'apes', '--no-with-deps', '--no-exclude']);
+  assert.doesNotMatch((await tx(['repo', 'show', 'apes'])).stdout, /with what they need/);
+});

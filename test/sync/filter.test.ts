@@ -7,11 +7,11 @@ import { describe, test } from 'node:test';
 import { advisoriesLeftOut, applyMirrorFilter, requiresLeftOut, type WithDependencies, checkMirrorFilter, checkMirrorFilterChange, MirrorFilterError, type Nevra } from '../../src/sync/index.ts';
 import type { MirrorFilter } from '../../src/store/index.ts';
 
-/** A package from its NAME-[EPOCH:]VERSION-RELEASE.ARCH. */
-function pkg(nevra: string): Nevra {
+/** A package from its NAME-[EPOCH:]VERSION-RELEASE.ARCH, providing its name, requiring nothing. */
+function pkg(nevra: string): WithDependencies {
   const m = /^(.+)-(?:(\d+):)?([^-]+)-([^-]+)\.([^.]+)$/.exec(nevra);
   if (!m) throw new Error(`not a NEVRA: ${nevra}`);
-  return { name: m[1]!, epoch: m[2] ?? '0', version: m[3]!, release: m[4]!, arch: m[5]! };
+  return { name: m[1]!, epoch: m[2] ?? '0', version: m[3]!, release: m[4]!, arch: m[5]!, provides: [], requires: [], files: [] };
 }
 
 const show = (p: Nevra) => `${p.name}-${p.epoch === '0' ? '' : `${p.epoch}:`}${p.version}-${p.release}.${p.arch}`;
@@ -85,6 +85,53 @@ describe('mirror filter rule', () => {
     assert.deepEqual(kept({ newest: 3, include: ['kernel.x86_64'] }), ['kernel-6.1-1.x86_64', 'kernel-6.2-1.x86_64', 'kernel-6.10-1.x86_64']);
     const tilde = ['pkg-1.0-1.x86_64', 'pkg-1.0~rc1-1.x86_64', 'pkg-1.0^git1-1.x86_64'].map(pkg);
     assert.deepEqual(applyMirrorFilter(tilde, { newest: 2 }).kept.map(show), ['pkg-1.0-1.x86_64', 'pkg-1.0^git1-1.x86_64'], '~ sorts before, ^ after');
+  });
+});
+
+describe('mirror filter with its dependencies (withDeps, as aptly -filter-with-deps)', () => {
+  const p = (nevra: string, requires: string[] = [], provides: string[] = []): WithDependencies => {
+    const base = pkg(nevra);
+    const dep = (text: string) => {
+      const [name, op, evr] = text.split(' ');
+      const flags = ({ '<': 'LT', '>=': 'GE', '=': 'EQ' } as const)[op as '<' | '>=' | '='];
+      return flags ? { name, flags, ver: evr.split('-')[0], rel: evr.split('-')[1] } : { name };
+    };
+    // As rpmbuild writes it: a package provides its own name at its EVR.
+    return { ...base, requires: requires.map(dep), provides: [{ name: base.name, flags: 'EQ', ver: base.version, rel: base.release }, ...provides.map(dep)] };
+  };
+  const upstream = [
+    p('app-1.0-1.x86_64', ['libfoo', 'tool', 'rpmlib(CompressedFileNames)']),
+    p('libfoo-1.0-1.x86_64', ['libbase']),
+    p('libfoo-2.0-1.x86_64', ['libbase']),
+    p('libfoo-2.0-1.i686'),
+    p('libbase-1.0-1.noarch'),
+    p('tool-1.0-1.x86_64'),
+    p('old-1.0-1.x86_64', ['libfoo < 2.0']),
+    p('other-1.0-1.x86_64'),
+  ];
+  const keptBy = (filter: MirrorFilter) => applyMirrorFilter(upstream, filter).kept.map(show);
+
+  test('brings what the packages taken need, and what that needs in turn, from the arches taken', () => {
+    assert.deepEqual(keptBy({ include: ['app'], arches: ['x86_64'] }), ['app-1.0-1.x86_64']);
+    assert.deepEqual(keptBy({ include: ['app'], arches: ['x86_64'], withDeps: true }), ['app-1.0-1.x86_64', 'libfoo-2.0-1.x86_64', 'libbase-1.0-1.noarch', 'tool-1.0-1.x86_64']);
+  });
+
+  test('never what an exclude names (exclude wins, as in dnf): that is reported as a requirement left out', () => {
+    const filter = { include: ['app'], exclude: ['tool'], arches: ['x86_64'], withDeps: true };
+    const { kept, leftOut } = applyMirrorFilter(upstream, filter);
+    assert.deepEqual(kept.map(show), ['app-1.0-1.x86_64', 'libfoo-2.0-1.x86_64', 'libbase-1.0-1.noarch']);
+    assert.deepEqual(requiresLeftOut(kept, leftOut), [{ package: 'app-1.0-1.x86_64', requires: ['tool'] }]);
+  });
+
+  test('only among the newest N builds: a need that only an older build meets is not met', () => {
+    assert.deepEqual(keptBy({ include: ['old'], withDeps: true }), ['libfoo-1.0-1.x86_64', 'libbase-1.0-1.noarch', 'old-1.0-1.x86_64']);
+    assert.deepEqual(keptBy({ include: ['old'], newest: 1, withDeps: true }), ['old-1.0-1.x86_64']);
+  });
+
+  test('withDeps is true or absent', () => {
+    assert.deepEqual(checkMirrorFilter({ withDeps: true }), { withDeps: true });
+    for (const bad of [false, 'yes', 1]) assert.throws(() => checkMirrorFilter({ withDeps: bad }), (e: unknown) => e instanceof MirrorFilterError && /--with-deps .*: give true/.test(e.message));
+    assert.deepEqual(checkMirrorFilterChange({ withDeps: null }), { withDeps: null });
   });
 });
 

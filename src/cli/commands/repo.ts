@@ -44,9 +44,13 @@ Options:
       --newest N           mirror filter: sync takes the newest N builds of each
                            name.arch (of those the other filters take), and the
                            repo keeps no older ones, even without --mirror
+      --with-deps          mirror filter: sync also takes what the packages it
+                           takes need (resolved as 'copy --with-deps' does), from
+                           the upstream packages of the arches taken, not
+                           excluded, and among the newest N builds
                            update: a filter option given replaces that setting
       --no-filter          update: sync takes every package again
-      --no-include, --no-exclude, --no-arch, --no-newest
+      --no-include, --no-exclude, --no-arch, --no-newest, --no-with-deps
                            update: clear that filter setting
       --no-keep            update: keep every build again
       --no-retain          update: gc keeps every snapshot again
@@ -73,21 +77,23 @@ const options = {
   exclude: { type: 'string', multiple: true },
   arch: { type: 'string', multiple: true },
   newest: { type: 'string' },
+  'with-deps': { type: 'boolean' },
   'no-filter': { type: 'boolean' },
   'no-include': { type: 'boolean' },
   'no-exclude': { type: 'boolean' },
   'no-arch': { type: 'boolean' },
   'no-newest': { type: 'boolean' },
+  'no-with-deps': { type: 'boolean' },
 } as const;
 
 /** The filter options given (create), or the change they make with their --no-* (update). */
-function filterOf(v: { include?: string[]; exclude?: string[]; arch?: string[]; newest?: string }): MirrorFilter | undefined {
-  const filter: MirrorFilter = { include: v.include, exclude: v.exclude, arches: v.arch, newest: integer('newest', v.newest, 1, 1_000_000) };
+function filterOf(v: { include?: string[]; exclude?: string[]; arch?: string[]; newest?: string; 'with-deps'?: boolean }): MirrorFilter | undefined {
+  const filter: MirrorFilter = { include: v.include, exclude: v.exclude, arches: v.arch, newest: integer('newest', v.newest, 1, 1_000_000), withDeps: v['with-deps'] || undefined };
   const given = Object.entries(filter).filter(([, x]) => x !== undefined);
   return given.length ? (Object.fromEntries(given) as MirrorFilter) : undefined;
 }
 
-const CLEARS = { 'no-include': 'include', 'no-exclude': 'exclude', 'no-arch': 'arches', 'no-newest': 'newest' } as const;
+const CLEARS = { 'no-include': 'include', 'no-exclude': 'exclude', 'no-arch': 'arches', 'no-newest': 'newest', 'no-with-deps': 'withDeps' } as const;
 
 function filterChange(v: Parameters<typeof filterOf>[0] & Partial<Record<keyof typeof CLEARS | 'no-filter', boolean>>): MirrorFilterChange | null | undefined {
   const set = filterOf(v);
@@ -130,6 +136,7 @@ function filterText(filter: MirrorFilter | undefined): string {
     f.exclude !== undefined && `exclude ${list(f.exclude)}`,
     f.arches !== undefined && `arch ${list(f.arches)}${Array.isArray(f.arches) && !f.arches.includes('noarch') ? ' (and noarch)' : ''}`,
     f.newest !== undefined && `newest ${JSON.stringify(f.newest)} per name.arch`,
+    f.withDeps !== undefined && (f.withDeps === true ? 'with what they need' : `withDeps ${JSON.stringify(f.withDeps)}`),
   ].filter(Boolean);
   // A damaged stored filter shows as it is; sync names what is wrong with it.
   return parts.length ? parts.join('; ') : JSON.stringify(filter);
@@ -152,10 +159,10 @@ export async function run(argv: string[]): Promise<number> {
     return name;
   };
   const settings = action === 'create' || action === 'update';
-  for (const o of ['upstream', 'keep', 'retain-last', 'retain-days', 'require-signed', 'include', 'exclude', 'arch', 'newest'] as const) {
+  for (const o of ['upstream', 'keep', 'retain-last', 'retain-days', 'require-signed', 'include', 'exclude', 'arch', 'newest', 'with-deps'] as const) {
     if (!settings && v[o] !== undefined) throw new UsageError(`--${o} is for 'txrepo repo create' and 'repo update'; 'repo ${action}' does not take it`);
   }
-  for (const o of ['allow-unsigned', 'no-keep', 'no-retain', 'no-filter', 'no-include', 'no-exclude', 'no-arch', 'no-newest'] as const) {
+  for (const o of ['allow-unsigned', 'no-keep', 'no-retain', 'no-filter', 'no-include', 'no-exclude', 'no-arch', 'no-newest', 'no-with-deps'] as const) {
     if (action !== 'update' && v[o] !== undefined) throw new UsageError(`--${o} is for 'txrepo repo update'; 'repo ${action}' does not take it`);
   }
   if (v['allow-unsigned'] && v['require-signed']) throw new UsageError('give --require-signed KEYFILE or --allow-unsigned, not both');
@@ -177,7 +184,7 @@ export async function run(argv: string[]): Promise<number> {
         const filter = filterChange(v);
         if (filter !== undefined) change.filter = filter;
         if (!Object.keys(change).length) {
-          throw new UsageError('give what to change: --upstream, --keep, --retain-last, --retain-days, --require-signed, --allow-unsigned, --no-keep, --no-retain, or the filter options (--include, --exclude, --arch, --newest, --no-filter, --no-include, ...)');
+          throw new UsageError('give what to change: --upstream, --keep, --retain-last, --retain-days, --require-signed, --allow-unsigned, --no-keep, --no-retain, or the filter options (--include, --exclude, --arch, --newest, --with-deps, --no-filter, --no-include, ...)');
         }
         const repo = await tx.updateRepo({ name: needName(), ...change });
         print(v.json, repo, () => `updated repository ${repo.name}; packages: ${policyOf(repo)}`);
