@@ -143,6 +143,7 @@ export const ROUTES = {
           leftOut: integer("the upstream's packages the repo's filter left out (not downloaded)"),
           advisoriesLeftOut: listOf(string('an advisory whose packages the filter all left out')),
           requiresLeftOut: listOf(object({ package: string('NAME-[EPOCH:]VERSION-RELEASE.ARCH of a kept package'), requires: listOf(string('a requirement only left-out packages provide')) })),
+          'dependencies?': integer('with the filter\'s withDeps: the packages taken because those it takes need them'),
         }),
       }),
     ),

@@ -173,7 +173,7 @@ export interface SyncOutcome extends CommitOutcome {
    * downloaded), the ids of the advisories whose packages it all left out, and the kept
    * packages that require what only left-out packages provide.
    */
-  filtered?: { leftOut: number; advisoriesLeftOut: string[]; requiresLeftOut: { package: string; requires: string[] }[] };
+  filtered?: { leftOut: number; advisoriesLeftOut: string[]; requiresLeftOut: { package: string; requires: string[] }[]; dependencies?: number };
 }
 
 /** One entry of the audit log; `args` is the request as it was made (JSON). */

@@ -24,9 +24,10 @@
 // NAME-EPOCH:VERSION-RELEASE and NAME-EPOCH:VERSION-RELEASE.ARCH, the forms dnf takes
 // for a package spec. Globs are fnmatch's, as dnf's excludes: `*` any run of
 // characters, `?` one character, `[abc]`, `[a-z]`, `[!abc]` one of (not of) a set.
-// What the filter leaves out is reported, not mended: the advisories it empties
-// (advisoriesLeftOut) and the kept packages whose requirements it left out
-// (requiresLeftOut); docs/sync.md says why the upstream's metadata stays as it is.
+// What the filter leaves out is reported, not mended (but by rule 5, when asked): the
+// advisories it empties (advisoriesLeftOut) and the kept packages whose requirements
+// it left out (requiresLeftOut); docs/sync.md says why the upstream's metadata stays
+// as it is.
 
 import { Failure, GlobError, globMatcher } from '../common/index.ts';
 import { keptByPolicy, resolveWithDeps } from '../snapshots/index.ts';
@@ -144,6 +145,8 @@ export interface FilterOutcome<T> {
   kept: T[];
   /** Packages the filter left out. */
   leftOut: T[];
+  /** Those of `kept` taken because others need them (rule 5). */
+  dependencies: T[];
 }
 
 /** A filter, compiled: rules 1 and 3 (what a package may be), rule 2, and N of rule 4. */
@@ -175,15 +178,17 @@ function newestOf<T extends Nevra>(packages: T[], newest: number | undefined): T
 
 /** Splits an upstream's packages into those the filter takes and those it leaves out, in their order. */
 export function applyMirrorFilter<T extends WithDependencies>(packages: T[], filter: MirrorFilter | undefined): FilterOutcome<T> {
-  if (!filter) return { kept: packages, leftOut: [] };
+  if (!filter) return { kept: packages, leftOut: [], dependencies: [] };
   const { allowed, included, newest } = compile(filter);
   const taken = new Set(newestOf(packages.filter((p) => allowed(p) && included(p)), newest));
+  const dependencies: T[] = [];
   if (filter.withDeps) {
     const offered = newestOf(packages.filter(allowed), newest).map((record) => ({ record }));
     const chosen = offered.filter((o) => taken.has(o.record));
-    for (const dep of resolveWithDeps(offered, chosen, []).dependencies) taken.add(dep.record);
+    for (const dep of resolveWithDeps(offered, chosen, []).dependencies) dependencies.push(dep.record);
+    for (const dep of dependencies) taken.add(dep);
   }
-  return { kept: packages.filter((p) => taken.has(p)), leftOut: packages.filter((p) => !taken.has(p)) };
+  return { kept: packages.filter((p) => taken.has(p)), leftOut: packages.filter((p) => !taken.has(p)), dependencies };
 }
 
 const nevraKey = (p: Nevra) => `${p.name}-${p.epoch || '0'}:${p.version}-${p.release}.${p.arch}`;

@@ -52,6 +52,8 @@ export interface FilterReport {
   advisoriesLeftOut: string[];
   /** Kept packages that require what only left-out packages provide: dnf cannot install them from this repo alone. */
   requiresLeftOut: RequiresLeftOut[];
+  /** With --with-deps: how many of the kept packages were taken because others need them. */
+  dependencies?: number;
 }
 
 /**
@@ -221,7 +223,12 @@ export async function ingestRepo(
       advisoriesGone.push(...advisoriesLeftOut(advisories, selection.upstream, selection.kept));
     }
   }
-  const filtered = selection && { leftOut: selection.leftOut.length, advisoriesLeftOut: advisoriesGone, requiresLeftOut: requiresLeftOut(selection.kept, selection.leftOut) };
+  const filtered = selection && {
+    leftOut: selection.leftOut.length,
+    advisoriesLeftOut: advisoriesGone,
+    requiresLeftOut: requiresLeftOut(selection.kept, selection.leftOut),
+    ...(opts.filter?.withDeps && { dependencies: selection.dependencies.length }),
+  };
 
   // Packages: reuse blobs the store has (by sha256), download the rest in parallel.
   // Every download is durable before it is linked in, the blob directories after the
@@ -336,7 +343,8 @@ function filteredMessage(message: string, filtered: FilterReport | undefined): s
   const advisories = n ? `, and every package of ${n} ${n === 1 ? 'advisory' : 'advisories'} (${filtered.advisoriesLeftOut.slice(0, 10).join(', ')}${filtered.advisoriesLeftOut.length > 10 ? ', ...' : ''})` : '';
   const broken = filtered.requiresLeftOut.length;
   const requires = broken ? `; ${broken} kept ${broken === 1 ? 'package requires' : 'packages require'} what only those provide` : '';
-  return `${message} (the repo's filter left out ${filtered.leftOut} packages${advisories}${requires})`;
+  const dependencies = filtered.dependencies ? `; it took ${filtered.dependencies} as what the others need` : '';
+  return `${message} (the repo's filter left out ${filtered.leftOut} packages${advisories}${dependencies}${requires})`;
 }
 
 export async function sync(store: Store, opts: SyncOptions): Promise<SyncResult> {

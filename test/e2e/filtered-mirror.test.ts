@@ -97,6 +97,8 @@ test('--with-deps: the mirror holds what dnf needs to install the packages it ta
   assert.match((await tx(['repo', 'show', 'apes'])).stdout, /include chimpanzee; arch x86_64 \(and noarch\); with what they need/);
   const synced = JSON.parse((await tx(['sync', 'apes', '--json'])).stdout);
   assert.deepEqual(synced.filtered.requiresLeftOut, []);
+  assert.equal(synced.filtered.dependencies, 4);
+  assert.match(JSON.parse((await tx(['show', 'apes', '--json'])).stdout).message, /the repo's filter left out \d+ packages.*; it took 4 as what the others need\)$/);
   const files = JSON.parse((await tx(['show', 'apes', '--files', '--json'])).stdout).files as { href: string; kind: string }[];
   // chimpanzee requires squirrel and walrus (the newest, as dnf picks), squirrel camel and fox.
   assert.deepEqual(files.filter((f) => f.kind === 'package').map((f) => f.href).sort(), ['camel-0.1-1.noarch.rpm', 'chimpanzee-0.21-1.noarch.rpm', 'fox-1.1-2.noarch.rpm', 'squirrel-0.1-1.noarch.rpm', 'walrus-5.21-1.noarch.rpm']);

@@ -42,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const f = result.filtered;
   const filtered = f
     ? `; the filter left out ${f.leftOut} packages${f.advisoriesLeftOut.length ? ` and every package of advisories ${f.advisoriesLeftOut.join(', ')}` : ''}` +
+      (f.dependencies ? `; it took ${f.dependencies} as what the others need` : '') +
       f.requiresLeftOut.map((r) => `; ${r.package} requires ${r.requires.join(', ')}, which only left-out packages provide`).join('')
     : '';
   print(v.json, result, () =>
