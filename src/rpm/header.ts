@@ -49,10 +49,12 @@ interface Entry {
   /**
    * Where the entry's data must end: the next entry's data, the region trailer or the
    * end of the data store. A fixed-size entry is checked against it at once; strings
-   * when they are first read whole, or by checkStrings (scanning each string twice
+   * when they are first read whole, or by checkLayout (scanning each string twice
    * would cost a small package's reading 4 %).
    */
   limit: number;
+  /** Where its data ends: known at once for fixed sizes, for strings once they are found (-1 until then). */
+  end: number;
   /** Strings: all `count` of them were found before `limit`. */
   checked: boolean;
 }
@@ -122,6 +124,7 @@ export class Header {
   /** Total bytes of the header structure (intro + index + data). */
   readonly size: number;
   private readonly entries = new Map<number, Entry>();
+  private hasRegion = false;
   private readonly data: Buffer;
   private readonly view: DataView;
 
@@ -149,9 +152,12 @@ export class Header {
         continue;
       }
       const entry = this.checkEntry(tag, type, dataOffset, count, before, regionEnd);
+      // rpm would read one of the two, whichever its binary search meets first.
+      if (this.entries.has(tag)) throw new HeaderError(`${kind} header holds tag ${tag} twice`);
       this.entries.set(tag, entry);
       before = entry;
     }
+    this.hasRegion = regionEnd !== undefined;
   }
 
   /**
@@ -183,7 +189,8 @@ export class Header {
       this.refuseEntry(tag, type, offset, count, before, regionEnd);
     }
     if (before !== undefined && offset < before.limit) before.limit = offset;
-    return { type, offset, count, limit, checked: false };
+    const fixed = !isStringType(type);
+    return { type, offset, count, limit, end: fixed ? offset + LEAST_SIZE[type] * count : -1, checked: fixed };
   }
 
   /** Says which of checkEntry's rules an entry breaks, first to last as rpm checks them. */
@@ -231,23 +238,37 @@ export class Header {
   }
 
   /**
-   * Checks that every string entry's strings end before the data after them, as rpm
-   * does on reading a header; those read whole already were checked as they were read.
+   * Checks what rpm checks of a header once its strings are known: every string
+   * entry's strings end before the data after them (those read whole were checked as
+   * they were read), and the entries' data, laid end to end in index order, each padded
+   * to its values' alignment, fill the data store but for the region trailer (rpm's
+   * hdrblobImport: "hdr load: BAD").
    */
-  checkStrings(): void {
+  checkLayout(): void {
+    let laid = 0;
     for (const [tag, entry] of this.entries) {
-      if (entry.checked || !isStringType(entry.type)) continue;
-      if (!this.holdsNuls(entry.offset, entry.limit, entry.count)) this.scanStrings(tag, entry, entry.count, undefined); // says which string runs over
-      entry.checked = true;
+      if (!entry.checked) {
+        const end = this.stringsEnd(entry.offset, entry.limit, entry.count);
+        if (end === -1) this.scanStrings(tag, entry, entry.count, undefined); // says which string runs over
+        entry.end = end;
+        entry.checked = true;
+      }
+      const align = ALIGNMENT[entry.type];
+      laid += (align - (laid % align)) % align;
+      laid += entry.end - entry.offset;
+    }
+    const room = this.data.length - (this.hasRegion ? TRAILER_SIZE : 0);
+    if (laid !== room) {
+      throw new HeaderError(`${this.kind} header: its entries' data, laid end to end as rpm lays them (each after the one before, aligned), take ${laid} bytes, not the ${room} of its data store${this.hasRegion ? ' before the region trailer' : ''}: bytes between entries belong to none (rpm: hdr load: BAD)`);
     }
   }
 
   /**
-   * Whether data[from, to) holds `count` NULs. Four bytes at a time: a large package's
-   * file digests are 24,000 strings, where a call to indexOf per string cost 2 % of a
-   * createrepo.
+   * Where the `count` strings at `from` end (after the last NUL), or -1 if they do not
+   * end before `to`. Four bytes at a time: a large package's file digests are 24,000
+   * strings, where a call to indexOf per string cost 2 % of a createrepo.
    */
-  private holdsNuls(from: number, to: number, count: number): boolean {
+  private stringsEnd(from: number, to: number, count: number): number {
     const { data, view } = this;
     let left = count;
     let pos = from;
@@ -255,10 +276,10 @@ export class Header {
       const word = view.getUint32(pos);
       // Non-zero exactly when one of the word's bytes is zero.
       if (((word - 0x01010101) & ~word & 0x80808080) === 0) continue;
-      for (let k = pos; k < pos + 4; k++) if (data[k] === 0 && --left === 0) return true;
+      for (let k = pos; k < pos + 4; k++) if (data[k] === 0 && --left === 0) return k + 1;
     }
-    for (; pos < to; pos++) if (data[pos] === 0 && --left === 0) return true;
-    return false;
+    for (; pos < to; pos++) if (data[pos] === 0 && --left === 0) return pos + 1;
+    return -1;
   }
 
   /** What lies at an entry's limit, for its error. */
@@ -332,7 +353,9 @@ export class Header {
       if (out) out[i] = decodeRange(data, pos, nul);
       pos = nul + 1;
     }
-    if (count === entry.count) entry.checked = true;
+    if (count < entry.count) return;
+    entry.end = pos;
+    entry.checked = true;
   }
 
   /** A single string; for I18NSTRING the first (default-locale) entry. */

@@ -62,8 +62,8 @@ export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
   const sig = new Header(prefix, LEAD_SIZE, 'signature');
   const main = new Header(prefix, layout.headerStart, 'main');
   const facts = deriveHeaderFacts(main, sig);
-  sig.checkStrings();
-  main.checkStrings();
+  sig.checkLayout();
+  main.checkLayout();
   return { sig, main, facts, signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
 }
 

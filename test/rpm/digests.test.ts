@@ -209,10 +209,12 @@ describe('package digests', () => {
 
   test('a digest tag of the wrong type is a format error', async () => {
     const bytes = await readFile(NEW);
-    // The index entry of RPMSIGTAG_SHA256 (the third) says BIN instead of STRING: a
-    // header rpm reads (it checks no types in a signature header), a digest we cannot.
+    // The index entry of RPMSIGTAG_SHA256 (the third) says BIN instead of STRING, of the
+    // same bytes (the 64 hex digits and the NUL): a header rpm reads (it checks no types
+    // in a signature header), a digest we cannot.
     assert.equal(bytes.readUInt32BE(112 + 32), 273);
     bytes.writeUInt32BE(7, 112 + 32 + 4);
+    bytes.writeUInt32BE(65, 112 + 32 + 12);
     const path = join(dir, 'wrong-type.rpm');
     await writeFile(path, bytes);
     await assert.rejects(readPackage(path, { locationHref: 'x.rpm', verifyDigests: true }), (e: unknown) => {

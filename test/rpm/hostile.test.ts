@@ -258,6 +258,29 @@ describe("rpm's own header checks (its hdrblobVerifyInfo and hdrblobVerifyRegion
     assert.equal((await bothRead('summary-locales', patchHeader(good, i18n, () => {}))).summary, 'Summary');
   });
 
+  test("the entries' data fill the data store as rpm lays them, end to end, each aligned; a tag is held once", async () => {
+    const at = (h: HeaderBytes, tag: number) => h.header.readInt32BE(h.entryOf(tag) + 8);
+    // FILESIZES one value short: 4 bytes before FILEUSERNAME belong to no entry.
+    await bothRefuse(
+      'sizes-short',
+      patchHeader(good, keep, ({ header, entryOf }) => header.writeUInt32BE(header.readUInt32BE(entryOf(1028) + 12) - 1, entryOf(1028) + 12)),
+      /main header: its entries' data, laid end to end as rpm lays them \(each after the one before, aligned\), take (\d+) bytes, not the (\d+) of its data store before the region trailer/,
+    );
+    // A NUL in a file owner's name (a tag we never read): its strings end 3 bytes early.
+    await bothRefuse('owner-cut', patchHeader(good, keep, (h) => (h.header[h.dataAt(at(h, 1039)) + 1] = 0)), /main header: its entries' data, laid end to end as rpm lays them/);
+    // The same before a 4-byte value, where the padding rpm adds takes up what the
+    // string lost: rpm reads it, and so do we.
+    const sourceCut = patchHeader(good, keep, (h) => {
+      let nul = h.dataAt(at(h, 1044));
+      while (h.header[nul] !== 0) nul++;
+      assert.notEqual((h.dataAt(at(h, 1045)) - nul - 1) % 4, 3, 'room for the padding to grow');
+      h.header[nul - 1] = 0;
+    });
+    assert.match((await bothRead('source-cut', sourceCut)).sourcerpm, /^txfix-complex-.*\.src\.rp$/);
+    // A tag twice: rpm would read whichever its search meets first.
+    await expectRejected('tag-twice', patchHeader(good, keep, ({ header, entryOf }) => header.writeUInt32BE(1022, entryOf(1023))), /main header holds tag 1022 twice/);
+  });
+
   test('a value must be aligned to its size', async () => {
     const bytes = patchHeader(good, keep, ({ header, entryOf }) => header.writeInt32BE(header.readInt32BE(entryOf(1048) + 8) + 1, entryOf(1048) + 8));
     await bothRefuse('misaligned', bytes, /main header tag 1048: its 4-byte values start at offset \d+, not a multiple of 4/);
