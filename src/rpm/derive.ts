@@ -286,9 +286,9 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
     url: str(Tag.URL),
     timeBuild: main.number(Tag.BUILDTIME) ?? 0,
     sizeInstalled: main.number(Tag.LONGSIZE) ?? main.number(Tag.SIZE) ?? 0,
-    // rpm merges the signature's size tags into the main header when it lacks them.
-    sizeArchive:
-      main.number(Tag.LONGARCHIVESIZE) ?? sig.number(Sig.LONGARCHIVESIZE) ?? main.number(Tag.ARCHIVESIZE) ?? sig.number(Sig.PAYLOADSIZE) ?? 0,
+    // rpm merges the signature's size tags into the main header (which may hold the
+    // 32-bit one itself, never both: header.ts checkSignatureTagsAbsent).
+    sizeArchive: sig.number(Sig.LONGARCHIVESIZE) ?? main.number(Tag.ARCHIVESIZE) ?? sig.number(Sig.PAYLOADSIZE) ?? 0,
     license: str(Tag.LICENSE),
     vendor: str(Tag.VENDOR),
     group: str(Tag.GROUP),

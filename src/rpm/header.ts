@@ -4,7 +4,7 @@
 // allocation or a hang: work is proportional to the bytes actually present.
 
 import { HeaderError } from './errors.ts';
-import { isStringType, knownType, Type } from './tags.ts';
+import { isStringType, knownType, SIGNATURE_TAG_RULES, Type } from './tags.ts';
 
 export const HEADER_MAGIC = [0x8e, 0xad, 0xe8, 0x01] as const;
 
@@ -256,6 +256,7 @@ export class Header {
       const align = ALIGNMENT[entry.type];
       laid += (align - (laid % align)) % align;
       laid += entry.end - entry.offset;
+      if (this.kind === 'signature') this.checkSignatureShape(tag, entry);
     }
     const room = this.data.length - (this.hasRegion ? TRAILER_SIZE : 0);
     if (laid !== room) {
@@ -280,6 +281,30 @@ export class Header {
     }
     for (; pos < to; pos++) if (data[pos] === 0 && --left === 0) return pos + 1;
     return -1;
+  }
+
+  /** A signature tag rpm reads has the type, count and size rpm gives it. */
+  private checkSignatureShape(tag: number, entry: Entry): void {
+    const rule = SIGNATURE_TAG_RULES.get(tag);
+    if (!rule) return;
+    const size = entry.end - entry.offset;
+    if (rule.type !== entry.type || (rule.count !== undefined && rule.count !== entry.count) || (rule.size !== undefined && rule.size !== size)) {
+      const wanted = [`type ${rule.type}`, rule.count !== undefined && `count ${rule.count}`, rule.size !== undefined && `${rule.size} bytes`].filter(Boolean).join(', ');
+      throw new HeaderError(`signature header tag ${tag} has type ${entry.type}, count ${entry.count}, ${size} bytes; rpm reads it only as ${wanted}`);
+    }
+  }
+
+  /**
+   * rpm copies the signature tags into the main header it reads; the main header may
+   * not hold one of them itself (but for those rpm 4.14 moved between the two, when
+   * the signature header lacks it). `sig` is the package's signature header.
+   */
+  checkSignatureTagsAbsent(sig: Header): void {
+    for (const [sigTag, rule] of SIGNATURE_TAG_RULES) {
+      if (!this.entries.has(rule.mainTag)) continue;
+      if (rule.eitherHeader && !sig.has(sigTag)) continue;
+      throw new HeaderError(`main header holds tag ${rule.mainTag}, which rpm fills from the signature header's tag ${sigTag} (rpm: invalid signature tag)`);
+    }
   }
 
   /** What lies at an entry's limit, for its error. */

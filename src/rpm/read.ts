@@ -64,6 +64,7 @@ export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
   const facts = deriveHeaderFacts(main, sig);
   sig.checkLayout();
   main.checkLayout();
+  main.checkSignatureTagsAbsent(sig);
   return { sig, main, facts, signedSize: sig.number(Sig.LONGSIZE) ?? sig.number(Sig.SIZE) };
 }
 

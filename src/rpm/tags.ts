@@ -25,7 +25,6 @@ export const Sig = {
 
 export const Tag = {
   HEADERI18NTABLE: 100,
-  LONGARCHIVESIZE: 271,
   NAME: 1000,
   VERSION: 1001,
   RELEASE: 1002,
@@ -167,6 +166,45 @@ function typesOf(byType: Record<number, number[]>): Uint8Array {
   }
   return types;
 }
+
+/** What rpm holds a signature tag to. */
+export interface SignatureTagRule {
+  /** Its type. */
+  type: number;
+  /** The tag rpm copies it to in the main header, which the main header may not hold itself. */
+  mainTag: number;
+  /** Its count, if it is one value. */
+  count?: number;
+  /** Its size in bytes, for the digests rpm checks. */
+  size?: number;
+  /** The main header may hold `mainTag` when the signature header lacks this tag (rpm 4.14 moved it there). */
+  eitherHeader?: boolean;
+}
+
+/**
+ * The signature tags rpm reads, as it holds them when it merges them into the main
+ * header (rpm: lib/package.c, headerMergeLegacySigs' xlateTags; "invalid signature tag
+ * X" otherwise) and checks the digests among them (lib/rpmvs.c, rpmvfytags: "Header
+ * SHA256 digest: BAD (package tag 273: invalid size 64)").
+ */
+export const SIGNATURE_TAG_RULES: ReadonlyMap<number, SignatureTagRule> = new Map([
+  [Sig.SIZE, { type: Type.INT32, mainTag: 257, count: 1 }],
+  [Sig.PGP, { type: Type.BIN, mainTag: 259 }],
+  [Sig.MD5, { type: Type.BIN, mainTag: 261, size: 16 }],
+  [Sig.GPG, { type: Type.BIN, mainTag: 262 }],
+  [Sig.PAYLOADSIZE, { type: Type.INT32, mainTag: 1046, count: 1, eitherHeader: true }],
+  [274, { type: Type.STRING_ARRAY, mainTag: 5090, eitherHeader: true }], // FILESIGNATURES
+  [275, { type: Type.INT32, mainTag: 5091, count: 1, eitherHeader: true }], // FILESIGNATURELENGTH
+  [276, { type: Type.STRING_ARRAY, mainTag: 276 }], // VERITYSIGNATURES
+  [277, { type: Type.INT32, mainTag: 277, count: 1 }], // VERITYSIGNATUREALGO
+  [Sig.SHA1, { type: Type.STRING, mainTag: Sig.SHA1, count: 1, size: 41 }],
+  [Sig.SHA256, { type: Type.STRING, mainTag: Sig.SHA256, count: 1, size: 65 }],
+  [Sig.SHA3_256, { type: Type.STRING, mainTag: Sig.SHA3_256, count: 1, size: 65 }],
+  [Sig.DSAHEADER, { type: Type.BIN, mainTag: Sig.DSAHEADER }],
+  [Sig.RSAHEADER, { type: Type.BIN, mainTag: Sig.RSAHEADER }],
+  [Sig.LONGSIZE, { type: Type.INT64, mainTag: 270, count: 1 }],
+  [Sig.LONGARCHIVESIZE, { type: Type.INT64, mainTag: 271, count: 1 }],
+]);
 
 /** Whether a type is one of the three string types, which rpm lets stand for each other. */
 export const isStringType = (type: number): boolean => type === Type.STRING || type === Type.STRING_ARRAY || type === Type.I18NSTRING;

@@ -144,7 +144,7 @@ export interface HeaderBytes {
  * is signed: for headers no rpmbuild writes (overlapping data, a misaligned value, a
  * region that does not cover the header), with digests that match them.
  */
-export function patchHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[], patch: (h: HeaderBytes) => void): Buffer {
+export function patchHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[], patch: (h: HeaderBytes) => void, editSignature: (entries: Entry[]) => Entry[] = (e) => e): Buffer {
   const lead = rpm.subarray(0, 96);
   const sig = readHeader(rpm, 96);
   const mainStart = sig.end + ((8 - (sig.end % 8)) % 8);
@@ -165,12 +165,12 @@ export function patchHeader(rpm: Buffer, edit: (entries: Entry[]) => Entry[], pa
   const sha1 = createHash('sha1').update(header).digest('hex');
   const payloadSize = sig.entries.find((e) => e.tag === 1007);
   const signature = writeHeader(
-    [
+    editSignature([
       int32(1000, header.length + payload.length),
       { tag: 269, type: 6, count: 1, data: Buffer.from(`${sha1}\0`) },
       { tag: 1004, type: 7, count: 16, data: md5 },
       ...(payloadSize ? [payloadSize] : []),
-    ],
+    ]),
     62,
   );
   const pad = Buffer.alloc((8 - (signature.length % 8)) % 8);

@@ -1,7 +1,8 @@
 // needs: rpm rpmbuild
-// A differential fuzz of the main header reader against rpm itself: random changes to
-// a real package's index entries (tag, type, offset, count) and data bytes, the
-// package re-signed so that its digests match, read by `rpm -qp` and by txrepo. We
+// A differential fuzz of the header reader against rpm itself: random changes to a
+// real package's index entries (tag, type, offset, count) and data bytes, read by
+// `rpm -qlp` and by txrepo: of the main header, the package re-signed so that its
+// digests match; of the signature header, which no digest covers. We
 // must never read a header rpm refuses (dnf could not install what we list); where rpm
 // reads one that we refuse, the reason must be one docs/security.md names as ours
 // alone. Seeded: the same cases every run.
@@ -79,5 +80,51 @@ test(`${CASES} random changes to a main header: we read none that rpm refuses`, 
     }
   }
   // A fuzz that changed nothing that matters, or nothing that rpm refuses, proves nothing.
+  assert.ok(tally.neither > CASES / 4 && tally.both > CASES / 10, JSON.stringify(tally));
+});
+
+test(`${CASES} random changes to a signature header: we read none that rpm refuses`, { timeout: 300_000 }, async () => {
+  let seed = 23;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
+  const il = good.readUInt32BE(96 + 8);
+  const dl = good.readUInt32BE(96 + 12);
+  const tally = { both: 0, neither: 0, oursAlone: 0 };
+  for (let i = 0; i < CASES; i++) {
+    const bytes = Buffer.from(good);
+    const k = Math.floor(random() * il);
+    const entry = 96 + 16 + 16 * k;
+    const field = pick([0, 4, 8, 12, -1]);
+    let change: string;
+    if (field === -1) {
+      const at = Math.floor(random() * dl);
+      const value = pick([0, 0x41, Math.floor(random() * 256)]);
+      bytes[96 + 16 + 16 * il + at] = value;
+      change = `data byte ${at} := ${value}`;
+    } else {
+      const old = bytes.readUInt32BE(entry + field);
+      const value = pick([old + 1, old - 1, old + 4, old - 4, old + 16, Math.floor(random() * 10), old * 2]) >>> 0;
+      bytes.writeUInt32BE(value, entry + field);
+      change = `entry ${k} (tag ${bytes.readUInt32BE(entry)}) ${['tag', 'type', 'offset', 'count'][field / 4]} ${old} -> ${value}`;
+    }
+    const path = join(dir, `sig-case-${i}.rpm`);
+    await writeFile(path, bytes);
+    const rpm = await run('rpm', ['-qlp', path]);
+    const ours = await readPackage(path, { locationHref: 'x.rpm', verifyDigests: true }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    if (rpm.code !== 0) {
+      assert.notEqual(ours, undefined, `case ${i}, ${change}: rpm refuses it (${rpm.stderr.trim()}), we read it`);
+      tally.neither++;
+    } else if (ours === undefined) tally.both++;
+    else {
+      assert.match(ours, OURS_ALONE, `case ${i}, ${change}: rpm reads it, we refuse it: ${ours}`);
+      tally.oursAlone++;
+    }
+  }
   assert.ok(tally.neither > CASES / 4 && tally.both > CASES / 10, JSON.stringify(tally));
 });

@@ -216,7 +216,7 @@ describe("rpm's own header checks (its hdrblobVerifyInfo and hdrblobVerifyRegion
     await writeFile(path, bytes);
     const rpm = await run('rpm', ['-qp', path]);
     assert.notEqual(rpm.code, 0, `${name}: rpm reads it, so the rule is not rpm's`);
-    assert.match(rpm.stderr, /BAD|tag number mismatch/, `${name}: rpm refuses it for another reason: ${rpm.stderr}`);
+    assert.match(rpm.stderr, /BAD|tag number mismatch|invalid signature tag/, `${name}: rpm refuses it for another reason: ${rpm.stderr}`);
     await expectRejected(name, bytes, ours);
   }
 
@@ -279,6 +279,25 @@ describe("rpm's own header checks (its hdrblobVerifyInfo and hdrblobVerifyRegion
     assert.match((await bothRead('source-cut', sourceCut)).sourcerpm, /^txfix-complex-.*\.src\.rp$/);
     // A tag twice: rpm would read whichever its search meets first.
     await expectRejected('tag-twice', patchHeader(good, keep, ({ header, entryOf }) => header.writeUInt32BE(1022, entryOf(1023))), /main header holds tag 1022 twice/);
+  });
+
+  test('signature tags are as rpm reads them, and the main header does not hold them itself', async () => {
+    // The header's SHA256 one hex digit short (rpm: "package tag 273: invalid size 64").
+    const short = Buffer.from(good);
+    const sha256 = 96 + 16 + 16 * [...Array(sigIl).keys()].find((k) => good.readUInt32BE(96 + 16 + 16 * k) === 273)!;
+    short.writeInt32BE(short.readInt32BE(sha256 + 8) + 1, sha256 + 8);
+    await bothRefuse('sha256-short', short, /signature header tag 273 has type 6, count 1, 64 bytes; rpm reads it only as type 6, count 1, 65 bytes/);
+    // LONGARCHIVESIZE is the signature header's: rpm refuses a main header with it.
+    const int64 = Buffer.alloc(8);
+    int64.writeBigUInt64BE(12345n);
+    await bothRefuse('main-271', patchHeader(good, (e) => [...e, { tag: 271, type: 5, count: 1, data: int64 }], () => {}), /main header holds tag 271, which rpm fills from the signature header's tag 271/);
+    // ARCHIVESIZE may be in either header, but not in both.
+    const int32 = Buffer.alloc(4);
+    int32.writeUInt32BE(1234);
+    const archiveSize = (e: Entry[]) => [...e.filter((x) => x.tag !== 1046), { tag: 1046, type: 4, count: 1, data: int32 }];
+    await bothRefuse('archivesize-twice', patchHeader(good, archiveSize, () => {}), /main header holds tag 1046, which rpm fills from the signature header's tag 1007/);
+    const inMain = patchHeader(good, archiveSize, () => {}, (sig) => sig.filter((x) => x.tag !== 1007));
+    assert.equal((await bothRead('archivesize-in-main', inMain)).sizeArchive, 1234);
   });
 
   test('a value must be aligned to its size', async () => {
