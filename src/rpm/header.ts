@@ -77,15 +77,6 @@ const TRAILER_SIZE = 16;
 /** The lowest tag number a header may hold but for its region tag (rpm: hdrchkTag). */
 const FIRST_TAG = 100;
 
-const FIXED_SIZE: Record<number, number> = {
-  [Type.CHAR]: 1,
-  [Type.INT8]: 1,
-  [Type.INT16]: 2,
-  [Type.INT32]: 4,
-  [Type.INT64]: 8,
-  [Type.BIN]: 1,
-};
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -174,12 +165,13 @@ export class Header {
       throw new HeaderError(`${kind} header tag ${tag} points at offset ${offset}, outside the ${dataLength}-byte data store`);
     }
     if (count === 0) throw new HeaderError(`${kind} header tag ${tag} has a zero count`);
-    const fixed = FIXED_SIZE[type];
-    if (fixed !== undefined && offset + fixed * count > dataLength) {
-      throw new HeaderError(`${kind} header tag ${tag} needs ${fixed * count} bytes at offset ${offset}, past the data store`);
+    const strings = isStringType(type);
+    // Exact for fixed sizes; strings need at least one byte each, which bounds the work of any later scan.
+    const leastEnd = offset + LEAST_SIZE[type] * count;
+    if (!strings && leastEnd > dataLength) {
+      throw new HeaderError(`${kind} header tag ${tag} needs ${leastEnd - offset} bytes at offset ${offset}, past the data store`);
     }
-    // Strings need at least one byte each; this bounds the work of any later scan.
-    if (fixed === undefined && count > dataLength - offset) {
+    if (strings && leastEnd > dataLength) {
       throw new HeaderError(`${kind} header tag ${tag} claims ${count} strings in ${dataLength - offset} bytes`);
     }
     if (type === Type.STRING && count !== 1) throw new HeaderError(`${kind} header tag ${tag} is a STRING with count ${count}`);
@@ -202,14 +194,13 @@ export class Header {
         throw new HeaderError(`${kind} header tag ${tag}: its data at offset ${offset} overlaps the data of tag ${beforeTag} before it (at offset ${before.offset})`);
       }
     }
-    const leastEnd = offset + LEAST_SIZE[type] * count;
-    if (regionEnd !== undefined && offset < regionEnd && leastEnd > regionEnd - TRAILER_SIZE) {
-      throw new HeaderError(`${kind} header tag ${tag}: its data (offset ${offset} to at least ${leastEnd}) runs into the region trailer at ${regionEnd - TRAILER_SIZE}`);
+    const inRegion = regionEnd !== undefined && offset < regionEnd;
+    const limit = inRegion ? regionEnd - TRAILER_SIZE : dataLength;
+    if (inRegion && leastEnd > limit) {
+      throw new HeaderError(`${kind} header tag ${tag}: its data (offset ${offset} to at least ${leastEnd}) runs into the region trailer at ${limit}`);
     }
     if (before !== undefined && offset < before.limit) before.limit = offset;
-    const inRegion = regionEnd !== undefined && offset < regionEnd;
-    const isFixed = !isStringType(type);
-    return { type, offset, count, limit: inRegion ? regionEnd - TRAILER_SIZE : dataLength, end: isFixed ? offset + LEAST_SIZE[type] * count : -1, checked: isFixed };
+    return { type, offset, count, limit, end: strings ? -1 : leastEnd, checked: !strings };
   }
 
   /**
