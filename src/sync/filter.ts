@@ -149,10 +149,12 @@ export interface FilterOutcome<T> {
   dependencies: T[];
 }
 
-/** A filter, compiled: rules 1 and 3 (what a package may be), rule 2, and N of rule 4. */
+/** What rules 1 to 3 make of a package: left out (1 or 3), allowed but not included (2), or taken. */
+type Verdict = 'out' | 'allowed' | 'taken';
+
+/** A filter, compiled: the verdict of rules 1 to 3 (a package's spec forms made once), and N of rule 4. */
 interface CompiledFilter {
-  allowed: (p: Nevra) => boolean;
-  included: (p: Nevra) => boolean;
+  verdict: (p: Nevra) => Verdict;
   newest?: number;
 }
 
@@ -163,8 +165,13 @@ function compile(filter: MirrorFilter): CompiledFilter {
   const matches = (globs: ((name: string) => boolean)[], forms: string[]) => globs.some((g) => forms.some(g));
   const archTaken = (arch: string) => !arches || arches.has(arch) || arch === 'noarch' || (SOURCE_ARCHES.has(arch) && arches.has('src'));
   return {
-    allowed: (p) => archTaken(p.arch) && !(exclude && matches(exclude, specForms(p))),
-    included: (p) => !include || matches(include, specForms(p)),
+    verdict: (p) => {
+      if (!archTaken(p.arch)) return 'out';
+      if (!include && !exclude) return 'taken';
+      const forms = specForms(p);
+      if (exclude && matches(exclude, forms)) return 'out';
+      return !include || matches(include, forms) ? 'taken' : 'allowed';
+    },
     newest: filter.newest,
   };
 }
@@ -179,11 +186,12 @@ function newestOf<T extends Nevra>(packages: T[], newest: number | undefined): T
 /** Splits an upstream's packages into those the filter takes and those it leaves out, in their order. */
 export function applyMirrorFilter<T extends WithDependencies>(packages: T[], filter: MirrorFilter | undefined): FilterOutcome<T> {
   if (!filter) return { kept: packages, leftOut: [], dependencies: [] };
-  const { allowed, included, newest } = compile(filter);
-  const taken = new Set(newestOf(packages.filter((p) => allowed(p) && included(p)), newest));
+  const { verdict, newest } = compile(filter);
+  const verdicts = packages.map(verdict);
+  const taken = new Set(newestOf(packages.filter((_, i) => verdicts[i] === 'taken'), newest));
   const dependencies: T[] = [];
   if (filter.withDeps) {
-    const offered = newestOf(packages.filter(allowed), newest).map((record) => ({ record }));
+    const offered = newestOf(packages.filter((_, i) => verdicts[i] !== 'out'), newest).map((record) => ({ record }));
     const chosen = offered.filter((o) => taken.has(o.record));
     for (const dep of resolveWithDeps(offered, chosen, []).dependencies) dependencies.push(dep.record);
     for (const dep of dependencies) taken.add(dep);
