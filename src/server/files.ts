@@ -50,11 +50,14 @@ function httpDate(iso: string): string {
   return text;
 }
 
-export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<void> {
-  const etag = `"${file.digest}"`;
+/**
+ * The headers of a file's answer, whichever way it goes out (serveFile here, or the
+ * fast lane's whole-file answer, fast-lane.ts): its type, ETag (the sha256), caching.
+ */
+export function fileHeaders(file: SnapshotFile, opts: Pick<ServeFileOptions, 'cacheControl' | 'lastModified'>): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': contentTypeOf(file.href),
-    etag,
+    etag: `"${file.digest}"`,
     'cache-control': opts.cacheControl,
     'accept-ranges': 'bytes',
   };
@@ -62,6 +65,12 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
   // XML is the one type served here that a browser would render (an upstream's extra
   // metadata could be XHTML with a script in it): it is offered as a download.
   if (headers['content-type'] === 'application/xml') headers['content-disposition'] = 'attachment';
+  return headers;
+}
+
+export async function serveFile(req: IncomingMessage, res: ServerResponse, store: Store, file: SnapshotFile, opts: ServeFileOptions): Promise<void> {
+  const headers = fileHeaders(file, opts);
+  const etag = headers.etag;
   // A missing blob: quarantined by fsck --repair (damaged), or removed by gc.
   const missing = async (): Promise<never> => {
     if (await store.blobs.quarantined(file.digest)) throw damaged(file, 'quarantined');
@@ -122,6 +131,39 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, store
   res.writeHead(range ? 206 : 200, headers);
   // A client that goes away ends the pipeline with an error: not ours to report.
   await pipeline(body, res).catch(() => {});
+}
+
+/** The largest file the fast lane sends (fast-lane.ts): read whole into its answer, sent in one write. */
+export const WHOLE_FILE_MAX = 1 << 20;
+
+/**
+ * A small file's bytes, read from its local blob into one buffer after `room` bytes
+ * left for the answer's head. Undefined wherever serveFile is to answer instead: a
+ * file larger than WHOLE_FILE_MAX, a blob not on local disk, missing, or of another
+ * size than the catalog's (damaged; serveFile says so).
+ */
+export function readWholeFile(store: Store, file: SnapshotFile, room: number): Buffer | undefined {
+  if (file.size > WHOLE_FILE_MAX) return undefined;
+  const path = store.blobs.localPath(file.digest);
+  if (path === undefined) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    if (fstatSync(fd).size !== file.size) return undefined;
+    const out = Buffer.allocUnsafe(room + file.size);
+    for (let got = 0; got < file.size; ) {
+      const n = readSync(fd, out, room + got, file.size - got, got);
+      if (n === 0) return undefined; // shrank while read: never send unread bytes
+      got += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

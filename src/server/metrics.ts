@@ -72,6 +72,8 @@ export interface RequestSample {
   /** Bytes of the response body sent. */
   bytes: number;
   seconds: number;
+  /** Answered by the fast lane (fast-lane.ts), not node:http. */
+  fastLane?: boolean;
 }
 
 export interface Scrape {
@@ -130,6 +132,7 @@ export class ServerMetrics {
   private readonly registry = new Registry();
   private readonly requests = new Counter({ name: 'txrepo_http_requests_total', help: 'HTTP requests answered, by route class, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
   private readonly bytes = new Counter({ name: 'txrepo_http_response_bytes_total', help: 'Bytes of response bodies sent, by route class', labelNames: ['route'], registers: [this.registry] });
+  private readonly fastLane = new Counter({ name: 'txrepo_http_fast_lane_requests_total', help: 'Requests of txrepo_http_requests_total that the fast lane answered (plain GETs of small local files)', registers: [this.registry] });
   private readonly latency = new Histogram({ name: 'txrepo_http_request_duration_seconds', help: 'Time from a request to its answer, by route class', labelNames: ['route'], buckets: REQUEST_BUCKETS, registers: [this.registry] });
   private readonly operations = new Counter({ name: 'txrepo_operations_total', help: "Operations this server ran for its clients (deploy, sync, promote, gc; gc's dry runs not counted), by outcome: ok or the failure's type", labelNames: ['operation', 'outcome'], registers: [this.registry] });
   private readonly operationTime = new Histogram({ name: 'txrepo_operation_duration_seconds', help: 'How long the operations took, by outcome', labelNames: ['operation', 'outcome'], buckets: OPERATION_BUCKETS, registers: [this.registry] });
@@ -168,6 +171,7 @@ export class ServerMetrics {
     series.requests.inc();
     if (r.bytes > 0) series.bytes.inc(r.bytes);
     series.latency.observe(r.seconds);
+    if (r.fastLane) this.fastLane.inc();
     // A change made here shows at the next scrape, not a TTL later.
     if (r.route === 'api' && method !== 'GET' && method !== 'HEAD') {
       this.counts.forget();

@@ -3,15 +3,17 @@
 // clients are serialised by the catalog's transactions; reads never wait for them.
 
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { forTerminal } from '../common/index.ts';
 import { SnapshotLookup } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
 import { createUi, isDirectoryRequest, isUiPath, wantsHtml } from '../ui/index.ts';
 import { authenticate, needsToken, whyToken } from './access.ts';
+import { fastLane, type PlainAnswer, type PlainRequest } from './fast-lane.ts';
+import { fileHeaders, readWholeFile } from './files.ts';
 import { failure, HttpError, pathSegments, sendJson, sendText, type Explain } from './http.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
-import { serveYum, treeDirectory } from './yum.ts';
+import { currentFile, serveYum, treeDirectory } from './yum.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -114,9 +116,31 @@ class CountingResponse extends ServerResponse {
 }
 
 export interface RunningServer {
-  server: Server;
   url: string;
   close(): Promise<void>;
+}
+
+/** The server, not yet listening: its listener takes every connection (fast-lane.ts) and hands node:http what it does not answer. */
+export interface TxrepoServer {
+  listener: NetServer;
+  http: Server;
+  /** Closes every connection, the lane's and node:http's. */
+  closeAllConnections(): void;
+}
+
+/** How long a connection may wait idle between requests. */
+const KEEP_ALIVE_MS = 30_000;
+
+/** The Date header's text, formatted once a second (as node:http does). */
+let dateSecond = -1;
+let dateText = '';
+function httpNow(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
@@ -130,7 +154,7 @@ const isApi = (segments: string[]) => segments[0] === 'api' && segments[1] === '
  * files.ts), which serve packages without a framework's cost per request. Every
  * answer gets its access log line, with the bytes of its body.
  */
-export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
+export async function createTxrepoServer(opts: ServerOptions): Promise<TxrepoServer> {
   const lookup = new SnapshotLookup(opts.store.catalog);
   const baseUrl = (req: IncomingMessage) => {
     if (opts.publicUrl) return opts.publicUrl.replace(/\/+$/, '');
@@ -231,6 +255,43 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     else res.destroy();
   }
 
+  /** Every answer, the lane's too, is logged and counted once, when it is done. */
+  function answered(a: { started: number; segments: string[] | undefined; remote: string; method: string; url: string; status: number; bytes: number; fastLane?: boolean }): void {
+    const ms = performance.now() - a.started;
+    metrics.request({ route: routeClass(a.segments), method: a.method, status: a.status, bytes: a.bytes, seconds: ms / 1000, fastLane: a.fastLane });
+    opts.accessLog?.({ time: new Date().toISOString(), remote: a.remote, method: a.method, path: a.url.slice(0, 512), status: a.status, bytes: a.bytes, ms: Math.round(ms * 10) / 10 });
+  }
+
+  /**
+   * The fast lane's answer to a plain GET (fast-lane.ts): a whole small file of a
+   * snapshot, or of a tag's current snapshot (currentFile), read from local disk, with
+   * the headers serveFile gives it. Undefined for everything else, which the handler
+   * below answers in full: a private server's reads, other paths, missing or damaged
+   * blobs, large files, blobs in object storage.
+   */
+  async function plainAnswer(request: PlainRequest): Promise<PlainAnswer | undefined> {
+    if (isPrivate) return undefined;
+    let segments: string[];
+    try {
+      segments = pathSegments(request.path);
+    } catch {
+      return undefined;
+    }
+    const found = await currentFile(yumContext, segments);
+    if (!found) return undefined;
+    const headers: Record<string, string> = { ...fileHeaders(found.file, { cacheControl: found.cacheControl, lastModified: found.snapshot.createdAt }), 'content-length': String(found.file.size) };
+    let head = 'HTTP/1.1 200 OK\r\n';
+    for (const [name, value] of SECURITY_HEADERS) head += `${name}: ${value}\r\n`;
+    for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+    head += `Date: ${httpNow()}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_MS / 1000}\r\n\r\n`;
+    const room = Buffer.byteLength(head, 'latin1');
+    const bytes = readWholeFile(opts.store, found.file, room);
+    if (!bytes) return undefined;
+    bytes.write(head, 0, room, 'latin1');
+    answered({ started: request.started, segments, remote: request.remote, method: 'GET', url: request.path, status: 200, bytes: found.file.size, fastLane: true });
+    return { bytes };
+  }
+
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
   // 16 KiB ones each waiting for 'drain'. Not larger: it is also what a client that
   // stops reading holds of the server's memory (32 of them, 16 MiB).
@@ -239,23 +300,9 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
     for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     // Read now: once a request is destroyed (a body refused half-read, a client gone),
     // req.socket is null, and the log line must not throw and take the server down.
-    const client = req.socket.remoteAddress ?? '-';
-    const bytes = () => (res as CountingResponse).bodyBytes;
+    const remote = req.socket.remoteAddress ?? '-';
     let segments: string[] | undefined;
-    // Every answer is logged and counted once, when it is done.
-    const log = (status = res.statusCode) => {
-      const ms = performance.now() - started;
-      metrics.request({ route: routeClass(segments), method: req.method ?? '-', status, bytes: bytes(), seconds: ms / 1000 });
-      opts.accessLog?.({
-        time: new Date().toISOString(),
-        remote: client,
-        method: req.method ?? '-',
-        path: (req.url ?? '').slice(0, 512),
-        status,
-        bytes: bytes(),
-        ms: Math.round(ms * 10) / 10,
-      });
-    };
+    const log = (status = res.statusCode) => answered({ started, segments, remote, method: req.method ?? '-', url: req.url ?? '', status, bytes: (res as CountingResponse).bodyBytes });
     try {
       segments = pathSegments(req.url ?? '/');
     } catch (e) {
@@ -272,18 +319,31 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<Server> {
       .catch((e: Error) => refuse(req, res, e))
       .then(() => log());
   });
-  limitConnections(server, { ...CONNECTION_LIMITS, ...opts.limits });
-  return server;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  const lane = fastLane(server, plainAnswer, { keepAliveMs: KEEP_ALIVE_MS });
+  limitConnections(lane.listener, server, { ...CONNECTION_LIMITS, ...opts.limits });
+  return {
+    listener: lane.listener,
+    http: server,
+    closeAllConnections() {
+      lane.closeAll();
+      server.closeAllConnections();
+    },
+  };
 }
 
-/** Applies the limits: Node's header timeout, our idle watch, a count of connections per client address. */
-function limitConnections(server: Server, limits: ConnectionLimits): void {
-  server.headersTimeout = limits.headersMs;
-  server.requestTimeout = 0; // a long upload is not a slow one: the idle watch decides
-  server.maxConnections = limits.maxConnections;
-  watchIdle(server, limits.idleMs);
+/**
+ * Applies the limits: to every connection `listener` accepts, our idle watch and the
+ * counts of connections, all and per client address; to the requests node:http reads
+ * (`http`), its header timeout.
+ */
+function limitConnections(listener: NetServer, http: Server, limits: ConnectionLimits): void {
+  http.headersTimeout = limits.headersMs;
+  http.requestTimeout = 0; // a long upload is not a slow one: the idle watch decides
+  listener.maxConnections = limits.maxConnections;
+  watchIdle(listener, http, limits.idleMs);
   const perClient = new Map<string, number>();
-  server.on('connection', (socket: Socket) => {
+  listener.on('connection', (socket: Socket) => {
     const client = socket.remoteAddress ?? '-';
     const held = (perClient.get(client) ?? 0) + 1;
     if (held > limits.maxPerClient) {
@@ -306,13 +366,13 @@ function limitConnections(server: Server, limits: ConnectionLimits): void {
  * own socket timeout is not used: it fired only after twice its time in our tests, and
  * would close the long operations too.
  */
-function watchIdle(server: Server, idleMs: number): void {
+function watchIdle(listener: NetServer, http: Server, idleMs: number): void {
   const watched = new Map<Socket, { read: number; written: number; since: number; request?: IncomingMessage }>();
-  server.on('connection', (socket: Socket) => {
+  listener.on('connection', (socket: Socket) => {
     watched.set(socket, { read: 0, written: 0, since: Date.now() });
     socket.once('close', () => watched.delete(socket));
   });
-  server.on('request', (req: IncomingMessage) => {
+  http.on('request', (req: IncomingMessage) => {
     const w = watched.get(req.socket);
     if (w) w.request = req;
   });
@@ -331,7 +391,7 @@ function watchIdle(server: Server, idleMs: number): void {
     Math.max(100, Math.min(1000, idleMs / 4)),
   );
   timer.unref();
-  server.once('close', () => clearInterval(timer));
+  listener.once('close', () => clearInterval(timer));
 }
 
 /** Starts a server on HOST:PORT (port 0: any free port). */
@@ -340,23 +400,21 @@ export async function startServer(opts: ServerOptions & { listen: string }): Pro
   if (!m) throw new HttpError('invalid_input', `--listen ${JSON.stringify(opts.listen)}: give HOST:PORT, such as 127.0.0.1:8080`);
   const host = m[1].replace(/^\[(.*)\]$/, '$1');
   const server = await createTxrepoServer(opts);
-  // Keep-alive connections of dnf's parallel downloads are reused across requests.
-  server.keepAliveTimeout = 30_000;
+  const { listener } = server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(m[2]), host, () => {
-      server.off('error', reject);
+    listener.once('error', reject);
+    listener.listen(Number(m[2]), host, () => {
+      listener.off('error', reject);
       resolve();
     });
   });
-  const { port, address } = server.address() as AddressInfo;
+  const { port, address } = listener.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
   return {
-    server,
     url: `http://${shown}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        listener.close(() => resolve());
         server.closeAllConnections();
       }),
   };

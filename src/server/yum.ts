@@ -21,7 +21,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forTerminal } from '../common/index.ts';
 import { isRepomdFile, REPOMD_SIGNATURE_HREF } from '../metadata/index.ts';
-import { checkRepoName, checkTagName, gpgChecks, gpgLines, parseTime, publicKeys, setMemberPath, snapshotPath, type GpgChecks, type SnapshotLookup } from '../snapshots/index.ts';
+import { checkRepoName, checkTagName, isValidName, gpgChecks, gpgLines, parseTime, publicKeys, setMemberPath, snapshotPath, type GpgChecks, type SnapshotLookup } from '../snapshots/index.ts';
 import { isSnapshotId, type Snapshot, type SnapshotFile, type Store } from '../store/index.ts';
 import { serveFile } from './files.ts';
 import { HttpError, sendJson, sendText } from './http.ts';
@@ -100,15 +100,41 @@ async function serveFound(req: IncomingMessage, res: ServerResponse, ctx: YumCon
   return true;
 }
 
-/** serveFrom() of one snapshot's path, the common case (a package), without iterating a list of one. */
-async function serveFromSnapshot(req: IncomingMessage, res: ServerResponse, ctx: YumContext, s: Snapshot, href: string): Promise<true> {
-  const file = href ? await ctx.lookup.find(s.id, href) : undefined;
-  if (!file) return serveFrom(req, res, ctx, [s], href, () => IMMUTABLE); // its answer for a missing file
-  return serveFound(req, res, ctx, s, file, IMMUTABLE);
-}
-
 /** repomd.xml and its signature and keys change in place under a moving path: revalidated, together. */
 const revalidateRepomd = (f: SnapshotFile) => (isRepomdFile(f.href) ? REVALIDATE : SHORT);
+
+/** A file a read path names, found, with the snapshot it is of and how long it may be cached. */
+export interface CurrentFile {
+  snapshot: Snapshot;
+  file: SnapshotFile;
+  cacheControl: string;
+}
+
+/**
+ * The common case of the read paths, in one place: a file of a snapshot path, or of
+ * the snapshot a tag names now. Undefined for anything else: another path, a bad name,
+ * a missing file, a file only a tag's earlier snapshot has (the grace window), which
+ * serveYum answers in full. The fast lane (fast-lane.ts) answers what this finds.
+ */
+export async function currentFile(ctx: YumContext, segments: string[]): Promise<CurrentFile | undefined> {
+  const [top, repo, b, c, ...rest] = segments;
+  if (top !== 'repos' || repo === undefined || c === undefined || rest.length === 0 || !isValidName(repo)) return undefined;
+  const href = rest.join('/');
+  if (b === 'snapshots') {
+    const snapshot = isSnapshotId(c) ? await ctx.snapshots.get(repo, c) : undefined;
+    const file = snapshot && (await ctx.lookup.find(snapshot.id, href));
+    return file ? { snapshot: snapshot!, file, cacheControl: IMMUTABLE } : undefined;
+  }
+  if (b === 'tags' && isValidName(c)) {
+    // The tag is read anew on every request; the snapshot it names cannot change (gc
+    // takes no tagged snapshot), so it comes from the cache of snapshots by id.
+    const current = await ctx.store.catalog.getTag(repo, c);
+    const snapshot = current && (await ctx.snapshots.get(repo, current.snapshot));
+    const file = snapshot && (await ctx.lookup.find(snapshot.id, href));
+    return file ? { snapshot: snapshot!, file, cacheControl: revalidateRepomd(file) } : undefined;
+  }
+  return undefined;
+}
 
 /** What a client of `snapshot` checks (client-config.ts). */
 async function checksFor(ctx: YumContext, base: string, repo: string, snapshot: string, url: string): Promise<GpgChecks | undefined> {
@@ -178,12 +204,14 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
     return true;
   }
   if (top === 'repos' && a !== undefined && b !== undefined && c !== undefined) {
+    // The common case first: a file of a snapshot, or of a tag's current one.
+    const found = await currentFile(ctx, segments);
+    if (found) return serveFound(req, res, ctx, found.snapshot, found.file, found.cacheControl);
     const repo = name(checkRepoName, a, 'repository');
     const href = rest.join('/');
-    // The common case first: a snapshot path needs one query.
-    if (b === 'snapshots') return serveFromSnapshot(req, res, ctx, await snapshotOf(ctx, repo, c), href);
+    // What is left is a missing file (answered as such) or an earlier snapshot's.
+    if (b === 'snapshots') return serveFrom(req, res, ctx, [await snapshotOf(ctx, repo, c)], href, () => IMMUTABLE);
     if (b === 'tags') {
-      // One query for the common case, a tag that exists (the repository's only when not).
       const tag = name(checkTagName, c, 'tag');
       const current = await catalog.getTag(repo, tag);
       if (!current) throw new HttpError('not_found', (await catalog.getRepo(repo)) ? `${repo} has no tag ${tag}` : `no repository ${repo}`);
@@ -191,8 +219,6 @@ export async function serveYum(req: IncomingMessage, res: ServerResponse, ctx: Y
       // the grace window, newest first (repomd.xml is always the current one).
       async function* snapshots() {
         const seen = new Set([current!.snapshot]);
-        // From the cache of snapshots by id: the tag is read anew on every request, and
-        // the snapshot it names cannot change (gc takes no tagged snapshot).
         const now = await ctx.snapshots.get(repo, current!.snapshot);
         if (now) yield now;
         // repomd.xml, its signature and keys: only the current snapshot's, or none (a

@@ -1,6 +1,6 @@
 // Public surface of the snapshots layer: repositories, snapshots, tags, ingest, the
 // commit loop, deploy, export.
-export { checkRepoName, checkTagName, checkTokenName, InvalidNameError } from './names.ts';
+export { checkRepoName, checkTagName, checkTokenName, InvalidNameError, isValidName } from './names.ts';
 export { parseRepoRef, parseTime, resolveRef, RefError } from './refs.ts';
 export { deploy, commitPackages, collectRpmFiles, DeployInputError } from './deploy.ts';
 export type { DeployOptions, DeployResult, CommitPackagesOptions } from './deploy.ts';

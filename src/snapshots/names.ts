@@ -11,8 +11,11 @@ export class InvalidNameError extends Failure {
   readonly kind = 'invalid_input';
 }
 
+/** Whether `name` is a repository, tag or token name allowed (check() says why not). */
+export const isValidName = (name: string): boolean => NAME.test(name) && !name.includes('..');
+
 function check(kind: string, name: string): string {
-  if (!NAME.test(name) || name.includes('..')) {
+  if (!isValidName(name)) {
     // A name can come from an API body of up to 1 MiB: the message shows its start.
     const shown = name.length > 140 ? `${JSON.stringify(name.slice(0, 128))}… (${name.length} characters)` : JSON.stringify(name);
     throw new InvalidNameError(`${kind} name ${shown} is not allowed: use letters, digits, '.', '_' and '-', starting with a letter or digit (at most 128 characters, no '..')`);
