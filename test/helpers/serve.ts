@@ -1,6 +1,7 @@
 // Runs the real `txrepo serve` on a store, on a free loopback port, for tests.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { storeEnv } from './backends.ts';
 import { mustRun, TXREPO } from './run.ts';
 
@@ -63,3 +64,30 @@ export const FETCH_LOOPBACK = ['--fetch-allow', '127.0.0.1'];
  * only 32 connections by default (src/server/server.ts, CONNECTION_LIMITS).
  */
 export const MANY_CLIENTS = ['--max-connections-per-client', '1024'];
+
+/**
+ * The connections the server at `url` holds open now, as its side sees them (a client
+ * that reads nothing does not see a close): established TCP connections whose local
+ * port is the server's (its own files would also count the catalog's and the blob
+ * store's connections, which come and go on PostgreSQL and S3), and which it accepted:
+ * a connection still in the kernel's accept queue has no socket file yet (inode 0).
+ * On a loaded machine the queue holds many of a burst for a while, which the server
+ * has yet to take, or take and refuse (CI saw 36 of 200 once, on PostgreSQL and S3).
+ */
+export function heldConnections(url: string): number {
+  const port = Number(new URL(url).port).toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+      if (local?.endsWith(`:${port}`) && state === '01' && inode !== '0') n++;
+    }
+  }
+  return n;
+}

@@ -14,7 +14,7 @@ import { seeded } from '../../reliability/lib/harness.ts';
 import { ON_SHARED_BACKENDS } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore } from '../helpers/run.ts';
-import { serve, type Served } from '../helpers/serve.ts';
+import { heldConnections, serve, type Served } from '../helpers/serve.ts';
 
 const IDLE_S = 3;
 let work: string;
@@ -24,31 +24,7 @@ let path: string;
 /** The server process's resident memory now, in MiB. */
 const rssMiB = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024;
 
-/**
- * The connections the server holds open now: established TCP connections whose local
- * port is the server's (its own files would also count the catalog's and the blob
- * store's connections, which come and go on PostgreSQL and S3), and which it accepted:
- * a connection still in the kernel's accept queue has no socket file yet (inode 0).
- * On a loaded machine the queue holds many of the 200 for a while, which the server
- * has yet to take, or take and refuse (CI saw 36 once, on PostgreSQL and S3).
- */
-function serverConnections(): number {
-  const port = Number(new URL(server.url).port).toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
-      if (local?.endsWith(`:${port}`) && state === '01' && inode !== '0') n++;
-    }
-  }
-  return n;
-}
+const serverConnections = () => heldConnections(server.url);
 
 before(async () => {
   work = await tempDir('txrepo-slow-readers-');
