@@ -55,6 +55,8 @@ function readAnswers(socket: Socket, count: number, heads: Set<number> = new Set
       parse();
     };
     socket.on('data', onData);
+    // A request lost on the way is an answer that never comes: a failure, not a hang.
+    setTimeout(() => reject(new Error(`${answers.length} of ${count} answers within 15 s: ${data.toString('latin1').slice(0, 300)}`)), 15_000).unref();
     socket.once('error', reject);
     socket.once('close', () => reject(new Error(`the connection closed after ${answers.length} of ${count} answers: ${data.toString('latin1').slice(0, 300)}`)));
   });
