@@ -4,6 +4,7 @@
 
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { finished } from 'node:stream/promises';
 import { forTerminal } from '../common/index.ts';
 import { SnapshotLookup } from '../snapshots/index.ts';
 import type { Store } from '../store/index.ts';
@@ -292,6 +293,21 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<TxrepoSer
     return { bytes };
   }
 
+  /**
+   * Each connection's answer being sent. node:http reads a whole segment of pipelined
+   * requests at once and starts every one of them: each would read its file into
+   * memory before the client took any (600 GETs of a package in one write, never
+   * read, held 600 answers). A connection's requests are answered one at a time, each
+   * once the one before is sent, as the fast lane answers them.
+   */
+  const sending = new WeakMap<Socket, Promise<unknown>>();
+  function inTurn(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+    const before = sending.get(req.socket);
+    sending.set(req.socket, finished(res).catch(() => {}));
+    if (before) void before.then(answer);
+    else answer();
+  }
+
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
   // 16 KiB ones each waiting for 'drain'. Not larger: it is also what a client that
   // stops reading holds of the server's memory (32 of them, 16 MiB).
@@ -303,21 +319,25 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<TxrepoSer
     const remote = req.socket.remoteAddress ?? '-';
     let segments: string[] | undefined;
     const log = (status = res.statusCode) => answered({ started, segments, remote, method: req.method ?? '-', url: req.url ?? '', status, bytes: (res as CountingResponse).bodyBytes });
-    try {
-      segments = pathSegments(req.url ?? '/');
-    } catch (e) {
-      refuse(req, res, e as Error);
-      return log();
-    }
-    if (isApi(segments)) {
-      // Fastify answers in its own time: the line is written when the answer is done,
-      // or the connection is gone; a client that left mid-request is a 499, as in nginx.
-      res.once('close', () => log(!req.complete && !res.writableFinished ? 499 : res.statusCode));
-      return api.routing(req, res);
-    }
-    serveRead(req, res, segments)
-      .catch((e: Error) => refuse(req, res, e))
-      .then(() => log());
+    inTurn(req, res, () => {
+      // The client left while an earlier answer on its connection was sent: logged as nginx does, 499.
+      if (res.destroyed) return log(499);
+      try {
+        segments = pathSegments(req.url ?? '/');
+      } catch (e) {
+        refuse(req, res, e as Error);
+        return log();
+      }
+      if (isApi(segments)) {
+        // Fastify answers in its own time: the line is written when the answer is done,
+        // or the connection is gone; a client that left mid-request is a 499, as in nginx.
+        res.once('close', () => log(!req.complete && !res.writableFinished ? 499 : res.statusCode));
+        return api.routing(req, res);
+      }
+      serveRead(req, res, segments)
+        .catch((e: Error) => refuse(req, res, e))
+        .then(() => log());
+    });
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   const lane = fastLane(server, plainAnswer, { keepAliveMs: KEEP_ALIVE_MS });
