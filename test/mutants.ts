@@ -1191,7 +1191,7 @@ export const MUTANTS: Mutant[] = [
     to: '',
     tests: ['test/server/fast-lane.test.ts', 'test/server/server.test.ts'],
   },
-{
+  {
     id: 'pipelined-all-at-once',
     about: 'node:http starts every pipelined request of a segment at once: a client that never reads makes the server hold every answer',
     file: 'src/server/server.ts',
