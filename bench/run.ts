@@ -282,6 +282,14 @@ function summary(cr: CreaterepoResult[], sync: SyncRow[], serve: ServeRow[], sto
         ratio: r.reference!.wall / r.floor.wall,
       });
     }
+    if (r.oneProcess) {
+      rows.push({
+        work: 'serve: the same from one process (--workers 1), throughput',
+        txrepo: rate(r.oneProcess),
+        reference: `${rate(r.reference!)} (nginx)`,
+        ratio: r.reference!.wall / r.oneProcess.wall,
+      });
+    }
   }
   const deploy = store.find((r) => /^deploy 10 into \d+ packages$/.test(r.scenario));
   if (deploy) rows.push({ work: `${deploy.scenario} vs createrepo_c --update, wall`, txrepo: sec(deploy.txrepo, 'wall'), reference: `${sec(deploy.reference, 'wall')} (${deploy.referenceName})`, ratio: deploy.txrepo.wall / deploy.reference.wall, goal: { op: '<=', value: 0.1 } });
@@ -353,6 +361,7 @@ txrepo serve (default settings) vs the reference (median of ${runs} runs; ratio 
       const sp = r.spread ? `${pct(r.spread.txrepo)} / ${pct(r.spread.reference)}` : '';
       print(`${pad(r.scenario, 42)}${pad(`${r.txrepo.wall.toFixed(2)} s${rate(r.txrepo)}`, 26)}${pad(ref, 32)}${pad(r.reference ? (r.reference.wall / r.txrepo.wall).toFixed(2) : '-', 8)}${sp}`);
       if (r.floor) print(`${pad('  the same, bare node:http (the floor)', 42)}${pad(`${r.floor.wall.toFixed(2)} s${rate(r.floor)}`, 26)}${pad(ref, 32)}${pad((r.reference!.wall / r.floor.wall).toFixed(2), 8)}`);
+      if (r.oneProcess) print(`${pad('  the same, one process (--workers 1)', 42)}${pad(`${r.oneProcess.wall.toFixed(2)} s${rate(r.oneProcess)}`, 26)}${pad(ref, 32)}${pad((r.reference!.wall / r.oneProcess.wall).toFixed(2), 8)}`);
     }
   }
   let backends: BackendRow[] = [];
@@ -415,7 +424,8 @@ function notes(o: { total: number; smallCount: number; minutes: number; load: nu
       `measured once, for peak RSS against the 300 MiB budget. Serve: the small and the large packages of one snapshot downloaded by curl, ` +
       `8 transfers in parallel over keep-alive connections, from \`txrepo serve\` with its default settings and from nginx (2 workers, sendfile) ` +
       `serving the exported snapshot; the small ones also from bench/floor-server.ts, a bare node:http server with one process per core that opens, reads and sends the file and does nothing else: ` +
-      `the runtime's floor, what no Node.js server can beat here ("the same from bare node:http"). Deploy: 10 packages into a repo of the small packages hard-linked ${values.replicas} times under distinct names vs createrepo_c --update of the same directory.`,
+      `what a Node.js server reaches through node:http ("the same from bare node:http"; txrepo's fast lane answers plain downloads beneath node:http, docs/deployment.md), ` +
+      `and from \`txrepo serve --workers 1\` ("one process"): curl runs on the same cores as the servers, and a second process contends with it. Deploy: 10 packages into a repo of the small packages hard-linked ${values.replicas} times under distinct names vs createrepo_c --update of the same directory.`,
     `**This run.** \`npm run bench\` with ${process.argv.slice(2).join(' ') || 'the defaults'}; ${o.minutes.toFixed(0)} minutes; ` +
       `1-minute load average ${o.load.map((l) => l.toFixed(1)).join(' at the start, ')} at the end. ` +
       `Figures of one run on one machine are noisy (see the spreads); compare ratios, which are taken side by side, rather than absolute times.` +

@@ -25,6 +25,12 @@ export interface ServeRow {
   spread?: { txrepo: number; reference: number };
   /** The same downloads from a bare node:http server (bench/floor-server.ts): the runtime's floor. */
   floor?: Measure;
+  /**
+   * The same downloads from `txrepo serve --workers 1`: the client (curl) runs on the
+   * same cores as the server here, and one process contends with it less than the
+   * default one per core.
+   */
+  oneProcess?: Measure;
 }
 
 async function tx(args: string[]): Promise<string> {
@@ -93,9 +99,11 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet'], /listening on (http:\/\/\S+)/);
   let nginx: Nginx | undefined;
   let floor: Awaited<ReturnType<typeof start>> | undefined;
+  let single: Awaited<ReturnType<typeof start>> | undefined;
   try {
     nginx = await startNginx(join(work, 'nginx'), exported);
     floor = await start(process.execPath, [join(import.meta.dirname, 'floor-server.ts'), exported], /listening on (http:\/\/\S+)/);
+    single = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet', '--workers', '1'], /listening on (http:\/\/\S+)/);
     // The small packages and the large ones apart: per-request costs and bytes.
     const kinds = [
       { what: 'small', files: packages.filter((f) => smallNames.has(f.href.slice(f.href.lastIndexOf('/') + 1))) },
@@ -106,21 +114,25 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
       const txUrls = some.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
       const ngUrls = some.map((f) => `${nginx!.url}/${f.href}`);
       const flUrls = some.map((f) => `${floor!.match[1]}/${f.href}`);
+      const oneUrls = some.map((f) => `${single!.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
       const t: Measure[] = [];
       const r: Measure[] = [];
       const fl: Measure[] = [];
+      const one: Measure[] = [];
       // One unmeasured round each: the page cache, and the server's lazily loaded code.
       await curlAll(work, 'warm', ngUrls);
       await curlAll(work, 'warm', txUrls);
       if (what === 'small') await curlAll(work, 'warm', flUrls);
+      if (what === 'small') await curlAll(work, 'warm', oneUrls);
       for (let i = 0; i < runs; i++) {
         r.push(await curlAll(work, 'nginx', ngUrls));
         t.push(await curlAll(work, 'txrepo', txUrls));
         if (what === 'small') fl.push(await curlAll(work, 'floor', flUrls));
+        if (what === 'small') one.push(await curlAll(work, 'one', oneUrls));
       }
       const moved = some.reduce((n, f) => n + f.size, 0);
-      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) }, ...(fl.length && { floor: median(fl) }) });
-      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s${fl.length ? `, bare node:http ${median(fl).wall} s` : ''}\n`);
+      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) }, ...(fl.length && { floor: median(fl) }), ...(one.length && { oneProcess: median(one) }) });
+      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s${fl.length ? `, bare node:http ${median(fl).wall} s` : ''}${one.length ? `, txrepo --workers 1 ${median(one).wall} s` : ''}\n`);
     }
 
     // A set of 20 repositories, injected into a reposync config.
@@ -147,6 +159,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   } finally {
     await nginx?.stop();
     if (floor) await stop(floor.child);
+    if (single) await stop(single.child);
     await stop(served.child);
   }
   return rows;

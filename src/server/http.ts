@@ -18,6 +18,9 @@ export class HttpError extends Failure {
 
 export const MAX_PATH = 4096;
 
+/** A path of printable ASCII but '%' and '\\': nothing to decode, nothing pathSegments refuses but empty and dot segments. */
+const PLAIN_PATH = /^[!-$&-[\]-~]*$/;
+
 /**
  * The decoded segments of a URL path. Refuses what no txrepo path has and what could
  * mean something else to another layer: empty, '.' or '..' segments (also encoded),
@@ -28,6 +31,13 @@ export function pathSegments(rawUrl: string): string[] {
   const pathname = rawUrl.split('?')[0];
   if (!pathname.startsWith('/')) throw new HttpError('invalid_input', 'the path must start with /');
   if (pathname === '/') return [];
+  // The common path (a package's) has no percent-encoding and no character the rules
+  // below refuse: its segments are those of the split, checked for '', '.' and '..'.
+  if (PLAIN_PATH.test(pathname)) {
+    const plain = pathname.slice(1).split('/');
+    if (plain.length > 1 && plain[plain.length - 1] === '') plain.pop();
+    if (!plain.some((d) => d === '' || d === '.' || d === '..')) return plain;
+  }
   const raw = pathname.slice(1).split('/');
   const trailing = raw.length > 1 && raw[raw.length - 1] === '';
   if (trailing) raw.pop();
