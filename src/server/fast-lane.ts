@@ -106,16 +106,14 @@ export function fastLane(http: HttpServer, answer: Answerer, opts: { keepAliveMs
 function readRequests(socket: Socket, http: HttpServer, answer: Answerer, keepAliveMs: number, released: () => void): void {
   let pending: Buffer | undefined;
   let busy = false;
-  let ended = false;
   const remote = socket.remoteAddress ?? '-';
   const onData = (chunk: Buffer) => {
     pending = pending ? Buffer.concat([pending, chunk]) : chunk;
     if (!busy) void answerPending();
   };
-  const onEnd = () => {
-    ended = true;
-    if (!busy && !pending) socket.end();
-  };
+  // The client is done asking (the socket is paused while answers are pending, so
+  // every request it sent has been answered): the server is done too.
+  const onEnd = () => socket.end();
   // A connection idle between requests is closed, as node:http closes its own; one
   // with an answer its client does not read is the idle watch's (server.ts).
   const onTimeout = () => {
@@ -156,8 +154,7 @@ function readRequests(socket: Socket, http: HttpServer, answer: Answerer, keepAl
       if (!socket.write(answered.bytes) && !(await drained(socket))) return;
     }
     busy = false;
-    if (ended) socket.end();
-    else socket.resume();
+    socket.resume();
   }
 }
 

@@ -150,10 +150,12 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const isApi = (segments: string[]) => segments[0] === 'api' && segments[1] === 'v1';
 
 /**
- * The server: every request's path is checked first (pathSegments: 400, 414), then
- * the API's go to Fastify (api.ts) and the rest to the hand-tuned yum paths (yum.ts,
- * files.ts), which serve packages without a framework's cost per request. Every
- * answer gets its access log line, with the bytes of its body.
+ * The server: the fast lane (fast-lane.ts) reads every connection first and answers
+ * plain downloads of small files (plainAnswer below); node:http gets the rest. There
+ * every request's path is checked first (pathSegments: 400, 414), then the API's go to
+ * Fastify (api.ts) and the rest to the hand-tuned yum paths (yum.ts, files.ts), which
+ * serve packages without a framework's cost per request. Every answer, either lane's,
+ * gets its access log line, with the bytes of its body.
  */
 export async function createTxrepoServer(opts: ServerOptions): Promise<TxrepoServer> {
   const lookup = new SnapshotLookup(opts.store.catalog);
