@@ -27,6 +27,12 @@ interface Answer {
   body: Buffer;
 }
 
+/**
+ * Requests the lane answers of one it may answer: none on the shared backends, where
+ * the blobs are in object storage and the lane answers only files on local disk.
+ */
+const LANE = ON_SHARED_BACKENDS ? 0 : 1;
+
 const header = (a: Answer, name: string) => a.headers.find(([n]) => n.toLowerCase() === name)?.[1];
 
 /** Reads `count` answers off a socket (every answer here has a Content-Length); HEAD answers have no body. */
@@ -137,7 +143,7 @@ describe('the fast lane', () => {
       let fast: Answer | undefined;
       let full: Answer | undefined;
       // If-None-Match of another ETag changes nothing in the answer, but is node:http's.
-      assert.equal(await laneAnswers(async () => void ([fast] = await exchange(server.url, [get(path)]))), 1, `the lane answered ${path}`);
+      assert.equal(await laneAnswers(async () => void ([fast] = await exchange(server.url, [get(path)]))), LANE, `the lane answered ${path}`);
       assert.equal(await laneAnswers(async () => void ([full] = await exchange(server.url, [get(path, 'If-None-Match: "another"\r\n')]))), 0);
       assert.equal(fast!.status, 200);
       const withoutDate = (a: Answer) => a.headers.filter(([n]) => n !== 'Date');
@@ -210,7 +216,7 @@ describe('the fast lane', () => {
       answers = await read;
     });
     socket.destroy();
-    assert.equal(n, 2);
+    assert.equal(n, 2 * LANE);
     assert.deepEqual(answers.map((a) => a.status), [200, 200, 206, 200, 401]);
     assert.deepEqual(answers[0].body, bear);
     assert.deepEqual(answers[1].body, camel);
@@ -228,7 +234,7 @@ describe('the fast lane', () => {
       answers = await read;
     });
     socket.destroy();
-    assert.equal(n, 200);
+    assert.equal(n, 200 * LANE);
     assert.ok(answers.every((a, i) => a.body.equals(i % 2 ? camel : bear)));
   });
 
