@@ -1200,4 +1200,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/server/fast-lane.test.ts'],
     testName: 'lets go',
   },
+{
+    id: 'header-timeout-off',
+    about: "a connection the fast lane hands over never gets node:http's header timeout (its connection checks never start): a head sent a byte at a time holds it forever",
+    file: 'src/server/fast-lane.ts',
+    from: "  listener.once('listening', () => http.emit('listening'));",
+    to: '',
+    tests: ['test/server/fast-lane.test.ts'],
+    testName: 'header timeout',
+  },
 ];

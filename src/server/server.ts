@@ -37,7 +37,7 @@ export interface ServerOptions {
    * they are loopback, link-local or private (serve --fetch-allow); default: none.
    */
   fetchAllow?: string[];
-  /** Bounds on connections (serve's --idle-timeout, --max-connections, --max-connections-per-client); defaults: CONNECTION_LIMITS. */
+  /** Bounds on connections (serve's --idle-timeout, --header-timeout, --max-connections, --max-connections-per-client); defaults: CONNECTION_LIMITS. */
   limits?: Partial<ConnectionLimits>;
 }
 
@@ -313,7 +313,11 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<TxrepoSer
   // Large socket buffers: a package goes out in a few big writes, not hundreds of
   // 16 KiB ones each waiting for 'drain'. Not larger: it is also what a client that
   // stops reading holds of the server's memory (32 of them, 16 MiB).
-  const server: Server = createServer({ highWaterMark: 512 << 10, ServerResponse: CountingResponse as typeof ServerResponse }, (req, res) => {
+  const limits = { ...CONNECTION_LIMITS, ...opts.limits };
+  // node:http checks its header timeout every connectionsCheckingInterval (30 s by
+  // default): often enough that a head late by the timeout is closed within a quarter of it.
+  const checkEvery = Math.max(250, Math.min(30_000, limits.headersMs / 4));
+  const server: Server = createServer({ highWaterMark: 512 << 10, ServerResponse: CountingResponse as typeof ServerResponse, connectionsCheckingInterval: checkEvery }, (req, res) => {
     const started = performance.now();
     for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     // Read now: once a request is destroyed (a body refused half-read, a client gone),
@@ -343,7 +347,7 @@ export async function createTxrepoServer(opts: ServerOptions): Promise<TxrepoSer
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   const lane = fastLane(server, plainAnswer, { keepAliveMs: KEEP_ALIVE_MS });
-  limitConnections(lane.listener, server, { ...CONNECTION_LIMITS, ...opts.limits });
+  limitConnections(lane.listener, server, limits);
   return {
     listener: lane.listener,
     http: server,

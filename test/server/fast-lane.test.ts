@@ -16,7 +16,7 @@ import { buildBigRpm } from '../../reliability/lib/big-rpm.ts';
 import { seeded } from '../../reliability/lib/harness.ts';
 import { ON_SHARED_BACKENDS } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
-import { inStore, waitFor } from '../helpers/run.ts';
+import { inStore, txrepo, waitFor } from '../helpers/run.ts';
 import { sample } from '../helpers/samples.ts';
 import { heldConnections, serve, type Served } from '../helpers/serve.ts';
 
@@ -129,7 +129,7 @@ before(async () => {
   bigPath = '/repos/el9/tags/latest/Packages/b/big-1-1.noarch.rpm';
   bear = await readFile(sample('bear-4.1-1.noarch.rpm'));
   camel = await readFile(sample('camel-0.1-1.noarch.rpm'));
-  server = await serve(store, ['--workers', '1', '--idle-timeout', '1s']);
+  server = await serve(store, ['--workers', '1', '--idle-timeout', '1s', '--header-timeout', '1s']);
 });
 
 after(async () => {
@@ -265,6 +265,29 @@ describe('the fast lane', () => {
       assert.deepEqual(a.body, camel);
     });
   }
+
+  test('a head sent a byte at a time is handed to node:http, whose header timeout closes it', async () => {
+    const socket = await open(server.url);
+    socket.on('error', () => {});
+    const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
+    const started = Date.now();
+    const head = `GET ${bearPath()} HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}`;
+    let at = 0;
+    // A byte every 100 ms: the connection is never idle, and its head never complete.
+    const trickle = setInterval(() => socket.destroyed || socket.write(head[at++ % head.length]), 100);
+    const timeout = new Promise<string>((r) => setTimeout(() => r('still open after 10 s'), 10_000).unref());
+    const end = await Promise.race([closed, timeout]);
+    clearInterval(trickle);
+    socket.destroy();
+    assert.equal(typeof end, 'number', String(end));
+    // --header-timeout 1s, checked every quarter of it.
+    assert.ok((end as number) - started < 5000, `closed after ${(end as number) - started} ms`);
+    for (const value of ['0.5s', '2h', 'soon']) {
+      const r = await txrepo(['serve', '--store', store, '--listen', '127.0.0.1:0', '--header-timeout', value]);
+      assert.equal(r.code, 2, `${value}: ${r.stderr}`);
+      assert.match(r.stderr, /--header-timeout|duration/);
+    }
+  });
 
   test('leaves a missing or damaged blob to node:http, which says so', { skip: ON_SHARED_BACKENDS && 'the blobs are in object storage here' }, async () => {
     const work = await tempDir('txrepo-fast-lane-blob-');

@@ -61,6 +61,9 @@ Options:
       --idle-timeout DURATION
                            close a connection that sends nothing, or reads
                            nothing of its answer, this long (default 60s)
+      --header-timeout DURATION
+                           close a connection whose request head has not all
+                           arrived this long after it began (default 20s)
       --max-connections N  connections at once, in all (default 512; each of the
                            --workers holds as many)
       --max-connections-per-client N
@@ -93,6 +96,7 @@ const options = {
   private: { type: 'boolean' },
   'fetch-allow': { type: 'string', multiple: true },
   'idle-timeout': { type: 'string' },
+  'header-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
   'max-connections-per-client': { type: 'string' },
   'max-upload': { type: 'string' },
@@ -118,13 +122,22 @@ async function configureServerSigning(store: Store, v: { 'signing-key'?: string[
   await snapshotSigner(store);
 }
 
+/** A duration flag's value, or a usage error naming the flag. */
+function duration(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new UsageError(`--${flag} ${(e as Error).message}`);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('serve', argv, options);
   if (positionals.length) throw new UsageError(`serve takes no arguments (got ${positionals.join(' ')})`);
   if (v['public-url'] !== undefined && !/^https?:\/\/[^/]+/.test(v['public-url'])) throw new UsageError(`--public-url ${JSON.stringify(v['public-url'])}: give an http(s) URL`);
-  const graceMs = parseDuration(v.grace ?? '1h');
+  const graceMs = duration('grace', v.grace ?? '1h');
   const workers = integer('workers', v.workers, 1, 64) ?? defaultWorkers();
-  const redirectMs = v['redirect-downloads'] === undefined ? undefined : parseDuration(v['redirect-downloads']);
+  const redirectMs = v['redirect-downloads'] === undefined ? undefined : duration('redirect-downloads', v['redirect-downloads']);
   // S3 presigns for at most 7 days.
   if (redirectMs !== undefined && !(redirectMs >= 1000 && redirectMs <= 7 * 86_400_000)) throw new UsageError(`--redirect-downloads ${v['redirect-downloads']}: give a duration from 1s to 7d`);
   const fetchAllow = (v['fetch-allow'] ?? []).flatMap((a) => a.split(',')).filter(Boolean);
@@ -135,10 +148,13 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const idleMs = v['idle-timeout'] === undefined ? undefined : parseDuration(v['idle-timeout']);
+  const idleMs = v['idle-timeout'] === undefined ? undefined : duration('idle-timeout', v['idle-timeout']);
   if (idleMs !== undefined && !(idleMs >= 1000 && idleMs <= 3_600_000)) throw new UsageError(`--idle-timeout ${v['idle-timeout']}: give a duration from 1s to 1h`);
+  const headersMs = v['header-timeout'] === undefined ? undefined : duration('header-timeout', v['header-timeout']);
+  if (headersMs !== undefined && !(headersMs >= 1000 && headersMs <= 3_600_000)) throw new UsageError(`--header-timeout ${v['header-timeout']}: give a duration from 1s to 1h`);
   const limits = {
     ...(idleMs !== undefined && { idleMs }),
+    ...(headersMs !== undefined && { headersMs }),
     ...(v['max-connections'] !== undefined && { maxConnections: integer('max-connections', v['max-connections'], 1, 1_000_000) }),
     ...(v['max-connections-per-client'] !== undefined && { maxPerClient: integer('max-connections-per-client', v['max-connections-per-client'], 1, 1_000_000) }),
   };
