@@ -273,22 +273,9 @@ function summary(cr: CreaterepoResult[], sync: SyncRow[], serve: ServeRow[], sto
       // The issue's goal is for small files; for large ones "no less than today".
       ...(r.scenario.includes('small') && { goal: { op: '>=' as const, value: 0.7 } }),
     });
-    // What any Node.js server reaches here: the ratio above read against it.
-    if (r.floor) {
-      rows.push({
-        work: 'serve: the same from bare node:http (the floor), throughput',
-        txrepo: rate(r.floor),
-        reference: `${rate(r.reference!)} (nginx)`,
-        ratio: r.reference!.wall / r.floor.wall,
-      });
-    }
-    if (r.oneProcess) {
-      rows.push({
-        work: 'serve: the same from one process (--workers 1), throughput',
-        txrepo: rate(r.oneProcess),
-        reference: `${rate(r.reference!)} (nginx)`,
-        ratio: r.reference!.wall / r.oneProcess.wall,
-      });
+    // What node:http reaches here, and one process: the ratio above read against them.
+    for (const a of r.alongside ?? []) {
+      rows.push({ work: `serve: the same from ${a.label}, throughput`, txrepo: rate(a.measure), reference: `${rate(r.reference!)} (nginx)`, ratio: r.reference!.wall / a.measure.wall });
     }
   }
   const deploy = store.find((r) => /^deploy 10 into \d+ packages$/.test(r.scenario));
@@ -360,8 +347,7 @@ txrepo serve (default settings) vs the reference (median of ${runs} runs; ratio 
       const ref = r.reference ? `${r.reference.wall.toFixed(2)} s${rate(r.reference)} (${r.referenceName})` : '-';
       const sp = r.spread ? `${pct(r.spread.txrepo)} / ${pct(r.spread.reference)}` : '';
       print(`${pad(r.scenario, 42)}${pad(`${r.txrepo.wall.toFixed(2)} s${rate(r.txrepo)}`, 26)}${pad(ref, 32)}${pad(r.reference ? (r.reference.wall / r.txrepo.wall).toFixed(2) : '-', 8)}${sp}`);
-      if (r.floor) print(`${pad('  the same, bare node:http (the floor)', 42)}${pad(`${r.floor.wall.toFixed(2)} s${rate(r.floor)}`, 26)}${pad(ref, 32)}${pad((r.reference!.wall / r.floor.wall).toFixed(2), 8)}`);
-      if (r.oneProcess) print(`${pad('  the same, one process (--workers 1)', 42)}${pad(`${r.oneProcess.wall.toFixed(2)} s${rate(r.oneProcess)}`, 26)}${pad(ref, 32)}${pad((r.reference!.wall / r.oneProcess.wall).toFixed(2), 8)}`);
+      for (const a of r.alongside ?? []) print(`${pad(`  the same, ${a.label}`, 42)}${pad(`${a.measure.wall.toFixed(2)} s${rate(a.measure)}`, 26)}${pad(ref, 32)}${pad((r.reference!.wall / a.measure.wall).toFixed(2), 8)}`);
     }
   }
   let backends: BackendRow[] = [];

@@ -23,14 +23,13 @@ export interface ServeRow {
   bytes?: number;
   /** (slowest - fastest) / median wall of the runs. */
   spread?: { txrepo: number; reference: number };
-  /** The same downloads from a bare node:http server (bench/floor-server.ts): the runtime's floor. */
-  floor?: Measure;
   /**
-   * The same downloads from `txrepo serve --workers 1`: the client (curl) runs on the
-   * same cores as the server here, and one process contends with it less than the
-   * default one per core.
+   * The same downloads from other servers, to read the ratio against (small packages
+   * only): a bare node:http server (bench/floor-server.ts), what node:http reaches; and
+   * `txrepo serve --workers 1`, since the client (curl) runs on the same cores as the
+   * server here, and one process contends with it less than the default one per core.
    */
-  oneProcess?: Measure;
+  alongside?: { label: string; measure: Measure }[];
 }
 
 async function tx(args: string[]): Promise<string> {
@@ -98,12 +97,13 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
   const rows: ServeRow[] = [];
   const served = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet'], /listening on (http:\/\/\S+)/);
   let nginx: Nginx | undefined;
-  let floor: Awaited<ReturnType<typeof start>> | undefined;
-  let single: Awaited<ReturnType<typeof start>> | undefined;
+  const others: { label: string; server: Awaited<ReturnType<typeof start>>; prefix: string }[] = [];
   try {
     nginx = await startNginx(join(work, 'nginx'), exported);
-    floor = await start(process.execPath, [join(import.meta.dirname, 'floor-server.ts'), exported], /listening on (http:\/\/\S+)/);
-    single = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet', '--workers', '1'], /listening on (http:\/\/\S+)/);
+    const floor = await start(process.execPath, [join(import.meta.dirname, 'floor-server.ts'), exported], /listening on (http:\/\/\S+)/);
+    others.push({ label: 'bare node:http (the floor)', server: floor, prefix: '' });
+    const single = await start(TXREPO, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--quiet', '--workers', '1'], /listening on (http:\/\/\S+)/);
+    others.push({ label: 'one process (--workers 1)', server: single, prefix: `/repos/bench/snapshots/${id}` });
     // The small packages and the large ones apart: per-request costs and bytes.
     const kinds = [
       { what: 'small', files: packages.filter((f) => smallNames.has(f.href.slice(f.href.lastIndexOf('/') + 1))) },
@@ -113,26 +113,22 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
       if (some.length === 0) continue;
       const txUrls = some.map((f) => `${served.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
       const ngUrls = some.map((f) => `${nginx!.url}/${f.href}`);
-      const flUrls = some.map((f) => `${floor!.match[1]}/${f.href}`);
-      const oneUrls = some.map((f) => `${single!.match[1]}/repos/bench/snapshots/${id}/${f.href}`);
+      const besides = (what === 'small' ? others : []).map((o) => ({ label: o.label, urls: some.map((f) => `${o.server.match[1]}${o.prefix}/${f.href}`), runs: [] as Measure[] }));
       const t: Measure[] = [];
       const r: Measure[] = [];
-      const fl: Measure[] = [];
-      const one: Measure[] = [];
       // One unmeasured round each: the page cache, and the server's lazily loaded code.
       await curlAll(work, 'warm', ngUrls);
       await curlAll(work, 'warm', txUrls);
-      if (what === 'small') await curlAll(work, 'warm', flUrls);
-      if (what === 'small') await curlAll(work, 'warm', oneUrls);
+      for (const b of besides) await curlAll(work, 'warm', b.urls);
       for (let i = 0; i < runs; i++) {
         r.push(await curlAll(work, 'nginx', ngUrls));
         t.push(await curlAll(work, 'txrepo', txUrls));
-        if (what === 'small') fl.push(await curlAll(work, 'floor', flUrls));
-        if (what === 'small') one.push(await curlAll(work, 'one', oneUrls));
+        for (const b of besides) b.runs.push(await curlAll(work, 'alongside', b.urls));
       }
       const moved = some.reduce((n, f) => n + f.size, 0);
-      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) }, ...(fl.length && { floor: median(fl) }), ...(one.length && { oneProcess: median(one) }) });
-      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s${fl.length ? `, bare node:http ${median(fl).wall} s` : ''}${one.length ? `, txrepo --workers 1 ${median(one).wall} s` : ''}\n`);
+      const alongside = besides.map((b) => ({ label: b.label, measure: median(b.runs) }));
+      rows.push({ scenario: `download ${some.length} ${what} packages (8 parallel)`, txrepo: median(t), reference: median(r), referenceName: 'nginx', bytes: moved, spread: { txrepo: spread(t), reference: spread(r) }, ...(alongside.length && { alongside }) });
+      process.stderr.write(`  ${some.length} ${what} downloads: txrepo ${median(t).wall} s, nginx ${median(r).wall} s${alongside.map((a) => `, ${a.label} ${a.measure.wall} s`).join('')}\n`);
     }
 
     // A set of 20 repositories, injected into a reposync config.
@@ -158,8 +154,7 @@ export async function serveBench(opts: { smallDir: string; largeDir: string; wor
     process.stderr.write(`  set create + inject, 20 repos: ${median(local).wall} s local, ${median(remote).wall} s through the server\n`);
   } finally {
     await nginx?.stop();
-    if (floor) await stop(floor.child);
-    if (single) await stop(single.child);
+    for (const o of others) await stop(o.server.child);
     await stop(served.child);
   }
   return rows;
