@@ -122,13 +122,19 @@ async function configureServerSigning(store: Store, v: { 'signing-key'?: string[
   await snapshotSigner(store);
 }
 
-/** A duration flag's value, or a usage error naming the flag. */
-function duration(flag: string, value: string): number {
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** A duration flag's value, within `range` ([least, most, as said]) if given; else a usage error naming the flag. */
+function duration(flag: string, value: string, range?: [number, number, string]): number {
+  let ms: number;
   try {
-    return parseDuration(value);
+    ms = parseDuration(value);
   } catch (e) {
     throw new UsageError(`--${flag} ${(e as Error).message}`);
   }
+  if (range && !(ms >= range[0] && ms <= range[1])) throw new UsageError(`--${flag} ${value}: give a duration from ${range[2]}`);
+  return ms;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -137,9 +143,8 @@ export async function run(argv: string[]): Promise<number> {
   if (v['public-url'] !== undefined && !/^https?:\/\/[^/]+/.test(v['public-url'])) throw new UsageError(`--public-url ${JSON.stringify(v['public-url'])}: give an http(s) URL`);
   const graceMs = duration('grace', v.grace ?? '1h');
   const workers = integer('workers', v.workers, 1, 64) ?? defaultWorkers();
-  const redirectMs = v['redirect-downloads'] === undefined ? undefined : duration('redirect-downloads', v['redirect-downloads']);
   // S3 presigns for at most 7 days.
-  if (redirectMs !== undefined && !(redirectMs >= 1000 && redirectMs <= 7 * 86_400_000)) throw new UsageError(`--redirect-downloads ${v['redirect-downloads']}: give a duration from 1s to 7d`);
+  const redirectMs = v['redirect-downloads'] === undefined ? undefined : duration('redirect-downloads', v['redirect-downloads'], [1000, 7 * DAY, '1s to 7d']);
   const fetchAllow = (v['fetch-allow'] ?? []).flatMap((a) => a.split(',')).filter(Boolean);
   // Checked now, not at the first fetch: a mistyped range is the operator's, at start-up.
   const { fetchPolicy } = await import('../../sync/index.ts');
@@ -148,10 +153,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const idleMs = v['idle-timeout'] === undefined ? undefined : duration('idle-timeout', v['idle-timeout']);
-  if (idleMs !== undefined && !(idleMs >= 1000 && idleMs <= 3_600_000)) throw new UsageError(`--idle-timeout ${v['idle-timeout']}: give a duration from 1s to 1h`);
-  const headersMs = v['header-timeout'] === undefined ? undefined : duration('header-timeout', v['header-timeout']);
-  if (headersMs !== undefined && !(headersMs >= 1000 && headersMs <= 3_600_000)) throw new UsageError(`--header-timeout ${v['header-timeout']}: give a duration from 1s to 1h`);
+  const idleMs = v['idle-timeout'] === undefined ? undefined : duration('idle-timeout', v['idle-timeout'], [1000, HOUR, '1s to 1h']);
+  const headersMs = v['header-timeout'] === undefined ? undefined : duration('header-timeout', v['header-timeout'], [1000, HOUR, '1s to 1h']);
   const limits = {
     ...(idleMs !== undefined && { idleMs }),
     ...(headersMs !== undefined && { headersMs }),
