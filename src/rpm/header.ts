@@ -168,11 +168,8 @@ export class Header {
     const strings = isStringType(type);
     // Exact for fixed sizes; strings need at least one byte each, which bounds the work of any later scan.
     const leastEnd = offset + LEAST_SIZE[type] * count;
-    if (!strings && leastEnd > dataLength) {
-      throw new HeaderError(`${kind} header tag ${tag} needs ${leastEnd - offset} bytes at offset ${offset}, past the data store`);
-    }
-    if (strings && leastEnd > dataLength) {
-      throw new HeaderError(`${kind} header tag ${tag} claims ${count} strings in ${dataLength - offset} bytes`);
+    if (leastEnd > dataLength) {
+      throw new HeaderError(strings ? `${kind} header tag ${tag} claims ${count} strings in ${dataLength - offset} bytes` : `${kind} header tag ${tag} needs ${leastEnd - offset} bytes at offset ${offset}, past the data store`);
     }
     if (type === Type.STRING && count !== 1) throw new HeaderError(`${kind} header tag ${tag} is a STRING with count ${count}`);
     if (type !== Type.BIN && count > MAX_ARRAY) throw new HeaderError(`${kind} header tag ${tag} holds ${count} values; rpm reads at most ${MAX_ARRAY} (its hdrchkArray)`);
