@@ -122,7 +122,9 @@ export function renderSvg(rows: SummaryRow[], title = 'txrepo / reference tool (
   // A margin around the data, so that no bar or goal sits on the chart's edge.
   const lo = Math.floor(Math.log10(Math.min(0.1, ...values) / 1.5));
   const hi = Math.ceil(Math.log10(Math.max(10, ...values) * 1.5));
-  const labelW = 400;
+  // Room for the longest label (about 7 px a character at 12 px sans-serif): a fixed
+  // 400 px cut the start off "serve: downloads of 5000 small packages (8 parallel), throughput".
+  const labelW = Math.max(400, Math.ceil(Math.max(...rows.map((r) => r.work.length)) * 7) + 16);
   const plotW = 420;
   const textW = 230;
   const rowH = 26;

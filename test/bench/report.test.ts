@@ -65,6 +65,15 @@ describe('bench report', () => {
     assert.equal((svg.match(/stroke="#000000"/g) ?? []).length, 3);
   });
 
+  test('the longest label fits left of the plot (a label is right-aligned at the plot: a long one ran off the left edge)', () => {
+    const long = 'serve: downloads of 5000 small packages (8 parallel), throughput, and a little more';
+    const svg = renderSvg([...rows, { work: long, txrepo: '', reference: '', ratio: 0.6 }]);
+    const tag = svg.split('\n').find((l) => l.endsWith(`>${long}</text>`))!;
+    const x = Number(/<text x="([\d.]+)"/.exec(tag)![1]);
+    // Sans-serif at 12 px averages under 7 px a character.
+    assert.ok(x >= long.length * 6.5, `the label ends at x=${x}, its ${long.length} characters need about ${long.length * 6.5} px`);
+  });
+
   test('bars on a log scale: a ratio of 1/x is as long as x, and both start at parity', () => {
     const svg = renderSvg([{ work: 'a', txrepo: '', reference: '', ratio: 4 }, { work: 'b', txrepo: '', reference: '', ratio: 0.25 }]);
     const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
