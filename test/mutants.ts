@@ -455,6 +455,14 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/store/blob-steps.test.ts'],
   },
   {
+    id: 'fanout-dir-not-durable',
+    about: "a new blob fan-out directory is made but its entry never fsynced: a power loss right after a deploy returned takes its blobs",
+    file: 'src/store/local-blobs.ts',
+    from: '      ready = makeDirDurable(dir).then(async (made) => {',
+    to: '      ready = makeDir(dir).then(async (made) => {',
+    tests: ['test/reliability/durability.test.ts'],
+  },
+  {
     id: 'blob-batch-flush-nothing',
     about: "a batch of blob adopts (a sync's downloads) never fsyncs the blob directories: the blobs a commit lists can vanish in a power loss",
     file: 'src/store/local-blobs.ts',
