@@ -88,7 +88,8 @@ export async function profileBench(opts: { smallDir: string; work: string; out: 
       const args = ['sync', 'up', '--quiet', '--from', nginx.url, '--store', store];
       if (how === 'profile') await run(TXREPO, args, prof('sync'));
       else await measure('strace', ['-c', '-f', '-o', join(out, 'sync.strace'), TXREPO, ...args]);
-      if (how === 'profile') await rm(store, { recursive: true, force: true });
+      // Both stores stay until the end (removing thousands of files makes the next
+      // run's file creation dearer on some file systems: bench/sync.ts).
     }
     report(print, `sync of ${files.length} small packages from nginx`, await selfTimes(out, 'sync'));
     const strace = (await readFile(join(out, 'sync.strace'), 'utf8')).split('\n');
