@@ -407,7 +407,9 @@ function notes(o: { total: number; smallCount: number; minutes: number; load: nu
       `long changelogs); "mixed" is both (${o.total} after 10 are held back for the --update runs). ` +
       `Sync: the small packages, createrepo_c'd, served by nginx on loopback, to a fresh store / an empty directory; ` +
       `the large upstream (${syncLarge} packages) repeats them under distinct file names in r0/, r1/, ... (the same NEVRAs at distinct locations), ` +
-      `measured once, for peak RSS against the 300 MiB budget. Serve: the small and the large packages of one snapshot downloaded by curl, ` +
+      `measured once, for peak RSS against the 300 MiB budget. Every sync run's output stays until the benchmark ends: on ext4 without a journal, ` +
+      `files created within minutes of deleting thousands cost several times the system time (bench/sync.ts), and each tool's run paid for the other's cleanup ` +
+      `(for the same reason, a run started minutes after another run's cleanup, or the test suite's, shows slower syncs for both tools). Serve: the small and the large packages of one snapshot downloaded by curl, ` +
       `8 transfers in parallel over keep-alive connections, from \`txrepo serve\` with its default settings and from nginx (2 workers, sendfile) ` +
       `serving the exported snapshot; the small ones also from bench/floor-server.ts, a bare node:http server with one process per core that opens, reads and sends the file and does nothing else: ` +
       `what a Node.js server reaches through node:http ("the same from bare node:http"; txrepo's fast lane answers plain downloads beneath node:http, docs/deployment.md), ` +
