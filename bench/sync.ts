@@ -43,8 +43,8 @@ async function upstreamOf(dir: string, smallDir: string, corpus: string[], count
 // journal (these machines' file system), creating a file within minutes of deleting
 // thousands walks past every recently deleted inode of its group (the kernel's
 // recently_deleted(), seen with perf: most of a run's system time), so each tool's
-// run paid for the other's cleanup: a sync of 5,000 packages took 1.5 s of system time
-// after nothing was deleted and 4.5-5 s after a run's output was, for both tools.
+// run paid for the other's cleanup: a sync of 5,000 packages took 1.5-1.8 s of system
+// time after nothing was deleted and 3.5-5.7 s after a run's output was, for both tools.
 
 async function txrepoSync(work: string, url: string, name: string): Promise<Measure> {
   const store = join(work, `store-${name}`);
