@@ -21,7 +21,8 @@ import { commitRepodata, pruneOldMetadata } from './commit.ts';
 import { loadPrevious, type PreviousMetadata } from './previous.ts';
 import { acquireLock } from './lock.ts';
 import { orderedMap } from './ordered.ts';
-import { INLINE_BELOW, ReadPool } from './read-pool.ts';
+import { threadsFor } from '../common/worker-pool.ts';
+import { INLINE_BELOW, startReaders, type ReadPool } from './read-pool.ts';
 import { scanPackages, type FoundPackage } from './scan.ts';
 import { Failure } from '../common/index.ts';
 
@@ -165,8 +166,8 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
     // Reader threads only where they pay: a thread costs start-up time and memory that
     // a small repo never earns back. A full run starts them now (the main thread reads
     // while they start); an --update once it has read a few packages (most are reused).
-    const readers = found.length < INLINE_BELOW ? 0 : ReadPool.threadsFor(workers);
-    const readPool = (pool = new ReadPool(readers, opts.update ? INLINE_BELOW : 0));
+    const readers = found.length < INLINE_BELOW ? 0 : threadsFor(workers);
+    const readPool = (pool = startReaders(readers, opts.update ? INLINE_BELOW : 0));
     // An unchanged package (same size and mtime, listed under the same location and
     // checksum type) keeps its previous metadata, like createrepo_c's --update.
     const unchangedPrevious = (f: FoundPackage, href: string) => {
@@ -184,7 +185,7 @@ export async function createrepo(opts: CreaterepoOptions): Promise<CreaterepoRes
         return prev.rendered;
       }
       read++;
-      return readPool.render({ path: f.path, href, base: opts.baseurl, checksumType, changelogLimit });
+      return readPool.run({ path: f.path, href, base: opts.baseurl, checksumType, changelogLimit });
     };
 
     async function* rendered(): AsyncGenerator<RenderedPackage> {

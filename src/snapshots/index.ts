@@ -6,7 +6,8 @@ export { deploy, commitPackages, collectRpmFiles, DeployInputError } from './dep
 export type { DeployOptions, DeployResult, CommitPackagesOptions } from './deploy.ts';
 export { isRepoUrl, sourceKind } from './sources.ts';
 export type { SourceKind } from './sources.ts';
-export { checkPackageName, ingestFiles, ingestStored, inRepodata, packageHref, readStored, readVerified, readVerifiedBytes, refusedInRepodata, UNSERVABLE_NAME } from './ingest.ts';
+export { checkPackageName, ingestFiles, ingestStored, inRepodata, packageHref, readStored, refusedInRepodata, UNSERVABLE_NAME } from './ingest.ts';
+export { readVerified, readVerifiedBytes } from './verified.ts';
 export type { IngestedPackage, StoredPackage, StoredPackageFailures, StoredIngestOptions } from './ingest.ts';
 export { commitOnLatest } from './commit.ts';
 export { keptByPolicy } from './keep-policy.ts';

@@ -7,9 +7,10 @@
 
 import { basename } from 'node:path';
 import { checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
-import { readPackage, readPackageBytes, type PackageRecord } from '../rpm/index.ts';
+import type { PackageRecord } from '../rpm/index.ts';
 import { hashFile, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
+import { readVerified } from './verified.ts';
 
 /** A package in the store (blob and record), ready to be added to a repository. */
 export interface IngestedPackage {
@@ -49,22 +50,6 @@ export const inRepodata = (href: string): boolean => /^repodata(\/|$)/i.test(hre
 export const refusedInRepodata = (href: string): string => `refusing package href ${JSON.stringify(href.slice(0, 200))}: repodata/ is where the repo's metadata lives`;
 
 type Progress = (done: number, total: number) => void;
-
-/** How the store reads a package it takes in, from a file or from memory: its own digests verified. */
-const VERIFIED = { checksumType: 'sha256', verifyDigests: true } as const;
-
-/** Reads a package's record, verifying its own digests as `rpm -K --nosignature` does. */
-export function readVerified(path: string, locationHref: string): Promise<PackageRecord> {
-  return readPackage(path, { ...VERIFIED, locationHref });
-}
-
-/**
- * readVerified() of a package held in memory (`name` in errors), whose sha256 the
- * caller took as the bytes arrived.
- */
-export function readVerifiedBytes(bytes: Uint8Array, name: string, known: { pkgid: string; timeFile: number }): PackageRecord {
-  return readPackageBytes(bytes, name, { ...VERIFIED, locationHref: '', ...known });
-}
 
 /**
  * Reads local RPM files and stores them (blob and record). Every file is read, and its

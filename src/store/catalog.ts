@@ -4,6 +4,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PackageRecord } from '../rpm/index.ts';
+import type { StorableRecord } from './rows.ts';
 import { Failure } from '../common/index.ts';
 
 export interface Repository {
@@ -408,7 +409,7 @@ export interface Catalog extends BlobLedger {
   deleteRepo(name: string): Promise<void>;
 
   /** Stores records by package digest (sha256 of the file); known ones are kept. */
-  putPackages(records: PackageRecord[]): Promise<void>;
+  putPackages(records: readonly StorableRecord[]): Promise<void>;
   getPackages(digests: string[]): Promise<Map<string, PackageRecord>>;
   /** Name, arch and EVR only: cheap, for policies over a whole repo. */
   getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>>;

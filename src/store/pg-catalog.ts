@@ -46,7 +46,7 @@ import * as rules from './catalog-rules.ts';
 import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, serializeRecord, toPackageRecord, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, rowOf, toPackageRecord, type Row, type StorableRecord } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -605,9 +605,9 @@ export class PgCatalog implements Catalog {
   }
 
 
-  async putPackages(records: PackageRecord[]): Promise<void> {
+  async putPackages(records: readonly StorableRecord[]): Promise<void> {
     // One row per digest: an upsert may not touch a row twice in one statement.
-    const unique = [...new Map(records.map((r) => [r.pkgid, serializeRecord(r)])).values()];
+    const unique = [...new Map(records.map((r) => [r.pkgid, rowOf(r)])).values()];
     if (!unique.length) return;
     await this.write(async (tx) => {
       const now = new Date().toISOString();

@@ -127,6 +127,14 @@ export function serializeRecord(r: PackageRecord): SerializedRecord {
   return { pkgid: r.pkgid, name: r.name, arch: r.arch, epoch: r.epoch, version: r.version, release: r.release, json: JSON.stringify(stored) };
 }
 
+/**
+ * What Catalog.putPackages takes: a record, or one serialized already (a sync's
+ * inspector thread does it, off the thread that runs the downloads).
+ */
+export type StorableRecord = PackageRecord | SerializedRecord;
+
+export const rowOf = (r: StorableRecord): SerializedRecord => ('json' in r ? r : serializeRecord(r));
+
 /** A stored record read back; its location is the snapshot's to give. */
 export function toPackageRecord(json: string): PackageRecord {
   return { ...(JSON.parse(json) as PackageRecord), locationHref: '' };

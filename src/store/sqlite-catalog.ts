@@ -42,7 +42,7 @@ import * as rules from './catalog-rules.ts';
 import { runNow, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { MIGRATIONS } from './sqlite-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, serializeRecord, toPackageRecord, type Row } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, rowOf, toPackageRecord, type Row, type StorableRecord } from './rows.ts';
 
 // SQLite's primary result codes (the low byte of an extended one) that blame the disk.
 const SQLITE_READONLY = 8;
@@ -551,8 +551,8 @@ export class SqliteCatalog implements Catalog {
     return this.change((tx) => rules.deleteRepo(tx, name));
   }
 
-  async putPackages(records: PackageRecord[]): Promise<void> {
-    const rows = records.map(serializeRecord);
+  async putPackages(records: readonly StorableRecord[]): Promise<void> {
+    const rows = records.map(rowOf);
     await this.write(() => {
       // A known record only gets a new added_at: gc keeps young records for a commit to come.
       const insert = this.q(

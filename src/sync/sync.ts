@@ -8,12 +8,14 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { eachLimited } from '../common/index.ts';
+import { threadsFor, WorkerPool, type Outcome } from '../common/worker-pool.ts';
 import { eachPrimaryPackage, parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError, type PackageRecord } from '../rpm/index.ts';
-import { commitOnLatest, readStored, readVerified, readVerifiedBytes, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
-import { repoOrFail, type BlobInfo, type MirrorFilter, type Store } from '../store/index.ts';
+import { commitOnLatest, readStored, readVerified, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
+import { repoOrFail, type BlobInfo, type MirrorFilter, type SerializedRecord, type StorableRecord, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob, hashFileAs, type Downloaded } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
+import { inspectJob, type InspectTask } from './inspect-worker.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
 import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, MirrorFilterError, requiresLeftOut, type RequiresLeftOut } from './filter.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
@@ -236,6 +238,7 @@ export async function ingestRepo(
   // after. A failure drops what the batch holds unflushed.
   const batch = blobs.batch();
   const records = recordWriter(catalog);
+  const inspector = startInspector();
   const packages: IngestedPackage[] = [];
   // Reused blobs: their records are looked up (and, if the catalog lacks them, read) after.
   const reused = new Map<string, StoredPackage>();
@@ -255,9 +258,9 @@ export async function ingestRepo(
       // The record comes from the package's own headers, its own digests verified (the
       // upstream's metadata may list a damaged file): read from the download, while the
       // other downloads go on.
-      let record: PackageRecord | undefined;
+      let record: StorableRecord | undefined;
       const inspect = async (file: Downloaded) => {
-        record = await readDownloaded(file, source, p.timeFile);
+        record = await readDownloaded(inspector, file, source, p.timeFile);
       };
       const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, { batch, inspect });
       digest = blob.digest;
@@ -268,10 +271,12 @@ export async function ingestRepo(
     }
     packages.push({ href, digest, size: p.sizePackage, source });
     opts.onProgress?.(++done, listed.length);
-  }).catch(async (e: unknown) => {
-    await batch.discard();
-    throw e;
-  });
+  })
+    .catch(async (e: unknown) => {
+      await batch.discard();
+      throw e;
+    })
+    .finally(() => inspector.close());
   await batch.flush();
 
   // A reused blob's record is known when its content came in before; one that is not
@@ -286,16 +291,27 @@ export async function ingestRepo(
   return { packages, extras, downloaded, ...(filtered && { filtered }) };
 }
 
+type Inspector = WorkerPool<InspectTask, Outcome<SerializedRecord>[], SerializedRecord>;
+
+/**
+ * The inspector thread: it starts once a few downloads needed it (a sync that reuses
+ * every blob, or fetches a handful, never pays for it).
+ */
+function startInspector(): Inspector {
+  return new WorkerPool(new URL('./inspect-worker.ts', import.meta.url), inspectJob, { threads: threadsFor(2), startAfter: 32, batch: 16, inFlight: 8, selfBatch: 1 });
+}
+
 /**
  * A downloaded package's record (its own digests verified, its sha256 the download's),
  * with the upstream's file time; a file that is no RPM is the upstream's fault.
  */
-async function readDownloaded(file: Downloaded, source: string, timeFile: number): Promise<PackageRecord> {
+async function readDownloaded(inspector: Inspector, file: Downloaded, source: string, timeFile: number): Promise<StorableRecord> {
   try {
-    if ('bytes' in file) return readVerifiedBytes(file.bytes, source, { pkgid: file.sha256, timeFile });
+    if ('bytes' in file) return await inspector.run({ bytes: file.bytes, name: source, pkgid: file.sha256, timeFile });
     return { ...(await readVerified(file.path, '')), timeFile };
   } catch (e) {
-    if (e instanceof RpmFormatError) throw new UpstreamError('path' in file ? e.message.replace(file.path, source) : e.message);
+    // From the inspector thread, the error's name is what is left of its class.
+    if (e instanceof RpmFormatError || (e as Error).name === 'RpmFormatError') throw new UpstreamError('path' in file ? (e as Error).message.replace(file.path, source) : (e as Error).message);
     throw e;
   }
 }
@@ -306,7 +322,7 @@ async function readDownloaded(file: Downloaded, source: string, timeFile: number
  * finish() puts the rest, and throws the first failure.
  */
 function recordWriter(catalog: Store['catalog']) {
-  let pending: PackageRecord[] = [];
+  let pending: StorableRecord[] = [];
   let putting: Promise<void> = Promise.resolve();
   const put = () => {
     const chunk = pending;
@@ -315,7 +331,7 @@ function recordWriter(catalog: Store['catalog']) {
     putting.catch(() => {}); // seen by finish()
   };
   return {
-    add(record: PackageRecord) {
+    add(record: StorableRecord) {
       pending.push(record);
       if (pending.length >= RECORD_BATCH) put();
     },

@@ -12,11 +12,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { installedPackages, mustDnf } from '../helpers/dnf.ts';
 import { serveDirectory } from '../helpers/http.ts';
-import { copyTree, decompress, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
-import { inStore, run, TXREPO, txrepo } from '../helpers/run.ts';
+import { copyTree, decompress, mdcompare, metadataText, removeDir, repomdRecords, tempDir } from '../helpers/repo.ts';
+import { inStore, mustRun, run, TXREPO, txrepo } from '../helpers/run.ts';
 import { LOCAL_ONLY, storeEnv } from '../helpers/backends.ts';
 import { killAfterStep, protocolSteps } from '../helpers/crash.ts';
-import { sample, SAMPLES } from '../helpers/samples.ts';
+import { sample, sampleRpms, SAMPLES } from '../helpers/samples.ts';
 import { complexRpm } from '../helpers/fixtures.ts';
 import { buildBigRpm } from '../../reliability/lib/big-rpm.ts';
 import { seeded } from '../../reliability/lib/harness.ts';
@@ -35,6 +35,25 @@ async function upstream(): Promise<string> {
   await copyTree(SAMPLES, dir);
   assert.equal((await txrepo(['createrepo', '-q', '-g', join(dir, 'comps.xml'), dir])).code, 0);
   assert.equal((await txrepo(['modifyrepo', join(dir, 'updateinfo.xml'), join(dir, 'repodata')])).code, 0);
+  return dir;
+}
+
+/**
+ * An upstream of 80 packages (the samples again and again under other names),
+ * createrepo_c'd; those `damage` picks have a payload bit flipped first (their
+ * checksums in the metadata match: the upstream vouches for them).
+ */
+async function manyPackages(damage: (name: string) => boolean = () => false): Promise<string> {
+  const dir = join(work, `upstream-${n++}`);
+  await mkdir(dir);
+  const sources = await sampleRpms();
+  for (let i = 0; i < 80; i++) {
+    const name = `copy${String(i).padStart(4, '0')}-${sources[i % sources.length]}`;
+    const bytes = await readFile(sample(sources[i % sources.length]));
+    if (damage(name)) bytes[bytes.length - 5] ^= 0x08;
+    await writeFile(join(dir, name), bytes);
+  }
+  await mustRun('createrepo_c', ['--no-database', '--quiet', dir]);
   return dir;
 }
 
@@ -110,6 +129,31 @@ describe('sync', () => {
     const upstreamPrimary = zlib.gunzipSync(await readFile(join(up, (await repomdRecords(up)).find((r) => r.type === 'primary')!.href))).toString();
     const times = (xml: string) => [...xml.matchAll(/<time file="(\d+)"/g)].map((m) => m[1]).sort();
     assert.deepEqual(times(primaries[0]!), times(upstreamPrimary));
+  });
+
+  test('an upstream big enough for the inspector thread: the same metadata as createrepo_c writes for it', async () => {
+    // The inspector thread starts after 32 downloads were read inline (startInspector
+    // in src/sync/sync.ts); the tests above never reach it.
+    const dir = await manyPackages();
+    const server = await serveDirectory(dir);
+    try {
+      const tx = inStore(join(work, `store-${n++}`));
+      await tx(['repo', 'create', 'm']);
+      await tx(['sync', 'm', '--from', server.url]);
+      const exported = join(work, `exported-${n++}`);
+      await tx(['export', 'm', exported]);
+      const cmp = await mdcompare(exported, dir);
+      assert.ok(cmp.same, `mdcompare found differences:\n${cmp.output}`);
+      for (const type of ['primary', 'filelists', 'other']) assert.equal(await metadataText(exported, type), await metadataText(dir, type), `${type} differs from the upstream's (createrepo_c's)`);
+      // metadataText leaves the file times out: here they are the upstream's, every one.
+      const times = async (root: string) => {
+        const primary = (await repomdRecords(root)).find((r) => r.type === 'primary')!;
+        return [...zlib.gunzipSync(await readFile(join(root, primary.href))).toString().matchAll(/<time file="(\d+)"/g)].map((m) => m[1]).sort();
+      };
+      assert.deepEqual(await times(exported), await times(dir));
+    } finally {
+      await server.close();
+    }
   });
 
   test('a blob the store has without its record (a sync killed before it put the records): the record is read from the blob', LOCAL_ONLY, async () => {
@@ -315,6 +359,22 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
     const server = await serveDirectory(dir);
     try {
       await expectRefused(server.url, /bear-4.1-1.noarch.rpm: the payload's SHA256 digest does not match \(the file is damaged\); rebuild or re-download it\n$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a damaged package far into a large upstream (read by the inspector thread): refused as the upstream's fault", async () => {
+    const dir = await manyPackages((name) => name.startsWith('copy0070-'));
+    const server = await serveDirectory(dir);
+    try {
+      const damaged = (await readdir(dir)).find((f) => f.startsWith('copy0070-'))!;
+      await expectRefused(server.url, new RegExp(`${damaged.replace(/[.+]/g, '\\$&')}: the payload's SHA256 digest does not match \\(the file is damaged\\); rebuild or re-download it\n$`));
+      // The upstream's fault (a server answers 502), not the client's (400), as inline.
+      const tx = inStore(join(work, `store-${n++}`));
+      await tx(['repo', 'create', 'm']);
+      const r = await tx(['sync', 'm', '--from', server.url, '--json'], 1);
+      assert.equal(JSON.parse(r.stdout).error.type, 'upstream');
     } finally {
       await server.close();
     }
