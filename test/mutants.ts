@@ -973,10 +973,10 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'createrepo-thread-chunks-mixed',
-    about: "rendered metadata packed by a worker thread (createrepo's readers, the repodata renderer) comes back with the filelists and other texts cut at the wrong lengths",
+    about: "rendered metadata packed by a worker thread (createrepo's readers, the repodata renderer) comes back with its texts cut short",
     file: 'src/metadata/packed.ts',
-    from: '    const [p, f, o] = l;',
-    to: '    const [p, o, f] = l;',
+    from: '      const part = bytes.subarray(at, at + n);',
+    to: '      const part = bytes.subarray(at, at + n - (n > 100 ? 1 : 0));',
     tests: ['test/createrepo/fidelity.test.ts'],
     testName: 'reader threads',
   },

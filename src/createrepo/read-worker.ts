@@ -3,7 +3,7 @@
 // comes in; its chunks go back packed in one buffer, by transfer (metadata/packed.ts).
 // Started as a worker, this module serves batches.
 
-import { packRendered, renderPackage, unpackRendered, type PackedTexts, type RenderedPackage } from '../metadata/index.ts';
+import { packParts, renderPackage, unpackParts, type PackedParts, type RenderedPackage } from '../metadata/index.ts';
 import { readPackageSync, type ChecksumType } from '../rpm/index.ts';
 import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
 
@@ -15,9 +15,9 @@ export interface ReadTask {
   changelogLimit: number;
 }
 
-/** The batch's chunks, and each failed task's failure (the others have none). */
+/** The batch's chunks (primary, filelists, other), and each failed task's failure (the others have none). */
 export interface BatchReply {
-  texts: PackedTexts;
+  texts: PackedParts;
   failures: (ReportedFailure | undefined)[];
 }
 
@@ -34,10 +34,11 @@ function renderTask(t: ReadTask): RenderedPackage | ReportedFailure {
 export const readJob: BatchJob<ReadTask, BatchReply, RenderedPackage> = {
   run: (tasks) => {
     const done = tasks.map(renderTask);
-    const texts = packRendered(done.map((r) => ('primary' in r ? r : undefined)));
+    const texts = packParts(done.map((r) => ('primary' in r ? [r.primary, r.filelists, r.other] : undefined)));
     return { reply: { texts, failures: done.map((r) => ('primary' in r ? undefined : r)) }, transfer: [texts.buffer] };
   },
-  outcomes: ({ texts, failures }) => unpackRendered(texts).map((value, i): Outcome<RenderedPackage> => (value ? { ok: true, value } : { ok: false, failure: failures[i]! })),
+  outcomes: ({ texts, failures }) =>
+    unpackParts(texts).map((parts, i): Outcome<RenderedPackage> => (parts ? { ok: true, value: { primary: parts[0], filelists: parts[1], other: parts[2] } } : { ok: false, failure: failures[i]! })),
 };
 
 serveBatches(readJob);

@@ -1,13 +1,17 @@
 // The repodata renderer's job (common/worker-pool.ts): a package page's records, as
 // the catalog stores them, parsed and rendered into the page's primary, filelists and
-// other texts, packed in one buffer that comes back by transfer (metadata/packed.ts).
-// The calling thread keeps the catalog reads, the gzip (on the thread pool) and the
-// blob writes. Started as a worker, this module serves batches; it loads the renderer
-// and the catalog's row rule, not the store.
+// other texts, and each gzipped as a member of its own (repodata.ts), all packed in
+// one buffer that comes back by transfer (metadata/packed.ts). The calling thread
+// keeps the catalog reads and the blob writes. Started as a worker, this module
+// serves batches; it loads the renderer and the catalog's row rule, not the store.
 
-import { packRendered, renderPackage, unpackRendered, type PackedTexts, type RenderedPackage } from '../metadata/index.ts';
+import { gzipSync } from 'node:zlib';
+import { packParts, renderPackage, unpackParts, type PackedParts } from '../metadata/index.ts';
 import { toPackageRecord } from '../store/rows.ts';
 import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
+
+/** The gzip of every member of a snapshot's metadata files. */
+export const MEMBER_GZIP = { level: 6 };
 
 export interface RenderTask {
   /** Each package's record as the catalog stores it, in the page's order. */
@@ -17,12 +21,18 @@ export interface RenderTask {
   changelogLimit: number;
 }
 
+/** A rendered page: its primary, filelists and other texts, and their gzip members, in that order. */
+export interface RenderedPage {
+  plain: Buffer[];
+  compressed: Buffer[];
+}
+
 export interface RenderReply {
-  texts: PackedTexts;
+  parts: PackedParts;
   failures: (ReportedFailure | undefined)[];
 }
 
-function renderTexts(t: RenderTask): RenderedPackage | ReportedFailure {
+function renderParts(t: RenderTask): Buffer[] | ReportedFailure {
   try {
     const text = { primary: [] as string[], filelists: [] as string[], other: [] as string[] };
     for (const [i, record] of t.records.entries()) {
@@ -31,19 +41,21 @@ function renderTexts(t: RenderTask): RenderedPackage | ReportedFailure {
       text.filelists.push(r.filelists as string);
       text.other.push(r.other as string);
     }
-    return { primary: text.primary.join(''), filelists: text.filelists.join(''), other: text.other.join('') };
+    const plain = [text.primary, text.filelists, text.other].map((texts) => Buffer.from(texts.join('')));
+    return [...plain, ...plain.map((p) => gzipSync(p, MEMBER_GZIP))];
   } catch (e) {
     return reportFailure(e);
   }
 }
 
-export const renderJob: BatchJob<RenderTask, RenderReply, RenderedPackage> = {
+export const renderJob: BatchJob<RenderTask, RenderReply, RenderedPage> = {
   run: (tasks) => {
-    const done = tasks.map(renderTexts);
-    const texts = packRendered(done.map((r) => ('primary' in r ? r : undefined)));
-    return { reply: { texts, failures: done.map((r) => ('primary' in r ? undefined : r)) }, transfer: [texts.buffer] };
+    const done = tasks.map(renderParts);
+    const parts = packParts(done.map((r) => (Array.isArray(r) ? r : undefined)));
+    return { reply: { parts, failures: done.map((r) => (Array.isArray(r) ? undefined : r)) }, transfer: [parts.buffer] };
   },
-  outcomes: ({ texts, failures }) => unpackRendered(texts).map((value, i): Outcome<RenderedPackage> => (value ? { ok: true, value } : { ok: false, failure: failures[i]! })),
+  outcomes: ({ parts, failures }) =>
+    unpackParts(parts).map((p, i): Outcome<RenderedPage> => (p ? { ok: true, value: { plain: p.slice(0, 3), compressed: p.slice(3) } } : { ok: false, failure: failures[i]! })),
 };
 
 serveBatches(renderJob);

@@ -27,12 +27,11 @@ import {
   REPOMD_HREF,
   REPOMD_KEY_HREF,
   REPOMD_SIGNATURE_HREF,
-  type RenderedPackage,
   type RepomdRecord,
 } from '../metadata/index.ts';
 import type { PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
 import type { Signer } from './signing.ts';
-import { renderJob, type RenderReply, type RenderTask } from './render-worker.ts';
+import { MEMBER_GZIP, renderJob, type RenderedPage, type RenderReply, type RenderTask } from './render-worker.ts';
 import { assembleFiles, FileChecksums, KINDS, pageRanges, PageReadError, type AssembledFile, type DocumentPart, type Kind, type PageParts } from './assemble.ts';
 
 const gzip = promisify(zlib.gzip);
@@ -45,8 +44,8 @@ export interface GeneratedRepodata {
 const RENDER_FORMAT = 'txrepo-repodata-page-v1';
 
 /**
- * Pages rendered at once: while one renders (on the renderer thread, or this one), the
- * others' catalog reads, gzips (the thread pool) and blob writes go on. Each page in flight holds its
+ * Pages rendered at once: while one renders and is gzipped (on the renderer thread, or
+ * this one), the others' catalog reads and blob writes go on. Each page in flight holds its
  * records, its texts and their compressed copies (a few MiB for a page of small
  * packages), so more would only hold more memory: 16 made a first sync of 50,000
  * packages peak at 314 MiB, 4 at 261 MiB, at the same CPU and wall time (issue 19).
@@ -71,11 +70,11 @@ function layout(row: RepodataPage) {
   return { compressed, plain, total: compressed + plain };
 }
 
-type Renderer = WorkerPool<RenderTask, RenderReply, RenderedPackage>;
+type Renderer = WorkerPool<RenderTask, RenderReply, RenderedPage>;
 
 /**
  * From this many pages to render (about 32 packages each), a renderer thread renders
- * them while this one reads the catalog, gzips and writes: a first sync or deploy of
+ * and gzips them while this one reads the catalog and writes: a first sync or deploy of
  * thousands of packages. Below, starting the thread costs more than it saves.
  */
 const RENDER_THREAD_FROM = 16;
@@ -94,9 +93,7 @@ async function renderPage(store: Store, renderer: Renderer, page: PageRef | Pack
     if (!record) throw new Error(`the catalog has no record for package ${p.digest} (${p.href}); run 'txrepo fsck'`);
     return record;
   });
-  const rendered = await renderer.run({ records: texts, hrefs: packages.map((p) => p.href), changelogLimit });
-  const plain = KINDS.map((k) => rendered[k] as Uint8Array);
-  const compressed = await Promise.all(plain.map((t) => gzip(t, { level: 6 })));
+  const { plain, compressed } = await renderer.run({ records: texts, hrefs: packages.map((p) => p.href), changelogLimit });
   const blob = await store.blobs.putBytes(Buffer.concat([...compressed, ...plain]));
   const part = (i: number) => ({ size: compressed[i].length, openSize: plain[i].length });
   return { key, page: page.key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
@@ -219,7 +216,7 @@ async function generate(store: Store, pages: (PageRef | PackagePage)[], opts: Re
   if (made.length) await store.catalog.putRepodataPages(made);
 
   const document = async (texts: string[]): Promise<DocumentPart[]> =>
-    Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, { level: 6 }) })));
+    Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, MEMBER_GZIP) })));
   const heads = await document(KINDS.map((k) => DOCUMENT[k].header(count)));
   const tails = await document(KINDS.map((k) => DOCUMENT[k].footer));
   const assembled = assembleLocal(store, rows, heads, tails) ?? (await assembleStreaming(store, rows, heads, tails));
