@@ -7,7 +7,7 @@
 
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { eachLimited } from '../common/index.ts';
+import { eachLimited, kindOf } from '../common/index.ts';
 import { threadsFor, WorkerPool, type Outcome } from '../common/worker-pool.ts';
 import { eachPrimaryPackage, parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError, type PackageRecord } from '../rpm/index.ts';
@@ -306,12 +306,16 @@ function startInspector(): Inspector {
  * with the upstream's file time; a file that is no RPM is the upstream's fault.
  */
 async function readDownloaded(inspector: Inspector, file: Downloaded, source: string, timeFile: number): Promise<StorableRecord> {
+  if ('bytes' in file) {
+    // Its failure crosses from the thread with its kind, not its class.
+    return inspector.run({ bytes: file.bytes, name: source, pkgid: file.sha256, timeFile }).catch((e: unknown) => {
+      throw kindOf(e) === 'bad_package' ? new UpstreamError((e as Error).message) : e;
+    });
+  }
   try {
-    if ('bytes' in file) return await inspector.run({ bytes: file.bytes, name: source, pkgid: file.sha256, timeFile });
     return { ...(await readVerified(file.path, '')), timeFile };
   } catch (e) {
-    // From the inspector thread, the error's name is what is left of its class.
-    if (e instanceof RpmFormatError || (e as Error).name === 'RpmFormatError') throw new UpstreamError('path' in file ? (e as Error).message.replace(file.path, source) : (e as Error).message);
+    if (e instanceof RpmFormatError) throw new UpstreamError(e.message.replace(file.path, source));
     throw e;
   }
 }
