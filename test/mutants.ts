@@ -340,7 +340,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'ingest-unverified-files',
     about: "ingest takes a package's own digests on trust (one rule for files, uploads and downloads): a damaged local file is stored",
-    file: 'src/snapshots/ingest.ts',
+    file: 'src/snapshots/verified.ts',
     from: "const VERIFIED = { checksumType: 'sha256', verifyDigests: true } as const;",
     to: "const VERIFIED = { checksumType: 'sha256', verifyDigests: false } as const;",
     tests: ['test/snapshots/deploy.test.ts'],
@@ -349,7 +349,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'ingest-unverified-uploads',
     about: "ingest takes a package's own digests on trust (one rule for files, uploads and downloads): a damaged upload (through a server) is stored",
-    file: 'src/snapshots/ingest.ts',
+    file: 'src/snapshots/verified.ts',
     from: "const VERIFIED = { checksumType: 'sha256', verifyDigests: true } as const;",
     to: "const VERIFIED = { checksumType: 'sha256', verifyDigests: false } as const;",
     tests: ['test/server/server.test.ts'],
@@ -358,7 +358,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'ingest-unverified-downloads',
     about: "ingest takes a package's own digests on trust (one rule for files, uploads and downloads): a damaged download the upstream's metadata vouches for is stored",
-    file: 'src/snapshots/ingest.ts',
+    file: 'src/snapshots/verified.ts',
     from: "const VERIFIED = { checksumType: 'sha256', verifyDigests: true } as const;",
     to: "const VERIFIED = { checksumType: 'sha256', verifyDigests: false } as const;",
     tests: ['test/sync/sync.test.ts'],
@@ -997,6 +997,15 @@ export const MUTANTS: Mutant[] = [
     to: '      throw e;',
     tests: ['test/sync/sync.test.ts'],
     testName: 'inspector thread',
+  },
+  {
+    id: 'metadata-doctype-allowed',
+    about: "an upstream's primary.xml may carry a DOCTYPE (and with it entity definitions): not refused by name",
+    file: 'src/metadata/reader.ts',
+    from: "parser.on('doctype', () => fail('a DOCTYPE is not allowed in repository metadata'));",
+    to: "parser.on('doctype', () => {});",
+    tests: ['test/sync/sync.test.ts'],
+    testName: 'entity expansion',
   },
   {
     id: 'metadata-writer-sure-fit-wrong',

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { sax } from './sax.ts';
+import { malformed, xmlParser } from './sax.ts';
 import type { ChangelogEntry, Dependency, DependencyFlags, PackageRecord } from '../rpm/index.ts';
 import { compressionOf, createDecompressor, DecompressionLimitError, limitBytes } from './compression.ts';
 import { Failure } from '../common/index.ts';
@@ -34,20 +34,17 @@ interface Handler {
 
 /** Feeds a (possibly compressed) XML stream to a handler, element by element. */
 async function parseXml(input: Readable, name: string, source: string, handler: Handler, limits: ParseLimits): Promise<void> {
-  const parser = sax().parser(true, { trim: false, normalize: false, position: true });
+  const parser = xmlParser();
   let depth = 0;
   let text = '';
   let failure: Error | undefined;
   const fail = (msg: string) => {
     failure ??= new MetadataParseError(`${source}: ${msg}`);
   };
-  parser.onerror = (e) => {
-    fail(`malformed XML: ${e.message.split('\n')[0]}`);
-    // sax wants the error cleared to go on; we stop at the next chunk instead.
-    parser.error = null as unknown as Error;
-  };
-  parser.ondoctype = () => fail('a DOCTYPE is not allowed in repository metadata');
-  parser.onopentag = (node) => {
+  // The parser goes on after an error; we stop at the next chunk instead.
+  parser.on('error', (e) => fail(malformed(e)));
+  parser.on('doctype', () => fail('a DOCTYPE is not allowed in repository metadata'));
+  parser.on('opentag', (node) => {
     depth++;
     text = '';
     try {
@@ -55,21 +52,21 @@ async function parseXml(input: Readable, name: string, source: string, handler: 
     } catch (e) {
       fail((e as Error).message);
     }
-  };
-  parser.ontext = (t) => {
+  });
+  parser.on('text', (t) => {
     // Only leaf text is used; cap what one element may accumulate.
     if (text.length < 16 * 1024 * 1024) text += t;
     else fail('an element holds more than 16 MiB of text');
-  };
-  parser.onclosetag = (tag) => {
+  });
+  parser.on('closetag', (node) => {
     try {
-      handler.close(tag, text, depth);
+      handler.close(node.name, text, depth);
     } catch (e) {
       fail((e as Error).message);
     }
     text = '';
     depth--;
-  };
+  });
   const stages: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [input];
   const decompressor = createDecompressor(compressionOf(name), source);
   if (decompressor) stages.push(decompressor);

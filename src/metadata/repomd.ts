@@ -1,7 +1,7 @@
 // repomd.xml: the index of a repodata directory (createrepo_c: src/xml_dump_repomd.c,
 // src/repomd.c). Rendering is pure; parsing is strict and bounded.
 
-import { sax } from './sax.ts';
+import { malformed, xmlParser } from './sax.ts';
 import { escapeAttr as a, escapeText as t } from './xml.ts';
 import { Failure } from '../common/index.ts';
 
@@ -117,19 +117,19 @@ const HEX = /^[0-9a-f]+$/i;
 export function parseRepomd(xml: string, source: string): Repomd {
   if (xml.length > REPOMD_MAX_BYTES) throw new RepomdError(`${source}: repomd.xml is larger than ${REPOMD_MAX_BYTES} bytes`);
   const md: Repomd = { revision: '', content: [], repo: [], distro: [], records: [] };
-  const parser = sax().parser(true, { xmlns: false, trim: false });
+  const parser = xmlParser();
   const stack: string[] = [];
   let text = '';
   let rec: Partial<RepomdRecord> & { checksum?: Checksum } = {};
   let attrs: Record<string, string> = {};
   let sawRoot = false;
-  parser.onerror = (e) => {
-    throw new RepomdError(`${source}: malformed XML: ${e.message.split('\n')[0]}`);
-  };
-  parser.ondoctype = () => {
+  parser.on('error', (e) => {
+    throw new RepomdError(`${source}: ${malformed(e)}`);
+  });
+  parser.on('doctype', () => {
     throw new RepomdError(`${source}: a DOCTYPE is not allowed in repomd.xml`);
-  };
-  parser.onopentag = (node) => {
+  });
+  parser.on('opentag', (node) => {
     const name = node.name;
     if (stack.length === 0) {
       if (name !== 'repomd') throw new RepomdError(`${source}: the root element is <${name}>, expected <repomd>`);
@@ -144,11 +144,11 @@ export function parseRepomd(xml: string, source: string): Repomd {
       if (attrs['xml:base']) rec.base = attrs['xml:base'];
     }
     if ((name === 'checksum' || name === 'open-checksum') && stack[1] === 'data') rec = { ...rec, [name === 'checksum' ? 'checksum' : 'openChecksum']: { type: attrs.type ?? '', value: '' } };
-  };
-  parser.ontext = (s) => {
+  });
+  parser.on('text', (s) => {
     text += s;
-  };
-  parser.onclosetag = (name) => {
+  });
+  parser.on('closetag', ({ name }) => {
     const value = text.trim();
     const depth = stack.length;
     if (depth === 2 && name === 'revision') md.revision = value;
@@ -179,7 +179,7 @@ export function parseRepomd(xml: string, source: string): Repomd {
     }
     stack.pop();
     text = '';
-  };
+  });
   parser.write(xml).close();
   if (!sawRoot) throw new RepomdError(`${source}: no <repomd> element`);
   return md;

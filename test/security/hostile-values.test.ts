@@ -103,8 +103,8 @@ async function upstreamListing(href: string): Promise<string> {
 
 describe('hrefs an upstream lists', () => {
   for (const [what, href, pattern] of [
-    ['U+FFFE', 'Packages/x\ufffe-1-1.noarch.rpm', /a character XML metadata cannot hold/],
-    ['U+FFFF as a character reference', 'Packages/x&#xFFFF;-1-1.noarch.rpm', /malformed XML: Invalid character entity|a character XML metadata cannot hold/],
+    ['U+FFFE', 'Packages/x\ufffe-1-1.noarch.rpm', /malformed XML at line 2, column \d+: disallowed character/],
+    ['U+FFFF as a character reference', 'Packages/x&#xFFFF;-1-1.noarch.rpm', /malformed XML at line 2, column \d+: malformed character entity/],
     ['repodata/repomd.xml', 'repodata/repomd.xml', /refusing package href "repodata\/repomd\.xml": repodata\/ is where the repo's metadata lives/],
     ['a package inside repodata/', 'repodata/x-1-1.noarch.rpm', /repodata\/ is where the repo's metadata lives/],
   ] as const) {
