@@ -84,6 +84,14 @@ export interface DownloadOptions {
    * failure stores nothing.
    */
   inspect?: (file: Downloaded) => Promise<void>;
+  /**
+   * For a download held in memory, instead of `inspect`: hashes its bytes with each of
+   * `types` (sha256 first) and looks at them, in one go and elsewhere (a sync's
+   * inspector thread), so that the thread running the downloads does not hash them as
+   * they arrive. What the look found wrong comes back, not thrown: the hashes are
+   * compared first, and a file that is not the listed one is reported as that.
+   */
+  hashAndInspect?: (bytes: Buffer, types: string[]) => Promise<{ digests: string[]; problem?: Error }>;
 }
 
 /**
@@ -166,13 +174,26 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
   };
   const memory = opts.batch && expect.size !== undefined && expect.size <= IN_MEMORY_MAX ? memorySink() : undefined;
   const sink = memory ?? fileSink(partial, onDisk);
-  const state = await fetchInto(sink, upstream, href, expect, url, () => diskFailure);
-  const [sha256, other] = state.hashes.map((h) => h.digest('hex'));
-  const actual = other ?? sha256;
-  if (actual !== expect.checksum.toLowerCase()) {
+  // sha256 names the blob, the upstream's type verifies it.
+  const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
+  const hashedElsewhere = memory !== undefined && opts.hashAndInspect !== undefined;
+  const state = await fetchInto(sink, upstream, href, expect, url, () => diskFailure, hashedElsewhere ? [] : types);
+  const checkListed = async ([sha256, other]: string[]) => {
+    const actual = other ?? sha256;
+    if (actual === expect.checksum.toLowerCase()) return;
     await sink.discard();
     throw new ChecksumMismatchError(`${url}: ${expect.checksumType} is ${actual}, the upstream metadata lists ${expect.checksum}; refusing it`);
+  };
+  if (hashedElsewhere) {
+    const bytes = memory.bytes(state.size);
+    const { digests, problem } = await opts.hashAndInspect!(bytes, types);
+    await checkListed(digests);
+    if (problem) throw problem;
+    return opts.batch!.putBytes(bytes, { digest: digests[0], size: state.size }, { hashed: true });
   }
+  const digests = state.hashes.map((h) => h.digest('hex'));
+  await checkListed(digests);
+  const sha256 = digests[0];
   if (memory) {
     const bytes = memory.bytes(state.size);
     await opts.inspect?.({ bytes, sha256 });
@@ -191,13 +212,12 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
 }
 
 /**
- * Fetches the file into `sink`, hashed as the bytes arrive (sha256 names the blob, the
- * upstream's type verifies it), with retries that continue where the last attempt
- * stopped (when the sink keeps it and the server can resume).
+ * Fetches the file into `sink`, hashed with each of `types` as the bytes arrive (none:
+ * the caller hashes them), with retries that continue where the last attempt stopped
+ * (when the sink keeps it and the server can resume).
  */
-async function fetchInto(sink: Sink, upstream: Upstream, href: string, expect: ExpectedFile, url: string, diskFailure: () => unknown): Promise<{ hashes: Hash[]; size: number }> {
+async function fetchInto(sink: Sink, upstream: Upstream, href: string, expect: ExpectedFile, url: string, diskFailure: () => unknown, types: string[]): Promise<{ hashes: Hash[]; size: number }> {
   const limit = expect.size ?? expect.maxSize;
-  const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
   const tooLarge = () => new ChecksumMismatchError(`${url}: larger than the ${limit} bytes ${expect.size !== undefined ? 'the metadata lists' : 'allowed'}`);
   let state: { hashes: Hash[]; size: number } | undefined;
   let lastError: Error | undefined;

@@ -7,15 +7,15 @@
 
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { eachLimited, kindOf } from '../common/index.ts';
-import { threadsFor, WorkerPool, type Outcome } from '../common/worker-pool.ts';
+import { eachLimited } from '../common/index.ts';
+import { threadsFor, WorkerPool, WorkerReportedError, type Outcome } from '../common/worker-pool.ts';
 import { eachPrimaryPackage, parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError, type PackageRecord } from '../rpm/index.ts';
-import { commitOnLatest, readStored, readVerified, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
-import { repoOrFail, type BlobInfo, type MirrorFilter, type SerializedRecord, type StorableRecord, type Store } from '../store/index.ts';
+import { commitOnLatest, readStored, readVerified, readVerifiedBytes, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
+import { repoOrFail, type BlobInfo, type MirrorFilter, type StorableRecord, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob, hashFileAs, type Downloaded } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
-import { inspectJob, type InspectTask } from './inspect-worker.ts';
+import { inspectJob, type Inspected, type InspectTask } from './inspect-worker.ts';
 import type { FetchPolicy } from './fetch-policy.ts';
 import { advisoriesLeftOut, applyMirrorFilter, checkMirrorFilter, MirrorFilterError, requiresLeftOut, type RequiresLeftOut } from './filter.ts';
 import { openUpstream, UpstreamError, type Upstream } from './source.ts';
@@ -260,9 +260,15 @@ export async function ingestRepo(
       // other downloads go on.
       let record: StorableRecord | undefined;
       const inspect = async (file: Downloaded) => {
-        record = await readDownloaded(inspector, file, source, p.timeFile);
+        record = await readDownloaded(file, source, p.timeFile);
       };
-      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, { batch, inspect });
+      const hashAndInspect = async (bytes: Buffer, types: string[]) => {
+        const { digests, record: read, failure } = await inspector.run({ bytes, types, name: source, timeFile: p.timeFile });
+        record = read;
+        // Its failure crosses from the thread with its kind, not its class.
+        return { digests, problem: failure && (failure.kind === 'bad_package' ? new UpstreamError(failure.message) : new WorkerReportedError(failure)) };
+      };
+      const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, { batch, inspect, hashAndInspect });
       digest = blob.digest;
       // The upstream's file time, not our download time: syncing the same upstream twice
       // must give the same metadata (a mirror is reproducible, and its times are upstream's).
@@ -291,7 +297,7 @@ export async function ingestRepo(
   return { packages, extras, downloaded, ...(filtered && { filtered }) };
 }
 
-type Inspector = WorkerPool<InspectTask, Outcome<SerializedRecord>[], SerializedRecord>;
+type Inspector = WorkerPool<InspectTask, Outcome<Inspected>[], Inspected>;
 
 /**
  * The inspector thread: it starts once a few downloads needed it (a sync that reuses
@@ -302,20 +308,16 @@ function startInspector(): Inspector {
 }
 
 /**
- * A downloaded package's record (its own digests verified, its sha256 the download's),
- * with the upstream's file time; a file that is no RPM is the upstream's fault.
+ * A downloaded package's record, read from its partial file (a large one; a small one
+ * held in memory goes to the inspector), its own digests verified, with the upstream's
+ * file time; a file that is no RPM is the upstream's fault.
  */
-async function readDownloaded(inspector: Inspector, file: Downloaded, source: string, timeFile: number): Promise<StorableRecord> {
-  if ('bytes' in file) {
-    // Its failure crosses from the thread with its kind, not its class.
-    return inspector.run({ bytes: file.bytes, name: source, pkgid: file.sha256, timeFile }).catch((e: unknown) => {
-      throw kindOf(e) === 'bad_package' ? new UpstreamError((e as Error).message) : e;
-    });
-  }
+async function readDownloaded(file: Downloaded, source: string, timeFile: number): Promise<PackageRecord> {
   try {
+    if ('bytes' in file) return readVerifiedBytes(file.bytes, source, { pkgid: file.sha256, timeFile });
     return { ...(await readVerified(file.path, '')), timeFile };
   } catch (e) {
-    if (e instanceof RpmFormatError) throw new UpstreamError(e.message.replace(file.path, source));
+    if (e instanceof RpmFormatError) throw new UpstreamError('path' in file ? e.message.replace(file.path, source) : e.message);
     throw e;
   }
 }

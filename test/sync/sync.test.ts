@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import zlib from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
@@ -39,19 +39,31 @@ async function upstream(): Promise<string> {
 }
 
 /**
- * An upstream of 80 packages (the samples again and again under other names),
- * createrepo_c'd; those `damage` picks have a payload bit flipped first (their
- * checksums in the metadata match: the upstream vouches for them).
+ * An upstream createrepo_c'd from COPIES copies of the first sample under other names,
+ * then every other sample once. The copies come first (names sort so): the first 32
+ * downloads are read inline, the inspector thread starts after them (startInspector in
+ * src/sync/sync.ts), and the calling thread reads what comes while it starts (a tenth
+ * of a second: measured, the first 8 it took of 82 downloads), so the thread is what
+ * reads every other sample (the store keeps one record per content). Those `damage` picks have a payload
+ * bit flipped first (their checksums in the metadata match: the upstream vouches for
+ * them). Every file has one mtime, createrepo_c's file time: copies of one package get
+ * one record, so one file time, which files written across a second would not have.
  */
+const COPIES = 300;
+/** The name of the package `manyPackages` lists at `i`, which is a copy for i < COPIES. */
+const manyPackagesName = (i: number) => `copy${String(i).padStart(4, '0')}-`;
+
 async function manyPackages(damage: (name: string) => boolean = () => false): Promise<string> {
   const dir = join(work, `upstream-${n++}`);
   await mkdir(dir);
-  const sources = await sampleRpms();
-  for (let i = 0; i < 80; i++) {
-    const name = `copy${String(i).padStart(4, '0')}-${sources[i % sources.length]}`;
-    const bytes = await readFile(sample(sources[i % sources.length]));
+  const [first, ...others] = await sampleRpms();
+  const picks = [...Array<string>(COPIES).fill(first), ...others];
+  for (const [i, pick] of picks.entries()) {
+    const name = `${manyPackagesName(i)}${pick}`;
+    const bytes = await readFile(sample(pick));
     if (damage(name)) bytes[bytes.length - 5] ^= 0x08;
     await writeFile(join(dir, name), bytes);
+    await utimes(join(dir, name), 1_700_000_000, 1_700_000_000);
   }
   await mustRun('createrepo_c', ['--no-database', '--quiet', dir]);
   return dir;
@@ -365,10 +377,11 @@ describe('hostile upstreams: a clear error naming the input, nothing committed',
   });
 
   test("a damaged package far into a large upstream (read by the inspector thread): refused as the upstream's fault", async () => {
-    const dir = await manyPackages((name) => name.startsWith('copy0070-'));
+    const far = manyPackagesName(COPIES + 20);
+    const dir = await manyPackages((name) => name.startsWith(far));
     const server = await serveDirectory(dir);
     try {
-      const damaged = (await readdir(dir)).find((f) => f.startsWith('copy0070-'))!;
+      const damaged = (await readdir(dir)).find((f) => f.startsWith(far))!;
       await expectRefused(server.url, new RegExp(`${damaged.replace(/[.+]/g, '\\$&')}: the payload's SHA256 digest does not match \\(the file is damaged\\); rebuild or re-download it\n$`));
       // The upstream's fault (a server answers 502), not the client's (400), as inline.
       const tx = inStore(join(work, `store-${n++}`));
