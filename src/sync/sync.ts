@@ -11,7 +11,7 @@ import { eachLimited } from '../common/index.ts';
 import { threadsFor, WorkerPool, WorkerReportedError, type Outcome } from '../common/worker-pool.ts';
 import { eachPrimaryPackage, parsePrimary, parseRepomd, parseUpdateinfo, REPOMD_MAX_BYTES, type RepomdRecord } from '../metadata/index.ts';
 import { RpmFormatError, type PackageRecord } from '../rpm/index.ts';
-import { commitOnLatest, readStored, readVerified, readVerifiedBytes, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
+import { commitOnLatest, readStored, readVerified, type CommitResult, type ExtraMetadata, type IngestedPackage, type StoredPackage, type StoredPackageFailures } from '../snapshots/index.ts';
 import { repoOrFail, type BlobInfo, type MirrorFilter, type StorableRecord, type Store } from '../store/index.ts';
 import { ChecksumMismatchError, downloadToBlob, hashFileAs, type Downloaded } from './download.ts';
 import { checkHref, checkPackageHref } from './hrefs.ts';
@@ -259,8 +259,9 @@ export async function ingestRepo(
       // upstream's metadata may list a damaged file): read from the download, while the
       // other downloads go on.
       let record: StorableRecord | undefined;
+      // A large download (a partial file) is read here; a small one (in memory) by hashAndInspect.
       const inspect = async (file: Downloaded) => {
-        record = await readDownloaded(file, source, p.timeFile);
+        if ('path' in file) record = await readDownloaded(file.path, source, p.timeFile);
       };
       const hashAndInspect = async (bytes: Buffer, types: string[]) => {
         const { digests, record: read, failure } = await inspector.run({ bytes, types, name: source, timeFile: p.timeFile });
@@ -312,12 +313,11 @@ function startInspector(): Inspector {
  * held in memory goes to the inspector), its own digests verified, with the upstream's
  * file time; a file that is no RPM is the upstream's fault.
  */
-async function readDownloaded(file: Downloaded, source: string, timeFile: number): Promise<PackageRecord> {
+async function readDownloaded(path: string, source: string, timeFile: number): Promise<PackageRecord> {
   try {
-    if ('bytes' in file) return readVerifiedBytes(file.bytes, source, { pkgid: file.sha256, timeFile });
-    return { ...(await readVerified(file.path, '')), timeFile };
+    return { ...(await readVerified(path, '')), timeFile };
   } catch (e) {
-    if (e instanceof RpmFormatError) throw new UpstreamError('path' in file ? e.message.replace(file.path, source) : e.message);
+    if (e instanceof RpmFormatError) throw new UpstreamError(e.message.replace(path, source));
     throw e;
   }
 }
