@@ -209,7 +209,9 @@ export class Header {
    */
   checkLayout(): void {
     let laid = 0;
-    for (const [tag, entry] of this.entries) {
+    // forEach, not for-of: destructuring [tag, entry] allocated an array per entry (a
+    // tenth of what reading a small package allocates).
+    this.entries.forEach((entry, tag) => {
       if (!entry.checked) {
         const end = this.stringsEnd(entry.offset, entry.limit, entry.count);
         if (end === -1) this.scanStrings(tag, entry, entry.count, undefined); // says which string runs over
@@ -220,7 +222,7 @@ export class Header {
       laid += (align - (laid % align)) % align;
       laid += entry.end - entry.offset;
       if (this.kind === 'signature') this.checkSignatureShape(tag, entry);
-    }
+    });
     const room = this.data.length - (this.hasRegion ? TRAILER_SIZE : 0);
     if (laid !== room) {
       throw new HeaderError(`${this.kind} header: its entries' data, laid end to end as rpm lays them (each after the one before, aligned), take ${laid} bytes, not the ${room} of its data store${this.hasRegion ? ' before the region trailer' : ''}: bytes between entries belong to none (rpm: hdr load: BAD)`);
@@ -263,11 +265,11 @@ export class Header {
    * the signature header lacks it). `sig` is the package's signature header.
    */
   checkSignatureTagsAbsent(sig: Header): void {
-    for (const [sigTag, rule] of SIGNATURE_TAG_RULES) {
-      if (!this.entries.has(rule.mainTag)) continue;
-      if (rule.eitherHeader && !sig.has(sigTag)) continue;
+    SIGNATURE_TAG_RULES.forEach((rule, sigTag) => {
+      if (!this.entries.has(rule.mainTag)) return;
+      if (rule.eitherHeader && !sig.has(sigTag)) return;
       throw new HeaderError(`main header holds tag ${rule.mainTag}, which rpm fills from the signature header's tag ${sigTag} (rpm: invalid signature tag)`);
-    }
+    });
   }
 
   /** What lies at an entry's limit, for its error. */
