@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { eachLimited } from '../common/index.ts';
+import { threadsFor, WorkerPool } from '../common/worker-pool.ts';
 import {
   DEFAULT_CHANGELOG_LIMIT,
   FILELISTS_FOOTER,
@@ -22,7 +23,6 @@ import {
   otherHeader,
   PRIMARY_FOOTER,
   primaryHeader,
-  renderPackage,
   renderRepomd,
   REPOMD_HREF,
   REPOMD_KEY_HREF,
@@ -31,6 +31,7 @@ import {
 } from '../metadata/index.ts';
 import type { PackagePage, PageRef, RepodataPage, SnapshotFile, Store } from '../store/index.ts';
 import type { Signer } from './signing.ts';
+import { MEMBER_GZIP, renderJob, type RenderedPage, type RenderReply, type RenderTask } from './render-worker.ts';
 import { assembleFiles, FileChecksums, KINDS, pageRanges, PageReadError, type AssembledFile, type DocumentPart, type Kind, type PageParts } from './assemble.ts';
 
 const gzip = promisify(zlib.gzip);
@@ -43,11 +44,8 @@ export interface GeneratedRepodata {
 const RENDER_FORMAT = 'txrepo-repodata-page-v1';
 
 /**
- * Pages rendered at once. Rendering is the calling thread's work; what overlaps is each
- * page's gzip (the thread pool) and the write of its blob. (A renderer thread, fed
- * the records as the catalog stores them, made a first sync of 5,000 small packages
- * about 0.5 s faster, but its isolate and heap added 40-50 MiB to a first sync of
- * 50,000, past that sync's 300 MiB budget: left out, issue 19.) Each page in flight holds its
+ * Pages rendered at once: while one renders and is gzipped (on the renderer thread, or
+ * this one), the others' catalog reads and blob writes go on. Each page in flight holds its
  * records, its texts and their compressed copies (a few MiB for a page of small
  * packages), so more would only hold more memory: 16 made a first sync of 50,000
  * packages peak at 314 MiB, 4 at 261 MiB, at the same CPU and wall time (issue 19).
@@ -72,21 +70,33 @@ function layout(row: RepodataPage) {
   return { compressed, plain, total: compressed + plain };
 }
 
-async function renderPage(store: Store, page: PageRef | PackagePage, key: string, changelogLimit: number): Promise<RepodataPage> {
+type Renderer = WorkerPool<RenderTask, RenderReply, RenderedPage>;
+
+/**
+ * From this many pages to render (about 32 packages each), a renderer thread renders
+ * and gzips them while this one reads the catalog and writes: a first sync or deploy of
+ * thousands of packages. Below, starting the thread costs more than it saves. (Its
+ * isolate adds 20-40 MiB: once too much for a first sync of 50,000 packages and its
+ * 300 MiB budget, it fits since bin/txrepo keeps V8's old generation near its live
+ * size, --heap-growing-percent: 224 MiB with it, 185 without; issue 19.)
+ */
+const RENDER_THREAD_FROM = 16;
+
+function startRenderer(pagesToRender: number): Renderer {
+  const threads = pagesToRender >= RENDER_THREAD_FROM ? threadsFor(2) : 0;
+  return new WorkerPool(new URL('./render-worker.ts', import.meta.url), renderJob, { threads, batch: 1, inFlight: 2, selfBatch: 1 });
+}
+
+async function renderPage(store: Store, renderer: Renderer, page: PageRef | PackagePage, key: string, changelogLimit: number): Promise<RepodataPage> {
   const packages = 'packages' in page ? page.packages : (await store.catalog.getPages([page.key])).get(page.key);
   if (!packages) throw new Error(`the catalog has no package page ${page.key}; run 'txrepo fsck'`);
-  const records = await store.catalog.getPackages([...new Set(packages.map((p) => p.digest))]);
-  const text: Record<Kind, string[]> = { primary: [], filelists: [], other: [] };
-  for (const p of packages) {
+  const records = await store.catalog.getPackageTexts([...new Set(packages.map((p) => p.digest))]);
+  const texts = packages.map((p) => {
     const record = records.get(p.digest);
     if (!record) throw new Error(`the catalog has no record for package ${p.digest} (${p.href}); run 'txrepo fsck'`);
-    const r = renderPackage({ ...record, locationHref: p.href }, changelogLimit);
-    text.primary.push(r.primary as string);
-    text.filelists.push(r.filelists as string);
-    text.other.push(r.other as string);
-  }
-  const plain = KINDS.map((k) => Buffer.from(text[k].join('')));
-  const compressed = await Promise.all(plain.map((t) => gzip(t, { level: 6 })));
+    return record;
+  });
+  const { plain, compressed } = await renderer.run({ records: texts, hrefs: packages.map((p) => p.href), changelogLimit });
   const blob = await store.blobs.putBytes(Buffer.concat([...compressed, ...plain]));
   const part = (i: number) => ({ size: compressed[i].length, openSize: plain[i].length });
   return { key, page: page.key, blob: blob.digest, primary: part(0), filelists: part(1), other: part(2) };
@@ -196,15 +206,20 @@ async function generate(store: Store, pages: (PageRef | PackagePage)[], opts: Re
   // gc, say) is rendered again.
   const rows: RepodataPage[] = new Array(pages.length);
   const made: RepodataPage[] = [];
-  await eachLimited(pages.map((_, i) => i), RENDER_AHEAD, async (i) => {
-    const row = cached.get(keys[i]);
-    if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
-    else made.push((rows[i] = await renderPage(store, pages[i], keys[i], changelogLimit)));
-  });
+  const renderer = startRenderer(keys.filter((k) => !cached.has(k)).length);
+  try {
+    await eachLimited(pages.map((_, i) => i), RENDER_AHEAD, async (i) => {
+      const row = cached.get(keys[i]);
+      if (row && (!verify || (await store.blobs.stat(row.blob))?.size === layout(row).total)) rows[i] = row;
+      else made.push((rows[i] = await renderPage(store, renderer, pages[i], keys[i], changelogLimit)));
+    });
+  } finally {
+    await renderer.close();
+  }
   if (made.length) await store.catalog.putRepodataPages(made);
 
   const document = async (texts: string[]): Promise<DocumentPart[]> =>
-    Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, { level: 6 }) })));
+    Promise.all(texts.map(async (t) => ({ text: Buffer.from(t), member: await gzip(t, MEMBER_GZIP) })));
   const heads = await document(KINDS.map((k) => DOCUMENT[k].header(count)));
   const tails = await document(KINDS.map((k) => DOCUMENT[k].footer));
   const assembled = assembleLocal(store, rows, heads, tails) ?? (await assembleStreaming(store, rows, heads, tails));

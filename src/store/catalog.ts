@@ -411,6 +411,11 @@ export interface Catalog extends BlobLedger {
   /** Stores records by package digest (sha256 of the file); known ones are kept. */
   putPackages(records: readonly StorableRecord[]): Promise<void>;
   getPackages(digests: string[]): Promise<Map<string, PackageRecord>>;
+  /**
+   * The same records as stored (JSON, for toPackageRecord): for a thread that parses
+   * them itself (the repodata renderer), so that the caller's does not.
+   */
+  getPackageTexts(digests: string[]): Promise<Map<string, string>>;
   /** Name, arch and EVR only: cheap, for policies over a whole repo. */
   getPackageIdentities(digests: string[]): Promise<Map<string, PackageIdentity>>;
 

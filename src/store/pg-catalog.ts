@@ -626,10 +626,18 @@ export class PgCatalog implements Catalog {
   }
 
   async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
-    const out = new Map<string, PackageRecord>();
+    return this.packagesAs(digests, toPackageRecord);
+  }
+
+  async getPackageTexts(digests: string[]): Promise<Map<string, string>> {
+    return this.packagesAs(digests, (text) => text);
+  }
+
+  private async packagesAs<T>(digests: string[], as: (text: string) => T): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
     for (const batch of chunks(digests)) {
       for (const r of await this.rows('SELECT digest, record FROM packages WHERE digest = ANY($1::text[])', [batch])) {
-        out.set(String(r.digest), toPackageRecord(String(r.record)));
+        out.set(String(r.digest), as(String(r.record)));
       }
     }
     return out;

@@ -564,13 +564,21 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getPackages(digests: string[]): Promise<Map<string, PackageRecord>> {
-    const out = new Map<string, PackageRecord>();
+    return this.packagesAs(digests, toPackageRecord);
+  }
+
+  async getPackageTexts(digests: string[]): Promise<Map<string, string>> {
+    return this.packagesAs(digests, (text) => text);
+  }
+
+  private packagesAs<T>(digests: string[], as: (text: string) => T): Map<string, T> {
+    const out = new Map<string, T>();
     // A statement a digest, not one for all (json_each): that measured no faster, and
     // held a page's JSON texts at once beside the records made of them.
     const get = this.q('SELECT record FROM packages WHERE digest = ?');
     for (const d of digests) {
       const r = get.get(d) as Row | undefined;
-      if (r) out.set(d, toPackageRecord(String(r.record)));
+      if (r) out.set(d, as(String(r.record)));
     }
     return out;
   }
