@@ -3,7 +3,7 @@
 // comes in; its chunks go back packed in one buffer, by transfer (metadata/packed.ts).
 // Started as a worker, this module serves batches.
 
-import { packParts, renderPackage, unpackParts, type PackedParts, type RenderedPackage } from '../metadata/index.ts';
+import { packEach, renderPackage, unpackParts, type PackedParts, type RenderedPackage } from '../metadata/index.ts';
 import { readPackageSync, type ChecksumType } from '../rpm/index.ts';
 import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
 
@@ -21,11 +21,12 @@ export interface BatchReply {
   failures: (ReportedFailure | undefined)[];
 }
 
-/** Reads and renders one package. */
-function renderTask(t: ReadTask): RenderedPackage | ReportedFailure {
+/** Reads and renders one package: its primary, filelists and other chunks. */
+function renderTask(t: ReadTask): (string | Uint8Array)[] | ReportedFailure {
   try {
-    const r = readPackageSync(t.path, { checksumType: t.checksumType, locationHref: t.href, locationBase: t.base });
-    return renderPackage(r, t.changelogLimit);
+    const r = readPackageSync(t.path, { checksumType: t.checksumType, locationHref: t.href, locationBase: t.base, changelogLimit: t.changelogLimit });
+    const { primary, filelists, other } = renderPackage(r, t.changelogLimit);
+    return [primary, filelists, other];
   } catch (e) {
     return reportFailure(e);
   }
@@ -33,9 +34,8 @@ function renderTask(t: ReadTask): RenderedPackage | ReportedFailure {
 
 export const readJob: BatchJob<ReadTask, BatchReply, RenderedPackage> = {
   run: (tasks) => {
-    const done = tasks.map(renderTask);
-    const texts = packParts(done.map((r) => ('primary' in r ? [r.primary, r.filelists, r.other] : undefined)));
-    return { reply: { texts, failures: done.map((r) => ('primary' in r ? undefined : r)) }, transfer: [texts.buffer] };
+    const { parts: texts, failures } = packEach(tasks, renderTask);
+    return { reply: { texts, failures }, transfer: [texts.buffer] };
   },
   outcomes: ({ texts, failures }) =>
     unpackParts(texts).map((parts, i): Outcome<RenderedPackage> => (parts ? { ok: true, value: { primary: parts[0], filelists: parts[1], other: parts[2] } } : { ok: false, failure: failures[i]! })),

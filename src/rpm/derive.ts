@@ -169,10 +169,11 @@ function files(h: Header): PackageFile[] {
   return out;
 }
 
-function changelogs(h: Header, author: (a: string) => string): ChangelogEntry[] {
+/** The first `most` changelog entries (all when undefined): the newest, in header order. */
+function changelogs(h: Header, author: (a: string) => string, most: number | undefined): ChangelogEntry[] {
   const times = h.numbers(Tag.CHANGELOGTIME);
-  const names = h.strings(Tag.CHANGELOGNAME);
-  const texts = h.strings(Tag.CHANGELOGTEXT);
+  const names = h.strings(Tag.CHANGELOGNAME, most);
+  const texts = h.strings(Tag.CHANGELOGTEXT, most);
   if (!times || !names || !texts) return [];
   const n = Math.min(times.length, names.length, texts.length);
   const out: ChangelogEntry[] = new Array(n);
@@ -180,8 +181,12 @@ function changelogs(h: Header, author: (a: string) => string): ChangelogEntry[] 
   return out;
 }
 
-/** Everything metadata needs from the main header and the signature header. */
-export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
+/**
+ * Everything metadata needs from the main header and the signature header; with
+ * `changelogLimit`, only that many changelog entries, the newest (createrepo renders no
+ * more; the store keeps them all).
+ */
+export function deriveHeaderFacts(main: Header, sig: Header, changelogLimit?: number): HeaderFacts {
   const str = (tag: number) => main.string(tag) ?? '';
   const fileList = files(main);
 
@@ -303,6 +308,6 @@ export function deriveHeaderFacts(main: Header, sig: Header): HeaderFacts {
     recommends,
     supplements,
     files: fileList,
-    changelogs: changelogs(main, author),
+    changelogs: changelogs(main, author, changelogLimit),
   };
 }

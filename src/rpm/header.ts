@@ -355,10 +355,11 @@ export class Header {
     return this.decodeStrings(tag, entry, 1)[0];
   }
 
-  strings(tag: number): string[] | undefined {
+  /** The strings of a tag; with `most`, only the first `most` of them (the rest are still checked by checkLayout). */
+  strings(tag: number, most?: number): string[] | undefined {
     const entry = this.entries.get(tag);
     if (!entry) return undefined;
-    return this.decodeStrings(tag, entry, entry.count);
+    return this.decodeStrings(tag, entry, most === undefined ? entry.count : Math.min(most, entry.count));
   }
 
   /** Integer values of a CHAR/INT8/INT16/INT32/INT64 tag, unsigned as rpm reads them. */

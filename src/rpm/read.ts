@@ -31,6 +31,11 @@ export interface ReadOptions {
    * ingests is verified; createrepo, like createrepo_c, does not verify.
    */
   verifyDigests?: boolean;
+  /**
+   * Decode only the newest N changelog entries (other.xml lists no more, and a package's
+   * changelog is often most of its header's text); negative or absent: all of them.
+   */
+  changelogLimit?: number;
 }
 
 /** Where the headers lie in a file (createrepo_c's header-range). */
@@ -58,10 +63,10 @@ export function headerLayout(prefix: Uint8Array): HeaderLayout | { need: number 
 }
 
 /** Parses the headers of a complete prefix of an RPM file into record facts. */
-export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout) {
+export function parseHeaders(prefix: Uint8Array, layout: HeaderLayout, changelogLimit?: number) {
   const sig = new Header(prefix, LEAD_SIZE, 'signature');
   const main = new Header(prefix, layout.headerStart, 'main');
-  const facts = deriveHeaderFacts(main, sig);
+  const facts = deriveHeaderFacts(main, sig, changelogLimit !== undefined && changelogLimit >= 0 ? changelogLimit : undefined);
   sig.checkLayout();
   main.checkLayout();
   main.checkSignatureTagsAbsent(sig);
@@ -198,11 +203,11 @@ function readHeaders(fd: number, path: string, size: number, onBytes: (bytes: Ui
 }
 
 /** Parses the headers, and builds the digest verifier when asked. */
-function parse(path: string, prefix: Buffer, layout: HeaderLayout, verify: boolean | undefined) {
+function parse(path: string, prefix: Buffer, layout: HeaderLayout, verify: boolean | undefined, changelogLimit?: number) {
   let parsed;
   let verifier: DigestVerifier | undefined;
   try {
-    parsed = parseHeaders(prefix.subarray(0, layout.headerEnd), layout);
+    parsed = parseHeaders(prefix.subarray(0, layout.headerEnd), layout, changelogLimit);
     if (verify) verifier = new DigestVerifier(parsed.sig, parsed.main, layout);
   } catch (e) {
     if (e instanceof HeaderError) throw new RpmFormatError(path, e.message);
@@ -239,7 +244,7 @@ function read(fd: number, path: string, checksumType: ChecksumType, options: Rea
   const size = st.size;
   const hash = createHash(checksumType);
   const { prefix, have, layout } = readHeaders(fd, path, size, (bytes) => hash.update(bytes));
-  const { sig, facts, signedSize, verifier } = parse(path, prefix, layout, options.verifyDigests);
+  const { sig, facts, signedSize, verifier } = parse(path, prefix, layout, options.verifyDigests, options.changelogLimit);
   checkSignedSize(path, signedSize, layout, size);
   // Now: `sig` reads the prefix, which may be the scratch buffer the rest of the file reuses.
   const signer = signerOf(packageSignatures(sig));
@@ -296,7 +301,7 @@ export function readPackageBytes(bytes: Uint8Array, name: string, options: ReadO
     throw new RpmFormatError(name, `truncated: its headers need ${need} bytes, the file has ${size}`);
   }
   const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, size);
-  const { sig, facts, signedSize, verifier } = parse(name, prefix, layout, options.verifyDigests);
+  const { sig, facts, signedSize, verifier } = parse(name, prefix, layout, options.verifyDigests, options.changelogLimit);
   checkSignedSize(name, signedSize, layout, size);
   const signer = signerOf(packageSignatures(sig));
   verifier?.update(bytes, 0);

@@ -6,7 +6,7 @@
 // serves batches; it loads the renderer and the catalog's row rule, not the store.
 
 import { gzipSync } from 'node:zlib';
-import { packParts, renderPackage, unpackParts, type PackedParts } from '../metadata/index.ts';
+import { packEach, renderPackage, unpackParts, type PackedParts } from '../metadata/index.ts';
 import { toPackageRecord } from '../store/rows.ts';
 import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
 
@@ -50,9 +50,8 @@ function renderParts(t: RenderTask): Buffer[] | ReportedFailure {
 
 export const renderJob: BatchJob<RenderTask, RenderReply, RenderedPage> = {
   run: (tasks) => {
-    const done = tasks.map(renderParts);
-    const parts = packParts(done.map((r) => (Array.isArray(r) ? r : undefined)));
-    return { reply: { parts, failures: done.map((r) => (Array.isArray(r) ? undefined : r)) }, transfer: [parts.buffer] };
+    const { parts, failures } = packEach(tasks, renderParts);
+    return { reply: { parts, failures }, transfer: [parts.buffer] };
   },
   outcomes: ({ parts, failures }) =>
     unpackParts(parts).map((p, i): Outcome<RenderedPage> => (p ? { ok: true, value: { plain: p.slice(0, 3), compressed: p.slice(3) } } : { ok: false, failure: failures[i]! })),
