@@ -279,6 +279,18 @@ describe("rpm's own header checks (its hdrblobVerifyInfo and hdrblobVerifyRegion
     assert.match((await bothRead('source-cut', sourceCut)).sourcerpm, /^txfix-complex-.*\.src\.rp$/);
     // A tag twice: rpm would read whichever its search meets first.
     await expectRejected('tag-twice', patchHeader(good, keep, ({ header, entryOf }) => header.writeUInt32BE(1022, entryOf(1023))), /main header holds tag 1022 twice/);
+    // An index out of tag order (rpm sorts it as it reads): NAME and VERSION swap their
+    // tag numbers, each tag still reads its own data; a tag twice is found however far
+    // apart the two are.
+    const sorted = await bothRead('sorted', patchHeader(good, keep, () => {}));
+    const swapped = patchHeader(good, keep, ({ header, entryOf }) => {
+      const [name, version] = [entryOf(1000), entryOf(1001)];
+      header.writeUInt32BE(1001, name);
+      header.writeUInt32BE(1000, version);
+    });
+    const unsorted = await bothRead('unsorted', swapped);
+    assert.deepEqual([unsorted.name, unsorted.version, unsorted.release, unsorted.summary], [sorted.version, sorted.name, sorted.release, sorted.summary]);
+    await expectRejected('tag-twice-apart', patchHeader(good, keep, ({ header, entryOf }) => header.writeUInt32BE(1000, entryOf(1004))), /main header holds tag 1000 twice/);
   });
 
   test('signature tags are as rpm reads them, and the main header does not hold them itself', async () => {
