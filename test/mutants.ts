@@ -1008,6 +1008,15 @@ export const MUTANTS: Mutant[] = [
     testName: 'reader threads',
   },
   {
+    id: 'deploy-batch-not-flushed',
+    about: "a deploy of local files never flushes the batch its small files went into: the snapshot lists blobs that were never linked in",
+    file: 'src/snapshots/ingest.ts',
+    from: '  await batch.flush();\n  await store.catalog.putPackages(read.map((x) => x.record));',
+    to: '  await store.catalog.putPackages(read.map((x) => x.record));',
+    tests: ['test/snapshots/deploy.test.ts'],
+    testName: 'many pages',
+  },
+  {
     id: 'worker-pool-replies-misrouted',
     about: "a worker's reply goes to the newest batch it holds, not the oldest: packages get each other's metadata",
     file: 'src/common/worker-pool.ts',

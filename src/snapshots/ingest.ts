@@ -5,10 +5,11 @@
 // (docs/store.md, "Commit protocol", steps 1 and 2): nothing is committed here, the
 // records wait in the catalog for the commit that lists them.
 
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
+import { atPath, checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
 import type { PackageRecord } from '../rpm/index.ts';
-import { hashFile, type Store } from '../store/index.ts';
+import { hashFile, serializeRecord, type SerializedRecord, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import { readVerified } from './verified.ts';
 
@@ -51,22 +52,58 @@ export const refusedInRepodata = (href: string): string => `refusing package hre
 
 type Progress = (done: number, total: number) => void;
 
+/** Files up to this size are stored from memory, through a batch (ingestFiles). */
+const BATCHED_BELOW = 1 << 20;
+
+/**
+ * The bytes of a file read before as `size` bytes: one more is read, so that a file
+ * that grew since comes back too long (and fails its digest check) without being read whole.
+ */
+async function readAtMost(path: string, size: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    let got = 0;
+    for (let n; got < buf.length && (n = (await fh.read(buf, got, buf.length - got, got)).bytesRead) > 0; ) got += n;
+    return buf.subarray(0, got);
+  } catch (e) {
+    throw atPath(e, path);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Reads local RPM files and stores them (blob and record). Every file is read, and its
  * own digests verified, before anything is stored: one bad file fails the whole ingest.
  */
 export async function ingestFiles(store: Store, paths: string[], onProgress?: Progress): Promise<IngestedPackage[]> {
-  const records: { path: string; record: PackageRecord }[] = [];
+  // Each record is kept as the catalog stores it (its JSON text), not as objects: a
+  // first deploy of 50,000 small packages held 1.6 GB of records, and the collector
+  // traced them all over again as the heap grew (issue 19).
+  const read: { path: string; href: string; record: SerializedRecord; size: number }[] = [];
   for (const [i, path] of paths.entries()) {
     checkPackageName(basename(path), forTerminal(JSON.stringify(path)));
-    records.push({ path, record: await readVerified(path, packageHref(basename(path))) });
+    const record = await readVerified(path, packageHref(basename(path)));
+    read.push({ path, href: record.locationHref, record: serializeRecord(record), size: record.sizePackage });
     onProgress?.(i + 1, paths.length);
   }
-  // The digest check catches a file that changed after it was read. A few at a time:
-  // each ends in fsyncs, which overlap.
-  await eachLimited(records, 4, ({ path, record }) => store.blobs.putFile(path, { digest: record.pkgid, size: record.sizePackage }).then(() => {}));
-  await store.catalog.putPackages(records.map((x) => x.record));
-  return records.map(({ path, record }) => ({ href: record.locationHref, digest: record.pkgid, size: record.sizePackage, source: path }));
+  // The digest check catches a file that changed after it was read. Small files go
+  // through a batch, made durable together (one syncfs a chunk, not an fsync each: a
+  // first deploy of 10,000 small packages took 24 s, most of it fsyncs; issue 19);
+  // large ones are copied in (a reflink where the file system can) a few at a time.
+  const batch = store.blobs.batch();
+  await eachLimited(read, 4, async ({ path, record, size }) => {
+    const expect = { digest: record.pkgid, size };
+    if (size <= BATCHED_BELOW) await batch.putBytes(await readAtMost(path, size), expect);
+    else await store.blobs.putFile(path, expect);
+  }).catch(async (e: unknown) => {
+    await batch.discard();
+    throw e;
+  });
+  await batch.flush();
+  await store.catalog.putPackages(read.map((x) => x.record));
+  return read.map(({ path, href, record, size }) => ({ href, digest: record.pkgid, size, source: path }));
 }
 
 /** A package already stored as a blob, whose record is to be read from it. */

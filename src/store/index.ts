@@ -8,7 +8,7 @@ export type { S3Location } from './s3-blobs.ts';
 export const s3Support = () => import('./s3-blobs.ts');
 export type { BlobBatch, BlobStore, BlobInfo, BlobWriter, Expected, LocalCopy } from './blobs.ts';
 export { ConflictError, NotFoundError, AlreadyExistsError, auditScope, repoOrFail, STALE_CLAIM_MS, type Remedy } from './catalog.ts';
-export type { SerializedRecord, StorableRecord } from './rows.ts';
+export { serializeRecord, type SerializedRecord, type StorableRecord } from './rows.ts';
 export type { Catalog, BlobLedger, Repository, RepoChange, MirrorFilter, MirrorFilterChange, PolicyKey, SigningKey, Snapshot, SnapshotFile, SnapshotCommit, Tag, TagMove, TagUpdate, FileKind, PagePart, PageRef, PackagePage, RepodataPage, PackageIdentity, SnapshotSet, NewSet, LeaseChange, Promotion, NewToken, TokenInfo, AuditEntry, AuditScope, CatalogSweep, CatalogSweepResult, CatalogCounts } from './catalog.ts';
 export { isSnapshotId, compareIds, nextSnapshotId } from './ids.ts';
 export { paginate, pageKey, byFileNameThenPath, pageIndexOf, replacePages } from './pages.ts';
