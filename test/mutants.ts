@@ -1017,6 +1017,15 @@ export const MUTANTS: Mutant[] = [
     testName: 'many pages',
   },
   {
+    id: 'deploy-changed-file-unnamed',
+    about: "a local file that changed after deploy read it is refused as 'blob: sha256 is ...', without naming the file",
+    file: 'src/snapshots/ingest.ts',
+    from: '      throw e instanceof BlobMismatchError ? new BlobMismatchError(`${path}: ${e.message.replace(/^blob: /, \'\')}`, e.actual) : e;',
+    to: '      throw e;',
+    tests: ['test/snapshots/commit.test.ts'],
+    testName: 'changes after it was read',
+  },
+  {
     id: 'worker-pool-replies-misrouted',
     about: "a worker's reply goes to the newest batch it holds, not the oldest: packages get each other's metadata",
     file: 'src/common/worker-pool.ts',

@@ -4,12 +4,13 @@
 // race all land, one on top of the other.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { commitOnLatest, fsck, ingestFiles, type CommitRequest, type IngestedPackage } from '../../src/snapshots/index.ts';
-import { paginate, type Store } from '../../src/store/index.ts';
+import { BlobMismatchError, paginate, type Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/backends.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 
@@ -138,5 +139,31 @@ describe('the commit loop', () => {
     const snapshots = await store.catalog.listSnapshots(repo);
     for (let i = 1; i < snapshots.length; i++) assert.equal(snapshots[i].parent, snapshots[i - 1].id, 'the parents form one chain');
     await assertPagesOf(snapshots.at(-1)!.id, [...many('base', 50), ...batches.flat()]);
+  });
+});
+
+describe('ingest of local files', () => {
+  test('a file that changes after it was read is refused, naming it, and the store stays sound', async () => {
+    // Enough files for the blob batch to make them durable with one syncfs (SYNCFS_FROM).
+    const src = join(dir, 'changing');
+    await mkdir(src);
+    const names = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm'));
+    const paths: string[] = [];
+    for (let i = 0; paths.length < 40; i++) {
+      const path = join(src, `c${i}-${names[i % names.length]}`);
+      await copyFile(join(SAMPLES, names[i % names.length]), path);
+      paths.push(path);
+    }
+    const victim = paths[17];
+    const changed = await readFile(victim);
+    changed[changed.length - 1] ^= 0xff; // the payload's last byte: same size, other content
+    await assert.rejects(
+      // Every file is read before any is stored: its last read is the moment to change one.
+      ingestFiles(store, paths, (done, total) => {
+        if (done === total) writeFileSync(victim, changed);
+      }),
+      (e: unknown) => e instanceof BlobMismatchError && e.message.startsWith(`${victim}: sha256 is `),
+    );
+    assert.deepEqual((await fsck(store, {})).problems, []);
   });
 });
