@@ -1026,6 +1026,15 @@ export const MUTANTS: Mutant[] = [
     testName: 'changes after it was read',
   },
   {
+    id: 'worker-pool-serves-any-thread',
+    about: "a job module serves batches in any worker thread that imports it, answering that thread's own messages (a reliability probe got a renderer's reply for its result)",
+    file: 'src/common/worker-pool.ts',
+    from: '  if ((workerData as Record<string, unknown> | null)?.[JOB_MODULE] !== moduleUrl) return;',
+    to: '',
+    tests: ['test/common/worker-pool.test.ts'],
+    testName: "someone else's worker thread",
+  },
+  {
     id: 'worker-pool-replies-misrouted',
     about: "a worker's reply goes to the newest batch it holds, not the oldest: packages get each other's metadata",
     file: 'src/common/worker-pool.ts',

@@ -5,9 +5,12 @@
 //
 // A job is one module that both sides import: the pool runs its batches inline, the
 // worker thread (that module, started as a worker) runs them through serveBatches().
+// Only a worker the pool started for that module serves: the module is also imported
+// by code that may itself run in someone's worker thread (a test's probe reading the
+// store), whose messages are not batches.
 
 import { availableParallelism } from 'node:os';
-import { parentPort, Worker, type Transferable } from 'node:worker_threads';
+import { parentPort, Worker, workerData, type Transferable } from 'node:worker_threads';
 import { Failure, kindOf, type FailureKind } from './failures.ts';
 
 /** A task that failed, as it crosses back from a worker: its error's name, message and kind. */
@@ -43,8 +46,15 @@ export interface BatchJob<T, B, R> {
   outcomes(reply: B): Outcome<R>[];
 }
 
-/** In the job's module: when it runs as a worker, answer each batch the pool sends. */
-export function serveBatches<T, B>(job: Pick<BatchJob<T, B, unknown>, 'run'>): void {
+/** What a pool's worker is told: the job module it was started for. */
+const JOB_MODULE = 'txrepoBatchJob';
+
+/**
+ * In the job's module (`moduleUrl`: its import.meta.url): when a pool started it as a
+ * worker for this job, answer each batch the pool sends.
+ */
+export function serveBatches<T, B>(job: Pick<BatchJob<T, B, unknown>, 'run'>, moduleUrl: string): void {
+  if ((workerData as Record<string, unknown> | null)?.[JOB_MODULE] !== moduleUrl) return;
   parentPort?.on('message', (tasks: T[]) => {
     const { reply, transfer } = job.run(tasks);
     parentPort!.postMessage(reply, transfer ?? []);
@@ -102,7 +112,7 @@ export class WorkerPool<T, B, R> {
 
   private spawnAll() {
     for (let i = 0; i < this.opts.threads; i++) {
-      const thread: Thread<R> = { worker: new Worker(this.module), pending: [] };
+      const thread: Thread<R> = { worker: new Worker(this.module, { workerData: { [JOB_MODULE]: this.module.href } }), pending: [] };
       thread.worker.on('message', (reply: B) => {
         this.deliver(this.job.outcomes(reply), thread.pending.shift() ?? []);
         this.dispatch();

@@ -41,4 +41,4 @@ export const readJob: BatchJob<ReadTask, BatchReply, RenderedPackage> = {
     unpackParts(texts).map((parts, i): Outcome<RenderedPackage> => (parts ? { ok: true, value: { primary: parts[0], filelists: parts[1], other: parts[2] } } : { ok: false, failure: failures[i]! })),
 };
 
-serveBatches(readJob);
+serveBatches(readJob, import.meta.url);

@@ -57,4 +57,4 @@ export const renderJob: BatchJob<RenderTask, RenderReply, RenderedPage> = {
     unpackParts(parts).map((p, i): Outcome<RenderedPage> => (p ? { ok: true, value: { plain: p.slice(0, 3), compressed: p.slice(3) } } : { ok: false, failure: failures[i]! })),
 };
 
-serveBatches(renderJob);
+serveBatches(renderJob, import.meta.url);

@@ -49,4 +49,4 @@ export const inspectJob: BatchJob<InspectTask, Outcome<Inspected>[], Inspected> 
   outcomes: (reply) => reply,
 };
 
-serveBatches(inspectJob);
+serveBatches(inspectJob, import.meta.url);
