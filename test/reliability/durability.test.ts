@@ -1,3 +1,4 @@
+// needs: rpmbuild
 // A power loss right after a command returned loses nothing it committed: the blobs
 // and directories it made are durable before its commit point. The power loss is the
 // reliability suite's simulation (src/common/crash.ts): every directory entry whose
@@ -6,13 +7,15 @@
 // new blob prefix directories and publish's new directories were not made durable.
 
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LOCAL_ONLY } from '../helpers/backends.ts';
 import { removeDir, tempDir } from '../helpers/repo.ts';
 import { inStore, run, TXREPO } from '../helpers/run.ts';
 import { SAMPLES } from '../helpers/samples.ts';
+import { buildRpm } from '../helpers/build.ts';
 
 let work: string;
 before(async () => {
@@ -40,7 +43,11 @@ async function powerLossAtExit(args: string[], prepare: () => Promise<void>): Pr
 
 test('a deploy into a new store survives a power loss right after it returned', LOCAL_ONLY, async () => {
   const store = join(work, 'store');
-  const rpms = (await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).slice(0, 6).map((f) => join(SAMPLES, f));
+  // Small packages (stored through a blob batch) and one over 1 MiB (copied in on its own):
+  // both ways make their fan-out directories durable.
+  const big = await buildRpm(join(work, 'big'), { name: 'big', version: '1', release: '1', content: randomBytes(2 << 20).toString('base64') });
+  assert.ok((await stat(big)).size > 1 << 20, 'the big package is over 1 MiB');
+  const rpms = [...(await readdir(SAMPLES)).filter((f) => f.endsWith('.rpm')).slice(0, 5).map((f) => join(SAMPLES, f)), big];
   await powerLossAtExit(['deploy', 'el9', ...rpms, '--store', store], async () => {
     await removeDir(store);
     await inStore(store)(['repo', 'create', 'el9']);
