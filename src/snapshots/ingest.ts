@@ -9,7 +9,7 @@ import { constants, open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { atPath, checkXmlText, eachLimited, forTerminal } from '../common/index.ts';
 import type { PackageRecord } from '../rpm/index.ts';
-import { BlobMismatchError, hashFile, serializeRecord, type SerializedRecord, type Store } from '../store/index.ts';
+import { hashFile, serializeRecord, type SerializedRecord, type Store } from '../store/index.ts';
 import { DeployInputError } from './deploy.ts';
 import { readVerified } from './verified.ts';
 
@@ -97,10 +97,8 @@ export async function ingestFiles(store: Store, paths: string[], onProgress?: Pr
   await eachLimited(read, 4, async ({ path, record, size }) => {
     const expect = { digest: record.pkgid, size };
     if (size > BATCHED_BELOW) return void (await store.blobs.putFile(path, expect));
-    await batch.putBytes(await readAtMost(path, size), expect).catch((e: unknown) => {
-      // Named as putFile names it: the file, not the blob it would have been.
-      throw e instanceof BlobMismatchError ? new BlobMismatchError(`${path}: ${e.message.replace(/^blob: /, '')}`, e.actual) : e;
-    });
+    // A mismatch names the file, as putFile's does.
+    await batch.putBytes(await readAtMost(path, size), expect, { name: path });
   }).catch(async (e: unknown) => {
     await batch.discard();
     throw e;

@@ -58,9 +58,10 @@ export interface BlobBatch {
   /**
    * Stores bytes held in memory (a small download, whole): putBytes() of the store,
    * durable once flush() resolves. With `hashed`, `expect` is the truth, as for adopt,
-   * and the caller touch()ed first.
+   * and the caller touch()ed first. `name`: what a mismatch with `expect` calls the
+   * bytes (the file they were read from; default "blob").
    */
-  putBytes(data: Uint8Array, expect?: Expected, opts?: { hashed?: boolean }): Promise<BlobInfo>;
+  putBytes(data: Uint8Array, expect?: Expected, opts?: { hashed?: boolean; name?: string }): Promise<BlobInfo>;
   /** touch(), with the blob found made durable by flush() (it may be another batch's, unflushed). */
   touch(digest: string, size?: number): Promise<boolean>;
   /** Makes every blob this batch stored durable; call it once its adopt()s have settled. */

@@ -191,7 +191,7 @@ export class LocalBlobStore implements BlobStore {
     const batch: Batch = { toSync: new Set(), made: new Map(), staged: [], stagedBytes: 0, stagedTotal: 0, installing: Promise.resolve() };
     return {
       adopt: (path, expect, opts = {}) => this.moveIn(path, expect, path, opts.hashed === true, batch),
-      putBytes: (data, expect, opts = {}) => this.writeIn(data, expect, opts.hashed === true, batch),
+      putBytes: (data, expect, opts = {}) => this.writeIn(data, expect, opts.hashed === true, batch, opts.name),
       touch: (digest, size) => this.touch(digest, size, batch),
       flush: async () => {
         const last = takeChunk(batch);
@@ -299,9 +299,9 @@ export class LocalBlobStore implements BlobStore {
    * through the thread pool costs more than writing the bytes to the page cache (the
    * open and the fsync go there).
    */
-  private async writeIn(data: Uint8Array, expect: Expected | undefined, hashed: boolean, batch?: Batch): Promise<BlobInfo> {
+  private async writeIn(data: Uint8Array, expect: Expected | undefined, hashed: boolean, batch?: Batch, name = 'blob'): Promise<BlobInfo> {
     const vouched = vouchedFor(expect, hashed);
-    const info = vouched ?? checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, 'blob');
+    const info = vouched ?? checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, name);
     if (!vouched && (await this.reuse(info.digest, info.size, batch))) return info;
     const temp = this.tempPath();
     if (batch) {

@@ -267,8 +267,8 @@ export class S3BlobStore implements BlobStore {
     return st !== undefined && (size === undefined || st.size === size);
   }
 
-  async putBytes(data: Uint8Array, expect?: Expected): Promise<BlobInfo> {
-    const info = checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, 'blob');
+  async putBytes(data: Uint8Array, expect?: Expected, name = 'blob'): Promise<BlobInfo> {
+    const info = checkBlob({ digest: createHash('sha256').update(data).digest('hex'), size: data.length }, expect, name);
     if (await this.reuse(info.digest, info.size)) return info;
     if (data.length <= PART_SIZE) await this.putObject(info, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     else {
@@ -333,7 +333,7 @@ export class S3BlobStore implements BlobStore {
 
   /** An acknowledged PUT is durable already: nothing is left for flush() to do. */
   batch(): BlobBatch {
-    return { adopt: (path, expect, opts) => this.adopt(path, expect, opts), putBytes: (data, expect) => this.putBytes(data, expect), touch: (digest, size) => this.touch(digest, size), flush: async () => {}, discard: async () => {} };
+    return { adopt: (path, expect, opts) => this.adopt(path, expect, opts), putBytes: (data, expect, opts) => this.putBytes(data, expect, opts?.name), touch: (digest, size) => this.touch(digest, size), flush: async () => {}, discard: async () => {} };
   }
 
   /** One PUT, with the body's MD5 and SHA-256 for the server to check, and its ETag checked. */
