@@ -3,9 +3,9 @@
 // comes in; its chunks go back packed in one buffer, by transfer (metadata/packed.ts).
 // Started as a worker, this module serves batches.
 
-import { packEach, renderPackage, unpackParts, type PackedParts, type RenderedPackage } from '../metadata/index.ts';
+import { packEach, renderPackage, unpackEach, type PackedParts, type RenderedPackage } from '../metadata/index.ts';
 import { readPackageSync, type ChecksumType } from '../rpm/index.ts';
-import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
+import { reportFailure, serveBatches, type BatchJob, type ReportedFailure } from '../common/worker-pool.ts';
 
 export interface ReadTask {
   path: string;
@@ -17,7 +17,7 @@ export interface ReadTask {
 
 /** The batch's chunks (primary, filelists, other), and each failed task's failure (the others have none). */
 export interface BatchReply {
-  texts: PackedParts;
+  parts: PackedParts;
   failures: (ReportedFailure | undefined)[];
 }
 
@@ -34,11 +34,10 @@ function renderTask(t: ReadTask): (string | Uint8Array)[] | ReportedFailure {
 
 export const readJob: BatchJob<ReadTask, BatchReply, RenderedPackage> = {
   run: (tasks) => {
-    const { parts: texts, failures } = packEach(tasks, renderTask);
-    return { reply: { texts, failures }, transfer: [texts.buffer] };
+    const reply = packEach(tasks, renderTask);
+    return { reply, transfer: [reply.parts.buffer] };
   },
-  outcomes: ({ texts, failures }) =>
-    unpackParts(texts).map((parts, i): Outcome<RenderedPackage> => (parts ? { ok: true, value: { primary: parts[0], filelists: parts[1], other: parts[2] } } : { ok: false, failure: failures[i]! })),
+  outcomes: (reply) => unpackEach(reply, ([primary, filelists, other]) => ({ primary, filelists, other })),
 };
 
 serveBatches(readJob, import.meta.url);

@@ -1,7 +1,7 @@
 // Public surface of the YUM metadata layer.
 export { writePackageMetadata, renderPackage, DEFAULT_CHANGELOG_LIMIT } from './repodata-writer.ts';
 export type { RepodataOptions, RenderedPackage } from './repodata-writer.ts';
-export { packEach, unpackParts, type PackedParts } from './packed.ts';
+export { packEach, unpackEach, type PackedParts } from './packed.ts';
 export { MetadataFileWriter } from './file-writer.ts';
 export type { FileWriterOptions } from './file-writer.ts';
 export { renderRepomd, parseRepomd, parseDistro, compareRecords, RepomdError, REPOMD_MAX_BYTES, REPOMD_HREF, REPOMD_SIGNATURE_HREF, REPOMD_KEY_HREF, REPOMD_FILES, isRepomdFile } from './repomd.ts';

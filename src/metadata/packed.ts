@@ -60,8 +60,16 @@ export function packEach<T, F extends object>(tasks: readonly T[], make: (task: 
   return { parts: { buffer: bytes.buffer.transfer(at), lengths }, failures };
 }
 
+/**
+ * What packEach() made, as the pool's outcomes: each task's value made of its parts
+ * (views into the one buffer) by `value`, or its failure.
+ */
+export function unpackEach<V, F>(packed: { parts: PackedParts; failures: (F | undefined)[] }, value: (parts: Buffer[]) => V): ({ ok: true; value: V } | { ok: false; failure: F })[] {
+  return unpackParts(packed.parts).map((parts, i) => (parts ? { ok: true, value: value(parts) } : { ok: false, failure: packed.failures[i]! }));
+}
+
 /** The items again, each part a view into the one buffer (undefined where one failed). */
-export function unpackParts({ buffer, lengths }: PackedParts): (Buffer[] | undefined)[] {
+function unpackParts({ buffer, lengths }: PackedParts): (Buffer[] | undefined)[] {
   const bytes = Buffer.from(buffer);
   let at = 0;
   return lengths.map((parts) =>

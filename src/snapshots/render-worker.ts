@@ -6,9 +6,9 @@
 // serves batches; it loads the renderer and the catalog's row rule, not the store.
 
 import { gzipSync } from 'node:zlib';
-import { packEach, renderPackage, unpackParts, type PackedParts } from '../metadata/index.ts';
+import { packEach, renderPackage, unpackEach, type PackedParts } from '../metadata/index.ts';
 import { toPackageRecord } from '../store/rows.ts';
-import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
+import { reportFailure, serveBatches, type BatchJob, type ReportedFailure } from '../common/worker-pool.ts';
 
 /** The gzip of every member of a snapshot's metadata files. */
 export const MEMBER_GZIP = { level: 6 };
@@ -50,11 +50,10 @@ function renderParts(t: RenderTask): Buffer[] | ReportedFailure {
 
 export const renderJob: BatchJob<RenderTask, RenderReply, RenderedPage> = {
   run: (tasks) => {
-    const { parts, failures } = packEach(tasks, renderParts);
-    return { reply: { parts, failures }, transfer: [parts.buffer] };
+    const reply = packEach(tasks, renderParts);
+    return { reply, transfer: [reply.parts.buffer] };
   },
-  outcomes: ({ parts, failures }) =>
-    unpackParts(parts).map((p, i): Outcome<RenderedPage> => (p ? { ok: true, value: { plain: p.slice(0, 3), compressed: p.slice(3) } } : { ok: false, failure: failures[i]! })),
+  outcomes: (reply) => unpackEach(reply, (p) => ({ plain: p.slice(0, 3), compressed: p.slice(3) })),
 };
 
 serveBatches(renderJob, import.meta.url);
