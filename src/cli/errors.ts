@@ -62,5 +62,6 @@ export function describeFailure(e: unknown): DescribedFailure {
     return { type, status, message: `unexpected failure (this is a bug in txrepo, please report it):\n${msg}` };
   }
   const err = e as Error;
-  return { type, status, message: (type === 'io' && !(err instanceof Failure) ? systemMessage(err) : undefined) ?? messageWithAdvice(err) };
+  // A system error, also one carried back from a worker thread (its code and file cross with it).
+  return { type, status, message: (type === 'io' ? systemMessage(err) : undefined) ?? messageWithAdvice(err) };
 }

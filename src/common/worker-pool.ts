@@ -13,11 +13,16 @@ import { availableParallelism } from 'node:os';
 import { parentPort, Worker, workerData, type Transferable } from 'node:worker_threads';
 import { Failure, kindOf, type FailureKind } from './failures.ts';
 
-/** A task that failed, as it crosses back from a worker: its error's name, message and kind. */
+/**
+ * A task that failed, as it crosses back from a worker: its error's name, message and
+ * kind, and a system error's code and file (what its message to the user is made of).
+ */
 export interface ReportedFailure {
   name: string;
   message: string;
   kind: FailureKind;
+  code?: string;
+  path?: string;
 }
 
 /** A task's outcome: its value, or its failure (errors come back as values, not exceptions). */
@@ -26,16 +31,22 @@ export type Outcome<R> = { ok: true; value: R } | { ok: false; failure: Reported
 /** An error carried back from a worker, with its original name, message and kind. */
 export class WorkerReportedError extends Failure {
   readonly kind: FailureKind;
+  readonly code?: string;
+  readonly path?: string;
   constructor(reported: ReportedFailure) {
     super(reported.message);
     this.name = reported.name;
     this.kind = reported.kind;
+    if (reported.code !== undefined) this.code = reported.code;
+    if (reported.path !== undefined) this.path = reported.path;
   }
 }
 
 export function reportFailure(e: unknown): ReportedFailure {
-  const err = e as Error;
-  return { name: err.name, message: err.message, kind: kindOf(err) };
+  const err = e as NodeJS.ErrnoException;
+  const reported: ReportedFailure = { name: err.name, message: err.message, kind: kindOf(err) };
+  if (typeof err.code === 'string' && typeof err.path === 'string') Object.assign(reported, { code: err.code, path: err.path });
+  return reported;
 }
 
 /** What a pool's two sides share: how a batch is done, and how its reply is read. */
@@ -44,6 +55,8 @@ export interface BatchJob<T, B, R> {
   run(tasks: T[]): { reply: B; transfer?: Transferable[] };
   /** The outcomes of a reply, in the order of its tasks. */
   outcomes(reply: B): Outcome<R>[];
+  /** What of a batch of tasks is transferred to the worker, not copied (the caller no longer needs it). */
+  transfer?(tasks: T[]): Transferable[];
 }
 
 /** What a pool's worker is told: the job module it was started for. */
@@ -146,7 +159,8 @@ export class WorkerPool<T, B, R> {
       while (this.queue.length && t.pending.length < this.opts.inFlight) {
         const batch = this.queue.splice(0, this.opts.batch);
         t.pending.push(batch.map((b) => b.waiter));
-        t.worker.postMessage(batch.map((b) => b.task));
+        const tasks = batch.map((b) => b.task);
+        t.worker.postMessage(tasks, this.job.transfer?.(tasks) ?? []);
       }
     }
     if (this.queue.length && !this.selfScheduled) {

@@ -7,13 +7,13 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, open as openFd, statSync, writeSync } from 'node:fs';
-import { constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { atPath, eachLimited, fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile, syncFileSystem } from '../common/index.ts';
 import { blobAt, blobDir, blobPath, BLOBS_DIR, quarantinePath } from './blob-layout.ts';
 import { BlobDamagedError, putStreamWith, sweepStagingDir, type BlobBatch, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
-import { checkBlob, hashHandle, StagedBlob, vouchedFor } from './staged-blob.ts';
+import { checkBlob, hashFile, hashHandle, StagedBlob, vouchedFor } from './staged-blob.ts';
 
 /** Runs a synchronous file call, its failure naming `path`. */
 function tryAt<T>(path: string, fn: () => T): T {
@@ -190,7 +190,7 @@ export class LocalBlobStore implements BlobStore {
   batch(): BlobBatch {
     const batch: Batch = { toSync: new Set(), made: new Map(), staged: [], stagedBytes: 0, stagedTotal: 0, installing: Promise.resolve() };
     return {
-      adopt: (path, expect, opts = {}) => this.moveIn(path, expect, path, opts.hashed === true, batch),
+      adopt: (path, expect, opts = {}) => this.stageAdopted(path, expect, opts.hashed === true, batch),
       putBytes: (data, expect, opts = {}) => this.writeIn(data, expect, opts.hashed === true, batch, opts.name),
       touch: (digest, size) => this.touch(digest, size, batch),
       flush: async () => {
@@ -213,6 +213,29 @@ export class LocalBlobStore implements BlobStore {
         await dropStaged(left);
       },
     };
+  }
+
+  /**
+   * A batch's adopt(): the file (hashed unless `hashed` vouches for `expect`; a sync's
+   * downloads were hashed as they came) is staged as putBytes() stages what it writes,
+   * made durable with its chunk (one syncfs), not on its own. Its writer may have been
+   * another thread, so the crash bookkeeping learns of it here. A file made writable (a
+   * partial download resumed by another user) is made read-only, as a blob is.
+   */
+  private async stageAdopted(path: string, expect: Expected | undefined, hashed: boolean, batch: Batch): Promise<BlobInfo> {
+    let info: BlobInfo;
+    try {
+      info = vouchedFor(expect, hashed) ?? checkBlob(await hashFile(path), expect, path);
+      const st = statSync(path);
+      if (st.size !== info.size) throw new Error(`${path} holds ${st.size} bytes, not the ${info.size} expected`);
+      if ((st.mode & 0o777) !== 0o444) await chmod(path, 0o444);
+      fileCreated(path);
+    } catch (e) {
+      await unlink(path).catch(() => {});
+      throw atPath(e, path);
+    }
+    await this.stage(batch, { temp: path, digest: info.digest, size: info.size });
+    return info;
   }
 
   /**
@@ -386,10 +409,9 @@ export class LocalBlobStore implements BlobStore {
 
   /**
    * Hashes (unless `hashed` vouches for `expect`), verifies, fsyncs and links a file of
-   * tmp/ into place; the file is consumed either way. `what` names it in errors. With
-   * `batch`, the directory fsyncs are left to the batch.
+   * tmp/ into place; the file is consumed either way. `what` names it in errors.
    */
-  private async moveIn(temp: string, expect: Expected | undefined, what: string, hashed: boolean, batch?: Batch): Promise<BlobInfo> {
+  private async moveIn(temp: string, expect: Expected | undefined, what: string, hashed: boolean): Promise<BlobInfo> {
     try {
       const fh = await open(temp, 'r');
       let info: BlobInfo;
@@ -405,7 +427,7 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await fh.close();
       }
-      await this.install(temp, info.digest, info.size, batch);
+      await this.install(temp, info.digest, info.size);
       return info;
     } finally {
       await unlink(temp).catch(() => {});

@@ -89,9 +89,11 @@ export interface DownloadOptions {
    * `types` (sha256 first) and looks at them, in one go and elsewhere (a sync's
    * inspector thread), so that the thread running the downloads does not hash them as
    * they arrive. What the look found wrong comes back, not thrown: the hashes are
-   * compared first, and a file that is not the listed one is reported as that.
+   * compared first, and a file that is not the listed one is reported as that. It may
+   * also write the bytes to a staging file of the store (`written`; the bytes may then
+   * be gone from `bytes`), which becomes the blob, or is removed.
    */
-  hashAndInspect?: (bytes: Buffer, types: string[]) => Promise<{ digests: string[]; problem?: Error }>;
+  hashAndInspect?: (bytes: Buffer, types: string[]) => Promise<{ digests: string[]; problem?: Error; written?: string }>;
 }
 
 /**
@@ -165,14 +167,15 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
   if (expect.size !== undefined && expect.size > expect.maxSize) {
     throw new ChecksumMismatchError(`${url}: the metadata lists ${expect.size} bytes, more than the ${expect.maxSize} allowed; refusing it`);
   }
-  const partial = join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
+  const memory = opts.batch && expect.size !== undefined && expect.size <= IN_MEMORY_MAX ? memorySink() : undefined;
+  // Named only where it is made: a sync of small packages needs no partial files.
+  const partial = memory ? '' : join(store.dir, 'tmp', `download-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`);
   // A failure of our own disk (full, read-only) is not the upstream's: retrying cannot
   // help, and the message names the file.
   let diskFailure: unknown;
   const onDisk = (e: unknown): never => {
     throw (diskFailure = atPath(e, partial));
   };
-  const memory = opts.batch && expect.size !== undefined && expect.size <= IN_MEMORY_MAX ? memorySink() : undefined;
   const sink = memory ?? fileSink(partial, onDisk);
   // sha256 names the blob, the upstream's type verifies it.
   const types = expect.checksumType === 'sha256' ? ['sha256'] : ['sha256', expect.checksumType];
@@ -186,10 +189,16 @@ export async function downloadToBlob(store: Store, upstream: Upstream, href: str
   };
   if (hashedElsewhere) {
     const bytes = memory.bytes(state.size);
-    const { digests, problem } = await opts.hashAndInspect!(bytes, types);
-    await checkListed(digests);
-    if (problem) throw problem;
-    return opts.batch!.putBytes(bytes, { digest: digests[0], size: state.size }, { hashed: true });
+    const { digests, problem, written } = await opts.hashAndInspect!(bytes, types);
+    try {
+      await checkListed(digests);
+      if (problem) throw problem;
+    } catch (e) {
+      if (written) await rm(written, { force: true });
+      throw e;
+    }
+    const blob = { digest: digests[0], size: state.size };
+    return written ? opts.batch!.adopt(written, blob, { hashed: true }) : opts.batch!.putBytes(bytes, blob, { hashed: true });
   }
   const digests = state.hashes.map((h) => h.digest('hex'));
   await checkListed(digests);

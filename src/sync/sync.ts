@@ -264,10 +264,12 @@ export async function ingestRepo(
         if ('path' in file) record = await readDownloaded(file.path, source, p.timeFile);
       };
       const hashAndInspect = async (bytes: Buffer, types: string[]) => {
-        const { digests, record: read, failure } = await inspector.run({ bytes, types, name: source, timeFile: p.timeFile });
+        // The thread writes the file the blob is made of too (its open, write and close).
+        const writeTo = blobs.stagingPath();
+        const { digests, record: read, failure, written } = await inspector.run({ bytes, types, name: source, timeFile: p.timeFile, writeTo });
         record = read;
         // Its failure crosses from the thread with its kind, not its class.
-        return { digests, problem: failure && (failure.kind === 'bad_package' ? new UpstreamError(failure.message) : new WorkerReportedError(failure)) };
+        return { digests, problem: failure && (failure.kind === 'bad_package' ? new UpstreamError(failure.message) : new WorkerReportedError(failure)), written: written ? writeTo : undefined };
       };
       const blob = await downloadToBlob(store, up, href, { checksumType: type, checksum: p.pkgid, size: p.sizePackage, maxSize: p.sizePackage }, { batch, inspect, hashAndInspect });
       digest = blob.digest;

@@ -124,8 +124,9 @@ async function batchSteps(how: Way, count: number) {
   return { steps, of, fanOuts: (await readdir(blobs)).length, lastLink: Math.max(...of('link').map((s) => s.n)) };
 }
 
-// Staged files (large downloads), and a few small ones: each file fsynced before its link, each directory once, at the flush.
-for (const [how, count] of [['adopt', 40], ['putBytes', SYNCFS_FROM - 1]] as const) {
+// A few files, adopted (written by the caller, as a sync's downloads are) or put: each file fsynced before its link, each directory once, at the flush.
+for (const how of WAYS) {
+  const count = SYNCFS_FROM - 1;
   test(`through ${how}(), ${count} blobs: a batch fsyncs each file before its link, and each directory once, at its flush`, async () => {
     const { of, fanOuts, lastLink } = await batchSteps(how, count);
     assert.equal(of('fsync').length, count);
@@ -143,8 +144,8 @@ for (const [how, count] of [['adopt', 40], ['putBytes', SYNCFS_FROM - 1]] as con
   });
 }
 
-test(`through putBytes(), ${SYNCFS_FROM} blobs and more: one syncfs makes the files durable before the first link, one more the names after the last`, async () => {
-  const { of, lastLink } = await batchSteps('putBytes', 40);
+for (const how of WAYS) test(`through ${how}(), ${SYNCFS_FROM} blobs and more: one syncfs makes the files durable before the first link, one more the names after the last`, async () => {
+  const { of, lastLink } = await batchSteps(how, 40);
   assert.equal(of('fsync').length, 0);
   assert.equal(of('fsync-dir').length, 0);
   const [files, names, ...more] = of('syncfs');

@@ -247,6 +247,16 @@ describe('sync', () => {
     // Without the limit, the same sync stores it whole.
     assert.equal(JSON.parse((await tx(['sync', 'm', '--from', up, '--json'])).stdout).downloaded, 1);
     await tx(['fsck', '--verify-blobs']);
+    // A deploy of the same file into a new store writes it elsewhere (its own blob
+    // batch, from the file read into memory): cut short the same way, refused the same way.
+    const other = join(work, `store-${n++}`);
+    await inStore(other)(['repo', 'create', 'd']);
+    const rpm = (await readdir(up)).find((f) => f.endsWith('.rpm'))!;
+    const deploy = await run('sh', ['-c', 'trap "" XFSZ; ulimit -f 256; exec "$0" "$@"', TXREPO, 'deploy', 'd', join(up, rpm), '--store', other]);
+    assert.notEqual(deploy.code, 0, `the deploy succeeded: ${deploy.stdout}`);
+    assert.match(deploy.stderr, new RegExp(`${join(other, 'tmp')}/\\S+: file too large: this process may not write files over 131072 bytes \\(ulimit -f\\); raise the limit`));
+    assert.deepEqual(await readdir(join(other, 'tmp')), [], 'the cut file was left behind');
+    await inStore(other)(['fsck', '--verify-blobs']);
   });
 
   test('sync killed with SIGKILL at random instants: fsck stays clean, the retry succeeds', async () => {
