@@ -1008,6 +1008,15 @@ export const MUTANTS: Mutant[] = [
     testName: 'many pages',
   },
   {
+    id: 'sqlite-record-stored-as-bytes',
+    about: "a record's JSON, serialized as UTF-8 bytes, is stored by the SQLite catalog as a blob of them, not as the text they are",
+    file: 'src/store/sqlite-catalog.ts',
+    from: "VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?)",
+    to: "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    tests: ['test/snapshots/deploy.test.ts'],
+    testName: 'createrepo_c writes',
+  },
+  {
     id: 'createrepo-changelogs-one-short',
     about: "createrepo decodes one changelog entry fewer than --changelog-limit asks (it reads only the newest entries other.xml lists)",
     file: 'src/rpm/derive.ts',

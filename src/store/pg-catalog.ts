@@ -46,7 +46,7 @@ import * as rules from './catalog-rules.ts';
 import { runAsync, type CatalogStorage, type Rule } from './catalog-rules.ts';
 import { PG_MIGRATIONS } from './pg-schema.ts';
 import { scopesText } from './token-scopes.ts';
-import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, rowOf, toPackageRecord, type Row, type StorableRecord } from './rows.ts';
+import { REPO_SETTINGS, repoSettings, toAudit, toMove, toRepo, toSet, toSigningKey, toSnapshot, toTag, toToken, COUNTS_QUERY, STORED_PACKAGES_QUERY, toCounts, toStoredPackages, recordJsonText, rowOf, toPackageRecord, type Row, type StorableRecord } from './rows.ts';
 
 /** How long a writer waits for another writer's lock before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -613,7 +613,7 @@ export class PgCatalog implements Catalog {
       const now = new Date().toISOString();
       for (const batch of chunks(unique)) {
         const cols: string[][] = [[], [], [], [], [], [], []];
-        for (const r of batch) [r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, r.json].forEach((v, i) => cols[i].push(v));
+        for (const r of batch) [r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, recordJsonText(r)].forEach((v, i) => cols[i].push(v));
         // A known record only gets a new added_at: gc keeps young records for a commit to come.
         await tx.run(
           `INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at)

@@ -555,8 +555,9 @@ export class SqliteCatalog implements Catalog {
     const rows = records.map(rowOf);
     await this.write(() => {
       // A known record only gets a new added_at: gc keeps young records for a commit to come.
+      // The JSON comes as UTF-8 bytes (rows.ts) and is stored as the text they are.
       const insert = this.q(
-        'INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET added_at = excluded.added_at',
+        'INSERT INTO packages (digest, name, arch, epoch, version, release, record, added_at) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?) ON CONFLICT (digest) DO UPDATE SET added_at = excluded.added_at',
       );
       const now = new Date().toISOString();
       for (const r of rows) insert.run(r.pkgid, r.name, r.arch, r.epoch, r.version, r.release, r.json, now);

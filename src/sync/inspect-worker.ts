@@ -87,7 +87,11 @@ function handedOver(t: InspectTask): ArrayBuffer | undefined {
 }
 
 export const inspectJob: BatchJob<InspectTask, Outcome<Inspected>[], Inspected> = {
-  run: (tasks) => ({ reply: tasks.map(inspect) }),
+  run: (tasks) => {
+    const reply = tasks.map(inspect);
+    // The records' bytes cross back by transfer (each its own buffer: TextEncoder's).
+    return { reply, transfer: reply.flatMap((o) => (o.ok && o.value.record ? [o.value.record.json.buffer as ArrayBuffer] : [])) };
+  },
   outcomes: (reply) => reply,
   transfer: (tasks) => tasks.map(handedOver).filter((b) => b !== undefined),
 };

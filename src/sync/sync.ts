@@ -171,6 +171,9 @@ const listedOf = (p: PackageRecord): ListedPackage => ({ locationHref: owned(p.l
 /** Records go into the catalog this many at a time: a sync of a large upstream holds no more. */
 const RECORD_BATCH = 500;
 
+/** Downloads at once (as many as the upstream agent's sockets). */
+const DEFAULT_CONCURRENCY = 16;
+
 /**
  * The packages of the upstream to fetch. Without a filter, primary.xml is streamed and
  * only what a download needs of each package is kept (50,000 full records would be
@@ -244,7 +247,7 @@ export async function ingestRepo(
   const reused = new Map<string, StoredPackage>();
   let downloaded = 0;
   let done = 0;
-  await eachLimited(listed, opts.concurrency ?? 16, async (p) => {
+  await eachLimited(listed, opts.concurrency ?? DEFAULT_CONCURRENCY, async (p) => {
     const href = checkPackageHref(p.locationHref, up.describe(primaryRecord.href));
     const type = hashName(p.checksumType, up.describe(primaryRecord.href));
     const source = up.describe(href);
@@ -304,10 +307,13 @@ type Inspector = WorkerPool<InspectTask, Outcome<Inspected>[], Inspected>;
 
 /**
  * The inspector thread: it starts once a few downloads needed it (a sync that reuses
- * every blob, or fetches a handful, never pays for it).
+ * every blob, or fetches a handful, never pays for it). Downloads finish one at a time,
+ * so their tasks travel mostly alone: it holds as many as a sync downloads at once
+ * (DEFAULT_CONCURRENCY), and the thread that runs the downloads, the busier one, does
+ * not take tasks itself (with 8 it took a sixth of them, 0.8 s of 5,000 small packages).
  */
 function startInspector(): Inspector {
-  return new WorkerPool(new URL('./inspect-worker.ts', import.meta.url), inspectJob, { threads: threadsFor(2), startAfter: 32, batch: 16, inFlight: 8, selfBatch: 1 });
+  return new WorkerPool(new URL('./inspect-worker.ts', import.meta.url), inspectJob, { threads: threadsFor(2), startAfter: 32, batch: 16, inFlight: DEFAULT_CONCURRENCY, selfBatch: 1 });
 }
 
 /**
