@@ -1,5 +1,6 @@
 // File-system steps that several layers need for their commit protocols.
 
+import { writeSync } from 'node:fs';
 import { chmod, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileCreated, fsyncDir, renameEntry, syncFile } from './durable.ts';
@@ -40,6 +41,15 @@ export async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> 
     const { bytesWritten } = await fh.write(data, at, data.length - at);
     if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     at += bytesWritten;
+  }
+}
+
+/** writeAll() for a descriptor written with synchronous calls (a worker thread's, a short-lived file's). */
+export function writeAllSync(fd: number, data: Uint8Array): void {
+  for (let at = 0; at < data.length; ) {
+    const written = writeSync(fd, data, at, data.length - at);
+    if (written === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    at += written;
   }
 }
 

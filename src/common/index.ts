@@ -2,7 +2,7 @@
 // several layers.
 export { eachLimited } from './each-limited.ts';
 export { atPath } from './errors.ts';
-export { readSmallFile, replaceFile, writeAll } from './fs.ts';
+export { readSmallFile, replaceFile, writeAll, writeAllSync } from './fs.ts';
 export { fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile, syncFileSystem } from './durable.ts';
 export { crashPoint } from './crash.ts';
 export { GlobError, globMatcher, type GlobOptions } from './glob.ts';

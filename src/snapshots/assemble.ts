@@ -9,8 +9,8 @@
 // per page.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { atPath, fileCreated } from '../common/index.ts';
+import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { atPath, fileCreated, writeAllSync } from '../common/index.ts';
 
 /** The three metadata files, in the order of a page blob's parts. */
 export const KINDS = ['primary', 'filelists', 'other'] as const;
@@ -125,7 +125,7 @@ class OutputFile {
 
   flush(): void {
     try {
-      for (let at = 0; at < this.fill; ) at += writeSync(this.fd, this.buf, at, this.fill - at);
+      writeAllSync(this.fd, this.buf.subarray(0, this.fill));
     } catch (e) {
       throw atPath(e, this.path);
     }

@@ -6,11 +6,11 @@
 // where there are enough of them, before they are linked (docs/store.md).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, open as openFd, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, open as openFd, statSync } from 'node:fs';
 import { chmod, constants, copyFile, mkdir, open, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { atPath, eachLimited, fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile, syncFileSystem } from '../common/index.ts';
+import { atPath, eachLimited, fileCreated, fsyncDir, linkEntry, makeDir, makeDirDurable, renameEntry, syncFd, syncFile, syncFileSystem, writeAllSync } from '../common/index.ts';
 import { blobAt, blobDir, blobPath, BLOBS_DIR, quarantinePath } from './blob-layout.ts';
 import { BlobDamagedError, putStreamWith, sweepStagingDir, type BlobBatch, type BlobInfo, type BlobStore, type BlobWriter, type Expected, type LocalCopy } from './blobs.ts';
 import { checkBlob, hashFile, hashHandle, StagedBlob, vouchedFor } from './staged-blob.ts';
@@ -353,7 +353,7 @@ export class LocalBlobStore implements BlobStore {
     try {
       fileCreated(temp);
       tryAt(temp, () => {
-        for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
+        writeAllSync(fd, data);
       });
       if (opts.sync) await syncFd(fd, temp);
     } finally {

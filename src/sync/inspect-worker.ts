@@ -7,8 +7,8 @@
 // batches; it loads the RPM reader and the catalog's row rule, not the store.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { atPath } from '../common/index.ts';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
+import { atPath, writeAllSync } from '../common/index.ts';
 import { reportFailure, serveBatches, type BatchJob, type Outcome, type ReportedFailure } from '../common/worker-pool.ts';
 import { readVerifiedBytes } from '../snapshots/verified.ts';
 import { serializeRecord, type SerializedRecord } from '../store/rows.ts';
@@ -52,7 +52,7 @@ function writeNew(path: string, bytes: Uint8Array): void {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'wx', 0o444);
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    writeAllSync(fd, bytes);
     closeSync(fd);
   } catch (e) {
     if (fd !== undefined) {
